@@ -1,0 +1,55 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a helper of theirs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run serve render migrate test lint typecheck unit wire live bench sipp-smoke validate clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/callcenter db upgrade
+
+render: install
+	$(BIN)/callcenter render
+
+validate: install
+	$(BIN)/callcenter validate
+
+run: migrate render
+	$(BIN)/callcenter serve
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/python -m pytest
+
+unit: install
+	$(BIN)/python -m pytest tests/unit
+
+wire: install
+	$(BIN)/python -m pytest -m wire
+
+live: render
+	$(BIN)/python -m pytest -m live -rs
+
+bench: install
+	$(BIN)/python -m tests.bench
+
+sipp-smoke: render
+	$(BIN)/callcenter sipp smoke
+
+clean:
+	rm -rf build var .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""FreeSWITCH XML configuration rendered from the dialplan model with jinja2."""

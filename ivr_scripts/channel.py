@@ -1,0 +1,86 @@
+"""The Channel protocol: everything the call logic may do to a call.
+
+IVR menus, queues and recording rules are written against this protocol only.
+`esl_handlers.esl_channel.EslChannel` implements it over the event socket,
+`ivr_scripts.terminal.TerminalChannel` in the terminal simulator, and the
+unit tests use scripted fakes. Every method blocks the calling greenlet until
+FreeSWITCH says the application has completed, and raises `CallerHungUp` as
+soon as the caller has gone, whatever was pending.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+
+class ChannelError(Exception):
+    """The channel could not carry out an operation (root of this layer's errors)."""
+
+
+class CallerHungUp(ChannelError):
+    """The caller hung up; every pending and later operation on the channel ends with this."""
+
+    def __init__(self, cause: str = "NORMAL_CLEARING") -> None:
+        super().__init__(f"caller hung up ({cause})")
+        self.cause = cause
+
+
+@dataclass(frozen=True, slots=True)
+class CallInfo:
+    uuid: str
+    caller_number: str
+    caller_name: str
+    destination: str
+
+
+@dataclass(frozen=True, slots=True)
+class Audio:
+    """What to play: a file the switch can open, else text for TTS.
+
+    `label` names the prompt in logs and in the ivr_steps table.
+    """
+
+    label: str
+    file: str | None = None
+    text: str | None = None
+
+
+BridgeResult = Literal["answered", "no_answer", "busy", "failed"]
+
+
+class Channel(Protocol):
+    @property
+    def info(self) -> CallInfo: ...
+
+    def answer(self) -> None: ...
+
+    def play(self, audio: Audio) -> None: ...
+
+    def collect_digits(
+        self,
+        audio: Audio,
+        *,
+        max_digits: int,
+        timeout: float,
+        digit_timeout: float,
+        terminators: str = "#",
+    ) -> str:
+        """Play `audio`, then return the keys pressed ("" on timeout).
+
+        One attempt only: retries, invalid-key and timeout prompts are the
+        caller's business, so each attempt can be recorded as a step.
+        """
+        ...
+
+    def transfer(self, extension: str, context: str) -> None: ...
+
+    def bridge(self, endpoint: str, *, timeout: float) -> BridgeResult: ...
+
+    def set_variable(self, name: str, value: str) -> None: ...
+
+    def get_variable(self, name: str) -> str | None: ...
+
+    def record(self, path: str) -> None: ...
+
+    def hangup(self, cause: str = "NORMAL_CLEARING") -> None: ...

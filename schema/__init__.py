@@ -1,0 +1,1 @@
+"""The call database: SQLAlchemy models, Alembic migrations, idempotent call-event writes."""

@@ -1,0 +1,1 @@
+"""Shared fixtures are plugins under tests/support/."""
