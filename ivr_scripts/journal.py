@@ -1,0 +1,59 @@
+"""What the IVR runner reports as it goes: one step per prompt, key press and decision."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+StepResult = Literal[
+    "open",  # the line was open; the call starts in the DID's menu
+    "closed",  # out of hours or a holiday; the call starts in the closed menu
+    "unknown_did",
+    "played",  # a greeting or message was played
+    "ok",  # a valid key was pressed
+    "invalid",
+    "timeout",
+    "fallback",  # retries exhausted: the menu's fallback action runs
+    "transfer",
+    "queue",
+    "hangup",
+    "caller_hangup",
+    "loop_limit",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class IvrStep:
+    seq: int
+    menu: str | None
+    prompt: str | None
+    digits: str | None
+    result: StepResult
+    at: dt.datetime
+
+
+OutcomeKind = Literal["transferred", "queued", "hangup", "caller_hangup", "unknown_did", "loop_limit"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    kind: OutcomeKind
+    destination: str | None
+    menu_path: tuple[str, ...]
+
+
+class StepSink(Protocol):
+    """Where steps go: the database through the session, a list in tests, the terminal in the simulator."""
+
+    def record_step(self, call_uuid: str, step: IvrStep) -> None: ...
+
+
+class ListSink:
+    """Keeps steps in memory (tests and the simulator)."""
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[str, IvrStep]] = []
+
+    def record_step(self, call_uuid: str, step: IvrStep) -> None:
+        self.steps.append((call_uuid, step))

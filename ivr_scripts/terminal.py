@@ -1,0 +1,94 @@
+"""A Channel in the terminal: the simulator prints what the caller hears and where the call goes.
+
+Key presses are scripted: each character of `keys` is the caller's answer to the next prompt
+that waits for a key; "." is silence (that prompt times out). Once the script runs out the
+caller stays silent, so the menus' timeout and fallback rules show. `hang_up_after` makes the
+caller hang up after that many prompts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ivr_scripts.channel import Audio, BridgeResult, CallerHungUp, CallInfo
+
+SILENCE = "."
+
+
+class TerminalChannel:
+    def __init__(
+        self,
+        info: CallInfo,
+        keys: str,
+        *,
+        out: Callable[[str], None] = print,
+        hang_up_after: int | None = None,
+    ) -> None:
+        self._info = info
+        self._keys = list(keys)
+        self._out = out
+        self._hang_up_after = hang_up_after
+        self._prompts_heard = 0
+        self._variables: dict[str, str] = {}
+        self.ended: str | None = None
+
+    @property
+    def info(self) -> CallInfo:
+        return self._info
+
+    def answer(self) -> None:
+        self._out("[answer]")
+
+    def play(self, audio: Audio) -> None:
+        self._hear(audio)
+
+    def collect_digits(
+        self,
+        audio: Audio,
+        *,
+        max_digits: int,
+        timeout: float,
+        digit_timeout: float,
+        terminators: str = "#",
+    ) -> str:
+        self._hear(audio)
+        key = self._keys.pop(0) if self._keys else SILENCE
+        if key == SILENCE:
+            self._out(f"  (caller silent for {timeout:g} s)")
+            return ""
+        self._out(f"  caller presses {key}")
+        return key
+
+    def transfer(self, extension: str, context: str) -> None:
+        self._end(f"transfer to {extension} in context {context}")
+
+    def bridge(self, endpoint: str, *, timeout: float) -> BridgeResult:
+        self._out(f"[bridge {endpoint}]")
+        return "answered"
+
+    def set_variable(self, name: str, value: str) -> None:
+        self._variables[name] = value
+        self._out(f"[set {name}={value}]")
+
+    def get_variable(self, name: str) -> str | None:
+        return self._variables.get(name)
+
+    def record(self, path: str) -> None:
+        self._out(f"[record to {path}]")
+
+    def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
+        self._end(f"hang up ({cause})")
+
+    def _hear(self, audio: Audio) -> None:
+        if self._hang_up_after is not None and self._prompts_heard >= self._hang_up_after:
+            self._out("  caller hangs up")
+            raise CallerHungUp()
+        self._prompts_heard += 1
+        if audio.file is not None:
+            self._out(f"♪ {audio.label}: {audio.file}")
+        else:
+            self._out(f'♪ {audio.label} (TTS): "{audio.text or ""}"')
+
+    def _end(self, what: str) -> None:
+        self.ended = what
+        self._out(f"[{what}]")
