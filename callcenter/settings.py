@@ -1,0 +1,81 @@
+"""Settings, from the environment with safe defaults. docs/configuration.md lists every variable.
+
+The ESL password is never a default: unless CALLCENTER_ESL_PASSWORD is set, one is generated on
+first use and kept in var/esl_password (mode 0600), so the rendered event_socket.conf and the
+event listener always agree and nobody runs with FreeSWITCH's ClueCon.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    database_url: str
+    dialplan: Path
+    build_dir: Path
+    var_dir: Path
+    esl_host: str
+    esl_port: int
+    app_host: str
+    app_port: int
+    fallback_extension: str
+    tts_engine: str
+    tts_voice: str
+
+    @property
+    def conf_dir(self) -> Path:
+        return self.build_dir / "freeswitch"
+
+    @property
+    def password_file(self) -> Path:
+        return self.var_dir / "esl_password"
+
+    def esl_password(self) -> str:
+        """The ESL password: from the environment, else the generated one under var/."""
+        from_env = os.environ.get("CALLCENTER_ESL_PASSWORD")
+        if from_env:
+            return from_env
+        if self.password_file.exists():
+            return self.password_file.read_text(encoding="utf-8").strip()
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        password = secrets.token_urlsafe(24)
+        fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(password + "\n")
+        return password
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def load_settings(root: Path | None = None) -> Settings:
+    base = (root or Path(os.environ.get("CALLCENTER_ROOT", Path.cwd()))).resolve()
+    var_dir = Path(os.environ.get("CALLCENTER_VAR_DIR", base / "var"))
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'callcenter.db'}"
+    return Settings(
+        root=base,
+        database_url=database_url,
+        dialplan=Path(os.environ.get("CALLCENTER_DIALPLAN", base / "dialplans" / "main.yaml")),
+        build_dir=Path(os.environ.get("CALLCENTER_BUILD_DIR", base / "build")),
+        var_dir=var_dir,
+        esl_host=os.environ.get("CALLCENTER_ESL_HOST", "127.0.0.1"),
+        esl_port=_int("CALLCENTER_ESL_PORT", 8021),
+        app_host=os.environ.get("CALLCENTER_APP_HOST", "127.0.0.1"),
+        app_port=_int("CALLCENTER_APP_PORT", 8084),
+        fallback_extension=os.environ.get("CALLCENTER_FALLBACK_EXTENSION", "0"),
+        tts_engine=os.environ.get("CALLCENTER_TTS_ENGINE", "flite"),
+        tts_voice=os.environ.get("CALLCENTER_TTS_VOICE", "slt"),
+    )

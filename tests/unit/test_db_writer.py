@@ -1,0 +1,86 @@
+"""The queued writer: batches, retries through a database outage in order, never drops a record."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import gevent
+
+from esl_handlers.db_writer import CallRecordWriter, Record
+from schema.errors import StorageError
+from schema.records import CallUpdate
+
+
+class FlakyDatabase:
+    def __init__(self, failures: int = 0, error: Exception | None = None) -> None:
+        self.failures = failures
+        self.error = error or StorageError("connection refused")
+        self.batches: list[list[str]] = []
+        self.attempts = 0
+
+    def write(self, batch: Sequence[Record]) -> None:
+        self.attempts += 1
+        if self.failures:
+            self.failures -= 1
+            raise self.error
+        self.batches.append([r.uuid for r in batch if isinstance(r, CallUpdate)])
+
+
+def make_writer(db: FlakyDatabase, tmp_path: Path, **kwargs: float) -> CallRecordWriter:
+    writer = CallRecordWriter(
+        db.write, dead_letter=tmp_path / "dead.jsonl", batch_size=3, backoff_start=0.001, **kwargs
+    )
+    writer.start()
+    return writer
+
+
+def test_batches_in_submission_order(tmp_path: Path) -> None:
+    db = FlakyDatabase()
+    writer = make_writer(db, tmp_path)
+    for i in range(7):
+        writer.submit(CallUpdate(uuid=f"u{i}"))
+    assert writer.flush(5)
+    assert [u for batch in db.batches for u in batch] == [f"u{i}" for i in range(7)]
+    assert max(len(batch) for batch in db.batches) <= 3
+    assert writer.written == 7
+    writer.stop()
+
+
+def test_outage_is_retried_without_loss_or_reordering(tmp_path: Path) -> None:
+    db = FlakyDatabase(failures=4)
+    writer = make_writer(db, tmp_path)
+    for i in range(5):
+        writer.submit(CallUpdate(uuid=f"u{i}"))
+    assert writer.flush(5)
+    assert [u for batch in db.batches for u in batch] == [f"u{i}" for i in range(5)]
+    assert writer.retries == 4
+    assert not (tmp_path / "dead.jsonl").exists()
+    writer.stop()
+
+
+def test_refused_batch_goes_to_dead_letter_and_the_rest_continues(tmp_path: Path) -> None:
+    db = FlakyDatabase(failures=1, error=ValueError("value too long"))
+    writer = make_writer(db, tmp_path)
+    for i in range(4):
+        writer.submit(CallUpdate(uuid=f"u{i}", caller_name="x"))
+    assert writer.flush(5)
+    lines = [json.loads(line) for line in (tmp_path / "dead.jsonl").read_text().splitlines()]
+    assert [line["uuid"] for line in lines] == ["u0", "u1", "u2"]
+    assert lines[0]["kind"] == "CallUpdate"
+    assert "value too long" in lines[0]["reason"]
+    assert db.batches == [["u3"]]
+    writer.stop()
+
+
+def test_stop_during_outage_keeps_every_record(tmp_path: Path) -> None:
+    db = FlakyDatabase(failures=10**9)
+    writer = make_writer(db, tmp_path)
+    for i in range(5):
+        writer.submit(CallUpdate(uuid=f"u{i}"))
+    gevent.sleep(0.05)
+    writer.stop(timeout=0.05)
+    lines = [json.loads(line) for line in (tmp_path / "dead.jsonl").read_text().splitlines()]
+    assert sorted(line["uuid"] for line in lines) == [f"u{i}" for i in range(5)]
+    assert db.batches == []
