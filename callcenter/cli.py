@@ -11,11 +11,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from callcenter.settings import Settings, load_settings
+from dialplans.jsonschema import dialplan_json_schema
+from dialplans.loader import DialplanError, load_dialplan, validate_file
+from esl_handlers.app import ServerConfig, serve
+from freeswitch_conf.render import SwitchSettings, render_conf
+from ivr_scripts.simulate import simulate
+from schema.migrate import current_revision, upgrade
+from sipp_scenarios.runner import ToolMissing, smoke
 
 
 def _cmd_validate(settings: Settings, args: argparse.Namespace) -> int:
-    from dialplans.loader import validate_file
-
     path = Path(args.path) if args.path else settings.dialplan
     diagnostics = validate_file(path)
     for diagnostic in diagnostics:
@@ -27,8 +32,6 @@ def _cmd_validate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(settings: Settings, args: argparse.Namespace) -> int:
-    from dialplans.jsonschema import dialplan_json_schema
-
     text = json.dumps(dialplan_json_schema(), indent=2, sort_keys=True) + "\n"
     if args.output == "-":
         sys.stdout.write(text)
@@ -39,9 +42,6 @@ def _cmd_schema(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_render(settings: Settings, args: argparse.Namespace) -> int:
-    from dialplans.loader import load_dialplan
-    from freeswitch_conf.render import SwitchSettings, render_conf
-
     loaded = load_dialplan(settings.dialplan)
     switch = SwitchSettings(
         esl_password=settings.esl_password(),
@@ -58,8 +58,6 @@ def _cmd_render(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from esl_handlers.app import ServerConfig, serve
-
     serve(
         ServerConfig(
             dialplan=settings.dialplan,
@@ -78,9 +76,6 @@ def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
-    from dialplans.loader import load_dialplan
-    from ivr_scripts.simulate import simulate
-
     loaded = load_dialplan(Path(args.dialplan) if args.dialplan else settings.dialplan)
     at = dt.datetime.fromisoformat(args.at) if args.at else None
     if at is not None and at.tzinfo is None:
@@ -98,8 +93,6 @@ def _cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_db(settings: Settings, args: argparse.Namespace) -> int:
-    from schema.migrate import current_revision, upgrade
-
     if args.action == "upgrade":
         upgrade(settings.database_url)
     print(f"database at revision {current_revision(settings.database_url)}", file=sys.stderr)
@@ -107,9 +100,6 @@ def _cmd_db(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_sipp(settings: Settings, args: argparse.Namespace) -> int:
-    from dialplans.loader import load_dialplan
-    from sipp_scenarios.runner import ToolMissing, smoke
-
     loaded = load_dialplan(settings.dialplan)
     try:
         report = smoke(settings.conf_dir, dialplan=loaded.model)
@@ -130,7 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(func=_cmd_validate)
 
     schema = sub.add_parser("schema", help="write the dialplan JSON Schema for editors")
-    schema.add_argument("-o", "--output", default="dialplans/dialplan.schema.json", help="file, or - for stdout")
+    schema.add_argument(
+        "-o", "--output", default="dialplans/dialplan.schema.json", help="file, or - for stdout"
+    )
     schema.set_defaults(func=_cmd_schema)
 
     render = sub.add_parser("render", help="render the FreeSWITCH conf directory")
@@ -155,7 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sipp = sub.add_parser("sipp", help="SIPp scenarios against a real FreeSWITCH")
     sipp.add_argument("action", choices=["smoke"])
-    sipp.add_argument("--allow-missing", action="store_true", help="exit 0 when freeswitch or sipp is missing")
+    sipp.add_argument(
+        "--allow-missing", action="store_true", help="exit 0 when freeswitch or sipp is missing"
+    )
     sipp.set_defaults(func=_cmd_sipp)
     return parser
 
@@ -171,14 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(settings, args)
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:
-        # Known bad input (a broken dialplan, an unreachable database) gets its message, not a traceback.
-        from dialplans.loader import DialplanError
-
-        if isinstance(exc, DialplanError):
-            print(exc, file=sys.stderr)
-            return 1
-        raise
+    except DialplanError as exc:
+        # A broken dialplan is the engineer's input, not our crash: its diagnostics, no traceback.
+        print(exc, file=sys.stderr)
+        return 1
     return code
 
 

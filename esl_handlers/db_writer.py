@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import itertools
+import json
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
