@@ -4,10 +4,11 @@
 (FreeSWITCH disconnects an event listener that falls 500 events behind). One writer greenlet
 drains the queue in batches and runs each batch in gevent's thread pool, so a slow database
 stalls only that greenlet. A batch that fails with a `StorageError` (database down, connection
-dropped) is retried, in order, with capped exponential backoff: the writes are idempotent, so a
-retry after a half-known outcome cannot duplicate anything. A batch that fails for any other
-reason (a bug, a value the database refuses) is appended to a dead-letter file as JSON lines,
-so it is kept for a human rather than retried forever or dropped.
+dropped, locked) is retried, in order, with capped exponential backoff: the writes are
+idempotent, so a retry after a half-known outcome cannot duplicate anything. A batch the database
+refuses (`RecordRejected`) is split until the refused record stands alone; that record, and a
+batch that fails for any other reason, is appended to a dead-letter file as JSON lines, kept for
+a human rather than retried forever or dropped.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 import gevent
 import gevent.event
 
-from schema.errors import StorageError
+from schema.errors import RecordRejected, StorageError
 from schema.records import CallUpdate, IvrStepRecord
 
 Record = CallUpdate | IvrStepRecord
@@ -116,6 +117,16 @@ class CallRecordWriter:
         while True:
             try:
                 gevent.get_hub().threadpool.apply(self._write, (batch,))
+            except RecordRejected as exc:
+                if len(batch) > 1:
+                    # One bad record must not take its neighbours down: split until it stands alone.
+                    middle = len(batch) // 2
+                    self._write_with_retry(batch[:middle])
+                    self._write_with_retry(batch[middle:])
+                    return
+                log.error("record refused by the database; kept in %s: %s", self._dead_letter, exc)
+                self._to_dead_letter(batch, str(exc))
+                return
             except StorageError as exc:
                 self.retries += 1
                 log.warning(

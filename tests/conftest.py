@@ -1,1 +1,3 @@
 """Shared fixtures are plugins under tests/support/."""
+
+pytest_plugins = ["tests.support.postgres"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import gevent
 
 from esl_handlers.db_writer import CallRecordWriter, Record
-from schema.errors import StorageError
+from schema.errors import RecordRejected, StorageError
 from schema.records import CallUpdate
 
 
@@ -22,6 +22,11 @@ class FlakyDatabase:
 
     def write(self, batch: Sequence[Record]) -> None:
         self.attempts += 1
+        if isinstance(self.error, RecordRejected) and not any(
+            isinstance(r, CallUpdate) and r.uuid == "bad" for r in batch
+        ):
+            self.batches.append([r.uuid for r in batch if isinstance(r, CallUpdate)])
+            return
         if self.failures:
             self.failures -= 1
             raise self.error
@@ -84,3 +89,17 @@ def test_stop_during_outage_keeps_every_record(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in (tmp_path / "dead.jsonl").read_text().splitlines()]
     assert sorted(line["uuid"] for line in lines) == [f"u{i}" for i in range(5)]
     assert db.batches == []
+
+
+def test_batch_the_database_refuses_is_not_retried_forever(tmp_path: Path) -> None:
+    db = FlakyDatabase(failures=10**9, error=RecordRejected("check constraint ck_calls_direction"))
+    writer = make_writer(db, tmp_path)
+    for uuid in ("good1", "bad", "good2"):
+        writer.submit(CallUpdate(uuid=uuid))
+    assert writer.flush(5)
+    assert writer.retries == 0
+    dead = [json.loads(line) for line in (tmp_path / "dead.jsonl").read_text().splitlines()]
+    assert [line["uuid"] for line in dead] == ["bad"]
+    assert "ck_calls_direction" in dead[0]["reason"]
+    assert sorted(u for batch in db.batches for u in batch) == ["good1", "good2"]
+    writer.stop()

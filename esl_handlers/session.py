@@ -1,0 +1,93 @@
+"""One inbound call's session: run the IVR over the ESL channel and record what happened.
+
+The handler the outbound server calls for every connection. It writes the caller's details when
+the call arrives, each IVR step as it happens and the outcome at the end, through the queued
+writer; the channel's own CHANNEL_* events (myevents) feed the CDR mapping, so the call row is
+complete even when the event listener is not connected.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from esl_handlers.cdr import call_update_from_event
+from esl_handlers.codec import Event
+from esl_handlers.db_writer import Record
+from ivr_scripts.channel import Channel
+from ivr_scripts.journal import IvrStep
+from ivr_scripts.runner import IvrRunner
+from schema.errors import RecordRejected
+from schema.records import CallUpdate, IvrStepRecord
+
+log = logging.getLogger(__name__)
+
+
+class RecordQueue(Protocol):
+    def submit(self, record: Record) -> None: ...
+
+
+class RunnerSource(Protocol):
+    """Where the current runner comes from: a reload swaps it between calls, never during one."""
+
+    @property
+    def runner(self) -> IvrRunner: ...
+
+
+class _QueueSink:
+    def __init__(self, queue: RecordQueue) -> None:
+        self._queue = queue
+
+    def record_step(self, call_uuid: str, step: IvrStep) -> None:
+        self._queue.submit(
+            IvrStepRecord(call_uuid, step.seq, step.menu, step.prompt, step.digits, step.result, step.at)
+        )
+
+
+def submit_event(queue: RecordQueue, event: Event) -> None:
+    """Feed one channel event to the CDR; a malformed one is logged and skipped, never raised."""
+    try:
+        update = call_update_from_event(event)
+    except RecordRejected as exc:
+        log.warning("ignored %s event: %s", event.name, exc)
+        return
+    if update is not None:
+        queue.submit(update)
+
+
+class IvrCallHandler:
+    def __init__(self, runners: RunnerSource, queue: RecordQueue) -> None:
+        self._runners = runners
+        self._queue = queue
+
+    def on_event(self, event: Event) -> None:
+        submit_event(self._queue, event)
+
+    def __call__(self, channel: Channel) -> None:
+        info = channel.info
+        self._queue.submit(
+            CallUpdate(
+                uuid=info.uuid,
+                direction="inbound",
+                caller_number=info.caller_number or None,
+                caller_name=info.caller_name or None,
+                did=info.destination or None,
+            )
+        )
+        outcome = self._runners.runner.run(channel, _QueueSink(self._queue))
+        log.info(
+            "call %s from %s to %s: %s %s",
+            info.uuid,
+            info.caller_number,
+            info.destination,
+            outcome.kind,
+            outcome.destination or "",
+        )
+        self._queue.submit(
+            CallUpdate(
+                uuid=info.uuid,
+                outcome=outcome.kind,
+                destination=outcome.destination,
+                menu_path="/".join(outcome.menu_path) or None,
+            )
+        )

@@ -1,0 +1,174 @@
+"""Idempotent writes of call records: both writers upsert by channel UUID and the database merges.
+
+Merge rule for a call row (`INSERT ... ON CONFLICT (uuid) DO UPDATE`), field by field:
+- started_at, answered_at: the earliest value any writer gave; ended_at: the latest.
+- every other field: the value of the update written last, unless that update left it None
+  (None means "not known here": it never erases a value).
+- duration_s = ended_at - started_at and billsec_s = ended_at - answered_at, in seconds with
+  microsecond precision, computed in SQL from the merged times (None until both ends are known).
+- updated_at moves only when a field actually changed, so replaying an event changes nothing.
+IVR steps are inserted `ON CONFLICT (call_uuid, seq) DO NOTHING`: the first write of a step wins.
+A step for a call not yet written first creates the bare call row (uuid only) its foreign key needs.
+
+Rows are written in UUID order, so concurrent batches lock rows in the same order and cannot
+deadlock; records for one UUID keep their order in the batch, which is what "last" means above.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+from collections.abc import Sequence
+from typing import Any, Final
+
+from sqlalchemy import ColumnElement, Engine, bindparam, case, func, or_
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import Float
+
+from schema.db import WRITE_TRANSACTION
+from schema.errors import StorageError, translate
+from schema.models import Call, IvrStep
+from schema.records import CallUpdate, IvrStepRecord
+
+Record = CallUpdate | IvrStepRecord
+
+CALLS: Final = Call.__table__
+STEPS: Final = IvrStep.__table__
+EARLIEST_FIELDS: Final = ("started_at", "answered_at")
+LATEST_FIELDS: Final = ("ended_at",)
+NEWEST_FIELDS: Final = tuple(
+    f.name
+    for f in dataclasses.fields(CallUpdate)
+    if f.name != "uuid" and f.name not in EARLIEST_FIELDS + LATEST_FIELDS
+)
+STEP_FIELDS: Final = tuple(f.name for f in dataclasses.fields(IvrStepRecord))
+
+
+def write_batch(engine: Engine, records: Sequence[Record]) -> None:
+    """Write the records in one transaction; writing the same batch again changes nothing.
+
+    Raises `StorageUnavailable` (retry the same batch later), `RecordRejected`, or `StorageError`.
+    """
+    if not records:
+        return
+    calls = [r for r in records if isinstance(r, CallUpdate)]
+    steps = [r for r in records if isinstance(r, IvrStepRecord)]
+    known = {c.uuid for c in calls}
+    calls += [CallUpdate(uuid) for uuid in sorted({s.call_uuid for s in steps} - known)]
+    calls.sort(key=lambda c: c.uuid)  # stable: updates of one call keep their order
+    steps.sort(key=lambda s: (s.call_uuid, s.seq))
+    now = dt.datetime.now(dt.UTC)
+    try:
+        with engine.connect() as connection:
+            connection.execution_options(**{WRITE_TRANSACTION: True})
+            with connection.begin():
+                upsert = _call_upsert(connection.dialect.name)
+                # executemany: one execution per record, in order (psycopg pipelines them), so a
+                # batch may update one call several times; a single multi-row INSERT could not.
+                connection.execute(upsert, [_call_params(call, now) for call in calls])
+                if steps:
+                    connection.execute(
+                        _step_insert(connection.dialect.name), [_step_params(s) for s in steps]
+                    )
+    except sa_exc.SQLAlchemyError as exc:
+        raise translate(exc, f"writing {len(records)} call records") from exc
+
+
+def _insert(dialect: str) -> Any:
+    if dialect == "postgresql":
+        return postgresql.insert
+    if dialect == "sqlite":
+        return sqlite.insert
+    raise StorageError(f"call records need PostgreSQL or SQLite, not {dialect}")
+
+
+def _call_params(call: CallUpdate, now: dt.datetime) -> dict[str, Any]:
+    params = {f"p_{f.name}": getattr(call, f.name) for f in dataclasses.fields(call)}
+    params["p_now"] = now
+    return params
+
+
+def _step_params(step: IvrStepRecord) -> dict[str, Any]:
+    return {name: getattr(step, name) for name in STEP_FIELDS}
+
+
+@functools.cache  # built once per dialect; SQLAlchemy then reuses the compiled form
+def _call_upsert(dialect: str) -> Insert:
+    columns = CALLS.c
+    given = {
+        f.name: bindparam(f"p_{f.name}", type_=columns[f.name].type) for f in dataclasses.fields(CallUpdate)
+    }
+    stmt: Insert = _insert(dialect)(CALLS).values(
+        **given,
+        duration_s=SecondsBetween(given["started_at"], given["ended_at"]),
+        billsec_s=SecondsBetween(given["answered_at"], given["ended_at"]),
+        updated_at=bindparam("p_now", type_=columns.updated_at.type),
+    )
+    new = stmt.excluded  # type: ignore[attr-defined]
+    merged: dict[str, ColumnElement[Any]] = {}
+    for name in EARLIEST_FIELDS:
+        merged[name] = _earliest(columns[name], new[name])
+    for name in LATEST_FIELDS:
+        merged[name] = _latest(columns[name], new[name])
+    for name in NEWEST_FIELDS:
+        merged[name] = func.coalesce(new[name], columns[name])
+    changed = or_(*(value.is_distinct_from(columns[name]) for name, value in merged.items()))
+    return stmt.on_conflict_do_update(  # type: ignore[no-any-return, attr-defined]
+        index_elements=[columns.uuid],
+        set_={
+            **merged,
+            "duration_s": SecondsBetween(merged["started_at"], merged["ended_at"]),
+            "billsec_s": SecondsBetween(merged["answered_at"], merged["ended_at"]),
+            "updated_at": new.updated_at,
+        },
+        where=changed,
+    )
+
+
+@functools.cache
+def _step_insert(dialect: str) -> Insert:
+    stmt = _insert(dialect)(STEPS)
+    return stmt.on_conflict_do_nothing(index_elements=[STEPS.c.call_uuid, STEPS.c.seq])  # type: ignore[no-any-return]
+
+
+def _earliest(old: ColumnElement[Any], new: ColumnElement[Any]) -> ColumnElement[Any]:
+    # NULL-safe on both databases (SQLite's min() and PostgreSQL's LEAST disagree about NULLs).
+    return func.coalesce(case((new < old, new), else_=old), new)
+
+
+def _latest(old: ColumnElement[Any], new: ColumnElement[Any]) -> ColumnElement[Any]:
+    return func.coalesce(case((new > old, new), else_=old), new)
+
+
+class SecondsBetween(FunctionElement[float]):
+    """Seconds from `start` to `end`, microsecond precision; NULL when either is NULL."""
+
+    type = Float()
+    inherit_cache = True
+    name = "seconds_between"
+
+
+@compiles(SecondsBetween, "postgresql")
+def _seconds_between_postgresql(element: SecondsBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(arg, **kw) for arg in element.clauses)
+    return (
+        f"ROUND(CAST(EXTRACT(EPOCH FROM (CAST({end} AS TIMESTAMP WITH TIME ZONE)"
+        f" - CAST({start} AS TIMESTAMP WITH TIME ZONE))) AS NUMERIC), 6)"
+    )
+
+
+@compiles(SecondsBetween, "sqlite")
+def _seconds_between_sqlite(element: SecondsBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    # Values are UTC text 'YYYY-MM-DD HH:MM:SS.ffffff' (see UtcDateTime): whole seconds from
+    # strftime('%s'), the fraction from the text itself, so no floating-point day arithmetic.
+    start, end = (compiler.process(arg, **kw) for arg in element.clauses)
+    return (
+        f"ROUND((strftime('%s', {end}) - strftime('%s', {start}))"
+        f" + (CAST(substr({end}, 20) AS REAL) - CAST(substr({start}, 20) AS REAL)), 6)"
+    )

@@ -1,0 +1,94 @@
+"""Engines and sessions: one factory that sets each database up the same way, one session scope."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy import create_engine as sa_create_engine
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from schema.errors import StorageError, translate
+
+# Execution option asking for a write transaction from its first statement (SQLite's BEGIN IMMEDIATE).
+WRITE_TRANSACTION = "callcenter_write_transaction"
+
+
+def create_engine_from_url(url: str, *, busy_timeout_ms: int = 30_000, echo: bool = False) -> Engine:
+    """An engine for DATABASE_URL.
+
+    SQLite: the file's directory is created; foreign keys on; WAL so readers never wait for the
+    writer; `busy_timeout_ms` is how long a writer waits for another writer's lock before the
+    attempt fails as `StorageUnavailable`. Transactions are begun explicitly (see `_sqlite_begin`).
+    PostgreSQL (a plain postgresql:// URL means psycopg 3) and others: pooled connections are
+    pinged before use, so a restarted server costs one failed batch at most, not a pool full of
+    dead connections.
+    """
+    try:
+        parsed = make_url(url)
+    except sa_exc.ArgumentError as exc:
+        raise StorageError(f"not a database URL: {exc}") from exc
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            database = parsed.database or ""
+            if database and database != ":memory:" and not database.startswith("file:"):
+                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            engine = sa_create_engine(parsed, echo=echo)
+            _configure_sqlite(engine, busy_timeout_ms=busy_timeout_ms, in_memory=database in ("", ":memory:"))
+            return engine
+        if parsed.drivername in ("postgresql", "postgres"):
+            parsed = parsed.set(drivername="postgresql+psycopg")  # the driver we ship, not psycopg2
+        return sa_create_engine(parsed, echo=echo, pool_pre_ping=True)
+    except sa_exc.SQLAlchemyError as exc:
+        raise translate(exc, f"opening {parsed.render_as_string(hide_password=True)}") from exc
+
+
+def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int, in_memory: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        # The driver's own transaction handling starts transactions late and never for DDL;
+        # switching it off lets `_sqlite_begin` issue BEGIN itself (SQLAlchemy's documented recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode up to the last checkpoint
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(connection: Connection) -> None:
+        # A writer takes the write lock up front: a deferred transaction that reads first and
+        # writes later can fail at once with SQLITE_BUSY instead of waiting for the busy timeout.
+        immediate = connection.get_execution_options().get(WRITE_TRANSACTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits when the block ends, or rolls back and raises a `StorageError`.
+
+    Objects stay readable after the block (no expiry on commit), so a query's result can be
+    returned from it.
+    """
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except sa_exc.SQLAlchemyError as exc:
+        session.rollback()
+        raise translate(exc, "database session") from exc
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,75 @@
+"""The hand-written migration builds exactly the models' schema, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from schema.db import create_engine_from_url
+from schema.migrate import current_revision, downgrade, upgrade
+from schema.models import Base
+
+
+def _tables(url: str) -> set[str]:
+    engine = create_engine_from_url(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_to_head_creates_the_tables(blank_database_url: str) -> None:
+    assert current_revision(blank_database_url) is None
+    assert _tables(blank_database_url) == set()
+
+    upgrade(blank_database_url)
+
+    assert current_revision(blank_database_url) == "0001"
+    assert _tables(blank_database_url) == {"alembic_version", "calls", "ivr_steps"}
+
+
+def test_upgrade_twice_is_harmless(blank_database_url: str) -> None:
+    upgrade(blank_database_url)
+    upgrade(blank_database_url)
+    assert current_revision(blank_database_url) == "0001"
+
+
+def test_migration_matches_the_models(database_url: str) -> None:
+    engine = create_engine_from_url(database_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            differences = compare_metadata(context, Base.metadata)
+    finally:
+        engine.dispose()
+    assert differences == []
+
+
+def test_analyst_indexes_and_constraints_exist(database_url: str) -> None:
+    engine = create_engine_from_url(database_url)
+    try:
+        inspector = inspect(engine)
+        indexes = {ix["name"]: ix["column_names"] for ix in inspector.get_indexes("calls")}
+        uniques = {uq["name"]: uq["column_names"] for uq in inspector.get_unique_constraints("ivr_steps")}
+        (foreign_key,) = inspector.get_foreign_keys("ivr_steps")
+        checks = [ck["name"] for ck in inspector.get_check_constraints("calls")]
+    finally:
+        engine.dispose()
+    assert indexes["ix_calls_started_at"] == ["started_at"]
+    assert indexes["ix_calls_did_started_at"] == ["did", "started_at"]
+    assert indexes["ix_calls_caller_number_started_at"] == ["caller_number", "started_at"]
+    assert uniques["uq_ivr_steps_call_uuid_seq"] == ["call_uuid", "seq"]
+    assert foreign_key["referred_table"] == "calls"
+    assert foreign_key["referred_columns"] == ["uuid"]
+    assert foreign_key["options"].get("ondelete") == "CASCADE"
+    assert checks == ["ck_calls_direction"]
+
+
+def test_downgrade_removes_the_tables_and_upgrade_restores_them(database_url: str) -> None:
+    downgrade(database_url)
+    assert current_revision(database_url) is None
+    assert _tables(database_url) <= {"alembic_version"}
+
+    upgrade(database_url)
+    assert _tables(database_url) == {"alembic_version", "calls", "ivr_steps"}
