@@ -1,0 +1,23 @@
+"""`make bench`: every benchmark, side by side with its baseline, figures printed. Not a test."""
+
+from __future__ import annotations
+
+import importlib
+import platform
+import sys
+import time
+
+BENCHES = ("tests.bench.codec_bench", "tests.bench.server_bench")
+
+
+def main(argv: list[str]) -> int:
+    wanted = [name for name in BENCHES if not argv or any(arg in name for arg in argv)]
+    print(f"python {platform.python_version()} on {platform.machine()}, {time.strftime('%Y-%m-%d %H:%M')}")
+    for name in wanted:
+        print(f"\n=== {name} ===", flush=True)
+        importlib.import_module(name).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
