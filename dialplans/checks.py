@@ -1,0 +1,211 @@
+"""Checks across a whole dialplan that no single model can make on its own.
+
+Every check reports everything it finds, as `Finding`s addressed by node path;
+the loader gives them their line and column. The checks never raise.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Mapping
+from zoneinfo import ZoneInfo, available_timezones
+
+from dialplans.errors import Finding, NodePath
+from dialplans.hangup_causes import FREESWITCH_HANGUP_CAUSES
+from dialplans.models import Action, Dialplan, GotoMenu, Hangup, Menu, PlayMessage, Transfer
+
+
+def check_dialplan(plan: Dialplan) -> list[Finding]:
+    return [
+        *_menu_references(plan),
+        *_did_references(plan),
+        *_unreachable_menus(plan),
+        *_menus_without_exit(plan),
+        *_schedules(plan),
+        *_unused(plan),
+    ]
+
+
+def _actions(name: str, menu: Menu) -> Iterator[tuple[NodePath, Action]]:
+    for key, action in menu.options.items():
+        yield ("menus", name, "options", key), action
+    yield ("menus", name, "fallback"), menu.fallback
+
+
+def _unknown(kind: str, name: str, known: Mapping[str, object]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    if close:
+        return f"unknown {kind} {name!r}; did you mean {close[0]!r}?"
+    if not known:
+        return f"unknown {kind} {name!r}: no {kind}s are defined"
+    listed = ", ".join(sorted(known)[:10]) + (", ..." if len(known) > 10 else "")
+    return f"unknown {kind} {name!r}; the {kind}s are: {listed}"
+
+
+def _menu_references(plan: Dialplan) -> Iterator[Finding]:
+    for name, menu in plan.menus.items():
+        for field in ("greeting", "prompt", "invalid_prompt", "timeout_prompt"):
+            prompt = getattr(menu, field)
+            if prompt is not None and prompt not in plan.prompts:
+                yield Finding(("menus", name, field), _unknown("prompt", prompt, plan.prompts))
+        for path, action in _actions(name, menu):
+            yield from _action_references(plan, path, action)
+
+
+def _action_references(plan: Dialplan, path: NodePath, action: Action) -> Iterator[Finding]:
+    if isinstance(action, GotoMenu) and action.menu not in plan.menus:
+        yield Finding((*path, "menu"), _unknown("menu", action.menu, plan.menus))
+    elif isinstance(action, PlayMessage) and action.play not in plan.prompts:
+        yield Finding((*path, "play"), _unknown("prompt", action.play, plan.prompts))
+    elif isinstance(action, Transfer):
+        target = action.transfer
+        if (target.extension is None) == (target.queue is None):
+            given = "both" if target.extension is not None else "neither"
+            yield Finding(
+                (*path, "transfer"),
+                f"a transfer needs exactly one of extension or queue, and this one has {given}",
+            )
+        if target.queue is not None and target.queue not in plan.queues:
+            yield Finding((*path, "transfer", "queue"), _unknown("queue", target.queue, plan.queues))
+    elif isinstance(action, Hangup):
+        spec = action.hangup
+        if spec.prompt is not None and spec.prompt not in plan.prompts:
+            yield Finding((*path, "hangup", "prompt"), _unknown("prompt", spec.prompt, plan.prompts))
+        if spec.cause not in FREESWITCH_HANGUP_CAUSES:
+            close = difflib.get_close_matches(spec.cause, sorted(FREESWITCH_HANGUP_CAUSES), n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            yield Finding(
+                (*path, "hangup", "cause"),
+                f"FreeSWITCH knows no hangup cause {spec.cause!r}{hint}",
+                "warning",
+            )
+
+
+def _did_references(plan: Dialplan) -> Iterator[Finding]:
+    for number, did in plan.dids.items():
+        path: NodePath = ("dids", number)
+        if did.menu not in plan.menus:
+            yield Finding((*path, "menu"), _unknown("menu", did.menu, plan.menus))
+        if did.closed_menu is not None and did.closed_menu not in plan.menus:
+            yield Finding((*path, "closed_menu"), _unknown("menu", did.closed_menu, plan.menus))
+        if did.schedule is not None and did.schedule not in plan.schedules:
+            yield Finding((*path, "schedule"), _unknown("schedule", did.schedule, plan.schedules))
+        if did.schedule is not None and did.closed_menu is None:
+            yield Finding(
+                path, "this line has a schedule, so it needs a closed_menu for callers outside its hours"
+            )
+        if did.schedule is None and did.closed_menu is not None:
+            yield Finding(
+                (*path, "closed_menu"),
+                "closed_menu is never used: without a schedule the line is open 24x7",
+                "warning",
+            )
+
+
+def _menu_edges(menu: Menu) -> list[str]:
+    return [action.menu for _, action in _actions("", menu) if isinstance(action, GotoMenu)]
+
+
+def _unreachable_menus(plan: Dialplan) -> Iterator[Finding]:
+    reached: set[str] = set()
+    waiting = [menu for did in plan.dids.values() for menu in (did.menu, did.closed_menu) if menu is not None]
+    while waiting:
+        name = waiting.pop()
+        if name in reached or name not in plan.menus:
+            continue
+        reached.add(name)
+        waiting.extend(_menu_edges(plan.menus[name]))
+    for name in plan.menus:
+        if name not in reached:
+            yield Finding(
+                ("menus", name), f"menu {name!r} is unreachable: no DID starts in it and no menu leads to it"
+            )
+
+
+def _leaves_menu(action: Action, exits: set[str], menus: dict[str, Menu]) -> bool:
+    if isinstance(action, Transfer | Hangup):
+        return True
+    if isinstance(action, PlayMessage):
+        return action.then == "hangup"
+    # A jump to an unknown menu is reported as such; do not also call it a trap.
+    return action.menu in exits or action.menu not in menus
+
+
+def _menus_without_exit(plan: Dialplan) -> Iterator[Finding]:
+    """Menus from which no key and no fallback, followed any distance, reaches a transfer or a hangup."""
+    exits: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, menu in plan.menus.items():
+            if name not in exits and any(_leaves_menu(a, exits, plan.menus) for _, a in _actions(name, menu)):
+                exits.add(name)
+                changed = True
+    trapped = sorted(set(plan.menus) - exits)
+    for name in trapped:
+        others = [other for other in _loop_members(plan, name) if other != name]
+        via = f", nor in the menus it leads to ({', '.join(others)})," if others else ""
+        yield Finding(
+            ("menus", name),
+            f"callers can never leave menu {name!r}: no option or fallback here{via} transfers or hangs up",
+        )
+
+
+def _loop_members(plan: Dialplan, start: str) -> list[str]:
+    seen: list[str] = []
+    waiting = [start]
+    while waiting:
+        name = waiting.pop()
+        if name in seen or name not in plan.menus:
+            continue
+        seen.append(name)
+        waiting.extend(_menu_edges(plan.menus[name]))
+    return sorted(seen)
+
+
+def _schedules(plan: Dialplan) -> Iterator[Finding]:
+    for name, schedule in plan.schedules.items():
+        path: NodePath = ("schedules", name)
+        try:
+            ZoneInfo(schedule.timezone)
+        except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
+            yield Finding((*path, "timezone"), _unknown_zone(schedule.timezone))
+        if not schedule.hours:
+            yield Finding(
+                path, "this schedule has no opening hours, so its lines are always closed", "warning"
+            )
+        for index, block in enumerate(schedule.hours):
+            if block.close <= block.open:
+                yield Finding(
+                    (*path, "hours", index, "close"),
+                    f"closes at {block.close}, not after it opens at {block.open}; "
+                    "hours past midnight take two blocks, e.g. 20:00-24:00 and 00:00-02:00",
+                )
+
+
+def _unknown_zone(zone: str) -> str:
+    close = difflib.get_close_matches(zone, sorted(available_timezones()), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else "; use an IANA name such as 'Europe/London'"
+    return f"unknown time zone {zone!r}{hint}"
+
+
+def _unused(plan: Dialplan) -> Iterator[Finding]:
+    played: set[str] = set()
+    queues: set[str] = set()
+    for name, menu in plan.menus.items():
+        played.update(p for p in (menu.greeting, menu.prompt, menu.invalid_prompt, menu.timeout_prompt) if p)
+        for _, action in _actions(name, menu):
+            if isinstance(action, PlayMessage):
+                played.add(action.play)
+            elif isinstance(action, Hangup) and action.hangup.prompt is not None:
+                played.add(action.hangup.prompt)
+            elif isinstance(action, Transfer) and action.transfer.queue is not None:
+                queues.add(action.transfer.queue)
+    schedules = {did.schedule for did in plan.dids.values() if did.schedule is not None}
+    for kind, names, used in (("prompt", plan.prompts, played), ("queue", plan.queues, queues)):
+        for name in names:
+            if name not in used:
+                yield Finding((f"{kind}s", name), f"{kind} {name!r} is never used", "warning")
+    for name in plan.schedules:
+        if name not in schedules:
+            yield Finding(("schedules", name), f"schedule {name!r} is not used by any DID", "warning")
