@@ -1,0 +1,110 @@
+"""The dialplan model seen from FreeSWITCH: which numbers each context must answer, and how."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from dialplans.models import Action, Dialplan, Transfer
+from freeswitch_conf.escaping import Built, RenderError, dialable, number_regex
+
+PUBLIC = "public"
+DEFAULT = "default"
+_CONTEXT = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class DidRoute:
+    """A public number: FreeSWITCH hands its calls to the application server."""
+
+    number: str
+    regex: Built
+    label: str
+
+
+@dataclass(frozen=True)
+class BridgeRoute:
+    """A number FreeSWITCH rings itself: a queue's extension, a transfer target or the fallback."""
+
+    kind: str
+    name: str
+    extension: str
+    regex: Built
+    label: str
+    queue: str | None = None
+
+
+@dataclass(frozen=True)
+class Fallback:
+    extension: str
+    context: str = DEFAULT
+
+
+def did_routes(dialplan: Dialplan) -> list[DidRoute]:
+    return [
+        DidRoute(number=dialable(number), regex=number_regex(number), label=did.name)
+        for number, did in sorted(dialplan.dids.items())
+    ]
+
+
+def bridge_routes(dialplan: Dialplan, fallback: Fallback) -> dict[str, list[BridgeRoute]]:
+    """Routes by context: every queue, every transfer target and the fallback.
+
+    A number reached several ways is rendered once, and a queue wins over a plain extension.
+    Transfers into the public context must name a DID, which already has its extension there.
+    """
+    contexts: dict[str, dict[str, BridgeRoute]] = {DEFAULT: {}}
+    for key, queue in sorted(dialplan.queues.items()):
+        _add(contexts, dialplan, DEFAULT, queue.extension, kind="queue", queue=key)
+    _add(contexts, dialplan, fallback.context, fallback.extension, kind="fallback")
+    for context, number, queue_key in sorted(_transfer_targets(dialplan), key=lambda t: (t[0], t[1])):
+        _add(contexts, dialplan, context, number, kind="extension", queue=queue_key)
+    return {
+        context: list(routes.values()) for context, routes in sorted(contexts.items()) if context != PUBLIC
+    }
+
+
+def _add(
+    contexts: dict[str, dict[str, BridgeRoute]],
+    dialplan: Dialplan,
+    context: str,
+    number: str,
+    *,
+    kind: str,
+    queue: str | None = None,
+) -> None:
+    if not _CONTEXT.match(context):
+        raise RenderError(f"{context!r} is not a usable context name")
+    regex = number_regex(number)
+    if context == PUBLIC:
+        if number not in dialplan.dids:
+            raise RenderError(f"transfer to {number} in context public: only DIDs answer there")
+        return
+    routes = contexts.setdefault(context, {})
+    existing = routes.get(number)
+    if existing is not None and (existing.queue is not None or queue is None):
+        return
+    label = dialplan.queues[queue].name if queue is not None else ""
+    routes[number] = BridgeRoute(
+        kind="queue" if queue is not None else kind,
+        name=queue if queue is not None else number,
+        extension=number,
+        regex=regex,
+        label=label,
+        queue=queue,
+    )
+
+
+def _transfer_targets(dialplan: Dialplan) -> Iterator[tuple[str, str, str | None]]:
+    """(context, number, queue) for every transfer of every menu; unknown queues are the loader's job."""
+    for menu in dialplan.menus.values():
+        actions: list[Action] = [*menu.options.values(), menu.fallback]
+        for action in actions:
+            if not isinstance(action, Transfer):
+                continue
+            target = action.transfer
+            if target.queue is not None and target.queue in dialplan.queues:
+                yield target.context, dialplan.queues[target.queue].extension, target.queue
+            elif target.extension is not None:
+                yield target.context, target.extension, None

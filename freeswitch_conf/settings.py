@@ -1,0 +1,117 @@
+"""What the renderer needs to know about this FreeSWITCH that the dialplan YAML does not say."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from freeswitch_conf.escaping import dialable, preprocess_safe
+
+_HOSTNAME = re.compile(
+    r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
+_VOICE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_LOG_LEVELS = ("debug", "info", "notice", "warning", "err", "crit", "alert")
+# The TTS engines we know how to load, by the name the `speak` application uses.
+TTS_MODULES = {"flite": "mod_flite"}
+DEFAULT_RECORDINGS_DIR = Path("/var/lib/callcenter/recordings")
+
+
+@dataclass(frozen=True)
+class SwitchSettings:
+    """Addresses, ports, paths and secrets of one FreeSWITCH node. Invalid values raise ValueError.
+
+    Paths left as None fall back to what FreeSWITCH is started with (`-log`, `-db`) or, for the
+    sounds, to the dialplan's own sounds directory.
+    """
+
+    esl_password: str
+    esl_host: str = "127.0.0.1"
+    esl_port: int = 8021
+    app_host: str = "127.0.0.1"
+    app_port: int = 8084
+    fallback_extension: str = "0"
+    domain: str = "callcenter.local"
+    sip_ip: str = "127.0.0.1"
+    caller_sip_port: int = 5080
+    agent_sip_port: int = 5060
+    rtp_start: int = 16384
+    rtp_end: int = 32768
+    sounds_dir: Path | None = None
+    recordings_dir: Path = DEFAULT_RECORDINGS_DIR
+    log_dir: Path | None = None
+    db_dir: Path | None = None
+    moh_dir: Path | None = None
+    tts_engine: str | None = "flite"
+    tts_voice: str = "slt"
+    caller_networks: tuple[str, ...] = ()
+    """CIDRs allowed to call the DIDs (your carriers); empty lets any address that reaches sip_ip."""
+    log_level: str = "info"
+    agent_ring_seconds: int = 30
+    max_sessions: int = 1000
+    sessions_per_second: int = 30
+
+    def __post_init__(self) -> None:
+        # RenderError, raised by the shared checks, is a ValueError too.
+        password = self.esl_password
+        if not password:
+            raise ValueError(
+                "esl_password is empty: FreeSWITCH would fall back to its public default ClueCon"
+            )
+        if password.lower() == "cluecon":
+            raise ValueError("esl_password must not be FreeSWITCH's public default ClueCon")
+        if any(ch.isspace() or not ch.isprintable() for ch in password):
+            raise ValueError("esl_password must not contain whitespace or control characters")
+        if not _is_ip(self.esl_host) or not ipaddress.ip_address(self.esl_host).is_loopback:
+            raise ValueError(f"esl_host must be a loopback address, got {self.esl_host!r}")
+        if not _is_ip(self.sip_ip):
+            raise ValueError(f"sip_ip must be an IP address, got {self.sip_ip!r}")
+        if not (_is_ip(self.app_host) or _HOSTNAME.match(self.app_host)):
+            raise ValueError(f"app_host must be an IP address or a host name, got {self.app_host!r}")
+        if not _HOSTNAME.match(self.domain):
+            raise ValueError(f"domain must be a host name, got {self.domain!r}")
+        dialable(self.fallback_extension)
+        ports = {"esl_port": self.esl_port, "app_port": self.app_port}
+        ports |= {"caller_sip_port": self.caller_sip_port, "agent_sip_port": self.agent_sip_port}
+        for name, port in ports.items():
+            if not 0 < port < 65536:
+                raise ValueError(f"{name} must be a TCP/UDP port, got {port}")
+        if self.caller_sip_port == self.agent_sip_port:
+            raise ValueError("the callers and agents profiles need different SIP ports")
+        if not 0 < self.rtp_start < self.rtp_end < 65536:
+            raise ValueError(f"need 0 < rtp_start < rtp_end < 65536, got {self.rtp_start}..{self.rtp_end}")
+        for name in ("sounds_dir", "recordings_dir", "log_dir", "db_dir", "moh_dir"):
+            path = getattr(self, name)
+            if path is not None and not Path(path).is_absolute():
+                raise ValueError(
+                    f"{name} must be absolute (FreeSWITCH resolves paths from its own cwd): {path}"
+                )
+        preprocess_safe(self.recordings_dir)
+        if self.tts_engine is not None and self.tts_engine not in TTS_MODULES:
+            raise ValueError(
+                f"tts_engine must be one of {sorted(TTS_MODULES)} or None, got {self.tts_engine!r}"
+            )
+        for network in self.caller_networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"caller_networks: {network!r} is not a network such as 192.0.2.0/24"
+                ) from exc
+        if not _VOICE.match(self.tts_voice):
+            raise ValueError(f"tts_voice must be a voice name such as slt or kal, got {self.tts_voice!r}")
+        if self.log_level not in _LOG_LEVELS:
+            raise ValueError(f"log_level must be one of {_LOG_LEVELS}, got {self.log_level!r}")
+        for name in ("agent_ring_seconds", "max_sessions", "sessions_per_second"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

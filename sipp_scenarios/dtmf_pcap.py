@@ -1,0 +1,143 @@
+"""RFC 4733 (RFC 2833) telephone-events as a pcap file that SIPp's `play_pcap_audio` replays.
+
+SIPp 3.6 can only send DTMF by replaying a capture, and the file is fixed when the scenario
+loads. The captures SIPp ships (dtmf_2833_<key>.pcap) each carry one key with its own
+sequence numbers: replaying "1" twice, or "2" then "1", sends sequence numbers that do not
+increase, and FreeSWITCH drops those events (handle_rfc2833() in switch_rtp.c ignores a packet
+whose sequence number is not above the last one). So each call gets one capture of its whole
+key sequence: sequence numbers always increase, every key has its own RTP timestamp, and the
+pause between keys is in the capture's own timing, which SIPp honours.
+
+SIPp sends the packets from a raw socket, addressed to the media address of the far end's SDP:
+only the UDP ports of the capture are rewritten, so the addresses written here do not matter.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+TELEPHONE_EVENT_PT = 101
+EVENT_CODES = {**{str(d): d for d in range(10)}, "*": 10, "#": 11}
+_PACKET_MS = 20
+_SAMPLES_PER_MS = 8
+_SSRC = 0x43434331
+_VOLUME = 10
+_END_REPEATS = 3
+_PCAP_HEADER = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)  # DLT_EN10MB
+_ETHERNET = bytes.fromhex("0000000000020000000000010800")
+_SRC_IP = bytes([192, 0, 2, 1])
+_DST_IP = bytes([192, 0, 2, 2])
+_SRC_PORT = 49152
+_DST_PORT = 10000
+_EPOCH = 1_700_000_000
+
+
+@dataclass(frozen=True)
+class DtmfTiming:
+    """When the keys are pressed: each key lasts `key_ms`, `gap_ms` separates two keys."""
+
+    key_ms: int = 200
+    gap_ms: int = 2000
+
+    def __post_init__(self) -> None:
+        if self.key_ms < 2 * _PACKET_MS or self.key_ms % _PACKET_MS:
+            raise ValueError(f"key_ms must be a multiple of {_PACKET_MS} ms, at least {2 * _PACKET_MS}")
+        if self.gap_ms < _PACKET_MS:
+            raise ValueError(f"gap_ms must be at least {_PACKET_MS} ms")
+
+
+@dataclass(frozen=True)
+class RtpEvent:
+    """One RTP packet of a telephone-event, as it is written (and as a receiver decodes it)."""
+
+    at_ms: int
+    sequence: int
+    timestamp: int
+    marker: bool
+    key: str
+    end: bool
+    duration: int
+
+
+def rtp_events(keys: Sequence[str], timing: DtmfTiming = DtmfTiming()) -> list[RtpEvent]:
+    for key in keys:
+        if key not in EVENT_CODES:
+            raise ValueError(f"{key!r} is not a DTMF key (0-9, * or #)")
+    packets: list[RtpEvent] = []
+    sequence = 1000
+    per_key = timing.key_ms // _PACKET_MS
+    for index, key in enumerate(keys):
+        start_ms = index * (timing.key_ms + timing.gap_ms)
+        timestamp = 16000 + start_ms * _SAMPLES_PER_MS
+        for step in range(per_key):
+            duration = (step + 1) * _PACKET_MS * _SAMPLES_PER_MS
+            packets.append(
+                RtpEvent(start_ms + step * _PACKET_MS, sequence, timestamp, step == 0, key, False, duration)
+            )
+            sequence += 1
+        end_ms = start_ms + per_key * _PACKET_MS
+        for _ in range(_END_REPEATS):  # the end packet is sent three times with one sequence number
+            packets.append(
+                RtpEvent(
+                    end_ms, sequence, timestamp, False, key, True, per_key * _PACKET_MS * _SAMPLES_PER_MS
+                )
+            )
+        sequence += 1
+    return packets
+
+
+def rtp_packet(event: RtpEvent) -> bytes:
+    header = struct.pack(
+        ">BBHII",
+        0x80,
+        (0x80 if event.marker else 0) | TELEPHONE_EVENT_PT,
+        event.sequence,
+        event.timestamp,
+        _SSRC,
+    )
+    flags = (0x80 if event.end else 0) | _VOLUME
+    return header + struct.pack(">BBH", EVENT_CODES[event.key], flags, event.duration)
+
+
+def decode_rtp_event(packet: bytes, at_ms: int = 0) -> RtpEvent | None:
+    """The telephone-event in an RTP packet, or None for any other packet."""
+    if len(packet) < 16 or packet[1] & 0x7F != TELEPHONE_EVENT_PT:
+        return None
+    _, marker_pt, sequence, timestamp, _ = struct.unpack(">BBHII", packet[:12])
+    code, flags, duration = struct.unpack(">BBH", packet[12:16])
+    keys = {code: key for key, code in EVENT_CODES.items()}
+    if code not in keys:
+        return None
+    return RtpEvent(
+        at_ms, sequence, timestamp, bool(marker_pt & 0x80), keys[code], bool(flags & 0x80), duration
+    )
+
+
+def write_dtmf_pcap(path: Path, keys: Sequence[str], timing: DtmfTiming = DtmfTiming()) -> Path:
+    records = [_PCAP_HEADER]
+    for identification, event in enumerate(rtp_events(keys, timing)):
+        frame = _ETHERNET + _udp_ipv4(rtp_packet(event), identification)
+        seconds, millis = divmod(event.at_ms, 1000)
+        records.append(struct.pack("<IIII", _EPOCH + seconds, millis * 1000, len(frame), len(frame)))
+        records.append(frame)
+    path.write_bytes(b"".join(records))
+    return path
+
+
+def _udp_ipv4(payload: bytes, identification: int) -> bytes:
+    udp = struct.pack(">HHHH", _SRC_PORT, _DST_PORT, 8 + len(payload), 0) + payload
+    header = struct.pack(
+        ">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), identification & 0xFFFF, 0x4000, 64, 17, 0, _SRC_IP, _DST_IP
+    )
+    checksum = _ones_complement(header)
+    return header[:10] + struct.pack(">H", checksum) + header[12:] + udp
+
+
+def _ones_complement(data: bytes) -> int:
+    total = sum(int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2))
+    while total > 0xFFFF:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF

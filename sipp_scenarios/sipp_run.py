@@ -1,0 +1,181 @@
+"""Run one SIPp scenario against the callers profile and read back what happened."""
+
+from __future__ import annotations
+
+import csv
+import random
+import socket
+import subprocess
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from sipp_scenarios.dtmf_pcap import DtmfTiming, write_dtmf_pcap
+from sipp_scenarios.switch import SwitchEndpoints
+
+# Outside FreeSWITCH's RTP range (16384-32768 by default), so SIPp never takes a port it needs.
+_MEDIA_PORTS = range(40000, 49998, 4)
+_ERROR_TAIL_LINES = 12
+# Lines SIPp 3.6 prints on every run; they say nothing about the calls.
+_NOISE = ("Failed to delete FD from epoll", "Resolving remote host")
+
+
+@dataclass(frozen=True)
+class SippCall:
+    """One SIPp run: a packaged scenario, its arguments, and the calls it must complete."""
+
+    name: str
+    scenario: str
+    args: tuple[str, ...] = ()
+    csv_rows: tuple[tuple[str, ...], ...] = ()
+    keys: tuple[str, ...] | None = None
+    expected_calls: int = 1
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    name: str
+    command: tuple[str, ...]
+    returncode: int
+    successful: int
+    failed: int
+    expected: int
+    errors: str
+    work_dir: Path
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and self.failed == 0 and self.successful == self.expected
+
+
+def run_sipp(
+    sipp: Path,
+    call: SippCall,
+    *,
+    endpoints: SwitchEndpoints,
+    work_dir: Path,
+    timing: DtmfTiming,
+    timeout_s: int,
+) -> ScenarioResult:
+    work_dir.mkdir(parents=True, exist_ok=True)
+    scenario = work_dir / call.scenario
+    scenario.write_bytes(resources.files("sipp_scenarios").joinpath(call.scenario).read_bytes())
+    if call.keys is not None:
+        # caller.xml plays dtmf.pcap from its own directory (SIPp resolves it next to the scenario).
+        write_dtmf_pcap(work_dir / "dtmf.pcap", call.keys, timing)
+    command = [
+        str(sipp),
+        f"{endpoints.sip_host}:{endpoints.sip_port}",
+        "-sf",
+        str(scenario),
+        "-i",
+        endpoints.sip_host,
+        "-mi",
+        endpoints.sip_host,
+        "-p",
+        str(_free_udp_port(endpoints.sip_host)),
+        "-mp",
+        str(_free_media_port(endpoints.sip_host)),
+        "-rtp_echo",
+        "-nostdin",
+        "-timeout",
+        f"{timeout_s}s",
+        "-timeout_error",
+        "-trace_err",
+        "-error_file",
+        str(work_dir / "errors.log"),
+        "-trace_stat",
+        "-stf",
+        str(work_dir / "stat.csv"),
+        "-trace_screen",
+        "-screen_file",
+        str(work_dir / "screen.log"),
+        *call.args,
+    ]
+    if call.csv_rows:
+        rows = "\n".join(";".join(row) for row in call.csv_rows)
+        (work_dir / "calls.csv").write_text(f"SEQUENTIAL\n{rows}\n", encoding="utf-8")
+        command += ["-inf", str(work_dir / "calls.csv")]
+    if "-m" not in call.args:
+        command += ["-m", str(call.expected_calls)]
+    with (work_dir / "sipp.stderr").open("wb") as stderr:
+        try:
+            completed = subprocess.run(
+                command,
+                cwd=work_dir,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                timeout=timeout_s + 30,
+                check=False,
+            )
+            returncode = completed.returncode
+        except subprocess.TimeoutExpired:
+            returncode = -1
+    successful, failed = _call_counts(work_dir / "stat.csv")
+    return ScenarioResult(
+        name=call.name,
+        command=tuple(command),
+        returncode=returncode,
+        successful=successful,
+        failed=failed,
+        expected=call.expected_calls,
+        errors=_error_tail(work_dir),
+        work_dir=work_dir,
+    )
+
+
+def _call_counts(stat_file: Path) -> tuple[int, int]:
+    """Cumulative successful and failed calls from SIPp's -trace_stat file (last row)."""
+    if not stat_file.is_file():
+        return 0, 0
+    rows = list(
+        csv.reader(stat_file.read_text(encoding="utf-8", errors="replace").splitlines(), delimiter=";")
+    )
+    if len(rows) < 2:
+        return 0, 0
+    final = dict(zip(rows[0], rows[-1], strict=False))
+    return _int(final.get("SuccessfulCall(C)")), _int(final.get("FailedCall(C)"))
+
+
+def _int(text: str | None) -> int:
+    return int(text) if text is not None and text.strip().isdigit() else 0
+
+
+def _error_tail(work_dir: Path) -> str:
+    lines: list[str] = []
+    for name in ("errors.log", "sipp.stderr"):
+        path = work_dir / name
+        if path.is_file():
+            lines += [
+                line
+                for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
+                if line.strip() and not any(noise in line for noise in _NOISE)
+            ]
+    return "\n".join(lines[-_ERROR_TAIL_LINES:])
+
+
+def _free_udp_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _free_media_port(host: str) -> int:
+    """An even port whose pair and the pair two above (SIPp's RTP echo uses both) are free."""
+    candidates = list(_MEDIA_PORTS)
+    random.shuffle(candidates)
+    for base in candidates:
+        if all(_udp_free(host, base + offset) for offset in range(4)):
+            return base
+    raise OSError(f"no free UDP media ports on {host} in {_MEDIA_PORTS.start}-{_MEDIA_PORTS.stop}")
+
+
+def _udp_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+        return True

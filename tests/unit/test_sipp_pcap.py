@@ -1,0 +1,94 @@
+"""The DTMF capture caller.xml replays: RFC 4733 events FreeSWITCH will accept, in a pcap SIPp reads."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+
+from sipp_scenarios.dtmf_pcap import (
+    TELEPHONE_EVENT_PT,
+    DtmfTiming,
+    decode_rtp_event,
+    rtp_events,
+    rtp_packet,
+    write_dtmf_pcap,
+)
+
+
+def read_pcap(path: Path) -> list[tuple[float, bytes, bytes]]:
+    """(time, IPv4 header, UDP datagram) per frame, parsed independently of the writer."""
+    data = path.read_bytes()
+    magic, major, minor, _, _, snaplen, linktype = struct.unpack("<IHHiIII", data[:24])
+    assert (magic, major, minor, linktype) == (0xA1B2C3D4, 2, 4, 1)
+    frames, offset = [], 24
+    while offset < len(data):
+        seconds, micros, captured, original = struct.unpack("<IIII", data[offset : offset + 16])
+        assert captured == original <= snaplen  # SIPp refuses truncated captures
+        frame = data[offset + 16 : offset + 16 + captured]
+        offset += 16 + captured
+        assert frame[12:14] == b"\x08\x00"  # IPv4 over Ethernet, as SIPp's prepare_pcap expects
+        ihl = (frame[14] & 0x0F) * 4
+        frames.append((seconds + micros / 1e6, frame[14 : 14 + ihl], frame[14 + ihl :]))
+    return frames
+
+
+def ones_complement_sum(data: bytes) -> int:
+    total = sum(int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return total
+
+
+def test_repeated_keys_get_increasing_sequence_numbers_and_their_own_timestamps() -> None:
+    events = rtp_events(["1", "1", "#"])
+    distinct = sorted({(e.sequence, e.timestamp) for e in events})
+    sequences = [s for s, _ in distinct]
+    assert sequences == list(range(sequences[0], sequences[0] + len(sequences)))
+    starts = [e.timestamp for e in events if e.marker]
+    assert len(starts) == 3
+    assert starts == sorted(set(starts))
+    assert [e.key for e in events if e.marker] == ["1", "1", "#"]
+
+
+def test_each_key_ends_with_three_identical_end_packets() -> None:
+    events = rtp_events(["5"], DtmfTiming(key_ms=100))
+    ends = [e for e in events if e.end]
+    assert len(ends) == 3
+    assert len({(e.sequence, e.duration) for e in ends}) == 1
+    durations = [e.duration for e in events if not e.end]
+    assert durations == sorted(durations)
+    assert ends[0].duration == 100 * 8
+
+
+def test_packets_decode_back_to_the_same_events() -> None:
+    for event in rtp_events(["*", "0", "9"]):
+        packet = rtp_packet(event)
+        assert packet[1] & 0x7F == TELEPHONE_EVENT_PT
+        assert decode_rtp_event(packet, event.at_ms) == event
+
+
+def test_the_pcap_holds_every_event_in_well_formed_udp(tmp_path: Path) -> None:
+    timing = DtmfTiming(key_ms=60, gap_ms=500)
+    events = rtp_events(["2", "2"], timing)
+    frames = read_pcap(write_dtmf_pcap(tmp_path / "dtmf.pcap", ["2", "2"], timing))
+    assert len(frames) == len(events)
+    for (_, ip, datagram), event in zip(frames, events, strict=True):
+        assert ones_complement_sum(ip) == 0xFFFF  # a valid IPv4 header checksum
+        assert ip[9] == 17
+        _, dport, length, _ = struct.unpack(">HHHH", datagram[:8])
+        assert length == len(datagram)
+        assert dport == 10000  # one destination port: SIPp rewrites it to the far end's RTP port
+        assert decode_rtp_event(datagram[8:], event.at_ms) == event
+    first_key_end = frames[len(events) // 2 - 1][0]
+    second_key_start = frames[len(events) // 2][0]
+    assert second_key_start - first_key_end == pytest.approx(timing.gap_ms / 1000, abs=0.001)
+
+
+def test_non_dtmf_keys_and_bad_timings_are_refused() -> None:
+    with pytest.raises(ValueError, match="DTMF key"):
+        rtp_events(["A"])
+    with pytest.raises(ValueError):
+        DtmfTiming(key_ms=30)
+    assert decode_rtp_event(b"\x80\x00" + bytes(14)) is None  # PCMU, not an event
