@@ -50,6 +50,8 @@ def _cmd_render(settings: Settings, args: argparse.Namespace) -> int:
         app_host=settings.app_host,
         app_port=settings.app_port,
         fallback_extension=settings.fallback_extension,
+        tts_engine=settings.tts_engine or None,
+        tts_voice=settings.tts_voice,
     )
     out = Path(args.out) if args.out else settings.conf_dir
     written = render_conf(loaded, switch, out)

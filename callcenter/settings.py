@@ -25,7 +25,7 @@ class Settings:
     app_host: str
     app_port: int
     fallback_extension: str
-    tts_engine: str
+    tts_engine: str | None
     tts_voice: str
 
     @property
@@ -61,6 +61,10 @@ def _int(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _optional(value: str) -> str | None:
+    return None if value.lower() in ("", "none") else value
+
+
 def load_settings(root: Path | None = None) -> Settings:
     base = (root or Path(os.environ.get("CALLCENTER_ROOT", Path.cwd()))).resolve()
     var_dir = Path(os.environ.get("CALLCENTER_VAR_DIR", base / "var"))
@@ -76,6 +80,6 @@ def load_settings(root: Path | None = None) -> Settings:
         app_host=os.environ.get("CALLCENTER_APP_HOST", "127.0.0.1"),
         app_port=_int("CALLCENTER_APP_PORT", 8084),
         fallback_extension=os.environ.get("CALLCENTER_FALLBACK_EXTENSION", "0"),
-        tts_engine=os.environ.get("CALLCENTER_TTS_ENGINE", "flite"),
+        tts_engine=_optional(os.environ.get("CALLCENTER_TTS_ENGINE", "flite")),
         tts_voice=os.environ.get("CALLCENTER_TTS_VOICE", "slt"),
     )

@@ -14,7 +14,7 @@ from typing import Protocol
 from esl_handlers.cdr import call_update_from_event
 from esl_handlers.codec import Event
 from esl_handlers.db_writer import Record
-from ivr_scripts.channel import Channel
+from esl_handlers.esl_channel import EslChannel
 from ivr_scripts.journal import IvrStep
 from ivr_scripts.runner import IvrRunner
 from schema.errors import RecordRejected
@@ -63,8 +63,10 @@ class IvrCallHandler:
     def on_event(self, event: Event) -> None:
         submit_event(self._queue, event)
 
-    def __call__(self, channel: Channel) -> None:
+    def __call__(self, channel: EslChannel) -> None:
         info = channel.info
+        # Stays registered after the runner returns: CHANNEL_HANGUP_COMPLETE arrives while lingering.
+        channel.add_event_listener(self.on_event)
         self._queue.submit(
             CallUpdate(
                 uuid=info.uuid,
