@@ -1,0 +1,90 @@
+"""Arguments of the dialplan applications EslChannel runs, quoted the way FreeSWITCH parses them.
+
+FreeSWITCH expands `${...}` in every application argument before the application sees it, and
+`play_and_get_digits`, `speak` and friends then split that argument with switch_separate_string
+(src/switch_utils.c): a single-quoted part is one token, a backslash escapes the next character,
+and the quotes and escapes are stripped from each token. So:
+
+- a value that must reach the application literally may not contain `${` (it would be expanded,
+  and `${api ...}` runs API commands): such values are refused, TTS text has the `$` dropped;
+- a token that may hold spaces is wrapped in single quotes with `\\` and `'` escaped;
+- CR, LF and NUL are refused everywhere (they would end the ESL command early).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+DTMF_KEYS: Final = frozenset("0123456789*#ABCD")
+_NAME: Final = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+_WORD: Final = re.compile(r"^[^\s'\"\\]+$")
+_CONTROL: Final = re.compile(r"[\r\n\x00]")
+_SPACES: Final = re.compile(r"\s+")
+
+
+def reject_control(value: str, what: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError(f"{what} must not contain CR, LF or NUL: {value[:60]!r}")
+    return value
+
+
+def literal(value: str, what: str) -> str:
+    """A value FreeSWITCH must not expand."""
+    reject_control(value, what)
+    if "${" in value:
+        raise ValueError(f"{what} must not contain '${{' (FreeSWITCH would expand it): {value[:60]!r}")
+    return value
+
+
+def variable_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise ValueError(f"invalid channel variable name: {name[:60]!r}")
+    return name
+
+
+def word(value: str, what: str) -> str:
+    """A single token without spaces or quotes (extension, context, terminators, path-free words)."""
+    if not _WORD.match(value):
+        raise ValueError(f"{what} must be one word without spaces or quotes: {value[:60]!r}")
+    return literal(value, what)
+
+
+def speech(text: str) -> str:
+    """TTS text on one line: whitespace folded, `$` dropped so nothing is expanded."""
+    folded = _SPACES.sub(" ", text.replace("$", "")).strip()
+    if not folded:
+        raise ValueError("text to speak is empty")
+    return folded
+
+
+def quoted(token: str) -> str:
+    """One switch_separate_string token, whatever spaces or quotes it holds."""
+    escaped = token.replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{escaped}'"
+
+
+def terminators(keys: str) -> str:
+    """play_and_get_digits treats an empty terminator list as '#'; 'none' matches no DTMF key."""
+    if not keys:
+        return "none"
+    unknown = set(keys) - DTMF_KEYS
+    if unknown:
+        raise ValueError(f"terminators must be DTMF keys, not {''.join(sorted(unknown))!r}")
+    return keys
+
+
+def milliseconds(seconds: float, what: str) -> int:
+    if seconds < 0:
+        raise ValueError(f"{what} must not be negative: {seconds!r}")
+    return round(seconds * 1000)
+
+
+def with_originate_variable(endpoint: str, name: str, value: str) -> str:
+    """Add `{name=value}` to a dial string, merging with a leading `{...}` block if there is one."""
+    reject_control(endpoint, "bridge endpoint")
+    if not endpoint.strip():
+        raise ValueError("bridge endpoint is empty")
+    if endpoint.startswith("{"):
+        return "{" + f"{name}={value}," + endpoint[1:]
+    return "{" + f"{name}={value}" + "}" + endpoint

@@ -1,0 +1,169 @@
+"""A thin gevent layer over the ESL codec: one socket, one reader greenlet, FIFO replies.
+
+FreeSWITCH answers the commands of one connection strictly in order, each with exactly one
+command/reply or api/response frame, so replies are matched to requests first in, first out.
+Every other frame (events, disconnect notices, auth requests) goes to `on_frame`, called in the
+reader greenlet: it must not block. A protocol error or the peer closing ends this connection
+only; every pending and later request then fails with `ConnectionClosed`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+from collections import deque
+from collections.abc import Callable
+from typing import TypeVar
+
+import gevent
+from gevent.event import AsyncResult, Event
+from gevent.lock import Semaphore
+
+from esl_handlers.codec import ApiResponse, CommandReply, EslError, EslParser, Frame, ProtocolError
+
+log = logging.getLogger(__name__)
+
+RECV_SIZE = 65536
+
+Reply = CommandReply | ApiResponse
+_R = TypeVar("_R", CommandReply, ApiResponse)
+
+
+class ConnectionClosed(EslError):
+    """The ESL connection is gone (peer closed, protocol error, or closed locally)."""
+
+
+class CommandTimeout(EslError):
+    """FreeSWITCH did not take or answer a command in time."""
+
+
+class EslConnection:
+    def __init__(
+        self,
+        sock: socket.socket,
+        *,
+        name: str,
+        on_frame: Callable[[Frame], None],
+        on_close: Callable[[str], None] | None = None,
+        parser: EslParser | None = None,
+    ) -> None:
+        self.name = name
+        self._sock = sock
+        self._on_frame = on_frame
+        self._on_close = on_close
+        self._parser = parser if parser is not None else EslParser()
+        self._pending: deque[AsyncResult] = deque()
+        self._write_lock = Semaphore()
+        self._closed = Event()
+        self._close_reason = ""
+        self._reader: gevent.Greenlet | None = None
+
+    @property
+    def closed(self) -> bool:
+        return bool(self._closed.is_set())
+
+    @property
+    def close_reason(self) -> str:
+        return self._close_reason
+
+    def start(self) -> None:
+        self._reader = gevent.spawn(self._read_loop)
+
+    def wait_closed(self, timeout: float | None = None) -> bool:
+        return bool(self._closed.wait(timeout))
+
+    def command(self, data: bytes, timeout: float) -> CommandReply:
+        return self._typed_request(data, timeout, CommandReply)
+
+    def api(self, data: bytes, timeout: float) -> ApiResponse:
+        return self._typed_request(data, timeout, ApiResponse)
+
+    def request(self, data: bytes, timeout: float) -> Reply:
+        """Send one command and wait for its reply (whichever kind)."""
+        if self.closed:
+            raise ConnectionClosed(f"{self.name}: {self._close_reason}")
+        waiter = AsyncResult()
+        with self._write_lock:
+            self._pending.append(waiter)
+            try:
+                with gevent.Timeout(timeout, CommandTimeout(f"{self.name}: sending a command timed out")):
+                    self._sock.sendall(data)
+            except CommandTimeout:
+                # Part of the command may be on the wire: the stream can no longer be trusted.
+                self.close("send timed out")
+                raise
+            except OSError as exc:
+                self.close(f"send failed: {exc}")
+                raise ConnectionClosed(f"{self.name}: send failed: {exc}") from exc
+        try:
+            reply: Reply = waiter.get(timeout=timeout)
+        except gevent.Timeout:
+            # The waiter stays queued, so the late reply is consumed in order and dropped.
+            raise CommandTimeout(f"{self.name}: no reply within {timeout:g} s") from None
+        return reply
+
+    def close(self, reason: str = "closed locally") -> None:
+        if self.closed:
+            return
+        self._close_reason = reason
+        self._closed.set()
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
+        self._sock.close()
+        while self._pending:
+            waiter = self._pending.popleft()
+            if not waiter.ready():
+                waiter.set_exception(ConnectionClosed(f"{self.name}: {reason}"))
+        if self._on_close is not None:
+            try:
+                self._on_close(reason)
+            except Exception:
+                log.exception("%s: close handler failed", self.name)
+
+    def _typed_request(self, data: bytes, timeout: float, kind: type[_R]) -> _R:
+        reply = self.request(data, timeout)
+        if not isinstance(reply, kind):
+            self.close(f"expected {kind.__name__}, got {type(reply).__name__}")
+            raise ConnectionClosed(f"{self.name}: replies out of step ({type(reply).__name__})")
+        return reply
+
+    def _read_loop(self) -> None:
+        sock = self._sock
+        parser = self._parser
+        while not self.closed:
+            try:
+                data = sock.recv(RECV_SIZE)
+            except OSError as exc:
+                self.close(f"receive failed: {exc}")
+                return
+            if not data:
+                try:
+                    parser.feed_eof()
+                except ProtocolError as exc:
+                    self.close(f"closed by FreeSWITCH mid-frame: {exc}")
+                else:
+                    self.close("closed by FreeSWITCH")
+                return
+            try:
+                frames = parser.feed(data)
+            except ProtocolError as exc:
+                log.warning("%s: protocol error, dropping the connection: %s", self.name, exc)
+                self.close(f"protocol error: {exc}")
+                return
+            for frame in frames:
+                self._dispatch(frame)
+
+    def _dispatch(self, frame: Frame) -> None:
+        if isinstance(frame, CommandReply | ApiResponse):
+            if not self._pending:
+                log.warning("%s: reply without a pending command: %r", self.name, frame)
+                return
+            waiter = self._pending.popleft()
+            if not waiter.ready():
+                waiter.set(frame)
+            return
+        try:
+            self._on_frame(frame)
+        except Exception:
+            log.exception("%s: frame handler failed", self.name)

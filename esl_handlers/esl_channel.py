@@ -1,0 +1,325 @@
+"""`EslChannel`: the Channel protocol over an outbound ESL connection ("socket ... async full").
+
+Every application runs as `sendmsg` execute with a fresh Event-UUID. FreeSWITCH first answers
+the command (+OK once queued), then echoes that UUID as Application-UUID on CHANNEL_EXECUTE and
+CHANNEL_EXECUTE_COMPLETE, and the completion is matched by it, never by application name. The
+completion waiter is registered before the command is sent, because the completion may arrive
+in the same read as the reply.
+
+The first CHANNEL_HANGUP or CHANNEL_HANGUP_COMPLETE of our channel, or the connection closing,
+fails every pending wait with its own `CallerHungUp(cause)`; later calls raise it at once.
+
+Choices checked against the FreeSWITCH source (see docs/ for the longer notes):
+- Audio text is spoken with `speak` (engine|voice|text); inside play_and_get_digits the prompt
+  is `say:<text>`, which switch_ivr_play_file speaks with the tts_engine/tts_voice channel
+  variables, set once per call; the prompt is single-quoted so its spaces survive the split.
+- play_and_get_digits leaves the variable unset when nothing valid was entered (switch_ivr_read
+  deletes it first and sets it only with digits), so a missing variable_<var> means "".
+- A failed bridge hangs the caller up unless continue_on_fail is set, and a finished bridge
+  hangs the caller up if hangup_after_bridge is true: both are set before the first bridge so
+  the call logic decides what happens next.
+- `transfer` ends the socket's park; the outbound listener stays attached to the channel, so
+  the server releases the socket with `exit` afterwards.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Final
+
+from gevent.event import AsyncResult, Event
+
+from esl_handlers import app_args
+from esl_handlers.codec import CommandReply, EslError, api, sendmsg_execute, sendmsg_hangup
+from esl_handlers.codec import Event as EslEvent
+from esl_handlers.connection import ConnectionClosed, EslConnection
+from ivr_scripts.channel import Audio, BridgeResult, CallerHungUp, CallInfo, ChannelError
+
+log = logging.getLogger(__name__)
+
+CONNECTION_LOST: Final = "CONNECTION_LOST"
+UNDEFINED: Final = "_undef_"
+DIGITS_REGEX: Final = "^[0-9*#]+$"
+INVALID_INPUT_FILE: Final = "silence_stream://250"
+_NO_ANSWER_CAUSES: Final = frozenset(
+    {"NO_ANSWER", "NO_USER_RESPONSE", "ALLOTTED_TIMEOUT", "PROGRESS_TIMEOUT"}
+)
+_BUSY_CAUSES: Final = frozenset({"USER_BUSY"})
+_PLAYBACK_FAILURES: Final = frozenset({"FILE NOT FOUND", "PLAYBACK ERROR"})
+_digit_vars = itertools.count(1)
+
+
+class ChannelTransferred(ChannelError):
+    """The call was transferred away; this channel no longer controls it."""
+
+
+def call_info_from_connect(reply: CommandReply) -> CallInfo:
+    """The CallInfo carried by the outbound `connect` reply (the channel data as headers)."""
+
+    def first(*names: str) -> str | None:
+        for name in names:
+            value = reply.get(name)
+            if value:
+                return value
+        return None
+
+    call_uuid = first("Unique-ID", "Channel-Unique-ID", "Caller-Unique-ID")
+    if call_uuid is None:
+        raise EslError("connect reply carries no Unique-ID (is the dialplan using the socket app?)")
+    number = first("Caller-Caller-ID-Number", "Channel-Caller-ID-Number") or ""
+    return CallInfo(
+        uuid=call_uuid,
+        caller_number=number,
+        caller_name=first("Caller-Caller-ID-Name", "Channel-Caller-ID-Name") or number,
+        destination=first("Caller-Destination-Number", "Channel-Destination-Number") or "",
+    )
+
+
+class EslChannel:
+    def __init__(
+        self,
+        connection: EslConnection,
+        info: CallInfo,
+        *,
+        command_timeout: float = 10.0,
+        tts_engine: str = "flite",
+        tts_voice: str = "kal",
+    ) -> None:
+        self._conn = connection
+        self._info = info
+        self._command_timeout = command_timeout
+        self._tts_engine = app_args.word(tts_engine, "tts engine")
+        self._tts_voice = app_args.word(tts_voice, "tts voice")
+        self._tts_ready = False
+        self._bridge_ready = False
+        self._completions: dict[str, AsyncResult] = {}
+        self._hangup_cause: str | None = None
+        self._gone = Event()
+        self._finished = Event()
+        self._transferred = False
+        self._listeners: list[Callable[[EslEvent], None]] = []
+
+    # -- what the server and observers see -------------------------------------------------
+
+    @property
+    def info(self) -> CallInfo:
+        return self._info
+
+    @property
+    def hangup_cause(self) -> str | None:
+        """The cause once the call is gone (CONNECTION_LOST if the socket closed first)."""
+        return self._hangup_cause
+
+    @property
+    def transferred(self) -> bool:
+        return self._transferred
+
+    def add_event_listener(self, listener: Callable[[EslEvent], None]) -> None:
+        """Observe every event of this call (DTMF, CHANNEL_ANSWER, ...); must not block."""
+        self._listeners.append(listener)
+
+    def wait_finished(self, timeout: float | None) -> bool:
+        """Wait for CHANNEL_HANGUP_COMPLETE or the connection closing."""
+        return bool(self._finished.wait(timeout))
+
+    def handle_event(self, event: EslEvent) -> None:
+        name = event.name
+        if name == "CHANNEL_EXECUTE_COMPLETE":
+            app_uuid = event.application_uuid
+            waiter = self._completions.get(app_uuid) if app_uuid else None
+            if waiter is not None and not waiter.ready():
+                waiter.set(event)
+        elif name in ("CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE") and self._is_ours(event):
+            self._end(event.get("Hangup-Cause") or event.get("variable_hangup_cause") or "NORMAL_CLEARING")
+            if name == "CHANNEL_HANGUP_COMPLETE":
+                self._finished.set()
+        for listener in self._listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("call %s: event listener failed", self._info.uuid)
+
+    def handle_close(self, reason: str) -> None:
+        if not self._gone.is_set():
+            log.info("call %s: connection closed before hangup (%s)", self._info.uuid, reason)
+        self._end(CONNECTION_LOST)
+        self._finished.set()
+
+    # -- the Channel protocol ----------------------------------------------------------------
+
+    def answer(self) -> None:
+        self._execute("answer", None)
+
+    def play(self, audio: Audio) -> None:
+        if audio.file is not None:
+            done = self._execute("playback", app_args.literal(audio.file, "audio file"))
+            response = done.get("Application-Response")
+            if response in _PLAYBACK_FAILURES:
+                log.warning("call %s: prompt %s not played: %s", self._info.uuid, audio.label, response)
+        elif audio.text is not None:
+            text = app_args.speech(audio.text)
+            self._execute("speak", f"{self._tts_engine}|{self._tts_voice}|{_escape_for_split(text)}")
+        else:
+            raise ValueError(f"audio {audio.label!r} has neither a file nor text")
+
+    def collect_digits(
+        self,
+        audio: Audio,
+        *,
+        max_digits: int,
+        timeout: float,
+        digit_timeout: float,
+        terminators: str = "#",
+    ) -> str:
+        if max_digits < 1:
+            raise ValueError(f"max_digits must be at least 1, not {max_digits}")
+        prompt = self._prompt(audio)
+        var = f"cc_digits_{next(_digit_vars)}"
+        arg = " ".join(
+            [
+                "1",
+                str(max_digits),
+                "1",
+                str(app_args.milliseconds(timeout, "timeout")),
+                app_args.terminators(terminators),
+                prompt,
+                INVALID_INPUT_FILE,
+                var,
+                DIGITS_REGEX,
+                str(app_args.milliseconds(digit_timeout, "digit timeout")),
+            ]
+        )
+        done = self._execute("play_and_get_digits", arg)
+        return done.get(f"variable_{var}") or ""
+
+    def transfer(self, extension: str, context: str) -> None:
+        target = f"{app_args.word(extension, 'extension')} XML {app_args.word(context, 'context')}"
+        self._execute("transfer", target)
+        self._transferred = True
+
+    def bridge(self, endpoint: str, *, timeout: float) -> BridgeResult:
+        seconds = max(1, round(timeout))
+        dial = app_args.with_originate_variable(endpoint, "call_timeout", str(seconds))
+        if not self._bridge_ready:
+            self._execute("set", "continue_on_fail=true")
+            self._execute("set", "hangup_after_bridge=false")
+            self._bridge_ready = True
+        done = self._execute("bridge", dial)
+        return bridge_outcome(done)
+
+    def set_variable(self, name: str, value: str) -> None:
+        self._execute("set", f"{app_args.variable_name(name)}={app_args.literal(value, 'variable value')}")
+
+    def get_variable(self, name: str) -> str | None:
+        self._check_usable()
+        command = api(f"uuid_getvar {self._info.uuid} {app_args.variable_name(name)}")
+        try:
+            body = self._conn.api(command, self._command_timeout).body
+        except ConnectionClosed as exc:
+            raise self._hung_up() from exc
+        except EslError as exc:
+            raise ChannelError(f"uuid_getvar {name} failed: {exc}") from exc
+        if body.startswith("-ERR"):
+            self._check_usable()
+            raise ChannelError(f"uuid_getvar {name} failed: {body.strip()}")
+        return None if body == UNDEFINED else body
+
+    def record(self, path: str) -> None:
+        self._execute("record_session", app_args.literal(path, "recording path"))
+
+    def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
+        if self._gone.is_set():
+            return
+        try:
+            reply = self._conn.command(sendmsg_hangup(cause), self._command_timeout)
+        except ConnectionClosed:
+            return
+        except EslError as exc:
+            raise ChannelError(f"hangup failed: {exc}") from exc
+        if not reply.ok:
+            raise ChannelError(f"hangup refused by FreeSWITCH: {reply.reply_text}")
+        self._gone.wait(self._command_timeout)
+        self._end(cause)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _prompt(self, audio: Audio) -> str:
+        if audio.file is not None:
+            return app_args.quoted(app_args.literal(audio.file, "audio file"))
+        if audio.text is not None:
+            self._ensure_tts()
+            # Older switch_ivr_play_file split "say:" text at ':' (engine:voice:text).
+            return app_args.quoted("say:" + app_args.speech(audio.text).replace(":", ","))
+        return "silence"
+
+    def _ensure_tts(self) -> None:
+        if not self._tts_ready:
+            self._execute("set", f"tts_engine={self._tts_engine}")
+            self._execute("set", f"tts_voice={self._tts_voice}")
+            self._tts_ready = True
+
+    def _execute(self, app: str, arg: str | None) -> EslEvent:
+        self._check_usable()
+        event_uuid = str(uuid.uuid4())
+        waiter = AsyncResult()
+        self._completions[event_uuid] = waiter
+        try:
+            try:
+                reply = self._conn.command(sendmsg_execute(app, arg, event_uuid), self._command_timeout)
+            except ConnectionClosed as exc:
+                raise self._hung_up() from exc
+            except EslError as exc:
+                raise ChannelError(f"{app} failed: {exc}") from exc
+            if not reply.ok:
+                raise ChannelError(f"{app} refused by FreeSWITCH: {reply.reply_text}")
+            event: EslEvent = waiter.get()
+            return event
+        finally:
+            del self._completions[event_uuid]
+
+    def _check_usable(self) -> None:
+        if self._gone.is_set():
+            raise self._hung_up()
+        if self._transferred:
+            raise ChannelTransferred(f"call {self._info.uuid} was transferred; it is no longer ours")
+
+    def _hung_up(self) -> CallerHungUp:
+        return CallerHungUp(self._hangup_cause or CONNECTION_LOST)
+
+    def _end(self, cause: str) -> None:
+        if self._gone.is_set():
+            return
+        self._hangup_cause = cause
+        self._gone.set()
+        for waiter in self._completions.values():
+            if not waiter.ready():
+                waiter.set_exception(CallerHungUp(cause))
+
+    def _is_ours(self, event: EslEvent) -> bool:
+        unique_id = event.unique_id
+        return unique_id is None or unique_id == self._info.uuid
+
+
+def _escape_for_split(text: str) -> str:
+    """speak splits its argument on '|' (at most three parts), stripping quotes and escapes."""
+    return text.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def bridge_outcome(done: EslEvent | Mapping[str, str]) -> BridgeResult:
+    """Map a bridge completion to a BridgeResult from what switch_ivr_originate sets.
+
+    originate_disposition is "SUCCESS" when the far end answered (the bridge then ran), else
+    the cause name: USER_BUSY, NO_ANSWER (call_timeout hit), NO_USER_RESPONSE, ... .
+    """
+    get = done.get
+    disposition = get("variable_originate_disposition") or ""
+    if disposition == "SUCCESS":
+        return "answered"
+    if disposition in _BUSY_CAUSES:
+        return "busy"
+    if disposition in _NO_ANSWER_CAUSES:
+        return "no_answer"
+    return "failed"

@@ -1,0 +1,179 @@
+"""The inbound ESL client: subscribes to FreeSWITCH's call events and hands each one on.
+
+It connects to mod_event_socket (127.0.0.1:8021 by default), authenticates, subscribes with
+`event plain ...`, and calls `on_event(event)` for every event in the reader greenlet. That
+callback must not block: FreeSWITCH drops a listener that falls 500 events behind, so the
+database side queues and batches (esl_handlers.db_writer).
+
+On any failure or close it reconnects with capped, jittered exponential backoff. A wrong
+password is reported as such and retried slowly. The password is never logged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import socket
+from collections.abc import Callable, Sequence
+from typing import Final, Literal
+
+import gevent
+from gevent import socket as gsocket
+from gevent.event import Event
+
+from esl_handlers.codec import (
+    AuthRequest,
+    DisconnectNotice,
+    EslError,
+    Frame,
+    RudeRejection,
+    auth,
+    event,
+    exit_,
+)
+from esl_handlers.codec import Event as EslEvent
+from esl_handlers.connection import EslConnection
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EVENTS: Final = ("CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE")
+
+
+class AuthenticationFailed(EslError):
+    """FreeSWITCH refused the ESL password."""
+
+
+class EventListener:
+    def __init__(
+        self,
+        on_event: Callable[[EslEvent], None],
+        host: str = "127.0.0.1",
+        port: int = 8021,
+        password: str = "ClueCon",  # noqa: S107 - FreeSWITCH's own default (event_socket.conf.xml)
+        events: Sequence[str] = DEFAULT_EVENTS,
+        *,
+        event_format: Literal["plain", "json"] = "plain",
+        connect_timeout: float = 5.0,
+        command_timeout: float = 5.0,
+        retry_initial: float = 0.5,
+        retry_max: float = 30.0,
+        retry_after_auth_failure: float = 60.0,
+    ) -> None:
+        self._on_event = on_event
+        self._host = host
+        self._port = port
+        self._password = password
+        self._subscribe = event(event_format, events)
+        self._connect_timeout = connect_timeout
+        self._command_timeout = command_timeout
+        self._retry_initial = retry_initial
+        self._retry_max = retry_max
+        self._retry_after_auth_failure = retry_after_auth_failure
+        self._stopping = Event()
+        self._connected = Event()
+        self._conn: EslConnection | None = None
+        self._runner: gevent.Greenlet | None = None
+        self.sessions = 0
+        """How many times a subscription was established (1 + reconnections)."""
+
+    @property
+    def connected(self) -> bool:
+        return bool(self._connected.is_set())
+
+    @property
+    def where(self) -> str:
+        return f"{self._host}:{self._port}"
+
+    def start(self) -> None:
+        if self._runner is None:
+            self._stopping.clear()
+            self._runner = gevent.spawn(self._run)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
+        conn = self._conn
+        if conn is not None and not conn.closed:
+            with contextlib.suppress(EslError):
+                conn.command(exit_(), min(timeout, self._command_timeout))
+            conn.close("listener stopped")
+        if self._runner is not None:
+            self._runner.join(timeout)
+            self._runner.kill(block=False)
+            self._runner = None
+
+    def wait_connected(self, timeout: float | None = None) -> bool:
+        return bool(self._connected.wait(timeout))
+
+    def _run(self) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                self._session()
+                failures = 0
+                delay = self._backoff(failures)
+                if not self._stopping.is_set():
+                    log.warning("lost FreeSWITCH ESL at %s; waiting (retry in %.1fs)", self.where, delay)
+            except AuthenticationFailed:
+                delay = self._retry_after_auth_failure
+                log.error(
+                    "FreeSWITCH ESL at %s rejected the password; check the event socket password "
+                    "in the settings (retry in %.0fs)",
+                    self.where,
+                    delay,
+                )
+            except (OSError, EslError) as exc:
+                delay = self._backoff(failures)
+                failures += 1
+                log.warning("waiting for FreeSWITCH ESL at %s (retry in %.1fs): %s", self.where, delay, exc)
+            finally:
+                self._connected.clear()
+                self._conn = None
+            self._stopping.wait(delay)
+
+    def _session(self) -> None:
+        sock = gsocket.create_connection((self._host, self._port), timeout=self._connect_timeout)
+        sock.settimeout(None)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        asked = Event()
+
+        def on_frame(frame: Frame) -> None:
+            if isinstance(frame, EslEvent):
+                self._deliver(frame)
+            elif isinstance(frame, AuthRequest):
+                asked.set()
+            elif isinstance(frame, DisconnectNotice):
+                log.debug("FreeSWITCH ESL at %s: disconnect notice", self.where)
+            elif isinstance(frame, RudeRejection):
+                log.error("FreeSWITCH ESL at %s refused this host (ACL): %s", self.where, frame.body.strip())
+
+        conn = EslConnection(
+            sock, name=f"event socket {self.where}", on_frame=on_frame, on_close=lambda _: asked.set()
+        )
+        self._conn = conn
+        conn.start()
+        try:
+            if not asked.wait(self._command_timeout) or conn.closed:
+                raise EslError(conn.close_reason or "no auth request from FreeSWITCH")
+            reply = conn.command(auth(self._password), self._command_timeout)
+            if not reply.ok:
+                raise AuthenticationFailed(reply.reply_text)
+            reply = conn.command(self._subscribe, self._command_timeout)
+            if not reply.ok:
+                raise EslError(f"event subscription refused: {reply.reply_text}")
+            self.sessions += 1
+            self._connected.set()
+            log.info("connected to FreeSWITCH ESL at %s", self.where)
+            conn.wait_closed()
+        finally:
+            conn.close("session over")
+
+    def _deliver(self, frame: EslEvent) -> None:
+        try:
+            self._on_event(frame)
+        except Exception:
+            log.exception("event handler failed on %s", frame.name)
+
+    def _backoff(self, failures: int) -> float:
+        ceiling = min(self._retry_max, self._retry_initial * (2**failures))
+        return float(ceiling / 2 + random.uniform(0, ceiling / 2))

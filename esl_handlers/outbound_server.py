@@ -1,0 +1,175 @@
+"""The outbound socket server: FreeSWITCH's `socket` application connects here once per call.
+
+One greenlet per call: `connect` (the reply carries the channel data), `myevents`, `linger`, then
+the handler runs with an `EslChannel`. Afterwards:
+
+- the call has hung up: keep reading until CHANNEL_HANGUP_COMPLETE or the socket closes (with
+  linger the disconnect notice may come before the last events), then close;
+- the call is still up (handler returned, raised, or transferred the call): send `exit`, which
+  hands the channel back to FreeSWITCH's dialplan (the fallback after the socket action), and
+  close.
+
+A handler's exception is logged and never reaches the server. `on_event`, if given, sees every
+event of every call (in the connection's reader greenlet: it must not block).
+
+The listen backlog is large: when a burst overflows a small backlog the kernel drops the SYNs
+and FreeSWITCH waits 25 s for `connect` before giving up on the socket action.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Callable
+
+from gevent.server import StreamServer
+
+from esl_handlers.codec import DisconnectNotice, EslError, Event, Frame, connect, exit_, linger, myevents
+from esl_handlers.connection import EslConnection
+from esl_handlers.esl_channel import EslChannel, call_info_from_connect
+from ivr_scripts.channel import CallerHungUp
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[EslChannel], None]
+
+
+EventHook = Callable[[Event], None]
+
+
+class _Dispatch:
+    """Routes a connection's frames to its channel once the channel exists."""
+
+    def __init__(self, on_event: EventHook | None) -> None:
+        self.channel: EslChannel | None = None
+        self._on_event = on_event
+
+    def on_frame(self, frame: Frame) -> None:
+        if self.channel is None:
+            return
+        if isinstance(frame, Event):
+            self.channel.handle_event(frame)
+            if self._on_event is not None:
+                try:
+                    self._on_event(frame)
+                except Exception:
+                    log.exception("call %s: on_event hook failed on %s", self.channel.info.uuid, frame.name)
+        elif isinstance(frame, DisconnectNotice):
+            log.debug("call %s: disconnect notice (%s)", self.channel.info.uuid, dict(frame.headers))
+
+    def on_close(self, reason: str) -> None:
+        if self.channel is not None:
+            self.channel.handle_close(reason)
+
+
+class OutboundServer:
+    def __init__(
+        self,
+        handler: Handler,
+        host: str = "127.0.0.1",
+        port: int = 8084,
+        backlog: int = 4096,
+        *,
+        on_event: EventHook | None = None,
+        command_timeout: float = 10.0,
+        linger_timeout: float = 30.0,
+        tts_engine: str = "flite",
+        tts_voice: str = "kal",
+    ) -> None:
+        self._handler = handler
+        self._on_event = on_event
+        self._command_timeout = command_timeout
+        self._linger_timeout = linger_timeout
+        self._tts = (tts_engine, tts_voice)
+        self._server = StreamServer((host, port), self._serve_call, backlog=backlog)
+        self._active = 0
+        self._served = 0
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self._server.address[:2]
+        return str(host), int(port)
+
+    @property
+    def active_calls(self) -> int:
+        return self._active
+
+    @property
+    def calls_served(self) -> int:
+        return self._served
+
+    def start(self) -> None:
+        self._server.start()
+        log.info("outbound ESL server listening on %s:%d", *self.address)
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop accepting; give running calls `timeout` seconds, then kill them."""
+        self._server.stop(timeout=timeout)
+
+    def _serve_call(self, sock: socket.socket, address: tuple[str, int]) -> None:
+        self._active += 1
+        try:
+            self._run_call(sock, f"{address[0]}:{address[1]}")
+        except Exception:
+            log.exception("outbound call from %s:%s failed", *address[:2])
+        finally:
+            self._active -= 1
+            self._served += 1
+
+    def _run_call(self, sock: socket.socket, peer: str) -> None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        dispatch = _Dispatch(self._on_event)
+        conn = EslConnection(
+            sock, name=f"outbound {peer}", on_frame=dispatch.on_frame, on_close=dispatch.on_close
+        )
+        conn.start()
+        try:
+            try:
+                channel = self._open(conn, dispatch)
+            except EslError as exc:
+                log.warning("outbound %s: could not take the call: %s", peer, exc)
+                return
+            try:
+                self._handler(channel)
+            except CallerHungUp as exc:
+                log.info("call %s: caller hung up (%s)", channel.info.uuid, exc.cause)
+            except Exception:
+                log.exception(
+                    "call %s: handler failed; handing the call back to the dialplan", channel.info.uuid
+                )
+            self._release(conn, channel)
+        finally:
+            conn.close("call done")
+
+    def _open(self, conn: EslConnection, dispatch: _Dispatch) -> EslChannel:
+        reply = conn.command(connect(), self._command_timeout)
+        if not reply.ok:
+            raise EslError(f"connect refused: {reply.reply_text}")
+        channel = EslChannel(
+            conn,
+            call_info_from_connect(reply),
+            command_timeout=self._command_timeout,
+            tts_engine=self._tts[0],
+            tts_voice=self._tts[1],
+        )
+        dispatch.channel = channel
+        for command in (myevents(), linger()):
+            answer = conn.command(command, self._command_timeout)
+            if not answer.ok:
+                raise EslError(f"{command.decode().strip()} refused: {answer.reply_text}")
+        return channel
+
+    def _release(self, conn: EslConnection, channel: EslChannel) -> None:
+        if channel.hangup_cause is not None:
+            if not channel.wait_finished(self._linger_timeout):
+                log.warning(
+                    "call %s: no CHANNEL_HANGUP_COMPLETE within %gs", channel.info.uuid, self._linger_timeout
+                )
+            return
+        try:
+            conn.command(exit_(), self._command_timeout)
+        except EslError as exc:
+            log.debug("call %s: exit not acknowledged: %s", channel.info.uuid, exc)

@@ -1,0 +1,28 @@
+"""A stand-in FreeSWITCH speaking ESL over real TCP, built from the captured transcripts.
+
+Outbound (the `socket` dialplan app): `OutboundSwitch(address).place_call(CallScript(...))`
+connects to an outbound server and plays one scripted call; the returned `ScriptedCall` records
+the commands it received and the bytes it sent.
+
+Inbound (mod_event_socket on 8021): `InboundSwitch(password=...)` accepts event listeners,
+answers auth / event / api / bgapi / exit, and emits a call's events to its subscribers.
+"""
+
+from tests.wire.standin.call import ScriptedCall
+from tests.wire.standin.inbound import InboundCall, InboundSession, InboundSwitch
+from tests.wire.standin.outbound import OutboundSwitch
+from tests.wire.standin.script import CallScript, Collected, Execution
+from tests.wire.standin.templates import TemplateLibrary, default_library
+
+__all__ = [
+    "CallScript",
+    "Collected",
+    "Execution",
+    "InboundCall",
+    "InboundSession",
+    "InboundSwitch",
+    "OutboundSwitch",
+    "ScriptedCall",
+    "TemplateLibrary",
+    "default_library",
+]

@@ -1,0 +1,270 @@
+"""The dialplan applications the stand-in runs, with the events and variables FreeSWITCH gives.
+
+Sources (FreeSWITCH src/): mod_dptools.c (playback's FILE PLAYED / FILE NOT FOUND / PLAYBACK
+ERROR, bridge), switch_ivr_play_say.c (switch_ivr_read, switch_play_and_get_digits),
+switch_ivr_originate.c (originate_disposition, DIALSTATUS), switch_channel.c
+(switch_channel_handle_cause: a failed bridge hangs the caller up unless continue_on_fail, except
+for NO_ANSWER, NO_USER_RESPONSE and ORIGINATOR_CANCEL), switch_core_session.c (an unknown
+application hangs the channel up with DESTINATION_OUT_OF_ORDER, without CHANNEL_EXECUTE).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final
+
+from tests.wire.standin.script import Collected, Execution
+from tests.wire.standin.wire import separate_string
+
+if TYPE_CHECKING:
+    from tests.wire.standin.call import ScriptedCall
+
+FAILED_BRIDGE_CAUSES: Final = {"no_answer": "NO_ANSWER", "busy": "USER_BUSY", "failed": "USER_NOT_REGISTERED"}
+DIALSTATUS: Final = {
+    "ORIGINATOR_CANCEL": "CANCEL",
+    "USER_BUSY": "BUSY",
+    "NO_ANSWER": "NOANSWER",
+    "DESTINATION_OUT_OF_ORDER": "INVALIDARGS",
+    "INVALID_PROFILE": "INVALIDARGS",
+    "CALL_REJECTED": "DONTCALL",
+}
+ALWAYS_CONTINUE: Final = frozenset({"NO_ANSWER", "NO_USER_RESPONSE", "ORIGINATOR_CANCEL"})
+# Left on the caller's channel by a bridge that happened; absent after one that failed.
+BRIDGE_VARS: Final = frozenset(
+    {
+        "originated_legs",
+        "switch_m_sdp",
+        "originate_causes",
+        "bridge_to",
+        "last_bridge_to",
+        "bridge_channel",
+        "bridge_uuid",
+        "signal_bond",
+        "last_sent_callee_id_name",
+        "last_sent_callee_id_number",
+        "sip_term_status",
+        "proto_specific_hangup_cause",
+        "sip_term_cause",
+        "last_bridge_role",
+        "sip_hangup_disposition",
+        "bridge_hangup_cause",
+    }
+)
+OTHER_LEG: Final = ("Other-Leg-", "Other-Type")
+
+
+def _true(value: str | None) -> bool:
+    return (value or "").lower() in ("true", "yes", "on", "1", "enabled", "active", "allow")
+
+
+class AppRunner:
+    def __init__(self, call: ScriptedCall) -> None:
+        self.call = call
+        self._collects = 0
+        self._bridges = 0
+        self._handlers: dict[str, Callable[[Execution, str, int], None]] = {
+            "answer": self._answer,
+            "pre_answer": self._simple,
+            "playback": self._playback,
+            "speak": self._speak,
+            "sleep": self._speak,
+            "play_and_get_digits": self._play_and_get_digits,
+            "set": self._set,
+            "export": self._set,
+            "unset": self._unset,
+            "record_session": self._record_session,
+            "stop_record_session": self._simple,
+            "transfer": self._transfer,
+            "bridge": self._bridge,
+            "hangup": self._hangup,
+        }
+
+    def run(self, execution: Execution, index: int) -> None:
+        call = self.call
+        handler = self._handlers.get(execution.app)
+        if handler is None:
+            call.hangup("DESTINATION_OUT_OF_ORDER", by="switch")
+            return
+        arg = call.expand(execution.arg) if execution.arg else ""
+        call.last_response = None
+        call.current_app = (execution.app, arg or None)
+        call.emit(f"CHANNEL_EXECUTE:{execution.app}", app_headers=self._headers(execution, arg, None))
+        handler(execution, arg, index)
+
+    def complete(
+        self,
+        execution: Execution,
+        arg: str,
+        *,
+        drop_vars: frozenset[str] = frozenset(),
+        drop_prefixes: tuple[str, ...] = (),
+    ) -> None:
+        response = self.call.last_response or "_none_"
+        self.call.emit(
+            f"CHANNEL_EXECUTE_COMPLETE:{execution.app}",
+            app_headers=self._headers(execution, arg, response),
+            drop_vars=drop_vars,
+            drop_prefixes=drop_prefixes,
+        )
+
+    @staticmethod
+    def _headers(execution: Execution, arg: str, response: str | None) -> list[tuple[str, str]]:
+        headers = [("Application", execution.app)]
+        if arg:
+            headers.append(("Application-Data", arg))
+        if response is not None:
+            headers.append(("Application-Response", response))
+        if execution.event_uuid:
+            headers.append(("Application-UUID", execution.event_uuid))
+        return headers
+
+    # -- applications ----------------------------------------------------------------------------
+
+    def _simple(self, execution: Execution, arg: str, index: int) -> None:
+        self.call.scripted_hangup_point(index)
+        self.complete(execution, arg)
+
+    def _answer(self, execution: Execution, arg: str, index: int) -> None:
+        call = self.call
+        if not call.scripted_hangup_point(index) and not call.answered:
+            call.answered = True
+            call.emit("CHANNEL_ANSWER")
+        self.complete(execution, arg)
+
+    def _playback(self, execution: Execution, arg: str, index: int) -> None:
+        call = self.call
+        gone = call.scripted_hangup_point(index) or call.media_wait(call.script.media_seconds)
+        if gone:
+            call.last_response = "PLAYBACK ERROR"
+        elif arg in call.script.missing_files:
+            call.last_response = "FILE NOT FOUND"
+        else:
+            call.last_response = "FILE PLAYED"
+        self.complete(execution, arg)
+
+    def _speak(self, execution: Execution, arg: str, index: int) -> None:
+        call = self.call
+        if not call.scripted_hangup_point(index):
+            call.media_wait(call.script.media_seconds)
+        self.complete(execution, arg)
+
+    def _set(self, execution: Execution, arg: str, index: int) -> None:
+        call = self.call
+        if not call.scripted_hangup_point(index) and "=" in arg:
+            name, value = arg.split("=", 1)
+            call.set_var(name.removeprefix("nolocal:"), value)
+        self.complete(execution, arg)
+
+    def _unset(self, execution: Execution, arg: str, index: int) -> None:
+        if not self.call.scripted_hangup_point(index):
+            self.call.set_var(arg, None)
+        self.complete(execution, arg)
+
+    def _record_session(self, execution: Execution, arg: str, index: int) -> None:
+        if not self.call.scripted_hangup_point(index):
+            self.call.recordings.append(arg)
+        self.complete(execution, arg)
+
+    def _hangup(self, execution: Execution, arg: str, index: int) -> None:
+        self.call.hangup(arg or "NORMAL_CLEARING", by="application")
+        self.complete(execution, arg)
+
+    def _transfer(self, execution: Execution, arg: str, index: int) -> None:
+        call = self.call
+        if call.scripted_hangup_point(index):
+            self.complete(execution, arg)
+            return
+        argv = separate_string(arg)
+        target = (argv[0], argv[1] if len(argv) > 1 else "XML", argv[2] if len(argv) > 2 else "default")
+        self.complete(execution, arg)
+        # The transfer ends the socket app's park: the channel leaves for the new extension.
+        call.transferred_to = target
+        call.emit("CHANNEL_UNPARK")
+        call.emit_socket_complete()
+
+    def _play_and_get_digits(self, execution: Execution, arg: str, index: int) -> None:
+        call = self.call
+        argv = separate_string(arg) + [""] * 11
+        minimum = max(0, int(argv[0] or 0))
+        maximum = max(minimum, int(argv[1] or 0))
+        timeout_ms = max(1000, int(argv[3] or 0))
+        terminators = argv[4] or "#"
+        prompt, variable, regex = argv[5], argv[7], argv[8]
+        # switch_ivr_read: the result and the variable are cleared before anything is read.
+        call.set_var("read_result", None)
+        if variable:
+            call.set_var(variable, None)
+            if regex:
+                call.set_var(f"{variable}_invalid", None)
+        if call.scripted_hangup_point(index) or call.media_wait(call.script.media_seconds):
+            self.complete(execution, arg)
+            return
+        keys = call.script.keys[self._collects] if self._collects < len(call.script.keys) else ""
+        self._collects += 1
+        for key in keys:
+            call.emit("DTMF", overrides={"DTMF-Digit": key})
+        if not keys and call.script.realtime_collect and call.media_wait(timeout_ms / 1000):
+            self.complete(execution, arg)
+            return
+        digits, terminator = "", None
+        for key in keys:
+            if key in terminators:
+                terminator = key
+                break
+            digits += key
+            if len(digits) >= maximum:
+                break
+        if terminator is not None:
+            call.set_var("read_terminator_used", terminator)
+        if len(digits) < max(minimum, 1):
+            result = "failure"
+        elif terminator is not None or len(digits) >= maximum:
+            result = "success"
+        else:
+            result = "timeout"  # inter-digit timeout with enough digits: accepted
+        call.set_var("read_result", result)
+        if digits and variable:
+            call.set_var(variable, digits)
+            if regex and not re.search(regex, digits):
+                call.set_var(variable, None)
+                call.set_var(f"{variable}_invalid", digits)
+        kept = call.get_var(variable) if variable else None
+        call.collected.append(Collected(prompt, keys, kept, variable, result))
+        self.complete(execution, arg)
+
+    def _bridge(self, execution: Execution, arg: str, index: int) -> None:
+        call = self.call
+        outcomes = call.script.bridges
+        outcome = outcomes[self._bridges] if self._bridges < len(outcomes) else "answered"
+        self._bridges += 1
+        if outcome == "answered":
+            self._bridge_answered(execution, arg, index)
+            return
+        if call.scripted_hangup_point(index) or call.media_wait(call.script.media_seconds):
+            cause = "ORIGINATOR_CANCEL"
+        else:
+            cause = FAILED_BRIDGE_CAUSES[outcome]
+        call.set_var("originate_disposition", cause)
+        call.set_var("DIALSTATUS", DIALSTATUS.get(cause, cause))
+        if (
+            call.hangup_cause is None
+            and not _true(call.get_var("continue_on_fail"))
+            and cause not in ALWAYS_CONTINUE
+        ):
+            call.hangup(cause, by="switch")
+        self.complete(execution, arg, drop_vars=BRIDGE_VARS, drop_prefixes=OTHER_LEG)
+
+    def _bridge_answered(self, execution: Execution, arg: str, index: int) -> None:
+        call = self.call
+        call.set_var("originate_disposition", "SUCCESS")
+        call.set_var("DIALSTATUS", "SUCCESS")
+        call.bridged = True
+        call.emit("CHANNEL_BRIDGE")
+        caller_left = call.scripted_hangup_point(index) or call.media_wait(call.script.talk_seconds)
+        call.set_var("bridge_hangup_cause", call.hangup_cause if caller_left else "NORMAL_CLEARING")
+        call.emit("CHANNEL_UNBRIDGE")
+        call.bridged = False
+        if not caller_left and _true(call.get_var("hangup_after_bridge")):
+            call.hangup("NORMAL_CLEARING", by="switch")
+        self.complete(execution, arg)

@@ -1,0 +1,409 @@
+"""One call through the stand-in switch, from the `socket` app's connect to the socket's close.
+
+Two greenlets play FreeSWITCH's two threads: the listener (reads commands, replies at once,
+queues `sendmsg` for the channel) and the session (runs the queued applications one after
+another and fires their events). Events reach the application only after `myevents`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+from urllib.parse import unquote
+
+import gevent
+from gevent import socket as gsocket
+from gevent.event import Event
+from gevent.lock import Semaphore
+from gevent.queue import Queue
+
+from tests.wire.standin.apps import AppRunner
+from tests.wire.standin.render import EventRenderer
+from tests.wire.standin.script import CallScript, Collected, Execution
+from tests.wire.standin.templates import CallIdentity, TemplateLibrary
+from tests.wire.standin.wire import (
+    CommandReader,
+    ReceivedCommand,
+    api_response,
+    command_reply,
+    goodbye_notice,
+    linger_notice,
+    serialize_plain,
+)
+
+SOCKET_DATA: Final = "127.0.0.1:8084 async full"
+_VARIABLE: Final = re.compile(r"\$\{([^}]*)\}")
+
+
+@dataclass(frozen=True)
+class _Hangup:
+    cause: str
+
+
+class SequenceCounter:
+    """Event-Sequence: one counter per switch, shared by its calls."""
+
+    def __init__(self, start: int = 500) -> None:
+        self._value = start
+
+    def next(self) -> int:
+        self._value += 1
+        return self._value
+
+
+class ScriptedCall:
+    """A call the stand-in places; read its record once `wait()` returns."""
+
+    def __init__(self, script: CallScript, library: TemplateLibrary, sequence: SequenceCounter) -> None:
+        self.script = script
+        self.uuid = script.uuid or str(uuid.uuid4())
+        self.identity = CallIdentity(
+            uuid=self.uuid,
+            caller_number=script.caller_number,
+            caller_name=script.caller_name or script.caller_number,
+            destination=script.destination,
+            other_leg=str(uuid.uuid4()),
+        )
+        self.library = library
+        self._sequence = sequence
+        self._renderer = EventRenderer(self.identity)
+        # What the call recorded.
+        self.commands: list[ReceivedCommand] = []
+        self.executions: list[Execution] = []
+        self.collected: list[Collected] = []
+        self.recordings: list[str] = []
+        self.frames_sent: list[bytes] = []
+        self.events_sent: list[str] = []
+        self.sent = bytearray()
+        self.hangup_cause: str | None = None
+        self.hung_up_by: str | None = None
+        self.transferred_to: tuple[str, ...] | None = None
+        self.closed_by_app = False
+        self.error: str | None = None
+        # Channel state.
+        self.vars: dict[str, str | None] = dict(script.variables)
+        self.answered = False
+        self.events_on = False
+        self.linger = False
+        self.bridged = False
+        self.current_app: tuple[str, str | None] | None = None
+        self.last_response: str | None = None
+        self.socket_app_uuid = str(uuid.uuid4())
+        self._occurrences: Counter[str] = Counter()
+        self._sendmsgs = 0
+        self._app_index = 0
+        self._queue: Queue[Execution | _Hangup | None] = Queue()
+        self._interrupt = Event()
+        self._running_app = False
+        self._tail_sent = False
+        self._notice_at = "after_hangup_complete"
+        self._write_lock = Semaphore()
+        self._sock: gsocket.socket | None = None
+        self._done = Event()
+        self.apps = AppRunner(self)
+
+    # -- the record ----------------------------------------------------------------------------
+
+    @property
+    def executed(self) -> list[tuple[str, str | None]]:
+        """(application, argument) of every sendmsg execute, in order."""
+        return [(e.app, e.arg) for e in self.executions]
+
+    @property
+    def done(self) -> bool:
+        return bool(self._done.is_set())
+
+    def wait(self, timeout: float | None = 10.0) -> bool:
+        return bool(self._done.wait(timeout))
+
+    # -- running ---------------------------------------------------------------------------------
+
+    def run(self, address: tuple[str, int]) -> None:
+        session: gevent.Greenlet | None = None
+        timer: gevent.Greenlet | None = None
+        try:
+            sock = gsocket.create_connection(address, timeout=self.script.connect_timeout)
+            sock.settimeout(None)
+            sock.setsockopt(gsocket.IPPROTO_TCP, gsocket.TCP_NODELAY, 1)  # as the socket app does
+            self._sock = sock
+            reader = CommandReader(sock)
+            first = reader.read()
+            if first is None:
+                self.closed_by_app = True
+                return
+            self.commands.append(first)
+            if first.line != "connect":
+                self.error = f"expected connect, got {first.line!r}"
+                return
+            self.send(self._connect_reply())
+            session = gevent.spawn(self._session_loop)
+            if self.script.hangup_after is not None:
+                timer = gevent.spawn_later(self.script.hangup_after, self.caller_hangup)
+            while True:
+                command = reader.read()
+                if command is None:
+                    self.closed_by_app = self._sock is not None
+                    return
+                self.commands.append(command)
+                self._handle(command)
+        except Exception as exc:  # recorded for the test to report, never swallowed silently
+            self.error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            for greenlet in (session, timer):
+                if greenlet is not None:
+                    greenlet.kill(block=False)
+            self.close()
+            self._done.set()
+
+    def close(self) -> None:
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(gsocket.SHUT_RDWR)
+            sock.close()
+
+    def send(self, data: bytes) -> None:
+        with self._write_lock:
+            if self._sock is None:
+                return
+            try:
+                self._sock.sendall(data)
+            except OSError:
+                return
+            self.sent += data
+            self.frames_sent.append(data)
+
+    # -- listener side ---------------------------------------------------------------------------
+
+    def _handle(self, command: ReceivedCommand) -> None:
+        verb = command.verb
+        if verb == "myevents" or verb == "event":
+            self.events_on = True
+            self.send(
+                command_reply(
+                    "+OK Events Enabled" if verb == "myevents" else "+OK event listener enabled plain"
+                )
+            )
+        elif verb == "linger":
+            self.linger = True
+            seconds = command.argument.strip()
+            self.send(command_reply(f"+OK will linger {seconds} seconds" if seconds else "+OK will linger"))
+        elif verb == "nolinger":
+            self.linger = False
+            self.send(command_reply("+OK will not linger"))
+        elif verb == "sendmsg":
+            self._sendmsg(command)
+        elif verb == "api":
+            self.send(api_response(self._api(command.argument)))
+        elif verb == "exit":
+            self.send(command_reply("+OK bye"))
+            self.send(goodbye_notice(self.uuid))
+            self.close()
+        else:
+            self.send(command_reply("-ERR command not found"))
+
+    def _sendmsg(self, command: ReceivedCommand) -> None:
+        index = self._sendmsgs
+        self._sendmsgs += 1
+        kind = (command.header("call-command") or "").lower()
+        app = command.header("execute-app-name") or ""
+        if self.script.malformed_at == index:
+            self.send(self.script.malformed_frame)
+            return
+        refusal = self.script.refuse_apps.get(app) if kind == "execute" else None
+        if refusal is not None:
+            self.send(command_reply(refusal))
+            return
+        park = self.script.park_event if index == 0 else "none"
+        if park == "before_first_reply":
+            self.emit("CHANNEL_PARK")
+        self.send(command_reply("+OK"))
+        if park == "after_first_reply":
+            self.emit("CHANNEL_PARK")
+        if kind == "execute":
+            execution = Execution(app, command.header("execute-app-arg"), command.header("Event-UUID"))
+            self.executions.append(execution)
+            self._queue.put(execution)
+        elif kind == "hangup":
+            self._queue.put(_Hangup(command.header("hangup-cause") or "NORMAL_CLEARING"))
+
+    def _api(self, line: str) -> str:
+        name, _, arg = line.partition(" ")
+        if name == "uuid_getvar":
+            parts = arg.split(" ")
+            if len(parts) < 2 or parts[0] != self.uuid:
+                return "-ERR No such channel!\n"
+            value = self.get_var(parts[1])
+            return "_undef_" if value is None else value
+        if name == "status":
+            return self.library.status_body
+        return f"-ERR {name} Command not found!\n"
+
+    # -- session side ----------------------------------------------------------------------------
+
+    def _session_loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None or self.hangup_cause is not None or self.transferred_to is not None:
+                continue
+            if isinstance(item, _Hangup):
+                self.hangup(item.cause, by="application")
+                continue
+            index = self._app_index
+            self._app_index += 1
+            self._running_app = True
+            try:
+                self.apps.run(item, index)
+            finally:
+                self._running_app = False
+            if self.hangup_cause is not None:
+                self._hangup_tail()
+
+    def get_var(self, name: str) -> str | None:
+        if name in self.vars:
+            return self.vars[name]
+        if self.library.connect is not None:
+            for key, encoded in self._renderer.prepared(self.library.connect)[1]:
+                if key == "variable_" + name:
+                    return unquote(encoded)
+        if name == "uuid":
+            return self.uuid
+        return None
+
+    def set_var(self, name: str, value: str | None) -> None:
+        self.vars.pop(name, None)
+        self.vars[name] = value if value else None
+
+    def expand(self, text: str) -> str:
+        """switch_channel_expand_variables for plain ${name} references."""
+        return _VARIABLE.sub(lambda m: self.get_var(m.group(1)) or "", text)
+
+    def media_wait(self, seconds: float) -> bool:
+        """Let media play; True if the caller hung up meanwhile."""
+        if self._interrupt.is_set():
+            return True
+        if seconds > 0:
+            self._interrupt.wait(seconds)
+        return bool(self._interrupt.is_set())
+
+    def scripted_hangup_point(self, index: int) -> bool:
+        """Called where a running application would notice the caller leaving."""
+        if self.script.hangup_at == index:
+            self.caller_hangup()
+        return self.hangup_cause is not None
+
+    def caller_hangup(self, cause: str = "NORMAL_CLEARING") -> None:
+        """The caller hangs up now (from the script, a timer, or a test)."""
+        if self.hangup_cause is not None or self.transferred_to is not None:
+            return
+        self.hangup(cause, by="caller")
+
+    def hangup(self, cause: str, *, by: str) -> None:
+        if self.hangup_cause is not None:
+            return
+        self.hangup_cause = cause
+        self.hung_up_by = by
+        self._interrupt.set()
+        self.emit("CHANNEL_HANGUP")
+        if not self.linger:
+            self.send(goodbye_notice(self.uuid))
+            self.close()
+            return
+        self._notice_at = self.notice_placement()
+        if self._notice_at == "after_hangup":
+            self._send_linger_notice()
+        if not self._running_app:
+            self._hangup_tail()
+
+    def notice_placement(self) -> str:
+        if self.script.linger_notice is not None:
+            return self.script.linger_notice
+        if self.script.version == "1.11.2" and self.bridged:
+            return "after_hangup"
+        return "after_hangup_complete"
+
+    def _hangup_tail(self) -> None:
+        if self._tail_sent or self._sock is None:
+            return
+        self._tail_sent = True
+        self.emit("CHANNEL_UNPARK")
+        self.emit_socket_complete()
+        self.emit("CHANNEL_STATE:CS_HANGUP", overrides={"Channel-State": "CS_HANGUP"})
+        self.emit("CHANNEL_STATE:CS_REPORTING", overrides={"Channel-State": "CS_REPORTING"})
+        self.emit("CHANNEL_HANGUP_COMPLETE")
+        if self.linger and self._notice_at == "after_hangup_complete":
+            self._send_linger_notice()
+        gevent.spawn_later(self.script.max_linger, self.close)
+
+    def _send_linger_notice(self) -> None:
+        self.send(linger_notice(self.uuid, self.channel_name()))
+
+    def channel_name(self) -> str:
+        return f"sofia/lab/{self.identity.caller_number}@127.0.0.1:5070"
+
+    def emit_socket_complete(self) -> None:
+        template = self.library.get("CHANNEL_EXECUTE_COMPLETE:socket", self._occurrences["socket"])
+        data = dict(template.app_headers).get("Application-Data", SOCKET_DATA)
+        self.emit(
+            "CHANNEL_EXECUTE_COMPLETE:socket",
+            app_headers=[
+                ("Application", "socket"),
+                ("Application-Data", data),
+                ("Application-Response", self.last_response or "_none_"),
+                ("Application-UUID", self.socket_app_uuid),
+            ],
+        )
+
+    def emit(
+        self,
+        role: str,
+        *,
+        overrides: Mapping[str, str | None] | None = None,
+        app_headers: list[tuple[str, str]] | None = None,
+        drop_vars: frozenset[str] = frozenset(),
+        drop_prefixes: tuple[str, ...] = (),
+    ) -> None:
+        if not self.events_on:
+            return
+        template = self.library.get(role, self._occurrences[role])
+        self._occurrences[role] += 1
+        in_place: dict[str, str | None] = {"current_application_response": self.last_response}
+        if self.current_app is not None:
+            in_place["current_application"] = self.current_app[0]
+            in_place["current_application_data"] = self.current_app[1]
+        if self.hangup_cause is not None:
+            in_place["hangup_cause"] = self.hangup_cause
+        fixed: dict[str, str | None] = {"Hangup-Cause": self.hangup_cause}
+        if overrides:
+            fixed.update(overrides)
+        headers = self._renderer.render(
+            template,
+            sequence=self._sequence.next(),
+            overrides=fixed,
+            variables=self.vars,
+            in_place=in_place,
+            script_vars=self.library.script_vars,
+            drop_vars=drop_vars,
+            drop_prefixes=drop_prefixes,
+            app_headers=app_headers or (),
+        )
+        self.events_sent.append(role)
+        self.send(serialize_plain(headers, template.body))
+
+    def _connect_reply(self) -> bytes:
+        template = self.library.connect
+        if template is None:
+            raise RuntimeError("template library has no connect reply (CHANNEL_DATA)")
+        headers = self._renderer.render(
+            template,
+            sequence=self._sequence.next(),
+            variables=dict(self.vars),
+            script_vars=self.library.script_vars,
+        )
+        return "".join(f"{name}: {value}\n" for name, value in headers).encode() + b"\n"

@@ -1,0 +1,325 @@
+"""The inbound side of the stand-in: mod_event_socket listening for event listeners (port 8021).
+
+switch = InboundSwitch(password="secret")
+switch.start()
+listener = EventListener(events.append, *switch.address, password="secret")
+listener.start()
+switch.wait_for_subscribers(1)
+call = switch.emit_call(InboundCall(dtmf="1"))   # CHANNEL_CREATE, CHANNEL_ANSWER, DTMF, ...
+switch.drop_connections()                         # abrupt close (RST)
+switch.restart()                                  # stop, then listen again on the same port
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import struct
+import uuid
+from dataclasses import dataclass, field
+
+import gevent
+from gevent.event import Event
+from gevent.lock import Semaphore
+from gevent.server import StreamServer
+
+from tests.wire.standin.call import SequenceCounter
+from tests.wire.standin.render import EventRenderer
+from tests.wire.standin.templates import CallIdentity, TemplateLibrary, default_library
+from tests.wire.standin.wire import (
+    CommandReader,
+    ReceivedCommand,
+    api_response,
+    auth_request,
+    command_reply,
+    goodbye_notice,
+    serialize_json,
+    serialize_plain,
+)
+
+CALL_EVENTS = ("CHANNEL_CREATE", "CHANNEL_ANSWER", "DTMF", "CHANNEL_HANGUP_COMPLETE")
+
+
+@dataclass(frozen=True)
+class InboundCall:
+    """A call whose events the switch emits to its subscribers."""
+
+    uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
+    caller_number: str = "+15551230001"
+    caller_name: str | None = None
+    destination: str = "4001"
+    dtmf: str = "12#"
+    hangup_cause: str = "NORMAL_CLEARING"
+
+    def identity(self) -> CallIdentity:
+        return CallIdentity(
+            uuid=self.uuid,
+            caller_number=self.caller_number,
+            caller_name=self.caller_name or self.caller_number,
+            destination=self.destination,
+            other_leg=str(uuid.uuid5(uuid.NAMESPACE_OID, self.uuid)),
+        )
+
+
+class InboundSession:
+    """One connected event listener."""
+
+    def __init__(self, sock: socket.socket, peer: str) -> None:
+        self.sock = sock
+        self.peer = peer
+        self.authed = False
+        self.format = "plain"
+        self.events: set[str] = set()
+        self.commands: list[ReceivedCommand] = []
+        self.frames_sent: list[bytes] = []
+        self.closed = Event()
+        self._lock = Semaphore()
+
+    def wants(self, event_name: str) -> bool:
+        return (
+            self.authed and not self.closed.is_set() and ("ALL" in self.events or event_name in self.events)
+        )
+
+    def send(self, data: bytes) -> None:
+        with self._lock:
+            if self.closed.is_set():
+                return
+            try:
+                self.sock.sendall(data)
+            except OSError:
+                self.close()
+                return
+            self.frames_sent.append(data)
+
+    def close(self, *, abort: bool = False) -> None:
+        if self.closed.is_set():
+            return
+        self.closed.set()
+        if abort:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        else:
+            with contextlib.suppress(OSError):
+                self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+
+
+class InboundSwitch:
+    def __init__(
+        self,
+        password: str = "ClueCon",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        version: str = "1.10.12",
+        library: TemplateLibrary | None = None,
+    ) -> None:
+        self.password = password
+        self._host = host
+        self._port = port
+        self.library = library or default_library(version)
+        self._sequence = SequenceCounter()
+        self._server: StreamServer | None = None
+        self._renderers: dict[str, EventRenderer] = {}
+        self.sessions: list[InboundSession] = []
+        self.auth_failures = 0
+        self.emitted: list[tuple[str, bytes, bytes]] = []  # (event name, plain frame, json frame)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self._host, self._port
+
+    def start(self) -> None:
+        server = StreamServer((self._host, self._port), self._serve, backlog=128)
+        server.start()
+        self._port = server.address[1]
+        self._server = server
+
+    def stop(self) -> None:
+        """Stop listening and close every connection, as a FreeSWITCH shutdown does."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for session in self.sessions:
+            session.close()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def drop_connections(self) -> None:
+        """Close every connection abruptly (TCP reset), as a crash does."""
+        for session in self.sessions:
+            session.close(abort=True)
+
+    def subscribers(self) -> list[InboundSession]:
+        return [s for s in self.sessions if s.authed and s.events and not s.closed.is_set()]
+
+    def wait_for_subscribers(self, count: int = 1, timeout: float = 5.0) -> bool:
+        deadline = gevent.get_hub().loop.now() + timeout
+        while len(self.subscribers()) < count:
+            if gevent.get_hub().loop.now() > deadline:
+                return False
+            gevent.sleep(0.005)
+        return True
+
+    # -- emitting ----------------------------------------------------------------------------
+
+    def emit_call(
+        self, call: InboundCall | None = None, events: tuple[str, ...] = CALL_EVENTS
+    ) -> InboundCall:
+        call = call or InboundCall()
+        for name in events:
+            if name == "DTMF":
+                for digit in call.dtmf:
+                    self.emit("DTMF", call, overrides={"DTMF-Digit": digit})
+            else:
+                self.emit(name, call)
+        return call
+
+    def emit(
+        self, event_name: str, call: InboundCall, *, overrides: dict[str, str | None] | None = None
+    ) -> int:
+        """Send one event of `call` to every subscriber of it; return how many got it."""
+        renderer = self._renderers.get(call.uuid)
+        if renderer is None:
+            renderer = self._renderers[call.uuid] = EventRenderer(call.identity())
+        fixed: dict[str, str | None] = {}
+        in_place: dict[str, str | None] = {}
+        if event_name == "CHANNEL_HANGUP_COMPLETE":
+            fixed["Hangup-Cause"] = call.hangup_cause
+            in_place["hangup_cause"] = call.hangup_cause
+        fixed.update(overrides or {})
+        sequence = self._sequence.next()
+        plain_template = self.library.get(event_name)
+        json_template = self.library.get(event_name, json_format=True)
+        plain = serialize_plain(
+            renderer.render(
+                plain_template,
+                sequence=sequence,
+                overrides=fixed,
+                in_place=in_place,
+                script_vars=self.library.script_vars,
+            ),
+            plain_template.body,
+        )
+        json_frame = serialize_json(
+            renderer.render(
+                json_template,
+                sequence=sequence,
+                overrides=fixed,
+                in_place=in_place,
+                script_vars=self.library.script_vars,
+                encode=False,
+            ),
+            json_template.body,
+        )
+        self.emitted.append((event_name, plain, json_frame))
+        return self._deliver(event_name, plain, json_frame)
+
+    def replay_last(self, times: int = 1) -> int:
+        """Send the last emitted event again, byte for byte (a duplicate delivery)."""
+        name, plain, json_frame = self.emitted[-1]
+        return sum(self._deliver(name, plain, json_frame) for _ in range(times))
+
+    def _deliver(self, event_name: str, plain: bytes, json_frame: bytes) -> int:
+        delivered = 0
+        for session in self.sessions:
+            if session.wants(event_name):
+                session.send(json_frame if session.format == "json" else plain)
+                delivered += 1
+        return delivered
+
+    # -- one connection ----------------------------------------------------------------------
+
+    def _serve(self, sock: socket.socket, address: tuple[str, int]) -> None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # listener_run sets it too
+        session = InboundSession(sock, f"{address[0]}:{address[1]}")
+        self.sessions.append(session)
+        reader = CommandReader(sock)
+        session.send(auth_request())
+        try:
+            while not session.closed.is_set():
+                command = reader.read()
+                if command is None:
+                    break
+                session.commands.append(command)
+                self._handle(session, command)
+        finally:
+            session.close()
+
+    def _handle(self, session: InboundSession, command: ReceivedCommand) -> None:
+        verb = command.verb
+        if verb == "exit":
+            session.send(command_reply("+OK bye"))
+            self._goodbye(session)
+        elif not session.authed:
+            if verb != "auth":
+                session.send(command_reply("-ERR command not found"))
+            elif command.argument == self.password:
+                session.authed = True
+                session.send(command_reply("+OK accepted"))
+            else:
+                self.auth_failures += 1
+                session.send(command_reply("-ERR invalid"))
+                self._goodbye(session)
+        elif verb == "event":
+            self._subscribe(session, command.argument.split())
+        elif verb == "noevents":
+            session.events.clear()
+            session.send(command_reply("+OK no longer listening for events"))
+        elif verb == "filter":
+            header, _, value = command.argument.partition(" ")
+            session.send(command_reply(f"+OK filter added. [{header}]=[{value}]"))
+        elif verb == "api":
+            session.send(api_response(self._api(command.argument)))
+        elif verb == "bgapi":
+            self._bgapi(session, command)
+        else:
+            session.send(command_reply("-ERR command not found"))
+
+    def _subscribe(self, session: InboundSession, words: list[str]) -> None:
+        if words and words[0].lower() in ("plain", "json", "xml"):
+            session.format = words[0].lower()
+            words = words[1:]
+        if not words:
+            session.send(command_reply("-ERR no keywords supplied"))
+            return
+        session.events.update(word.upper() for word in words)
+        session.send(command_reply(f"+OK event listener enabled {session.format}"))
+
+    def _api(self, line: str) -> str:
+        name = line.split(" ", 1)[0]
+        if name == "status":
+            return self.library.status_body
+        return f"-ERR {name} Command not found!\n"
+
+    def _bgapi(self, session: InboundSession, command: ReceivedCommand) -> None:
+        job = command.header("Job-UUID") or str(uuid.uuid4())
+        session.send(command_reply(f"+OK Job-UUID: {job}", ("Job-UUID", job)))
+        name, _, arg = command.argument.partition(" ")
+        template = self.library.get("BACKGROUND_JOB")
+        renderer = EventRenderer(CallIdentity(job, "", "", "", job))
+        extra = [("Job-Command-Arg", arg)] if arg else []
+        headers = renderer.render(
+            template,
+            sequence=self._sequence.next(),
+            overrides={"Job-UUID": job, "Job-Command": name},
+            app_headers=extra,
+        )
+        plain = serialize_plain(headers, self._api(command.argument))
+        json_frame = serialize_json(
+            renderer.render(
+                template,
+                sequence=self._sequence.next(),
+                overrides={"Job-UUID": job, "Job-Command": name},
+                app_headers=extra,
+                encode=False,
+            ),
+            self._api(command.argument),
+        )
+        self._deliver("BACKGROUND_JOB", plain, json_frame)
+
+    @staticmethod
+    def _goodbye(session: InboundSession) -> None:
+        session.send(goodbye_notice())
+        session.close()

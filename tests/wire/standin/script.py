@@ -1,0 +1,79 @@
+"""What the scripted caller does, and what a call recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+Version = Literal["1.10.12", "1.11.2"]
+BridgeOutcome = Literal["answered", "no_answer", "busy", "failed"]
+ParkEvent = Literal["after_first_reply", "before_first_reply", "none"]
+NoticePlacement = Literal["after_hangup", "after_hangup_complete"]
+
+
+@dataclass(frozen=True)
+class CallScript:
+    """One call as the stand-in switch plays it.
+
+    keys: per play_and_get_digits, in order, the keys the caller presses ("" = silent, so the
+        collect times out). Collects beyond the list are silent.
+    hangup_at: the caller hangs up while the application with this index runs (0-based, counting
+        every `sendmsg` execute; for playback/speak/collect during the prompt, for bridge while
+        bridged).
+    hangup_after: the caller hangs up this many seconds after the connect reply.
+    bridges: per bridge, what the agent's phone does. "answered" talks `talk_seconds`, then the
+        agent hangs up (unless the caller hangs up first).
+    media_seconds: how long playback, speak and a collect's prompt take (0: instant).
+    realtime_collect: wait the collect's timeout when the caller is silent.
+    park_event: where CHANNEL_PARK falls relative to the reply to the first sendmsg (a race in
+        FreeSWITCH: the transcripts show both, and none at all).
+    linger_notice: where the linger disconnect-notice falls; default per version as captured:
+        1.11.2 sends it right after CHANNEL_HANGUP when the call hangs up while bridged.
+    refuse_apps: application -> reply text (e.g. "-ERR memory error") for its sendmsg.
+    malformed_at: instead of the reply to this sendmsg (0-based), send `malformed_frame`.
+    missing_files: files playback reports as FILE NOT FOUND.
+    max_linger: how long the switch keeps a hung-up call's socket open for the application.
+    """
+
+    keys: Sequence[str] = ()
+    hangup_at: int | None = None
+    hangup_after: float | None = None
+    version: Version = "1.10.12"
+    uuid: str | None = None
+    caller_number: str = "+15551230001"
+    caller_name: str | None = None
+    destination: str = "4001"
+    bridges: Sequence[BridgeOutcome] = ()
+    talk_seconds: float = 0.0
+    media_seconds: float = 0.0
+    realtime_collect: bool = False
+    park_event: ParkEvent = "after_first_reply"
+    linger_notice: NoticePlacement | None = None
+    refuse_apps: Mapping[str, str] = field(default_factory=dict)
+    malformed_at: int | None = None
+    malformed_frame: bytes = b"Content-Type: command/reply\nReply-Text +OK\n\n"
+    missing_files: frozenset[str] = frozenset()
+    variables: Mapping[str, str] = field(default_factory=dict)
+    max_linger: float = 10.0
+    connect_timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class Execution:
+    """A `sendmsg` execute the switch received."""
+
+    app: str
+    arg: str | None
+    event_uuid: str | None
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What one play_and_get_digits heard and returned."""
+
+    prompt: str
+    keys: str
+    digits: str | None  # the value left in the variable (None: unset)
+    variable: str
+    read_result: str
