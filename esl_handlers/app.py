@@ -109,8 +109,6 @@ class Application:
         self.writer.start()
         self.server.start()
         self.listener.start()
-        host, port = self.server.address
-        log.info("outbound socket server listening on %s:%d", host, port)
 
     def stop(self) -> None:
         self.listener.stop()
