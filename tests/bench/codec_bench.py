@@ -16,41 +16,28 @@ Run: .venv/bin/python -m tests.bench.codec_bench
 from __future__ import annotations
 
 import io
-import json
-import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from greenswitch.esl import ESLProtocol
 
 from esl_handlers.codec import EslParser, Event
+from tests.support.transcripts import read_entries, transcript_files, transcripts_dir
 
-VERSIONS = ("1.10.12", "1.11.2")
 READ_SIZE = 65536  # bytes per simulated socket read
-
-
-def transcripts_dir() -> Path:
-    override = os.environ.get("ESL_TRANSCRIPTS_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[3] / "shared" / "esl_transcripts"
 
 
 def captured_event_frames() -> dict[str, list[bytes]]:
     """fs>app event frames of every transcript, keyed by Content-Type."""
     frames: dict[str, list[bytes]] = {"text/event-plain": [], "text/event-json": []}
-    for version in VERSIONS:
-        for path in sorted((transcripts_dir() / version).glob("*.jsonl")):
-            for line in path.read_text(encoding="utf-8").splitlines():
-                record = json.loads(line)
-                raw: str = record["raw"]
-                if record["dir"] != "fs>app":
-                    continue
-                head = raw.split("\n\n", 1)[0].split("\n")
-                for content_type, bucket in frames.items():
-                    if f"Content-Type: {content_type}" in head:
-                        bucket.append(raw.encode("utf-8"))
+    for path in transcript_files():
+        for entry in read_entries(path):
+            if not entry.from_switch:
+                continue
+            head = entry.raw.split("\n\n", 1)[0].split("\n")
+            for content_type, bucket in frames.items():
+                if f"Content-Type: {content_type}" in head:
+                    bucket.append(entry.raw.encode("utf-8"))
     if not frames["text/event-plain"]:
         raise SystemExit(f"no captured events under {transcripts_dir()}")
     return frames

@@ -7,7 +7,6 @@ CAP_NET_RAW) because SIPp replays captures over a raw socket.
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import threading
@@ -19,74 +18,22 @@ import pytest
 from sipp_scenarios.dtmf_pcap import DtmfTiming, RtpEvent, decode_rtp_event
 from sipp_scenarios.sipp_run import SippCall, run_sipp
 from sipp_scenarios.switch import SwitchEndpoints
-from sipp_scenarios.tools import ToolMissing, find_sipp
+from tests.live.support import answer_invite, free_udp_port, scenario, send_bye, sipp_or_skip
 
 pytestmark = pytest.mark.live
 
 # The far end: answers with an SDP whose media port is our RTP sink, then hangs up itself.
-FAR_END = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="far end that hangs up">
-  <recv request="INVITE" crlf="true">
-    <action>
-      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="caller"/>
-      <ereg regexp=".*" search_in="hdr" header="To:" assign_to="callee"/>
-      <ereg regexp="sip:[^>;]*" search_in="hdr" header="Contact:" assign_to="target"/>
-    </action>
-  </recv>
-  <send>
-    <![CDATA[
-
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]FarEnd[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=far 1 1 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [sink] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-
-    ]]>
-  </send>
-  <recv request="ACK"/>
-  <pause milliseconds="HOLD_MS"/>
-  <send retrans="500">
-    <![CDATA[
-
-      BYE [$target] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From:[$callee];tag=[pid]FarEnd[call_number]
-      To:[$caller]
-      Call-ID: [call_id]
-      CSeq: 1 BYE
-      Max-Forwards: 70
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <recv response="200"/>
-</scenario>
-"""
+FAR_END = scenario(
+    "far end that hangs up",
+    answer_invite(tag="FarEnd", origin="far", media_port="[sink]"),
+    '  <recv request="ACK"/>\n  <pause milliseconds="HOLD_MS"/>\n',
+    send_bye(tag="FarEnd"),
+)
 
 
 @pytest.fixture
 def sipp() -> Path:
-    try:
-        binary = find_sipp()
-    except ToolMissing as exc:
-        pytest.skip(str(exc))
-    if os.geteuid() != 0:
-        pytest.skip("SIPp replays DTMF captures over a raw socket: run as root (or grant CAP_NET_RAW)")
-    return binary
+    return sipp_or_skip()
 
 
 class RtpSink:
@@ -147,13 +94,6 @@ def endpoints(port: int) -> SwitchEndpoints:
     return SwitchEndpoints("127.0.0.1", port, "127.0.0.1", 0, "unused", "127.0.0.1", 0)
 
 
-def udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def finish(process: subprocess.Popen[bytes]) -> int:
     try:
         return process.wait(timeout=30)
@@ -166,7 +106,7 @@ def finish(process: subprocess.Popen[bytes]) -> int:
 def test_caller_keys_arrive_as_ordered_rfc2833_events(sipp: Path, sink: RtpSink, tmp_path: Path) -> None:
     keys = ("1", "1", "#", "0")
     timing = DtmfTiming(key_ms=100, gap_ms=200)
-    port = udp_port()
+    port = free_udp_port()
     remote = far_end(sipp, tmp_path / "far", port=port, sink_port=sink.port, hold_ms=4000, calls=1)
     call = SippCall(
         name="path",
@@ -186,7 +126,7 @@ def test_caller_keys_arrive_as_ordered_rfc2833_events(sipp: Path, sink: RtpSink,
 
 
 def test_caller_hangup_and_load_complete_their_calls(sipp: Path, tmp_path: Path) -> None:
-    port = udp_port()
+    port = free_udp_port()
     remote = builtin_uas(sipp, tmp_path / "uas", port=port, calls=4)
     hangup = SippCall(name="hangup", scenario="caller_hangup.xml", args=("-s", "4001", "-d", "300"))
     load = SippCall(

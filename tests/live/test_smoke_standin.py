@@ -6,8 +6,6 @@ plan, every SIPp run and the report. Needs sipp and root (SIPp replays DTMF over
 
 from __future__ import annotations
 
-import os
-import socket
 import socketserver
 import subprocess
 import threading
@@ -20,7 +18,8 @@ import pytest
 from dialplans.models import Dialplan
 from freeswitch_conf.render import SwitchSettings, render_conf
 from sipp_scenarios.runner import SmokeOptions, plan_calls, smoke
-from sipp_scenarios.tools import ToolMissing, find_sipp
+from tests.live.support import answer_invite, free_udp_port, scenario, send_bye, sipp_or_skip
+from tests.support.rendering import Loaded
 
 pytestmark = pytest.mark.live
 
@@ -42,39 +41,10 @@ PLAN = Dialplan.model_validate(
 )
 
 # Answers every call; hangs up itself unless the caller does so within two seconds.
-STAND_IN_SWITCH = """<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="stand-in callers profile">
-  <recv request="INVITE" crlf="true">
-    <action>
-      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="caller"/>
-      <ereg regexp=".*" search_in="hdr" header="To:" assign_to="callee"/>
-      <ereg regexp="sip:[^>;]*" search_in="hdr" header="Contact:" assign_to="target"/>
-    </action>
-  </recv>
-  <send>
-    <![CDATA[
-
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]StandIn[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=standin 1 1 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-
-    ]]>
-  </send>
+STAND_IN_SWITCH = scenario(
+    "stand-in callers profile",
+    answer_invite(tag="StandIn", origin="standin", media_port="[media_port]"),
+    """\
   <recv request="ACK"/>
   <recv request="BYE" timeout="2000" ontimeout="we_hang_up"/>
   <send next="done">
@@ -91,24 +61,10 @@ STAND_IN_SWITCH = """<?xml version="1.0" encoding="ISO-8859-1" ?>
     ]]>
   </send>
   <label id="we_hang_up"/>
-  <send retrans="500">
-    <![CDATA[
-
-      BYE [$target] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From:[$callee];tag=[pid]StandIn[call_number]
-      To:[$caller]
-      Call-ID: [call_id]
-      CSeq: 1 BYE
-      Max-Forwards: 70
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <recv response="200"/>
-  <label id="done"/>
-</scenario>
-"""
+""",
+    send_bye(tag="StandIn"),
+    '  <label id="done"/>\n',
+)
 
 
 class EventSocket(socketserver.StreamRequestHandler):
@@ -154,22 +110,15 @@ class StandIn:
 
 @pytest.fixture
 def stand_in(tmp_path: Path) -> Iterator[StandIn]:
-    try:
-        sipp = find_sipp()
-    except ToolMissing as exc:
-        pytest.skip(str(exc))
-    if os.geteuid() != 0:
-        pytest.skip("SIPp replays DTMF captures over a raw socket: run as root (or grant CAP_NET_RAW)")
+    sipp = sipp_or_skip()
     esl = socketserver.ThreadingTCPServer(("127.0.0.1", 0), EventSocket)
     threading.Thread(target=esl.serve_forever, daemon=True).start()
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        sip_port = probe.getsockname()[1]
+    sip_port = free_udp_port()
     settings = SwitchSettings(
         esl_password=PASSWORD, esl_port=esl.server_address[1], caller_sip_port=sip_port, app_port=1
     )
     conf_dir = tmp_path / "conf"
-    render_conf(_Loaded(PLAN, tmp_path), settings, conf_dir)
+    render_conf(Loaded(PLAN, tmp_path), settings, conf_dir)
     scenario = tmp_path / "stand_in.xml"
     scenario.write_text(STAND_IN_SWITCH, encoding="iso-8859-1")
     command = [str(sipp), "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(sip_port), "-mp", "47200"]
@@ -186,12 +135,6 @@ def stand_in(tmp_path: Path) -> Iterator[StandIn]:
         switch.wait()
         esl.shutdown()
         esl.server_close()
-
-
-@dataclass(frozen=True)
-class _Loaded:
-    model: Dialplan
-    sounds_dir: Path
 
 
 def test_smoke_runs_every_planned_scenario_and_reports(stand_in: StandIn, tmp_path: Path) -> None:

@@ -8,9 +8,7 @@ parsed intent and must come out byte for byte as FreeSWITCH received it.
 from __future__ import annotations
 
 import json
-import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -38,49 +36,19 @@ from esl_handlers.codec import (
     sendmsg_hangup,
 )
 from esl_handlers.headers import parse_encoded
-
-VERSIONS = ("1.10.12", "1.11.2")
-
-
-def transcripts_dir() -> Path:
-    override = os.environ.get("ESL_TRANSCRIPTS_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[3] / "shared" / "esl_transcripts"
-
-
-@dataclass(frozen=True)
-class Record:
-    direction: str
-    raw: str
-
-
-def load(path: Path) -> list[Record]:
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            item = json.loads(line)
-            records.append(Record(item["dir"], item["raw"]))
-    return records
-
-
-def transcript_files() -> list[Path]:
-    root = transcripts_dir()
-    files = [path for version in VERSIONS for path in sorted((root / version).glob("*.jsonl"))]
-    assert len(files) >= 12, f"expected the captured transcripts of both versions under {root}"
-    return files
-
+from tests.support.transcripts import VERSIONS, read_entries, transcript_files, transcripts_dir
 
 FILES = transcript_files()
+assert len(FILES) >= 12, f"expected the captured transcripts of both versions under {transcripts_dir()}"
 IDS = [f"{path.parent.name}/{path.stem}" for path in FILES]
 
 
 def incoming(path: Path) -> list[str]:
-    return [record.raw for record in load(path) if record.direction == "fs>app"]
+    return [record.raw for record in read_entries(path) if record.direction == "fs>app"]
 
 
 def outgoing(path: Path) -> list[str]:
-    return [record.raw for record in load(path) if record.direction == "app>fs"]
+    return [record.raw for record in read_entries(path) if record.direction == "app>fs"]
 
 
 # --- what the raw text says, read without the codec ---------------------------------------------
@@ -128,7 +96,7 @@ def event_uuids(raws: list[str]) -> set[str]:
 def sent_before_disconnect(path: Path) -> list[str]:
     """Commands the app sent before FreeSWITCH's disconnect notice (later ones are not executed)."""
     sent = []
-    for record in load(path):
+    for record in read_entries(path):
         if record.direction == "fs>app" and "Content-Type: text/disconnect-notice" in record.raw:
             break
         if record.direction == "app>fs":
@@ -144,6 +112,17 @@ def parse_stream(raws: list[str]) -> list[Frame]:
     frames = parser.feed("".join(raws).encode("utf-8"))
     parser.feed_eof()
     return frames
+
+
+def completed(frames: list[Frame], application: str, header: str) -> list[str | None]:
+    """`header` of every CHANNEL_EXECUTE_COMPLETE event of `application`."""
+    return [
+        frame.get(header)
+        for frame in frames
+        if isinstance(frame, Event)
+        and frame.name == "CHANNEL_EXECUTE_COMPLETE"
+        and frame.get("Application") == application
+    ]
 
 
 @pytest.mark.parametrize("path", FILES, ids=IDS)
@@ -271,24 +250,12 @@ def test_inbound_json_events(version: str) -> None:
 @pytest.mark.parametrize("version", VERSIONS)
 def test_outbound_menu_digits_and_getvar(version: str) -> None:
     frames = parse_stream(incoming(transcripts_dir() / version / "outbound_menu.jsonl"))
-    collected = [
-        f.get("variable_digits")
-        for f in frames
-        if isinstance(f, Event)
-        and f.name == "CHANNEL_EXECUTE_COMPLETE"
-        and f.get("Application") == "play_and_get_digits"
-    ]
+    collected = completed(frames, "play_and_get_digits", "variable_digits")
     assert collected == ["12"]
     assert ApiResponse("12") in frames
     names = [f.name for f in frames if isinstance(f, Event)]
     assert names[-1] == "CHANNEL_HANGUP_COMPLETE"
-    playbacks = [
-        f.get("Application-Response")
-        for f in frames
-        if isinstance(f, Event)
-        and f.name == "CHANNEL_EXECUTE_COMPLETE"
-        and f.get("Application") == "playback"
-    ]
+    playbacks = completed(frames, "playback", "Application-Response")
     assert playbacks == ["FILE PLAYED", "FILE PLAYED"]
 
 
@@ -298,13 +265,7 @@ def test_caller_hangup_playback_error(version: str) -> None:
     kinds = [type(f).__name__ if not isinstance(f, Event) else f.name for f in frames]
     # An event arrives before the command/reply of the first sendmsg.
     assert kinds[3:5] == ["CHANNEL_PARK", "CommandReply"]
-    responses = [
-        f.get("Application-Response")
-        for f in frames
-        if isinstance(f, Event)
-        and f.name == "CHANNEL_EXECUTE_COMPLETE"
-        and f.get("Application") == "playback"
-    ]
+    responses = completed(frames, "playback", "Application-Response")
     assert responses == ["PLAYBACK ERROR"]
 
 

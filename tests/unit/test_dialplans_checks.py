@@ -2,32 +2,10 @@
 
 from __future__ import annotations
 
-import textwrap
-from collections.abc import Callable
-from pathlib import Path
-
 import pytest
 
 from dialplans.loader import DialplanError, load_dialplan, validate_file
-
-WriteYaml = Callable[[str], Path]
-
-
-@pytest.fixture
-def plan_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> WriteYaml:
-    monkeypatch.chdir(tmp_path)
-
-    def write(text: str) -> Path:
-        path = Path("plan.yaml")
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
-        return path
-
-    return write
-
-
-def messages(path: Path) -> list[str]:
-    return [str(diagnostic) for diagnostic in validate_file(path)]
-
+from tests.unit.dialplan_helpers import WriteYaml, messages
 
 BROKEN = """\
 prompts:

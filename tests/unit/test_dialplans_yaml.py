@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import textwrap
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from dialplans.loader import DialplanError, load_dialplan, validate_file
+from dialplans.loader import DialplanError, load_dialplan
 from dialplans.models import GotoMenu, Transfer
 from dialplans.yaml_source import MAX_DEPTH, read_yaml
-
-WriteYaml = Callable[[str], Path]
+from tests.unit.dialplan_helpers import WriteYaml, messages
 
 VALID = """\
 prompts:
@@ -27,23 +24,6 @@ menus:
 dids:
   "4001": {menu: main}
 """
-
-
-@pytest.fixture
-def plan_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> WriteYaml:
-    """Write a dialplan as `plan.yaml` in the working directory, so messages name it just so."""
-    monkeypatch.chdir(tmp_path)
-
-    def write(text: str) -> Path:
-        path = Path("plan.yaml")
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
-        return path
-
-    return write
-
-
-def messages(path: Path) -> list[str]:
-    return [str(diagnostic) for diagnostic in validate_file(path)]
 
 
 BILLION_LAUGHS = """\

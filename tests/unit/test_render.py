@@ -6,7 +6,6 @@ import os
 import re
 import stat
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from freeswitch_conf.render import (
     render_conf,
     render_files,
 )
+from tests.support.rendering import Loaded
 
 PASSWORD = "k3y-with.plenty_of:entropy"
 
@@ -67,14 +67,6 @@ EXAMPLE: dict[str, Any] = {
         "4001": {"name": "Owners' club", "menu": "club"},
     },
 }
-
-
-@dataclass(frozen=True)
-class Loaded:
-    """Stands in for dialplans.loader.LoadedDialplan: the renderer reads only these two fields."""
-
-    model: Dialplan
-    sounds_dir: Path
 
 
 @pytest.fixture

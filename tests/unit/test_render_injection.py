@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from dialplans.models import Dialplan, Did, Queue, Transfer, TransferTarget
 from freeswitch_conf.check import assemble, check_conf
 from freeswitch_conf.escaping import RenderError, xml_value
 from freeswitch_conf.render import SwitchSettings, render_conf, render_files
+from tests.support.rendering import Loaded
 
 PAYLOADS = [
     '<X-PRE-PROCESS cmd="set" data="x=y"/>',
@@ -48,12 +48,6 @@ BASE: dict[str, Any] = {
     "dids": {"4001": {"name": "Main", "menu": "main"}, "+15551230001": {"name": "Second", "menu": "main"}},
 }
 SETTINGS = SwitchSettings(esl_password="pa$${ss}<\"'>&]]>word")
-
-
-@dataclass(frozen=True)
-class Loaded:
-    model: Dialplan
-    sounds_dir: Path
 
 
 def hostile(payload: str) -> Dialplan:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from dialplans.models import Dialplan
 from freeswitch_conf.reload import RELOADACL, RELOADXML, changed_files, plan_reload, read_tree
 from freeswitch_conf.render import SwitchSettings, render_conf, render_files
+from tests.support.rendering import Loaded
 
 PLAN = {
     "prompts": {"opts": {"text": "press 1"}},
@@ -15,12 +15,6 @@ PLAN = {
     "dids": {"4001": {"menu": "main"}},
 }
 SETTINGS = SwitchSettings(esl_password="secret-1")
-
-
-@dataclass(frozen=True)
-class Loaded:
-    model: Dialplan
-    sounds_dir: Path
 
 
 def test_a_new_did_needs_only_reloadxml(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ import socketserver
 import stat
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from dialplans.models import Dialplan
 from freeswitch_conf.render import SwitchSettings, render_conf
 from sipp_scenarios.switch import EslError, FreeSwitch, SwitchEndpoints, SwitchFailed, esl_api
 from sipp_scenarios.tools import ToolMissing, find_freeswitch, find_sipp
+from tests.support.rendering import Loaded
 
 PLAN = Dialplan.model_validate(
     {
@@ -25,12 +25,6 @@ PLAN = Dialplan.model_validate(
     }
 )
 SETTINGS = SwitchSettings(esl_password="s3cret", esl_port=8123, app_port=9000, caller_sip_port=5090)
-
-
-@dataclass(frozen=True)
-class Loaded:
-    model: Dialplan
-    sounds_dir: Path
 
 
 @pytest.fixture

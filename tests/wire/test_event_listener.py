@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -40,13 +40,25 @@ def running() -> Iterator[list[EventListener]]:
         listener.stop(timeout=1.0)
 
 
-def test_it_subscribes_and_receives_a_calls_events(
-    switch: InboundSwitch, running: list[EventListener]
-) -> None:
-    events: list[Event] = []
-    listener = make_listener(switch, events, password=PASSWORD)
-    running.append(listener)
-    listener.start()
+Listen = Callable[..., tuple[EventListener, list[Event]]]
+
+
+@pytest.fixture
+def listen(switch: InboundSwitch, running: list[EventListener]) -> Listen:
+    """listen(**options) starts a listener on the switch, PASSWORD unless told; returns it, its events."""
+
+    def start(**options: object) -> tuple[EventListener, list[Event]]:
+        events: list[Event] = []
+        listener = make_listener(switch, events, **{"password": PASSWORD, **options})
+        running.append(listener)
+        listener.start()
+        return listener, events
+
+    return start
+
+
+def test_it_subscribes_and_receives_a_calls_events(switch: InboundSwitch, listen: Listen) -> None:
+    listener, events = listen()
     assert switch.wait_for_subscribers(1)
     call = switch.emit_call(InboundCall(caller_number="+15557654321", dtmf="9"))
     wait_until(lambda: len(events) == 3, what="three events")
@@ -62,11 +74,8 @@ def test_it_subscribes_and_receives_a_calls_events(
     assert listener.connected
 
 
-def test_json_events_decode_the_same(switch: InboundSwitch, running: list[EventListener]) -> None:
-    events: list[Event] = []
-    listener = make_listener(switch, events, password=PASSWORD, event_format="json", events=["ALL"])
-    running.append(listener)
-    listener.start()
+def test_json_events_decode_the_same(switch: InboundSwitch, listen: Listen) -> None:
+    _, events = listen(event_format="json", events=["ALL"])
     assert switch.wait_for_subscribers(1)
     call = switch.emit_call(InboundCall(dtmf="1"))
     wait_until(lambda: len(events) == 4, what="four events")
@@ -75,13 +84,8 @@ def test_json_events_decode_the_same(switch: InboundSwitch, running: list[EventL
     assert all(e.unique_id == call.uuid for e in events)
 
 
-def test_it_reconnects_after_the_switch_drops_the_connection(
-    switch: InboundSwitch, running: list[EventListener]
-) -> None:
-    events: list[Event] = []
-    listener = make_listener(switch, events, password=PASSWORD)
-    running.append(listener)
-    listener.start()
+def test_it_reconnects_after_the_switch_drops_the_connection(switch: InboundSwitch, listen: Listen) -> None:
+    listener, events = listen()
     assert switch.wait_for_subscribers(1)
     switch.drop_connections()
     wait_until(lambda: listener.sessions == 2 and len(switch.subscribers()) == 1, what="resubscription")
@@ -91,13 +95,10 @@ def test_it_reconnects_after_the_switch_drops_the_connection(
 
 
 def test_it_waits_for_a_restarting_switch_and_says_so(
-    switch: InboundSwitch, running: list[EventListener], caplog: pytest.LogCaptureFixture
+    switch: InboundSwitch, listen: Listen, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="esl_handlers.event_listener")
-    events: list[Event] = []
-    listener = make_listener(switch, events, password=PASSWORD)
-    running.append(listener)
-    listener.start()
+    listener, events = listen()
     assert switch.wait_for_subscribers(1)
     switch.stop()
     host, port = switch.address
@@ -113,12 +114,9 @@ def test_it_waits_for_a_restarting_switch_and_says_so(
 
 
 def test_a_wrong_password_is_reported_and_retried_without_crashing(
-    switch: InboundSwitch, running: list[EventListener], caplog: pytest.LogCaptureFixture
+    switch: InboundSwitch, listen: Listen, caplog: pytest.LogCaptureFixture
 ) -> None:
-    events: list[Event] = []
-    listener = make_listener(switch, events, password="wrong-password")
-    running.append(listener)
-    listener.start()
+    listener, _ = listen(password="wrong-password")
     wait_until(lambda: switch.auth_failures >= 2, what="two refused attempts")
     assert not listener.connected
     assert "rejected the password" in caplog.text
@@ -127,11 +125,8 @@ def test_a_wrong_password_is_reported_and_retried_without_crashing(
     wait_until(lambda: listener.connected, what="connection once the password matches")
 
 
-def test_a_duplicate_event_is_delivered_twice(switch: InboundSwitch, running: list[EventListener]) -> None:
-    events: list[Event] = []
-    listener = make_listener(switch, events, password=PASSWORD)
-    running.append(listener)
-    listener.start()
+def test_a_duplicate_event_is_delivered_twice(switch: InboundSwitch, listen: Listen) -> None:
+    _, events = listen()
     assert switch.wait_for_subscribers(1)
     switch.emit_call(events=("CHANNEL_HANGUP_COMPLETE",))
     switch.replay_last()

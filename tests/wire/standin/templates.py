@@ -26,7 +26,8 @@ from functools import cache
 from typing import Final
 from urllib.parse import unquote
 
-from tests.wire.standin.transcripts import VERSIONS, Entry, WireFrame, load, parse_frames
+from tests.support.transcripts import VERSIONS, Entry, load
+from tests.wire.standin.transcripts import WireFrame, parse_frames
 from tests.wire.standin.wire import separate_string
 
 APP_HEADERS: Final = ("Application", "Application-Data", "Application-Response", "Application-UUID")

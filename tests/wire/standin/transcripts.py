@@ -1,4 +1,4 @@
-"""The captured ESL exchanges (../shared/esl_transcripts) and a plain parser for their frames.
+"""A plain parser for the frames of the captured ESL exchanges (tests.support.transcripts).
 
 The frame parser here is deliberately independent of esl_handlers.codec: the stand-in and its
 transcript test must not inherit a codec bug.
@@ -7,43 +7,10 @@ transcript test must not inherit a codec bug.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
-from typing import Final
 from urllib.parse import unquote
 
-VERSIONS: Final = ("1.10.12", "1.11.2")
-
-
-def transcripts_dir() -> Path:
-    override = os.environ.get("ESL_TRANSCRIPTS_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[4] / "shared" / "esl_transcripts"
-
-
-@dataclass(frozen=True)
-class Entry:
-    direction: str  # "fs>app" or "app>fs"
-    t: float
-    raw: str
-
-    @property
-    def from_switch(self) -> bool:
-        return self.direction == "fs>app"
-
-
-@cache
-def load(version: str, name: str) -> tuple[Entry, ...]:
-    path = transcripts_dir() / version / f"{name}.jsonl"
-    entries = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            item = json.loads(line)
-            entries.append(Entry(item["dir"], float(item["t"]), item["raw"]))
-    return tuple(entries)
+from tests.support.transcripts import Entry
 
 
 @dataclass(frozen=True)
