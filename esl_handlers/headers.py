@@ -48,6 +48,19 @@ def percent_decode(value: str) -> str:
     return data.replace(b"%", b"\\x").decode("unicode_escape").encode("latin-1").decode("utf-8")
 
 
+def _percent_decode_all(values: list[str]) -> list[str]:
+    """Decode validated values with one percent_decode call over them all, joined by NULs.
+
+    The split gives the values back unless one held a NUL, raw or escaped (newlines would not do:
+    SDP and other multi-line values are full of %0A); a NUL adds pieces, and then each value is
+    decoded on its own.
+    """
+    decoded = percent_decode("\x00".join(values)).split("\x00")
+    if len(decoded) == len(values):
+        return decoded
+    return [percent_decode(value) for value in values]
+
+
 def decode_utf8(data: bytes | bytearray, what: str) -> str:
     try:
         return data.decode("utf-8")
@@ -183,11 +196,8 @@ class Headers(Mapping[str, str]):
             else:
                 pairs = [line.split(": ", 1) for line in text.split("\n")]
                 names, values = [pair[0] for pair in pairs], [pair[1] for pair in pairs]
-            if "%" in text and "\x00" not in text and "%00" not in text:
-                # Decode all values in one call, NUL-separated (no value holds or decodes to NUL).
-                values = percent_decode("\x00".join(values)).split("\x00")
-            else:
-                values = [percent_decode(value) for value in values]
+            if "%" in text:
+                values = _percent_decode_all(values)
             decoded = dict(zip(names, values, strict=True))
             if len(decoded) != len(names):  # a repeated name: keep the first value
                 decoded = {}
