@@ -11,6 +11,7 @@ import os
 from alembic import context
 from sqlalchemy import Connection
 
+import schema.acd_models  # noqa: F401  (registers the ACD tables on Base.metadata)
 from schema.db import create_engine_from_url
 from schema.models import Base
 

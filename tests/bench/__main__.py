@@ -7,7 +7,12 @@ import platform
 import sys
 import time
 
-BENCHES = ("tests.bench.codec_bench", "tests.bench.server_bench", "tests.bench.dispatch_bench")
+BENCHES = (
+    "tests.bench.codec_bench",
+    "tests.bench.server_bench",
+    "tests.bench.dispatch_bench",
+    "tests.bench.acd_db_bench",
+)
 
 
 def main(argv: list[str]) -> int:

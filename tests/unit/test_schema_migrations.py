@@ -6,9 +6,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
+import schema.acd_models  # noqa: F401  (the ACD tables, on Base.metadata too)
 from schema.db import create_engine_from_url
 from schema.migrate import current_revision, downgrade, upgrade
 from schema.models import Base
+
+ALL_TABLES = {"alembic_version", "calls", "ivr_steps", "agents", "agent_state_log", "queue_log"}
 
 
 def _tables(url: str) -> set[str]:
@@ -25,14 +28,14 @@ def test_upgrade_to_head_creates_the_tables(blank_database_url: str) -> None:
 
     upgrade(blank_database_url)
 
-    assert current_revision(blank_database_url) == "0001"
-    assert _tables(blank_database_url) == {"alembic_version", "calls", "ivr_steps"}
+    assert current_revision(blank_database_url) == "0002"
+    assert _tables(blank_database_url) == ALL_TABLES
 
 
 def test_upgrade_twice_is_harmless(blank_database_url: str) -> None:
     upgrade(blank_database_url)
     upgrade(blank_database_url)
-    assert current_revision(blank_database_url) == "0001"
+    assert current_revision(blank_database_url) == "0002"
 
 
 def test_migration_matches_the_models(database_url: str) -> None:
@@ -72,4 +75,4 @@ def test_downgrade_removes_the_tables_and_upgrade_restores_them(database_url: st
     assert _tables(database_url) <= {"alembic_version"}
 
     upgrade(database_url)
-    assert _tables(database_url) == {"alembic_version", "calls", "ivr_steps"}
+    assert _tables(database_url) == ALL_TABLES

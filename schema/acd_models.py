@@ -1,0 +1,138 @@
+"""The ACD's tables: agents and their live state, the agent state log, the queue log.
+
+They share `schema.models.Base`, so importing this module registers them on `Base.metadata`
+(schema/migrations/env.py does). Migration 0002 creates exactly these.
+
+Idempotency keys, chosen so a replay writes nothing and no legitimate row is lost:
+- agent_state_log: UNIQUE(agent_id, version). Every change of an agent row bumps its `version`
+  once, in the same transaction that writes the log row with the new version, so the pair is
+  the transition's identity; it also orders one agent's history without trusting clocks.
+- queue_log: UNIQUE(call_uuid, queue, event, agent_id, at). `at` is in the key because one call
+  may legitimately produce the same event twice in a queue (an agent rung twice, a caller
+  re-entering after overflow), at different moments; a replay carries the same moment.
+  `agent_id` is '' (never NULL) when no agent is involved, like Asterisk's "NONE": NULLs never
+  conflict in a UNIQUE constraint on either database, so a replayed ENTERQUEUE would double.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Final
+
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from schema.models import Base, BigId
+
+AGENT_STATES: Final = (
+    "logged_out",
+    "available",
+    "reserved",
+    "ringing",
+    "on_call",
+    "wrap_up",
+    "on_break",
+)
+# States in which the agent row holds a call (its `call_uuid` is set).
+CALL_STATES: Final = ("reserved", "ringing", "on_call")
+QUEUE_EVENTS: Final = (
+    "ENTERQUEUE",
+    "RINGNOANSWER",
+    "CONNECT",
+    "COMPLETECALLER",
+    "COMPLETEAGENT",
+    "ABANDON",
+    "EXITWITHTIMEOUT",
+    "EXITWITHKEY",
+    "CALLBACK",
+    "TRANSFER",
+)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Agent(Base):
+    """One agent and its live state; `version` grows by one on every change of the row."""
+
+    __tablename__ = "agents"
+    __table_args__ = (
+        CheckConstraint(_in("state", AGENT_STATES), name="state"),
+        CheckConstraint(f"NOT ({_in('state', CALL_STATES)}) OR call_uuid IS NOT NULL", name="call_held"),
+        CheckConstraint("consecutive_no_answers >= 0", name="no_answers"),
+        Index("ix_agents_state", "state"),
+    )
+
+    agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str | None]
+    extension: Mapped[str | None]
+    department: Mapped[str | None]
+    state: Mapped[str] = mapped_column(String(16))
+    state_reason: Mapped[str | None]
+    call_uuid: Mapped[str | None] = mapped_column(String(36))
+    state_since: Mapped[dt.datetime]
+    consecutive_no_answers: Mapped[int] = mapped_column(Integer)
+    wrap_up_until: Mapped[dt.datetime | None]
+    reserved_by: Mapped[str | None]
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime]
+
+    def __repr__(self) -> str:
+        return f"Agent(agent_id={self.agent_id!r}, state={self.state!r}, call_uuid={self.call_uuid!r})"
+
+
+class AgentStateLog(Base):
+    """One change of an agent's state, written in the transaction that made it."""
+
+    __tablename__ = "agent_state_log"
+    __table_args__ = (
+        UniqueConstraint("agent_id", "version"),
+        CheckConstraint(_in("to_state", AGENT_STATES), name="to_state"),
+        Index("ix_agent_state_log_at", "at"),
+        Index("ix_agent_state_log_call_uuid", "call_uuid"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(64), ForeignKey("agents.agent_id"))
+    version: Mapped[int] = mapped_column(Integer)
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    trigger: Mapped[str]
+    reason: Mapped[str | None]
+    call_uuid: Mapped[str | None] = mapped_column(String(36))
+    at: Mapped[dt.datetime]
+    server: Mapped[str]
+
+    def __repr__(self) -> str:
+        return (
+            f"AgentStateLog(agent_id={self.agent_id!r}, version={self.version}, "
+            f"{self.from_state!r}->{self.to_state!r})"
+        )
+
+
+class QueueLogEntry(Base):
+    """One queue event, like a line of Asterisk's queue_log."""
+
+    __tablename__ = "queue_log"
+    __table_args__ = (
+        UniqueConstraint("call_uuid", "queue", "event", "agent_id", "at"),
+        CheckConstraint(_in("event", QUEUE_EVENTS), name="event"),
+        Index("ix_queue_log_queue_event_at", "queue", "event", "at"),
+        Index("ix_queue_log_agent_id_at", "agent_id", "at"),
+        Index("ix_queue_log_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[dt.datetime]
+    call_uuid: Mapped[str] = mapped_column(String(36))
+    queue: Mapped[str]
+    agent_id: Mapped[str] = mapped_column(String(64))  # '' when no agent is involved
+    event: Mapped[str] = mapped_column(String(16))
+    wait_s: Mapped[float | None] = mapped_column(Float)
+    talk_s: Mapped[float | None] = mapped_column(Float)
+    position: Mapped[int | None] = mapped_column(Integer)
+    data: Mapped[str | None]
+
+    def __repr__(self) -> str:
+        return f"QueueLogEntry(call_uuid={self.call_uuid!r}, queue={self.queue!r}, event={self.event!r})"

@@ -1,0 +1,125 @@
+"""What the ACD hands to schema/agents.py: plain frozen values, checked on creation.
+
+Same rules as schema/records.py: a bad value fails where it is made (`RecordRejected`, a
+ValueError), times must carry a timezone, NUL characters in text become U+FFFD.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from typing import Final
+
+from schema.acd_models import AGENT_STATES, QUEUE_EVENTS
+from schema.errors import RecordRejected
+from schema.records import UUID_MAX_LENGTH
+
+AGENT_ID_MAX_LENGTH: Final = 64
+DATA_MAX_LENGTH: Final = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class AgentProfile:
+    """An agent as configured (YAML); `upsert_agents` writes these without touching live state."""
+
+    agent_id: str
+    name: str | None = None
+    extension: str | None = None
+    department: str | None = None
+
+    def __post_init__(self) -> None:
+        check_agent_id(self.agent_id)
+        _clean_fields(self, f"agent {self.agent_id}")
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSnapshot:
+    """One agent row as read by `agent_snapshot` (for the reconciler)."""
+
+    agent_id: str
+    name: str | None
+    extension: str | None
+    department: str | None
+    state: str
+    state_reason: str | None
+    call_uuid: str | None
+    state_since: dt.datetime
+    consecutive_no_answers: int
+    wrap_up_until: dt.datetime | None
+    reserved_by: str | None
+    version: int
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEvent:
+    """One queue_log row. `agent_id` None means no agent (stored as '')."""
+
+    at: dt.datetime
+    call_uuid: str
+    queue: str
+    event: str
+    agent_id: str | None = None
+    wait_s: float | None = None
+    talk_s: float | None = None
+    position: int | None = None
+    data: str | None = None
+
+    def __post_init__(self) -> None:
+        where = f"queue event {self.event!r} of call {self.call_uuid!r}"
+        check_call_uuid(self.call_uuid)
+        check_aware(self.at, f"{where}: at")
+        if self.event not in QUEUE_EVENTS:
+            raise RecordRejected(f"{where}: event is not one of {QUEUE_EVENTS}")
+        if not isinstance(self.queue, str) or not self.queue:
+            raise RecordRejected(f"{where}: queue is empty")
+        if self.agent_id is not None:
+            check_agent_id(self.agent_id)
+        for name in ("wait_s", "talk_s"):
+            seconds = getattr(self, name)
+            if seconds is not None and (
+                isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds < 1e9
+            ):
+                raise RecordRejected(f"{where}: {name} {seconds!r} is not a number of seconds >= 0")
+        if self.position is not None and (
+            isinstance(self.position, bool) or not isinstance(self.position, int) or self.position < 0
+        ):
+            raise RecordRejected(f"{where}: position {self.position!r} is not a whole number >= 0")
+        if self.data is not None and len(self.data) > DATA_MAX_LENGTH:
+            raise RecordRejected(f"{where}: data is longer than {DATA_MAX_LENGTH} characters")
+        _clean_fields(self, where)
+
+
+def check_agent_id(agent_id: str) -> None:
+    if (
+        not isinstance(agent_id, str)
+        or not agent_id
+        or len(agent_id) > AGENT_ID_MAX_LENGTH
+        or "\x00" in agent_id
+    ):
+        raise RecordRejected(f"agent id {agent_id!r} is not 1 to {AGENT_ID_MAX_LENGTH} characters of text")
+
+
+def check_call_uuid(uuid: str) -> None:
+    if not isinstance(uuid, str) or not uuid or len(uuid) > UUID_MAX_LENGTH or "\x00" in uuid:
+        raise RecordRejected(f"call uuid {uuid!r} is not 1 to {UUID_MAX_LENGTH} characters of text")
+
+
+def check_agent_state(state: str) -> None:
+    if state not in AGENT_STATES:
+        raise RecordRejected(f"agent state {state!r} is not one of {AGENT_STATES}")
+
+
+def check_aware(value: dt.datetime, what: str) -> None:
+    if not isinstance(value, dt.datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise RecordRejected(f"{what} {value!r} is not a datetime with a timezone")
+
+
+def _clean_fields(record: AgentProfile | QueueEvent, where: str) -> None:
+    for field in dataclasses.fields(record):
+        value = getattr(record, field.name)
+        if isinstance(value, dt.datetime):
+            check_aware(value, f"{where}: {field.name}")
+        elif isinstance(value, str) and "\x00" in value:
+            object.__setattr__(record, field.name, value.replace("\x00", "\ufffd"))
