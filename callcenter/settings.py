@@ -7,8 +7,10 @@ event listener always agree and nobody runs with FreeSWITCH's ClueCon.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +51,30 @@ class Settings:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(password + "\n")
         return password
+
+    @property
+    def agent_passwords_file(self) -> Path:
+        return self.var_dir / "agent_passwords.json"
+
+    def agent_passwords(self, agent_ids: Iterable[str]) -> dict[str, str]:
+        """SIP passwords of the agents' phones: kept ones, and a new strong one for each new agent.
+
+        Kept in var/agent_passwords.json (mode 0600) so a re-render never changes a phone's password.
+        """
+        stored: dict[str, str] = {}
+        if self.agent_passwords_file.exists():
+            stored = json.loads(self.agent_passwords_file.read_text(encoding="utf-8"))
+        wanted = list(agent_ids)
+        missing = [agent for agent in wanted if agent not in stored]
+        if missing:
+            stored.update({agent: secrets.token_urlsafe(18) for agent in missing})
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            temporary = self.agent_passwords_file.with_suffix(".tmp")
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(stored, handle, indent=2, sort_keys=True)
+            os.replace(temporary, self.agent_passwords_file)
+        return {agent: stored[agent] for agent in wanted}
 
 
 def _int(name: str, default: int) -> int:

@@ -1,0 +1,44 @@
+"""Settings: generated secrets are strong, private, and stable across runs."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from callcenter.settings import load_settings
+
+
+@pytest.fixture
+def settings_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("CALLCENTER_ESL_PASSWORD", "CALLCENTER_VAR_DIR", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def test_esl_password_is_generated_once_private_and_never_cluecon(settings_root: Path) -> None:
+    settings = load_settings(settings_root)
+    first = settings.esl_password()
+    assert len(first) >= 24
+    assert first.lower() != "cluecon"
+    assert load_settings(settings_root).esl_password() == first
+    assert stat.S_IMODE(settings.password_file.stat().st_mode) == 0o600
+
+
+def test_esl_password_from_the_environment_wins(settings_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CALLCENTER_ESL_PASSWORD", "from-env-secret")
+    assert load_settings(settings_root).esl_password() == "from-env-secret"
+    assert not (settings_root / "var" / "esl_password").exists()
+
+
+def test_agent_passwords_are_kept_and_new_agents_get_their_own(settings_root: Path) -> None:
+    settings = load_settings(settings_root)
+    first = settings.agent_passwords(["1001", "1002"])
+    assert len(set(first.values())) == 2
+    assert all(len(password) >= 16 for password in first.values())
+    again = load_settings(settings_root).agent_passwords(["1002", "1003", "1001"])
+    assert again["1001"] == first["1001"]
+    assert again["1002"] == first["1002"]
+    assert again["1003"] not in first.values()
+    assert stat.S_IMODE(settings.agent_passwords_file.stat().st_mode) == 0o600
