@@ -11,17 +11,15 @@ from __future__ import annotations
 import functools
 import logging
 import signal
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import gevent
 import gevent.event
-from sqlalchemy import Engine
 
 from dialplans.loader import DialplanError, LoadedDialplan, load_dialplan
 from esl_handlers.cdr import CDR_EVENTS
-from esl_handlers.db_writer import CallRecordWriter, Record
+from esl_handlers.db_writer import CallRecordWriter
 from esl_handlers.event_listener import EventListener
 from esl_handlers.outbound_server import OutboundServer
 from esl_handlers.session import IvrCallHandler, submit_event
@@ -76,10 +74,6 @@ class DialplanHolder:
         return True
 
 
-def _write(engine: Engine, batch: Sequence[Record]) -> None:
-    write_batch(engine, batch)
-
-
 class Application:
     """The wired server; `start` and `stop` are separate so tests can run it in-process."""
 
@@ -87,7 +81,9 @@ class Application:
         self.config = config
         self.dialplans = DialplanHolder(config.dialplan, clock)
         self.engine = create_engine_from_url(config.database_url)
-        self.writer = CallRecordWriter(functools.partial(_write, self.engine), dead_letter=config.dead_letter)
+        self.writer = CallRecordWriter(
+            functools.partial(write_batch, self.engine), dead_letter=config.dead_letter
+        )
         self.handler = IvrCallHandler(self.dialplans, self.writer)
         self.server = OutboundServer(
             self.handler,
