@@ -21,6 +21,15 @@ _NAME: Final = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 _WORD: Final = re.compile(r"^[^\s'\"\\]+$")
 _CONTROL: Final = re.compile(r"[\r\n\x00]")
 _SPACES: Final = re.compile(r"\s+")
+# One channel UUID (FreeSWITCH's own or an origination_uuid we chose), a Q.850 cause name, one
+# dial string without the separators originate gives a meaning (',' '|' ':_:' lists, '{' '['
+# variable blocks, '&' applications) or that would split the command (spaces, quotes).
+_UUID: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+_CAUSE: Final = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
+_ENDPOINT: Final = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./@:;=+\-#*%]*$")
+# Characters an originate variable value may not hold even when quoted: the block separators,
+# the quote and escape characters, and `$` (every value is expanded).
+_ORIGINATE_UNSAFE: Final = frozenset(",{}[]'\"\\$^|")
 
 
 def reject_control(value: str, what: str) -> str:
@@ -72,6 +81,45 @@ def terminators(keys: str) -> str:
     if unknown:
         raise ValueError(f"terminators must be DTMF keys, not {''.join(sorted(unknown))!r}")
     return keys
+
+
+def playback_terminators(keys: str) -> str:
+    """playback's on_dtmf (mod_dptools) treats an unset playback_terminators as '*': say 'none'."""
+    return terminators(keys)
+
+
+def channel_uuid(value: str, what: str = "channel uuid") -> str:
+    if not _UUID.match(value):
+        raise ValueError(f"{what} is not a channel UUID: {value[:60]!r}")
+    return value
+
+
+def hangup_cause(value: str) -> str:
+    if not _CAUSE.match(value):
+        raise ValueError(f"hangup cause must be an upper-case cause name: {value[:60]!r}")
+    return value
+
+
+def endpoint(value: str) -> str:
+    """One dial string such as user/1001@callcenter.local or sofia/gateway/gw/+15551230001."""
+    if not _ENDPOINT.match(value) or ":_:" in value:
+        raise ValueError(f"endpoint must be one dial string without spaces, quotes or lists: {value[:60]!r}")
+    return value
+
+
+def originate_value(value: str, what: str) -> str:
+    """A value inside originate's `{name=value,...}` block, single-quoted when it holds spaces.
+
+    originate_function splits its command with switch_separate_string (quotes keep spaces and are
+    then stripped), and switch_event_create_brackets splits the block at ','.
+    """
+    reject_control(value, what)
+    bad = sorted(set(value) & _ORIGINATE_UNSAFE)
+    if bad:
+        raise ValueError(f"{what} must not contain {''.join(bad)!r}: {value[:60]!r}")
+    if value != value.strip() or not value:
+        raise ValueError(f"{what} must be non-empty without leading or trailing spaces: {value[:60]!r}")
+    return f"'{value}'" if " " in value else value
 
 
 def milliseconds(seconds: float, what: str) -> int:

@@ -17,10 +17,21 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import gevent
+from gevent import socket as gsocket
 from gevent.event import AsyncResult, Event
 from gevent.lock import Semaphore
 
-from esl_handlers.codec import ApiResponse, CommandReply, EslError, EslParser, Frame, ProtocolError
+from esl_handlers.codec import (
+    ApiResponse,
+    AuthRequest,
+    CommandReply,
+    EslError,
+    EslParser,
+    Frame,
+    ProtocolError,
+    RudeRejection,
+    auth,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +47,10 @@ class ConnectionClosed(EslError):
 
 class CommandTimeout(EslError):
     """FreeSWITCH did not take or answer a command in time."""
+
+
+class AuthenticationFailed(EslError):
+    """FreeSWITCH refused the ESL password."""
 
 
 class EslConnection:
@@ -167,3 +182,52 @@ class EslConnection:
             self._on_frame(frame)
         except Exception:
             log.exception("%s: frame handler failed", self.name)
+
+
+def open_inbound(
+    host: str,
+    port: int,
+    password: str,
+    *,
+    on_frame: Callable[[Frame], None],
+    on_close: Callable[[str], None] | None = None,
+    connect_timeout: float = 5.0,
+    command_timeout: float = 5.0,
+) -> EslConnection:
+    """Connect to mod_event_socket and authenticate; the one place inbound clients log in.
+
+    FreeSWITCH greets with auth/request, answers `auth` with "+OK accepted" or "-ERR invalid"
+    (then a disconnect notice), and refuses a host outside its ACL with text/rude-rejection.
+    Raises AuthenticationFailed, EslError or OSError; the password is never logged.
+    """
+    where = f"{host}:{port}"
+    sock = gsocket.create_connection((host, port), timeout=connect_timeout)
+    sock.settimeout(None)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    asked = Event()
+
+    def frames(frame: Frame) -> None:
+        if isinstance(frame, AuthRequest):
+            asked.set()
+        elif isinstance(frame, RudeRejection):
+            log.error("FreeSWITCH ESL at %s refused this host (ACL): %s", where, frame.body.strip())
+        else:
+            on_frame(frame)
+
+    def closed(reason: str) -> None:
+        asked.set()
+        if on_close is not None:
+            on_close(reason)
+
+    conn = EslConnection(sock, name=f"event socket {where}", on_frame=frames, on_close=closed)
+    conn.start()
+    try:
+        if not asked.wait(command_timeout) or conn.closed:
+            raise EslError(conn.close_reason or "no auth request from FreeSWITCH")
+        reply = conn.command(auth(password), command_timeout)
+        if not reply.ok:
+            raise AuthenticationFailed(reply.reply_text)
+    except BaseException:
+        conn.close("login failed")
+        raise
+    return conn

@@ -20,6 +20,15 @@ Choices checked against the FreeSWITCH source (see docs/ for the longer notes):
   the call logic decides what happens next.
 - `transfer` ends the socket's park; the outbound listener stays attached to the channel, so
   the server releases the socket with `exit` afterwards.
+- hold is `playback` of the music with playback_terminators set first (mod_dptools on_dtmf
+  takes an unset one as '*', so no keys means 'none'); playback_function clears
+  playback_terminator_used before playing and on_dtmf sets it to the key, which the completion
+  carries. Our timer and `interrupt()` end it with `api uuid_break <uuid>` (mod_commands
+  break_function sets CF_BREAK; switch_ivr_play_file then stops and playback reports
+  "FILE PLAYED" for a break as for the end of the file). switch_core_session_exec clears
+  CF_BREAK when an application starts, after firing CHANNEL_EXECUTE, so a break is only sent
+  once that event was seen; a late one is cleared by the next application. Without "all",
+  uuid_break leaves the queued applications alone.
 """
 
 from __future__ import annotations
@@ -28,8 +37,10 @@ import itertools
 import logging
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Final
 
+import gevent
 from gevent.event import AsyncResult, Event
 
 from esl_handlers import app_args
@@ -54,6 +65,16 @@ _digit_vars = itertools.count(1)
 
 class ChannelTransferred(ChannelError):
     """The call was transferred away; this channel no longer controls it."""
+
+
+@dataclass(eq=False)
+class _Media:
+    """One running playback or speak that `interrupt()` (or the hold timer) may break."""
+
+    event_uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
+    started: bool = False  # CHANNEL_EXECUTE seen: CF_BREAK is no longer cleared by the start
+    break_wanted: bool = False
+    break_sent: bool = False
 
 
 def call_info_from_connect(reply: CommandReply) -> CallInfo:
@@ -101,6 +122,8 @@ class EslChannel:
         self._finished = Event()
         self._transferred = False
         self._listeners: list[Callable[[EslEvent], None]] = []
+        self._media: _Media | None = None
+        self._playback_terminators: str | None = None
 
     # -- what the server and observers see -------------------------------------------------
 
@@ -127,7 +150,13 @@ class EslChannel:
 
     def handle_event(self, event: EslEvent) -> None:
         name = event.name
-        if name == "CHANNEL_EXECUTE_COMPLETE":
+        if name == "CHANNEL_EXECUTE":
+            media = self._media
+            if media is not None and event.application_uuid == media.event_uuid:
+                media.started = True
+                if media.break_wanted:
+                    gevent.spawn(self._break, media)  # the reader greenlet must not wait for a reply
+        elif name == "CHANNEL_EXECUTE_COMPLETE":
             app_uuid = event.application_uuid
             waiter = self._completions.get(app_uuid) if app_uuid else None
             if waiter is not None and not waiter.ready():
@@ -155,13 +184,14 @@ class EslChannel:
 
     def play(self, audio: Audio) -> None:
         if audio.file is not None:
-            done = self._execute("playback", app_args.literal(audio.file, "audio file"))
+            done = self._execute("playback", app_args.literal(audio.file, "audio file"), _Media())
             response = done.get("Application-Response")
             if response in _PLAYBACK_FAILURES:
                 log.warning("call %s: prompt %s not played: %s", self._info.uuid, audio.label, response)
         elif audio.text is not None:
             text = app_args.speech(audio.text)
-            self._execute("speak", f"{self._tts_engine}|{self._tts_voice}|{_escape_for_split(text)}")
+            speech = f"{self._tts_engine}|{self._tts_voice}|{_escape_for_split(text)}"
+            self._execute("speak", speech, _Media())
         else:
             raise ValueError(f"audio {audio.label!r} has neither a file nor text")
 
@@ -244,7 +274,54 @@ class EslChannel:
         self._gone.wait(self._command_timeout)
         self._end(cause)
 
+    def hold(self, music: str, *, seconds: float, exit_keys: str = "") -> str:
+        music = app_args.literal(music, "hold music")
+        keys = app_args.playback_terminators(exit_keys)
+        if seconds < 0:
+            raise ValueError(f"hold seconds must not be negative: {seconds!r}")
+        self._check_usable()
+        if seconds == 0:
+            return ""
+        if keys != self._playback_terminators:
+            self._execute("set", f"playback_terminators={keys}")
+            self._playback_terminators = keys
+        media = _Media()
+        timer = gevent.spawn_later(seconds, self._request_break, media)
+        try:
+            done = self._execute("playback", music, media)
+        finally:
+            timer.kill(block=False)
+        response = done.get("Application-Response")
+        if response in _PLAYBACK_FAILURES:
+            log.warning("call %s: hold music %s not played: %s", self._info.uuid, music, response)
+        return done.get("variable_playback_terminator_used") or ""
+
+    def interrupt(self) -> None:
+        media = self._media
+        if media is not None:
+            self._request_break(media)
+
     # -- internals ---------------------------------------------------------------------------
+
+    def _request_break(self, media: _Media) -> None:
+        if media is not self._media or media.break_wanted or self._gone.is_set():
+            return
+        media.break_wanted = True
+        if media.started:
+            self._break(media)
+
+    def _break(self, media: _Media) -> None:
+        if media.break_sent or media is not self._media:
+            return
+        media.break_sent = True
+        try:
+            # break_function answers nothing on success, which mod_event_socket's api_exec turns
+            # into "-ERR no reply"; "-ERR No Such Channel!" means the call is already gone.
+            body = self._conn.api(api(f"uuid_break {self._info.uuid}"), self._command_timeout).body
+        except EslError as exc:
+            log.debug("call %s: uuid_break not sent: %s", self._info.uuid, exc)
+            return
+        log.debug("call %s: uuid_break: %s", self._info.uuid, body.strip())
 
     def _prompt(self, audio: Audio) -> str:
         if audio.file is not None:
@@ -261,11 +338,13 @@ class EslChannel:
             self._execute("set", f"tts_voice={self._tts_voice}")
             self._tts_ready = True
 
-    def _execute(self, app: str, arg: str | None) -> EslEvent:
+    def _execute(self, app: str, arg: str | None, media: _Media | None = None) -> EslEvent:
         self._check_usable()
-        event_uuid = str(uuid.uuid4())
+        event_uuid = str(uuid.uuid4()) if media is None else media.event_uuid
         waiter = AsyncResult()
         self._completions[event_uuid] = waiter
+        if media is not None:
+            self._media = media
         try:
             try:
                 reply = self._conn.command(sendmsg_execute(app, arg, event_uuid), self._command_timeout)
@@ -279,6 +358,8 @@ class EslChannel:
             return event
         finally:
             del self._completions[event_uuid]
+            if media is not None and self._media is media:
+                self._media = None
 
     def _check_usable(self) -> None:
         if self._gone.is_set():

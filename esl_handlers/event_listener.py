@@ -14,34 +14,21 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
-import socket
 from collections.abc import Callable, Sequence
 from typing import Final, Literal
 
 import gevent
-from gevent import socket as gsocket
 from gevent.event import Event
 
-from esl_handlers.codec import (
-    AuthRequest,
-    DisconnectNotice,
-    EslError,
-    Frame,
-    RudeRejection,
-    auth,
-    event,
-    exit_,
-)
+from esl_handlers.codec import DisconnectNotice, EslError, Frame, event, exit_
 from esl_handlers.codec import Event as EslEvent
-from esl_handlers.connection import EslConnection
+from esl_handlers.connection import AuthenticationFailed, EslConnection, open_inbound
 
 log = logging.getLogger(__name__)
 
 DEFAULT_EVENTS: Final = ("CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE")
 
-
-class AuthenticationFailed(EslError):
-    """FreeSWITCH refused the ESL password."""
+__all__ = ["DEFAULT_EVENTS", "AuthenticationFailed", "EventListener"]
 
 
 class EventListener:
@@ -132,32 +119,22 @@ class EventListener:
             self._stopping.wait(delay)
 
     def _session(self) -> None:
-        sock = gsocket.create_connection((self._host, self._port), timeout=self._connect_timeout)
-        sock.settimeout(None)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        asked = Event()
-
         def on_frame(frame: Frame) -> None:
             if isinstance(frame, EslEvent):
                 self._deliver(frame)
-            elif isinstance(frame, AuthRequest):
-                asked.set()
             elif isinstance(frame, DisconnectNotice):
                 log.debug("FreeSWITCH ESL at %s: disconnect notice", self.where)
-            elif isinstance(frame, RudeRejection):
-                log.error("FreeSWITCH ESL at %s refused this host (ACL): %s", self.where, frame.body.strip())
 
-        conn = EslConnection(
-            sock, name=f"event socket {self.where}", on_frame=on_frame, on_close=lambda _: asked.set()
+        conn = open_inbound(
+            self._host,
+            self._port,
+            self._password,
+            on_frame=on_frame,
+            connect_timeout=self._connect_timeout,
+            command_timeout=self._command_timeout,
         )
         self._conn = conn
-        conn.start()
         try:
-            if not asked.wait(self._command_timeout) or conn.closed:
-                raise EslError(conn.close_reason or "no auth request from FreeSWITCH")
-            reply = conn.command(auth(self._password), self._command_timeout)
-            if not reply.ok:
-                raise AuthenticationFailed(reply.reply_text)
             reply = conn.command(self._subscribe, self._command_timeout)
             if not reply.ok:
                 raise EslError(f"event subscription refused: {reply.reply_text}")

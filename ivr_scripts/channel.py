@@ -84,3 +84,15 @@ class Channel(Protocol):
     def record(self, path: str) -> None: ...
 
     def hangup(self, cause: str = "NORMAL_CLEARING") -> None: ...
+
+    def hold(self, music: str, *, seconds: float, exit_keys: str = "") -> str:
+        """Play music on hold (e.g. local_stream://moh) for up to `seconds`.
+
+        Returns the exit key the caller pressed, or "" when the time ran out or `interrupt()` was
+        called. The queue uses it between announcements.
+        """
+        ...
+
+    def interrupt(self) -> None:
+        """End a pending hold or play early (from another greenlet); a no-op when nothing plays."""
+        ...

@@ -79,6 +79,18 @@ class TerminalChannel:
     def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
         self._end(f"hang up ({cause})")
 
+    def hold(self, music: str, *, seconds: float, exit_keys: str = "") -> str:
+        self._hear(Audio(label="music on hold", file=music))
+        if self._keys and self._keys[0] in exit_keys:
+            key = self._keys.pop(0)
+            self._out(f"  caller presses {key}")
+            return key
+        self._out(f"  (holds for {seconds:g} s)")
+        return ""
+
+    def interrupt(self) -> None:
+        self._out("[music interrupted]")
+
     def _hear(self, audio: Audio) -> None:
         if self._hang_up_after is not None and self._prompts_heard >= self._hang_up_after:
             self._out("  caller hangs up")

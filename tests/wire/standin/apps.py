@@ -52,6 +52,8 @@ BRIDGE_VARS: Final = frozenset(
     }
 )
 OTHER_LEG: Final = ("Other-Leg-", "Other-Type")
+# Music that never ends by itself (mod_local_stream): played until a uuid_break or a key.
+ENDLESS_MEDIA: Final = "local_stream://"
 
 
 def _true(value: str | None) -> bool:
@@ -63,6 +65,7 @@ class AppRunner:
         self.call = call
         self._collects = 0
         self._bridges = 0
+        self._holds = 0
         self._handlers: dict[str, Callable[[Execution, str, int], None]] = {
             "answer": self._answer,
             "pre_answer": self._simple,
@@ -90,6 +93,7 @@ class AppRunner:
         call.last_response = None
         call.current_app = (execution.app, arg or None)
         call.emit(f"CHANNEL_EXECUTE:{execution.app}", app_headers=self._headers(execution, arg, None))
+        call.clear_break()
         handler(execution, arg, index)
 
     def complete(
@@ -134,19 +138,28 @@ class AppRunner:
 
     def _playback(self, execution: Execution, arg: str, index: int) -> None:
         call = self.call
-        gone = call.scripted_hangup_point(index) or call.media_wait(call.script.media_seconds)
-        if gone:
+        call.set_var("playback_terminator_used", "")  # playback_function clears it first
+        if call.scripted_hangup_point(index):
+            outcome = "hangup"
+        elif arg.startswith(ENDLESS_MEDIA):
+            script = call.script
+            keys = script.hold_keys[self._holds] if self._holds < len(script.hold_keys) else ""
+            self._holds += 1
+            outcome = call.play_media(None, keys, script.hold_key_after)
+        else:
+            outcome = call.play_media(call.script.media_seconds)
+        if outcome == "hangup":
             call.last_response = "PLAYBACK ERROR"
         elif arg in call.script.missing_files:
             call.last_response = "FILE NOT FOUND"
         else:
-            call.last_response = "FILE PLAYED"
+            call.last_response = "FILE PLAYED"  # a broken or terminated playback too
         self.complete(execution, arg)
 
     def _speak(self, execution: Execution, arg: str, index: int) -> None:
         call = self.call
         if not call.scripted_hangup_point(index):
-            call.media_wait(call.script.media_seconds)
+            call.play_media(call.script.media_seconds)
         self.complete(execution, arg)
 
     def _set(self, execution: Execution, arg: str, index: int) -> None:

@@ -99,6 +99,9 @@ class ScriptedCall:
         self._app_index = 0
         self._queue: Queue[Execution | _Hangup | None] = Queue()
         self._interrupt = Event()
+        self._wake = Event()  # set by a hang-up or a uuid_break
+        self.break_flag = False  # CF_BREAK
+        self.breaks_received = 0
         self._running_app = False
         self._tail_sent = False
         self._notice_at = "after_hangup_complete"
@@ -241,6 +244,15 @@ class ScriptedCall:
                 return "-ERR No such channel!\n"
             value = self.get_var(parts[1])
             return "_undef_" if value is None else value
+        if name == "uuid_break":
+            # mod_commands break_function: no output on success, which mod_event_socket's
+            # api_exec answers as "-ERR no reply".
+            if arg.split(" ")[0] != self.uuid or self.hangup_cause is not None:
+                return "-ERR No Such Channel!\n"
+            self.breaks_received += 1
+            self.break_flag = True
+            self._wake.set()
+            return "-ERR no reply\n"
         if name == "status":
             return self.library.status_body
         return f"-ERR {name} Command not found!\n"
@@ -292,6 +304,47 @@ class ScriptedCall:
             self._interrupt.wait(seconds)
         return bool(self._interrupt.is_set())
 
+    def clear_break(self) -> None:
+        """switch_core_session_exec clears CF_BREAK as an application starts."""
+        self.break_flag = False
+        if self.hangup_cause is None:
+            self._wake.clear()
+
+    def play_media(self, seconds: float | None, keys: str = "", key_after: float = 0.0) -> str:
+        """Play media for `seconds` (None: until broken) while the caller presses `keys`.
+
+        Returns "hangup", "break" (uuid_break), "terminator" (a key in playback_terminators,
+        left in playback_terminator_used) or "done". switch_ivr_play_file checks CF_BREAK and
+        the DTMF input callback (mod_dptools on_dtmf) on every frame.
+        """
+        if keys:
+            before = self._wait_media(key_after)
+            if before != "done":
+                return before
+            terminators = self.get_var("playback_terminators")
+            if terminators is None:
+                terminators = "*"
+            elif terminators.lower() == "any":
+                terminators = "1234567890*#"
+            elif terminators.lower() == "none":
+                terminators = ""
+            for key in keys:
+                self.emit("DTMF", overrides={"DTMF-Digit": key})
+                if key in terminators:
+                    self.set_var("playback_terminator_used", key)
+                    return "terminator"
+        return self._wait_media(seconds)
+
+    def _wait_media(self, seconds: float | None) -> str:
+        if self.hangup_cause is None and not self.break_flag and (seconds is None or seconds > 0):
+            self._wake.wait(seconds)
+        if self.hangup_cause is not None:
+            return "hangup"
+        if self.break_flag:
+            self.break_flag = False  # switch_ivr_play_file clears CF_BREAK as it stops
+            return "break"
+        return "done"
+
     def scripted_hangup_point(self, index: int) -> bool:
         """Called where a running application would notice the caller leaving."""
         if self.script.hangup_at == index:
@@ -310,6 +363,7 @@ class ScriptedCall:
         self.hangup_cause = cause
         self.hung_up_by = by
         self._interrupt.set()
+        self._wake.set()
         self.emit("CHANNEL_HANGUP")
         if not self.linger:
             self.send(goodbye_notice(self.uuid))

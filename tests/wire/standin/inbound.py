@@ -8,6 +8,7 @@ switch.wait_for_subscribers(1)
 call = switch.emit_call(InboundCall(dtmf="1"))   # CHANNEL_CREATE, CHANNEL_ANSWER, DTMF, ...
 switch.drop_connections()                         # abrupt close (RST)
 switch.restart()                                  # stop, then listen again on the same port
+switch.agents.phone("user/1001@cc.local", AgentPhone("answer"))  # bgapi originate, see agents.py
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import contextlib
 import socket
 import struct
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import gevent
@@ -23,6 +25,7 @@ from gevent.event import Event
 from gevent.lock import Semaphore
 from gevent.server import StreamServer
 
+from tests.wire.standin.agents import AgentPhones
 from tests.wire.standin.call import SequenceCounter
 from tests.wire.standin.render import EventRenderer
 from tests.wire.standin.templates import CallIdentity, TemplateLibrary, default_library
@@ -122,6 +125,7 @@ class InboundSwitch:
         self._renderers: dict[str, EventRenderer] = {}
         self.sessions: list[InboundSession] = []
         self.auth_failures = 0
+        self.agents = AgentPhones(self)
         self.emitted: list[tuple[str, bytes, bytes]] = []  # (event name, plain frame, json frame)
 
     @property
@@ -177,7 +181,12 @@ class InboundSwitch:
         return call
 
     def emit(
-        self, event_name: str, call: InboundCall, *, overrides: dict[str, str | None] | None = None
+        self,
+        event_name: str,
+        call: InboundCall,
+        *,
+        overrides: Mapping[str, str | None] | None = None,
+        variables: Mapping[str, str | None] | None = None,
     ) -> int:
         """Send one event of `call` to every subscriber of it; return how many got it."""
         renderer = self._renderers.get(call.uuid)
@@ -189,6 +198,7 @@ class InboundSwitch:
             fixed["Hangup-Cause"] = call.hangup_cause
             in_place["hangup_cause"] = call.hangup_cause
         fixed.update(overrides or {})
+        in_place.update(variables or {})
         sequence = self._sequence.next()
         plain_template = self.library.get(event_name)
         json_template = self.library.get(event_name, json_format=True)
@@ -288,7 +298,10 @@ class InboundSwitch:
         session.send(command_reply(f"+OK event listener enabled {session.format}"))
 
     def _api(self, line: str) -> str:
-        name = line.split(" ", 1)[0]
+        name, _, arg = line.partition(" ")
+        answer = self.agents.api(name, arg)
+        if answer is not None:
+            return answer
         if name == "status":
             return self.library.status_body
         return f"-ERR {name} Command not found!\n"
@@ -297,25 +310,34 @@ class InboundSwitch:
         job = command.header("Job-UUID") or str(uuid.uuid4())
         session.send(command_reply(f"+OK Job-UUID: {job}", ("Job-UUID", job)))
         name, _, arg = command.argument.partition(" ")
+        if name == "originate":
+            # switch_ivr_originate blocks for the ring time: the job runs in its own thread.
+            gevent.spawn(lambda: self.send_job(job, name, arg, self.agents.originate(arg)))
+            return
+        self.send_job(job, name, arg, self._api(command.argument))
+
+    def send_job(self, job: str, name: str, arg: str, body: str) -> None:
+        """Fire BACKGROUND_JOB as mod_event_socket's api_exec does (body = the command's output)."""
         template = self.library.get("BACKGROUND_JOB")
         renderer = EventRenderer(CallIdentity(job, "", "", "", job))
         extra = [("Job-Command-Arg", arg)] if arg else []
+        sequence = self._sequence.next()
         headers = renderer.render(
             template,
-            sequence=self._sequence.next(),
+            sequence=sequence,
             overrides={"Job-UUID": job, "Job-Command": name},
             app_headers=extra,
         )
-        plain = serialize_plain(headers, self._api(command.argument))
+        plain = serialize_plain(headers, body)
         json_frame = serialize_json(
             renderer.render(
                 template,
-                sequence=self._sequence.next(),
+                sequence=sequence,
                 overrides={"Job-UUID": job, "Job-Command": name},
                 app_headers=extra,
                 encode=False,
             ),
-            self._api(command.argument),
+            body,
         )
         self._deliver("BACKGROUND_JOB", plain, json_frame)
 

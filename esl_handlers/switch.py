@@ -1,0 +1,252 @@
+"""`EslSwitch`: the Switch protocol (ivr_scripts.switch) over one inbound event-socket connection.
+
+The connection is opened on first use (esl_handlers.connection.open_inbound), subscribes to
+BACKGROUND_JOB only, and is reopened by the next request after it drops; a drop fails every
+pending originate with SwitchError.
+
+What FreeSWITCH answers, checked against its source:
+- originate (mod_commands originate_function) writes "+OK <uuid>\\n" when the leg answered and
+  "-ERR <cause>\\n" (switch_channel_cause2str: NO_ANSWER, USER_BUSY, USER_NOT_REGISTERED, ...)
+  otherwise. Run with `bgapi`, mod_event_socket's api_exec puts that text in the body of a
+  BACKGROUND_JOB event whose Job-UUID is the one sent with the command.
+- `origination_uuid` in the `{...}` block names the new leg, so a leg whose job never reports
+  can still be torn down.
+- uuid_bridge_function: "+OK <other uuid>\\n" or "-ERR Invalid uuid\\n".
+- kill_function (uuid_kill): "+OK\\n" or "-ERR No such channel!\\n".
+- show_function "as json": {"row_count":N,"rows":[{column: text, ...}]}, or {"row_count": 0}
+  without rows; `show channels` rows come from the channels table (uuid, direction, name,
+  presence_id, callstate, ...), `show calls` from basic_calls, which pairs uuid with b_uuid.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Final, TypeVar
+
+import gevent
+from gevent.event import AsyncResult
+from gevent.lock import Semaphore
+
+from esl_handlers import app_args
+from esl_handlers.codec import EslError, Frame, api, bgapi, event, exit_
+from esl_handlers.codec import Event as EslEvent
+from esl_handlers.connection import EslConnection, open_inbound
+from ivr_scripts.switch import LiveChannel, Originated, OriginateResult, SwitchError
+
+log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+PARK: Final = "&park()"
+# How long past the ring timeout the BACKGROUND_JOB may take before the leg is given up.
+DEFAULT_JOB_MARGIN: Final = 10.0
+_NO_ANSWER: Final = frozenset({"NO_ANSWER", "NO_USER_RESPONSE", "ALLOTTED_TIMEOUT", "PROGRESS_TIMEOUT"})
+_BUSY: Final = frozenset({"USER_BUSY"})
+_GONE: Final = "-ERR No such channel!"
+# callstate values (switch_channel_callstate2str) of a channel that was answered.
+_ANSWERED_STATES: Final = frozenset({"ACTIVE", "HELD", "UNHELD"})
+
+
+def originate_outcome(body: str) -> Originated:
+    """Map a BACKGROUND_JOB body of `originate` to an Originated."""
+    text = body.strip()
+    if text.startswith("+OK"):
+        leg = text[3:].strip()
+        return Originated("answered", leg or None, "SUCCESS")
+    cause = text.removeprefix("-ERR").strip() if text.startswith("-ERR") else text
+    cause = cause or "UNKNOWN"
+    result: OriginateResult = "failed"
+    if cause in _NO_ANSWER:
+        result = "no_answer"
+    elif cause in _BUSY:
+        result = "busy"
+    return Originated(result, None, cause)
+
+
+def _rows(body: str, what: str) -> list[dict[str, str]]:
+    if body.startswith("-"):
+        raise SwitchError(f"{what} refused: {body.strip()}")
+    try:
+        document = json.loads(body)
+    except ValueError as exc:
+        raise SwitchError(f"{what}: not JSON: {body[:80]!r}") from exc
+    rows = document.get("rows", []) if isinstance(document, dict) else None
+    if not isinstance(rows, list):
+        raise SwitchError(f"{what}: unexpected JSON shape: {body[:80]!r}")
+    return [{str(k): str(v) for k, v in row.items()} for row in rows if isinstance(row, dict)]
+
+
+def agent_extension(row: dict[str, str]) -> str | None:
+    """The user a channel belongs to: presence_id "1001@domain", else the user in an outbound
+    leg's name "sofia/<profile>/1001@host"."""
+    presence = row.get("presence_id") or ""
+    if "@" in presence:
+        return presence.split("@", 1)[0].removeprefix("sip:") or None
+    name = row.get("name") or ""
+    if row.get("direction") == "outbound" and name.count("/") >= 2 and "@" in name:
+        return name.split("/", 2)[2].split("@", 1)[0].removeprefix("sip:") or None
+    return None
+
+
+class EslSwitch:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8021,
+        password: str = "ClueCon",  # noqa: S107 - FreeSWITCH's own default (event_socket.conf.xml)
+        *,
+        connect_timeout: float = 5.0,
+        command_timeout: float = 10.0,
+        job_margin: float = DEFAULT_JOB_MARGIN,
+    ) -> None:
+        self._host = host
+        self._port = port
+        self._password = password
+        self._connect_timeout = connect_timeout
+        self._command_timeout = command_timeout
+        self._job_margin = job_margin
+        self._conn: EslConnection | None = None
+        self._connect_lock = Semaphore()
+        self._jobs: dict[str, AsyncResult] = {}
+        self.connections = 0
+        """How many times a connection was opened (1 + reconnections)."""
+
+    @property
+    def where(self) -> str:
+        return f"{self._host}:{self._port}"
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.closed:
+            with contextlib.suppress(EslError):
+                conn.command(exit_(), min(1.0, self._command_timeout))
+            conn.close("switch client closed")
+
+    # -- the Switch protocol ------------------------------------------------------------------
+
+    def originate(
+        self,
+        endpoint: str,
+        *,
+        caller_id_number: str,
+        caller_id_name: str,
+        timeout: float,
+        variables: dict[str, str] | None = None,
+    ) -> Originated:
+        leg_uuid = str(uuid.uuid4())
+        seconds = max(1, round(timeout))
+        settings = [
+            f"origination_uuid={leg_uuid}",
+            f"origination_caller_id_number={app_args.originate_value(caller_id_number, 'caller id number')}",
+            f"origination_caller_id_name={app_args.originate_value(caller_id_name, 'caller id name')}",
+            f"originate_timeout={seconds}",
+            "ignore_early_media=true",
+        ]
+        for name, value in (variables or {}).items():
+            settings.append(f"{app_args.variable_name(name)}={app_args.originate_value(value, name)}")
+        command = "originate {" + ",".join(settings) + "}" + app_args.endpoint(endpoint) + " " + PARK
+        job_uuid = str(uuid.uuid4())
+        waiter = AsyncResult()
+        conn = self._connection()
+        self._jobs[job_uuid] = waiter
+        try:
+            reply = self._call(lambda: conn.command(bgapi(command, job_uuid), self._command_timeout))
+            if not reply.ok:
+                raise SwitchError(f"bgapi originate refused: {reply.reply_text}")
+            try:
+                body: str = waiter.get(timeout=seconds + self._job_margin)
+            except gevent.Timeout:
+                raise self._abandon(leg_uuid, seconds) from None
+        finally:
+            self._jobs.pop(job_uuid, None)
+        outcome = originate_outcome(body)
+        log.info("originate %s: %s (%s)", endpoint, outcome.result, outcome.cause)
+        return outcome
+
+    def bridge(self, caller_uuid: str, leg_uuid: str) -> None:
+        caller = app_args.channel_uuid(caller_uuid, "caller uuid")
+        leg = app_args.channel_uuid(leg_uuid, "leg uuid")
+        body = self._api(f"uuid_bridge {caller} {leg}")
+        if not body.startswith("+OK"):
+            raise SwitchError(f"uuid_bridge {caller} {leg} refused: {body.strip()}")
+
+    def hangup(self, uuid: str, cause: str = "NORMAL_CLEARING") -> None:
+        target = app_args.channel_uuid(uuid)
+        body = self._api(f"uuid_kill {target} {app_args.hangup_cause(cause)}")
+        if body.startswith("+OK") or body.strip() == _GONE:
+            return
+        raise SwitchError(f"uuid_kill {target} refused: {body.strip()}")
+
+    def channels(self) -> list[LiveChannel]:
+        channel_rows = _rows(self._api("show channels as json"), "show channels")
+        bridged: dict[str, str] = {}
+        for row in _rows(self._api("show calls as json"), "show calls"):
+            a, b = row.get("uuid") or "", row.get("b_uuid") or ""
+            if a and b:
+                bridged[a], bridged[b] = b, a
+        return [
+            LiveChannel(
+                uuid=row["uuid"],
+                agent_extension=agent_extension(row),
+                bridged_to=bridged.get(row["uuid"]),
+                answered=row.get("callstate", "") in _ANSWERED_STATES,
+            )
+            for row in channel_rows
+            if row.get("uuid")
+        ]
+
+    # -- the connection -----------------------------------------------------------------------
+
+    def _api(self, command: str) -> str:
+        conn = self._connection()
+        return self._call(lambda: conn.api(api(command), self._command_timeout)).body
+
+    def _call(self, send: Callable[[], _T]) -> _T:
+        try:
+            return send()
+        except EslError as exc:
+            raise SwitchError(f"FreeSWITCH ESL at {self.where}: {exc}") from exc
+
+    def _connection(self) -> EslConnection:
+        with self._connect_lock:
+            conn = self._conn
+            if conn is not None and not conn.closed:
+                return conn
+            try:
+                conn = open_inbound(
+                    self._host,
+                    self._port,
+                    self._password,
+                    on_frame=self._on_frame,
+                    on_close=self._on_close,
+                    connect_timeout=self._connect_timeout,
+                    command_timeout=self._command_timeout,
+                )
+                reply = conn.command(event("plain", ["BACKGROUND_JOB"]), self._command_timeout)
+            except (OSError, EslError) as exc:
+                raise SwitchError(f"cannot reach FreeSWITCH ESL at {self.where}: {exc}") from exc
+            if not reply.ok:
+                conn.close("subscription refused")
+                raise SwitchError(f"BACKGROUND_JOB subscription refused: {reply.reply_text}")
+            self._conn = conn
+            self.connections += 1
+            return conn
+
+    def _on_frame(self, frame: Frame) -> None:
+        if isinstance(frame, EslEvent) and frame.name == "BACKGROUND_JOB":
+            waiter = self._jobs.get(frame.job_uuid or "")
+            if waiter is not None and not waiter.ready():
+                waiter.set(frame.body or "")
+
+    def _on_close(self, reason: str) -> None:
+        for waiter in list(self._jobs.values()):
+            if not waiter.ready():
+                waiter.set_exception(SwitchError(f"FreeSWITCH ESL at {self.where} closed: {reason}"))
+
+    def _abandon(self, leg_uuid: str, seconds: int) -> SwitchError:
+        with contextlib.suppress(SwitchError):
+            self.hangup(leg_uuid, "ORIGINATOR_CANCEL")
+        return SwitchError(f"originate got no result within {seconds + self._job_margin:g} s; leg cancelled")

@@ -1,0 +1,275 @@
+"""Agent phones behind the stand-in's mod_event_socket: `bgapi originate`, uuid_bridge, uuid_kill
+and `show channels|calls as json`, answered from the stand-in's live legs.
+
+switch.agents.phone("user/1001@cc.local", AgentPhone("answer", ring_seconds=0.05))
+switch.agents.add_channel(caller_uuid)   # a waiting caller the agent leg can be bridged to
+
+Modelled on FreeSWITCH's source: originate_function (mod_commands) answers "+OK <uuid>" or
+"-ERR <cause>" after switch_ivr_originate, which rings until originate_timeout and then gives
+NO_ANSWER; a busy phone gives USER_BUSY; `user/` to a user without a registration dials
+error/user_not_registered, USER_NOT_REGISTERED. uuid_bridge_function answers "+OK <other>" or
+"-ERR Invalid uuid"; kill_function "+OK" or "-ERR No such channel!"; show_function as json
+{"row_count":N,"rows":[...]} or {"row_count": 0}. The agent leg's events are the captured
+templates with the leg's identity and Call-Direction outbound.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final, Literal
+
+import gevent
+
+from tests.wire.standin.wire import separate_string
+
+if TYPE_CHECKING:
+    from tests.wire.standin.inbound import InboundCall, InboundSwitch
+
+Behaviour = Literal["answer", "no_answer", "busy", "unregistered", "fail"]
+FAILURE_CAUSES: Final = {
+    "no_answer": "NO_ANSWER",
+    "busy": "USER_BUSY",
+    "unregistered": "USER_NOT_REGISTERED",
+    "fail": "DESTINATION_OUT_OF_ORDER",
+}
+HOSTNAME: Final = "vm"
+# The columns of FreeSWITCH's channels table (switch_core_sqldb.c), in order.
+CHANNEL_COLUMNS: Final = [
+    "uuid",
+    "direction",
+    "created",
+    "created_epoch",
+    "name",
+    "state",
+    "cid_name",
+    "cid_num",
+    "ip_addr",
+    "dest",
+    "application",
+    "application_data",
+    "dialplan",
+    "context",
+    "read_codec",
+    "read_rate",
+    "read_bit_rate",
+    "write_codec",
+    "write_rate",
+    "write_bit_rate",
+    "secure",
+    "hostname",
+    "presence_id",
+    "presence_data",
+    "accountcode",
+    "callstate",
+    "callee_name",
+    "callee_num",
+    "callee_direction",
+    "call_uuid",
+    "sent_callee_name",
+    "sent_callee_num",
+    "initial_cid_name",
+    "initial_cid_num",
+    "initial_ip_addr",
+    "initial_dest",
+    "initial_dialplan",
+    "initial_context",
+]
+_BLOCK: Final = re.compile(r"^\{([^}]*)\}(.*)$")
+
+
+@dataclass(frozen=True)
+class AgentPhone:
+    """What a phone does when rung: answer after `ring_seconds` (0 unless told), or fail after it
+    (default for no_answer: the originate_timeout; for the others at once)."""
+
+    behaviour: Behaviour = "answer"
+    ring_seconds: float | None = None
+
+
+@dataclass
+class Leg:
+    uuid: str
+    name: str
+    direction: str
+    cid_name: str
+    cid_num: str
+    dest: str
+    presence_id: str = ""
+    answered: bool = False
+    bridged_to: str | None = None
+    created_epoch: int = 0
+
+    def row(self) -> dict[str, str]:
+        values = dict.fromkeys(CHANNEL_COLUMNS, "")
+        values.update(
+            uuid=self.uuid,
+            direction=self.direction,
+            created_epoch=str(self.created_epoch),
+            name=self.name,
+            state="CS_EXECUTE",
+            cid_name=self.cid_name,
+            cid_num=self.cid_num,
+            dest=self.dest,
+            application="park" if self.direction == "outbound" else "socket",
+            hostname=HOSTNAME,
+            presence_id=self.presence_id,
+            callstate="ACTIVE" if self.answered else "RINGING",
+            call_uuid=self.bridged_to or "",
+        )
+        return values
+
+
+@dataclass
+class AgentPhones:
+    switch: InboundSwitch
+    phones: dict[str, AgentPhone] = field(default_factory=dict)
+    legs: dict[str, Leg] = field(default_factory=dict)
+    originated: list[str] = field(default_factory=list)  # the originate arguments received
+
+    def phone(self, endpoint: str, phone: AgentPhone) -> None:
+        self.phones[endpoint] = phone
+
+    def add_channel(self, uuid: str, number: str = "+15551230001") -> Leg:
+        """A caller's channel (inbound, answered), as the outbound side's calls are."""
+        leg = Leg(
+            uuid, f"sofia/lab/{number}@127.0.0.1:5070", "inbound", number, number, "4001", answered=True
+        )
+        self.legs[uuid] = leg
+        return leg
+
+    # -- API commands ------------------------------------------------------------------------
+
+    def api(self, name: str, arg: str) -> str | None:
+        """The answer to `api name arg` if it is one of ours, else None."""
+        if name == "originate":
+            return self.originate(arg)
+        if name == "uuid_bridge":
+            return self._bridge(arg.split())
+        if name == "uuid_kill":
+            return self._kill(arg.split())
+        if name == "show" and arg.split()[:1] in (["channels"], ["calls"]):
+            return self._show(arg.split())
+        return None
+
+    def originate(self, arg: str) -> str:
+        """Run one originate to its end (in the caller's greenlet) and return its output."""
+        self.originated.append(arg)
+        argv = separate_string(arg)
+        if len(argv) < 2:
+            return "-USAGE: <call url> <exten>|&<application_name>(<app_args>) ...\n"
+        match = _BLOCK.match(argv[0])
+        settings: dict[str, str] = {}
+        endpoint = argv[0]
+        if match:
+            endpoint = match.group(2)
+            for item in match.group(1).split(","):
+                key, _, value = item.partition("=")
+                settings[key] = value
+        phone = self.phones.get(endpoint)
+        if phone is None:
+            return "-ERR SUBSCRIBER_ABSENT\n"  # user_outgoing_channel: no such user
+        timeout = float(settings.get("originate_timeout") or 60)
+        extension = endpoint.rsplit("/", 1)[-1].split("@", 1)[0]
+        domain = endpoint.split("@", 1)[1] if "@" in endpoint else "127.0.0.1"
+        leg = Leg(
+            uuid=settings.get("origination_uuid") or str(uuid.uuid4()),
+            name=f"sofia/agents/{extension}@127.0.0.1:5090",
+            direction="outbound",
+            cid_name=settings.get("origination_caller_id_name", ""),
+            cid_num=settings.get("origination_caller_id_number", ""),
+            dest=extension,
+            presence_id=f"{extension}@{domain}",
+            created_epoch=int(gevent.get_hub().loop.now()),
+        )
+        if phone.behaviour == "unregistered":  # error/user_not_registered: no channel at all
+            return f"-ERR {FAILURE_CAUSES['unregistered']}\n"
+        self.legs[leg.uuid] = leg
+        self._emit("CHANNEL_CREATE", leg)
+        default_ring = timeout if phone.behaviour == "no_answer" else 0.0
+        gevent.sleep(phone.ring_seconds if phone.ring_seconds is not None else default_ring)
+        if leg.uuid not in self.legs:  # killed while ringing
+            return "-ERR ORIGINATOR_CANCEL\n"
+        if phone.behaviour != "answer":
+            cause = FAILURE_CAUSES[phone.behaviour]
+            del self.legs[leg.uuid]
+            self._emit("CHANNEL_HANGUP_COMPLETE", leg, cause)
+            return f"-ERR {cause}\n"
+        leg.answered = True
+        self._emit("CHANNEL_ANSWER", leg)
+        return f"+OK {leg.uuid}\n"
+
+    def _bridge(self, argv: list[str]) -> str:
+        if len(argv) < 2:
+            return "-USAGE: <uuid> <other_uuid>\n"
+        a, b = self.legs.get(argv[0]), self.legs.get(argv[1])
+        if a is None or b is None or a is b:
+            return "-ERR Invalid uuid\n"
+        a.bridged_to, b.bridged_to = b.uuid, a.uuid
+        for leg in (a, b):
+            if leg.direction == "outbound":
+                self._emit("CHANNEL_BRIDGE", leg)
+        return f"+OK {b.uuid}\n"
+
+    def _kill(self, argv: list[str]) -> str:
+        if not argv:
+            return "-USAGE: <uuid> [cause]\n"
+        leg = self.legs.pop(argv[0], None)
+        if leg is None:
+            return "-ERR No such channel!\n"
+        cause = argv[1] if len(argv) > 1 else "NORMAL_CLEARING"
+        self._emit("CHANNEL_HANGUP_COMPLETE", leg, cause)
+        other = self.legs.get(leg.bridged_to or "")
+        if other is not None:  # hangup_after_bridge: the partner goes too
+            del self.legs[other.uuid]
+            self._emit("CHANNEL_HANGUP_COMPLETE", other, "NORMAL_CLEARING")
+        return "+OK\n"
+
+    def _show(self, argv: list[str]) -> str:
+        if argv[1:] != ["as", "json"]:
+            return "-ERR only 'as json' is modelled\n"
+        legs = sorted(self.legs.values(), key=lambda leg: leg.created_epoch)
+        if argv[0] == "channels":
+            rows = [leg.row() for leg in legs]
+        else:
+            rows = [self._call_row(leg) for leg in legs if leg.bridged_to and leg.direction == "inbound"]
+        if not rows:
+            return '{"row_count": 0}\n'
+        return json.dumps({"row_count": len(rows), "rows": rows}, separators=(",", ":"))
+
+    def _call_row(self, leg: Leg) -> dict[str, str]:
+        """basic_calls: the a-leg's columns, then the b-leg's as b_<column>."""
+        row = leg.row()
+        other = self.legs[leg.bridged_to or ""]
+        row.update({f"b_{key}": value for key, value in other.row().items()})
+        return row
+
+    # -- events --------------------------------------------------------------------------------
+
+    def _emit(self, event_name: str, leg: Leg, cause: str = "NORMAL_CLEARING") -> None:
+        from tests.wire.standin.inbound import InboundCall  # noqa: PLC0415 - inbound imports this module
+
+        call: InboundCall = InboundCall(
+            uuid=leg.uuid,
+            caller_number=leg.cid_num,
+            caller_name=leg.cid_name or leg.cid_num,
+            destination=leg.dest,
+            hangup_cause=cause,
+        )
+        direction = leg.direction
+        self.switch.emit(
+            event_name,
+            call,
+            overrides={
+                "Channel-Name": leg.name,
+                "Caller-Channel-Name": leg.name,
+                "Call-Direction": direction,
+                "Presence-Call-Direction": direction,
+                "Caller-Direction": direction,
+                "Caller-Logical-Direction": direction,
+                "Other-Leg-Unique-ID": leg.bridged_to,
+            },
+            variables={"direction": direction, "presence_id": leg.presence_id or None},
+        )

@@ -1,0 +1,235 @@
+"""EslSwitch against the stand-in's mod_event_socket and its agent phones, over real TCP."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import gevent
+import pytest
+
+from esl_handlers.codec import Event
+from esl_handlers.event_listener import EventListener
+from esl_handlers.switch import EslSwitch, originate_outcome
+from ivr_scripts.switch import LiveChannel, Originated, SwitchError
+from tests.wire.standin import InboundSwitch
+from tests.wire.standin.agents import AgentPhone
+from tests.wire.support import wait_until
+
+pytestmark = pytest.mark.wire
+
+PASSWORD = "s3cret-pw"
+AGENT = "user/1001@callcenter.local"
+
+
+@pytest.fixture
+def switch() -> Iterator[InboundSwitch]:
+    switch = InboundSwitch(password=PASSWORD)
+    switch.start()
+    yield switch
+    switch.stop()
+
+
+@pytest.fixture
+def client(switch: InboundSwitch) -> Iterator[EslSwitch]:
+    client = EslSwitch(*switch.address, password=PASSWORD, command_timeout=5.0, job_margin=5.0)
+    yield client
+    client.close()
+
+
+def ring(client: EslSwitch, endpoint: str = AGENT, timeout: float = 20) -> Originated:
+    return client.originate(
+        endpoint, caller_id_number="+15551230001", caller_id_name="Jane Doe", timeout=timeout
+    )
+
+
+def test_an_answered_originate_returns_the_parked_leg(switch: InboundSwitch, client: EslSwitch) -> None:
+    switch.agents.phone(AGENT, AgentPhone("answer"))
+    result = client.originate(
+        AGENT,
+        caller_id_number="+15551230001",
+        caller_id_name="Jane Doe",
+        timeout=20,
+        variables={"cc_queue": "sales", "cc_caller": "a b"},
+    )
+    assert result.result == "answered"
+    assert result.cause == "SUCCESS"
+    assert result.leg_uuid is not None
+    assert result.leg_uuid in switch.agents.legs
+    session = switch.sessions[0]
+    assert [c.line for c in session.commands[:2]] == [f"auth {PASSWORD}", "event plain BACKGROUND_JOB"]
+    sent = session.commands[2]
+    assert sent.verb == "bgapi"
+    assert sent.header("Job-UUID")
+    assert sent.argument == (
+        "originate {origination_uuid=" + result.leg_uuid + ",origination_caller_id_number=+15551230001,"
+        "origination_caller_id_name='Jane Doe',originate_timeout=20,ignore_early_media=true,"
+        "cc_queue=sales,cc_caller='a b'}" + AGENT + " &park()"
+    )
+
+
+@pytest.mark.parametrize(
+    ("phone", "expected"),
+    [
+        (AgentPhone("no_answer", ring_seconds=0.01), Originated("no_answer", None, "NO_ANSWER")),
+        (AgentPhone("busy"), Originated("busy", None, "USER_BUSY")),
+        (AgentPhone("unregistered"), Originated("failed", None, "USER_NOT_REGISTERED")),
+        (AgentPhone("fail"), Originated("failed", None, "DESTINATION_OUT_OF_ORDER")),
+    ],
+)
+def test_unanswered_originates_map_the_cause(
+    switch: InboundSwitch, client: EslSwitch, phone: AgentPhone, expected: Originated
+) -> None:
+    switch.agents.phone(AGENT, phone)
+    assert ring(client) == expected
+    assert switch.agents.legs == {}
+
+
+def test_no_answer_waits_for_the_originate_timeout(switch: InboundSwitch, client: EslSwitch) -> None:
+    switch.agents.phone(AGENT, AgentPhone("no_answer"))  # rings for originate_timeout
+    assert ring(client, timeout=1).result == "no_answer"
+
+
+def test_originate_outcome_reads_freeswitch_bodies() -> None:
+    leg = str(uuid.uuid4())
+    assert originate_outcome(f"+OK {leg}\n") == Originated("answered", leg, "SUCCESS")
+    assert originate_outcome("-ERR NO_USER_RESPONSE\n").result == "no_answer"
+    assert originate_outcome("-USAGE: <call url> ...\n").result == "failed"
+    assert originate_outcome("originate: Command not found!\n").cause == "originate: Command not found!"
+
+
+def test_bridge_connects_a_waiting_caller_to_the_agent_leg(switch: InboundSwitch, client: EslSwitch) -> None:
+    switch.agents.phone(AGENT, AgentPhone("answer"))
+    caller = str(uuid.uuid4())
+    switch.agents.add_channel(caller)
+    leg = ring(client).leg_uuid
+    assert leg is not None
+    client.bridge(caller, leg)
+    assert switch.agents.legs[leg].bridged_to == caller
+    assert f"uuid_bridge {caller} {leg}" in [c.argument for c in switch.sessions[0].commands]
+
+
+def test_a_refused_bridge_raises(switch: InboundSwitch, client: EslSwitch) -> None:
+    with pytest.raises(SwitchError, match="Invalid uuid"):
+        client.bridge(str(uuid.uuid4()), str(uuid.uuid4()))
+
+
+def test_hangup_kills_a_leg_and_a_gone_channel_is_no_error(switch: InboundSwitch, client: EslSwitch) -> None:
+    switch.agents.phone(AGENT, AgentPhone("answer"))
+    leg = ring(client).leg_uuid
+    assert leg is not None
+    client.hangup(leg, "ORIGINATOR_CANCEL")
+    assert leg not in switch.agents.legs
+    client.hangup(leg)  # -ERR No such channel!
+    lines = [c.argument for c in switch.sessions[0].commands if c.verb == "api"]
+    assert lines == [f"uuid_kill {leg} ORIGINATOR_CANCEL", f"uuid_kill {leg} NORMAL_CLEARING"]
+
+
+def test_channels_show_the_agent_leg_with_its_extension(switch: InboundSwitch, client: EslSwitch) -> None:
+    assert client.channels() == []  # {"row_count": 0}
+    switch.agents.phone(AGENT, AgentPhone("answer"))
+    switch.agents.phone("user/1002@callcenter.local", AgentPhone("answer"))
+    caller = str(uuid.uuid4())
+    switch.agents.add_channel(caller)
+    first = ring(client).leg_uuid
+    second = ring(client, "user/1002@callcenter.local").leg_uuid
+    assert first is not None
+    assert second is not None
+    client.bridge(caller, first)
+    channels = {c.uuid: c for c in client.channels()}
+    assert channels == {
+        caller: LiveChannel(caller, None, first, True),
+        first: LiveChannel(first, "1001", caller, True),
+        second: LiveChannel(second, "1002", None, True),
+    }
+
+
+def test_agent_leg_events_reach_event_listeners(switch: InboundSwitch, client: EslSwitch) -> None:
+    events: list[Event] = []
+    host, port = switch.address
+    listener = EventListener(
+        events.append,
+        host,
+        port,
+        password=PASSWORD,
+        events=["CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_BRIDGE", "CHANNEL_HANGUP_COMPLETE"],
+    )
+    listener.start()
+    try:
+        assert listener.wait_connected(5)
+        switch.agents.phone(AGENT, AgentPhone("answer"))
+        caller = str(uuid.uuid4())
+        switch.agents.add_channel(caller)
+        leg = ring(client).leg_uuid
+        assert leg is not None
+        client.bridge(caller, leg)
+        client.hangup(leg)
+        wait_until(lambda: len(events) >= 5, what="agent leg events")
+    finally:
+        listener.stop(timeout=1.0)
+    mine = [e for e in events if e.unique_id == leg]
+    assert [e.name for e in mine] == [
+        "CHANNEL_CREATE",
+        "CHANNEL_ANSWER",
+        "CHANNEL_BRIDGE",
+        "CHANNEL_HANGUP_COMPLETE",
+    ]
+    assert {e.get("Call-Direction") for e in mine} == {"outbound"}
+    assert mine[0].get("Channel-Name") == "sofia/agents/1001@127.0.0.1:5090"
+    assert mine[0].get("Caller-Caller-ID-Number") == "+15551230001"
+    assert mine[2].get("Other-Leg-Unique-ID") == caller
+    assert mine[3].get("Hangup-Cause") == "NORMAL_CLEARING"
+    assert [e.unique_id for e in events if e.name == "CHANNEL_HANGUP_COMPLETE"] == [leg, caller]
+
+
+def test_a_dropped_connection_fails_pending_originates_and_the_next_call_reconnects(
+    switch: InboundSwitch, client: EslSwitch
+) -> None:
+    switch.agents.phone(AGENT, AgentPhone("answer", ring_seconds=30))
+    pending = gevent.spawn(ring, client)
+    wait_until(lambda: len(switch.agents.originated) == 1, what="the originate to arrive")
+    switch.drop_connections()
+    with pytest.raises(SwitchError, match="closed"):
+        pending.get(timeout=5)
+    switch.agents.phone(AGENT, AgentPhone("answer"))
+    assert ring(client).result == "answered"
+    assert client.connections == 2
+
+
+def test_an_unreachable_switch_raises_switch_error(switch: InboundSwitch) -> None:
+    host, port = switch.address
+    switch.stop()
+    client = EslSwitch(host, port, password=PASSWORD, connect_timeout=1.0)
+    with pytest.raises(SwitchError, match="cannot reach"):
+        client.channels()
+
+
+def test_a_wrong_password_raises_switch_error(switch: InboundSwitch) -> None:
+    client = EslSwitch(*switch.address, password="wrong")
+    with pytest.raises(SwitchError, match="invalid"):
+        client.hangup(str(uuid.uuid4()))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c: ring(c, "user/1001 &system(reboot)"),
+        lambda c: ring(c, "{origination_uuid=x}user/1001"),
+        lambda c: ring(c, "user/1001,user/1002"),
+        lambda c: c.originate(AGENT, caller_id_number="1", caller_id_name="x}evil", timeout=5),
+        lambda c: c.originate(AGENT, caller_id_number="1", caller_id_name="a,b=c", timeout=5),
+        lambda c: c.originate(AGENT, caller_id_number="1", caller_id_name="${x}", timeout=5),
+        lambda c: c.originate(
+            AGENT, caller_id_number="1", caller_id_name="n", timeout=5, variables={"a b": "c"}
+        ),
+        lambda c: c.bridge("abc def", str(uuid.uuid4())),
+        lambda c: c.hangup(str(uuid.uuid4()) + "\napi shutdown"),
+        lambda c: c.hangup(str(uuid.uuid4()), "NORMAL CLEARING"),
+    ],
+)
+def test_arguments_that_would_change_the_command_are_refused(
+    switch: InboundSwitch, client: EslSwitch, call: object
+) -> None:
+    with pytest.raises(ValueError):
+        call(client)  # type: ignore[operator]
+    assert all(c.verb in ("auth", "event") for s in switch.sessions for c in s.commands)
