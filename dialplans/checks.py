@@ -7,12 +7,24 @@ the loader gives them their line and column. The checks never raise.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from zoneinfo import ZoneInfo, available_timezones
 
-from dialplans.errors import Finding, NodePath
+from dialplans.acd_checks import check_acd, queue_menus
+from dialplans.errors import Finding, NodePath, unknown_reference
 from dialplans.hangup_causes import FREESWITCH_HANGUP_CAUSES
-from dialplans.models import Action, Dialplan, GotoMenu, Hangup, Menu, PlayMessage, Transfer
+from dialplans.models import (
+    Action,
+    Dialplan,
+    GotoMenu,
+    Hangup,
+    Menu,
+    OverflowMessage,
+    OverflowToCallback,
+    OverflowToQueue,
+    PlayMessage,
+    Transfer,
+)
 
 
 def check_dialplan(plan: Dialplan) -> list[Finding]:
@@ -22,6 +34,7 @@ def check_dialplan(plan: Dialplan) -> list[Finding]:
         *_unreachable_menus(plan),
         *_menus_without_exit(plan),
         *_schedules(plan),
+        *check_acd(plan),
         *_unused(plan),
     ]
 
@@ -32,14 +45,13 @@ def _actions(name: str, menu: Menu) -> Iterator[tuple[NodePath, Action]]:
     yield ("menus", name, "fallback"), menu.fallback
 
 
-def _unknown(kind: str, name: str, known: Mapping[str, object]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    if close:
-        return f"unknown {kind} {name!r}; did you mean {close[0]!r}?"
-    if not known:
-        return f"unknown {kind} {name!r}: no {kind}s are defined"
-    listed = ", ".join(sorted(known)[:10]) + (", ..." if len(known) > 10 else "")
-    return f"unknown {kind} {name!r}; the {kind}s are: {listed}"
+def _all_actions(plan: Dialplan) -> Iterator[tuple[NodePath, Action]]:
+    """Every action of every menu, and every queue's exit action."""
+    for name, menu in plan.menus.items():
+        yield from _actions(name, menu)
+    for name, queue in plan.queues.items():
+        if queue.exit_action is not None:
+            yield ("queues", name, "exit_action"), queue.exit_action
 
 
 def _menu_references(plan: Dialplan) -> Iterator[Finding]:
@@ -47,16 +59,16 @@ def _menu_references(plan: Dialplan) -> Iterator[Finding]:
         for field in ("greeting", "prompt", "invalid_prompt", "timeout_prompt"):
             prompt = getattr(menu, field)
             if prompt is not None and prompt not in plan.prompts:
-                yield Finding(("menus", name, field), _unknown("prompt", prompt, plan.prompts))
-        for path, action in _actions(name, menu):
-            yield from _action_references(plan, path, action)
+                yield Finding(("menus", name, field), unknown_reference("prompt", prompt, plan.prompts))
+    for path, action in _all_actions(plan):
+        yield from _action_references(plan, path, action)
 
 
 def _action_references(plan: Dialplan, path: NodePath, action: Action) -> Iterator[Finding]:
     if isinstance(action, GotoMenu) and action.menu not in plan.menus:
-        yield Finding((*path, "menu"), _unknown("menu", action.menu, plan.menus))
+        yield Finding((*path, "menu"), unknown_reference("menu", action.menu, plan.menus))
     elif isinstance(action, PlayMessage) and action.play not in plan.prompts:
-        yield Finding((*path, "play"), _unknown("prompt", action.play, plan.prompts))
+        yield Finding((*path, "play"), unknown_reference("prompt", action.play, plan.prompts))
     elif isinstance(action, Transfer):
         target = action.transfer
         if (target.extension is None) == (target.queue is None):
@@ -66,11 +78,11 @@ def _action_references(plan: Dialplan, path: NodePath, action: Action) -> Iterat
                 f"a transfer needs exactly one of extension or queue, and this one has {given}",
             )
         if target.queue is not None and target.queue not in plan.queues:
-            yield Finding((*path, "transfer", "queue"), _unknown("queue", target.queue, plan.queues))
+            yield Finding((*path, "transfer", "queue"), unknown_reference("queue", target.queue, plan.queues))
     elif isinstance(action, Hangup):
         spec = action.hangup
         if spec.prompt is not None and spec.prompt not in plan.prompts:
-            yield Finding((*path, "hangup", "prompt"), _unknown("prompt", spec.prompt, plan.prompts))
+            yield Finding((*path, "hangup", "prompt"), unknown_reference("prompt", spec.prompt, plan.prompts))
         if spec.cause not in FREESWITCH_HANGUP_CAUSES:
             close = difflib.get_close_matches(spec.cause, sorted(FREESWITCH_HANGUP_CAUSES), n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
@@ -85,11 +97,11 @@ def _did_references(plan: Dialplan) -> Iterator[Finding]:
     for number, did in plan.dids.items():
         path: NodePath = ("dids", number)
         if did.menu not in plan.menus:
-            yield Finding((*path, "menu"), _unknown("menu", did.menu, plan.menus))
+            yield Finding((*path, "menu"), unknown_reference("menu", did.menu, plan.menus))
         if did.closed_menu is not None and did.closed_menu not in plan.menus:
-            yield Finding((*path, "closed_menu"), _unknown("menu", did.closed_menu, plan.menus))
+            yield Finding((*path, "closed_menu"), unknown_reference("menu", did.closed_menu, plan.menus))
         if did.schedule is not None and did.schedule not in plan.schedules:
-            yield Finding((*path, "schedule"), _unknown("schedule", did.schedule, plan.schedules))
+            yield Finding((*path, "schedule"), unknown_reference("schedule", did.schedule, plan.schedules))
         if did.schedule is not None and did.closed_menu is None:
             yield Finding(
                 path, "this line has a schedule, so it needs a closed_menu for callers outside its hours"
@@ -106,6 +118,12 @@ def _menu_edges(menu: Menu) -> list[str]:
     return [action.menu for _, action in _actions("", menu) if isinstance(action, GotoMenu)]
 
 
+def _menus_via_queues(plan: Dialplan, menu: Menu) -> list[str]:
+    """Menus a caller reaches from `menu` by pressing a queue's exit key."""
+    queues = [a.transfer.queue for _, a in _actions("", menu) if isinstance(a, Transfer) and a.transfer.queue]
+    return [name for queue in queues for name in queue_menus(plan, queue)]
+
+
 def _unreachable_menus(plan: Dialplan) -> Iterator[Finding]:
     reached: set[str] = set()
     waiting = [menu for did in plan.dids.values() for menu in (did.menu, did.closed_menu) if menu is not None]
@@ -115,6 +133,7 @@ def _unreachable_menus(plan: Dialplan) -> Iterator[Finding]:
             continue
         reached.add(name)
         waiting.extend(_menu_edges(plan.menus[name]))
+        waiting.extend(_menus_via_queues(plan, plan.menus[name]))
     for name in plan.menus:
         if name not in reached:
             yield Finding(
@@ -192,15 +211,23 @@ def _unknown_zone(zone: str) -> str:
 def _unused(plan: Dialplan) -> Iterator[Finding]:
     played: set[str] = set()
     queues: set[str] = set()
-    for name, menu in plan.menus.items():
+    for menu in plan.menus.values():
         played.update(p for p in (menu.greeting, menu.prompt, menu.invalid_prompt, menu.timeout_prompt) if p)
-        for _, action in _actions(name, menu):
-            if isinstance(action, PlayMessage):
-                played.add(action.play)
-            elif isinstance(action, Hangup) and action.hangup.prompt is not None:
-                played.add(action.hangup.prompt)
-            elif isinstance(action, Transfer) and action.transfer.queue is not None:
-                queues.add(action.transfer.queue)
+    for _, action in _all_actions(plan):
+        if isinstance(action, PlayMessage):
+            played.add(action.play)
+        elif isinstance(action, Hangup) and action.hangup.prompt is not None:
+            played.add(action.hangup.prompt)
+        elif isinstance(action, Transfer) and action.transfer.queue is not None:
+            queues.add(action.transfer.queue)
+    for queue in plan.queues.values():
+        overflow = queue.on_max_wait
+        if isinstance(overflow, OverflowToQueue):
+            queues.add(overflow.queue)
+        elif isinstance(overflow, OverflowMessage):
+            played.add(overflow.play)
+        elif isinstance(overflow, OverflowToCallback) and overflow.callback.prompt is not None:
+            played.add(overflow.callback.prompt)
     schedules = {did.schedule for did in plan.dids.values() if did.schedule is not None}
     for kind, names, used in (("prompt", plan.prompts, played), ("queue", plan.queues, queues)):
         for name in names:

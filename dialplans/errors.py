@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -26,6 +27,17 @@ def format_path(path: Sequence[PathPart]) -> str:
         key = part if _IDENTIFIER.match(part) else json.dumps(part, ensure_ascii=False)
         text += f".{key}" if text else key
     return text
+
+
+def unknown_reference(kind: str, name: str, known: Mapping[str, object]) -> str:
+    """`unknown menu 'sales'; did you mean 'sale'?`, or the names that do exist."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    if close:
+        return f"unknown {kind} {name!r}; did you mean {close[0]!r}?"
+    if not known:
+        return f"unknown {kind} {name!r}: no {kind}s are defined"
+    listed = ", ".join(sorted(known)[:10]) + (", ..." if len(known) > 10 else "")
+    return f"unknown {kind} {name!r}; the {kind}s are: {listed}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,12 +20,13 @@ DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 def dialplan_json_schema() -> dict[str, Any]:
     schema = Dialplan.model_json_schema()
     _close_keyed_maps(schema)
-    hangup = schema["$defs"]["Hangup"]["properties"]["hangup"]
-    # `hangup:` with no value means a plain hang-up; the model accepts it, so must the schema.
-    schema["$defs"]["Hangup"]["properties"]["hangup"] = {
-        "anyOf": [{"$ref": hangup["$ref"]}, {"type": "null"}],
-        "default": hangup.get("default", {}),
-    }
+    # `hangup:` (or `callback:`) with no value means the defaults; the model accepts it, so must the schema.
+    for model, key in (("Hangup", "hangup"), ("OverflowToCallback", "callback")):
+        field = schema["$defs"][model]["properties"][key]
+        schema["$defs"][model]["properties"][key] = {
+            "anyOf": [{"$ref": field["$ref"]}, {"type": "null"}],
+            "default": field.get("default", {}),
+        }
     # Top-level `x-` keys are ignored by the loader: a place for YAML anchors (templates).
     schema["patternProperties"] = {"^x-": {}}
     return {"$schema": DRAFT_2020_12, **schema, "title": "Call center dialplan"}

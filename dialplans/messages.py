@@ -19,16 +19,24 @@ from dialplans.errors import NodePath, PathPart
 from dialplans.models import (
     ACTION_KEYS,
     ACTION_TAGS,
+    AGENT_ID_PATTERN,
     DIGIT_KEY_PATTERN,
+    DISPLAY_NAME_PATTERN,
     HANGUP_CAUSE_PATTERN,
+    MAILBOX_PATTERN,
     NAME_PATTERN,
     NUMBER_PATTERN,
+    OVERFLOW_KEYS,
+    OVERFLOW_TAGS,
+    SOUND_SOURCE_PATTERN,
     Dialplan,
 )
 
 ACTION_FORMS = (
     "{menu: NAME}, {play: PROMPT, then: return|hangup}, {transfer: {extension|queue: ...}}, {hangup: {...}}"
 )
+OVERFLOW_FORMS = "{queue: NAME}, {play: PROMPT, then: hangup}, {voicemail: BOX}, {callback: {}}"
+_UNION_TAGS = ACTION_TAGS | OVERFLOW_TAGS
 
 _PATTERN_HINTS: dict[str, Callable[[str], str]] = {
     NAME_PATTERN: lambda value: (
@@ -44,6 +52,17 @@ _PATTERN_HINTS: dict[str, Callable[[str], str]] = {
     HANGUP_CAUSE_PATTERN: lambda value: (
         f"{value!r} is not a hangup cause: use a FreeSWITCH cause name such as NORMAL_CLEARING"
     ),
+    AGENT_ID_PATTERN: lambda value: f"{value!r} is not an agent id: use 2 to 10 digits, e.g. 1001",
+    DISPLAY_NAME_PATTERN: lambda value: (
+        f'{value!r} is not a usable name: 1 to 64 characters, without $ {{ }} \\ < > " or control characters'
+    ),
+    MAILBOX_PATTERN: lambda value: (
+        f"{value!r} is not a voicemail box: use letters, digits, '_' or '-' (at most 64 characters)"
+    ),
+    SOUND_SOURCE_PATTERN: lambda value: (
+        f"{value!r} is not a sound source FreeSWITCH can play as is, e.g. local_stream://moh "
+        "(no spaces, quotes, $ or braces)"
+    ),
 }
 
 
@@ -58,7 +77,9 @@ def describe(error: ErrorDetails, data: Any) -> tuple[NodePath, bool, str]:
     if kind == "extra_forbidden":
         return path, True, _unknown_key(path, data)
     if kind == "invalid_action":
-        return path, False, _bad_action(value)
+        return path, False, _bad_choice(value, ACTION_KEYS, "an action", ACTION_FORMS)
+    if kind == "invalid_overflow":
+        return path, False, _bad_choice(value, OVERFLOW_KEYS, "an on_max_wait choice", OVERFLOW_FORMS)
     if kind == "string_pattern_mismatch" and ctx.get("pattern") in _PATTERN_HINTS:
         return path, at_key, _PATTERN_HINTS[ctx["pattern"]](str(value))
     return path, at_key, _plain_message(kind, value, ctx, error["msg"])
@@ -73,7 +94,7 @@ def _document_path(loc: tuple[int | str, ...], data: Any) -> tuple[NodePath, boo
         if part == "[key]":
             at_key = True
             continue
-        if isinstance(node, dict) and part not in node and part in ACTION_TAGS:
+        if isinstance(node, dict) and part not in node and part in _UNION_TAGS:
             continue
         path.append(part)
         node = node.get(part) if isinstance(node, dict) else _item(node, part)
@@ -133,14 +154,15 @@ def _unwrap(annotation: Any, node: Any) -> Any:
             return annotation
 
 
-def _bad_action(value: Any) -> str:
-    expected = f"expected one of {ACTION_FORMS}"
+def _bad_choice(value: Any, keys: tuple[str, ...], what: str, forms: str) -> str:
+    """A mapping that must hold exactly one of `keys` (an action, an on_max_wait), told plainly."""
+    expected = f"expected one of {forms}"
     if isinstance(value, dict):
-        present = [key for key in ACTION_KEYS if key in value]
+        present = [key for key in keys if key in value]
         if len(present) > 1:
-            return f"an action does one thing, but this one has {' and '.join(present)}; {expected}"
-        keys = ", ".join(repr(str(key)) for key in value) or "nothing"
-        return f"not an action (found {keys}); {expected}"
+            return f"{what} does one thing, but this one has {' and '.join(present)}; {expected}"
+        found = ", ".join(repr(str(key)) for key in value) or "nothing"
+        return f"not {what} (found {found}); {expected}"
     return f"{expected}, got {_show(value)}"
 
 
@@ -168,6 +190,8 @@ def _plain_message(kind: str, value: Any, ctx: dict[str, Any], fallback: str) ->
             return f"expected a whole number, got {shown}"
         case "float_parsing" | "float_type":
             return f"expected a number, got {shown}"
+        case "bool_parsing" | "bool_type":
+            return f"expected true or false, got {shown}"
         case "dict_type" | "model_type" | "model_attributes_type":
             return f"expected a mapping of `key: value` lines, got {shown}"
         case "list_type":

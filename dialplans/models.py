@@ -209,11 +209,162 @@ class Did(Node):
     closed_menu: Name | None = Field(default=None, description="The menu outside opening hours.")
 
 
+# --- Queues and agents (the ACD) ---------------------------------------------------------------
+
+Strategy = Literal[
+    "longest-idle",
+    "round-robin",
+    "ring-all",
+    "fewest-calls",
+    "least-talk-time",
+    "top-down",
+    "skills-based",
+]
+AGENT_ID_PATTERN = r"^[0-9]{2,10}$"
+# Shown on phones and sent in SIP display names: free text, but nothing FreeSWITCH expands or quotes.
+DISPLAY_NAME_PATTERN = r'^[^\x00-\x1f\x7f$\\{}<>"]{1,64}$'
+MAILBOX_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+# A FreeSWITCH sound source (local_stream://moh, tone_stream://..., a file): handed to playback as is.
+SOUND_SOURCE_PATTERN = r"^[A-Za-z0-9_/][A-Za-z0-9_.:/@+=%;,-]{0,254}$"
+
+AgentId = Annotated[
+    str,
+    StringConstraints(pattern=AGENT_ID_PATTERN),
+    WithJsonSchema({"type": ["string", "integer"], "pattern": AGENT_ID_PATTERN}),
+]
+DisplayName = Annotated[str, StringConstraints(pattern=DISPLAY_NAME_PATTERN)]
+SkillLevel = Annotated[int, Field(ge=1, le=10)]
+
+
+class Tier(Node):
+    """An agent's place in a queue: lower levels are tried first, `position` orders within a level."""
+
+    agent: AgentId = Field(description="The agent's id, as under `agents`.")
+    level: int = Field(default=1, ge=1, le=99, description="Tier level; 1 is tried first.")
+    position: int = Field(default=1, ge=1, le=999, description="Order within the level (top-down).")
+
+
+class Announce(Node):
+    """What a waiting caller is told, every `every` seconds."""
+
+    every: int = Field(ge=10, le=3600, description="Seconds between announcements (at least 10).")
+    position: bool = Field(default=True, description="Say the caller's place in the queue.")
+    expected_wait: bool = Field(default=True, description="Say the expected wait.")
+
+
+class OverflowToQueue(Node):
+    """Move the caller to another queue, keeping their priority."""
+
+    queue: Name
+
+
+class OverflowMessage(Node):
+    """Play a message, then hang up."""
+
+    play: Name = Field(description="The prompt to play.")
+    then: Literal["hangup"] = Field(default="hangup", description="Always `hangup` after a queue.")
+
+
+class OverflowToVoicemail(Node):
+    """Leave a message in a voicemail box."""
+
+    voicemail: Annotated[str, StringConstraints(pattern=MAILBOX_PATTERN)] = Field(
+        description="The voicemail box."
+    )
+
+
+class CallbackSpec(Node):
+    prompt: Name | None = Field(default=None, description="Played to confirm the callback before hanging up.")
+
+
+class OverflowToCallback(Node):
+    """Take the caller's number and call them back when an agent is free, in their place."""
+
+    callback: Annotated[CallbackSpec, BeforeValidator(_empty_means_defaults)] = CallbackSpec()
+
+
+_OVERFLOW_KEYS: dict[str, str] = {
+    "queue": "overflow:queue",
+    "play": "overflow:play",
+    "voicemail": "overflow:voicemail",
+    "callback": "overflow:callback",
+}
+OVERFLOW_KEYS: tuple[str, ...] = tuple(_OVERFLOW_KEYS)
+OVERFLOW_TAGS: frozenset[str] = frozenset(_OVERFLOW_KEYS.values())
+_OVERFLOW_MODELS: dict[str, type[Node]] = {
+    "queue": OverflowToQueue,
+    "play": OverflowMessage,
+    "voicemail": OverflowToVoicemail,
+    "callback": OverflowToCallback,
+}
+
+
+def _overflow_tag(value: Any) -> str | None:
+    if isinstance(value, dict):
+        present = [key for key in _OVERFLOW_KEYS if key in value]
+        return _OVERFLOW_KEYS[present[0]] if len(present) == 1 else None
+    for key, model in _OVERFLOW_MODELS.items():
+        if isinstance(value, model):
+            return _OVERFLOW_KEYS[key]
+    return None
+
+
+Overflow = Annotated[
+    Annotated[OverflowToQueue, Tag("overflow:queue")]
+    | Annotated[OverflowMessage, Tag("overflow:play")]
+    | Annotated[OverflowToVoicemail, Tag("overflow:voicemail")]
+    | Annotated[OverflowToCallback, Tag("overflow:callback")],
+    Discriminator(
+        _overflow_tag,
+        custom_error_type="invalid_overflow",
+        custom_error_message="on_max_wait is a mapping with exactly one of queue, play, voicemail, callback",
+    ),
+]
+
+
 class Queue(Node):
-    """A named queue. Until the ACD lands it routes to one extension."""
+    """A queue of callers waiting for agents (the ACD).
+
+    `extension` is the queue's direct-dial number in context default: the IVR transfers its
+    callers there, so it stays required.
+    """
 
     name: str = ""
-    extension: Number
+    extension: Number = Field(description="The queue's number in context default.")
+    strategy: Strategy = Field(default="longest-idle", description="How the next agent is chosen.")
+    tiers: list[Tier] = Field(default_factory=list, description="The agents who answer this queue.")
+    required_skills: dict[Name, SkillLevel] = Field(
+        default_factory=dict, description="Skill -> minimum level (1-10) an agent needs."
+    )
+    music_on_hold: Annotated[str, StringConstraints(pattern=SOUND_SOURCE_PATTERN)] = Field(
+        default="local_stream://moh", description="What waiting callers hear, e.g. local_stream://moh."
+    )
+    announce: Announce | None = Field(default=None, description="Position and expected-wait announcements.")
+    max_wait: int | None = Field(default=None, ge=10, le=86400, description="Seconds before on_max_wait.")
+    on_max_wait: Overflow | None = Field(default=None, description="What happens when max_wait runs out.")
+    priorities: dict[Name, Annotated[int, Field(ge=-100, le=100)]] = Field(
+        default_factory=dict, description="Customer tier -> priority; higher waits less (regular is 0)."
+    )
+    sticky_days: int = Field(default=0, ge=0, le=365, description="Days a caller returns to their agent.")
+    wrap_up: int = Field(default=10, ge=0, le=3600, description="Seconds an agent gets after each call.")
+    ring_timeout: int = Field(default=20, ge=5, le=120, description="Seconds an agent's phone rings.")
+    max_no_answer: int = Field(
+        default=3, ge=0, le=20, description="Missed calls in a row before the agent goes on break; 0 = off."
+    )
+    exit_key: DigitKey | None = Field(default=None, description="A key that takes the caller out.")
+    exit_action: Action | None = Field(default=None, description="What the exit key does.")
+    callback_key: DigitKey | None = Field(
+        default=None, description="A key to be called back instead of waiting, keeping the caller's place."
+    )
+
+
+class Agent(Node):
+    """A person who answers queue calls on a SIP phone registered as their extension."""
+
+    name: DisplayName = Field(description="Shown on phones and in reports.")
+    extension: Number | None = Field(default=None, description="The agent's phone; defaults to the id.")
+    skills: dict[Name, SkillLevel] = Field(default_factory=dict, description="Skill -> level, 1 to 10.")
+    department: Name | None = Field(default=None, description="For reports, e.g. service or claims.")
 
 
 def _version_number(value: Any) -> Any:
@@ -221,7 +372,7 @@ def _version_number(value: Any) -> Any:
 
 
 class Dialplan(Node):
-    """A call center's phone lines: the numbers (dids), their menus, prompts, queues and opening hours."""
+    """A call center's phone lines: the numbers (dids), their menus, prompts, queues, agents and hours."""
 
     version: Annotated[Literal[1], BeforeValidator(_version_number)] = 1
     # Directory of audio files, relative to the YAML file unless absolute.
@@ -231,5 +382,18 @@ class Dialplan(Node):
     prompts: dict[Name, Prompt] = Field(default_factory=dict)
     schedules: dict[Name, Schedule] = Field(default_factory=dict)
     queues: dict[Name, Queue] = Field(default_factory=dict)
+    agents: dict[AgentId, Agent] = Field(
+        default_factory=dict, description="The people who answer queue calls, by agent id."
+    )
     menus: dict[Name, Menu]
     dids: dict[Number, Did] = Field(description="The numbers callers dial, each with its menus.")
+
+    @field_validator("agents")
+    @classmethod
+    def _extension_defaults_to_the_id(cls, agents: dict[str, Agent]) -> dict[str, Agent]:
+        return {
+            agent_id: agent
+            if agent.extension is not None
+            else agent.model_copy(update={"extension": agent_id})
+            for agent_id, agent in agents.items()
+        }

@@ -14,6 +14,7 @@ import jinja2
 
 from dialplans.models import Dialplan
 from freeswitch_conf.atomic import write_tree
+from freeswitch_conf.directory import directory_users
 from freeswitch_conf.escaping import Built, RenderError, preprocess_safe, runtime_safe, xml_value
 from freeswitch_conf.routes import Fallback, bridge_routes, did_routes
 from freeswitch_conf.settings import TTS_MODULES, SwitchSettings
@@ -62,6 +63,8 @@ MODULE_CONFIGS: Mapping[str, str] = {
 }
 _CORE_CONFIGS = ("switch", "acl", "modules", "pre_load_modules", "post_load_modules", "timezones")
 _SECRET_FILES = frozenset({"autoload_configs/event_socket.conf.xml"})
+# The directory holds the agents' SIP passwords.
+_SECRET_DIRS = ("directory/",)
 # Marks a directory as ours: render_conf replaces a non-empty directory only when it carries this.
 MARKER = ".rendered-by-callcenter"
 _SECRET_MODE = 0o600
@@ -92,7 +95,7 @@ def render_conf(loaded: DialplanSource, settings: SwitchSettings, out_dir: Path)
         raise RenderError(f"refusing to replace {out_dir}: it holds files callcenter did not render")
     files = render_files(loaded, settings)
     files[MARKER] = "Rendered by `callcenter render`; every file here is replaced on the next render.\n"
-    modes = {name: _SECRET_MODE for name in files if name in _SECRET_FILES}
+    modes = {name: _SECRET_MODE for name in files if name in _SECRET_FILES or name.startswith(_SECRET_DIRS)}
     return write_tree(out_dir, files, modes)
 
 
@@ -114,8 +117,10 @@ def render_files(loaded: DialplanSource, settings: SwitchSettings) -> dict[str, 
         "ring_seconds": settings.agent_ring_seconds,
     }
     files: dict[str, str] = {}
-    for name in ("freeswitch.xml", "vars.xml", "directory/default.xml"):
+    for name in ("freeswitch.xml", "vars.xml"):
         files[name] = env.get_template(name).render(common)
+    users = directory_users(loaded.model, settings.agent_passwords)
+    files["directory/default.xml"] = env.get_template("directory/default.xml").render(common, users=users)
     for conf in sorted({*_CORE_CONFIGS, *(c.removesuffix(".conf") for c in MODULE_CONFIGS.values())}):
         name = f"autoload_configs/{conf}.conf.xml"
         files[name] = env.get_template(name).render(common)

@@ -49,20 +49,31 @@ def did_routes(dialplan: Dialplan) -> list[DidRoute]:
 
 
 def bridge_routes(dialplan: Dialplan, fallback: Fallback) -> dict[str, list[BridgeRoute]]:
-    """Routes by context: every queue, every transfer target and the fallback.
+    """Routes by context: every queue, every agent's phone, every transfer target and the fallback.
 
-    A number reached several ways is rendered once, and a queue wins over a plain extension.
-    Transfers into the public context must name a DID, which already has its extension there.
+    A number reached several ways is rendered once: a queue wins over an agent's phone, which wins
+    over a plain extension. Transfers into the public context must name a DID, which already has its
+    extension there.
     """
     contexts: dict[str, dict[str, BridgeRoute]] = {DEFAULT: {}}
     for key, queue in sorted(dialplan.queues.items()):
-        _add(contexts, dialplan, DEFAULT, queue.extension, kind="queue", queue=key)
+        _add(contexts, dialplan, DEFAULT, queue.extension, kind="queue", name=key, queue=key)
+    for agent_id, agent in sorted(dialplan.agents.items()):
+        number = agent.extension or agent_id
+        _add(contexts, dialplan, DEFAULT, number, kind="agent", name=agent_id, label=agent.name)
     _add(contexts, dialplan, fallback.context, fallback.extension, kind="fallback")
     for context, number, queue_key in sorted(_transfer_targets(dialplan), key=lambda t: (t[0], t[1])):
-        _add(contexts, dialplan, context, number, kind="extension", queue=queue_key)
+        if queue_key is not None:
+            _add(contexts, dialplan, context, number, kind="queue", name=queue_key, queue=queue_key)
+        else:
+            _add(contexts, dialplan, context, number, kind="extension")
     return {
         context: list(routes.values()) for context, routes in sorted(contexts.items()) if context != PUBLIC
     }
+
+
+# Which route a number keeps when several things answer to it.
+_RANK = {"queue": 0, "agent": 1, "fallback": 2, "extension": 2}
 
 
 def _add(
@@ -72,7 +83,9 @@ def _add(
     number: str,
     *,
     kind: str,
+    name: str | None = None,
     queue: str | None = None,
+    label: str = "",
 ) -> None:
     if not _CONTEXT.match(context):
         raise RenderError(f"{context!r} is not a usable context name")
@@ -83,15 +96,14 @@ def _add(
         return
     routes = contexts.setdefault(context, {})
     existing = routes.get(number)
-    if existing is not None and (existing.queue is not None or queue is None):
+    if existing is not None and _RANK[existing.kind] <= _RANK[kind]:
         return
-    label = dialplan.queues[queue].name if queue is not None else ""
     routes[number] = BridgeRoute(
-        kind="queue" if queue is not None else kind,
-        name=queue if queue is not None else number,
+        kind=kind,
+        name=name if name is not None else number,
         extension=number,
         regex=regex,
-        label=label,
+        label=dialplan.queues[queue].name if queue is not None else label,
         queue=queue,
     )
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from freeswitch_conf.directory import check_agent_password
 from freeswitch_conf.escaping import dialable, preprocess_safe
 
 _HOSTNAME = re.compile(
@@ -24,10 +26,12 @@ class SwitchSettings:
     """Addresses, ports, paths and secrets of one FreeSWITCH node. Invalid values raise ValueError.
 
     Paths left as None fall back to what FreeSWITCH is started with (`-log`, `-db`) or, for the
-    sounds, to the dialplan's own sounds directory.
+    sounds, to the dialplan's own sounds directory. `agent_passwords` maps each agent id of the
+    dialplan to the SIP password of its phone (at least 16 characters); the caller generates and
+    keeps them. Secrets are left out of repr().
     """
 
-    esl_password: str
+    esl_password: str = field(repr=False)
     esl_host: str = "127.0.0.1"
     esl_port: int = 8021
     app_host: str = "127.0.0.1"
@@ -52,6 +56,7 @@ class SwitchSettings:
     agent_ring_seconds: int = 30
     max_sessions: int = 1000
     sessions_per_second: int = 30
+    agent_passwords: Mapping[str, str] = field(default_factory=dict, repr=False, hash=False)
 
     def __post_init__(self) -> None:
         # RenderError, raised by the shared checks, is a ValueError too.
@@ -107,6 +112,8 @@ class SwitchSettings:
         for name in ("agent_ring_seconds", "max_sessions", "sessions_per_second"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
+        for agent_id, agent_password in self.agent_passwords.items():
+            check_agent_password(agent_id, agent_password)
 
 
 def _is_ip(text: str) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -84,6 +85,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         agent_sip_port=free_sip_port(),
         recordings_dir=work / "recordings",
         tts_engine="flite",
+        agent_passwords={agent: secrets.token_urlsafe(18) for agent in loaded.model.agents},
     )
     conf_dir = work / "conf"
     render_conf(loaded, settings, conf_dir)

@@ -59,6 +59,7 @@ def test_cross_reference_errors_are_all_reported_with_their_place(plan_file: Wri
         "hours past midnight take two blocks, e.g. 20:00-24:00 and 00:00-02:00",
         "plan.yaml:10:45 schedules.office.hours[2].close: closes at 12:00, not after it opens at 12:00; "
         "hours past midnight take two blocks, e.g. 20:00-24:00 and 00:00-02:00",
+        "plan.yaml:12:10 queues.sales: warning: queue 'sales' has no tiers: no agent can answer it",
         "plan.yaml:15:15 menus.main.greeting: unknown prompt 'helo'; did you mean 'hello'?",
         "plan.yaml:18:19 menus.main.options.\"1\".menu: unknown menu 'sales'; "
         "the menus are: island, main, spiral, spiral_down",
@@ -157,6 +158,7 @@ def test_warnings_do_not_stop_a_load(plan_file: WriteYaml) -> None:
         "plan.yaml:6:10 schedules.empty: warning: this schedule has no opening hours, so its lines are "
         "always "
         "closed",
+        "plan.yaml:8:9 queues.idle: warning: queue 'idle' has no tiers: no agent can answer it",
         "plan.yaml:8:9 queues.idle: warning: queue 'idle' is never used",
         'plan.yaml:12:37 menus.main.options."9".hangup.cause: warning: FreeSWITCH knows no hangup cause '
         "'NORMAL_CLEAR'; did you mean NORMAL_CLEARING?",

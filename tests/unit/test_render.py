@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import stat
@@ -369,9 +370,12 @@ def test_the_example_dialplan_renders_when_present(tmp_path: Path, settings: Swi
     if not example.is_file():
         pytest.skip("dialplans/main.yaml is not in the tree yet")
     loaded = loader.load_dialplan(example)
+    passwords = {agent_id: f"generated-password-{agent_id}" for agent_id in loaded.model.agents}
     out = tmp_path / "conf"
-    render_conf(loaded, settings, out)
+    render_conf(loaded, dataclasses.replace(settings, agent_passwords=passwords), out)
     check_conf(out)
+    users = {u.get("id"): params(u)["password"] for u in parse(out, "directory/default.xml").iter("user")}
+    assert users == {agent.extension: passwords[agent_id] for agent_id, agent in loaded.model.agents.items()}
     public = {e.get("name") for e in parse(out, "dialplan/public.xml").iter("extension")}
     assert public == {f"did-{number}" for number in loaded.model.dids}
     default = [c.attrib["expression"] for c in parse(out, "dialplan/default.xml").iter("condition")]

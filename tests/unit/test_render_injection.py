@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from markupsafe import Markup
 
-from dialplans.models import Dialplan, Did, Queue, Transfer, TransferTarget
+from dialplans.models import Agent, Dialplan, Did, Queue, Transfer, TransferTarget
 from freeswitch_conf.check import assemble, check_conf
 from freeswitch_conf.escaping import RenderError, xml_value
 from freeswitch_conf.render import SwitchSettings, render_conf, render_files
@@ -172,3 +172,60 @@ def test_markup_cannot_be_smuggled_past_the_escaper() -> None:
         xml_value(Markup("<X-PRE-PROCESS/>"))
     with pytest.raises(RenderError):
         xml_value("bell\x07")
+
+
+AGENT_PASSWORDS = {"1001": "agent-password-0123456789"}
+
+
+def with_agent(name: str, skills: dict[str, int], department: str | None = None) -> Dialplan:
+    """BASE with one agent whose free text skipped the model's validation, as a careless caller could."""
+    model = Dialplan.model_validate(BASE)
+    agent = Agent.model_construct(name=name, extension="1001", skills=skills, department=department)
+    return model.model_copy(update={"agents": {"1001": agent}})
+
+
+def _expands_or_quotes(payload: str) -> bool:
+    return any(ch in payload for ch in '$\\{}<>"\n')
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_agent_names_round_trip_or_are_refused(payload: str, tmp_path: Path) -> None:
+    settings = SwitchSettings(esl_password="secret-1", agent_passwords=AGENT_PASSWORDS)
+    clean = render_files(Loaded(with_agent("Ann", {"german": 5}, department="sales"), tmp_path), settings)
+    if _expands_or_quotes(payload):
+        with pytest.raises(RenderError, match="agent 1001's name"):
+            render_files(Loaded(with_agent(payload, {"german": 5}), tmp_path), settings)
+        with pytest.raises(RenderError, match="agent 1001's department"):
+            render_files(Loaded(with_agent("Ann", {}, department=payload), tmp_path), settings)
+        return
+    dirty = render_files(Loaded(with_agent(payload, {"german": 5}, department=payload), tmp_path), settings)
+    for name in clean:
+        assert element_shape(ET.fromstring(dirty[name])) == element_shape(ET.fromstring(clean[name])), name
+    user = next(ET.fromstring(dirty["directory/default.xml"]).iter("user"))
+    variables = {v.attrib["name"]: v.attrib["value"] for v in user.iter("variable")}
+    assert (variables["effective_caller_id_name"], variables["cc_department"]) == (payload, payload)
+    route = next(
+        e
+        for e in ET.fromstring(dirty["dialplan/default.xml"]).iter("extension")
+        if "1001" in e.attrib["name"]
+    )
+    assert route.attrib["cc_label"] == payload
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_agent_skills_never_reach_the_conf(payload: str, tmp_path: Path) -> None:
+    settings = SwitchSettings(esl_password="secret-1", agent_passwords=AGENT_PASSWORDS)
+    clean = render_files(Loaded(with_agent("Ann", {"german": 5}), tmp_path), settings)
+    dirty = render_files(Loaded(with_agent("Ann", {payload: 5, "german": 5}), tmp_path), settings)
+    assert dirty == clean  # skills are the ACD's business, read from the YAML: nothing of them is rendered
+
+
+def test_the_dialplan_model_refuses_what_the_renderer_refuses() -> None:
+    plan = copy.deepcopy(BASE)
+    plan["agents"] = {"1001": {"name": "${system(id)}", "skills": {"<x/>": 3}}}
+    with pytest.raises(ValueError) as caught:
+        Dialplan.model_validate(plan)
+    assert {tuple(e["loc"]) for e in caught.value.errors()} == {  # type: ignore[attr-defined]
+        ("agents", "1001", "name"),
+        ("agents", "1001", "skills", "<x/>", "[key]"),
+    }
