@@ -1,0 +1,355 @@
+"""Offering a waiting call to agents, one at a time, until one answers; and recording how it ended.
+
+Rules (docs/acd.md):
+- Candidates are rung in order, each for `ring_timeout`, showing the caller's number and name. The
+  iterable is consumed lazily: the server may reserve each agent just before yielding it.
+- Each leg gets its UUID up front (`origination_uuid`), so a caller who leaves while an agent rings
+  (hang-up, exit key, callback request) tears the ringing leg down at once through the ticket.
+- Answered: the ticket is claimed, the waiting loop woken, the caller bridged to the leg; CONNECT
+  is recorded with the wait, and the agent service hears `answered`.
+- No answer, busy or failed: RINGNOANSWER for that agent (data: the cause), `no_answer` for the
+  agent service (which counts it), then the next candidate.
+- The caller gone before or while an agent rings or answers: the leg is hung up, the agent service
+  hears `caller_abandoned` (the agent is released without a no-answer), and the offer stops.
+- Callback tickets: the agent is rung first, shown "Callback <name or number>" and the customer's
+  number; once the agent answers the customer is dialled (showing the number they had called) and
+  the two legs are bridged. An unanswered customer releases the agent without a no-answer and
+  counts an attempt; after `callback_attempts` the ticket is given up (`callback_failed`).
+- A switch error (the request itself failed) releases the agent with `offer_failed` and raises
+  `OfferFailed`; the caller stays where the switch left them, for the server to handle.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Final, Literal, Protocol
+
+from ivr_scripts.acd.model import DispatchError
+from ivr_scripts.acd.queue_events import Clock, QueueEventName, QueueEventSink
+from ivr_scripts.acd.settings import QueueSettings
+from ivr_scripts.acd.waiting import QueueTicket
+from ivr_scripts.switch import Originated, Switch, SwitchError
+
+# Channel variables set on every agent leg, for the agent's screen-pop, the CDR and the reconciler.
+VAR_QUEUE: Final = "cc_queue"
+VAR_CALL_UUID: Final = "cc_call_uuid"
+VAR_AGENT: Final = "cc_agent"
+VAR_CALLBACK: Final = "cc_callback"
+ORIGINATE_UUID_VAR: Final = "origination_uuid"
+CANCEL_CAUSE: Final = "ORIGINATOR_CANCEL"
+ANONYMOUS: Final = "anonymous"
+# Punctuation a caller id may keep; anything else (commas, quotes, braces, $ ...) breaks or injects into
+# originate's {var=value,...} block, so it becomes a space.
+_CALLER_ID_PUNCTUATION: Final = frozenset(" +-._()@#*")
+
+
+def caller_id_text(text: str, fallback: str) -> str:
+    """`text` made safe to show on a phone: letters, digits and a little punctuation, spaces collapsed.
+
+    Empty after cleaning (an unknown name, a withheld number): `fallback`.
+    """
+    kept = "".join(ch if ch.isalnum() or ch in _CALLER_ID_PUNCTUATION else " " for ch in text)
+    return " ".join(kept.split())[:80] or fallback
+
+
+class OfferFailed(DispatchError):
+    """The switch failed an originate or a bridge; the agent has been released."""
+
+    def __init__(self, message: str, agent_id: str) -> None:
+        super().__init__(message)
+        self.agent_id = agent_id
+
+
+@dataclass(frozen=True, slots=True)
+class AgentTarget:
+    """An agent to ring and its SIP endpoint, e.g. user/1001@callcenter.local."""
+
+    agent_id: str
+    endpoint: str
+
+
+class AgentEvents(Protocol):
+    """What the agent service hears from the offer flow (each maps to an agent state trigger)."""
+
+    def ring(self, agent_id: str, call_uuid: str) -> None: ...
+
+    def answered(self, agent_id: str, call_uuid: str) -> None: ...
+
+    def no_answer(self, agent_id: str, call_uuid: str) -> None: ...
+
+    def caller_abandoned(self, agent_id: str, call_uuid: str) -> None: ...
+
+    def offer_failed(self, agent_id: str, call_uuid: str) -> None:
+        """The switch failed the offer: release the agent without counting a no-answer."""
+        ...
+
+
+OfferResult = Literal["connected", "no_agent", "caller_left", "callback_unanswered"]
+
+
+@dataclass(frozen=True, slots=True)
+class OfferOutcome:
+    """`connected`: `agent_id` took the call. `no_agent`: every candidate failed; the call stays queued.
+    `caller_left`: the caller left (or the ticket was not waiting). `callback_unanswered`: the agent
+    answered but the customer did not (see the ticket's state for whether another attempt follows)."""
+
+    result: OfferResult
+    agent_id: str | None = None
+    agent_leg: str | None = None
+    customer_leg: str | None = None  # callback tickets: the leg dialled to the customer
+    not_answered: tuple[str, ...] = ()  # agents rung without success, in order
+
+
+def new_leg_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+def offer_call(
+    switch: Switch,
+    ticket: QueueTicket,
+    candidates: Iterable[AgentTarget],
+    settings: QueueSettings,
+    agent_events: AgentEvents,
+    *,
+    events: QueueEventSink,
+    clock: Clock,
+    new_uuid: Callable[[], str] = new_leg_uuid,
+) -> OfferOutcome:
+    """Ring `candidates` in order for `ticket` until one answers; see the module rules."""
+    flow = _OfferFlow(switch, ticket, settings, agent_events, events, clock, new_uuid)
+    return flow.run(candidates)
+
+
+_COMPLETION_EVENTS: Final[dict[str, QueueEventName]] = {
+    "caller": "COMPLETECALLER",
+    "agent": "COMPLETEAGENT",
+    "transfer": "TRANSFER",
+}
+
+
+def complete_call(
+    ticket: QueueTicket,
+    ended_by: Literal["caller", "agent", "transfer"],
+    *,
+    events: QueueEventSink,
+    clock: Clock,
+) -> float | None:
+    """The bridged call ended: record COMPLETECALLER, COMPLETEAGENT or TRANSFER with the wait and talk
+    seconds, and return the talk seconds (None, recording nothing, if the ticket was not connected:
+    a replayed hang-up)."""
+    if ticket.connected_at is None or not ticket.complete():
+        return None
+    now = clock()
+    talk_s = max(0.0, (now - ticket.connected_at).total_seconds())
+    event = _COMPLETION_EVENTS[ended_by]
+    events.record(
+        event,
+        ticket.call_uuid,
+        ticket.queue,
+        agent_id=ticket.agent_id,
+        wait_s=ticket.wait_s,
+        talk_s=talk_s,
+        at=now,
+        data="callback" if ticket.callback is not None else None,
+    )
+    return talk_s
+
+
+@dataclass(slots=True)
+class _OfferFlow:
+    switch: Switch
+    ticket: QueueTicket
+    settings: QueueSettings
+    agent_events: AgentEvents
+    events: QueueEventSink
+    clock: Clock
+    new_uuid: Callable[[], str]
+
+    def run(self, candidates: Iterable[AgentTarget]) -> OfferOutcome:
+        not_answered: list[str] = []
+        is_callback = self.ticket.callback is not None
+        for target in candidates:
+            if not self._still_waiting(is_callback):
+                return OfferOutcome("caller_left", not_answered=tuple(not_answered))
+            outcome = self._offer_to(target, is_callback, tuple(not_answered))
+            if outcome is not None:
+                return outcome
+            not_answered.append(target.agent_id)
+        if not self._still_waiting(is_callback):
+            return OfferOutcome("caller_left", not_answered=tuple(not_answered))
+        return OfferOutcome("no_agent", not_answered=tuple(not_answered))
+
+    def _still_waiting(self, is_callback: bool) -> bool:
+        # A callback requested mid-offer changes how the call must be offered: stop and let dispatch retry.
+        return self.ticket.state == "waiting" and (self.ticket.callback is not None) == is_callback
+
+    def _offer_to(
+        self, target: AgentTarget, is_callback: bool, not_answered: tuple[str, ...]
+    ) -> OfferOutcome | None:
+        """One agent: an outcome that ends the offer, or None to try the next candidate."""
+        ticket, agent = self.ticket, target.agent_id
+        number = caller_id_text(ticket.caller_number, ANONYMOUS)
+        name = caller_id_text(ticket.caller_name, number)
+        if is_callback:
+            name = f"Callback {name}"
+        variables = {VAR_QUEUE: ticket.queue, VAR_CALL_UUID: ticket.call_uuid, VAR_AGENT: agent}
+        if is_callback:
+            variables[VAR_CALLBACK] = "true"
+        self.agent_events.ring(agent, ticket.call_uuid)
+        leg = self._ring(
+            target.endpoint,
+            agent,
+            number=number,
+            name=name,
+            timeout=self.settings.ring_timeout,
+            variables=variables,
+            cancellable=True,
+        )
+        if not self._still_waiting(is_callback):
+            if leg.result == "answered":
+                self._hang_up_quietly(leg.leg_uuid)
+            self.agent_events.caller_abandoned(agent, ticket.call_uuid)
+            return OfferOutcome("caller_left", agent_id=agent, not_answered=not_answered)
+        if leg.result != "answered":
+            self._record("RINGNOANSWER", agent, data=leg.cause)
+            self.agent_events.no_answer(agent, ticket.call_uuid)
+            return None
+        agent_leg = leg.leg_uuid
+        assert agent_leg is not None
+        ticket.claim(agent)
+        if is_callback:
+            return self._dial_customer(agent, agent_leg, not_answered)
+        ticket.wake()
+        return self._connect(agent, ticket.call_uuid, agent_leg, not_answered)
+
+    def _ring(
+        self,
+        endpoint: str,
+        agent: str,
+        *,
+        number: str,
+        name: str,
+        timeout: float,
+        variables: dict[str, str],
+        cancellable: bool,
+    ) -> Originated:
+        """Originate with a known leg UUID; while it rings, a caller leaving the ticket cancels it."""
+        leg_uuid = self.new_uuid()
+        if cancellable:
+            self.ticket.cancel_ringing = lambda: self._hang_up_quietly(leg_uuid, CANCEL_CAUSE)
+        try:
+            originated = self.switch.originate(
+                endpoint,
+                caller_id_number=number,
+                caller_id_name=name,
+                timeout=timeout,
+                variables={**variables, ORIGINATE_UUID_VAR: leg_uuid},
+            )
+        except SwitchError as exc:
+            self._hang_up_quietly(leg_uuid, CANCEL_CAUSE)
+            self.agent_events.offer_failed(agent, self.ticket.call_uuid)
+            raise OfferFailed(f"originate to {endpoint} failed: {exc}", agent) from exc
+        finally:
+            self.ticket.cancel_ringing = None
+        if originated.result == "answered" and originated.leg_uuid is None:
+            return Originated(originated.result, leg_uuid, originated.cause)
+        return originated
+
+    def _dial_customer(self, agent: str, agent_leg: str, not_answered: tuple[str, ...]) -> OfferOutcome:
+        ticket = self.ticket
+        callback = ticket.callback
+        assert callback is not None
+        endpoint = self.settings.callback_endpoint.replace("{number}", callback.number)
+        variables = {VAR_QUEUE: ticket.queue, VAR_CALL_UUID: ticket.call_uuid, VAR_CALLBACK: "true"}
+        try:
+            customer = self._ring(
+                endpoint,
+                agent,
+                number=caller_id_text(callback.caller_id_number, ANONYMOUS),
+                name=caller_id_text(callback.caller_id_number, ANONYMOUS),
+                timeout=self.settings.callback_ring_timeout,
+                variables=variables,
+                cancellable=False,
+            )
+        except OfferFailed:
+            self._hang_up_quietly(agent_leg)
+            ticket.release()
+            raise
+        if customer.result != "answered":
+            self._hang_up_quietly(agent_leg)
+            self.agent_events.caller_abandoned(agent, ticket.call_uuid)
+            callback.attempts += 1
+            ticket.release()
+            if callback.attempts >= self.settings.callback_attempts:
+                ticket.fail("callback_failed")
+            return OfferOutcome(
+                "callback_unanswered", agent_id=agent, agent_leg=agent_leg, not_answered=not_answered
+            )
+        assert customer.leg_uuid is not None
+        return self._connect(
+            agent, customer.leg_uuid, agent_leg, not_answered, customer_leg=customer.leg_uuid
+        )
+
+    def _connect(
+        self,
+        agent: str,
+        caller_leg: str,
+        agent_leg: str,
+        not_answered: tuple[str, ...],
+        *,
+        customer_leg: str | None = None,
+    ) -> OfferOutcome:
+        ticket = self.ticket
+        try:
+            self.switch.bridge(caller_leg, agent_leg)
+        except SwitchError as exc:
+            self._hang_up_quietly(agent_leg)
+            if customer_leg is not None:
+                self._hang_up_quietly(customer_leg)
+            self.agent_events.caller_abandoned(agent, ticket.call_uuid)
+            if ticket.state == "abandoned":
+                return OfferOutcome("caller_left", agent_id=agent, not_answered=not_answered)
+            ticket.fail("failed")
+            raise OfferFailed(f"bridging {caller_leg} to agent {agent} failed: {exc}", agent) from exc
+        now = self.clock()
+        if not ticket.connect(now):  # the caller hung up while the bridge was being set up
+            self._hang_up_quietly(agent_leg)
+            self.agent_events.caller_abandoned(agent, ticket.call_uuid)
+            return OfferOutcome("caller_left", agent_id=agent, not_answered=not_answered)
+        self._record("CONNECT", agent, at=now)
+        self.agent_events.answered(agent, ticket.call_uuid)
+        return OfferOutcome(
+            "connected",
+            agent_id=agent,
+            agent_leg=agent_leg,
+            customer_leg=customer_leg,
+            not_answered=not_answered,
+        )
+
+    def _record(
+        self, event: QueueEventName, agent: str, *, data: str | None = None, at: dt.datetime | None = None
+    ) -> None:
+        now = at or self.clock()
+        ticket = self.ticket
+        if ticket.callback is not None:
+            data = "callback" if data is None else f"callback {data}"
+        self.events.record(
+            event,
+            ticket.call_uuid,
+            ticket.queue,
+            agent_id=agent,
+            wait_s=ticket.wait_s if event == "CONNECT" else ticket.waited(now),
+            at=now,
+            data=data,
+        )
+
+    def _hang_up_quietly(self, leg_uuid: str | None, cause: str = "NORMAL_CLEARING") -> None:
+        if leg_uuid is None:
+            return
+        # The leg is gone or the switch unreachable: either way there is nothing more to do here.
+        with contextlib.suppress(SwitchError):
+            self.switch.hangup(leg_uuid, cause)

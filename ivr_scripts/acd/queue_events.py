@@ -1,0 +1,86 @@
+"""Queue events (the queue_log vocabulary of Asterisk's app_queue) and where the ACD flow reports them.
+
+The waiting loop and the offer flow report every event through a `QueueEventSink`; the server maps
+it to `schema.acd_records.QueueEvent` rows. `MemoryQueueEvents` keeps them in a list for tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, Literal, Protocol, get_args
+
+Clock = Callable[[], dt.datetime]  # timezone-aware "now"
+
+QueueEventName = Literal[
+    "ENTERQUEUE",
+    "RINGNOANSWER",
+    "CONNECT",
+    "COMPLETECALLER",
+    "COMPLETEAGENT",
+    "ABANDON",
+    "EXITWITHTIMEOUT",
+    "EXITWITHKEY",
+    "CALLBACK",
+    "TRANSFER",
+]
+QUEUE_EVENT_NAMES: Final[tuple[QueueEventName, ...]] = get_args(QueueEventName)
+
+
+class QueueEventSink(Protocol):
+    def record(
+        self,
+        event: QueueEventName,
+        call_uuid: str,
+        queue: str,
+        *,
+        agent_id: str | None = None,
+        wait_s: float | None = None,
+        talk_s: float | None = None,
+        position: int | None = None,
+        at: dt.datetime,
+        data: str | None = None,
+    ) -> None:
+        """Record one event; `data` is free text such as a hang-up cause or the exit key."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedQueueEvent:
+    event: QueueEventName
+    call_uuid: str
+    queue: str
+    agent_id: str | None
+    wait_s: float | None
+    talk_s: float | None
+    position: int | None
+    at: dt.datetime
+    data: str | None
+
+
+class MemoryQueueEvents:
+    """A `QueueEventSink` that keeps every event in order."""
+
+    def __init__(self) -> None:
+        self.events: list[RecordedQueueEvent] = []
+
+    def record(
+        self,
+        event: QueueEventName,
+        call_uuid: str,
+        queue: str,
+        *,
+        agent_id: str | None = None,
+        wait_s: float | None = None,
+        talk_s: float | None = None,
+        position: int | None = None,
+        at: dt.datetime,
+        data: str | None = None,
+    ) -> None:
+        self.events.append(
+            RecordedQueueEvent(event, call_uuid, queue, agent_id, wait_s, talk_s, position, at, data)
+        )
+
+    def names(self) -> list[QueueEventName]:
+        return [recorded.event for recorded in self.events]
