@@ -42,15 +42,21 @@ AGENTS: Final = cast(Table, Agent.__table__)
 STATE_LOG: Final = cast(Table, AgentStateLog.__table__)
 QUEUE_LOG: Final = cast(Table, QueueLogEntry.__table__)
 
-# The from-states each target state may be entered from by `transition_agent`. "reserved" is
-# only entered through `reserve_agent`, which also picks the agent.
+# The from-states each target state may be entered from by `transition_agent`: exactly the moves
+# of the state machine's table (ivr_scripts.agent_states.TABLE and its no-answer and zero wrap-up
+# rules; tests/unit/test_agent_rules_agree.py holds the two together). "reserved" is only entered
+# through `reserve_agent`, which also picks the agent. Moves outside the table (logging out an
+# agent on a call) are supervisors' and the reconciler's `force`, written through
+# schema.agent_store with the version as the only guard.
 ALLOWED_FROM: Final[Mapping[str, frozenset[str]]] = {
-    "logged_out": frozenset(AGENT_STATES) - {"logged_out"},
+    "logged_out": frozenset({"available", "wrap_up", "on_break"}),
     "available": frozenset(AGENT_STATES) - {"available"},
     "ringing": frozenset({"reserved"}),
     "on_call": frozenset({"reserved", "ringing"}),
-    "wrap_up": frozenset({"on_call"}),
-    "on_break": frozenset({"logged_out", "available", "reserved", "ringing", "wrap_up"}),
+    # From reserved or ringing: the call ended and its "answered" event was lost.
+    "wrap_up": frozenset({"reserved", "ringing", "on_call"}),
+    # From on_break: a new reason (lunch -> meeting); the same reason again is a replay.
+    "on_break": frozenset({"available", "reserved", "ringing", "wrap_up", "on_break"}),
 }
 # A call stays on the agent row in these states; leaving them clears call_uuid and reserved_by.
 HOLDS_CALL: Final = frozenset(CALL_STATES) | {"wrap_up"}
@@ -258,12 +264,20 @@ def _transition(
     action = f"moving agent {agent_id} to {to_state}"
     with _write_transaction(engine, action) as connection:
         current = connection.execute(
-            select(AGENTS.c.state, AGENTS.c.call_uuid, AGENTS.c.version, AGENTS.c.consecutive_no_answers)
+            select(
+                AGENTS.c.state,
+                AGENTS.c.state_reason,
+                AGENTS.c.call_uuid,
+                AGENTS.c.version,
+                AGENTS.c.consecutive_no_answers,
+            )
             .where(AGENTS.c.agent_id == agent_id)
             .with_for_update()
         ).first()
         if current is None or current.state not in allowed_from or current.call_uuid != expected_call_uuid:
             return False
+        if current.state == to_state and current.state_reason == reason:
+            return False  # on_break -> on_break with the same reason: a replay
         keeps_call = to_state in HOLDS_CALL
         if to_state in ("on_call", "logged_out"):
             no_answers = 0

@@ -168,7 +168,7 @@ def test_a_transition_needs_the_expected_call_and_an_allowed_from_state(engine: 
 
     assert not move(engine, "1001", CALL_B, "ringing")  # another call
     assert not move(engine, "1001", None, "ringing")  # no call
-    assert not move(engine, "1001", CALL_A, "wrap_up")  # wrap-up comes after on_call only
+    assert not move(engine, "1001", CALL_A, "logged_out")  # no logout while a call is held
     assert not move(engine, "9999", None, "available")  # no such agent
     with pytest.raises(RecordRejected, match="reserve_agent"):
         move(engine, "1001", None, "reserved")
