@@ -6,16 +6,26 @@ import argparse
 import datetime as dt
 import json
 import logging
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from sqlalchemy import Engine
 
 from callcenter.settings import Settings, load_settings
 from dialplans.jsonschema import dialplan_json_schema
 from dialplans.loader import DialplanError, load_dialplan, validate_file
 from esl_handlers.app import ServerConfig, serve
 from freeswitch_conf.render import SwitchSettings, render_conf
+from ivr_scripts.agent_service import AgentService, UnknownAgent
+from ivr_scripts.agent_states import AgentStateError, AgentStatus, Transition
 from ivr_scripts.simulate import simulate
+from schema.acd_records import AgentProfile
+from schema.agent_store import SqlAgentStore
+from schema.agents import upsert_agents
+from schema.db import create_engine_from_url
+from schema.errors import StorageError
 from schema.migrate import current_revision, upgrade
 from sipp_scenarios.runner import ToolMissing, smoke
 
@@ -52,6 +62,7 @@ def _cmd_render(settings: Settings, args: argparse.Namespace) -> int:
         fallback_extension=settings.fallback_extension,
         tts_engine=settings.tts_engine or None,
         tts_voice=settings.tts_voice,
+        agent_passwords=settings.agent_passwords(loaded.model.agents),
     )
     out = Path(args.out) if args.out else settings.conf_dir
     written = render_conf(loaded, switch, out)
@@ -112,6 +123,90 @@ def _cmd_sipp(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _cmd_agent(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        upgrade(settings.database_url)
+        engine = create_engine_from_url(settings.database_url)
+        try:
+            return _agent_action(settings, args, engine)
+        finally:
+            engine.dispose()
+    except UnknownAgent as exc:
+        print(
+            f"callcenter agent {args.action}: {exc}; `callcenter agent sync` adds the dialplan's agents",
+            file=sys.stderr,
+        )
+        return 1
+    except (AgentStateError, StorageError) as exc:
+        print(f"callcenter agent {args.action}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _agent_action(settings: Settings, args: argparse.Namespace, engine: Engine) -> int:
+    if args.action == "sync":
+        agents = load_dialplan(settings.dialplan).model.agents
+        profiles = [
+            AgentProfile(agent_id, name=agent.name, extension=agent.extension, department=agent.department)
+            for agent_id, agent in agents.items()
+        ]
+        upsert_agents(engine, profiles)
+        print(f"synced {len(profiles)} agents from {settings.dialplan}")
+        return 0
+    service = AgentService(
+        SqlAgentStore(engine, server=f"cli@{socket.gethostname()}"), None, lambda: dt.datetime.now(dt.UTC)
+    )
+    if args.action == "list":
+        print(f"{'AGENT':<10} {'STATE':<10} {'REASON':<12} {'CALL':<36} SINCE")
+        for status in service.statuses():
+            print(_agent_row(status))
+        return 0
+    if args.action == "status":
+        print(_agent_row(service.status(args.agent)))
+        return 0
+    commands = {"login": service.login, "logout": service.logout, "ready": service.ready}
+    if args.action == "break":
+        transition = service.go_break(args.agent, args.reason)
+    else:
+        transition = commands[args.action](args.agent)
+    print(_agent_change(transition))
+    return 0
+
+
+def _agent_state(status: AgentStatus) -> str:
+    return f"{status.state} ({status.reason})" if status.reason else str(status.state)
+
+
+def _agent_change(transition: Transition) -> str:
+    after = _agent_state(transition.status)
+    if not transition.changed:
+        return f"agent {transition.agent_id}: already {after}"
+    return f"agent {transition.agent_id}: {transition.from_state} → {after}"
+
+
+def _agent_row(status: AgentStatus) -> str:
+    reason, call = status.reason or "-", status.call_uuid or "-"
+    since = status.since.isoformat(timespec="seconds")
+    return f"{status.agent_id:<10} {status.state:<10} {reason:<12} {call:<36} {since}"
+
+
+def _add_agent_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    agent = sub.add_parser("agent", help="agents: log in and out, breaks, states")
+    actions = agent.add_subparsers(dest="action", required=True)
+    for action, text in (
+        ("login", "log the agent in (available)"),
+        ("logout", "log the agent out"),
+        ("ready", "the agent is available again (after a break or wrap-up)"),
+        ("status", "the agent's state, reason, call and since"),
+    ):
+        actions.add_parser(action, help=text).add_argument("agent", help="agent id, e.g. 1001")
+    go_break = actions.add_parser("break", help="put the agent on a break, with a reason")
+    go_break.add_argument("agent", help="agent id, e.g. 1001")
+    go_break.add_argument("reason", help="e.g. lunch")
+    actions.add_parser("list", help="every agent's state")
+    actions.add_parser("sync", help="create or update the agents of the YAML dialplan")
+    agent.set_defaults(func=_cmd_agent)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="callcenter", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -153,6 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-missing", action="store_true", help="exit 0 when freeswitch or sipp is missing"
     )
     sipp.set_defaults(func=_cmd_sipp)
+
+    _add_agent_parser(sub)
     return parser
 
 
@@ -162,6 +259,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        # Alembic narrates every migration check at INFO; only its warnings matter day to day.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = load_settings()
     try:
         code: int = args.func(settings, args)

@@ -136,18 +136,30 @@ class EslSwitch:
         timeout: float,
         variables: dict[str, str] | None = None,
     ) -> Originated:
-        leg_uuid = str(uuid.uuid4())
+        extra = dict(variables or {})
+        # The caller may choose the leg's UUID up front, so it can cancel a ringing leg it cannot see yet.
+        wanted_uuid = extra.pop("origination_uuid", None)
         seconds = max(1, round(timeout))
-        settings = [
-            f"origination_uuid={leg_uuid}",
-            f"origination_caller_id_number={app_args.originate_value(caller_id_number, 'caller id number')}",
-            f"origination_caller_id_name={app_args.originate_value(caller_id_name, 'caller id name')}",
-            f"originate_timeout={seconds}",
-            "ignore_early_media=true",
-        ]
-        for name, value in (variables or {}).items():
-            settings.append(f"{app_args.variable_name(name)}={app_args.originate_value(value, name)}")
-        command = "originate {" + ",".join(settings) + "}" + app_args.endpoint(endpoint) + " " + PARK
+        try:
+            leg_uuid = (
+                app_args.channel_uuid(wanted_uuid, "origination uuid") if wanted_uuid else str(uuid.uuid4())
+            )
+            number = app_args.originate_value(caller_id_number, "caller id number")
+            name = app_args.originate_value(caller_id_name, "caller id name")
+            settings = [
+                f"origination_uuid={leg_uuid}",
+                f"origination_caller_id_number={number}",
+                f"origination_caller_id_name={name}",
+                f"originate_timeout={seconds}",
+                "ignore_early_media=true",
+            ]
+            for variable, value in extra.items():
+                settings.append(
+                    f"{app_args.variable_name(variable)}={app_args.originate_value(value, variable)}"
+                )
+            command = "originate {" + ",".join(settings) + "}" + app_args.endpoint(endpoint) + " " + PARK
+        except ValueError as exc:
+            raise SwitchError(f"originate {endpoint!r} refused before sending: {exc}") from exc
         job_uuid = str(uuid.uuid4())
         waiter = AsyncResult()
         conn = self._connection()
@@ -167,15 +179,22 @@ class EslSwitch:
         return outcome
 
     def bridge(self, caller_uuid: str, leg_uuid: str) -> None:
-        caller = app_args.channel_uuid(caller_uuid, "caller uuid")
-        leg = app_args.channel_uuid(leg_uuid, "leg uuid")
+        try:
+            caller = app_args.channel_uuid(caller_uuid, "caller uuid")
+            leg = app_args.channel_uuid(leg_uuid, "leg uuid")
+        except ValueError as exc:
+            raise SwitchError(f"uuid_bridge refused before sending: {exc}") from exc
         body = self._api(f"uuid_bridge {caller} {leg}")
         if not body.startswith("+OK"):
             raise SwitchError(f"uuid_bridge {caller} {leg} refused: {body.strip()}")
 
     def hangup(self, uuid: str, cause: str = "NORMAL_CLEARING") -> None:
-        target = app_args.channel_uuid(uuid)
-        body = self._api(f"uuid_kill {target} {app_args.hangup_cause(cause)}")
+        try:
+            target = app_args.channel_uuid(uuid)
+            command = f"uuid_kill {target} {app_args.hangup_cause(cause)}"
+        except ValueError as exc:
+            raise SwitchError(f"uuid_kill refused before sending: {exc}") from exc
+        body = self._api(command)
         if body.startswith("+OK") or body.strip() == _GONE:
             return
         raise SwitchError(f"uuid_kill {target} refused: {body.strip()}")

@@ -230,6 +230,23 @@ def test_a_wrong_password_raises_switch_error(switch: InboundSwitch) -> None:
 def test_arguments_that_would_change_the_command_are_refused(
     switch: InboundSwitch, client: EslSwitch, call: object
 ) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(SwitchError, match="refused before sending"):
         call(client)  # type: ignore[operator]
     assert all(c.verb in ("auth", "event") for s in switch.sessions for c in s.commands)
+
+
+def test_a_leg_uuid_chosen_by_the_caller_is_the_one_originated(
+    switch: InboundSwitch, client: EslSwitch
+) -> None:
+    switch.agents.phone(AGENT, AgentPhone("answer"))
+    chosen = str(uuid.uuid4())
+    result = client.originate(
+        AGENT, caller_id_number="1", caller_id_name="n", timeout=5, variables={"origination_uuid": chosen}
+    )
+    assert result.leg_uuid == chosen
+    originate = next(c.line for s in switch.sessions for c in s.commands if c.verb == "bgapi")
+    assert originate.count("origination_uuid=") == 1
+    with pytest.raises(SwitchError, match="refused before sending"):
+        client.originate(
+            AGENT, caller_id_number="1", caller_id_name="n", timeout=5, variables={"origination_uuid": "x y"}
+        )
