@@ -4,6 +4,7 @@ Also the waiting caller (`waiting.py`) and the offer to agents (`offer.py`), ove
 Switch protocols.
 """
 
+from dialplans.models import Strategy
 from ivr_scripts.acd.board import DispatchBoard
 from ivr_scripts.acd.estimate import HandleTimes, expected_wait_seconds, expected_wait_text, position_text
 from ivr_scripts.acd.model import (
@@ -12,7 +13,6 @@ from ivr_scripts.acd.model import (
     DispatchError,
     Offer,
     QueueRules,
-    Strategy,
     Tier,
     UnknownAgent,
     UnknownCall,

@@ -8,17 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final, Literal, get_args
+from typing import Final, get_args
 
-Strategy = Literal[
-    "longest-idle",
-    "round-robin",
-    "ring-all",
-    "fewest-calls",
-    "least-talk-time",
-    "top-down",
-    "skills-based",
-]
+from dialplans.models import Strategy
+
 STRATEGIES: Final[tuple[Strategy, ...]] = get_args(Strategy)
 
 

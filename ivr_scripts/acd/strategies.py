@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from ivr_scripts.acd.model import AgentView, Strategy, Tier
+from dialplans.models import Strategy
+from ivr_scripts.acd.model import AgentView, Tier
 
 RankKey = tuple[float, float, str]
 RoundRobinPointer = tuple[int, str]  # (tier position, agent id) of the last agent given a call
