@@ -26,10 +26,12 @@ from typing import Any
 import gevent
 import gevent.event
 
+from schema.acd_records import QueueEvent
 from schema.errors import RecordRejected, StorageError
 from schema.records import CallUpdate, IvrStepRecord
 
-Record = CallUpdate | IvrStepRecord
+# What `schema.calls.write_batch` takes: call records and queue events, written in one transaction.
+Record = CallUpdate | IvrStepRecord | QueueEvent
 WriteBatch = Callable[[Sequence[Record]], None]
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine, Table, case, or_, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 
-from schema.acd_models import AGENT_STATES, CALL_STATES, Agent, AgentStateLog, QueueLogEntry
+from schema.acd_models import AGENT_STATES, CALL_STATES, Agent, AgentStateLog
 from schema.acd_records import (
     AgentProfile,
     AgentSnapshot,
@@ -35,12 +35,12 @@ from schema.acd_records import (
     check_aware,
     check_call_uuid,
 )
+from schema.calls import write_batch
 from schema.db import WRITE_TRANSACTION
 from schema.errors import RecordRejected, StorageError, translate
 
 AGENTS: Final = cast(Table, Agent.__table__)
 STATE_LOG: Final = cast(Table, AgentStateLog.__table__)
-QUEUE_LOG: Final = cast(Table, QueueLogEntry.__table__)
 
 # The from-states each target state may be entered from by `transition_agent`: exactly the moves
 # of the state machine's table (ivr_scripts.agent_states.TABLE and its no-answer and zero wrap-up
@@ -232,17 +232,7 @@ def agent_snapshot(engine: Engine) -> list[AgentSnapshot]:
 
 def write_queue_events(engine: Engine, events: Sequence[QueueEvent]) -> None:
     """Append queue events; an event already written (same key, see schema.acd_models) is skipped."""
-    if not events:
-        return
-    rows = sorted(
-        (_queue_row(event) for event in events),
-        key=lambda r: (r["call_uuid"], r["queue"], r["event"], r["agent_id"], r["at"]),
-    )
-    with _write_transaction(engine, f"writing {len(rows)} queue events") as connection:
-        stmt = _insert(connection)(QUEUE_LOG).on_conflict_do_nothing(
-            index_elements=[QUEUE_LOG.c[name] for name in ("call_uuid", "queue", "event", "agent_id", "at")]
-        )
-        connection.execute(stmt, rows)
+    write_batch(engine, events)
 
 
 def _transition(
@@ -324,20 +314,6 @@ def _log(connection: Connection, entry: dict[str, Any]) -> None:
         index_elements=[STATE_LOG.c.agent_id, STATE_LOG.c.version]
     )
     connection.execute(stmt, entry)
-
-
-def _queue_row(event: QueueEvent) -> dict[str, Any]:
-    return {
-        "at": event.at.astimezone(dt.UTC),
-        "call_uuid": event.call_uuid,
-        "queue": event.queue,
-        "agent_id": event.agent_id or "",
-        "event": event.event,
-        "wait_s": event.wait_s,
-        "talk_s": event.talk_s,
-        "position": event.position,
-        "data": event.data,
-    }
 
 
 @contextmanager

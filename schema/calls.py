@@ -1,5 +1,11 @@
 """Idempotent writes of call records: both writers upsert by channel UUID and the database merges.
 
+A batch may also carry queue events (`schema.acd_records.QueueEvent`), written in the same
+transaction as the call records: queue_log rows are inserted `ON CONFLICT DO NOTHING` on their
+key (call_uuid, queue, event, agent_id, at), exactly as `schema.agents.write_queue_events` does,
+so a replay through either path writes nothing. A queue event needs no call row (queue_log has
+no foreign key): a batch of queue events alone touches only queue_log.
+
 Merge rule for a call row (`INSERT ... ON CONFLICT (uuid) DO UPDATE`), field by field:
 - started_at, answered_at: the earliest value any writer gave; ended_at: the latest.
 - every other field: the value of the update written last, unless that update left it None
@@ -12,6 +18,8 @@ A step for a call not yet written first creates the bare call row (uuid only) it
 
 Rows are written in UUID order, so concurrent batches lock rows in the same order and cannot
 deadlock; records for one UUID keep their order in the batch, which is what "last" means above.
+Tables are always written in the same order too: calls, then ivr_steps, then queue_log (in key
+order, the order `write_queue_events` uses).
 """
 
 from __future__ import annotations
@@ -31,15 +39,19 @@ from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Float
 
+from schema.acd_models import QueueLogEntry
+from schema.acd_records import QueueEvent
 from schema.db import WRITE_TRANSACTION
 from schema.errors import StorageError, translate
 from schema.models import Call, IvrStep
 from schema.records import CallUpdate, IvrStepRecord
 
-Record = CallUpdate | IvrStepRecord
+Record = CallUpdate | IvrStepRecord | QueueEvent
 
 CALLS: Final = Call.__table__
 STEPS: Final = IvrStep.__table__
+QUEUE_LOG: Final = QueueLogEntry.__table__
+QUEUE_LOG_KEY: Final = ("call_uuid", "queue", "event", "agent_id", "at")
 EARLIEST_FIELDS: Final = ("started_at", "answered_at")
 LATEST_FIELDS: Final = ("ended_at",)
 NEWEST_FIELDS: Final = tuple(
@@ -63,21 +75,41 @@ def write_batch(engine: Engine, records: Sequence[Record]) -> None:
     calls += [CallUpdate(uuid) for uuid in sorted({s.call_uuid for s in steps} - known)]
     calls.sort(key=lambda c: c.uuid)  # stable: updates of one call keep their order
     steps.sort(key=lambda s: (s.call_uuid, s.seq))
+    queue_rows = sorted(
+        (queue_log_row(r) for r in records if isinstance(r, QueueEvent)),
+        key=lambda row: tuple(row[name] for name in QUEUE_LOG_KEY),
+    )
     now = dt.datetime.now(dt.UTC)
     try:
         with engine.connect() as connection:
             connection.execution_options(**{WRITE_TRANSACTION: True})
             with connection.begin():
-                upsert = _call_upsert(connection.dialect.name)
-                # executemany: one execution per record, in order (psycopg pipelines them), so a
-                # batch may update one call several times; a single multi-row INSERT could not.
-                connection.execute(upsert, [_call_params(call, now) for call in calls])
+                dialect = connection.dialect.name
+                if calls:
+                    # executemany: one execution per record, in order (psycopg pipelines them), so a
+                    # batch may update one call several times; a single multi-row INSERT could not.
+                    connection.execute(_call_upsert(dialect), [_call_params(call, now) for call in calls])
                 if steps:
-                    connection.execute(
-                        _step_insert(connection.dialect.name), [_step_params(s) for s in steps]
-                    )
+                    connection.execute(_step_insert(dialect), [_step_params(s) for s in steps])
+                if queue_rows:
+                    connection.execute(_queue_insert(dialect), queue_rows)
     except sa_exc.SQLAlchemyError as exc:
         raise translate(exc, f"writing {len(records)} call records") from exc
+
+
+def queue_log_row(event: QueueEvent) -> dict[str, Any]:
+    """The queue_log row of an event: `at` in UTC, '' for no agent (see schema.acd_models)."""
+    return {
+        "at": event.at.astimezone(dt.UTC),
+        "call_uuid": event.call_uuid,
+        "queue": event.queue,
+        "agent_id": event.agent_id or "",
+        "event": event.event,
+        "wait_s": event.wait_s,
+        "talk_s": event.talk_s,
+        "position": event.position,
+        "data": event.data,
+    }
 
 
 def _insert(dialect: str) -> Any:
@@ -135,6 +167,14 @@ def _call_upsert(dialect: str) -> Insert:
 def _step_insert(dialect: str) -> Insert:
     stmt = _insert(dialect)(STEPS)
     return stmt.on_conflict_do_nothing(index_elements=[STEPS.c.call_uuid, STEPS.c.seq])  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _queue_insert(dialect: str) -> Insert:
+    stmt = _insert(dialect)(QUEUE_LOG)
+    return stmt.on_conflict_do_nothing(  # type: ignore[no-any-return]
+        index_elements=[QUEUE_LOG.c[name] for name in QUEUE_LOG_KEY]
+    )
 
 
 def _earliest(old: ColumnElement[Any], new: ColumnElement[Any]) -> ColumnElement[Any]:

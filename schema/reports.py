@@ -4,8 +4,13 @@ Definitions, per queue, over events whose `at` is in [start, end):
 - offered: calls that left the queue waiting, one per exit event: CONNECT (answered), ABANDON,
   EXITWITHTIMEOUT, EXITWITHKEY, CALLBACK (chose a call back). A caller still waiting at `end`
   is not counted yet; a call that enters twice (e.g. after overflow) counts twice.
+- A callback is offered once, at its CALLBACK: the CONNECT that later answers it (the offer flow
+  marks a callback's events with `data` "callback...") counts as answered, not offered again.
+  When the two fall in different ranges, each range counts its own half.
+- answered: CONNECTs, callbacks' included.
 - service level: CONNECTs with wait_s <= the threshold, divided by offered.
-- average speed of answer: the mean wait_s of CONNECTs.
+- average speed of answer: the mean wait_s of CONNECTs (a callback's runs from joining the queue to
+  the customer's bridge to the agent).
 - abandon rate: ABANDONs divided by offered.
 Ratios are None when nothing was offered, ASA is None when nothing was answered.
 `queue_stats_query` is the statement itself, for analysts: print it with a dialect to get SQL.
@@ -17,7 +22,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
-from sqlalchemy import Engine, Float, Integer, Select, Table, and_, case, func, select
+from sqlalchemy import Engine, Float, Integer, Select, Table, and_, case, func, not_, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.sql.elements import ColumnElement
@@ -27,6 +32,8 @@ from schema.errors import RecordRejected, translate
 
 QUEUE_LOG: Final = cast(Table, QueueLogEntry.__table__)
 EXIT_EVENTS: Final = ("CONNECT", "ABANDON", "EXITWITHTIMEOUT", "EXITWITHKEY", "CALLBACK")
+# How the offer flow begins the `data` of a callback ticket's events (ivr_scripts.acd.offer).
+CALLBACK_MARK: Final = "callback"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +52,8 @@ def queue_stats_query(start: dt.datetime, end: dt.datetime, service_level_s: flo
     """One row per queue with the columns of `QueueStats`, in queue order."""
     log = QUEUE_LOG.c
     connected = log.event == "CONNECT"
-    offered = _count(log.event.in_(EXIT_EVENTS))
+    answers_a_callback = and_(connected, log.data.is_not(None), log.data.startswith(CALLBACK_MARK))
+    offered = _count(and_(log.event.in_(EXIT_EVENTS), not_(answers_a_callback)))
     within = _count(and_(connected, log.wait_s <= service_level_s))
     abandoned = _count(log.event == "ABANDON")
     return (

@@ -1,7 +1,18 @@
 """How one queue treats its callers: music, announcements, exits, callback, ringing agents.
 
-The server maps the queue's YAML onto `QueueSettings`; the waiting loop (`waiting.py`) and the
-offer flow (`offer.py`) read nothing else. Every duration is in seconds.
+The server maps the queue's YAML onto `QueueSettings` (`from_dialplan.queue_settings`); the waiting
+loop (`waiting.py`) and the offer flow (`offer.py`) read nothing else. Every duration is in seconds.
+
+When `max_wait` runs out, the caller leaves with `on_max_wait`, a dialplan `Action` (another queue is
+a transfer, a message is a play-then-hang-up). Two overflows are not actions a menu could run, so they
+have their own field, `max_wait_overflow`, and only one of the two may be set:
+- `VoicemailOverflow`: the caller leaves (EXITWITHTIMEOUT) for a voicemail box.
+- `CallbackOverflow`: the caller does not leave; the ticket keeps its place as a callback (CALLBACK),
+  as if the callback key had been pressed, and `prompt` confirms it. A caller whose number cannot be
+  dialled back leaves with EXITWITHTIMEOUT instead.
+Today `wait_in_queue` does not read `max_wait_overflow`: a timed-out wait ends with EXITWITHTIMEOUT and
+no action, after which the server can send the caller to the mailbox; the callback overflow still
+needs the waiting loop.
 """
 
 from __future__ import annotations
@@ -19,6 +30,27 @@ class QueueSettingsError(DispatchError):
     """Queue settings that cannot work together."""
 
 
+@dataclass(frozen=True, slots=True)
+class VoicemailOverflow:
+    """Leave the queue for a voicemail box."""
+
+    mailbox: str
+
+    def __post_init__(self) -> None:
+        if not self.mailbox:
+            raise QueueSettingsError("the voicemail overflow has no mailbox")
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackOverflow:
+    """Keep the caller's place and call them back; `prompt` (a dialplan prompt name) confirms it."""
+
+    prompt: str | None = None
+
+
+QueueOverflow = VoicemailOverflow | CallbackOverflow
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QueueSettings:
     music_on_hold: str = "local_stream://moh"
@@ -31,6 +63,8 @@ class QueueSettings:
     # Longest wait before the caller leaves with EXITWITHTIMEOUT and `on_max_wait` runs; None: no limit.
     max_wait: float | None = None
     on_max_wait: Action | None = None
+    # Instead of `on_max_wait`: what no dialplan action can express (see the module docstring).
+    max_wait_overflow: QueueOverflow | None = None
     # A key that leaves the queue (EXITWITHKEY) and runs `on_exit_key`.
     exit_key: str | None = None
     on_exit_key: Action | None = None
@@ -71,6 +105,10 @@ class QueueSettings:
         if "{number}" not in self.callback_endpoint:
             raise QueueSettingsError(
                 f"callback_endpoint must contain {{number}}, got {self.callback_endpoint!r}"
+            )
+        if self.on_max_wait is not None and self.max_wait_overflow is not None:
+            raise QueueSettingsError(
+                "on_max_wait and max_wait_overflow are both set; a queue has one overflow"
             )
         if self.exit_key is not None and self.exit_key == self.callback_key:
             raise QueueSettingsError(f"exit_key and callback_key are both {self.exit_key!r}")

@@ -155,3 +155,48 @@ def test_bad_events_are_refused_where_they_are_made(make: Callable[[], object], 
 
 def test_nul_characters_are_replaced_not_refused() -> None:
     assert QueueEvent(at(0), "c1", "sa\x00les", "ENTERQUEUE", data="a\x00b").data == "a\ufffdb"
+
+
+def test_a_callback_is_offered_once_and_answered_by_its_connect(engine: Engine) -> None:
+    # As the waiting loop and the offer flow record them: the callback's own events carry "callback".
+    number = "+15551230000"
+    write_queue_events(
+        engine,
+        [
+            QueueEvent(at(0), "cb1", "sales", "ENTERQUEUE", position=1),
+            QueueEvent(at(30), "cb1", "sales", "CALLBACK", wait_s=30, position=1, data=number),
+            QueueEvent(
+                at(200), "cb1", "sales", "RINGNOANSWER", "1001", wait_s=200, data="callback NO_ANSWER"
+            ),
+            QueueEvent(at(300), "cb1", "sales", "CONNECT", "1002", wait_s=300, data="callback"),
+            QueueEvent(
+                at(400), "cb1", "sales", "COMPLETEAGENT", "1002", wait_s=300, talk_s=100, data="callback"
+            ),
+            # A callback nobody reached: offered, never answered.
+            QueueEvent(at(10), "cb2", "sales", "ENTERQUEUE", position=2),
+            QueueEvent(at(40), "cb2", "sales", "CALLBACK", wait_s=30, position=2, data=number),
+            # An ordinary call, and one that left with the exit key and came back: two offers.
+            ev(50, "c3", "ENTERQUEUE"),
+            ev(60, "c3", "CONNECT", "1003", wait_s=10),
+            ev(70, "c5", "ENTERQUEUE"),
+            ev(80, "c5", "EXITWITHKEY", wait_s=10),
+            ev(90, "c5", "ENTERQUEUE"),
+            ev(95, "c5", "CONNECT", "1001", wait_s=5),
+        ],
+    )
+
+    (sales,) = queue_stats(engine, T0, T0 + HOUR, service_level_s=20)
+
+    assert sales == QueueStats(
+        queue="sales",
+        offered=5,  # cb1 once, cb2, c3, c5 twice
+        answered=3,  # cb1 (its CONNECT), c3, c5
+        answered_within_threshold=2,  # c3, c5
+        abandoned=0,
+        service_level=2 / 5,
+        average_speed_of_answer_s=(300 + 10 + 5) / 3,
+        abandon_rate=0.0,
+    )
+    # A range holding only the callback's CONNECT counts the answer, not a second offer.
+    (late,) = queue_stats(engine, at(250), at(350))
+    assert (late.offered, late.answered, late.service_level) == (0, 1, None)

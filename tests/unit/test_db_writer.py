@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import gevent
 
 from esl_handlers.db_writer import CallRecordWriter, Record
+from schema.acd_records import QueueEvent
 from schema.errors import RecordRejected, StorageError
 from schema.records import CallUpdate
 
@@ -103,3 +105,20 @@ def test_batch_the_database_refuses_is_not_retried_forever(tmp_path: Path) -> No
     assert "ck_calls_direction" in dead[0]["reason"]
     assert sorted(u for batch in db.batches for u in batch) == ["good1", "good2"]
     writer.stop()
+
+
+def test_a_queue_event_held_at_stop_is_kept_with_its_kind(tmp_path: Path) -> None:
+    db = FlakyDatabase(failures=10**9)
+    writer = make_writer(db, tmp_path)
+    at = dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC)
+    writer.submit(QueueEvent(at, "u1", "repair", "CONNECT", "1001", wait_s=12.5, data="callback"))
+    gevent.sleep(0.05)
+    writer.stop(timeout=0.05)
+    (line,) = [json.loads(line) for line in (tmp_path / "dead.jsonl").read_text().splitlines()]
+    assert (line["kind"], line["call_uuid"], line["event"], line["agent_id"]) == (
+        "QueueEvent",
+        "u1",
+        "CONNECT",
+        "1001",
+    )
+    assert (line["at"], line["wait_s"], line["data"]) == (at.isoformat(), 12.5, "callback")
