@@ -2,7 +2,9 @@
 and `show channels|calls as json`, answered from the stand-in's live legs.
 
 switch.agents.phone("user/1001@cc.local", AgentPhone("answer", ring_seconds=0.05))
-switch.agents.add_channel(caller_uuid)   # a waiting caller the agent leg can be bridged to
+switch.agents.add_channel(caller_uuid)   # a hand-made caller channel (no socket behind it)
+OutboundSwitch(server.address, inbound=switch)  # its calls are channels here: uuid_bridge,
+                                                # uuid_kill and show find them (uuid_bridge.py)
 
 Modelled on FreeSWITCH's source: originate_function (mod_commands) answers "+OK <uuid>" or
 "-ERR <cause>" after switch_ivr_originate, which rings until originate_timeout and then gives
@@ -26,6 +28,7 @@ import gevent
 from tests.wire.standin.wire import separate_string
 
 if TYPE_CHECKING:
+    from tests.wire.standin.call import ScriptedCall
     from tests.wire.standin.inbound import InboundCall, InboundSwitch
 
 Behaviour = Literal["answer", "no_answer", "busy", "unregistered", "fail"]
@@ -87,6 +90,7 @@ class AgentPhone:
 
     behaviour: Behaviour = "answer"
     ring_seconds: float | None = None
+    talk_seconds: float | None = None  # once bridged to a caller, the agent hangs up after this
 
 
 @dataclass
@@ -101,6 +105,7 @@ class Leg:
     answered: bool = False
     bridged_to: str | None = None
     created_epoch: int = 0
+    talk_seconds: float | None = None
 
     def row(self) -> dict[str, str]:
         values = dict.fromkeys(CHANNEL_COLUMNS, "")
@@ -128,6 +133,15 @@ class AgentPhones:
     phones: dict[str, AgentPhone] = field(default_factory=dict)
     legs: dict[str, Leg] = field(default_factory=dict)
     originated: list[str] = field(default_factory=list)  # the originate arguments received
+    calls: dict[str, ScriptedCall] = field(default_factory=dict)  # socket-controlled channels
+    ended: dict[str, str] = field(default_factory=dict)  # leg uuid -> its hangup cause
+
+    def attach(self, call: ScriptedCall) -> None:
+        """A call of the outbound side: a channel that uuid_bridge, uuid_kill and show see."""
+        self.calls[call.uuid] = call
+
+    def detach(self, call_uuid: str) -> None:
+        self.calls.pop(call_uuid, None)
 
     def phone(self, endpoint: str, phone: AgentPhone) -> None:
         self.phones[endpoint] = phone
@@ -183,6 +197,7 @@ class AgentPhones:
             dest=extension,
             presence_id=f"{extension}@{domain}",
             created_epoch=int(gevent.get_hub().loop.now()),
+            talk_seconds=phone.talk_seconds,
         )
         if phone.behaviour == "unregistered":  # error/user_not_registered: no channel at all
             return f"-ERR {FAILURE_CAUSES['unregistered']}\n"
@@ -204,6 +219,9 @@ class AgentPhones:
     def _bridge(self, argv: list[str]) -> str:
         if len(argv) < 2:
             return "-USAGE: <uuid> <other_uuid>\n"
+        call = self.calls.get(argv[0])
+        if call is not None:
+            return self._bridge_call(call, self.legs.get(argv[1]))
         a, b = self.legs.get(argv[0]), self.legs.get(argv[1])
         if a is None or b is None or a is b:
             return "-ERR Invalid uuid\n"
@@ -213,13 +231,43 @@ class AgentPhones:
                 self._emit("CHANNEL_BRIDGE", leg)
         return f"+OK {b.uuid}\n"
 
+    def _bridge_call(self, call: ScriptedCall, leg: Leg | None) -> str:
+        """uuid_bridge <socket call> <leg>: the call is the originator (switch_ivr_uuid_bridge)."""
+        if leg is None or not leg.answered or call.hangup_cause is not None or call.bridged:
+            return "-ERR Invalid uuid\n"
+        leg.bridged_to = call.uuid
+        call.request_uuid_bridge(leg)
+        if leg.talk_seconds is not None:
+            gevent.spawn_later(leg.talk_seconds, self.hang_up_leg, leg.uuid, "NORMAL_CLEARING")
+        return f"+OK {leg.uuid}\n"
+
+    def hang_up_leg(self, leg_uuid: str, cause: str) -> bool:
+        """The agent's leg ends (the agent hangs up, uuid_kill, or its bridge partner left)."""
+        leg = self.legs.pop(leg_uuid, None)
+        if leg is None:
+            return False
+        self.ended[leg.uuid] = cause
+        self._emit("CHANNEL_HANGUP_COMPLETE", leg, cause)
+        call = self.calls.get(leg.bridged_to or "")
+        if call is not None:
+            call.partner_hung_up(leg.uuid, cause)
+        return True
+
     def _kill(self, argv: list[str]) -> str:
         if not argv:
             return "-USAGE: <uuid> [cause]\n"
-        leg = self.legs.pop(argv[0], None)
+        cause = argv[1] if len(argv) > 1 else "NORMAL_CLEARING"
+        call = self.calls.get(argv[0])
+        if call is not None:  # kill_function: switch_channel_hangup(channel, cause)
+            call.hangup(cause, by="api")
+            return "+OK\n"
+        leg = self.legs.get(argv[0])
         if leg is None:
             return "-ERR No such channel!\n"
-        cause = argv[1] if len(argv) > 1 else "NORMAL_CLEARING"
+        if leg.bridged_to in self.calls:
+            self.hang_up_leg(leg.uuid, cause)
+            return "+OK\n"
+        del self.legs[leg.uuid]
         self._emit("CHANNEL_HANGUP_COMPLETE", leg, cause)
         other = self.legs.get(leg.bridged_to or "")
         if other is not None:  # hangup_after_bridge: the partner goes too
@@ -230,11 +278,16 @@ class AgentPhones:
     def _show(self, argv: list[str]) -> str:
         if argv[1:] != ["as", "json"]:
             return "-ERR only 'as json' is modelled\n"
-        legs = sorted(self.legs.values(), key=lambda leg: leg.created_epoch)
+        live = [call.channel_row() for call in self.calls.values() if call.hangup_cause is None]
+        legs = sorted([*live, *self.legs.values()], key=lambda leg: leg.created_epoch)
         if argv[0] == "channels":
             rows = [leg.row() for leg in legs]
         else:
-            rows = [self._call_row(leg) for leg in legs if leg.bridged_to and leg.direction == "inbound"]
+            rows = [
+                self._call_row(leg)
+                for leg in legs
+                if leg.bridged_to in self.legs and leg.direction == "inbound"
+            ]
         if not rows:
             return '{"row_count": 0}\n'
         return json.dumps({"row_count": len(rows), "rows": rows}, separators=(",", ":"))

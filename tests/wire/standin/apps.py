@@ -148,7 +148,7 @@ class AppRunner:
             outcome = call.play_media(None, keys, script.hold_key_after)
         else:
             outcome = call.play_media(call.script.media_seconds)
-        if outcome == "hangup":
+        if outcome in ("hangup", "redirect"):  # switch_ivr_play_file: channel not ready
             call.last_response = "PLAYBACK ERROR"
         elif arg in call.script.missing_files:
             call.last_response = "FILE NOT FOUND"

@@ -12,8 +12,8 @@ import re
 import uuid
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Final
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Final
 from urllib.parse import unquote
 
 import gevent
@@ -22,10 +22,12 @@ from gevent.event import Event
 from gevent.lock import Semaphore
 from gevent.queue import Queue
 
+from tests.wire.standin.agents import Leg
 from tests.wire.standin.apps import AppRunner
 from tests.wire.standin.render import EventRenderer
 from tests.wire.standin.script import CallScript, Collected, Execution
 from tests.wire.standin.templates import CallIdentity, TemplateLibrary
+from tests.wire.standin.uuid_bridge import run_uuid_bridge
 from tests.wire.standin.wire import (
     CommandReader,
     ReceivedCommand,
@@ -33,8 +35,12 @@ from tests.wire.standin.wire import (
     command_reply,
     goodbye_notice,
     linger_notice,
+    separate_string,
     serialize_plain,
 )
+
+if TYPE_CHECKING:
+    from tests.wire.standin.agents import AgentPhones
 
 SOCKET_DATA: Final = "127.0.0.1:8084 async full"
 _VARIABLE: Final = re.compile(r"\$\{([^}]*)\}")
@@ -59,7 +65,13 @@ class SequenceCounter:
 class ScriptedCall:
     """A call the stand-in places; read its record once `wait()` returns."""
 
-    def __init__(self, script: CallScript, library: TemplateLibrary, sequence: SequenceCounter) -> None:
+    def __init__(
+        self,
+        script: CallScript,
+        library: TemplateLibrary,
+        sequence: SequenceCounter,
+        phones: AgentPhones | None = None,
+    ) -> None:
         self.script = script
         self.uuid = script.uuid or str(uuid.uuid4())
         self.identity = CallIdentity(
@@ -109,6 +121,16 @@ class ScriptedCall:
         self._sock: gsocket.socket | None = None
         self._done = Event()
         self.apps = AppRunner(self)
+        # The inbound side sharing this switch (uuid_bridge, uuid_kill, show, event listeners).
+        self.phones = phones
+        self.created_epoch = int(gevent.get_hub().loop.now())
+        self.parked = True  # inside the socket app's switch_ivr_park, or parked after a bridge
+        self.socket_done = False
+        self.redirected = False  # CF_TRANSFER from uuid_bridge: the running application stops
+        self._pending_bridge: Leg | None = None
+        self._bridge_over = Event()
+        self._partner_cause: str | None = None
+        self.bridged_legs: list[str] = []
 
     # -- the record ----------------------------------------------------------------------------
 
@@ -158,7 +180,8 @@ class ScriptedCall:
             self.error = f"{type(exc).__name__}: {exc}"
             raise
         finally:
-            for greenlet in (session, timer):
+            # Once the socket app has returned (uuid_bridge), the channel lives on without it.
+            for greenlet in (timer,) if self.socket_done else (session, timer):
                 if greenlet is not None:
                     greenlet.kill(block=False)
             self.close()
@@ -261,6 +284,9 @@ class ScriptedCall:
 
     def _session_loop(self) -> None:
         while True:
+            if self._pending_bridge is not None:
+                self._run_bridge(self._pending_bridge)
+                continue
             item = self._queue.get()
             if item is None or self.hangup_cause is not None or self.transferred_to is not None:
                 continue
@@ -276,6 +302,86 @@ class ScriptedCall:
                 self._running_app = False
             if self.hangup_cause is not None:
                 self._hangup_tail()
+
+    def _run_bridge(self, leg: Leg) -> None:
+        self._pending_bridge = None
+        self._running_app = True
+        try:
+            run_uuid_bridge(self, leg)
+        finally:
+            self._running_app = False
+        if self.hangup_cause is not None:
+            self._hangup_tail()
+
+    # -- uuid_bridge (tests/wire/standin/uuid_bridge.py) ---------------------------------------
+
+    def request_uuid_bridge(self, leg: Leg) -> None:
+        """switch_ivr_uuid_bridge: CF_TRANSFER stops what runs; the bridge runs in the session."""
+        self._pending_bridge = leg
+        self.bridged_legs.append(leg.uuid)
+        self._partner_cause = None
+        self._bridge_over.clear()
+        self.redirected = True
+        self._interrupt.set()
+        self._wake.set()
+        self._queue.put(None)
+
+    def wait_for_bridge_end(self) -> str | None:
+        """Block while bridged; the leg's hangup cause, or None if the caller left first."""
+        self._bridge_over.wait()
+        return None if self.hangup_cause is not None and self._partner_cause is None else self._partner_cause
+
+    def partner_hung_up(self, leg_uuid: str, cause: str) -> None:
+        if self.bridged and self.identity.other_leg == leg_uuid and self._partner_cause is None:
+            self._partner_cause = cause
+            self._bridge_over.set()
+
+    def end_partner(self, leg_uuid: str, cause: str) -> None:
+        if self.phones is not None:
+            self._partner_cause = cause
+            self.phones.hang_up_leg(leg_uuid, cause)
+
+    def set_other_leg(self, leg_uuid: str) -> None:
+        self.identity = replace(self.identity, other_leg=leg_uuid)
+        self._renderer = EventRenderer(self.identity)
+
+    def park_again(self) -> None:
+        """switch_ivr_park_session: CHANNEL_PARK, and queued applications run again."""
+        self.redirected = False
+        self.parked = True
+        self._interrupt.clear()
+        self._wake.clear()
+        self.current_app = None
+        self.emit("CHANNEL_PARK")
+
+    def continue_dialplan(self) -> None:
+        """CS_EXECUTE after the bridge: the dialplan's next action after `socket`, if any."""
+        self.redirected = False
+        target = self.script.after_socket_transfer
+        if target is None:  # switch_core_standard_on_execute: no application left
+            self.hangup("NORMAL_CLEARING", by="switch")
+            return
+        headers = [("Application", "transfer"), ("Application-Data", target)]
+        self.current_app = ("transfer", target)
+        self.emit("CHANNEL_EXECUTE:transfer", app_headers=headers)
+        argv = [*separate_string(target), "XML", "default"]
+        self.transferred_to = (argv[0], argv[1], argv[2])
+        done = [*headers, ("Application-Response", "_none_")]
+        self.emit("CHANNEL_EXECUTE_COMPLETE:transfer", app_headers=done)
+
+    def channel_row(self) -> Leg:
+        """This call as a row of `show channels` (an inbound channel running `socket`)."""
+        return Leg(
+            uuid=self.uuid,
+            name=self.channel_name(),
+            direction="inbound",
+            cid_name=self.identity.caller_name,
+            cid_num=self.identity.caller_number,
+            dest=self.identity.destination,
+            answered=self.answered,
+            bridged_to=self.identity.other_leg if self.bridged else None,
+            created_epoch=self.created_epoch,
+        )
 
     def get_var(self, name: str) -> str | None:
         if name in self.vars:
@@ -307,7 +413,7 @@ class ScriptedCall:
     def clear_break(self) -> None:
         """switch_core_session_exec clears CF_BREAK as an application starts."""
         self.break_flag = False
-        if self.hangup_cause is None:
+        if self.hangup_cause is None and not self.redirected:
             self._wake.clear()
 
     def play_media(self, seconds: float | None, keys: str = "", key_after: float = 0.0) -> str:
@@ -340,6 +446,8 @@ class ScriptedCall:
             self._wake.wait(seconds)
         if self.hangup_cause is not None:
             return "hangup"
+        if self.redirected:
+            return "redirect"
         if self.break_flag:
             self.break_flag = False  # switch_ivr_play_file clears CF_BREAK as it stops
             return "break"
@@ -364,6 +472,9 @@ class ScriptedCall:
         self.hung_up_by = by
         self._interrupt.set()
         self._wake.set()
+        self._bridge_over.set()
+        if self.phones is not None:
+            self.phones.detach(self.uuid)
         self.emit("CHANNEL_HANGUP")
         if not self.linger:
             self.send(goodbye_notice(self.uuid))
@@ -386,8 +497,10 @@ class ScriptedCall:
         if self._tail_sent or self._sock is None:
             return
         self._tail_sent = True
-        self.emit("CHANNEL_UNPARK")
-        self.emit_socket_complete()
+        if self.parked:
+            self.emit("CHANNEL_UNPARK")
+        if not self.socket_done:
+            self.emit_socket_complete()
         self.emit("CHANNEL_STATE:CS_HANGUP", overrides={"Channel-State": "CS_HANGUP"})
         self.emit("CHANNEL_STATE:CS_REPORTING", overrides={"Channel-State": "CS_REPORTING"})
         self.emit("CHANNEL_HANGUP_COMPLETE")
@@ -423,7 +536,9 @@ class ScriptedCall:
         drop_vars: frozenset[str] = frozenset(),
         drop_prefixes: tuple[str, ...] = (),
     ) -> None:
-        if not self.events_on:
+        event_name = role.partition(":")[0]
+        forward = self.phones is not None and self.phones.switch.has_subscriber(event_name)
+        if not self.events_on and not forward:
             return
         template = self.library.get(role, self._occurrences[role])
         self._occurrences[role] += 1
@@ -447,8 +562,11 @@ class ScriptedCall:
             drop_prefixes=drop_prefixes,
             app_headers=app_headers or (),
         )
-        self.events_sent.append(role)
-        self.send(serialize_plain(headers, template.body))
+        if forward and self.phones is not None:
+            self.phones.switch.deliver_headers(event_name, headers, template.body)
+        if self.events_on:
+            self.events_sent.append(role)
+            self.send(serialize_plain(headers, template.body))
 
     def _connect_reply(self) -> bytes:
         template = self.library.connect

@@ -19,6 +19,7 @@ import struct
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 import gevent
 from gevent.event import Event
@@ -223,6 +224,16 @@ class InboundSwitch:
             ),
             json_template.body,
         )
+        self.emitted.append((event_name, plain, json_frame))
+        return self._deliver(event_name, plain, json_frame)
+
+    def has_subscriber(self, event_name: str) -> bool:
+        return any(session.wants(event_name) for session in self.sessions)
+
+    def deliver_headers(self, event_name: str, headers: list[tuple[str, str]], body: str | None) -> int:
+        """Send an event rendered elsewhere (a socket call's, URL-encoded) to the subscribers."""
+        plain = serialize_plain(headers, body)
+        json_frame = serialize_json([(name, unquote(value)) for name, value in headers], body)
         self.emitted.append((event_name, plain, json_frame))
         return self._deliver(event_name, plain, json_frame)
 

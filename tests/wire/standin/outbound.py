@@ -1,6 +1,6 @@
 """The outbound side of the stand-in: it plays FreeSWITCH's `socket` application against a server.
 
-switch = OutboundSwitch(server.address)
+switch = OutboundSwitch(server.address)   # OutboundSwitch(server.address, inbound=mod_event_socket)
 call = switch.place_call(CallScript(keys=["12#"], hangup_at=4))
 call.wait(5)
 assert call.executed[:2] == [("answer", None), ("playback", "/sounds/welcome.wav")]
@@ -9,7 +9,7 @@ assert call.executed[:2] == [("answer", None), ("playback", "/sounds/welcome.wav
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gevent
 
@@ -17,11 +17,23 @@ from tests.wire.standin.call import ScriptedCall, SequenceCounter
 from tests.wire.standin.script import CallScript
 from tests.wire.standin.templates import TemplateLibrary, default_library
 
+if TYPE_CHECKING:
+    from tests.wire.standin.inbound import InboundSwitch
+
 
 class OutboundSwitch:
-    def __init__(self, target: tuple[str, int], *, library: TemplateLibrary | None = None) -> None:
+    def __init__(
+        self,
+        target: tuple[str, int],
+        *,
+        library: TemplateLibrary | None = None,
+        inbound: InboundSwitch | None = None,
+    ) -> None:
+        """`inbound`: the mod_event_socket side of the same switch. Its uuid_bridge, uuid_kill
+        and show see this side's calls, and its event listeners get their events."""
         self.target = target
         self._library = library
+        self.inbound = inbound
         self._sequence = SequenceCounter()
         self.calls: list[ScriptedCall] = []
 
@@ -29,7 +41,10 @@ class OutboundSwitch:
         """Connect a new call to the target now; `changes` override fields of `script`."""
         script = replace(script or CallScript(), **changes)
         library = self._library or default_library(script.version)
-        call = ScriptedCall(script, library, self._sequence)
+        phones = self.inbound.agents if self.inbound is not None else None
+        call = ScriptedCall(script, library, self._sequence, phones)
+        if phones is not None:
+            phones.attach(call)
         self.calls.append(call)
         gevent.spawn(call.run, self.target)
         return call

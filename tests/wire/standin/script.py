@@ -36,6 +36,10 @@ class CallScript:
     hold_keys: per playback of endless music (local_stream://, played until uuid_break), in
         order, the keys the caller presses `hold_key_after` seconds into it ("" = none).
     max_linger: how long the switch keeps a hung-up call's socket open for the application.
+    after_socket_transfer: the dialplan action after `socket` ("<extension> XML <context>", as
+        public.xml renders the fallback), run when a uuid_bridge ends and neither
+        park_after_bridge, transfer_after_bridge nor hangup_after_bridge applies; None: no action
+        follows, so the call hangs up with NORMAL_CLEARING (see uuid_bridge.py).
     """
 
     keys: Sequence[str] = ()
@@ -61,6 +65,7 @@ class CallScript:
     variables: Mapping[str, str] = field(default_factory=dict)
     max_linger: float = 10.0
     connect_timeout: float = 5.0
+    after_socket_transfer: str | None = None
 
 
 @dataclass(frozen=True)
