@@ -17,6 +17,9 @@ StepResult = Literal[
     "fallback",  # retries exhausted: the menu's fallback action runs
     "transfer",
     "queue",
+    "answered",  # a queue connected the caller to an agent and the conversation ended
+    "abandoned",  # the caller hung up while waiting in a queue
+    "callback",  # the caller asked to be called back and keeps their place
     "hangup",
     "caller_hangup",
     "loop_limit",
@@ -33,7 +36,17 @@ class IvrStep:
     at: dt.datetime
 
 
-OutcomeKind = Literal["transferred", "queued", "hangup", "caller_hangup", "unknown_did", "loop_limit"]
+OutcomeKind = Literal[
+    "transferred",
+    "queued",  # handed to a queue's extension in FreeSWITCH (no ACD in this process)
+    "answered",  # the ACD connected the caller to an agent
+    "abandoned",
+    "callback",
+    "hangup",
+    "caller_hangup",
+    "unknown_did",
+    "loop_limit",
+]
 
 
 @dataclass(frozen=True, slots=True)

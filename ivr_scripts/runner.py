@@ -10,6 +10,9 @@ Semantics a telecom engineer can rely on (docs/dialplan.md says the same):
 - A caller hanging up at any point ends the run with the outcome `caller_hangup`.
 - A caller who keeps wandering between menus is stopped after `max_actions` actions: the call
   is hung up with the outcome `loop_limit` rather than kept forever.
+- A transfer to a queue goes to the ACD when the runner has one (`queues`): the caller waits
+  there, and what the queue hands back (an overflow or exit-key action) runs like a menu choice.
+  Without an ACD the call is transferred to the queue's extension in FreeSWITCH.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal, Protocol
 
 from dialplans.models import Action, Dialplan, GotoMenu, Hangup, Menu, PlayMessage, Transfer
 from ivr_scripts.channel import Audio, CallerHungUp, Channel
@@ -29,6 +33,25 @@ Clock = Callable[[], dt.datetime]
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueResult:
+    """How a call left a queue: talked to an agent, hung up, asked for a callback, or an action follows."""
+
+    kind: Literal["answered", "abandoned", "callback", "action"]
+    action: Action | None = None
+    agent_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.kind == "action") != (self.action is not None):
+            raise ValueError("a queue result carries an action exactly when its kind is 'action'")
+
+
+class QueueEntry(Protocol):
+    """The ACD as the runner sees it; `join` blocks while the caller waits and talks."""
+
+    def join(self, channel: Channel, queue: str, *, ivr_path: tuple[str, ...]) -> QueueResult: ...
 
 
 # Channel variables the runner leaves on the call, for the dialplan and the CDR.
@@ -64,11 +87,13 @@ class IvrRunner:
         *,
         clock: Clock = utc_now,
         max_actions: int = 50,
+        queues: QueueEntry | None = None,
     ) -> None:
         self._dialplan = dialplan
         self._prompts = prompts
         self._clock = clock
         self._max_actions = max_actions
+        self._queues = queues
 
     def run(self, channel: Channel, sink: StepSink) -> Outcome:
         """Answer the call and run its menus until it is transferred or hung up."""
@@ -90,12 +115,14 @@ class IvrRunner:
         menu_name, is_open = menu_for(did, self._dialplan.schedules, self._clock())
         state.step("open" if is_open else "closed")
         greet = True
+        pending: Action | None = None  # an action handed back by a queue, run before asking again
         for _ in range(self._max_actions):
             state.menu = menu_name
             if greet:
                 state.path.append(menu_name)
             menu = self._dialplan.menus[menu_name]
-            action = self._choose(state, menu, greet=greet)
+            action = pending or self._choose(state, menu, greet=greet)
+            pending = None
             if isinstance(action, GotoMenu):
                 menu_name, greet = action.menu, True
                 continue
@@ -106,6 +133,12 @@ class IvrRunner:
                     continue
                 return self._hang_up(state, "NORMAL_CLEARING")
             if isinstance(action, Transfer):
+                if action.transfer.queue is not None and self._queues is not None:
+                    result = self._queue(state, action.transfer.queue)
+                    if isinstance(result, Outcome):
+                        return result
+                    pending, greet = result, False
+                    continue
                 return self._transfer(state, action)
             return self._hangup_action(state, action)
         state.step("loop_limit")
@@ -150,6 +183,18 @@ class IvrRunner:
         state.step("transfer", digits=extension)
         channel.transfer(extension, target.context)
         return state.outcome("transferred", extension)
+
+    def _queue(self, state: _CallState, queue: str) -> Outcome | Action:
+        """Wait in the ACD; the outcome of the call, or the action the queue hands back."""
+        assert self._queues is not None
+        state.channel.set_variable(VAR_IVR_PATH, "/".join(state.path))
+        state.step("queue", digits=queue)
+        result = self._queues.join(state.channel, queue, ivr_path=tuple(state.path))
+        if result.kind == "action":
+            assert result.action is not None  # QueueResult guarantees it
+            return result.action
+        state.step(result.kind, digits=result.agent_id)
+        return state.outcome(result.kind, f"queue:{queue}")
 
     def _hangup_action(self, state: _CallState, action: Hangup) -> Outcome:
         if action.hangup.prompt is not None:

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from dialplans.models import Dialplan
+from dialplans.models import Dialplan, GotoMenu, Transfer
 from ivr_scripts.channel import CallInfo
 from ivr_scripts.journal import ListSink, Outcome
 from ivr_scripts.prompts import PromptBook
-from ivr_scripts.runner import IvrRunner
+from ivr_scripts.runner import IvrRunner, QueueResult
 from ivr_scripts.terminal import TerminalChannel
 
 MONDAY_NOON_LONDON = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
@@ -169,3 +169,60 @@ def test_wandering_caller_is_stopped_by_loop_limit() -> None:
     outcome, steps, _, _ = run_call("1*" * 100)
     assert outcome.kind == "loop_limit"
     assert steps[-1].endswith("loop_limit:")
+
+
+class ScriptedQueues:
+    """A fake ACD: hands back the scripted results in order and remembers who joined."""
+
+    def __init__(self, *results: QueueResult) -> None:
+        self.results = list(results)
+        self.joined: list[tuple[str, tuple[str, ...]]] = []
+
+    def join(self, channel: object, queue: str, *, ivr_path: tuple[str, ...]) -> QueueResult:
+        self.joined.append((queue, ivr_path))
+        return self.results.pop(0)
+
+
+def run_with_queues(keys: str, queues: ScriptedQueues) -> tuple[Outcome, list[str], TerminalChannel]:
+    dialplan = Dialplan.model_validate(PLAN)
+    runner = IvrRunner(
+        dialplan,
+        PromptBook.build(dialplan, Path("/nonexistent")),
+        clock=lambda: MONDAY_NOON_LONDON,
+        queues=queues,
+    )
+    channel = TerminalChannel(CallInfo("uuid-q", "+15551230001", "Caller", "4001"), keys, out=lambda _: None)
+    sink = ListSink()
+    outcome = runner.run(channel, sink)
+    return outcome, [f"{step.menu}:{step.result}:{step.digits or ''}" for _, step in sink.steps], channel
+
+
+def test_queue_with_an_acd_keeps_the_call_instead_of_transferring() -> None:
+    queues = ScriptedQueues(QueueResult("answered", agent_id="1001"))
+    outcome, steps, channel = run_with_queues("2", queues)
+    assert queues.joined == [("sales", ("main",))]
+    assert outcome == Outcome("answered", "queue:sales", ("main",))
+    assert steps[-2:] == ["main:queue:sales", "main:answered:1001"]
+    assert channel.ended is None
+
+
+def test_queue_overflow_action_runs_like_a_menu_choice() -> None:
+    overflow = Transfer.model_validate({"transfer": {"queue": "operators"}})
+    queues = ScriptedQueues(QueueResult("action", action=overflow), QueueResult("abandoned"))
+    outcome, _, _ = run_with_queues("2", queues)
+    assert [queue for queue, _ in queues.joined] == ["sales", "operators"]
+    assert outcome == Outcome("abandoned", "queue:operators", ("main",))
+
+
+def test_queue_exit_action_can_go_back_to_a_menu() -> None:
+    back = GotoMenu(menu="sub")
+    queues = ScriptedQueues(QueueResult("action", action=back))
+    outcome, _, _ = run_with_queues("21", queues)
+    assert outcome == Outcome("transferred", "1001", ("main", "sub"))
+
+
+def test_queue_result_needs_its_action_exactly_when_kind_is_action() -> None:
+    with pytest.raises(ValueError, match="exactly when"):
+        QueueResult("action")
+    with pytest.raises(ValueError, match="exactly when"):
+        QueueResult("answered", action=GotoMenu(menu="sub"))
