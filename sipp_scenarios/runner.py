@@ -19,13 +19,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dialplans.models import Dialplan
+from sipp_scenarios.agent_phone import AgentLogin, AgentOptions, AgentPhone, Registrar
 from sipp_scenarios.dtmf_pcap import DtmfTiming
 from sipp_scenarios.generate import DEFAULT_CALLER, DEFAULT_MAX_KEYS, MenuPath, menu_paths
 from sipp_scenarios.sipp_run import ScenarioResult, SippCall, run_sipp
 from sipp_scenarios.switch import EslError, FreeSwitch, SwitchEndpoints, esl_api
 from sipp_scenarios.tools import SmokeError, ToolMissing, find_freeswitch, find_sipp
 
-__all__ = ["SmokeError", "SmokeOptions", "SmokeReport", "ToolMissing", "plan_calls", "smoke"]
+__all__ = [
+    "QueueCallReport",
+    "SmokeError",
+    "SmokeOptions",
+    "SmokeReport",
+    "ToolMissing",
+    "plan_calls",
+    "queue_call",
+    "queue_path",
+    "smoke",
+]
 
 
 @dataclass(frozen=True)
@@ -125,6 +136,75 @@ def smoke(conf_dir: Path, *, dialplan: Dialplan, options: SmokeOptions = SmokeOp
                 report.notes.append(f"FreeSWITCH exited during {call.name}\n{switch.log_tail()}")
                 break
     return report
+
+
+@dataclass(frozen=True)
+class QueueCallReport:
+    """A queued caller and the agent phone that took the call: both SIPp runs must have succeeded."""
+
+    path: MenuPath
+    caller: ScenarioResult
+    agent: ScenarioResult
+
+    @property
+    def ok(self) -> bool:
+        return self.caller.ok and self.agent.ok
+
+    def __str__(self) -> str:
+        lines = [f"queue call {self.path.did} keys {self.path.dialed or '-'} -> {self.path.outcome}"]
+        for result in (self.caller, self.agent):
+            status = "ok  " if result.ok else "FAIL"
+            lines.append(f"  {status} {result.name} (exit {result.returncode}, {result.successful} ok)")
+            if not result.ok and result.errors:
+                lines += [f"       {line}" for line in result.errors.splitlines()]
+        return "\n".join(lines)
+
+
+def queue_path(dialplan: Dialplan, queue: str, *, max_keys: int = DEFAULT_MAX_KEYS) -> MenuPath:
+    """The first (fewest keys) menu path that ends in `queue`."""
+    paths = [p for p in menu_paths(dialplan, max_keys=max_keys) if p.outcome == f"queue:{queue}"]
+    if not paths:
+        raise SmokeError(f"no menu path of at most {max_keys} keys reaches queue {queue!r}")
+    return min(paths, key=lambda path: len(path.digits))
+
+
+def queue_call(
+    conf_dir: Path,
+    *,
+    dialplan: Dialplan,
+    queue: str,
+    login: AgentLogin,
+    run_dir: Path,
+    agent: AgentOptions | None = None,
+    timing: DtmfTiming | None = None,
+    call_timeout_s: int = 120,
+    register_timeout_s: float = 20.0,
+) -> QueueCallReport:
+    """Register a SIPp agent phone on the agents profile, then call the DID keying into `queue`.
+
+    The agent must already be logged in and ready (`callcenter agent login/ready`) for the queue to
+    offer it the call. Raises AgentPhoneError when the phone cannot register.
+    """
+    sipp = find_sipp()
+    path = queue_path(dialplan, queue)
+    endpoints = SwitchEndpoints.from_conf(conf_dir)
+    phone = AgentPhone(sipp, login, Registrar.from_conf(conf_dir), run_dir / "agent", agent or AgentOptions())
+    phone.start()
+    try:
+        phone.wait_registered(register_timeout_s)
+        caller = run_sipp(
+            sipp,
+            _path_call(1, path),
+            endpoints=endpoints,
+            work_dir=run_dir / "caller",
+            timing=timing or DtmfTiming(),
+            timeout_s=call_timeout_s,
+        )
+        # A caller that failed may never have reached the agent: do not wait out its timeout.
+        agent_result = phone.finish(timeout=30 if caller.ok else 5)
+    finally:
+        phone.stop()
+    return QueueCallReport(path, caller, agent_result)
 
 
 def _path_call(index: int, path: MenuPath) -> SippCall:

@@ -73,9 +73,9 @@ def run_sipp(
         "-mi",
         endpoints.sip_host,
         "-p",
-        str(_free_udp_port(endpoints.sip_host)),
+        str(free_udp_port(endpoints.sip_host)),
         "-mp",
-        str(_free_media_port(endpoints.sip_host)),
+        str(free_media_port(endpoints.sip_host)),
         "-rtp_echo",
         "-nostdin",
         "-timeout",
@@ -112,7 +112,7 @@ def run_sipp(
             returncode = completed.returncode
         except subprocess.TimeoutExpired:
             returncode = -1
-    successful, failed = _call_counts(work_dir / "stat.csv")
+    successful, failed = call_counts(work_dir / "stat.csv")
     return ScenarioResult(
         name=call.name,
         command=tuple(command),
@@ -120,12 +120,12 @@ def run_sipp(
         successful=successful,
         failed=failed,
         expected=call.expected_calls,
-        errors=_error_tail(work_dir),
+        errors=error_tail(work_dir),
         work_dir=work_dir,
     )
 
 
-def _call_counts(stat_file: Path) -> tuple[int, int]:
+def call_counts(stat_file: Path) -> tuple[int, int]:
     """Cumulative successful and failed calls from SIPp's -trace_stat file (last row)."""
     if not stat_file.is_file():
         return 0, 0
@@ -142,7 +142,7 @@ def _int(text: str | None) -> int:
     return int(text) if text is not None and text.strip().isdigit() else 0
 
 
-def _error_tail(work_dir: Path) -> str:
+def error_tail(work_dir: Path) -> str:
     lines: list[str] = []
     for name in ("errors.log", "sipp.stderr"):
         path = work_dir / name
@@ -155,14 +155,14 @@ def _error_tail(work_dir: Path) -> str:
     return "\n".join(lines[-_ERROR_TAIL_LINES:])
 
 
-def _free_udp_port(host: str) -> int:
+def free_udp_port(host: str) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind((host, 0))
         port: int = probe.getsockname()[1]
         return port
 
 
-def _free_media_port(host: str) -> int:
+def free_media_port(host: str) -> int:
     """An even port whose pair and the pair two above (SIPp's RTP echo uses both) are free."""
     candidates = list(_MEDIA_PORTS)
     random.shuffle(candidates)
