@@ -17,6 +17,7 @@ from callcenter.settings import Settings, load_settings
 from dialplans.jsonschema import dialplan_json_schema
 from dialplans.loader import DialplanError, load_dialplan, validate_file
 from esl_handlers.app import ServerConfig, serve
+from esl_handlers.control import send_agent_changed
 from freeswitch_conf.render import SwitchSettings, render_conf
 from ivr_scripts.agent_service import AgentService, UnknownAgent
 from ivr_scripts.agent_states import AgentStateError, AgentStatus, Transition
@@ -83,6 +84,8 @@ def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             dead_letter=settings.var_dir / "dead_letter.jsonl",
             tts_engine=settings.tts_engine,
             tts_voice=settings.tts_voice,
+            acd=True,
+            control_socket=settings.control_socket,
         )
     )
     return 0
@@ -169,6 +172,8 @@ def _agent_action(settings: Settings, args: argparse.Namespace, engine: Engine) 
     else:
         transition = commands[args.action](args.agent)
     print(_agent_change(transition))
+    if transition.changed:  # wake the local server's dispatch (on PostgreSQL, NOTIFY has already)
+        send_agent_changed(settings.control_socket, transition.agent_id)
     return 0
 
 

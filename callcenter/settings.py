@@ -35,6 +35,11 @@ class Settings:
         return self.build_dir / "freeswitch"
 
     @property
+    def control_socket(self) -> Path:
+        """The application server's unix socket for local wake-ups (esl_handlers.control)."""
+        return self.var_dir / "control.sock"
+
+    @property
     def password_file(self) -> Path:
         return self.var_dir / "esl_password"
 

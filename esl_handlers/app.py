@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import signal
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,13 +19,20 @@ import gevent
 import gevent.event
 
 from dialplans.loader import DialplanError, LoadedDialplan, load_dialplan
+from esl_handlers.acd_server import QueueServer, SettingsTuning
+from esl_handlers.agent_watch import AgentChangeWatcher
 from esl_handlers.cdr import CDR_EVENTS
+from esl_handlers.codec import Event
+from esl_handlers.control import ControlServer
 from esl_handlers.db_writer import CallRecordWriter
 from esl_handlers.event_listener import EventListener
 from esl_handlers.outbound_server import OutboundServer
+from esl_handlers.queue_event_sink import WriterQueueEvents
 from esl_handlers.session import IvrCallHandler, submit_event
+from esl_handlers.switch import EslSwitch
 from ivr_scripts.prompts import PromptBook
-from ivr_scripts.runner import Clock, IvrRunner, utc_now
+from ivr_scripts.runner import Clock, IvrRunner, QueueEntry, utc_now
+from schema.agent_notify import AgentChange
 from schema.calls import write_batch
 from schema.db import create_engine_from_url
 from schema.migrate import upgrade
@@ -45,19 +53,40 @@ class ServerConfig:
     tts_engine: str | None = "flite"
     tts_voice: str = "slt"
     backlog: int = 4096
+    # Queued calls go to our ACD (esl_handlers.acd_server); off: transferred to the queue's extension.
+    acd: bool = False
+    agent_domain: str = "callcenter.local"  # agents' phones: user/<extension>@<agent_domain>
+    server_name: str = ""  # this server in agent_state_log and agents.reserved_by; "" = the host name
+    # Where `callcenter agent ...` on this machine says an agent changed (None: not listened to).
+    control_socket: Path | None = None
 
 
-def build_runner(loaded: LoadedDialplan, clock: Clock) -> IvrRunner:
-    return IvrRunner(loaded.model, PromptBook.build(loaded.model, loaded.sounds_dir), clock=clock)
+def build_runner(loaded: LoadedDialplan, clock: Clock, queues: QueueEntry | None = None) -> IvrRunner:
+    return IvrRunner(
+        loaded.model, PromptBook.build(loaded.model, loaded.sounds_dir), clock=clock, queues=queues
+    )
 
 
 class DialplanHolder:
-    """The current runner; `reload` swaps it only for a dialplan that validates."""
+    """The current runner; `reload` swaps it only for a dialplan that validates.
+
+    The ACD keeps the queues and agents it started with: a reload changes menus and prompts only.
+    """
 
     def __init__(self, path: Path, clock: Clock = utc_now) -> None:
         self._path = path
         self._clock = clock
-        self._runner = build_runner(load_dialplan(path), clock)
+        self._queues: QueueEntry | None = None
+        self._loaded = load_dialplan(path)
+        self._runner = build_runner(self._loaded, clock)
+
+    @property
+    def loaded(self) -> LoadedDialplan:
+        return self._loaded
+
+    def use_queues(self, queues: QueueEntry) -> None:
+        self._queues = queues
+        self._runner = build_runner(self._loaded, self._clock, queues)
 
     @property
     def runner(self) -> IvrRunner:
@@ -69,7 +98,8 @@ class DialplanHolder:
         except DialplanError as exc:
             log.error("dialplan reload refused, the previous one stays in service:\n%s", exc)
             return False
-        self._runner = build_runner(loaded, self._clock)
+        self._loaded = loaded
+        self._runner = build_runner(loaded, self._clock, self._queues)
         log.info("dialplan reloaded from %s", self._path)
         return True
 
@@ -77,13 +107,45 @@ class DialplanHolder:
 class Application:
     """The wired server; `start` and `stop` are separate so tests can run it in-process."""
 
-    def __init__(self, config: ServerConfig, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        config: ServerConfig,
+        *,
+        clock: Clock = utc_now,
+        acd_tuning: SettingsTuning | None = None,
+        acd_tick_seconds: float = 1.0,
+    ) -> None:
+        """`acd_tuning` adjusts each queue's settings (tests shorten the YAML's minimum times)."""
         self.config = config
         self.dialplans = DialplanHolder(config.dialplan, clock)
         self.engine = create_engine_from_url(config.database_url)
         self.writer = CallRecordWriter(
             functools.partial(write_batch, self.engine), dead_letter=config.dead_letter
         )
+        self.switch: EslSwitch | None = None
+        self.queues: QueueServer | None = None
+        self.agent_watch: AgentChangeWatcher | None = None
+        self.control: ControlServer | None = None
+        if config.acd:
+            self.switch = EslSwitch(config.esl_host, config.esl_port, config.esl_password)
+            self.queues = QueueServer(
+                self.dialplans.loaded.model,
+                self.engine,
+                self.switch,
+                WriterQueueEvents(self.writer),
+                server=config.server_name or socket.gethostname(),
+                clock=clock,
+                agent_domain=config.agent_domain,
+                tuning=acd_tuning,
+                tick_seconds=acd_tick_seconds,
+            )
+            self.dialplans.use_queues(self.queues)
+            # Agents changed by another process or server wake dispatch at once: NOTIFY on
+            # PostgreSQL, the local control socket for this machine's CLI (both on SQLite's one server).
+            if config.database_url.startswith("postgresql"):
+                self.agent_watch = AgentChangeWatcher(config.database_url, self._on_agent_change)
+            if config.control_socket is not None:
+                self.control = ControlServer(config.control_socket, self._on_agent_change)
         self.handler = IvrCallHandler(self.dialplans, self.writer)
         self.server = OutboundServer(
             self.handler,
@@ -94,22 +156,49 @@ class Application:
             tts_voice=config.tts_voice,
         )
         self.listener = EventListener(
-            functools.partial(submit_event, self.writer),
+            self._on_event,
             host=config.esl_host,
             port=config.esl_port,
             password=config.esl_password,
             events=CDR_EVENTS,
         )
 
+    def _on_event(self, event: Event) -> None:
+        submit_event(self.writer, event)
+        if self.queues is not None:
+            self.queues.on_switch_event(event)
+
+    def _on_agent_change(self, change: AgentChange) -> None:
+        if self.queues is not None:
+            self.queues.agent_changed(None if change.resync else change.agent_id)
+
     def start(self) -> None:
         self.writer.start()
+        if self.queues is not None:
+            self.queues.start()  # reconciles agents with the switch before any call is taken
+        if self.agent_watch is not None:
+            self.agent_watch.start()
+        if self.control is not None:
+            self.control.start()
         self.server.start()
         self.listener.start()
 
     def stop(self) -> None:
         self.listener.stop()
         self.server.stop(timeout=5)
+        if self.control is not None:
+            self.control.stop()
+        if self.agent_watch is not None:
+            self.agent_watch.stop()
+        if self.queues is not None:
+            self.queues.stop()
+        if self.switch is not None:
+            self.switch.close()
         self.writer.stop(timeout=10)
+        # Database work still running in the thread pool holds pooled connections; let it finish so
+        # dispose() closes them rather than leaving them to the garbage collector.
+        with gevent.Timeout(10, False):
+            gevent.get_hub().threadpool.join()
         self.engine.dispose()
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import exc as sa_exc
 
 from ivr_scripts.agent_states import AgentState, AgentStatus, Transition
 from schema.acd_records import check_agent_id
+from schema.agent_notify import announce_agent_change
 from schema.agents import AGENTS, STATE_LOG
 from schema.db import WRITE_TRANSACTION
 from schema.errors import translate
@@ -90,6 +91,7 @@ class SqlAgentStore:
             )
             if moved.rowcount != 1:
                 return False
+            announce_agent_change(connection, transition.agent_id, status.state.value, version)
             connection.execute(
                 insert(STATE_LOG).values(
                     agent_id=transition.agent_id,

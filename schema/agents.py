@@ -35,6 +35,7 @@ from schema.acd_records import (
     check_aware,
     check_call_uuid,
 )
+from schema.agent_notify import announce_agent_change
 from schema.calls import write_batch
 from schema.db import WRITE_TRANSACTION
 from schema.errors import RecordRejected, StorageError, translate
@@ -106,6 +107,7 @@ def reserve_agent(
         if reserved is None:
             return None
         agent_id, version = reserved
+        announce_agent_change(connection, agent_id, "reserved", version)
         _log(
             connection,
             {
@@ -290,6 +292,7 @@ def _transition(
         )
         if moved.rowcount != 1:  # cannot happen under the row lock; kept as the second guard
             return False
+        announce_agent_change(connection, agent_id, to_state, current.version + 1)
         _log(
             connection,
             {

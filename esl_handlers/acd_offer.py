@@ -1,0 +1,103 @@
+"""The ACD server's records of one queued call, and one run of the offer flow for it.
+
+`WaitingCaller` is what the server keeps while a caller waits (ticket, settings, how the offer
+settled, what the caller's own channel saw); `Conversation` a call bridged to an agent until it ends.
+`OfferAttempt` feeds `ivr_scripts.acd.offer.offer_call`: candidates reserved lazily, one at a time just
+before they are rung, and the offer's agent facts applied through the `AgentDesk`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from gevent.event import AsyncResult
+from gevent.event import Event as GEvent
+
+from esl_handlers.acd_agents import AgentDesk
+from ivr_scripts.acd import AgentTarget, DispatchBoard, DispatchError, QueueSettings, QueueTicket
+
+EndedBy = Literal["caller", "agent"]
+
+
+@dataclass(eq=False)
+class Conversation:
+    """A queued call bridged to an agent; `done` is set once its end has been recorded."""
+
+    ticket: QueueTicket
+    settings: QueueSettings
+    agent_id: str
+    agent_leg: str
+    customer_leg: str | None
+    watched: bool  # the caller's own channel reports the end
+    done: GEvent = field(default_factory=GEvent)
+
+
+@dataclass(eq=False)
+class WaitingCaller:
+    """A caller in a queue (or a callback ticket without a caller on the line)."""
+
+    ticket: QueueTicket
+    settings: QueueSettings
+    settled: AsyncResult = field(default_factory=AsyncResult)  # Conversation, or None if not connected
+    caller_hung_up: bool = False
+    watched: bool = False
+    ended_by: EndedBy | None = None  # the caller's channel saw the bridge end (maybe before _settle ran)
+
+
+class OfferAttempt:
+    """One run of `offer_call` for a call: lazily reserved candidates and the agent facts (AgentEvents)."""
+
+    def __init__(
+        self,
+        desk: AgentDesk,
+        board: DispatchBoard,
+        waiting: WaitingCaller,
+        endpoint: Callable[[str], str],
+    ) -> None:
+        self._desk = desk
+        self._board = board
+        self._endpoint = endpoint
+        self._ticket = waiting.ticket
+        self._max_no_answer = waiting.settings.max_no_answer
+        self._reserved_not_rung: str | None = None
+
+    def targets(self) -> Iterator[AgentTarget]:
+        call_uuid = self._ticket.call_uuid
+        try:
+            candidates = self._board.candidates_for_call(call_uuid)
+        except DispatchError:
+            return
+        for agent_id in candidates:
+            if self._ticket.state != "waiting":
+                return
+            if not self._board.agent(agent_id).available:
+                continue  # taken since the list was made
+            if not self._desk.reserve(call_uuid, agent_id):
+                continue
+            self._reserved_not_rung = agent_id
+            yield AgentTarget(agent_id, self._endpoint(agent_id))
+
+    def release_unrung(self) -> None:
+        agent_id, self._reserved_not_rung = self._reserved_not_rung, None
+        if agent_id is not None:
+            self._desk.release(self._ticket.call_uuid, agent_id)
+
+    def ring(self, agent_id: str, call_uuid: str) -> None:
+        self._reserved_not_rung = None
+        self._desk.apply(lambda service: service.ring(agent_id, call_uuid))
+
+    def answered(self, agent_id: str, call_uuid: str) -> None:
+        self._desk.apply(lambda service: service.answered(agent_id, call_uuid))
+
+    def no_answer(self, agent_id: str, call_uuid: str) -> None:
+        self._desk.apply(
+            lambda service: service.no_answer(agent_id, call_uuid), max_no_answer=self._max_no_answer
+        )
+
+    def caller_abandoned(self, agent_id: str, call_uuid: str) -> None:
+        self._desk.apply(lambda service: service.caller_abandoned(agent_id, call_uuid))
+
+    def offer_failed(self, agent_id: str, call_uuid: str) -> None:
+        self._desk.apply(lambda service: service.caller_abandoned(agent_id, call_uuid))

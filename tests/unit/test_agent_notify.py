@@ -1,0 +1,252 @@
+"""Agent changes announced with NOTIFY in their own transaction, heard by `AgentChangeWatcher`.
+
+The watcher's listener runs in an OS thread and hands changes to the gevent hub; these tests wait
+for them on a gevent queue with a bounded timeout. That nothing was announced is shown by order:
+PostgreSQL delivers notifications in commit order, so when a later committed change is the next
+thing heard, nothing was announced before it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import gevent.queue
+import pytest
+from sqlalchemy import Engine, event, insert, text
+
+from esl_handlers.agent_watch import APPLICATION_NAME, AgentChangeWatcher, WatcherError
+from ivr_scripts.agent_service import AgentService
+from schema.acd_records import AgentProfile
+from schema.agent_notify import RESYNC, AgentChange, announce_agent_change, format_payload, parse_payload
+from schema.agent_store import SqlAgentStore
+from schema.agents import (
+    STATE_LOG,
+    agent_snapshot,
+    release_reservation,
+    reserve_agent,
+    transition_agent,
+    upsert_agents,
+)
+from schema.errors import StorageError
+from tests.support.postgres import free_port
+
+WAIT = 10.0  # seconds: a bound on waiting for a notification, never a sleep
+ON_POSTGRES = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+class Heard:
+    """on_change that queues what it hears; `next()` waits for the next change, bounded."""
+
+    def __init__(self) -> None:
+        self._changes: gevent.queue.Queue[AgentChange] = gevent.queue.Queue()
+
+    def __call__(self, change: AgentChange) -> None:
+        self._changes.put(change)
+
+    def next(self, timeout: float = WAIT) -> AgentChange:
+        change: AgentChange = self._changes.get(timeout=timeout)
+        return change
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def version_of(engine: Engine, agent_id: str) -> int:
+    return next(agent.version for agent in agent_snapshot(engine) if agent.agent_id == agent_id)
+
+
+@pytest.fixture
+def agents(engine: Engine) -> Engine:
+    upsert_agents(engine, [AgentProfile("1001", name="Alice"), AgentProfile("1002", name="Ben")])
+    return engine
+
+
+@pytest.fixture
+def heard(database_url: str) -> Iterator[Heard]:
+    """A started watcher on the test's database; yields once it listens (its first RESYNC)."""
+    heard = Heard()
+    watcher = AgentChangeWatcher(database_url, heard, backoff_start=0.05, backoff_max=0.2)
+    watcher.start()
+    try:
+        assert heard.next() == RESYNC
+        yield heard
+    finally:
+        watcher.stop()
+    assert not watcher.running
+
+
+def service(engine: Engine) -> AgentService:
+    return AgentService(SqlAgentStore(engine, server="test"), None, now)
+
+
+@pytest.mark.parametrize(
+    ("agent_id", "state", "version"), [("1001", "available", 3), ("team:a", "on_break", 0), ("x", "y", 12)]
+)
+def test_payloads_round_trip(agent_id: str, state: str, version: int) -> None:
+    assert parse_payload(format_payload(agent_id, state, version)) == AgentChange(agent_id, state, version)
+
+
+@pytest.mark.parametrize(
+    "payload", ["", "1001", "1001:available", ":available:1", "1001::1", "1001:x:-1", "a:b:²"]
+)
+def test_malformed_payloads_are_refused(payload: str) -> None:
+    with pytest.raises(ValueError):
+        parse_payload(payload)
+
+
+def test_the_watcher_needs_postgresql() -> None:
+    with pytest.raises(WatcherError, match="need PostgreSQL"):
+        AgentChangeWatcher("sqlite:///var/callcenter.db", Heard())
+
+
+@ON_SQLITE
+def test_nothing_is_sent_on_sqlite(engine: Engine) -> None:
+    statements: list[str] = []
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SELECT 1")  # open the connection before counting
+        event.listen(connection, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        announce_agent_change(connection, "1001", "available", 1)
+    assert statements == []
+
+
+@ON_POSTGRES
+@pytest.mark.postgres
+def test_a_committed_command_reaches_the_watcher_with_state_and_version(agents: Engine, heard: Heard) -> None:
+    service(agents).login("1001")
+
+    assert heard.next() == AgentChange("1001", "available", version_of(agents, "1001"))
+
+
+@ON_POSTGRES
+@pytest.mark.postgres
+def test_reservation_transitions_and_release_are_announced_in_commit_order(
+    agents: Engine, heard: Heard
+) -> None:
+    service(agents).login("1001")
+    service(agents).login("1002")
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    assert reserve_agent(agents, first, ["1001"], "a", now()) == "1001"
+    assert transition_agent(
+        agents, "1001", first, "ringing", trigger="ring", reason=None, at=now(), server="a"
+    )
+    assert reserve_agent(agents, second, ["1002"], "b", now()) == "1002"
+    assert release_reservation(agents, "1002", second, at=now(), server="b")
+
+    heard_states = [heard.next() for _ in range(6)]
+    assert [(c.agent_id, c.state) for c in heard_states] == [
+        ("1001", "available"),
+        ("1002", "available"),
+        ("1001", "reserved"),
+        ("1001", "ringing"),
+        ("1002", "reserved"),
+        ("1002", "available"),
+    ]
+    assert heard_states[3].version == version_of(agents, "1001")
+    assert heard_states[5].version == version_of(agents, "1002")
+
+
+@ON_POSTGRES
+@pytest.mark.postgres
+def test_a_rolled_back_change_is_not_announced(agents: Engine, heard: Heard) -> None:
+    # A state-log row already holding 1001's next version makes the save's INSERT fail after its
+    # UPDATE and NOTIFY ran: the whole transaction rolls back.
+    with agents.begin() as connection:
+        connection.execute(
+            insert(STATE_LOG).values(
+                agent_id="1001",
+                version=version_of(agents, "1001") + 1,
+                from_state="logged_out",
+                to_state="on_break",
+                trigger="go_break",
+                at=now(),
+                server="elsewhere",
+            )
+        )
+    with pytest.raises(StorageError):
+        service(agents).login("1001")
+    assert next(a.state for a in agent_snapshot(agents) if a.agent_id == "1001") == "logged_out"
+
+    service(agents).login("1002")
+    assert heard.next() == AgentChange("1002", "available", version_of(agents, "1002"))
+
+
+@ON_POSTGRES
+@pytest.mark.postgres
+def test_a_refused_transition_or_empty_reservation_is_not_announced(agents: Engine, heard: Heard) -> None:
+    call = str(uuid.uuid4())
+    assert not transition_agent(
+        agents, "1001", call, "on_call", trigger="answered", reason=None, at=now(), server="a"
+    )
+    assert reserve_agent(agents, call, ["1001", "1002"], "a", now()) is None  # nobody available
+    assert not release_reservation(agents, "1001", call, at=now(), server="a")
+
+    service(agents).login("1002")
+    assert heard.next() == AgentChange("1002", "available", version_of(agents, "1002"))
+
+
+@ON_POSTGRES
+@pytest.mark.postgres
+def test_a_change_made_by_the_cli_in_another_process_is_heard(
+    agents: Engine, heard: Heard, database_url: str, tmp_path: Path
+) -> None:
+    script = "import sys; from callcenter.cli import main; sys.exit(main(sys.argv[1:]))"
+    done = subprocess.run(
+        [sys.executable, "-c", script, "agent", "login", "1001"],
+        env={"DATABASE_URL": database_url, "CALLCENTER_VAR_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+    assert heard.next() == AgentChange("1001", "available", version_of(agents, "1001"))
+
+
+@ON_POSTGRES
+@pytest.mark.postgres
+def test_a_malformed_notification_is_ignored(agents: Engine, heard: Heard) -> None:
+    with agents.begin() as connection:
+        connection.execute(text("SELECT pg_notify('cc_agents', 'not a change')"))
+    service(agents).login("1001")
+
+    assert heard.next() == AgentChange("1001", "available", version_of(agents, "1001"))
+
+
+@ON_POSTGRES
+@pytest.mark.postgres
+def test_a_dropped_connection_reconnects_and_asks_for_a_resync(agents: Engine, heard: Heard) -> None:
+    with agents.begin() as connection:
+        terminated = connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = :name AND datname = current_database()"
+            ),
+            {"name": APPLICATION_NAME},
+        ).all()
+    assert terminated == [(True,)]
+
+    assert heard.next() == RESYNC
+    service(agents).login("1001")
+    assert heard.next() == AgentChange("1001", "available", version_of(agents, "1001"))
+
+
+def test_a_watcher_that_cannot_connect_keeps_retrying_and_stops_at_once() -> None:
+    heard = Heard()
+    unreachable = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere"
+    watcher = AgentChangeWatcher(unreachable, heard, backoff_start=0.01, backoff_max=0.02)
+    watcher.start()
+    try:
+        with pytest.raises(gevent.queue.Empty):
+            heard.next(timeout=0.5)  # several failed attempts: no resync, and the thread lives on
+        assert watcher.running
+    finally:
+        watcher.stop()
+    assert not watcher.running

@@ -1,0 +1,377 @@
+"""Queued calls end to end over real TCP: stand-in switch -> IVR -> ACD -> agent phones -> database rows.
+
+The application runs in-process as `callcenter serve` wires it with the ACD on, against the stand-in
+switch on both sides (the caller on the outbound socket, the agents' phones behind mod_event_socket),
+on SQLite and PostgreSQL. The dialplan is written here; the YAML's minimum times (10 s) are shortened
+through `acd_tuning` so each call takes a second or two.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from esl_handlers.app import Application, ServerConfig
+from esl_handlers.control import send_agent_changed
+from ivr_scripts.acd import QueueSettings
+from ivr_scripts.agent_service import AgentService
+from ivr_scripts.runner import utc_now
+from schema.acd_models import AgentStateLog, QueueLogEntry
+from schema.acd_records import AgentProfile
+from schema.agent_store import SqlAgentStore
+from schema.agents import reserve_agent, upsert_agents
+from schema.db import create_engine_from_url, session_scope
+from schema.models import Call
+from tests.wire.standin import CallScript, InboundSwitch, OutboundSwitch, ScriptedCall
+from tests.wire.standin.agents import AgentPhone
+from tests.wire.support import wait_until
+
+pytestmark = pytest.mark.wire
+
+PASSWORD = "acd-wire-secret"
+DOMAIN = "callcenter.local"
+AGENTS = ("1001", "1002", "1003")
+DIALPLAN = """
+version: 1
+prompts:
+  options: {text: "Sales 1. Ordered 2. Sticky 3. VIP 4. Short 5."}
+  sorry: {text: "Sorry, everyone is busy. Goodbye."}
+queues:
+  sales:
+    extension: "2001"
+    strategy: longest-idle
+    tiers: [{agent: "1001"}, {agent: "1002"}]
+    wrap_up: 1
+    ring_timeout: 5
+  ordered:
+    extension: "2002"
+    strategy: top-down
+    tiers: [{agent: "1001", position: 1}, {agent: "1002", position: 2}]
+    wrap_up: 0
+  sticky:
+    extension: "2003"
+    strategy: longest-idle
+    tiers: [{agent: "1001"}, {agent: "1002"}]
+    sticky_days: 14
+    wrap_up: 1
+  vip:
+    extension: "2004"
+    tiers: [{agent: "1003"}]
+    priorities: {diamond: 20}
+    wrap_up: 1
+  short:
+    extension: "2005"
+    tiers: [{agent: "1003"}]
+    announce: {every: 10, position: true, expected_wait: true}
+    max_wait: 10
+    on_max_wait: {play: sorry, then: hangup}
+agents:
+  "1001": {name: Alice}
+  "1002": {name: Ben}
+  "1003": {name: Chloe}
+menus:
+  main:
+    prompt: options
+    options:
+      "1": {transfer: {queue: sales}}
+      "2": {transfer: {queue: ordered}}
+      "3": {transfer: {queue: sticky}}
+      "4": {transfer: {queue: vip}}
+      "5": {transfer: {queue: short}}
+    fallback: {hangup: {}}
+dids:
+  "4001": {menu: main}
+"""
+
+
+def shorten(queue: str, settings: QueueSettings) -> QueueSettings:
+    if queue == "short":
+        return dataclasses.replace(settings, announce_every=0.3, max_wait=1.0)
+    return settings
+
+
+def endpoint(agent_id: str) -> str:
+    return f"user/{agent_id}@{DOMAIN}"
+
+
+@dataclass
+class Rig:
+    app: Application
+    switch: OutboundSwitch
+    events: InboundSwitch
+    database_url: str
+
+    def phone(self, agent_id: str, behaviour: Any = "answer", **options: float) -> None:
+        self.events.agents.phone(endpoint(agent_id), AgentPhone(behaviour, **options))  # type: ignore[arg-type]
+
+    def place(self, **script: object) -> ScriptedCall:
+        return self.switch.place_call(CallScript(destination="4001", **script))  # type: ignore[arg-type]
+
+    def finish(self, call: ScriptedCall, timeout: float = 15) -> ScriptedCall:
+        assert call.wait(timeout), f"call still open; commands: {call.executed}"
+        assert self.app.writer.flush(10)
+        return call
+
+    def queue_log(self, call_uuid: str | None = None) -> list[QueueLogEntry]:
+        return self._rows(QueueLogEntry, None if call_uuid is None else QueueLogEntry.call_uuid == call_uuid)
+
+    def state_log(self, agent_id: str) -> list[str]:
+        rows = self._rows(AgentStateLog, AgentStateLog.agent_id == agent_id)
+        return [row.to_state for row in sorted(rows, key=lambda row: row.version)]
+
+    def call_row(self, call_uuid: str) -> Call:
+        rows = self._rows(Call, Call.uuid == call_uuid)
+        assert len(rows) == 1
+        return rows[0]
+
+    def agent_state(self, agent_id: str) -> str:
+        engine = create_engine_from_url(self.database_url)
+        try:
+            return AgentService(SqlAgentStore(engine, "test"), None, utc_now).status(agent_id).state.value
+        finally:
+            engine.dispose()
+
+    def _rows(self, model: Any, where: Any) -> list[Any]:
+        engine = create_engine_from_url(self.database_url)
+        try:
+            with session_scope(engine) as session:
+                query = select(model) if where is None else select(model).where(where)
+                order = (model.at, model.id) if model is QueueLogEntry else (model.id,)
+                rows = list(session.scalars(query.order_by(*order)).all())
+                session.expunge_all()
+                return rows
+        finally:
+            engine.dispose()
+
+
+def ready_agents(database_url: str, ready: Sequence[str]) -> None:
+    """The YAML's agents in the database, `ready` logged in and available in that order (so the first
+    has been idle longest)."""
+    engine = create_engine_from_url(database_url)
+    try:
+        upsert_agents(engine, [AgentProfile(agent_id, f"Agent {agent_id}", agent_id) for agent_id in AGENTS])
+        service = AgentService(SqlAgentStore(engine, "test"), None, utc_now)
+        for agent_id in ready:
+            service.login(agent_id)
+            service.ready(agent_id)
+    finally:
+        engine.dispose()
+
+
+RigFactory = Callable[..., Rig]
+
+
+@pytest.fixture
+def make_rig(database_url: str, tmp_path: Path) -> Iterator[RigFactory]:
+    started: list[tuple[Application, InboundSwitch]] = []
+    dialplan = tmp_path / "acd.yaml"
+    dialplan.write_text(DIALPLAN)
+
+    def start(ready: Sequence[str] = (), tick: float = 0.1, control_socket: Path | None = None) -> Rig:
+        ready_agents(database_url, ready)
+        events = InboundSwitch(password=PASSWORD)
+        events.start()
+        host, port = events.address
+        config = ServerConfig(
+            dialplan=dialplan,
+            database_url=database_url,
+            app_host="127.0.0.1",
+            app_port=0,
+            esl_host=host,
+            esl_port=port,
+            esl_password=PASSWORD,
+            dead_letter=tmp_path / "dead_letter.jsonl",
+            acd=True,
+            agent_domain=DOMAIN,
+            server_name="wire-test",
+            control_socket=control_socket,
+        )
+        app = Application(config, clock=utc_now, acd_tuning=shorten, acd_tick_seconds=tick)
+        app.start()
+        started.append((app, events))
+        assert events.wait_for_subscribers(1, timeout=5)
+        return Rig(app, OutboundSwitch(app.server.address, inbound=events), events, database_url)
+
+    yield start
+    for app, events in started:
+        app.stop()
+        events.stop()
+    assert not (tmp_path / "dead_letter.jsonl").exists(), "records were dead-lettered"
+
+
+def events_of(rows: Sequence[QueueLogEntry]) -> list[tuple[str, str]]:
+    return [(row.event, row.agent_id) for row in rows]
+
+
+def test_an_answered_call_is_bridged_and_logged_end_to_end(make_rig: RigFactory) -> None:
+    rig = make_rig(ready=["1001"])
+    rig.phone("1001", talk_seconds=0.4)
+    call = rig.finish(rig.place(keys=["1"], caller_number="+15551230042"))
+    assert call.bridged_legs, "the caller was never bridged to the agent"
+    assert ("set", "park_after_bridge=true") in call.executed
+    assert call.hung_up_by == "application"  # parked again after the agent hung up, then hung up by us
+    rows = rig.queue_log(call.uuid)
+    assert events_of(rows) == [("ENTERQUEUE", ""), ("CONNECT", "1001"), ("COMPLETEAGENT", "1001")]
+    connect, complete = rows[1], rows[2]
+    assert connect.wait_s is not None
+    assert connect.wait_s >= 0
+    assert complete.wait_s == connect.wait_s
+    assert complete.talk_s is not None
+    assert complete.talk_s >= 0.3
+    assert rig.call_row(call.uuid).outcome == "answered"
+    wait_until(lambda: rig.agent_state("1001") == "available", timeout=5, what="wrap-up to end")
+    assert rig.state_log("1001")[-5:] == ["reserved", "ringing", "on_call", "wrap_up", "available"]
+    assert rig.events.agents.originated[0].endswith(f"{endpoint('1001')} &park()")
+
+
+def test_the_caller_hanging_up_while_bridged_completes_by_the_caller(make_rig: RigFactory) -> None:
+    rig = make_rig(ready=["1001"])
+    rig.phone("1001")
+    call = rig.place(keys=["1"])
+    wait_until(lambda: call.bridged, what="the bridge")
+    call.caller_hangup("NORMAL_CLEARING")
+    rig.finish(call)
+    wait_until(lambda: len(rig.queue_log(call.uuid)) == 3, what="the completion row")
+    assert events_of(rig.queue_log(call.uuid))[-1] == ("COMPLETECALLER", "1001")
+    wait_until(lambda: rig.agent_state("1001") == "available", timeout=5, what="wrap-up to end")
+
+
+def test_a_caller_hanging_up_while_waiting_is_an_abandon(make_rig: RigFactory) -> None:
+    rig = make_rig(ready=[])
+    call = rig.finish(rig.place(keys=["1"], hangup_after=0.6))
+    rows = rig.queue_log(call.uuid)
+    assert events_of(rows) == [("ENTERQUEUE", ""), ("ABANDON", "")]
+    assert rows[1].wait_s is not None
+    assert rows[1].wait_s >= 0.3
+    assert rig.call_row(call.uuid).outcome == "abandoned"
+    assert rig.events.agents.originated == []
+
+
+def test_no_answer_moves_on_to_the_next_agent(make_rig: RigFactory) -> None:
+    rig = make_rig(ready=["1001", "1002"])  # 1001 idle longest: rung first
+    rig.phone("1001", "no_answer", ring_seconds=0.05)
+    rig.phone("1002", talk_seconds=0.2)
+    call = rig.finish(rig.place(keys=["1"]))
+    assert events_of(rig.queue_log(call.uuid)) == [
+        ("ENTERQUEUE", ""),
+        ("RINGNOANSWER", "1001"),
+        ("CONNECT", "1002"),
+        ("COMPLETEAGENT", "1002"),
+    ]
+    assert rig.state_log("1001")[-3:] == ["reserved", "ringing", "available"]
+    assert rig.agent_state("1001") == "available"
+
+
+@pytest.mark.parametrize(
+    ("queue_key", "ready", "expected"),
+    [
+        ("1", ["1002", "1001"], "1002"),  # longest-idle: readied first
+        ("1", ["1001", "1002"], "1001"),
+        ("2", ["1002", "1001"], "1001"),  # top-down: position 1 although 1002 idled longer
+    ],
+)
+def test_strategies_pick_the_expected_agent(
+    make_rig: RigFactory, queue_key: str, ready: list[str], expected: str
+) -> None:
+    rig = make_rig(ready=ready)
+    for agent_id in ready:
+        rig.phone(agent_id, talk_seconds=0.1)
+    call = rig.finish(rig.place(keys=[queue_key]))
+    assert ("CONNECT", expected) in events_of(rig.queue_log(call.uuid))
+
+
+def test_a_returning_caller_gets_their_last_agent(make_rig: RigFactory) -> None:
+    rig = make_rig(ready=["1001"])
+    rig.phone("1001", talk_seconds=0.1)
+    rig.phone("1002", talk_seconds=0.1)
+    first = rig.finish(rig.place(keys=["3"], caller_number="+15550001111"))
+    assert ("CONNECT", "1001") in events_of(rig.queue_log(first.uuid))
+    ready_agents(rig.database_url, ["1002"])  # now 1002 has idled longest; the tick puts it on the board
+    wait_until(lambda: rig.agent_state("1001") == "available", timeout=5, what="1001 free again")
+    wait_until(lambda: rig.app.queues is not None and rig.app.queues.board.agent("1002").available)
+    second = rig.finish(rig.place(keys=["3"], caller_number="+15550001111"))
+    assert ("CONNECT", "1001") in events_of(rig.queue_log(second.uuid))
+    other = rig.finish(rig.place(keys=["3"], caller_number="+15550002222"))
+    assert ("CONNECT", "1002") in events_of(rig.queue_log(other.uuid))
+
+
+def test_a_diamond_caller_passes_a_waiting_regular(make_rig: RigFactory) -> None:
+    rig = make_rig(ready=["1003"])
+    rig.phone("1003", talk_seconds=0.8)
+    busy = rig.place(keys=["4"], caller_number="+15550000001")
+    wait_until(lambda: busy.bridged, what="the agent busy")
+    regular = rig.place(keys=["4"], caller_number="+15550000002")
+    wait_until(lambda: len(rig.queue_log(regular.uuid)) == 1, what="the regular waiting")
+    diamond = rig.place(keys=["4"], caller_number="+15550000003", variables={"cc_customer_tier": "diamond"})
+    wait_until(lambda: len(rig.queue_log(diamond.uuid)) == 1, what="the diamond waiting")
+    for call in (busy, diamond, regular):
+        rig.finish(call, timeout=20)
+    connects = [row for row in rig.queue_log() if row.event == "CONNECT"]
+    assert [row.call_uuid for row in connects] == [busy.uuid, diamond.uuid, regular.uuid]
+
+
+def test_max_wait_overflows_after_announcements(make_rig: RigFactory) -> None:
+    rig = make_rig(ready=[])
+    call = rig.finish(rig.place(keys=["5"]))
+    rows = rig.queue_log(call.uuid)
+    assert events_of(rows) == [("ENTERQUEUE", ""), ("EXITWITHTIMEOUT", "")]
+    assert rows[1].wait_s is not None
+    assert rows[1].wait_s >= 1.0
+    spoken = [arg or "" for app, arg in call.executed if app == "speak"]
+    assert any("You are next in line." in text for text in spoken), spoken
+    assert any("everyone is busy" in text for text in spoken), spoken
+    assert call.executed[-1][0] != "playback"
+    assert rig.call_row(call.uuid).outcome == "hangup"
+
+
+def test_a_caller_leaving_while_the_agent_rings_frees_the_agent(make_rig: RigFactory) -> None:
+    rig = make_rig(ready=["1001"])
+    rig.phone("1001", ring_seconds=5.0)
+    call = rig.place(keys=["1"])
+    wait_until(lambda: rig.agent_state("1001") == "ringing", what="the agent ringing")
+    call.caller_hangup("NORMAL_CLEARING")
+    rig.finish(call)
+    assert events_of(rig.queue_log(call.uuid)) == [("ENTERQUEUE", ""), ("ABANDON", "")]
+    wait_until(lambda: rig.agent_state("1001") == "available", what="the agent released")
+    assert rig.state_log("1001")[-3:] == ["reserved", "ringing", "available"]
+    assert rig.events.agents.legs == {}  # the ringing leg was torn down (uuid_kill), not left to answer
+
+
+def test_an_agent_left_reserved_by_a_crash_is_reconciled_at_start(
+    make_rig: RigFactory, database_url: str
+) -> None:
+    ready_agents(database_url, ["1001"])
+    engine = create_engine_from_url(database_url)
+    try:
+        lost_call = "00000000-0000-4000-8000-000000000001"
+        assert reserve_agent(engine, lost_call, ["1001"], "crashed-server", utc_now()) == "1001"
+    finally:
+        engine.dispose()
+    rig = make_rig()
+    assert rig.agent_state("1001") == "available"
+    assert rig.state_log("1001")[-2:] == ["reserved", "available"]
+    rig.phone("1001", talk_seconds=0.1)
+    call = rig.finish(rig.place(keys=["1"]))
+    assert ("CONNECT", "1001") in events_of(rig.queue_log(call.uuid))
+
+
+def test_an_agent_made_ready_by_another_process_wakes_dispatch_at_once(
+    make_rig: RigFactory, tmp_path: Path
+) -> None:
+    # The timer that re-reads agents is pushed out of reach: only the notification can wake dispatch
+    # (the control socket here; on PostgreSQL the NOTIFY of the same commit as well).
+    control = tmp_path / "control.sock"
+    rig = make_rig(ready=[], tick=600, control_socket=control)
+    rig.phone("1001", talk_seconds=0.2)
+    call = rig.place(keys=["1"])
+    wait_until(lambda: events_of(rig.queue_log(call.uuid)) == [("ENTERQUEUE", "")], what="the caller queued")
+    ready_agents(rig.database_url, ["1001"])  # what `callcenter agent login/ready 1001` writes
+    assert send_agent_changed(control, "1001")  # and what it says to the local server afterwards
+    rig.finish(call, timeout=10)
+    assert ("CONNECT", "1001") in events_of(rig.queue_log(call.uuid))
