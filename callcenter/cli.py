@@ -86,6 +86,7 @@ def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             tts_voice=settings.tts_voice,
             acd=True,
             control_socket=settings.control_socket,
+            callback_endpoint=settings.callback_endpoint,
         )
     )
     return 0

@@ -29,6 +29,7 @@ class Settings:
     fallback_extension: str
     tts_engine: str | None
     tts_voice: str
+    callback_endpoint: str | None
 
     @property
     def conf_dir(self) -> Path:
@@ -113,4 +114,5 @@ def load_settings(root: Path | None = None) -> Settings:
         fallback_extension=os.environ.get("CALLCENTER_FALLBACK_EXTENSION", "0"),
         tts_engine=_optional(os.environ.get("CALLCENTER_TTS_ENGINE", "flite")),
         tts_voice=os.environ.get("CALLCENTER_TTS_VOICE", "slt"),
+        callback_endpoint=os.environ.get("CALLCENTER_CALLBACK_ENDPOINT") or None,
     )

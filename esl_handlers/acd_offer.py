@@ -3,7 +3,8 @@
 `WaitingCaller` is what the server keeps while a caller waits (ticket, settings, how the offer
 settled, what the caller's own channel saw); `Conversation` a call bridged to an agent until it ends.
 `OfferAttempt` feeds `ivr_scripts.acd.offer.offer_call`: candidates reserved lazily, one at a time just
-before they are rung, and the offer's agent facts applied through the `AgentDesk`.
+before they are rung (ring-all: every free agent reserved first, then rung together as one `RingGroup`),
+and the offer's agent facts applied through the `AgentDesk`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from gevent.event import Event as GEvent
 
 from esl_handlers.acd_agents import AgentDesk
 from ivr_scripts.acd import AgentTarget, DispatchBoard, DispatchError, QueueSettings, QueueTicket
+from ivr_scripts.acd.offer import Candidate, RingGroup
 
 EndedBy = Literal["caller", "agent"]
 
@@ -61,13 +63,17 @@ class OfferAttempt:
         self._endpoint = endpoint
         self._ticket = waiting.ticket
         self._max_no_answer = waiting.settings.max_no_answer
-        self._reserved_not_rung: str | None = None
+        self._reserved_not_rung: set[str] = set()
 
-    def targets(self) -> Iterator[AgentTarget]:
+    def targets(self) -> Iterator[Candidate]:
         call_uuid = self._ticket.call_uuid
         try:
+            offer = self._board.offer_for_call(call_uuid)
             candidates = self._board.candidates_for_call(call_uuid)
         except DispatchError:
+            return
+        if offer is not None and len(offer.agent_ids) > 1:  # ring-all
+            yield from self._ring_all(call_uuid, offer.agent_ids)
             return
         for agent_id in candidates:
             if self._ticket.state != "waiting":
@@ -76,16 +82,29 @@ class OfferAttempt:
                 continue  # taken since the list was made
             if not self._desk.reserve(call_uuid, agent_id):
                 continue
-            self._reserved_not_rung = agent_id
+            self._reserved_not_rung = {agent_id}
             yield AgentTarget(agent_id, self._endpoint(agent_id))
 
+    def _ring_all(self, call_uuid: str, agent_ids: tuple[str, ...]) -> Iterator[RingGroup]:
+        """Reserve every free agent of the offer one by one (each atomic, some may be taken meanwhile),
+        then hand the reserved ones over to be rung together, once."""
+        group: list[AgentTarget] = []
+        for agent_id in agent_ids:
+            if self._ticket.state != "waiting":
+                break
+            if self._board.agent(agent_id).available and self._desk.reserve(call_uuid, agent_id):
+                self._reserved_not_rung.add(agent_id)
+                group.append(AgentTarget(agent_id, self._endpoint(agent_id)))
+        if group:
+            yield RingGroup(tuple(group))
+
     def release_unrung(self) -> None:
-        agent_id, self._reserved_not_rung = self._reserved_not_rung, None
-        if agent_id is not None:
+        agent_ids, self._reserved_not_rung = self._reserved_not_rung, set()
+        for agent_id in sorted(agent_ids):
             self._desk.release(self._ticket.call_uuid, agent_id)
 
     def ring(self, agent_id: str, call_uuid: str) -> None:
-        self._reserved_not_rung = None
+        self._reserved_not_rung.discard(agent_id)
         self._desk.apply(lambda service: service.ring(agent_id, call_uuid))
 
     def answered(self, agent_id: str, call_uuid: str) -> None:

@@ -74,6 +74,8 @@ class QueueServer:
         tick_seconds: float = 1.0,
         no_answer_retry: float = 5.0,
         leg_grace: float = 2.0,
+        callback_endpoint: str | None = None,
+        callback_retry: float = 60.0,
     ) -> None:
         self._dialplan = dialplan
         self._engine = engine
@@ -87,8 +89,11 @@ class QueueServer:
         self.board = DispatchBoard()
         for rules in all_queue_rules(dialplan).values():
             self.board.set_queue(rules)
+        self._callback_retry = callback_retry
         self._settings = {
-            name: (tuning or (lambda _, s: s))(name, queue_settings(queue))
+            name: (tuning or (lambda _, s: s))(
+                name, queue_settings(queue, callback_endpoint=callback_endpoint)
+            )
             for name, queue in dialplan.queues.items()
         }
         self.handle_times = HandleTimes()
@@ -105,6 +110,7 @@ class QueueServer:
         self._dispatching: set[str] = set()
         self._talking: dict[str, Conversation] = {}
         self._legs: dict[str, str] = {}  # agent or customer leg -> call uuid
+        self._entries: dict[str, WaitingCall] = {}  # call uuid -> its board entry, for a callback's retry
         self._timers: set[gevent.Greenlet] = set()
         self._stopped = False
 
@@ -166,6 +172,7 @@ class QueueServer:
             waiting.ticket = QueueTicket.for_call(info, queue, joined)
             waiting.settled = AsyncResult()
             self._waiting[info.uuid] = waiting
+            self._entries[info.uuid] = board_entry
             self.board.add_call(board_entry)
             gevent.spawn(self._dispatch, info.uuid)
             outcome = wait_in_queue(
@@ -248,6 +255,7 @@ class QueueServer:
         waiting = self._waiting.get(call_uuid)
         if waiting is not None and waiting.ticket.callback is None:
             self._waiting.pop(call_uuid, None)
+            self._entries.pop(call_uuid, None)
         with contextlib.suppress(DispatchError):
             self.board.remove_call(call_uuid)
 
@@ -307,7 +315,9 @@ class QueueServer:
                 self._legs[outcome.customer_leg] = call_uuid
             if not waiting.settled.ready():
                 waiting.settled.set(conversation)
-            if waiting.ended_by is not None:  # the bridge ended while the offer flow was still recording
+            # The bridge ended while the offer flow was still recording (not for a callback: its caller's
+            # channel ended with the confirmation, long before this conversation).
+            if conversation.watched and waiting.ended_by is not None:
                 self._end(call_uuid, waiting.ended_by)
             return
         if ticket.state != "waiting":
@@ -315,11 +325,27 @@ class QueueServer:
                 waiting.settled.set(None)
             if ticket.state == "callback_failed":
                 self._waiting.pop(call_uuid, None)
+                self._entries.pop(call_uuid, None)
                 self._forget(call_uuid)
+            return
+        if outcome is not None and outcome.result == "callback_unanswered":
+            # The customer did not answer: off the board (so the freed agent is not handed the same
+            # callback at once), back in its place after `callback_retry` seconds.
+            with contextlib.suppress(DispatchError):
+                self.board.remove_call(call_uuid)
+            self._later(self._callback_retry, self._retry_callback, call_uuid)
             return
         if outcome is not None and outcome.not_answered:
             # Like mod_callcenter's no-answer delay: try again later rather than re-ring at once.
             self._later(self._no_answer_retry, self._dispatch, call_uuid)
+
+    def _retry_callback(self, call_uuid: str) -> None:
+        waiting, entry = self._waiting.get(call_uuid), self._entries.get(call_uuid)
+        if waiting is None or entry is None or waiting.ticket.state != "waiting":
+            return
+        with contextlib.suppress(DispatchError):
+            self.board.add_call(entry)
+        self._dispatch(call_uuid)
 
     def endpoint(self, agent_id: str) -> str:
         agent = self._dialplan.agents[agent_id]
@@ -347,6 +373,7 @@ class QueueServer:
         if conversation.customer_leg is not None:
             self._legs.pop(conversation.customer_leg, None)
         self._waiting.pop(call_uuid, None)
+        self._entries.pop(call_uuid, None)
         gevent.spawn(self._finish, conversation, ended_by)
 
     def _finish(self, conversation: Conversation, ended_by: EndedBy) -> None:

@@ -59,6 +59,8 @@ class ServerConfig:
     server_name: str = ""  # this server in agent_state_log and agents.reserved_by; "" = the host name
     # Where `callcenter agent ...` on this machine says an agent changed (None: not listened to).
     control_socket: Path | None = None
+    # How callbacks dial the customer, e.g. sofia/gateway/pstn/{number} (None: the ACD's default).
+    callback_endpoint: str | None = None
 
 
 def build_runner(loaded: LoadedDialplan, clock: Clock, queues: QueueEntry | None = None) -> IvrRunner:
@@ -138,6 +140,7 @@ class Application:
                 agent_domain=config.agent_domain,
                 tuning=acd_tuning,
                 tick_seconds=acd_tick_seconds,
+                callback_endpoint=config.callback_endpoint,
             )
             self.dialplans.use_queues(self.queues)
             # Agents changed by another process or server wake dispatch at once: NOTIFY on

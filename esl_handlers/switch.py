@@ -11,6 +11,11 @@ What FreeSWITCH answers, checked against its source:
   BACKGROUND_JOB event whose Job-UUID is the one sent with the command.
 - `origination_uuid` in the `{...}` block names the new leg, so a leg whose job never reports
   can still be torn down.
+- Several endpoints at once (switch_ivr_originate): `{global vars}[leg vars]ep1,[leg vars]ep2`
+  rings them together; each leg takes its own `origination_uuid` from its `[...]` block (the
+  name is deleted from the leg's variables once used, switch_core_session_outgoing_channel). The
+  first to answer wins: the job says "+OK <winner uuid>", every other leg still up is hung up
+  with LOSE_RACE; when the timeout ends it, every leg gets NO_ANSWER.
 - uuid_bridge_function: "+OK <other uuid>\\n" or "-ERR Invalid uuid\\n".
 - kill_function (uuid_kill): "+OK\\n" or "-ERR No such channel!\\n".
 - show_function "as json": {"row_count":N,"rows":[{column: text, ...}]}, or {"row_count": 0}
@@ -24,7 +29,7 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final, TypeVar
 
 import gevent
@@ -64,6 +69,19 @@ def originate_outcome(body: str) -> Originated:
     elif cause in _BUSY:
         result = "busy"
     return Originated(result, None, cause)
+
+
+def _global_settings(number: str, name: str, seconds: int, extra: Mapping[str, str]) -> list[str]:
+    """The `{...}` block shared by every leg of an originate (ValueError for an unsafe value)."""
+    settings = [
+        f"origination_caller_id_number={app_args.originate_value(number, 'caller id number')}",
+        f"origination_caller_id_name={app_args.originate_value(name, 'caller id name')}",
+        f"originate_timeout={seconds}",
+        "ignore_early_media=true",
+    ]
+    for variable, value in extra.items():
+        settings.append(f"{app_args.variable_name(variable)}={app_args.originate_value(value, variable)}")
+    return settings
 
 
 def _rows(body: str, what: str) -> list[dict[str, str]]:
@@ -144,22 +162,59 @@ class EslSwitch:
             leg_uuid = (
                 app_args.channel_uuid(wanted_uuid, "origination uuid") if wanted_uuid else str(uuid.uuid4())
             )
-            number = app_args.originate_value(caller_id_number, "caller id number")
-            name = app_args.originate_value(caller_id_name, "caller id name")
             settings = [
                 f"origination_uuid={leg_uuid}",
-                f"origination_caller_id_number={number}",
-                f"origination_caller_id_name={name}",
-                f"originate_timeout={seconds}",
-                "ignore_early_media=true",
+                *_global_settings(caller_id_number, caller_id_name, seconds, extra),
             ]
-            for variable, value in extra.items():
-                settings.append(
-                    f"{app_args.variable_name(variable)}={app_args.originate_value(value, variable)}"
-                )
             command = "originate {" + ",".join(settings) + "}" + app_args.endpoint(endpoint) + " " + PARK
         except ValueError as exc:
             raise SwitchError(f"originate {endpoint!r} refused before sending: {exc}") from exc
+        outcome = self._run_originate(command, [leg_uuid], seconds)
+        log.info("originate %s: %s (%s)", endpoint, outcome.result, outcome.cause)
+        return outcome
+
+    def originate_any(
+        self,
+        endpoints: Sequence[tuple[str, str]],
+        *,
+        caller_id_number: str,
+        caller_id_name: str,
+        timeout: float,
+        variables: dict[str, str] | None = None,
+        leg_variables: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> Originated:
+        extra = dict(variables or {})
+        # origination_uuid names one channel: in a comma list it belongs in each leg's [...] block.
+        extra.pop("origination_uuid", None)
+        seconds = max(1, round(timeout))
+        if not endpoints:
+            raise SwitchError("originate to several endpoints refused before sending: no endpoint")
+        try:
+            settings = _global_settings(caller_id_number, caller_id_name, seconds, extra)
+            legs: list[str] = []
+            leg_uuids: list[str] = []
+            for endpoint, wanted_uuid in endpoints:
+                leg_uuid = app_args.channel_uuid(wanted_uuid, "origination uuid")
+                own = [f"origination_uuid={leg_uuid}"]
+                for variable, value in (leg_variables or {}).get(wanted_uuid, {}).items():
+                    own.append(
+                        f"{app_args.variable_name(variable)}={app_args.originate_value(value, variable)}"
+                    )
+                legs.append("[" + ",".join(own) + "]" + app_args.endpoint(endpoint))
+                leg_uuids.append(leg_uuid)
+            if len(set(leg_uuids)) != len(leg_uuids):
+                raise ValueError("the same leg uuid twice")
+            command = "originate {" + ",".join(settings) + "}" + ",".join(legs) + " " + PARK
+        except ValueError as exc:
+            raise SwitchError(
+                f"originate to {len(endpoints)} endpoints refused before sending: {exc}"
+            ) from exc
+        outcome = self._run_originate(command, leg_uuids, seconds)
+        log.info("originate to %d endpoints: %s (%s)", len(endpoints), outcome.result, outcome.cause)
+        return outcome
+
+    def _run_originate(self, command: str, leg_uuids: Sequence[str], seconds: int) -> Originated:
+        """Send `command` with bgapi and wait for its BACKGROUND_JOB; past the timeout, cancel the legs."""
         job_uuid = str(uuid.uuid4())
         waiter = AsyncResult()
         conn = self._connection()
@@ -171,12 +226,10 @@ class EslSwitch:
             try:
                 body: str = waiter.get(timeout=seconds + self._job_margin)
             except gevent.Timeout:
-                raise self._abandon(leg_uuid, seconds) from None
+                raise self._abandon(leg_uuids, seconds) from None
         finally:
             self._jobs.pop(job_uuid, None)
-        outcome = originate_outcome(body)
-        log.info("originate %s: %s (%s)", endpoint, outcome.result, outcome.cause)
-        return outcome
+        return originate_outcome(body)
 
     def bridge(self, caller_uuid: str, leg_uuid: str) -> None:
         try:
@@ -265,7 +318,8 @@ class EslSwitch:
             if not waiter.ready():
                 waiter.set_exception(SwitchError(f"FreeSWITCH ESL at {self.where} closed: {reason}"))
 
-    def _abandon(self, leg_uuid: str, seconds: int) -> SwitchError:
-        with contextlib.suppress(SwitchError):
-            self.hangup(leg_uuid, "ORIGINATOR_CANCEL")
-        return SwitchError(f"originate got no result within {seconds + self._job_margin:g} s; leg cancelled")
+    def _abandon(self, leg_uuids: Sequence[str], seconds: int) -> SwitchError:
+        for leg_uuid in leg_uuids:
+            with contextlib.suppress(SwitchError):
+                self.hangup(leg_uuid, "ORIGINATOR_CANCEL")
+        return SwitchError(f"originate got no result within {seconds + self._job_margin:g} s; legs cancelled")

@@ -7,6 +7,7 @@ over the inbound event socket; tests use scripted fakes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -45,6 +46,21 @@ class Switch(Protocol):
         variables: dict[str, str] | None = None,
     ) -> Originated:
         """Ring `endpoint` (e.g. user/1001@callcenter.local) and park the leg when answered."""
+        ...
+
+    def originate_any(
+        self,
+        endpoints: Sequence[tuple[str, str]],
+        *,
+        caller_id_number: str,
+        caller_id_name: str,
+        timeout: float,
+        variables: dict[str, str] | None = None,
+        leg_variables: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> Originated:
+        """Ring every (endpoint, leg uuid) at once; the first to answer wins and is parked, the others are
+        cancelled (LOSE_RACE). Answered: `leg_uuid` is the winner's. `variables` go to every leg,
+        `leg_variables[leg uuid]` to that leg only."""
         ...
 
     def bridge(self, caller_uuid: str, leg_uuid: str) -> None:

@@ -15,6 +15,10 @@ Rules (docs/acd.md):
   number; once the agent answers the customer is dialled (showing the number they had called) and
   the two legs are bridged. An unanswered customer releases the agent without a no-answer and
   counts an attempt; after `callback_attempts` the ticket is given up (`callback_failed`).
+- Ring-all (a `RingGroup` of agents reserved together): one originate rings them all at once, each leg
+  with its own UUID; the first to answer takes the call as above and the others are released without a
+  no-answer (FreeSWITCH hangs them up with LOSE_RACE). Nobody answering: RINGNOANSWER and a no-answer
+  for each. A caller leaving while they ring cancels every leg.
 - A switch error (the request itself failed) releases the agent with `offer_failed` and raises
   `OfferFailed`; the caller stays where the switch left them, for the server to handle.
 """
@@ -24,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol
 
@@ -72,6 +76,16 @@ class AgentTarget:
     endpoint: str
 
 
+@dataclass(frozen=True, slots=True)
+class RingGroup:
+    """Agents already reserved for the call, rung together (ring-all): the first to answer takes it."""
+
+    targets: tuple[AgentTarget, ...]
+
+
+Candidate = AgentTarget | RingGroup
+
+
 class AgentEvents(Protocol):
     """What the agent service hears from the offer flow (each maps to an agent state trigger)."""
 
@@ -111,7 +125,7 @@ def new_leg_uuid() -> str:
 def offer_call(
     switch: Switch,
     ticket: QueueTicket,
-    candidates: Iterable[AgentTarget],
+    candidates: Iterable[Candidate],
     settings: QueueSettings,
     agent_events: AgentEvents,
     *,
@@ -169,12 +183,18 @@ class _OfferFlow:
     clock: Clock
     new_uuid: Callable[[], str]
 
-    def run(self, candidates: Iterable[AgentTarget]) -> OfferOutcome:
+    def run(self, candidates: Iterable[Candidate]) -> OfferOutcome:
         not_answered: list[str] = []
         is_callback = self.ticket.callback is not None
         for target in candidates:
-            if not self._still_waiting(is_callback):
+            if not self._still_waiting(is_callback):  # the server releases what it reserved but we never rang
                 return OfferOutcome("caller_left", not_answered=tuple(not_answered))
+            if isinstance(target, RingGroup):
+                outcome = self._offer_to_group(target.targets, is_callback, tuple(not_answered))
+                if outcome is not None:
+                    return outcome
+                not_answered.extend(member.agent_id for member in target.targets)
+                continue
             outcome = self._offer_to(target, is_callback, tuple(not_answered))
             if outcome is not None:
                 return outcome
@@ -226,6 +246,75 @@ class _OfferFlow:
         ticket.wake()
         return self._connect(agent, ticket.call_uuid, agent_leg, not_answered)
 
+    def _offer_to_group(
+        self, group: Sequence[AgentTarget], is_callback: bool, not_answered: tuple[str, ...]
+    ) -> OfferOutcome | None:
+        """Ring-all: every agent of `group` at once. The winner goes on as in `_offer_to`; the others are
+        released without a no-answer (they lost the race, not their fault); nobody answering is a
+        RINGNOANSWER and a no-answer for each."""
+        ticket = self.ticket
+        if len(group) == 1:
+            return self._offer_to(group[0], is_callback, not_answered)
+        number = caller_id_text(ticket.caller_number, ANONYMOUS)
+        name = caller_id_text(ticket.caller_name, number)
+        if is_callback:
+            name = f"Callback {name}"
+        variables = {VAR_QUEUE: ticket.queue, VAR_CALL_UUID: ticket.call_uuid}
+        if is_callback:
+            variables[VAR_CALLBACK] = "true"
+        legs = {self.new_uuid(): target for target in group}
+        for target in group:
+            self.agent_events.ring(target.agent_id, ticket.call_uuid)
+        ticket.cancel_ringing = lambda: self._hang_up_all(legs, CANCEL_CAUSE)
+        try:
+            leg = self.switch.originate_any(
+                [(target.endpoint, leg_uuid) for leg_uuid, target in legs.items()],
+                caller_id_number=number,
+                caller_id_name=name,
+                timeout=self.settings.ring_timeout,
+                variables=variables,
+                leg_variables={leg_uuid: {VAR_AGENT: target.agent_id} for leg_uuid, target in legs.items()},
+            )
+        except SwitchError as exc:
+            self._hang_up_all(legs, CANCEL_CAUSE)
+            for target in group:
+                self.agent_events.offer_failed(target.agent_id, ticket.call_uuid)
+            raise OfferFailed(f"ringing {len(group)} agents failed: {exc}", group[0].agent_id) from exc
+        finally:
+            ticket.cancel_ringing = None
+        winner = legs.get(leg.leg_uuid or "") if leg.result == "answered" else None
+        if leg.result == "answered" and winner is None:
+            # An answer on a leg we did not name: nobody to credit or blame; release them all.
+            self._hang_up_quietly(leg.leg_uuid)
+            for target in group:
+                self.agent_events.caller_abandoned(target.agent_id, ticket.call_uuid)
+            return None
+        if not self._still_waiting(is_callback):
+            if winner is not None:
+                self._hang_up_quietly(leg.leg_uuid)
+            for target in group:
+                self.agent_events.caller_abandoned(target.agent_id, ticket.call_uuid)
+            return OfferOutcome("caller_left", not_answered=not_answered)
+        if winner is None:
+            for target in group:
+                self._record("RINGNOANSWER", target.agent_id, data=leg.cause)
+                self.agent_events.no_answer(target.agent_id, ticket.call_uuid)
+            return None
+        for target in group:
+            if target is not winner:
+                self.agent_events.caller_abandoned(target.agent_id, ticket.call_uuid)
+        agent_leg = leg.leg_uuid
+        assert agent_leg is not None
+        ticket.claim(winner.agent_id)
+        if is_callback:
+            return self._dial_customer(winner.agent_id, agent_leg, not_answered)
+        ticket.wake()
+        return self._connect(winner.agent_id, ticket.call_uuid, agent_leg, not_answered)
+
+    def _hang_up_all(self, legs: Iterable[str], cause: str) -> None:
+        for leg_uuid in legs:
+            self._hang_up_quietly(leg_uuid, cause)
+
     def _ring(
         self,
         endpoint: str,
@@ -265,6 +354,8 @@ class _OfferFlow:
         assert callback is not None
         endpoint = self.settings.callback_endpoint.replace("{number}", callback.number)
         variables = {VAR_QUEUE: ticket.queue, VAR_CALL_UUID: ticket.call_uuid, VAR_CALLBACK: "true"}
+        # The customer leg is uuid_bridge's originator: when the agent hangs up, end it (not its `&park()`).
+        variables["hangup_after_bridge"] = "true"
         try:
             customer = self._ring(
                 endpoint,

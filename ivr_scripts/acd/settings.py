@@ -10,9 +10,15 @@ have their own field, `max_wait_overflow`, and only one of the two may be set:
 - `CallbackOverflow`: the caller does not leave; the ticket keeps its place as a callback (CALLBACK),
   as if the callback key had been pressed, and `prompt` confirms it. A caller whose number cannot be
   dialled back leaves with EXITWITHTIMEOUT instead.
-Today `wait_in_queue` does not read `max_wait_overflow`: a timed-out wait ends with EXITWITHTIMEOUT and
-no action, after which the server can send the caller to the mailbox; the callback overflow still
-needs the waiting loop.
+`wait_in_queue` acts on the callback overflow itself; a voicemail overflow ends the wait with
+EXITWITHTIMEOUT and no action, after which the server can send the caller to the mailbox.
+
+`callback_endpoint` is the FreeSWITCH dial string a callback dials the customer with. On FreeSWITCH
+1.10 that is the callers' trunk: `sofia/gateway/<gateway>/{number}` (mod_sofia), or
+`sofia/<profile>/{number}@<host>` for a peer without a gateway. The default,
+`loopback/{number}/default`, re-enters the dialplan in context `default` (mod_loopback:
+loopback/<exten>[/<context>[/<dialplan>]]); it works only where that context routes outside numbers,
+which ours (the agents' context) does not, so a deployment sets the server's callback endpoint.
 """
 
 from __future__ import annotations
@@ -72,8 +78,8 @@ class QueueSettings:
     callback_key: str | None = None
     # How long an agent's phone rings before the next agent is tried.
     ring_timeout: float = 20.0
-    # Where a callback dials the customer: a FreeSWITCH dial string with {number} (loopback: the dialplan's
-    # outbound routes decide), how long it rings, and how many dials before giving up.
+    # Where a callback dials the customer: a FreeSWITCH dial string with {number} (see the module
+    # docstring: normally the callers' gateway), how long it rings, and how many dials before giving up.
     callback_endpoint: str = "loopback/{number}/default"
     callback_ring_timeout: float = 30.0
     callback_attempts: int = 3

@@ -15,7 +15,9 @@ touching the channel again; only then does the offer flow bridge. Rules (docs/ac
 - Callback key (offered only when the caller's number can be dialled back): the ticket keeps its
   place and becomes a callback ticket; CALLBACK is recorded, the caller hears the confirmation and
   is hung up.
-- Max wait (from joining the queue): EXITWITHTIMEOUT, `on_max_wait` is returned.
+- Max wait (from joining the queue): EXITWITHTIMEOUT, `on_max_wait` is returned; with a callback
+  overflow the ticket becomes a callback instead (as with the callback key) when the number can be
+  dialled back.
 - Caller hang-up while waiting: ABANDON. Every exit records its event with the wait in seconds and
   the position at the time; CONNECT is recorded by the offer flow once the bridge is up.
 """
@@ -31,7 +33,7 @@ from typing import Final, Literal
 from dialplans.models import Action
 from ivr_scripts.acd.estimate import expected_wait_audio, position_audio
 from ivr_scripts.acd.queue_events import Clock, QueueEventName, QueueEventSink
-from ivr_scripts.acd.settings import QueueSettings
+from ivr_scripts.acd.settings import CallbackOverflow, QueueSettings
 from ivr_scripts.channel import Audio, CallerHungUp, CallInfo, Channel
 
 # Music slice when neither announcements nor a max wait cut it shorter; the loop simply holds again.
@@ -245,6 +247,10 @@ class _WaitLoop:
             now = self.clock()
             waited = self.ticket.waited(now)
             if settings.max_wait is not None and waited >= settings.max_wait:
+                if isinstance(settings.max_wait_overflow, CallbackOverflow):
+                    outcome = self._call_back(now)
+                    if outcome is not None:
+                        return outcome
                 return self._leave("timed_out", "EXITWITHTIMEOUT", now, action=settings.on_max_wait)
             if next_announcement is not None and now >= next_announcement:
                 self._announce()
@@ -330,15 +336,22 @@ class _WaitLoop:
         now = self.clock()
         if key == self.settings.exit_key:
             return self._leave("exited", "EXITWITHKEY", now, key=key, action=self.settings.on_exit_key)
-        if key == self.settings.callback_key and self.ticket.request_callback(now):
-            wait_s = self.ticket.waited(now)
-            self.record(
-                "CALLBACK", wait_s=wait_s, position=self.position_now(), data=self.ticket.caller_number
-            )
-            self.channel.play(self.prompts.callback_confirmed)
-            self.channel.hangup("NORMAL_CLEARING")
-            return WaitOutcome("callback", "CALLBACK", wait_s, key=key)
+        if key == self.settings.callback_key:
+            return self._call_back(now, key=key)
         return None  # a key the channel should not have let through: keep waiting
+
+    def _call_back(self, now: dt.datetime, *, key: str | None = None) -> WaitOutcome | None:
+        """The callback key or the callback overflow: keep the place, confirm, hang up (None: the number
+        cannot be dialled back, or the ticket is no longer waiting)."""
+        if not self.ticket.request_callback(now):
+            return None
+        wait_s = self.ticket.waited(now)
+        self.record(
+            "CALLBACK", wait_s=wait_s, position=self.position_now(), data=self.ticket.caller_number, at=now
+        )
+        self.channel.play(self.prompts.callback_confirmed)
+        self.channel.hangup("NORMAL_CLEARING")
+        return WaitOutcome("callback", "CALLBACK", wait_s, key=key)
 
     def _leave(
         self,

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pytest
 
 from esl_handlers import app_args
-from ivr_scripts.acd.offer import AgentTarget, OfferFailed, OfferOutcome, complete_call, offer_call
+from ivr_scripts.acd.offer import (
+    AgentTarget,
+    OfferFailed,
+    OfferOutcome,
+    RingGroup,
+    complete_call,
+    offer_call,
+)
 from ivr_scripts.acd.queue_events import MemoryQueueEvents
 from ivr_scripts.acd.settings import QueueSettings
 from ivr_scripts.acd.waiting import QueueTicket, wait_in_queue
@@ -32,6 +39,17 @@ class Ring:
     error: bool = False
 
 
+@dataclass(frozen=True)
+class GroupRing:
+    """How one ring-all originate ends: `winner` (an endpoint) answers after `seconds`, or nobody does."""
+
+    winner: str | None
+    seconds: float = 5
+    cause: str = "SUCCESS"
+    meanwhile: Callable[[], None] | None = None
+    error: bool = False
+
+
 @dataclass
 class Originate:
     endpoint: str
@@ -46,7 +64,11 @@ class ScriptedSwitch:
     clock: FakeClock
     rings: dict[str, list[Ring]]
     bridge_fails: bool = False
+    group_rings: list[GroupRing] = field(default_factory=list)
     originates: list[Originate] = field(default_factory=list)
+    group_originates: list[tuple[list[tuple[str, str]], Originate, dict[str, dict[str, str]]]] = field(
+        default_factory=list
+    )
     bridges: list[tuple[str, str]] = field(default_factory=list)
     hangups: list[tuple[str, str]] = field(default_factory=list)
 
@@ -79,6 +101,40 @@ class ScriptedSwitch:
             self.clock.advance(ring.seconds)
         answered = ring.result == "answered"
         return Originated(ring.result, (ring.leg_uuid or leg) if answered else None, ring.cause)
+
+    def originate_any(
+        self,
+        endpoints: Sequence[tuple[str, str]],
+        *,
+        caller_id_number: str,
+        caller_id_name: str,
+        timeout: float,
+        variables: dict[str, str] | None = None,
+        leg_variables: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> Originated:
+        per_leg = {leg: dict(values) for leg, values in (leg_variables or {}).items()}
+        for endpoint_, _ in endpoints:
+            app_args.endpoint(endpoint_)
+        for value in (caller_id_number, caller_id_name, *(variables or {}).values()):
+            app_args.originate_value(value, "originate value")
+        common = Originate("", caller_id_number, caller_id_name, timeout, dict(variables or {}))
+        self.group_originates.append((list(endpoints), common, per_leg))
+        ring = self.group_rings.pop(0)
+        if ring.error:
+            raise SwitchError("-ERR socket closed")
+        legs = [leg for _, leg in endpoints]
+        if ring.meanwhile is not None:
+            self.clock.advance(ring.seconds / 2)
+            ring.meanwhile()
+            if all((leg, "ORIGINATOR_CANCEL") in self.hangups for leg in legs):
+                return Originated("failed", None, "ORIGINATOR_CANCEL")
+            self.clock.advance(ring.seconds / 2)
+        else:
+            self.clock.advance(ring.seconds)
+        winners = [leg for endpoint_, leg in endpoints if endpoint_ == ring.winner]
+        if winners:
+            return Originated("answered", winners[0], "SUCCESS")
+        return Originated("no_answer", None, ring.cause)
 
     def bridge(self, caller_uuid: str, leg_uuid: str) -> None:
         if self.bridge_fails:
@@ -134,7 +190,9 @@ class Offer:
     woken: list[str]
     legs: Iterator[str]
 
-    def run(self, candidates: list[AgentTarget], settings: QueueSettings = SETTINGS) -> OfferOutcome:
+    def run(
+        self, candidates: Sequence[AgentTarget | RingGroup], settings: QueueSettings = SETTINGS
+    ) -> OfferOutcome:
         return offer_call(
             self.switch,
             self.ticket,
@@ -483,3 +541,120 @@ def test_completion_of_a_call_never_connected_records_nothing() -> None:
     offer = make_offer({})
     assert complete_call(offer.ticket, "caller", events=offer.events, clock=offer.clock) is None
     assert offer.events.events == []
+
+
+# -- ring-all: a group rung at once ---------------------------------------------------------------
+
+
+def group(*agents: str) -> list[RingGroup]:
+    return [RingGroup(tuple(targets(*agents)))]
+
+
+def test_ring_all_rings_the_group_in_one_originate_and_the_first_to_answer_takes_the_call() -> None:
+    offer = make_offer({})
+    offer.switch.group_rings = [GroupRing(endpoint("1002"), 6)]
+
+    outcome = offer.run(group("1001", "1002", "1003"))
+
+    assert outcome == OfferOutcome("connected", agent_id="1002", agent_leg="leg-2")
+    [(endpoints, common, per_leg)] = offer.switch.group_originates
+    assert endpoints == [
+        (endpoint("1001"), "leg-1"),
+        (endpoint("1002"), "leg-2"),
+        (endpoint("1003"), "leg-3"),
+    ]
+    assert (common.caller_id_number, common.caller_id_name, common.timeout) == (
+        "+15551234567",
+        "Jane Doe",
+        15,
+    )
+    assert common.variables == {"cc_queue": "sales", "cc_call_uuid": CALL}
+    assert per_leg == {
+        "leg-1": {"cc_agent": "1001"},
+        "leg-2": {"cc_agent": "1002"},
+        "leg-3": {"cc_agent": "1003"},
+    }
+    assert offer.switch.originates == []
+    assert offer.switch.bridges == [(CALL, "leg-2")]
+    # The losers did nothing wrong: released without a no-answer and without a RINGNOANSWER.
+    assert offer.agents.heard == [
+        ("ring", "1001"),
+        ("ring", "1002"),
+        ("ring", "1003"),
+        ("caller_abandoned", "1001"),
+        ("caller_abandoned", "1003"),
+        ("answered", "1002"),
+    ]
+    assert events_of(offer) == [("CONNECT", "1002", 46, None)]
+    assert offer.woken == ["wake"]
+    assert (offer.ticket.state, offer.ticket.agent_id) == ("connected", "1002")
+
+
+def test_ring_all_nobody_answering_is_a_no_answer_for_each_and_the_call_stays_queued() -> None:
+    offer = make_offer({})
+    offer.switch.group_rings = [GroupRing(None, 15, "NO_ANSWER")]
+
+    outcome = offer.run(group("1001", "1002", "1003"))
+
+    assert outcome == OfferOutcome("no_agent", not_answered=("1001", "1002", "1003"))
+    assert events_of(offer) == [
+        ("RINGNOANSWER", "1001", 55, "NO_ANSWER"),
+        ("RINGNOANSWER", "1002", 55, "NO_ANSWER"),
+        ("RINGNOANSWER", "1003", 55, "NO_ANSWER"),
+    ]
+    assert offer.agents.heard[3:] == [("no_answer", "1001"), ("no_answer", "1002"), ("no_answer", "1003")]
+    assert offer.ticket.state == "waiting"
+    assert offer.switch.bridges == []
+
+
+def test_ring_all_a_caller_hanging_up_cancels_every_ringing_leg() -> None:
+    offer = make_offer({})
+
+    def caller_hangs_up() -> None:
+        offer.ticket.leave("abandoned", offer.clock())
+
+    offer.switch.group_rings = [GroupRing(endpoint("1001"), 8, meanwhile=caller_hangs_up)]
+    outcome = offer.run(group("1001", "1002"))
+
+    assert outcome == OfferOutcome("caller_left")
+    assert offer.switch.hangups == [("leg-1", "ORIGINATOR_CANCEL"), ("leg-2", "ORIGINATOR_CANCEL")]
+    assert offer.agents.heard[2:] == [("caller_abandoned", "1001"), ("caller_abandoned", "1002")]
+    assert offer.events.names() == []
+    assert offer.ticket.cancel_ringing is None
+
+
+def test_ring_all_an_answer_after_the_caller_left_is_hung_up() -> None:
+    offer = make_offer({})
+
+    def caller_presses_exit() -> None:
+        offer.ticket.cancel_ringing = None  # answered already: nothing left to cancel
+        offer.ticket.leave("exited", offer.clock())
+
+    offer.switch.group_rings = [GroupRing(endpoint("1002"), 4, meanwhile=caller_presses_exit)]
+    outcome = offer.run(group("1001", "1002"))
+
+    assert outcome.result == "caller_left"
+    assert offer.switch.hangups == [("leg-2", "NORMAL_CLEARING")]
+    assert offer.switch.bridges == []
+    assert offer.agents.heard[2:] == [("caller_abandoned", "1001"), ("caller_abandoned", "1002")]
+
+
+def test_ring_all_a_switch_error_releases_every_agent_without_a_no_answer() -> None:
+    offer = make_offer({})
+    offer.switch.group_rings = [GroupRing(None, error=True)]
+
+    with pytest.raises(OfferFailed) as failure:
+        offer.run(group("1001", "1002"))
+
+    assert failure.value.agent_id == "1001"
+    assert offer.agents.heard[2:] == [("offer_failed", "1001"), ("offer_failed", "1002")]
+    assert offer.switch.hangups == [("leg-1", "ORIGINATOR_CANCEL"), ("leg-2", "ORIGINATOR_CANCEL")]
+    assert offer.events.names() == []
+
+
+def test_ring_all_with_a_single_reserved_agent_rings_it_alone() -> None:
+    offer = make_offer({endpoint("1001"): [Ring("answered", 3)]})
+    outcome = offer.run(group("1001"))
+    assert outcome == OfferOutcome("connected", agent_id="1001", agent_leg="leg-1")
+    assert offer.switch.group_originates == []
+    assert [o.variables["cc_agent"] for o in offer.switch.originates] == ["1001"]

@@ -250,3 +250,88 @@ def test_a_leg_uuid_chosen_by_the_caller_is_the_one_originated(
         client.originate(
             AGENT, caller_id_number="1", caller_id_name="n", timeout=5, variables={"origination_uuid": "x y"}
         )
+
+
+AGENTS = [f"user/{extension}@callcenter.local" for extension in ("1001", "1002", "1003")]
+
+
+def ring_all(client: EslSwitch, legs: list[str], timeout: float = 20) -> Originated:
+    return client.originate_any(
+        list(zip(AGENTS, legs, strict=True)),
+        caller_id_number="+15551230001",
+        caller_id_name="Jane Doe",
+        timeout=timeout,
+        variables={"cc_queue": "sales", "origination_uuid": str(uuid.uuid4())},
+        leg_variables={legs[0]: {"cc_agent": "1001"}},
+    )
+
+
+def test_ringing_several_agents_the_first_to_answer_wins_and_the_others_lose_the_race(
+    switch: InboundSwitch, client: EslSwitch
+) -> None:
+    switch.agents.phone(AGENTS[0], AgentPhone("no_answer"))
+    switch.agents.phone(AGENTS[1], AgentPhone("answer", ring_seconds=0.05))
+    switch.agents.phone(AGENTS[2], AgentPhone("answer", ring_seconds=0.5))
+    legs = [str(uuid.uuid4()) for _ in AGENTS]
+    result = ring_all(client, legs)
+    assert result == Originated("answered", legs[1], "SUCCESS")
+    assert list(switch.agents.legs) == [legs[1]]
+    assert switch.agents.ended == {legs[0]: "LOSE_RACE", legs[2]: "LOSE_RACE"}
+    # One originate; the global origination_uuid is dropped, each leg names its own in [...].
+    assert switch.sessions[0].commands[2].argument == (
+        "originate {origination_caller_id_number=+15551230001,origination_caller_id_name='Jane Doe',"
+        "originate_timeout=20,ignore_early_media=true,cc_queue=sales}"
+        f"[origination_uuid={legs[0]},cc_agent=1001]{AGENTS[0]},"
+        f"[origination_uuid={legs[1]}]{AGENTS[1]},[origination_uuid={legs[2]}]{AGENTS[2]} &park()"
+    )
+
+
+def test_ringing_several_agents_nobody_answers(switch: InboundSwitch, client: EslSwitch) -> None:
+    for agent in AGENTS:
+        switch.agents.phone(agent, AgentPhone("no_answer"))
+    legs = [str(uuid.uuid4()) for _ in AGENTS]
+    assert ring_all(client, legs, timeout=1) == Originated("no_answer", None, "NO_ANSWER")
+    assert switch.agents.legs == {}
+    assert switch.agents.ended == dict.fromkeys(legs, "NO_ANSWER")
+
+
+def test_ringing_several_agents_a_busy_one_does_not_stop_the_others(
+    switch: InboundSwitch, client: EslSwitch
+) -> None:
+    switch.agents.phone(AGENTS[0], AgentPhone("busy"))
+    switch.agents.phone(AGENTS[1], AgentPhone("no_answer"))
+    switch.agents.phone(AGENTS[2], AgentPhone("answer", ring_seconds=0.05))
+    legs = [str(uuid.uuid4()) for _ in AGENTS]
+    assert ring_all(client, legs) == Originated("answered", legs[2], "SUCCESS")
+    assert switch.agents.ended == {legs[0]: "USER_BUSY", legs[1]: "LOSE_RACE"}
+
+
+def test_cancelling_every_leg_ends_a_multi_originate(switch: InboundSwitch, client: EslSwitch) -> None:
+    for agent in AGENTS:
+        switch.agents.phone(agent, AgentPhone("no_answer"))
+    legs = [str(uuid.uuid4()) for _ in AGENTS]
+    job = gevent.spawn(ring_all, client, legs)
+    wait_until(lambda: len(switch.agents.legs) == 3)
+    for leg in legs:
+        client.hangup(leg, "ORIGINATOR_CANCEL")
+    assert job.get(timeout=5) == Originated("failed", None, "ORIGINATOR_CANCEL")
+
+
+@pytest.mark.parametrize(
+    "endpoints",
+    [
+        [],
+        [(AGENTS[0], "a b,c")],
+        [(AGENTS[0] + ",user/1009@x", str(uuid.uuid4()))],
+        [
+            (AGENTS[0], "6f1c9a62-0d5b-4bb4-9d39-5a0c3e1f2a10"),
+            (AGENTS[1], "6f1c9a62-0d5b-4bb4-9d39-5a0c3e1f2a10"),
+        ],
+    ],
+)
+def test_a_multi_originate_that_cannot_be_sent_safely_is_refused(
+    switch: InboundSwitch, client: EslSwitch, endpoints: list[tuple[str, str]]
+) -> None:
+    with pytest.raises(SwitchError, match="refused before sending"):
+        client.originate_any(endpoints, caller_id_number="1", caller_id_name="x", timeout=5)
+    assert switch.sessions == []

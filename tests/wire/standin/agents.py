@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Literal
 
 import gevent
+from gevent.event import Event as GEvent
 
 from tests.wire.standin.wire import separate_string
 
@@ -81,6 +82,39 @@ CHANNEL_COLUMNS: Final = [
     "initial_context",
 ]
 _BLOCK: Final = re.compile(r"^\{([^}]*)\}(.*)$")
+_LEG: Final = re.compile(r"\[([^\]]*)\]([^,\[]*)|([^,\[]+)")
+
+
+def _variables(block: str) -> dict[str, str]:
+    settings: dict[str, str] = {}
+    for item in block.split(","):
+        key, _, value = item.partition("=")
+        settings[key] = value
+    return settings
+
+
+def _legs(dial: str) -> list[tuple[dict[str, str], str]]:
+    """`[vars]ep1,[vars]ep2,ep3` as (leg variables, endpoint) pairs."""
+    legs: list[tuple[dict[str, str], str]] = []
+    for found in _LEG.finditer(dial):
+        if found.group(3) is not None:
+            legs.append(({}, found.group(3)))
+        else:
+            legs.append((_variables(found.group(1)), found.group(2)))
+    return legs
+
+
+def _leg_identity(endpoint: str) -> tuple[str, str, str]:
+    """(channel name, destination, presence_id) of an originated leg: `user/EXT@DOMAIN` is an agent's
+    phone on the agents profile (presence_id EXT@DOMAIN); anything else, e.g. sofia/gateway/GW/NUMBER,
+    is a customer dialled out, named as sofia names a gateway leg, with no presence."""
+    if endpoint.startswith("user/"):
+        extension = endpoint.rsplit("/", 1)[-1].split("@", 1)[0]
+        domain = endpoint.split("@", 1)[1] if "@" in endpoint else "127.0.0.1"
+        return f"sofia/agents/{extension}@127.0.0.1:5090", extension, f"{extension}@{domain}"
+    number = endpoint.rsplit("/", 1)[-1]
+    gateway = endpoint.split("/")[2] if endpoint.startswith("sofia/gateway/") else "external"
+    return f"sofia/{gateway}/{number}", number, ""
 
 
 @dataclass(frozen=True)
@@ -106,6 +140,7 @@ class Leg:
     bridged_to: str | None = None
     created_epoch: int = 0
     talk_seconds: float | None = None
+    hangup_after_bridge: bool = False
 
     def row(self) -> dict[str, str]:
         values = dict.fromkeys(CHANNEL_COLUMNS, "")
@@ -135,6 +170,7 @@ class AgentPhones:
     originated: list[str] = field(default_factory=list)  # the originate arguments received
     calls: dict[str, ScriptedCall] = field(default_factory=dict)  # socket-controlled channels
     ended: dict[str, str] = field(default_factory=dict)  # leg uuid -> its hangup cause
+    hung_up: GEvent = field(default_factory=GEvent)
 
     def attach(self, call: ScriptedCall) -> None:
         """A call of the outbound side: a channel that uuid_bridge, uuid_kill and show see."""
@@ -169,52 +205,92 @@ class AgentPhones:
         return None
 
     def originate(self, arg: str) -> str:
-        """Run one originate to its end (in the caller's greenlet) and return its output."""
+        """Run one originate to its end (in the caller's greenlet) and return its output.
+
+        `{global}[leg]ep1,[leg]ep2` rings every leg at once (switch_ivr_originate): the first phone to
+        answer wins, the legs still ringing then end with LOSE_RACE; at the timeout every leg still
+        ringing ends with NO_ANSWER."""
         self.originated.append(arg)
         argv = separate_string(arg)
         if len(argv) < 2:
             return "-USAGE: <call url> <exten>|&<application_name>(<app_args>) ...\n"
         match = _BLOCK.match(argv[0])
         settings: dict[str, str] = {}
-        endpoint = argv[0]
+        dial = argv[0]
         if match:
-            endpoint = match.group(2)
-            for item in match.group(1).split(","):
-                key, _, value = item.partition("=")
-                settings[key] = value
-        phone = self.phones.get(endpoint)
-        if phone is None:
-            return "-ERR SUBSCRIBER_ABSENT\n"  # user_outgoing_channel: no such user
+            dial = match.group(2)
+            settings = _variables(match.group(1))
         timeout = float(settings.get("originate_timeout") or 60)
-        extension = endpoint.rsplit("/", 1)[-1].split("@", 1)[0]
-        domain = endpoint.split("@", 1)[1] if "@" in endpoint else "127.0.0.1"
-        leg = Leg(
+        ringing: list[tuple[Leg, AgentPhone]] = []
+        refusal = ""
+        for leg_variables, endpoint in _legs(dial):
+            phone = self.phones.get(endpoint)
+            if phone is None:
+                refusal = "SUBSCRIBER_ABSENT"  # user_outgoing_channel: no such user
+                continue
+            if phone.behaviour == "unregistered":  # error/user_not_registered: no channel at all
+                refusal = FAILURE_CAUSES["unregistered"]
+                continue
+            leg = self._new_leg({**settings, **leg_variables}, endpoint, phone)
+            self.legs[leg.uuid] = leg
+            self._emit("CHANNEL_CREATE", leg)
+            ringing.append((leg, phone))
+        if not ringing:
+            return f"-ERR {refusal}\n"
+        return self._ring(ringing, timeout, several=len(ringing) > 1)
+
+    def _new_leg(self, settings: dict[str, str], endpoint: str, phone: AgentPhone) -> Leg:
+        name, dest, presence_id = _leg_identity(endpoint)
+        return Leg(
             uuid=settings.get("origination_uuid") or str(uuid.uuid4()),
-            name=f"sofia/agents/{extension}@127.0.0.1:5090",
+            name=name,
             direction="outbound",
             cid_name=settings.get("origination_caller_id_name", ""),
             cid_num=settings.get("origination_caller_id_number", ""),
-            dest=extension,
-            presence_id=f"{extension}@{domain}",
+            dest=dest,
+            presence_id=presence_id,
             created_epoch=int(gevent.get_hub().loop.now()),
             talk_seconds=phone.talk_seconds,
+            hangup_after_bridge=settings.get("hangup_after_bridge", "").lower() == "true",
         )
-        if phone.behaviour == "unregistered":  # error/user_not_registered: no channel at all
-            return f"-ERR {FAILURE_CAUSES['unregistered']}\n"
-        self.legs[leg.uuid] = leg
-        self._emit("CHANNEL_CREATE", leg)
-        default_ring = timeout if phone.behaviour == "no_answer" else 0.0
-        gevent.sleep(phone.ring_seconds if phone.ring_seconds is not None else default_ring)
-        if leg.uuid not in self.legs:  # killed while ringing
-            return "-ERR ORIGINATOR_CANCEL\n"
-        if phone.behaviour != "answer":
-            cause = FAILURE_CAUSES[phone.behaviour]
+
+    def _ring(self, ringing: list[tuple[Leg, AgentPhone]], timeout: float, *, several: bool) -> str:
+        """Each phone acts after its ring time, in time order; the first answer ends the others."""
+
+        def acts_at(phone: AgentPhone) -> float:
+            default = timeout if phone.behaviour == "no_answer" else 0.0
+            return min(timeout, phone.ring_seconds if phone.ring_seconds is not None else default)
+
+        started = gevent.get_hub().loop.now()
+        cause = "ORIGINATOR_CANCEL"  # every leg killed while ringing
+        winner: Leg | None = None
+        for leg, phone in sorted(ringing, key=lambda pair: acts_at(pair[1])):
+            deadline = started + acts_at(phone)
+            # Woken early when legs are killed: with none left ringing the originate ends at once.
+            while (left := deadline - gevent.get_hub().loop.now()) > 0 and any(
+                other.uuid in self.legs for other, _ in ringing
+            ):
+                self.hung_up.clear()
+                self.hung_up.wait(left)
+            if leg.uuid not in self.legs:  # killed while ringing
+                continue
+            if phone.behaviour == "answer" and acts_at(phone) < timeout:
+                winner = leg
+                break
+            cause = FAILURE_CAUSES["no_answer" if phone.behaviour == "answer" else phone.behaviour]
             del self.legs[leg.uuid]
+            self.ended[leg.uuid] = cause
             self._emit("CHANNEL_HANGUP_COMPLETE", leg, cause)
+        for leg, _ in ringing:
+            if leg is not winner and leg.uuid in self.legs:
+                del self.legs[leg.uuid]
+                self.ended[leg.uuid] = "LOSE_RACE" if several else "NO_ANSWER"
+                self._emit("CHANNEL_HANGUP_COMPLETE", leg, self.ended[leg.uuid])
+        if winner is None:
             return f"-ERR {cause}\n"
-        leg.answered = True
-        self._emit("CHANNEL_ANSWER", leg)
-        return f"+OK {leg.uuid}\n"
+        winner.answered = True
+        self._emit("CHANNEL_ANSWER", winner)
+        return f"+OK {winner.uuid}\n"
 
     def _bridge(self, argv: list[str]) -> str:
         if len(argv) < 2:
@@ -225,10 +301,15 @@ class AgentPhones:
         a, b = self.legs.get(argv[0]), self.legs.get(argv[1])
         if a is None or b is None or a is b:
             return "-ERR Invalid uuid\n"
+        if not (a.answered and b.answered) or a.bridged_to is not None or b.bridged_to is not None:
+            return "-ERR Invalid uuid\n"
         a.bridged_to, b.bridged_to = b.uuid, a.uuid
         for leg in (a, b):
             if leg.direction == "outbound":
                 self._emit("CHANNEL_BRIDGE", leg)
+        for leg in (a, b):
+            if leg.talk_seconds is not None:
+                gevent.spawn_later(leg.talk_seconds, self.hang_up_leg, leg.uuid, "NORMAL_CLEARING")
         return f"+OK {b.uuid}\n"
 
     def _bridge_call(self, call: ScriptedCall, leg: Leg | None) -> str:
@@ -247,10 +328,17 @@ class AgentPhones:
         if leg is None:
             return False
         self.ended[leg.uuid] = cause
+        self.hung_up.set()  # a multi-leg originate waiting on this leg looks again
         self._emit("CHANNEL_HANGUP_COMPLETE", leg, cause)
         call = self.calls.get(leg.bridged_to or "")
         if call is not None:
             call.partner_hung_up(leg.uuid, cause)
+        other = self.legs.get(leg.bridged_to or "")
+        if other is not None:
+            # Two originated legs: the originatee is hung up with NORMAL_CLEARING by the bridge
+            # (audio_bridge_on_exchange_media); the originator with the leg's cause when
+            # hangup_after_bridge is set, else when its inline `&park()` extension runs out.
+            self.hang_up_leg(other.uuid, cause if other.hangup_after_bridge else "NORMAL_CLEARING")
         return True
 
     def _kill(self, argv: list[str]) -> str:
@@ -264,15 +352,7 @@ class AgentPhones:
         leg = self.legs.get(argv[0])
         if leg is None:
             return "-ERR No such channel!\n"
-        if leg.bridged_to in self.calls:
-            self.hang_up_leg(leg.uuid, cause)
-            return "+OK\n"
-        del self.legs[leg.uuid]
-        self._emit("CHANNEL_HANGUP_COMPLETE", leg, cause)
-        other = self.legs.get(leg.bridged_to or "")
-        if other is not None:  # hangup_after_bridge: the partner goes too
-            del self.legs[other.uuid]
-            self._emit("CHANNEL_HANGUP_COMPLETE", other, "NORMAL_CLEARING")
+        self.hang_up_leg(leg.uuid, cause)  # a bridged partner goes too
         return "+OK\n"
 
     def _show(self, argv: list[str]) -> str:
