@@ -37,6 +37,7 @@ from ivr_scripts.acd import (
     HandleTimes,
     OfferFailed,
     OfferOutcome,
+    QueueEventName,
     QueueEventSink,
     QueueSettings,
     QueueTicket,
@@ -46,6 +47,7 @@ from ivr_scripts.acd import (
     wait_in_queue,
 )
 from ivr_scripts.acd.from_dialplan import all_queue_rules, priority_for, queue_settings, sticky_since
+from ivr_scripts.acd.settings import VoicemailOverflow
 from ivr_scripts.channel import CallerHungUp, Channel, ChannelError
 from ivr_scripts.runner import QueueResult
 from ivr_scripts.switch import Switch
@@ -57,6 +59,8 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
 SettingsTuning = Callable[[str, QueueSettings], QueueSettings]
 VAR_CUSTOMER_TIER: Final = "cc_customer_tier"
+# The mod_voicemail profile freeswitch_conf renders (freeswitch_conf.voicemail.VOICEMAIL_PROFILE).
+VOICEMAIL_PROFILE: Final = "default"
 
 
 class QueueServer:
@@ -182,7 +186,7 @@ class QueueServer:
                 position=lambda: self._position(info.uuid, queue),
                 expected_wait=lambda: self._expected_wait(info.uuid, queue),
                 clock=self._clock,
-                events=self._events,
+                events=_with_exit_data(self._events, settings),
             )
             if outcome.kind == "callback":
                 return QueueResult("callback")
@@ -197,6 +201,10 @@ class QueueServer:
             self._forget(info.uuid)
             if outcome.kind == "abandoned":
                 return QueueResult("abandoned")
+            if outcome.kind == "timeout" and isinstance(settings.max_wait_overflow, VoicemailOverflow):
+                # A caller who hangs up after the message ends the call with CallerHungUp, as any hang-up.
+                channel.voicemail(VOICEMAIL_PROFILE, self._domain, settings.max_wait_overflow.mailbox)
+                return QueueResult("action", action=plan.Hangup())
             action = outcome.action or plan.Hangup()
             return QueueResult("action", action=action)
 
@@ -386,3 +394,43 @@ class QueueServer:
             self.desk.apply(lambda service: service.call_ended(agent_id, ticket.call_uuid, wrap_up))
         finally:
             conversation.done.set()
+
+
+class _VoicemailExit:
+    """The queue's events, with EXITWITHTIMEOUT's data naming the mailbox the caller goes to."""
+
+    def __init__(self, sink: QueueEventSink, mailbox: str) -> None:
+        self._sink = sink
+        self._data = f"voicemail:{mailbox}"
+
+    def record(
+        self,
+        event: QueueEventName,
+        call_uuid: str,
+        queue: str,
+        *,
+        agent_id: str | None = None,
+        wait_s: float | None = None,
+        talk_s: float | None = None,
+        position: int | None = None,
+        at: dt.datetime,
+        data: str | None = None,
+    ) -> None:
+        if event == "EXITWITHTIMEOUT" and data is None:
+            data = self._data
+        self._sink.record(
+            event,
+            call_uuid,
+            queue,
+            agent_id=agent_id,
+            wait_s=wait_s,
+            talk_s=talk_s,
+            position=position,
+            at=at,
+            data=data,
+        )
+
+
+def _with_exit_data(sink: QueueEventSink, settings: QueueSettings) -> QueueEventSink:
+    overflow = settings.max_wait_overflow
+    return _VoicemailExit(sink, overflow.mailbox) if isinstance(overflow, VoicemailOverflow) else sink

@@ -60,6 +60,7 @@ _NO_ANSWER_CAUSES: Final = frozenset(
 )
 _BUSY_CAUSES: Final = frozenset({"USER_BUSY"})
 _PLAYBACK_FAILURES: Final = frozenset({"FILE NOT FOUND", "PLAYBACK ERROR"})
+VOICEMAIL_SKIPS: Final = ("skip_greeting", "skip_instructions", "skip_record_urgent_check")
 _digit_vars = itertools.count(1)
 
 
@@ -300,6 +301,20 @@ class EslChannel:
         media = self._media
         if media is not None:
             self._request_break(media)
+
+    def voicemail(self, profile: str, domain: str, box: str) -> None:
+        # Our conf has no phrases section, and mod_voicemail's leave ends without recording when its
+        # greeting macro fails (TRY_CODE in voicemail_leave_main): these channel variables, read once
+        # and cleared by the module, make it skip the greeting, the instructions and the urgent
+        # check, so the caller hears the beep (tone-spec) and records.
+        for name in VOICEMAIL_SKIPS:
+            self._execute("set", f"{name}=true")
+        words = (
+            app_args.word(profile, "profile"),
+            app_args.word(domain, "domain"),
+            app_args.word(box, "box"),
+        )
+        self._execute("voicemail", " ".join(words))
 
     # -- internals ---------------------------------------------------------------------------
 

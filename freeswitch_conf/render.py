@@ -18,6 +18,7 @@ from freeswitch_conf.directory import directory_users
 from freeswitch_conf.escaping import Built, RenderError, preprocess_safe, runtime_safe, xml_value
 from freeswitch_conf.routes import Fallback, bridge_routes, did_routes
 from freeswitch_conf.settings import TTS_MODULES, SwitchSettings
+from freeswitch_conf.voicemail import VOICEMAIL_MODULE, VOICEMAIL_PROFILE, mailbox_users, voicemail_boxes
 
 __all__ = [
     "BASE_MODULES",
@@ -60,6 +61,7 @@ MODULE_CONFIGS: Mapping[str, str] = {
     "mod_sofia": "sofia.conf",
     "mod_sndfile": "sndfile.conf",
     "mod_local_stream": "local_stream.conf",
+    VOICEMAIL_MODULE: "voicemail.conf",
 }
 _CORE_CONFIGS = ("switch", "acl", "modules", "pre_load_modules", "post_load_modules", "timezones")
 _SECRET_FILES = frozenset({"autoload_configs/event_socket.conf.xml"})
@@ -80,9 +82,10 @@ class DialplanSource(Protocol):
     def sounds_dir(self) -> Path: ...
 
 
-def modules_for(settings: SwitchSettings) -> tuple[str, ...]:
+def modules_for(settings: SwitchSettings, *, voicemail: bool = False) -> tuple[str, ...]:
+    """The modules to load; `voicemail` when some queue overflows to a mailbox (`voicemail_boxes`)."""
     tts = (TTS_MODULES[settings.tts_engine],) if settings.tts_engine else ()
-    return BASE_MODULES + tts
+    return BASE_MODULES + tts + ((VOICEMAIL_MODULE,) if voicemail else ())
 
 
 def render_conf(loaded: DialplanSource, settings: SwitchSettings, out_dir: Path) -> list[Path]:
@@ -104,6 +107,7 @@ def render_files(loaded: DialplanSource, settings: SwitchSettings) -> dict[str, 
     env = _environment()
     sounds_dir = settings.sounds_dir or Path(loaded.sounds_dir).absolute()
     fallback = Fallback(extension=settings.fallback_extension)
+    modules = modules_for(settings, voicemail=bool(voicemail_boxes(loaded.model)))
     common = {
         "settings": settings,
         "esl_acl": ESL_ACL,
@@ -111,7 +115,8 @@ def render_files(loaded: DialplanSource, settings: SwitchSettings) -> dict[str, 
         "callers_profile": CALLERS_PROFILE,
         "agents_profile": AGENTS_PROFILE,
         "codecs": CODECS,
-        "modules": modules_for(settings),
+        "modules": modules,
+        "voicemail_profile": VOICEMAIL_PROFILE,
         "moh_dir": settings.moh_dir or sounds_dir / "music",
         "global_vars": _global_vars(settings, sounds_dir),
         "ring_seconds": settings.agent_ring_seconds,
@@ -120,8 +125,12 @@ def render_files(loaded: DialplanSource, settings: SwitchSettings) -> dict[str, 
     for name in ("freeswitch.xml", "vars.xml"):
         files[name] = env.get_template(name).render(common)
     users = directory_users(loaded.model, settings.agent_passwords)
-    files["directory/default.xml"] = env.get_template("directory/default.xml").render(common, users=users)
-    for conf in sorted({*_CORE_CONFIGS, *(c.removesuffix(".conf") for c in MODULE_CONFIGS.values())}):
+    mailboxes = mailbox_users(loaded.model, {user.extension for user in users})
+    files["directory/default.xml"] = env.get_template("directory/default.xml").render(
+        common, users=users, mailboxes=mailboxes
+    )
+    module_confs = (MODULE_CONFIGS[m].removesuffix(".conf") for m in modules if m in MODULE_CONFIGS)
+    for conf in sorted({*_CORE_CONFIGS, *module_confs}):
         name = f"autoload_configs/{conf}.conf.xml"
         files[name] = env.get_template(name).render(common)
     files["dialplan/public.xml"] = env.get_template("dialplan/public.xml").render(

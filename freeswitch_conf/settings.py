@@ -19,6 +19,7 @@ _LOG_LEVELS = ("debug", "info", "notice", "warning", "err", "crit", "alert")
 # The TTS engines we know how to load, by the name the `speak` application uses.
 TTS_MODULES = {"flite": "mod_flite"}
 DEFAULT_RECORDINGS_DIR = Path("/var/lib/callcenter/recordings")
+DEFAULT_VOICEMAIL_DIR = Path("/var/lib/callcenter/voicemail")
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class SwitchSettings:
     rtp_end: int = 32768
     sounds_dir: Path | None = None
     recordings_dir: Path = DEFAULT_RECORDINGS_DIR
+    voicemail_dir: Path = DEFAULT_VOICEMAIL_DIR
+    """Where mod_voicemail keeps messages (`<dir>/<domain>/<box>/`), when a queue overflows to voicemail."""
     log_dir: Path | None = None
     db_dir: Path | None = None
     moh_dir: Path | None = None
@@ -87,13 +90,14 @@ class SwitchSettings:
             raise ValueError("the callers and agents profiles need different SIP ports")
         if not 0 < self.rtp_start < self.rtp_end < 65536:
             raise ValueError(f"need 0 < rtp_start < rtp_end < 65536, got {self.rtp_start}..{self.rtp_end}")
-        for name in ("sounds_dir", "recordings_dir", "log_dir", "db_dir", "moh_dir"):
+        for name in ("sounds_dir", "recordings_dir", "voicemail_dir", "log_dir", "db_dir", "moh_dir"):
             path = getattr(self, name)
             if path is not None and not Path(path).is_absolute():
                 raise ValueError(
                     f"{name} must be absolute (FreeSWITCH resolves paths from its own cwd): {path}"
                 )
         preprocess_safe(self.recordings_dir)
+        preprocess_safe(self.voicemail_dir)
         if self.tts_engine is not None and self.tts_engine not in TTS_MODULES:
             raise ValueError(
                 f"tts_engine must be one of {sorted(TTS_MODULES)} or None, got {self.tts_engine!r}"

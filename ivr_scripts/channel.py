@@ -96,3 +96,11 @@ class Channel(Protocol):
     def interrupt(self) -> None:
         """End a pending hold or play early (from another greenlet); a no-op when nothing plays."""
         ...
+
+    def voicemail(self, profile: str, domain: str, box: str) -> None:
+        """Let the caller leave a message in `box` (a user of `domain`) with the switch's voicemail.
+
+        Returns when the voicemail application ends with the caller still there; a caller who hangs
+        up after recording (the usual end) raises `CallerHungUp`, the message being kept.
+        """
+        ...

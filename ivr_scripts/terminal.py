@@ -91,6 +91,9 @@ class TerminalChannel:
     def interrupt(self) -> None:
         self._out("[music interrupted]")
 
+    def voicemail(self, profile: str, domain: str, box: str) -> None:
+        self._out(f"[voicemail: the caller leaves a message in {box}@{domain} ({profile})]")
+
     def _hear(self, audio: Audio) -> None:
         if self._hang_up_after is not None and self._prompts_heard >= self._hang_up_after:
             self._out("  caller hangs up")

@@ -81,6 +81,7 @@ class AppRunner:
             "transfer": self._transfer,
             "bridge": self._bridge,
             "hangup": self._hangup,
+            "voicemail": self._voicemail,
         }
 
     def run(self, execution: Execution, index: int) -> None:
@@ -181,6 +182,16 @@ class AppRunner:
 
     def _hangup(self, execution: Execution, arg: str, index: int) -> None:
         self.call.hangup(arg or "NORMAL_CLEARING", by="application")
+        self.complete(execution, arg)
+
+    def _voicemail(self, execution: Execution, arg: str, index: int) -> None:
+        """mod_voicemail's leave (voicemail_leave_main): the caller records, then hangs up. The
+        recording stops on the hang-up, the message is delivered, and only then does the application
+        return, so CHANNEL_HANGUP comes before its CHANNEL_EXECUTE_COMPLETE."""
+        call = self.call
+        if not call.scripted_hangup_point(index):
+            call.media_wait(call.script.media_seconds)  # the message
+            call.caller_hangup()
         self.complete(execution, arg)
 
     def _transfer(self, execution: Execution, arg: str, index: int) -> None:
