@@ -64,6 +64,7 @@ def _cmd_render(settings: Settings, args: argparse.Namespace) -> int:
         tts_engine=settings.tts_engine or None,
         tts_voice=settings.tts_voice,
         agent_passwords=settings.agent_passwords(loaded.model.agents),
+        agent_external_ip=settings.agent_external_ip,
     )
     out = Path(args.out) if args.out else settings.conf_dir
     written = render_conf(loaded, switch, out)

@@ -30,6 +30,7 @@ class Settings:
     tts_engine: str | None
     tts_voice: str
     callback_endpoint: str | None
+    agent_external_ip: str | None
 
     @property
     def conf_dir(self) -> Path:
@@ -115,4 +116,5 @@ def load_settings(root: Path | None = None) -> Settings:
         tts_engine=_optional(os.environ.get("CALLCENTER_TTS_ENGINE", "flite")),
         tts_voice=os.environ.get("CALLCENTER_TTS_VOICE", "slt"),
         callback_endpoint=os.environ.get("CALLCENTER_CALLBACK_ENDPOINT") or None,
+        agent_external_ip=os.environ.get("CALLCENTER_AGENT_EXTERNAL_IP") or None,
     )

@@ -15,6 +15,10 @@ _HOSTNAME = re.compile(
     r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 )
 _VOICE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+# What sofia accepts as ext-sip-ip / ext-rtp-ip: an address, auto-nat, or a stun:/host: lookup.
+_EXTERNAL_IP = re.compile(
+    r"^(auto-nat|(stun|host):[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?|[0-9.]{7,15}|[0-9a-fA-F:]{2,39})$"
+)
 _LOG_LEVELS = ("debug", "info", "notice", "warning", "err", "crit", "alert")
 # The TTS engines we know how to load, by the name the `speak` application uses.
 TTS_MODULES = {"flite": "mod_flite"}
@@ -60,6 +64,9 @@ class SwitchSettings:
     max_sessions: int = 1000
     sessions_per_second: int = 30
     agent_passwords: Mapping[str, str] = field(default_factory=dict, repr=False, hash=False)
+    agent_external_ip: str | None = None
+    """The address remote agent phones reach (ext-sip-ip/ext-rtp-ip of the agents profile): a public
+    IP, `auto-nat`, or `stun:host`; None when every phone is on the switch's own network."""
 
     def __post_init__(self) -> None:
         # RenderError, raised by the shared checks, is a ValueError too.
@@ -109,6 +116,11 @@ class SwitchSettings:
                 raise ValueError(
                     f"caller_networks: {network!r} is not a network such as 192.0.2.0/24"
                 ) from exc
+        if self.agent_external_ip is not None and not _EXTERNAL_IP.match(self.agent_external_ip):
+            raise ValueError(
+                "agent_external_ip must be an IP address, auto-nat or stun:HOST, "
+                f"not {self.agent_external_ip!r}"
+            )
         if not _VOICE.match(self.tts_voice):
             raise ValueError(f"tts_voice must be a voice name such as slt or kal, got {self.tts_voice!r}")
         if self.log_level not in _LOG_LEVELS:

@@ -383,3 +383,24 @@ def test_the_example_dialplan_renders_when_present(tmp_path: Path, settings: Swi
     default = [c.attrib["expression"] for c in parse(out, "dialplan/default.xml").iter("condition")]
     for queue in loaded.model.queues.values():
         assert any(re.match(regex, queue.extension) for regex in default), queue
+
+
+def test_agents_profile_handles_remote_phones_behind_nat(loaded: Loaded) -> None:
+    def agents_profile(settings: SwitchSettings) -> dict[str, str]:
+        sofia = ET.fromstring(render_files(loaded, settings)["autoload_configs/sofia.conf.xml"])
+        return next(params(p) for p in sofia.iter("profile") if p.get("name") == "agents")
+
+    local = agents_profile(SwitchSettings(esl_password=PASSWORD))
+    assert local["apply-nat-acl"] == "nat.auto"
+    assert local["NDLB-received-in-nat-reg-contact"] == "true"
+    assert "ext-sip-ip" not in local
+    assert "ext-rtp-ip" not in local
+    public = agents_profile(SwitchSettings(esl_password=PASSWORD, agent_external_ip="203.0.113.7"))
+    assert public["ext-sip-ip"] == public["ext-rtp-ip"] == "203.0.113.7"
+    assert (
+        agents_profile(SwitchSettings(esl_password=PASSWORD, agent_external_ip="auto-nat"))["ext-rtp-ip"]
+        == "auto-nat"
+    )
+    for bad in ("$${external_rtp_ip}", "1.2.3.4 evil", "<x/>"):
+        with pytest.raises(ValueError, match="agent_external_ip"):
+            SwitchSettings(esl_password=PASSWORD, agent_external_ip=bad)
