@@ -15,17 +15,14 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
+from dialplans.base import DIGIT_KEY_PATTERN, HANGUP_CAUSE_PATTERN, NAME_PATTERN, NUMBER_PATTERN
 from dialplans.errors import NodePath, PathPart
 from dialplans.models import (
     ACTION_KEYS,
     ACTION_TAGS,
     AGENT_ID_PATTERN,
-    DIGIT_KEY_PATTERN,
     DISPLAY_NAME_PATTERN,
-    HANGUP_CAUSE_PATTERN,
     MAILBOX_PATTERN,
-    NAME_PATTERN,
-    NUMBER_PATTERN,
     OVERFLOW_KEYS,
     OVERFLOW_TAGS,
     SOUND_SOURCE_PATTERN,

@@ -16,9 +16,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Discriminator,
     Field,
     StringConstraints,
@@ -27,37 +25,18 @@ from pydantic import (
     field_validator,
 )
 
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-# The patterns are public so error messages can tell the kinds of text apart.
-DIGIT_KEY_PATTERN = r"^[0-9*#]$"
-NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,63}$"
-NUMBER_PATTERN = r"^\+?[0-9*#]{1,32}$"
-HANGUP_CAUSE_PATTERN = r"^[A-Z_]{3,40}$"
-
-# A key the caller can press. Options are single keys: every shipped phone menu
-# in the field works that way, and it lets play_and_get_digits stop at one digit.
-DigitKey = Annotated[str, StringConstraints(pattern=DIGIT_KEY_PATTERN)]
-# Names used as references between nodes; kept to a safe alphabet because they
-# also end up in FreeSWITCH XML attributes and channel variables.
-Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
-# A dialable number: what FreeSWITCH puts in destination_number. Editors read
-# `extension: 2001` as an integer, so the schema admits one.
-Number = Annotated[
-    str,
-    StringConstraints(pattern=NUMBER_PATTERN),
-    WithJsonSchema({"type": ["string", "integer"], "pattern": NUMBER_PATTERN}),
-]
-HangupCause = Annotated[str, StringConstraints(pattern=HANGUP_CAUSE_PATTERN)]
+from dialplans.base import (
+    DigitKey,
+    HangupCause,
+    Name,
+    Node,
+    Number,
+    Weekday,
+    empty_means_defaults,
+)
+from dialplans.crm_models import Crm, SelfServiceLookup, Survey
 
 _CLOCK_TIME = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
-
-
-class Node(BaseModel):
-    """Base of every model: unknown keys are errors, instances are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Prompt(Node):
@@ -104,15 +83,16 @@ class HangupSpec(Node):
     prompt: Name | None = Field(default=None, description="Played before hanging up.")
 
 
-def _empty_means_defaults(value: Any) -> Any:
-    # `hangup:` with nothing after it reads as "hang up, plainly".
-    return {} if value is None else value
+class Lookup(Node):
+    """Self-service: ask for a number, look the customer up and read the answer back."""
+
+    lookup: Name = Field(description="The self_service lookup to run.")
 
 
 class Hangup(Node):
     """End the call, optionally after a goodbye prompt."""
 
-    hangup: Annotated[HangupSpec, BeforeValidator(_empty_means_defaults)] = HangupSpec()
+    hangup: Annotated[HangupSpec, BeforeValidator(empty_means_defaults)] = HangupSpec()
 
 
 # Each action is a mapping with exactly one of these keys. The tags only show up
@@ -122,6 +102,7 @@ _ACTION_KEYS: dict[str, str] = {
     "play": "action:play",
     "transfer": "action:transfer",
     "hangup": "action:hangup",
+    "lookup": "action:lookup",
 }
 ACTION_KEYS: tuple[str, ...] = tuple(_ACTION_KEYS)
 ACTION_TAGS: frozenset[str] = frozenset(_ACTION_KEYS.values())
@@ -131,7 +112,14 @@ def _action_tag(value: Any) -> str | None:
     if isinstance(value, dict):
         present = [key for key in _ACTION_KEYS if key in value]
         return _ACTION_KEYS[present[0]] if len(present) == 1 else None
-    for key, model in (("menu", GotoMenu), ("play", PlayMessage), ("transfer", Transfer), ("hangup", Hangup)):
+    models = (
+        ("menu", GotoMenu),
+        ("play", PlayMessage),
+        ("transfer", Transfer),
+        ("hangup", Hangup),
+        ("lookup", Lookup),
+    )
+    for key, model in models:
         if isinstance(value, model):
             return _ACTION_KEYS[key]
     return None
@@ -141,11 +129,14 @@ Action = Annotated[
     Annotated[GotoMenu, Tag("action:menu")]
     | Annotated[PlayMessage, Tag("action:play")]
     | Annotated[Transfer, Tag("action:transfer")]
-    | Annotated[Hangup, Tag("action:hangup")],
+    | Annotated[Hangup, Tag("action:hangup")]
+    | Annotated[Lookup, Tag("action:lookup")],
     Discriminator(
         _action_tag,
         custom_error_type="invalid_action",
-        custom_error_message="an action is a mapping with exactly one of menu, play, transfer, hangup",
+        custom_error_message=(
+            "an action is a mapping with exactly one of menu, play, transfer, hangup, lookup"
+        ),
     ),
 ]
 
@@ -280,7 +271,7 @@ class CallbackSpec(Node):
 class OverflowToCallback(Node):
     """Take the caller's number and call them back when an agent is free, in their place."""
 
-    callback: Annotated[CallbackSpec, BeforeValidator(_empty_means_defaults)] = CallbackSpec()
+    callback: Annotated[CallbackSpec, BeforeValidator(empty_means_defaults)] = CallbackSpec()
 
 
 _OVERFLOW_KEYS: dict[str, str] = {
@@ -356,6 +347,9 @@ class Queue(Node):
     callback_key: DigitKey | None = Field(
         default=None, description="A key to be called back instead of waiting, keeping the caller's place."
     )
+    survey: Name | None = Field(
+        default=None, description="The survey a caller answers when the agent hangs up first."
+    )
 
 
 class Agent(Node):
@@ -385,6 +379,11 @@ class Dialplan(Node):
     agents: dict[AgentId, Agent] = Field(
         default_factory=dict, description="The people who answer queue calls, by agent id."
     )
+    crm: Crm = Field(default_factory=Crm, description="Caller ID lookup, blacklist and VIP channel.")
+    self_service: dict[Name, SelfServiceLookup] = Field(
+        default_factory=dict, description="Lookups a menu option runs with `lookup: <name>`."
+    )
+    surveys: dict[Name, Survey] = Field(default_factory=dict, description="Post-call surveys, by name.")
     menus: dict[Name, Menu]
     dids: dict[Number, Did] = Field(description="The numbers callers dial, each with its menus.")
 

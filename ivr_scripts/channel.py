@@ -47,6 +47,9 @@ class Audio:
 
 
 BridgeResult = Literal["answered", "no_answer", "busy", "failed"]
+# What `say` reads with the switch's own phrases (mod_say_<language>): a number ("42" as forty-two),
+# digits one by one, a date (YYYY-MM-DD), an amount of money ("12.50").
+SayKind = Literal["number", "digits", "date", "money"]
 
 
 class Channel(Protocol):
@@ -71,6 +74,10 @@ class Channel(Protocol):
         One attempt only: retries, invalid-key and timeout prompts are the
         caller's business, so each attempt can be recorded as a step.
         """
+        ...
+
+    def say(self, kind: SayKind, value: str, *, language: str = "en") -> None:
+        """Read `value` with the switch's say phrases (FreeSWITCH's `say` application)."""
         ...
 
     def transfer(self, extension: str, context: str) -> None: ...

@@ -42,6 +42,9 @@ class QueueResult:
     kind: Literal["answered", "abandoned", "callback", "action"]
     action: Action | None = None
     agent_id: str | None = None
+    # answered: who hung up first. When the agent did, the caller is still on the line (parked after
+    # the bridge) and the runner decides what follows (the queue's survey, else a hang-up).
+    ended_by: Literal["caller", "agent"] | None = None
 
     def __post_init__(self) -> None:
         if (self.kind == "action") != (self.action is not None):
@@ -51,7 +54,16 @@ class QueueResult:
 class QueueEntry(Protocol):
     """The ACD as the runner sees it; `join` blocks while the caller waits and talks."""
 
-    def join(self, channel: Channel, queue: str, *, ivr_path: tuple[str, ...]) -> QueueResult: ...
+    def join(
+        self,
+        channel: Channel,
+        queue: str,
+        *,
+        ivr_path: tuple[str, ...],
+        preferred_agent: str | None = None,
+    ) -> QueueResult:
+        """`preferred_agent` (a VIP's own agent) gets the call first if they serve the queue and are free."""
+        ...
 
 
 # Channel variables the runner leaves on the call, for the dialplan and the CDR.

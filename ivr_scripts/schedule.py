@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from dialplans.models import WEEKDAYS, Did, Schedule
+from dialplans.base import WEEKDAYS
+from dialplans.models import Did, Schedule
 
 
 def _minutes(hh_mm: str) -> int:

@@ -47,3 +47,11 @@ def translate(exc: sa_exc.SQLAlchemyError, action: str) -> StorageError:
 def _first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else exc.__class__.__name__
+
+
+class NotFound(StorageError, LookupError):
+    """No such record, or none the viewer may see (the two are not told apart, so nothing leaks)."""
+
+
+class PermissionDenied(StorageError):
+    """The viewer may see the record but not do this to it (or their role may not do it at all)."""

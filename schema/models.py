@@ -46,6 +46,7 @@ class Call(Base):
         Index("ix_calls_started_at", "started_at"),
         Index("ix_calls_did_started_at", "did", "started_at"),
         Index("ix_calls_caller_number_started_at", "caller_number", "started_at"),
+        Index("ix_calls_customer_id_started_at", "customer_id", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -63,6 +64,10 @@ class Call(Base):
     outcome: Mapped[str | None]
     destination: Mapped[str | None]
     menu_path: Mapped[str | None]
+    # The customer the caller ID matched, and what screening decided (blocked, vip, known, unknown).
+    customer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("customers.id", ondelete="SET NULL"))
+    screening: Mapped[str | None] = mapped_column(String(16))
+    screening_detail: Mapped[str | None]
     updated_at: Mapped[dt.datetime]
 
     steps: Mapped[list[IvrStep]] = relationship(

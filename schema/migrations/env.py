@@ -12,6 +12,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 import schema.acd_models  # noqa: F401  (registers the ACD tables on Base.metadata)
+import schema.crm_models  # noqa: F401  (and the CRM tables)
 from schema.db import create_engine_from_url
 from schema.models import Base
 

@@ -29,12 +29,12 @@ def test_down_to_0001_removes_only_the_acd_tables_and_up_restores_them(database_
     assert current_revision(database_url) == "0001"
     assert _tables(database_url) == {"alembic_version", "calls", "ivr_steps"}
 
-    upgrade(database_url)
+    upgrade(database_url, "0002")
     assert current_revision(database_url) == "0002"
     assert _tables(database_url) >= ACD_TABLES | {"calls", "ivr_steps"}
 
     downgrade(database_url, "0001")
-    upgrade(database_url)
+    upgrade(database_url, "0002")
     assert current_revision(database_url) == "0002"
 
 

@@ -7,11 +7,29 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 import schema.acd_models  # noqa: F401  (the ACD tables, on Base.metadata too)
+import schema.crm_models  # noqa: F401  (and the CRM tables)
 from schema.db import create_engine_from_url
 from schema.migrate import current_revision, downgrade, upgrade
 from schema.models import Base
 
-ALL_TABLES = {"alembic_version", "calls", "ivr_steps", "agents", "agent_state_log", "queue_log"}
+ALL_TABLES = {
+    "alembic_version",
+    "calls",
+    "ivr_steps",
+    "agents",
+    "agent_state_log",
+    "queue_log",
+    "customers",
+    "phone_numbers",
+    "customer_keys",
+    "tickets",
+    "notes",
+    "opportunities",
+    "screening_rules",
+    "survey_responses",
+    "crm_users",
+    "api_tokens",
+}
 
 
 def _tables(url: str) -> set[str]:
@@ -28,14 +46,14 @@ def test_upgrade_to_head_creates_the_tables(blank_database_url: str) -> None:
 
     upgrade(blank_database_url)
 
-    assert current_revision(blank_database_url) == "0002"
+    assert current_revision(blank_database_url) == "0003"
     assert _tables(blank_database_url) == ALL_TABLES
 
 
 def test_upgrade_twice_is_harmless(blank_database_url: str) -> None:
     upgrade(blank_database_url)
     upgrade(blank_database_url)
-    assert current_revision(blank_database_url) == "0002"
+    assert current_revision(blank_database_url) == "0003"
 
 
 def test_migration_matches_the_models(database_url: str) -> None:
