@@ -13,12 +13,14 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from callcenter.crm_cli import add_crm_parsers
 from callcenter.settings import Settings, load_settings
 from dialplans.jsonschema import dialplan_json_schema
 from dialplans.loader import DialplanError, load_dialplan, validate_file
 from esl_handlers.app import ServerConfig, serve
 from esl_handlers.control import send_agent_changed
 from freeswitch_conf.render import SwitchSettings, render_conf
+from freeswitch_conf.say import DEFAULT_SAY_SOUND_PREFIX
 from ivr_scripts.agent_service import AgentService, UnknownAgent
 from ivr_scripts.agent_states import AgentStateError, AgentStatus, Transition
 from ivr_scripts.simulate import simulate
@@ -65,6 +67,7 @@ def _cmd_render(settings: Settings, args: argparse.Namespace) -> int:
         tts_voice=settings.tts_voice,
         agent_passwords=settings.agent_passwords(loaded.model.agents),
         agent_external_ip=settings.agent_external_ip,
+        say_sound_prefix=settings.say_sound_prefix or DEFAULT_SAY_SOUND_PREFIX,
     )
     out = Path(args.out) if args.out else settings.conf_dir
     written = render_conf(loaded, switch, out)
@@ -88,6 +91,8 @@ def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             acd=True,
             control_socket=settings.control_socket,
             callback_endpoint=settings.callback_endpoint,
+            api_host=settings.api_host,
+            api_port=settings.api_port,
         )
     )
     return 0
@@ -257,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     sipp.set_defaults(func=_cmd_sipp)
 
     _add_agent_parser(sub)
+    add_crm_parsers(sub)
     return parser
 
 

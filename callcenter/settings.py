@@ -31,6 +31,11 @@ class Settings:
     tts_voice: str
     callback_endpoint: str | None
     agent_external_ip: str | None
+    # Where FreeSWITCH's en-us-callie sounds are (say reads numbers and dates with them); None: the
+    # packaged default. A source build keeps them under /usr/local/freeswitch/sounds/en/us/callie.
+    say_sound_prefix: Path | None = None
+    api_host: str = "127.0.0.1"
+    api_port: int | None = 8086  # None: no HTTP API (CALLCENTER_API_PORT=off)
 
     @property
     def conf_dir(self) -> Path:
@@ -117,4 +122,16 @@ def load_settings(root: Path | None = None) -> Settings:
         tts_voice=os.environ.get("CALLCENTER_TTS_VOICE", "slt"),
         callback_endpoint=os.environ.get("CALLCENTER_CALLBACK_ENDPOINT") or None,
         agent_external_ip=os.environ.get("CALLCENTER_AGENT_EXTERNAL_IP") or None,
+        say_sound_prefix=Path(os.environ["CALLCENTER_SAY_SOUND_PREFIX"])
+        if os.environ.get("CALLCENTER_SAY_SOUND_PREFIX")
+        else None,
+        api_host=os.environ.get("CALLCENTER_API_HOST", "127.0.0.1"),
+        api_port=_port_or_off("CALLCENTER_API_PORT", 8086),
     )
+
+
+def _port_or_off(name: str, default: int) -> int | None:
+    raw = os.environ.get(name, "")
+    if raw.lower() in ("off", "none", "0"):
+        return None
+    return _int(name, default)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo, available_timezones
 
 from dialplans.acd_checks import check_acd, queue_menus
+from dialplans.crm_checks import check_crm, crm_prompts, crm_queues
 from dialplans.errors import Finding, NodePath, unknown_reference
 from dialplans.hangup_causes import FREESWITCH_HANGUP_CAUSES
 from dialplans.models import (
@@ -18,6 +19,7 @@ from dialplans.models import (
     Dialplan,
     GotoMenu,
     Hangup,
+    Lookup,
     Menu,
     OverflowMessage,
     OverflowToCallback,
@@ -35,6 +37,7 @@ def check_dialplan(plan: Dialplan) -> list[Finding]:
         *_menus_without_exit(plan),
         *_schedules(plan),
         *check_acd(plan),
+        *check_crm(plan),
         *_unused(plan),
     ]
 
@@ -46,7 +49,7 @@ def _actions(name: str, menu: Menu) -> Iterator[tuple[NodePath, Action]]:
 
 
 def _all_actions(plan: Dialplan) -> Iterator[tuple[NodePath, Action]]:
-    """Every action of every menu, and every queue's exit action."""
+    """Every action of every menu, and every queue's exit action (lookups are checked in crm_checks)."""
     for name, menu in plan.menus.items():
         yield from _actions(name, menu)
     for name, queue in plan.queues.items():
@@ -127,6 +130,8 @@ def _menus_via_queues(plan: Dialplan, menu: Menu) -> list[str]:
 def _unreachable_menus(plan: Dialplan) -> Iterator[Finding]:
     reached: set[str] = set()
     waiting = [menu for did in plan.dids.values() for menu in (did.menu, did.closed_menu) if menu is not None]
+    # VIP callers skip the menus straight into their queue, whose exit key may lead to one.
+    waiting.extend(name for queue in crm_queues(plan) for name in queue_menus(plan, queue))
     while waiting:
         name = waiting.pop()
         if name in reached or name not in plan.menus:
@@ -146,6 +151,9 @@ def _leaves_menu(action: Action, exits: set[str], menus: dict[str, Menu]) -> boo
         return True
     if isinstance(action, PlayMessage):
         return action.then == "hangup"
+    if isinstance(action, Lookup):
+        # Even `then: hangup` ends only the calls of customers it finds: no way out for everyone.
+        return False
     # A jump to an unknown menu is reported as such; do not also call it a trap.
     return action.menu in exits or action.menu not in menus
 
@@ -209,8 +217,8 @@ def _unknown_zone(zone: str) -> str:
 
 
 def _unused(plan: Dialplan) -> Iterator[Finding]:
-    played: set[str] = set()
-    queues: set[str] = set()
+    played: set[str] = crm_prompts(plan)
+    queues: set[str] = crm_queues(plan)
     for menu in plan.menus.values():
         played.update(p for p in (menu.greeting, menu.prompt, menu.invalid_prompt, menu.timeout_prompt) if p)
     for _, action in _all_actions(plan):

@@ -5,7 +5,8 @@
 
 The pass: a byte limit before anything is parsed; safe YAML composed under a node
 budget (see `yaml_source`); pydantic validation, each error mapped back to its
-file:line:column; the cross-reference checks; and the audio files on disk.
+file:line:column; the cross-reference checks (`checks`, which runs the ACD's and the CRM's
+too); and the audio files on disk.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
 from dialplans.base import DIGIT_KEY_PATTERN, HANGUP_CAUSE_PATTERN, NAME_PATTERN, NUMBER_PATTERN
+from dialplans.crm_models import PHONE_PATTERN, PREFIX_PATTERN, REGION_PATTERN, SAY_TAGS
 from dialplans.errors import NodePath, PathPart
 from dialplans.models import (
     ACTION_KEYS,
@@ -30,10 +31,13 @@ from dialplans.models import (
 )
 
 ACTION_FORMS = (
-    "{menu: NAME}, {play: PROMPT, then: return|hangup}, {transfer: {extension|queue: ...}}, {hangup: {...}}"
+    "{menu: NAME}, {play: PROMPT, then: return|hangup}, {transfer: {extension|queue: ...}}, {hangup: {...}}, "
+    "{lookup: NAME}"
 )
 OVERFLOW_FORMS = "{queue: NAME}, {play: PROMPT, then: hangup}, {voicemail: BOX}, {callback: {}}"
-_UNION_TAGS = ACTION_TAGS | OVERFLOW_TAGS
+SAY_KEYS = ("prompt", "field")
+SAY_FORMS = "{prompt: PROMPT}, {field: NAME, as: number|digits|date|money|text, missing: PROMPT}"
+_UNION_TAGS = ACTION_TAGS | OVERFLOW_TAGS | SAY_TAGS
 
 _PATTERN_HINTS: dict[str, Callable[[str], str]] = {
     NAME_PATTERN: lambda value: (
@@ -60,6 +64,16 @@ _PATTERN_HINTS: dict[str, Callable[[str], str]] = {
         f"{value!r} is not a sound source FreeSWITCH can play as is, e.g. local_stream://moh "
         "(no spaces, quotes, $ or braces)"
     ),
+    PHONE_PATTERN: lambda value: (
+        f"{value!r} is not a phone number: digits with an optional leading +, and spaces, dots, dashes "
+        "or brackets if you like, e.g. +44 1632 960001 or 01632 960001"
+    ),
+    PREFIX_PATTERN: lambda value: (
+        f"{value!r} is not a number prefix: + and 1 to 15 digits, nothing else, e.g. +44909"
+    ),
+    REGION_PATTERN: lambda value: (
+        f"{value!r} is not a region: two capital letters, the ISO 3166 country code, e.g. GB or US"
+    ),
 }
 
 
@@ -77,6 +91,8 @@ def describe(error: ErrorDetails, data: Any) -> tuple[NodePath, bool, str]:
         return path, False, _bad_choice(value, ACTION_KEYS, "an action", ACTION_FORMS)
     if kind == "invalid_overflow":
         return path, False, _bad_choice(value, OVERFLOW_KEYS, "an on_max_wait choice", OVERFLOW_FORMS)
+    if kind == "invalid_say_item":
+        return path, False, _bad_choice(value, SAY_KEYS, "an answer item", SAY_FORMS)
     if kind == "string_pattern_mismatch" and ctx.get("pattern") in _PATTERN_HINTS:
         return path, at_key, _PATTERN_HINTS[ctx["pattern"]](str(value))
     return path, at_key, _plain_message(kind, value, ctx, error["msg"])
@@ -109,7 +125,7 @@ def _unknown_key(path: NodePath, data: Any) -> str:
     model = _model_at(path[:-1], data)
     if model is None:
         return f"unknown key {key!r}"
-    allowed = list(model.model_fields)
+    allowed = [field.alias or name for name, field in model.model_fields.items()]
     close = difflib.get_close_matches(key, allowed, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
     # The loader ignores top-level `x-` keys: say so where a home for YAML anchors is most wanted.
@@ -201,6 +217,8 @@ def _plain_message(kind: str, value: Any, ctx: dict[str, Any], fallback: str) ->
             return f"is too long: at most {ctx.get('max_length')} characters"
         case "too_short":
             return "needs at least one entry"
+        case "too_long":
+            return f"has too many entries: at most {ctx.get('max_length')}"
         case "greater_than":
             return f"must be more than {_number(ctx.get('gt'))}, got {shown}"
         case "greater_than_equal":

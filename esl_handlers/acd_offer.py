@@ -4,14 +4,16 @@
 settled, what the caller's own channel saw); `Conversation` a call bridged to an agent until it ends.
 `OfferAttempt` feeds `ivr_scripts.acd.offer.offer_call`: candidates reserved lazily, one at a time just
 before they are rung (ring-all: every free agent reserved first, then rung together as one `RingGroup`),
-and the offer's agent facts applied through the `AgentDesk`.
+and the offer's agent facts applied through the `AgentDesk`; each agent rung is told to the
+`OfferObserver` (the screen pop), for a single offer and for every member of a ring-all group.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 from gevent.event import AsyncResult
 from gevent.event import Event as GEvent
@@ -21,6 +23,13 @@ from ivr_scripts.acd import AgentTarget, DispatchBoard, DispatchError, QueueSett
 from ivr_scripts.acd.offer import Candidate, RingGroup
 
 EndedBy = Literal["caller", "agent"]
+log = logging.getLogger(__name__)
+
+
+class OfferObserver(Protocol):
+    def offered(self, agent_id: str, call_uuid: str, caller_number: str) -> None:
+        """Agent `agent_id` is being rung for the call; must return at once (it runs in the offer flow)."""
+        ...
 
 
 @dataclass(eq=False)
@@ -34,6 +43,7 @@ class Conversation:
     customer_leg: str | None
     watched: bool  # the caller's own channel reports the end
     done: GEvent = field(default_factory=GEvent)
+    ended_by: EndedBy | None = None  # set before `done`
 
 
 @dataclass(eq=False)
@@ -57,8 +67,11 @@ class OfferAttempt:
         board: DispatchBoard,
         waiting: WaitingCaller,
         endpoint: Callable[[str], str],
+        *,
+        offers: OfferObserver | None = None,
     ) -> None:
         self._desk = desk
+        self._offers = offers
         self._board = board
         self._endpoint = endpoint
         self._ticket = waiting.ticket
@@ -106,6 +119,11 @@ class OfferAttempt:
     def ring(self, agent_id: str, call_uuid: str) -> None:
         self._reserved_not_rung.discard(agent_id)
         self._desk.apply(lambda service: service.ring(agent_id, call_uuid))
+        if self._offers is not None:
+            try:
+                self._offers.offered(agent_id, call_uuid, self._ticket.caller_number)
+            except Exception:  # a screen pop must never cost the caller the offer
+                log.exception("call %s: offer observer failed for agent %s", call_uuid, agent_id)
 
     def answered(self, agent_id: str, call_uuid: str) -> None:
         self._desk.apply(lambda service: service.answered(agent_id, call_uuid))

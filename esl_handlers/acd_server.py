@@ -8,11 +8,17 @@ atomic across servers) just before `offer_call` rings them over the `Switch`.
 
 The caller's channel gets `park_after_bridge=true` before it waits: when the agent hangs up,
 FreeSWITCH parks the caller again (instead of continuing the dialplan after `socket` into the
-fallback transfer) and this server hangs the caller up. The conversation ends on the caller's
+fallback transfer) and `join` returns `answered` with `ended_by="agent"`: the runner decides what the
+caller still on the line hears (the queue's survey) and hangs up. The conversation ends on the caller's
 CHANNEL_UNBRIDGE (ended by the caller when its CHANNEL_HANGUP came first, else by the agent) or its
 CHANNEL_HANGUP_COMPLETE; the agent leg's CHANNEL_HANGUP_COMPLETE from the event listener ends it too
 when no caller channel reports it (callbacks) or after `leg_grace` seconds. Then: COMPLETECALLER or
 COMPLETEAGENT, the agent's wrap-up, the handle time and the agent's counters on the board.
+
+CRM: a VIP's own agent (`preferred_agent`) is the call's sticky agent on the board, ahead of the
+sticky-days lookup; the caller name agents' phones show is the screen name screening left on the
+channel (`cc_screen_name`, "Jane Doe (gold)"), else the caller ID name; each agent rung is announced
+to the `OfferObserver` (the screen pop).
 """
 
 from __future__ import annotations
@@ -21,7 +27,6 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Final
 
 import gevent
 from gevent.event import AsyncResult
@@ -29,7 +34,8 @@ from sqlalchemy import Engine
 
 from dialplans import models as plan
 from esl_handlers.acd_agents import AgentDesk, in_thread
-from esl_handlers.acd_offer import Conversation, EndedBy, OfferAttempt, WaitingCaller
+from esl_handlers.acd_offer import Conversation, EndedBy, OfferAttempt, OfferObserver, WaitingCaller
+from esl_handlers.acd_voicemail import VOICEMAIL_PROFILE, with_exit_data
 from esl_handlers.codec import Event as EslEvent
 from ivr_scripts.acd import (
     DispatchBoard,
@@ -37,7 +43,6 @@ from ivr_scripts.acd import (
     HandleTimes,
     OfferFailed,
     OfferOutcome,
-    QueueEventName,
     QueueEventSink,
     QueueSettings,
     QueueTicket,
@@ -48,7 +53,8 @@ from ivr_scripts.acd import (
 )
 from ivr_scripts.acd.from_dialplan import all_queue_rules, priority_for, queue_settings, sticky_since
 from ivr_scripts.acd.settings import VoicemailOverflow
-from ivr_scripts.channel import CallerHungUp, Channel, ChannelError
+from ivr_scripts.channel import CallerHungUp, CallInfo, Channel, ChannelError
+from ivr_scripts.crm import VAR_CUSTOMER_TIER, VAR_SCREEN_NAME
 from ivr_scripts.runner import QueueResult
 from ivr_scripts.switch import Switch
 from schema.errors import StorageError
@@ -58,9 +64,6 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
 SettingsTuning = Callable[[str, QueueSettings], QueueSettings]
-VAR_CUSTOMER_TIER: Final = "cc_customer_tier"
-# The mod_voicemail profile freeswitch_conf renders (freeswitch_conf.voicemail.VOICEMAIL_PROFILE).
-VOICEMAIL_PROFILE: Final = "default"
 
 
 class QueueServer:
@@ -80,7 +83,9 @@ class QueueServer:
         leg_grace: float = 2.0,
         callback_endpoint: str | None = None,
         callback_retry: float = 60.0,
+        offers: OfferObserver | None = None,
     ) -> None:
+        """`offers` hears of every agent rung (the screen pop); it must not block."""
         self._dialplan = dialplan
         self._engine = engine
         self._switch = switch
@@ -94,6 +99,7 @@ class QueueServer:
         for rules in all_queue_rules(dialplan).values():
             self.board.set_queue(rules)
         self._callback_retry = callback_retry
+        self._offers = offers
         self._settings = {
             name: (tuning or (lambda _, s: s))(
                 name, queue_settings(queue, callback_endpoint=callback_endpoint)
@@ -139,39 +145,58 @@ class QueueServer:
 
     # -- the caller's side (QueueEntry) -------------------------------------------------------
 
-    def join(self, channel: Channel, queue: str, *, ivr_path: tuple[str, ...]) -> QueueResult:
+    def join(
+        self,
+        channel: Channel,
+        queue: str,
+        *,
+        ivr_path: tuple[str, ...],
+        preferred_agent: str | None = None,
+    ) -> QueueResult:
         model = self._dialplan.queues[queue]
         settings = self._settings[queue]
         info = channel.info
         channel.set_variable("park_after_bridge", "true")
-        priority = priority_for(model, self._customer_tier(channel))
+        priority = priority_for(model, self._channel_variable(channel, VAR_CUSTOMER_TIER))
+        screen_name = self._channel_variable(channel, VAR_SCREEN_NAME)
+        if screen_name is not None:
+            info = CallInfo(info.uuid, info.caller_number, screen_name, info.destination)
         joined = self._clock()
-        since = sticky_since(model, joined)
-        sticky = None
-        if since is not None:
-            try:
-                sticky = in_thread(last_agent_for, self._engine, info.caller_number, queue, since=since)
-            except StorageError as exc:
-                log.warning("call %s: no sticky agent: %s", info.uuid, exc)
+        sticky = preferred_agent or self._sticky_agent(model, info, queue, joined)
         waiting = WaitingCaller(QueueTicket.for_call(info, queue, joined), settings)
         self._watch(channel, waiting)
         try:
             board_entry = WaitingCall(info.uuid, queue, priority, joined.timestamp(), sticky)
-            return self._wait(channel, waiting, board_entry, joined)
+            return self._wait(channel, info, waiting, board_entry, joined)
         except BaseException:
             # A channel failure other than a hang-up: stop any ringing and take the call off the board.
             waiting.ticket.leave("abandoned", self._clock())
             self._forget(info.uuid)
             raise
 
+    def _sticky_agent(self, model: plan.Queue, info: CallInfo, queue: str, joined: dt.datetime) -> str | None:
+        since = sticky_since(model, joined)
+        if since is None:
+            return None
+        try:
+            agent_id: str | None = in_thread(
+                last_agent_for, self._engine, info.caller_number, queue, since=since
+            )
+        except StorageError as exc:
+            log.warning("call %s: no sticky agent: %s", info.uuid, exc)
+            return None
+        return agent_id
+
     def _wait(
         self,
         channel: Channel,
+        info: CallInfo,
         waiting: WaitingCaller,
         board_entry: WaitingCall,
         joined: dt.datetime,
     ) -> QueueResult:
-        info, settings, queue = channel.info, waiting.settings, board_entry.queue
+        """`info` is the channel's, with the caller name agents are shown."""
+        settings, queue = waiting.settings, board_entry.queue
         while True:
             waiting.ticket = QueueTicket.for_call(info, queue, joined)
             waiting.settled = AsyncResult()
@@ -186,7 +211,7 @@ class QueueServer:
                 position=lambda: self._position(info.uuid, queue),
                 expected_wait=lambda: self._expected_wait(info.uuid, queue),
                 clock=self._clock,
-                events=_with_exit_data(self._events, settings),
+                events=with_exit_data(self._events, settings),
             )
             if outcome.kind == "callback":
                 return QueueResult("callback")
@@ -197,7 +222,7 @@ class QueueServer:
                     continue  # the bridge failed: back in the queue, same place in time
                 if conversation is None:
                     return QueueResult("abandoned")
-                return self._talk(channel, waiting, conversation)
+                return self._talk(waiting, conversation)
             self._forget(info.uuid)
             if outcome.kind == "abandoned":
                 return QueueResult("abandoned")
@@ -208,19 +233,19 @@ class QueueServer:
             action = outcome.action or plan.Hangup()
             return QueueResult("action", action=action)
 
-    def _talk(self, channel: Channel, waiting: WaitingCaller, conversation: Conversation) -> QueueResult:
+    def _talk(self, waiting: WaitingCaller, conversation: Conversation) -> QueueResult:
+        """Wait for the end of the conversation; who ended it says whether the caller is still there."""
         conversation.done.wait()
-        if not waiting.caller_hung_up:
-            channel.hangup("NORMAL_CLEARING")
-        return QueueResult("answered", agent_id=conversation.agent_id)
+        ended_by: EndedBy = "caller" if waiting.caller_hung_up else (conversation.ended_by or "caller")
+        return QueueResult("answered", agent_id=conversation.agent_id, ended_by=ended_by)
 
-    def _customer_tier(self, channel: Channel) -> str | None:
+    def _channel_variable(self, channel: Channel, name: str) -> str | None:
         try:
-            return channel.get_variable(VAR_CUSTOMER_TIER) or None
+            return channel.get_variable(name) or None
         except CallerHungUp:
             raise
         except ChannelError as exc:
-            log.warning("call %s: customer tier unknown: %s", channel.info.uuid, exc)
+            log.warning("call %s: %s unknown: %s", channel.info.uuid, name, exc)
             return None
 
     def _watch(self, channel: Channel, waiting: WaitingCaller) -> None:
@@ -281,7 +306,7 @@ class QueueServer:
         if waiting.ticket.state != "waiting":
             return
         self._dispatching.add(call_uuid)
-        attempt = OfferAttempt(self.desk, self.board, waiting, self.endpoint)
+        attempt = OfferAttempt(self.desk, self.board, waiting, self.endpoint, offers=self._offers)
         outcome: OfferOutcome | None = None
         try:
             outcome = offer_call(
@@ -382,6 +407,7 @@ class QueueServer:
             self._legs.pop(conversation.customer_leg, None)
         self._waiting.pop(call_uuid, None)
         self._entries.pop(call_uuid, None)
+        conversation.ended_by = ended_by
         gevent.spawn(self._finish, conversation, ended_by)
 
     def _finish(self, conversation: Conversation, ended_by: EndedBy) -> None:
@@ -394,43 +420,3 @@ class QueueServer:
             self.desk.apply(lambda service: service.call_ended(agent_id, ticket.call_uuid, wrap_up))
         finally:
             conversation.done.set()
-
-
-class _VoicemailExit:
-    """The queue's events, with EXITWITHTIMEOUT's data naming the mailbox the caller goes to."""
-
-    def __init__(self, sink: QueueEventSink, mailbox: str) -> None:
-        self._sink = sink
-        self._data = f"voicemail:{mailbox}"
-
-    def record(
-        self,
-        event: QueueEventName,
-        call_uuid: str,
-        queue: str,
-        *,
-        agent_id: str | None = None,
-        wait_s: float | None = None,
-        talk_s: float | None = None,
-        position: int | None = None,
-        at: dt.datetime,
-        data: str | None = None,
-    ) -> None:
-        if event == "EXITWITHTIMEOUT" and data is None:
-            data = self._data
-        self._sink.record(
-            event,
-            call_uuid,
-            queue,
-            agent_id=agent_id,
-            wait_s=wait_s,
-            talk_s=talk_s,
-            position=position,
-            at=at,
-            data=data,
-        )
-
-
-def _with_exit_data(sink: QueueEventSink, settings: QueueSettings) -> QueueEventSink:
-    overflow = settings.max_wait_overflow
-    return _VoicemailExit(sink, overflow.mailbox) if isinstance(overflow, VoicemailOverflow) else sink

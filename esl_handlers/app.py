@@ -4,6 +4,12 @@ SIGHUP reloads the YAML dialplan without a restart: the new file is validated fi
 dialplan with errors is refused (the old one keeps running and the errors are logged). Calls in
 progress finish on the runner they started with. SIGTERM and SIGINT stop the server, then flush
 the writer so no record is lost.
+
+The CRM: every runner screens callers and serves self-service through `SqlCallerDirectory` and
+records what it decided through `WriterCrmSink`; the YAML's blacklist and VIP numbers are synced
+into `screening_rules` at start and on each reload. With `api_port` set, the HTTP API (http_api)
+runs in the same process, and the ACD pushes each offered call's screen pop to the agent's open
+event streams through the API's hub.
 """
 
 from __future__ import annotations
@@ -17,25 +23,35 @@ from pathlib import Path
 
 import gevent
 import gevent.event
+from sqlalchemy import Engine
 
+from dialplans.crm_models import Crm
 from dialplans.loader import DialplanError, LoadedDialplan, load_dialplan
+from esl_handlers.acd_agents import in_thread
 from esl_handlers.acd_server import QueueServer, SettingsTuning
 from esl_handlers.agent_watch import AgentChangeWatcher
 from esl_handlers.cdr import CDR_EVENTS
 from esl_handlers.codec import Event
 from esl_handlers.control import ControlServer
+from esl_handlers.crm_directory import SqlCallerDirectory
+from esl_handlers.crm_sink import WriterCrmSink
 from esl_handlers.db_writer import CallRecordWriter
 from esl_handlers.event_listener import EventListener
 from esl_handlers.outbound_server import OutboundServer
 from esl_handlers.queue_event_sink import WriterQueueEvents
+from esl_handlers.screen_pop import ScreenPopPublisher
 from esl_handlers.session import IvrCallHandler, submit_event
 from esl_handlers.switch import EslSwitch
+from http_api import ApiServer, PushHub, build_api
+from ivr_scripts.crm import CrmSink
 from ivr_scripts.prompts import PromptBook
 from ivr_scripts.runner import Clock, IvrRunner, QueueEntry, utc_now
 from schema.agent_notify import AgentChange
 from schema.calls import write_batch
 from schema.db import create_engine_from_url
+from schema.errors import StorageError
 from schema.migrate import upgrade
+from schema.screening_rules import sync_yaml_rules
 
 log = logging.getLogger(__name__)
 
@@ -61,26 +77,65 @@ class ServerConfig:
     control_socket: Path | None = None
     # How callbacks dial the customer, e.g. sofia/gateway/pstn/{number} (None: the ACD's default).
     callback_endpoint: str | None = None
+    # The HTTP API (customers, calls, screen pops, the agents' event stream); None: not served.
+    api_host: str = "127.0.0.1"
+    api_port: int | None = None
 
 
-def build_runner(loaded: LoadedDialplan, clock: Clock, queues: QueueEntry | None = None) -> IvrRunner:
+@dataclass(frozen=True)
+class CrmWiring:
+    """Where runners find customers (`engine`, as SYSTEM) and send what screening and surveys decided."""
+
+    engine: Engine
+    sink: CrmSink
+
+
+def build_runner(
+    loaded: LoadedDialplan,
+    clock: Clock,
+    queues: QueueEntry | None = None,
+    crm: CrmWiring | None = None,
+) -> IvrRunner:
+    """A runner for `loaded`; with `crm`, callers are screened and self-service looks customers up."""
+    model = loaded.model
+    directory = None
+    if crm is not None:
+        directory = SqlCallerDirectory(crm.engine, model.crm.default_region, model.crm.keypad_fields)
     return IvrRunner(
-        loaded.model, PromptBook.build(loaded.model, loaded.sounds_dir), clock=clock, queues=queues
+        model,
+        PromptBook.build(model, loaded.sounds_dir),
+        clock=clock,
+        queues=queues,
+        directory=directory,
+        crm_sink=None if crm is None else crm.sink,
     )
+
+
+def sync_screening_rules(engine: Engine, crm: Crm) -> None:
+    """The YAML's blacklist and VIP numbers into screening_rules; a database error is logged, not raised
+    (the rules already stored stay in force)."""
+    try:
+        count = in_thread(sync_yaml_rules, engine, crm)
+    except StorageError as exc:
+        log.error("screening rules from the YAML not synced; the stored ones stay in force: %s", exc)
+        return
+    log.info("screening rules from the YAML: %d", count)
 
 
 class DialplanHolder:
     """The current runner; `reload` swaps it only for a dialplan that validates.
 
-    The ACD keeps the queues and agents it started with: a reload changes menus and prompts only.
+    The ACD keeps the queues and agents it started with: a reload changes menus and prompts only (and,
+    with the CRM wired, the screening rules from the YAML).
     """
 
-    def __init__(self, path: Path, clock: Clock = utc_now) -> None:
+    def __init__(self, path: Path, clock: Clock = utc_now, crm: CrmWiring | None = None) -> None:
         self._path = path
         self._clock = clock
+        self._crm = crm
         self._queues: QueueEntry | None = None
         self._loaded = load_dialplan(path)
-        self._runner = build_runner(self._loaded, clock)
+        self._runner = build_runner(self._loaded, clock, crm=crm)
 
     @property
     def loaded(self) -> LoadedDialplan:
@@ -88,7 +143,11 @@ class DialplanHolder:
 
     def use_queues(self, queues: QueueEntry) -> None:
         self._queues = queues
-        self._runner = build_runner(self._loaded, self._clock, queues)
+        self._runner = build_runner(self._loaded, self._clock, queues, self._crm)
+
+    def sync_screening_rules(self) -> None:
+        if self._crm is not None:
+            sync_screening_rules(self._crm.engine, self._loaded.model.crm)
 
     @property
     def runner(self) -> IvrRunner:
@@ -101,8 +160,9 @@ class DialplanHolder:
             log.error("dialplan reload refused, the previous one stays in service:\n%s", exc)
             return False
         self._loaded = loaded
-        self._runner = build_runner(loaded, self._clock, self._queues)
+        self._runner = build_runner(loaded, self._clock, self._queues, self._crm)
         log.info("dialplan reloaded from %s", self._path)
+        self.sync_screening_rules()
         return True
 
 
@@ -119,11 +179,25 @@ class Application:
     ) -> None:
         """`acd_tuning` adjusts each queue's settings (tests shorten the YAML's minimum times)."""
         self.config = config
-        self.dialplans = DialplanHolder(config.dialplan, clock)
         self.engine = create_engine_from_url(config.database_url)
         self.writer = CallRecordWriter(
             functools.partial(write_batch, self.engine), dead_letter=config.dead_letter
         )
+        self.dialplans = DialplanHolder(
+            config.dialplan, clock, CrmWiring(self.engine, WriterCrmSink(self.writer))
+        )
+        region = self.dialplans.loaded.model.crm.default_region
+        self.push: PushHub | None = None
+        self.screen_pops: ScreenPopPublisher | None = None
+        self.api: ApiServer | None = None
+        if config.api_port is not None:
+            self.push = PushHub()
+            self.screen_pops = ScreenPopPublisher(self.engine, self.push, region)
+            self.api = ApiServer(
+                build_api(self.engine, region=region, push=self.push),
+                host=config.api_host,
+                port=config.api_port,
+            )
         self.switch: EslSwitch | None = None
         self.queues: QueueServer | None = None
         self.agent_watch: AgentChangeWatcher | None = None
@@ -141,6 +215,7 @@ class Application:
                 tuning=acd_tuning,
                 tick_seconds=acd_tick_seconds,
                 callback_endpoint=config.callback_endpoint,
+                offers=self.screen_pops,
             )
             self.dialplans.use_queues(self.queues)
             # Agents changed by another process or server wake dispatch at once: NOTIFY on
@@ -177,6 +252,7 @@ class Application:
 
     def start(self) -> None:
         self.writer.start()
+        self.dialplans.sync_screening_rules()
         if self.queues is not None:
             self.queues.start()  # reconciles agents with the switch before any call is taken
         if self.agent_watch is not None:
@@ -185,8 +261,14 @@ class Application:
             self.control.start()
         self.server.start()
         self.listener.start()
+        if self.api is not None:
+            self.api.start()
 
     def stop(self) -> None:
+        if self.push is not None:
+            self.push.close()  # ends the open event streams, so the API stops at once
+        if self.api is not None:
+            self.api.stop()
         self.listener.stop()
         self.server.stop(timeout=5)
         if self.control is not None:
@@ -197,6 +279,8 @@ class Application:
             self.queues.stop()
         if self.switch is not None:
             self.switch.close()
+        if self.screen_pops is not None:
+            self.screen_pops.stop()
         self.writer.stop(timeout=10)
         # Database work still running in the thread pool holds pooled connections; let it finish so
         # dispose() closes them rather than leaving them to the garbage collector.

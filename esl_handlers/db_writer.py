@@ -28,10 +28,10 @@ import gevent.event
 
 from schema.acd_records import QueueEvent
 from schema.errors import RecordRejected, StorageError
-from schema.records import CallUpdate, IvrStepRecord
+from schema.records import CallUpdate, IvrStepRecord, SurveyAnswerRecord
 
-# What `schema.calls.write_batch` takes: call records and queue events, written in one transaction.
-Record = CallUpdate | IvrStepRecord | QueueEvent
+# What `schema.calls.write_batch` takes: call records, queue events and survey answers, in one transaction.
+Record = CallUpdate | IvrStepRecord | QueueEvent | SurveyAnswerRecord
 WriteBatch = Callable[[Sequence[Record]], None]
 
 log = logging.getLogger(__name__)

@@ -18,6 +18,9 @@ Choices checked against the FreeSWITCH source (see docs/ for the longer notes):
 - A failed bridge hangs the caller up unless continue_on_fail is set, and a finished bridge
   hangs the caller up if hangup_after_bridge is true: both are set before the first bridge so
   the call logic decides what happens next.
+- `say` reads numbers, digits, dates and amounts with the switch's say module (esl_handlers.say_args
+  has what mod_dptools and mod_say_en accept); it is a media application like playback, so
+  `interrupt()` breaks it the same way.
 - `transfer` ends the socket's park; the outbound listener stays attached to the channel, so
   the server releases the socket with `exit` afterwards.
 - hold is `playback` of the music with playback_terminators set first (mod_dptools on_dtmf
@@ -47,7 +50,8 @@ from esl_handlers import app_args
 from esl_handlers.codec import CommandReply, EslError, api, sendmsg_execute, sendmsg_hangup
 from esl_handlers.codec import Event as EslEvent
 from esl_handlers.connection import ConnectionClosed, EslConnection
-from ivr_scripts.channel import Audio, BridgeResult, CallerHungUp, CallInfo, ChannelError
+from esl_handlers.say_args import say_argument
+from ivr_scripts.channel import Audio, BridgeResult, CallerHungUp, CallInfo, ChannelError, SayKind
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +199,10 @@ class EslChannel:
             self._execute("speak", speech, _Media())
         else:
             raise ValueError(f"audio {audio.label!r} has neither a file nor text")
+
+    def say(self, kind: SayKind, value: str, *, language: str = "en") -> None:
+        # Checked before anything is sent: a value `say` cannot read is a ValueError (see say_args).
+        self._execute("say", say_argument(kind, value, language), _Media())
 
     def collect_digits(
         self,

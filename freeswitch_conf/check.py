@@ -4,7 +4,8 @@ This follows `preprocess()` in src/switch_xml.c (1.10): line by line, `$${name}`
 global variable set earlier (empty when unset); lines holding `<include>`, `</include>` or `<?`
 are dropped; a line mentioning X-PRE-PROCESS is a directive when the name follows `<` and is
 dropped otherwise; `include` globs relative to the including file's directory. The result must be
-one well-formed document, as FreeSWITCH's XML parser will require.
+one well-formed document, as FreeSWITCH's XML parser will require, holding the sections and the
+languages FreeSWITCH looks up (`check_languages`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ _EXPAND = re.compile(r"\$\$\{([^}]*)\}")
 _MENTION = re.compile(r"x-pre-process", re.IGNORECASE)
 _DIRECTIVE = re.compile(r'<X-PRE-PROCESS\s+cmd="([^"]*)"\s+data="([^"]*)"\s*/>', re.IGNORECASE)
 _DROPPED = ("<include>", "</include>", "<?")
+_SECTIONS = ("configuration", "dialplan", "directory", "languages")
 
 
 class ConfCheckError(ValueError):
@@ -49,12 +51,36 @@ def check_conf(conf_dir: Path) -> ET.Element:
     except ET.ParseError as exc:
         raise ConfCheckError(f"the assembled configuration is not well-formed XML: {exc}") from exc
     sections = {section.get("name") for section in root.iter("section")}
-    missing = {"configuration", "dialplan", "directory"} - sections
+    missing = set(_SECTIONS) - sections
     if root.tag != "document" or missing:
-        raise ConfCheckError(
-            f"expected a document with sections configuration, dialplan, directory; missing {missing}"
-        )
+        raise ConfCheckError(f"expected a document with sections {', '.join(_SECTIONS)}; missing {missing}")
+    check_languages(root)
     return root
+
+
+def check_languages(root: ET.Element) -> None:
+    """Every language of the first `languages` section is one the `say` application can use.
+
+    switch_xml_locate_language takes the first `<language>` child whose name matches without case
+    and fails unless it holds `<phrases><macros>`; switch_ivr_say then calls the `say-module`
+    interface with the channel's sound_prefix set to `sound-prefix`, used as is (freeswitch_conf/say.py).
+    """
+    section = next((s for s in root.findall("section") if s.get("name") == "languages"), None)
+    languages = [] if section is None else section.findall("language")
+    if not languages:
+        raise ConfCheckError("the languages section holds no <language>: `say` would find none")
+    seen: set[str] = set()
+    for language in languages:
+        name = language.get("name", "")
+        if not name or name.lower() in seen:
+            raise ConfCheckError(f"languages: a <language> without a name, or {name!r} twice")
+        seen.add(name.lower())
+        if language.find("phrases/macros") is None:
+            raise ConfCheckError(f"language {name!r} has no <phrases><macros>: FreeSWITCH would not use it")
+        if not language.get("say-module"):
+            raise ConfCheckError(f"language {name!r} names no say-module")
+        if not language.get("sound-prefix", "").startswith("/"):
+            raise ConfCheckError(f"language {name!r}: sound-prefix must be an absolute path")
 
 
 def _process(path: Path, result: Assembled, lines: list[str], *, depth: int) -> None:

@@ -1,7 +1,8 @@
 """The ESL `api` commands that apply a new rendering to a running FreeSWITCH without dropping calls.
 
 `reloadxml` re-reads the whole XML registry; the dialplan and the directory are looked up from
-it on every call and every registration, so YAML changes need nothing else. `reloadacl` re-reads
+it on every call and every registration, and the languages on every `say`, so YAML changes need
+nothing else. `reloadacl` re-reads
 acl.conf. `reload mod_sofia` is never used: unloading mod_sofia tears down every call. Changes
 to the SIP profiles' addresses or ports, to modules, the core or the event socket need a restart
 (or `sofia profile NAME restart`, which drops that profile's calls), so they are reported, not run.
@@ -17,7 +18,14 @@ from freeswitch_conf.render import AGENTS_PROFILE, CALLERS_PROFILE
 
 RELOADXML = "reloadxml"
 RELOADACL = "reloadacl"
-_XML_ONLY = ("dialplan/", "directory/", "vars.xml", "freeswitch.xml", "autoload_configs/timezones.conf.xml")
+_XML_ONLY = (
+    "dialplan/",
+    "directory/",
+    "lang/",
+    "vars.xml",
+    "freeswitch.xml",
+    "autoload_configs/timezones.conf.xml",
+)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from freeswitch_conf.atomic import write_tree
 from freeswitch_conf.directory import directory_users
 from freeswitch_conf.escaping import Built, RenderError, preprocess_safe, runtime_safe, xml_value
 from freeswitch_conf.routes import Fallback, bridge_routes, did_routes
+from freeswitch_conf.say import SAY_MODULE_LIBRARY, say_languages
 from freeswitch_conf.settings import TTS_MODULES, SwitchSettings
 from freeswitch_conf.voicemail import VOICEMAIL_MODULE, VOICEMAIL_PROFILE, mailbox_users, voicemail_boxes
 
@@ -51,7 +52,7 @@ BASE_MODULES: tuple[str, ...] = (
     "mod_native_file",
     "mod_local_stream",
     "mod_tone_stream",
-    "mod_say_en",
+    SAY_MODULE_LIBRARY,  # the `say` application's English numbers, dates and amounts (lang/en.xml)
 )
 # The configuration each module asks for when it loads; 1.11 refuses a module whose file is missing.
 MODULE_CONFIGS: Mapping[str, str] = {
@@ -139,6 +140,8 @@ def render_files(loaded: DialplanSource, settings: SwitchSettings) -> dict[str, 
         socket_target=f"{settings.app_host}:{settings.app_port}",
         fallback=fallback,
     )
+    for language in say_languages(settings.say_sound_prefix, settings.tts_engine, settings.tts_voice):
+        files[language.file_name] = env.get_template("lang/language.xml").render(common, language=language)
     for context, routes in bridge_routes(loaded.model, fallback).items():
         files[f"dialplan/{context}.xml"] = env.get_template("dialplan/bridges.xml").render(
             common, context=context, routes=routes

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from freeswitch_conf.directory import check_agent_password
 from freeswitch_conf.escaping import dialable, preprocess_safe
+from freeswitch_conf.say import DEFAULT_SAY_SOUND_PREFIX
 
 _HOSTNAME = re.compile(
     r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
@@ -19,6 +20,8 @@ _VOICE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _EXTERNAL_IP = re.compile(
     r"^(auto-nat|(stun|host):[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?|[0-9.]{7,15}|[0-9a-fA-F:]{2,39})$"
 )
+# An absolute path FreeSWITCH uses as is: no '$', braces, quotes, spaces or '!' (a file_string separator).
+_SOUND_PREFIX = re.compile(r"^(/[A-Za-z0-9_.,:@+=%-]+)+/?$")
 _LOG_LEVELS = ("debug", "info", "notice", "warning", "err", "crit", "alert")
 # The TTS engines we know how to load, by the name the `speak` application uses.
 TTS_MODULES = {"flite": "mod_flite"}
@@ -55,6 +58,9 @@ class SwitchSettings:
     log_dir: Path | None = None
     db_dir: Path | None = None
     moh_dir: Path | None = None
+    say_sound_prefix: Path = DEFAULT_SAY_SOUND_PREFIX
+    """Where mod_say_en finds digits/, time/ and currency/: the en-us-callie sounds, in the directory
+    FreeSWITCH's packages install them to; a source build keeps them under /usr/local/freeswitch/sounds."""
     tts_engine: str | None = "flite"
     tts_voice: str = "slt"
     caller_networks: tuple[str, ...] = ()
@@ -104,6 +110,11 @@ class SwitchSettings:
                     f"{name} must be absolute (FreeSWITCH resolves paths from its own cwd): {path}"
                 )
         preprocess_safe(self.recordings_dir)
+        if not _SOUND_PREFIX.match(str(self.say_sound_prefix)):
+            raise ValueError(
+                "say_sound_prefix must be an absolute path of letters, digits and _ . , : @ + = % -, "
+                f"such as {DEFAULT_SAY_SOUND_PREFIX}, got {str(self.say_sound_prefix)!r}"
+            )
         preprocess_safe(self.voicemail_dir)
         if self.tts_engine is not None and self.tts_engine not in TTS_MODULES:
             raise ValueError(

@@ -6,14 +6,20 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from ivr_scripts.channel import Audio, Channel
+
 StepResult = Literal[
     "open",  # the line was open; the call starts in the DID's menu
     "closed",  # out of hours or a holiday; the call starts in the closed menu
     "unknown_did",
+    "blocked",  # screening: the caller ID is blacklisted; the call is refused before any menu
+    "vip",  # screening: a VIP caller skips the menu for the priority queue
     "played",  # a greeting or message was played
     "ok",  # a valid key was pressed
     "invalid",
     "timeout",
+    "lookup_found",  # self-service: the keys (or the caller ID) matched exactly one customer
+    "lookup_not_found",  # self-service: no customer, or more than one, matched the keys
     "fallback",  # retries exhausted: the menu's fallback action runs
     "transfer",
     "queue",
@@ -45,6 +51,7 @@ OutcomeKind = Literal[
     "hangup",
     "caller_hangup",
     "unknown_did",
+    "blocked",  # screening refused the caller (rejected unanswered, or after a message)
     "loop_limit",
 ]
 
@@ -70,3 +77,23 @@ class ListSink:
 
     def record_step(self, call_uuid: str, step: IvrStep) -> None:
         self.steps.append((call_uuid, step))
+
+
+class CallSteps(Protocol):
+    """One call as the parts of the runner see it (the runner's call state): its channel, the menu it
+    is in (`None` outside menus, `survey:<name>` in a survey), numbered steps, prompts played by name."""
+
+    menu: str | None
+
+    @property
+    def channel(self) -> Channel: ...
+
+    def step(self, result: StepResult, *, prompt: str | None = None, digits: str | None = None) -> None: ...
+
+    def audio(self, prompt: str) -> Audio:
+        """The dialplan prompt `prompt` as the channel plays it."""
+        ...
+
+    def play(self, prompt: str) -> None:
+        """Play the dialplan prompt `prompt` (its file, else its TTS text) and record it as played."""
+        ...

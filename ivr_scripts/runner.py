@@ -12,23 +12,44 @@ Semantics a telecom engineer can rely on (docs/dialplan.md says the same):
   is hung up with the outcome `loop_limit` rather than kept forever.
 - A transfer to a queue goes to the ACD when the runner has one (`queues`): the caller waits
   there, and what the queue hands back (an overflow or exit-key action) runs like a menu choice.
-  Without an ACD the call is transferred to the queue's extension in FreeSWITCH.
+  Without an ACD the call is transferred to the queue's extension in FreeSWITCH. When the agent
+  hangs up first the caller answers the queue's survey, if it has one, and the call is hung up.
+- With a customer directory (`directory`), callers are screened before the call is answered
+  (ivr_scripts.screening): blacklisted callers are refused, VIPs go straight to the VIP queue
+  (their own agent preferred), everyone else reaches the menu. `{lookup: ...}` options run
+  self-service lookups (ivr_scripts.self_service) against the same directory.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from dialplans.models import Action, Dialplan, GotoMenu, Hangup, Menu, PlayMessage, Transfer
+from dialplans.models import (
+    Action,
+    Dialplan,
+    GotoMenu,
+    Hangup,
+    Lookup,
+    Menu,
+    PlayMessage,
+    Transfer,
+    TransferTarget,
+)
 from ivr_scripts.channel import Audio, CallerHungUp, Channel
+from ivr_scripts.crm import CallerDirectory, CrmSink, CustomerRecord, ScreeningDecision
 from ivr_scripts.journal import IvrStep, Outcome, OutcomeKind, StepResult, StepSink
 from ivr_scripts.prompts import PromptBook
 from ivr_scripts.schedule import menu_for
+from ivr_scripts.screening import screen, screening_variables
+from ivr_scripts.self_service import run_lookup
+from ivr_scripts.survey import SurveyCall, run_survey
 
 Clock = Callable[[], dt.datetime]
+log = logging.getLogger(__name__)
 
 
 def utc_now() -> dt.datetime:
@@ -78,9 +99,11 @@ class _CallState:
     channel: Channel
     sink: StepSink
     clock: Clock
+    prompts: PromptBook
     seq: int = 0
     path: list[str] = field(default_factory=list)
     menu: str | None = None
+    customer: CustomerRecord | None = None  # whom screening matched (self-service `by: caller_id`)
 
     def step(self, result: StepResult, *, prompt: str | None = None, digits: str | None = None) -> None:
         self.seq += 1
@@ -89,6 +112,13 @@ class _CallState:
 
     def outcome(self, kind: OutcomeKind, destination: str | None = None) -> Outcome:
         return Outcome(kind, destination, tuple(self.path))
+
+    def audio(self, prompt: str) -> Audio:
+        return self.prompts[prompt]
+
+    def play(self, prompt: str) -> None:
+        self.channel.play(self.audio(prompt))
+        self.step("played", prompt=prompt)
 
 
 class IvrRunner:
@@ -100,16 +130,20 @@ class IvrRunner:
         clock: Clock = utc_now,
         max_actions: int = 50,
         queues: QueueEntry | None = None,
+        directory: CallerDirectory | None = None,
+        crm_sink: CrmSink | None = None,
     ) -> None:
         self._dialplan = dialplan
         self._prompts = prompts
         self._clock = clock
         self._max_actions = max_actions
         self._queues = queues
+        self._directory = directory
+        self._crm_sink = crm_sink
 
     def run(self, channel: Channel, sink: StepSink) -> Outcome:
         """Answer the call and run its menus until it is transferred or hung up."""
-        state = _CallState(channel, sink, self._clock)
+        state = _CallState(channel, sink, self._clock, self._prompts)
         try:
             return self._run(state)
         except CallerHungUp:
@@ -123,14 +157,28 @@ class IvrRunner:
             state.step("unknown_did", digits=channel.info.destination)
             channel.hangup("UNALLOCATED_NUMBER")
             return state.outcome("unknown_did")
-        channel.answer()
         menu_name, is_open = menu_for(did, self._dialplan.schedules, self._clock())
+        decision = self._screen(state)
+        if decision is not None and decision.kind == "blocked":
+            return self._refuse(state, decision)
+        channel.answer()
+        if decision is not None:
+            self._leave_variables(state, decision)
+        if decision is not None and decision.kind == "vip" and is_open:
+            # Only while the line is open: out of hours the VIP queue is unstaffed, and the closed menu
+            # (emergency options, voicemail) serves VIPs as it serves everyone.
+            # What the VIP queue hands back (an overflow, the exit key) runs in the DID's menu.
+            after = self._vip(state, decision)
+            return after if isinstance(after, Outcome) else self._menus(state, menu_name, pending=after)
         state.step("open" if is_open else "closed")
-        greet = True
-        pending: Action | None = None  # an action handed back by a queue, run before asking again
+        return self._menus(state, menu_name)
+
+    def _menus(self, state: _CallState, menu_name: str, *, pending: Action | None = None) -> Outcome:
+        """Run menus from `menu_name`; `pending` is an action handed back by a queue, run before asking."""
+        greet = pending is None
         for _ in range(self._max_actions):
             state.menu = menu_name
-            if greet:
+            if greet or (pending is None and not state.path):
                 state.path.append(menu_name)
             menu = self._dialplan.menus[menu_name]
             action = pending or self._choose(state, menu, greet=greet)
@@ -139,11 +187,25 @@ class IvrRunner:
                 menu_name, greet = action.menu, True
                 continue
             if isinstance(action, PlayMessage):
-                self._play(state, action.play)
+                state.play(action.play)
                 if action.then == "return":
                     greet = False
                     continue
                 return self._hang_up(state, "NORMAL_CLEARING")
+            if isinstance(action, Lookup):
+                ended = run_lookup(
+                    state,
+                    menu,
+                    self._dialplan.self_service[action.lookup],
+                    directory=self._directory,
+                    caller_customer=state.customer,
+                )
+                # A failed lookup that is itself the menu's fallback has nowhere left to go.
+                if ended == "hangup" or ended is action:
+                    return self._hang_up(state, "NORMAL_CLEARING")
+                pending = None if ended == "return" else ended
+                greet = False
+                continue
             if isinstance(action, Transfer):
                 if action.transfer.queue is not None and self._queues is not None:
                     result = self._queue(state, action.transfer.queue)
@@ -154,16 +216,53 @@ class IvrRunner:
                 return self._transfer(state, action)
             return self._hangup_action(state, action)
         state.step("loop_limit")
-        channel.hangup("NORMAL_CLEARING")
+        state.channel.hangup("NORMAL_CLEARING")
         return state.outcome("loop_limit")
+
+    def _screen(self, state: _CallState) -> ScreeningDecision | None:
+        """Screen the caller (before answering) and record the decision."""
+        if self._directory is None:
+            return None
+        decision = screen(self._directory, state.channel.info.caller_number, self._dialplan.crm)
+        state.customer = decision.profile.customer
+        if self._crm_sink is not None:
+            self._crm_sink.record_screening(state.channel.info.uuid, decision)
+        return decision
+
+    def _leave_variables(self, state: _CallState, decision: ScreeningDecision) -> None:
+        # Set once the call is answered (or just before it is refused): answering is not delayed.
+        for name, value in screening_variables(decision).items():
+            state.channel.set_variable(name, value)
+
+    def _refuse(self, state: _CallState, decision: ScreeningDecision) -> Outcome:
+        """A blacklisted caller: rejected unanswered, or answered to hear the blacklist prompt."""
+        blacklist = self._dialplan.crm.blacklist
+        state.step("blocked", prompt=blacklist.prompt)
+        self._leave_variables(state, decision)
+        if blacklist.prompt is not None:
+            state.channel.answer()
+            state.play(blacklist.prompt)
+        state.channel.hangup(blacklist.cause)
+        return state.outcome("blocked", blacklist.cause)
+
+    def _vip(self, state: _CallState, decision: ScreeningDecision) -> Outcome | Action:
+        """The green channel: the VIP greeting, then the VIP queue, the customer's own agent first."""
+        assert decision.queue is not None  # screening.decide sets it for every VIP
+        state.step("vip", digits=decision.queue)
+        vip = self._dialplan.crm.vip
+        if vip is not None and vip.greeting is not None:
+            state.play(vip.greeting)
+        if self._queues is None:
+            return self._transfer(state, Transfer(transfer=TransferTarget(queue=decision.queue)))
+        return self._queue(state, decision.queue, preferred_agent=decision.preferred_agent)
 
     def _choose(self, state: _CallState, menu: Menu, *, greet: bool) -> Action:
         """Prompt for a key until a valid one is pressed or the tries run out."""
         if greet and menu.greeting is not None:
-            self._play(state, menu.greeting)
+            state.play(menu.greeting)
         for attempt in range(1, menu.max_retries + 1):
             digits = state.channel.collect_digits(
-                self._audio(menu.prompt),
+                state.audio(menu.prompt),
                 max_digits=1,
                 timeout=menu.timeout,
                 digit_timeout=menu.digit_timeout,
@@ -176,7 +275,7 @@ class IvrRunner:
             state.step("invalid" if digits else "timeout", prompt=menu.prompt, digits=digits or None)
             retry_prompt = menu.invalid_prompt if digits else menu.timeout_prompt
             if retry_prompt is not None and attempt < menu.max_retries:
-                self._play(state, retry_prompt)
+                state.play(retry_prompt)
         state.step("fallback", prompt=menu.prompt)
         return menu.fallback
 
@@ -196,31 +295,51 @@ class IvrRunner:
         channel.transfer(extension, target.context)
         return state.outcome("transferred", extension)
 
-    def _queue(self, state: _CallState, queue: str) -> Outcome | Action:
+    def _queue(
+        self, state: _CallState, queue: str, *, preferred_agent: str | None = None
+    ) -> Outcome | Action:
         """Wait in the ACD; the outcome of the call, or the action the queue hands back."""
         assert self._queues is not None
         state.channel.set_variable(VAR_IVR_PATH, "/".join(state.path))
         state.step("queue", digits=queue)
-        result = self._queues.join(state.channel, queue, ivr_path=tuple(state.path))
+        result = self._queues.join(
+            state.channel, queue, ivr_path=tuple(state.path), preferred_agent=preferred_agent
+        )
         if result.kind == "action":
             assert result.action is not None  # QueueResult guarantees it
             return result.action
         state.step(result.kind, digits=result.agent_id)
-        return state.outcome(result.kind, f"queue:{queue}")
+        outcome = state.outcome(result.kind, f"queue:{queue}")
+        if result.kind == "answered" and result.ended_by == "agent":
+            self._after_agent_hung_up(state, queue, result.agent_id)
+        return outcome
+
+    def _after_agent_hung_up(self, state: _CallState, queue: str, agent_id: str | None) -> None:
+        """The caller is still on the line (the ACD leaves them parked): the survey, if any, then hang up.
+
+        The call was answered whatever happens here: a caller hanging up mid-survey is recorded as a
+        step, the answers already given are kept, and the outcome stays `answered`.
+        """
+        survey_name = self._dialplan.queues[queue].survey
+        if survey_name is not None and self._crm_sink is None:
+            log.warning(
+                "queue %s has survey %s but the runner has no CRM sink to keep answers", queue, survey_name
+            )
+        try:
+            if survey_name is not None and self._crm_sink is not None:
+                about = SurveyCall(survey_name, queue, agent_id)
+                survey = self._dialplan.surveys[survey_name]
+                run_survey(state, survey, about, sink=self._crm_sink, clock=self._clock)
+            self._hang_up(state, "NORMAL_CLEARING")
+        except CallerHungUp:
+            state.step("caller_hangup")
 
     def _hangup_action(self, state: _CallState, action: Hangup) -> Outcome:
         if action.hangup.prompt is not None:
-            self._play(state, action.hangup.prompt)
+            state.play(action.hangup.prompt)
         return self._hang_up(state, action.hangup.cause)
 
     def _hang_up(self, state: _CallState, cause: str) -> Outcome:
         state.step("hangup")
         state.channel.hangup(cause)
         return state.outcome("hangup", cause)
-
-    def _play(self, state: _CallState, prompt: str) -> None:
-        state.channel.play(self._audio(prompt))
-        state.step("played", prompt=prompt)
-
-    def _audio(self, prompt: str) -> Audio:
-        return self._prompts[prompt]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from dialplans.models import Dialplan
 from ivr_scripts.channel import CallInfo
+from ivr_scripts.crm import CallerDirectory
 from ivr_scripts.journal import ListSink, Outcome
 from ivr_scripts.prompts import PromptBook
 from ivr_scripts.runner import IvrRunner
@@ -24,9 +25,12 @@ def simulate(
     at: dt.datetime | None = None,
     hang_up_after: int | None = None,
     out: Callable[[str], None] = print,
+    directory: CallerDirectory | None = None,
 ) -> Outcome:
     when = at or dt.datetime.now(dt.UTC)
-    runner = IvrRunner(dialplan, PromptBook.build(dialplan, sounds_dir), clock=lambda: when)
+    runner = IvrRunner(
+        dialplan, PromptBook.build(dialplan, sounds_dir), clock=lambda: when, directory=directory
+    )
     channel = TerminalChannel(
         CallInfo("simulated-call", caller, caller, did), keys, out=out, hang_up_after=hang_up_after
     )

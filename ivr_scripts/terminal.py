@@ -1,16 +1,18 @@
 """A Channel in the terminal: the simulator prints what the caller hears and where the call goes.
 
 Key presses are scripted: each character of `keys` is the caller's answer to the next prompt
-that waits for a key; "." is silence (that prompt times out). Once the script runs out the
-caller stays silent, so the menus' timeout and fallback rules show. `hang_up_after` makes the
-caller hang up after that many prompts.
+that waits for a key; "." is silence (that prompt times out). A prompt that takes several keys
+(a self-service account number) takes them up to its terminator, a "." or its maximum: "51234#1"
+is 5 in the menu, 1234 as the account, 1 in the next menu. Once the script runs out the caller
+stays silent, so the menus' timeout and fallback rules show. `hang_up_after` makes the caller hang
+up after that many prompts (`say` counts as one).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from ivr_scripts.channel import Audio, BridgeResult, CallerHungUp, CallInfo
+from ivr_scripts.channel import Audio, BridgeResult, CallerHungUp, CallInfo, SayKind
 
 SILENCE = "."
 
@@ -52,12 +54,21 @@ class TerminalChannel:
         terminators: str = "#",
     ) -> str:
         self._hear(audio)
-        key = self._keys.pop(0) if self._keys else SILENCE
-        if key == SILENCE:
+        entered = ""
+        while self._keys and len(entered) < max_digits:
+            key = self._keys.pop(0)
+            if key == SILENCE or key in terminators:
+                break
+            entered += key
+        if not entered:
             self._out(f"  (caller silent for {timeout:g} s)")
             return ""
-        self._out(f"  caller presses {key}")
-        return key
+        self._out(f"  caller presses {entered}")
+        return entered
+
+    def say(self, kind: SayKind, value: str, *, language: str = "en") -> None:
+        self._caller_may_hang_up()
+        self._out(f"♪ say {kind} ({language}): {value}")
 
     def transfer(self, extension: str, context: str) -> None:
         self._end(f"transfer to {extension} in context {context}")
@@ -95,14 +106,17 @@ class TerminalChannel:
         self._out(f"[voicemail: the caller leaves a message in {box}@{domain} ({profile})]")
 
     def _hear(self, audio: Audio) -> None:
-        if self._hang_up_after is not None and self._prompts_heard >= self._hang_up_after:
-            self._out("  caller hangs up")
-            raise CallerHungUp()
-        self._prompts_heard += 1
+        self._caller_may_hang_up()
         if audio.file is not None:
             self._out(f"♪ {audio.label}: {audio.file}")
         else:
             self._out(f'♪ {audio.label} (TTS): "{audio.text or ""}"')
+
+    def _caller_may_hang_up(self) -> None:
+        if self._hang_up_after is not None and self._prompts_heard >= self._hang_up_after:
+            self._out("  caller hangs up")
+            raise CallerHungUp()
+        self._prompts_heard += 1
 
     def _end(self, what: str) -> None:
         self.ended = what

@@ -13,19 +13,17 @@ schema.agents.reserve_agent, which also picks the agent.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Connection, Engine, Row, insert, select, update
+from sqlalchemy import Engine, Row, insert, select, update
 from sqlalchemy import exc as sa_exc
 
 from ivr_scripts.agent_states import AgentState, AgentStatus, Transition
 from schema.acd_records import check_agent_id
 from schema.agent_notify import announce_agent_change
 from schema.agents import AGENTS, STATE_LOG
-from schema.db import WRITE_TRANSACTION
+from schema.db import write_transaction
 from schema.errors import translate
 
 # Rows written by other paths may not meet the state machine's invariants (schema.agents.transition_agent
@@ -83,7 +81,9 @@ class SqlAgentStore:
             values["reserved_by"] = None
         elif status.call_uuid != expected.call_uuid:
             values["reserved_by"] = self._server  # a call set by force (the reconciler found it bridged)
-        with self._write_transaction(f"moving agent {transition.agent_id} to {status.state}") as connection:
+        with write_transaction(
+            self._engine, f"moving agent {transition.agent_id} to {status.state}"
+        ) as connection:
             moved = connection.execute(
                 update(AGENTS)
                 .where(AGENTS.c.agent_id == transition.agent_id, AGENTS.c.version == expected.version)
@@ -111,16 +111,6 @@ class SqlAgentStore:
         try:
             with self._engine.connect() as connection:
                 return list(connection.execute(query).all())
-        except sa_exc.SQLAlchemyError as exc:
-            raise translate(exc, action) from exc
-
-    @contextmanager
-    def _write_transaction(self, action: str) -> Iterator[Connection]:
-        try:
-            with self._engine.connect() as connection:
-                connection.execution_options(**{WRITE_TRANSACTION: True})
-                with connection.begin():
-                    yield connection
         except sa_exc.SQLAlchemyError as exc:
             raise translate(exc, action) from exc
 

@@ -17,8 +17,7 @@ replaying one changes nothing and returns False.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any, Final, cast
 
 from sqlalchemy import Connection, Engine, Table, case, or_, select, update
@@ -37,7 +36,7 @@ from schema.acd_records import (
 )
 from schema.agent_notify import announce_agent_change
 from schema.calls import write_batch
-from schema.db import WRITE_TRANSACTION
+from schema.db import write_transaction
 from schema.errors import RecordRejected, StorageError, translate
 
 AGENTS: Final = cast(Table, Agent.__table__)
@@ -102,7 +101,7 @@ def reserve_agent(
         )
         .returning(AGENTS.c.agent_id, AGENTS.c.version)
     )
-    with _write_transaction(engine, f"reserving an agent for call {call_uuid}") as connection:
+    with write_transaction(engine, f"reserving an agent for call {call_uuid}") as connection:
         reserved = connection.execute(reserve).first()
         if reserved is None:
             return None
@@ -206,7 +205,7 @@ def upsert_agents(engine: Engine, agents: Sequence[AgentProfile]) -> None:
         }
         for agent in sorted(agents, key=lambda a: a.agent_id)  # one lock order for concurrent callers
     ]
-    with _write_transaction(engine, f"writing {len(rows)} agents") as connection:
+    with write_transaction(engine, f"writing {len(rows)} agents") as connection:
         stmt = _insert(connection)(AGENTS)
         new = stmt.excluded
         profile = ("name", "extension", "department")
@@ -254,7 +253,7 @@ def _transition(
     check_agent_id(agent_id)
     check_aware(at, "transition time")
     action = f"moving agent {agent_id} to {to_state}"
-    with _write_transaction(engine, action) as connection:
+    with write_transaction(engine, action) as connection:
         current = connection.execute(
             select(
                 AGENTS.c.state,
@@ -317,18 +316,6 @@ def _log(connection: Connection, entry: dict[str, Any]) -> None:
         index_elements=[STATE_LOG.c.agent_id, STATE_LOG.c.version]
     )
     connection.execute(stmt, entry)
-
-
-@contextmanager
-def _write_transaction(engine: Engine, action: str) -> Iterator[Connection]:
-    """A write transaction (BEGIN IMMEDIATE on SQLite); SQLAlchemy errors become StorageErrors."""
-    try:
-        with engine.connect() as connection:
-            connection.execution_options(**{WRITE_TRANSACTION: True})
-            with connection.begin():
-                yield connection
-    except sa_exc.SQLAlchemyError as exc:
-        raise translate(exc, action) from exc
 
 
 def _insert(connection: Connection) -> Any:

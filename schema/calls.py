@@ -4,12 +4,17 @@ A batch may also carry queue events (`schema.acd_records.QueueEvent`), written i
 transaction as the call records: queue_log rows are inserted `ON CONFLICT DO NOTHING` on their
 key (call_uuid, queue, event, agent_id, at), exactly as `schema.agents.write_queue_events` does,
 so a replay through either path writes nothing. A queue event needs no call row (queue_log has
-no foreign key): a batch of queue events alone touches only queue_log.
+no foreign key): a batch of queue events alone touches only queue_log. Survey answers
+(`SurveyAnswerRecord`) likewise: inserted `ON CONFLICT (call_uuid, question) DO NOTHING` (the
+first answer stored stays, a replay changes nothing), no call row needed.
 
 Merge rule for a call row (`INSERT ... ON CONFLICT (uuid) DO UPDATE`), field by field:
 - started_at, answered_at: the earliest value any writer gave; ended_at: the latest.
 - every other field: the value of the update written last, unless that update left it None
   (None means "not known here": it never erases a value).
+- customer_id is written only if that customer still exists (a scalar subquery on customers.id):
+  a customer deleted since the caller-ID lookup leaves the link as it was instead of making the
+  database refuse the whole batch (the foreign key then sets it NULL anyway, ON DELETE SET NULL).
 - duration_s = ended_at - started_at and billsec_s = ended_at - answered_at, in seconds with
   microsecond precision, computed in SQL from the merged times (None until both ends are known).
 - updated_at moves only when a field actually changed, so replaying an event changes nothing.
@@ -19,7 +24,7 @@ A step for a call not yet written first creates the bare call row (uuid only) it
 Rows are written in UUID order, so concurrent batches lock rows in the same order and cannot
 deadlock; records for one UUID keep their order in the batch, which is what "last" means above.
 Tables are always written in the same order too: calls, then ivr_steps, then queue_log (in key
-order, the order `write_queue_events` uses).
+order, the order `write_queue_events` uses), then survey_responses (in (call_uuid, question) order).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Engine, bindparam, case, func, or_
+from sqlalchemy import ColumnElement, Engine, bindparam, case, func, or_, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
@@ -41,16 +46,21 @@ from sqlalchemy.types import Float
 
 from schema.acd_models import QueueLogEntry
 from schema.acd_records import QueueEvent
+
+# calls.customer_id references customers: SQLAlchemy must know that table to resolve the foreign key.
+from schema.crm_models import Customer, SurveyResponse
 from schema.db import WRITE_TRANSACTION
 from schema.errors import StorageError, translate
 from schema.models import Call, IvrStep
-from schema.records import CallUpdate, IvrStepRecord
+from schema.records import CallUpdate, IvrStepRecord, SurveyAnswerRecord
 
-Record = CallUpdate | IvrStepRecord | QueueEvent
+Record = CallUpdate | IvrStepRecord | QueueEvent | SurveyAnswerRecord
 
 CALLS: Final = Call.__table__
 STEPS: Final = IvrStep.__table__
 QUEUE_LOG: Final = QueueLogEntry.__table__
+SURVEYS: Final = SurveyResponse.__table__
+CUSTOMERS: Final = Customer.__table__
 QUEUE_LOG_KEY: Final = ("call_uuid", "queue", "event", "agent_id", "at")
 EARLIEST_FIELDS: Final = ("started_at", "answered_at")
 LATEST_FIELDS: Final = ("ended_at",)
@@ -60,6 +70,7 @@ NEWEST_FIELDS: Final = tuple(
     if f.name != "uuid" and f.name not in EARLIEST_FIELDS + LATEST_FIELDS
 )
 STEP_FIELDS: Final = tuple(f.name for f in dataclasses.fields(IvrStepRecord))
+SURVEY_FIELDS: Final = tuple(f.name for f in dataclasses.fields(SurveyAnswerRecord))
 
 
 def write_batch(engine: Engine, records: Sequence[Record]) -> None:
@@ -79,6 +90,9 @@ def write_batch(engine: Engine, records: Sequence[Record]) -> None:
         (queue_log_row(r) for r in records if isinstance(r, QueueEvent)),
         key=lambda row: tuple(row[name] for name in QUEUE_LOG_KEY),
     )
+    answers = sorted(
+        (r for r in records if isinstance(r, SurveyAnswerRecord)), key=lambda a: (a.call_uuid, a.question)
+    )
     now = dt.datetime.now(dt.UTC)
     try:
         with engine.connect() as connection:
@@ -93,6 +107,8 @@ def write_batch(engine: Engine, records: Sequence[Record]) -> None:
                     connection.execute(_step_insert(dialect), [_step_params(s) for s in steps])
                 if queue_rows:
                     connection.execute(_queue_insert(dialect), queue_rows)
+                if answers:
+                    connection.execute(_survey_insert(dialect), [_survey_params(a) for a in answers])
     except sa_exc.SQLAlchemyError as exc:
         raise translate(exc, f"writing {len(records)} call records") from exc
 
@@ -130,12 +146,17 @@ def _step_params(step: IvrStepRecord) -> dict[str, Any]:
     return {name: getattr(step, name) for name in STEP_FIELDS}
 
 
+def _survey_params(answer: SurveyAnswerRecord) -> dict[str, Any]:
+    return {name: getattr(answer, name) for name in SURVEY_FIELDS}
+
+
 @functools.cache  # built once per dialect; SQLAlchemy then reuses the compiled form
 def _call_upsert(dialect: str) -> Insert:
     columns = CALLS.c
-    given = {
+    given: dict[str, ColumnElement[Any]] = {
         f.name: bindparam(f"p_{f.name}", type_=columns[f.name].type) for f in dataclasses.fields(CallUpdate)
     }
+    given["customer_id"] = _existing_customer(given["customer_id"])
     stmt: Insert = _insert(dialect)(CALLS).values(
         **given,
         duration_s=SecondsBetween(given["started_at"], given["ended_at"]),
@@ -170,11 +191,24 @@ def _step_insert(dialect: str) -> Insert:
 
 
 @functools.cache
+def _survey_insert(dialect: str) -> Insert:
+    stmt = _insert(dialect)(SURVEYS)
+    return stmt.on_conflict_do_nothing(  # type: ignore[no-any-return]
+        index_elements=[SURVEYS.c.call_uuid, SURVEYS.c.question]
+    )
+
+
+@functools.cache
 def _queue_insert(dialect: str) -> Insert:
     stmt = _insert(dialect)(QUEUE_LOG)
     return stmt.on_conflict_do_nothing(  # type: ignore[no-any-return]
         index_elements=[QUEUE_LOG.c[name] for name in QUEUE_LOG_KEY]
     )
+
+
+def _existing_customer(customer_id: ColumnElement[Any]) -> ColumnElement[Any]:
+    # NULL when no such customer (deleted since the lookup): see "customer_id" in the module docstring.
+    return select(CUSTOMERS.c.id).where(CUSTOMERS.c.id == customer_id).scalar_subquery()
 
 
 def _earliest(old: ColumnElement[Any], new: ColumnElement[Any]) -> ColumnElement[Any]:

@@ -3,7 +3,16 @@
 A path is the shortest way to a menu, one option of it, then (when that option leads to another
 menu or replays this one) the shortest keys from there to an option that ends the call. So every
 option of every reachable menu is pressed by at least one path, without enumerating every
-combination. Paths longer than `max_keys` are left out.
+combination. Paths that press more than `max_keys` menu options are left out (the digits a
+lookup asks for do not count).
+
+A self-service lookup (`{lookup: NAME}`) is entered as a customer nobody has: `min_digits` zeros
+and the terminator, or `max_digits` zeros when it has no terminator or takes a fixed length, so
+each entry ends on a key and not on a timeout. The smoke rig's CRM knows no such customer (nor
+the smoke caller's number, for a caller_id lookup, which asks nothing), so every try fails: the
+runner asks again up to the menu's `max_retries`, then runs the menu's fallback
+(ivr_scripts.self_service). The path keys the entry once per try, then follows the fallback. So a
+path does not depend on what the CRM holds, and it ends the call as caller.xml expects.
 """
 
 from __future__ import annotations
@@ -13,11 +22,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dialplans.models import Action, Dialplan, GotoMenu, Hangup, PlayMessage, Transfer
+from dialplans.crm_models import BY_CALLER_ID, SelfServiceLookup
+from dialplans.models import Action, Dialplan, GotoMenu, Hangup, Lookup, PlayMessage, Transfer
 
 KEY_ORDER = "123456789*0#"
 DEFAULT_MAX_KEYS = 8
 DEFAULT_CALLER = "+15550000100"
+# What a generated path keys in for a lookup, digit by digit: an account or plate nobody has.
+UNKNOWN_ENTRY_DIGIT = "0"
 
 
 @dataclass(frozen=True)
@@ -26,7 +38,7 @@ class MenuPath:
     start_menu: str
     """The DID's menu, or its closed_menu for the paths callers take outside opening hours."""
     digits: tuple[str, ...]
-    """The keys the caller presses, in order."""
+    """The keys the caller presses, in order: menu options and what lookups ask for."""
     outcome: str
     """How the call ends: "queue:NAME", "extension:NUMBER@CONTEXT" or "hangup:CAUSE"."""
     pressed: tuple[tuple[str, str], ...]
@@ -46,7 +58,7 @@ def menu_paths(dialplan: Dialplan, *, max_keys: int = DEFAULT_MAX_KEYS) -> list[
         for start in starts:
             for path in _paths_from(dialplan, did_number, start):
                 key = (path.did, path.start_menu, path.digits)
-                if len(path.digits) <= max_keys and key not in seen:
+                if len(path.pressed) <= max_keys and key not in seen:
                     seen.add(key)
                     paths.append(path)
     return paths
@@ -65,22 +77,57 @@ def write_paths_csv(paths: Iterable[MenuPath], target: Path, *, caller: str = DE
     return target
 
 
+def lookup_entry(lookup: SelfServiceLookup) -> tuple[str, ...]:
+    """The keys a generated path enters for one try of `lookup`: a well-formed entry no customer has."""
+    if lookup.by == BY_CALLER_ID:
+        return ()
+    # The entry must end on a key, not on the digit timeout: the keys that follow would join it.
+    if lookup.terminator and lookup.min_digits < lookup.max_digits:
+        return (UNKNOWN_ENTRY_DIGIT,) * lookup.min_digits + (lookup.terminator,)
+    return (UNKNOWN_ENTRY_DIGIT,) * lookup.max_digits
+
+
+def failed_lookup_keys(lookup: SelfServiceLookup, tries: int) -> tuple[str, ...]:
+    """Every try of a lookup that finds nobody: a caller_id lookup fails at once, without a try."""
+    return lookup_entry(lookup) * tries
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One option pressed in `menu`, and what the caller keys in after it (a lookup's entry)."""
+
+    menu: str
+    key: str
+    entry: tuple[str, ...] = ()
+
+
+_Route = tuple[_Step, ...]
+
+
 def _paths_from(dialplan: Dialplan, did: str, start: str) -> Iterable[MenuPath]:
-    reach = _shortest_keys_to_menus(dialplan, start)
+    reach = _shortest_routes_to_menus(dialplan, start)
     for menu_name, prefix in reach.items():
         menu = dialplan.menus[menu_name]
         for key in _ordered(menu.options):
             action = menu.options[key]
+            step = _Step(menu_name, key)
             ending = _ending(action)
             if ending is not None:
-                keys, outcome = (*prefix, key), ending
+                route, outcome = (*prefix, step), ending
             else:
-                then = action.menu if isinstance(action, GotoMenu) else menu_name
-                completion = _shortest_ending_from(dialplan, then)
+                if isinstance(action, Lookup):
+                    lookup = dialplan.self_service.get(action.lookup)
+                    if lookup is None:
+                        continue
+                    step = _Step(menu_name, key, failed_lookup_keys(lookup, menu.max_retries))
+                    completion = _after_fallback(dialplan, menu_name)
+                else:
+                    then = action.menu if isinstance(action, GotoMenu) else menu_name
+                    completion = _shortest_ending_from(dialplan, then)
                 if completion is None:
                     continue
-                keys, outcome = (*prefix, key, *completion[0]), completion[1]
-            yield MenuPath(did, start, keys, outcome, _pressed(dialplan, start, keys))
+                route, outcome = (*prefix, step, *completion[0]), completion[1]
+            yield MenuPath(did, start, _keys(route), outcome, tuple((s.menu, s.key) for s in route))
 
 
 def _ending(action: Action) -> str | None:
@@ -97,8 +144,21 @@ def _ending(action: Action) -> str | None:
     return None
 
 
-def _shortest_keys_to_menus(dialplan: Dialplan, start: str) -> dict[str, tuple[str, ...]]:
-    reach: dict[str, tuple[str, ...]] = {start: ()}
+def _after_fallback(dialplan: Dialplan, name: str) -> tuple[_Route, str] | None:
+    """Where the fallback of menu `name` takes the caller, up to the end of the call."""
+    fallback = dialplan.menus[name].fallback
+    ending = _ending(fallback)
+    if ending is not None:
+        return (), ending
+    if isinstance(fallback, GotoMenu):
+        return _shortest_ending_from(dialplan, fallback.menu)
+    if isinstance(fallback, PlayMessage):  # then: return replays the menu, with fresh tries
+        return _shortest_ending_from(dialplan, name)
+    return None  # a lookup as fallback, which the dialplan checks refuse
+
+
+def _shortest_routes_to_menus(dialplan: Dialplan, start: str) -> dict[str, _Route]:
+    reach: dict[str, _Route] = {start: ()}
     queue = deque([start])
     while queue:
         name = queue.popleft()
@@ -106,30 +166,23 @@ def _shortest_keys_to_menus(dialplan: Dialplan, start: str) -> dict[str, tuple[s
         for key in _ordered(options):
             action = options[key]
             if isinstance(action, GotoMenu) and action.menu in dialplan.menus and action.menu not in reach:
-                reach[action.menu] = (*reach[name], key)
+                reach[action.menu] = (*reach[name], _Step(name, key))
                 queue.append(action.menu)
     return reach
 
 
-def _shortest_ending_from(dialplan: Dialplan, start: str) -> tuple[tuple[str, ...], str] | None:
-    for name, prefix in _shortest_keys_to_menus(dialplan, start).items():
+def _shortest_ending_from(dialplan: Dialplan, start: str) -> tuple[_Route, str] | None:
+    for name, prefix in _shortest_routes_to_menus(dialplan, start).items():
         options = dialplan.menus[name].options
         for key in _ordered(options):
             outcome = _ending(options[key])
             if outcome is not None:
-                return (*prefix, key), outcome
+                return (*prefix, _Step(name, key)), outcome
     return None
 
 
-def _pressed(dialplan: Dialplan, start: str, keys: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    pressed = []
-    menu = start
-    for key in keys:
-        pressed.append((menu, key))
-        action = dialplan.menus[menu].options[key]
-        if isinstance(action, GotoMenu):
-            menu = action.menu
-    return tuple(pressed)
+def _keys(route: _Route) -> tuple[str, ...]:
+    return tuple(key for step in route for key in (step.key, *step.entry))
 
 
 def _ordered(options: Iterable[str]) -> list[str]:

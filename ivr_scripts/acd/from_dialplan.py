@@ -6,6 +6,7 @@ Where each field of a `dialplans.models.Queue` lands:
   wrap_up, max_no_answer: `QueueSettings` (the waiting caller, the offer flow, the agent service).
 - priorities: `priority_for`; sticky_days: `sticky_since` (the window handed to schema.sticky).
 - name, extension: not the ACD's; the renderer and reports read them from the dialplan.
+- survey: not the ACD's; the IVR runner runs it after the queue hands the call back (agent hung up first).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import os
 from alembic import context
 from sqlalchemy import Connection
 
-import schema.acd_models  # noqa: F401  (registers the ACD tables on Base.metadata)
+import schema.acd_models
 import schema.crm_models  # noqa: F401  (and the CRM tables)
 from schema.db import create_engine_from_url
 from schema.models import Base

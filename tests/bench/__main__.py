@@ -12,6 +12,8 @@ BENCHES = (
     "tests.bench.server_bench",
     "tests.bench.dispatch_bench",
     "tests.bench.acd_db_bench",
+    "tests.bench.crm_bench",
+    "tests.bench.import_bench",
 )
 
 

@@ -47,7 +47,7 @@ TO_SETTINGS = {
     "max_no_answer",
 }
 TO_HELPERS = {"priorities", "sticky_days"}
-NOT_THE_ACDS = {"name", "extension"}  # the renderer's and the reports'
+NOT_THE_ACDS = {"name", "extension", "survey"}  # the renderer's, the reports' and the IVR runner's
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +78,7 @@ FULL = plan.Queue(
     exit_key="#",
     exit_action=plan.GotoMenu(menu="main"),
     callback_key="5",
+    survey="after_call",
 )
 
 
@@ -187,7 +188,8 @@ def test_each_overflow_maps_to_an_action_or_an_overflow(
 def test_every_queue_of_the_example_maps(example: plan.Dialplan) -> None:
     rules = all_queue_rules(example)
 
-    assert set(rules) == set(example.queues) == {"repair", "insurance", "roadside", "complaints", "operators"}
+    assert set(rules) == set(example.queues)
+    assert set(rules) == {"repair", "insurance", "roadside", "complaints", "operators", "vip"}
     for name, queue in example.queues.items():
         assert rules[name].name == name
         assert rules[name].strategy == queue.strategy

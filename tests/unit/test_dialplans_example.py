@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 import dialplans
+from dialplans.crm_models import SayField
 from dialplans.loader import LoadedDialplan, load_dialplan, validate_file
-from dialplans.models import GotoMenu, Hangup, PlayMessage, Transfer
+from dialplans.models import GotoMenu, Hangup, Lookup, PlayMessage, Transfer
 
 EXAMPLE = Path(dialplans.__file__).parent / "main.yaml"
 
@@ -67,7 +68,7 @@ def test_the_main_line_offers_the_f1_menu(example: LoadedDialplan) -> None:
     assert any(isinstance(a, Transfer) and a.transfer.extension for a in submenu.options.values())
 
 
-def test_the_queues_ring_2001_to_2005(example: LoadedDialplan) -> None:
+def test_the_queues_ring_2001_to_2006(example: LoadedDialplan) -> None:
     extensions = {name: queue.extension for name, queue in example.model.queues.items()}
     assert extensions == {
         "repair": "2001",
@@ -75,6 +76,7 @@ def test_the_queues_ring_2001_to_2005(example: LoadedDialplan) -> None:
         "roadside": "2003",
         "complaints": "2004",
         "operators": "2005",
+        "vip": "2006",
     }
 
 
@@ -101,3 +103,36 @@ def test_the_roadside_line_is_open_around_the_clock(example: LoadedDialplan) -> 
     assert roadside_line.closed_menu is None
     menu = example.model.menus[roadside_line.menu]
     assert queue_of(menu.fallback) == "roadside"
+
+
+def test_the_crm_screens_callers_and_serves_vips(example: LoadedDialplan) -> None:
+    crm = example.model.crm
+    assert crm.default_region == "GB"
+    assert crm.blacklist.numbers
+    assert crm.blacklist.prompt in example.model.prompts
+    assert "+44909" in crm.blacklist.prefixes
+    assert crm.vip is not None
+    assert (crm.vip.tiers, crm.vip.queue, crm.vip.dedicated_agent) == (["gold", "platinum"], "vip", True)
+    assert len(example.model.queues["vip"].tiers) >= 2
+
+
+def test_self_service_lookups_are_offered_and_the_repair_queue_has_a_survey(example: LoadedDialplan) -> None:
+    plan = example.model
+    offered = {
+        action.lookup
+        for menu in plan.menus.values()
+        for action in menu.options.values()
+        if isinstance(action, Lookup)
+    }
+    assert offered == set(plan.self_service) == {"appointment", "claim"}
+    appointment, claim = plan.self_service["appointment"], plan.self_service["claim"]
+    assert (appointment.by, claim.by) == ("plate", "account")
+    assert [(i.field, i.say_as) for i in appointment.answer if isinstance(i, SayField)] == [
+        ("next_appointment", "date")
+    ]
+    assert [(i.field, i.say_as) for i in claim.answer if isinstance(i, SayField)] == [
+        ("claim_status", "text")
+    ]
+    assert plan.queues["repair"].survey == "after_call"
+    questions = plan.surveys["after_call"].questions
+    assert [(q.id, q.max_key) for q in questions] == [("satisfaction", 5), ("resolved", 2)]

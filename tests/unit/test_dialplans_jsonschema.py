@@ -136,6 +136,9 @@ def test_it_is_a_2020_12_schema_of_the_whole_language(schema: dict[str, Any]) ->
         "schedules",
         "queues",
         "agents",
+        "crm",
+        "self_service",
+        "surveys",
         "menus",
         "dids",
     }

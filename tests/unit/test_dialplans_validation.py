@@ -8,7 +8,8 @@ from dialplans.loader import DialplanError, load_dialplan, validate_file
 from tests.unit.dialplan_helpers import WriteYaml, messages
 
 ACTION_FORMS = (
-    "{menu: NAME}, {play: PROMPT, then: return|hangup}, {transfer: {extension|queue: ...}}, {hangup: {...}}"
+    "{menu: NAME}, {play: PROMPT, then: return|hangup}, {transfer: {extension|queue: ...}}, {hangup: {...}}, "
+    "{lookup: NAME}"
 )
 
 

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from dialplans.models import Dialplan, GotoMenu, Transfer
-from ivr_scripts.channel import CallInfo
-from ivr_scripts.journal import ListSink, Outcome
+from ivr_scripts.channel import Audio, BridgeResult, CallerHungUp, CallInfo, SayKind
+from ivr_scripts.crm import (
+    CallerProfile,
+    CrmUnavailable,
+    CustomerRecord,
+    ScreeningDecision,
+    SurveyAnswer,
+)
+from ivr_scripts.journal import IvrStep, ListSink, Outcome
 from ivr_scripts.prompts import PromptBook
 from ivr_scripts.runner import IvrRunner, QueueResult
 from ivr_scripts.terminal import TerminalChannel
@@ -177,9 +187,13 @@ class ScriptedQueues:
     def __init__(self, *results: QueueResult) -> None:
         self.results = list(results)
         self.joined: list[tuple[str, tuple[str, ...]]] = []
+        self.preferred: list[str | None] = []
 
-    def join(self, channel: object, queue: str, *, ivr_path: tuple[str, ...]) -> QueueResult:
+    def join(
+        self, channel: object, queue: str, *, ivr_path: tuple[str, ...], preferred_agent: str | None = None
+    ) -> QueueResult:
         self.joined.append((queue, ivr_path))
+        self.preferred.append(preferred_agent)
         return self.results.pop(0)
 
 
@@ -226,3 +240,198 @@ def test_queue_result_needs_its_action_exactly_when_kind_is_action() -> None:
         QueueResult("action")
     with pytest.raises(ValueError, match="exactly when"):
         QueueResult("answered", action=GotoMenu(menu="sub"))
+
+
+# --- Fakes the CRM tests share (screening, self-service, surveys) --------------------------------
+
+HANG_UP = "<hang up>"  # in a FakeChannel's answers: the caller hangs up at that prompt
+
+
+class FakeChannel:
+    """A scripted Channel that records everything done to the call as readable events.
+
+    `answers` are the caller's keys for each collect_digits in turn ("" is silence, HANG_UP hangs up);
+    once they run out the caller stays silent.
+    """
+
+    def __init__(self, info: CallInfo, answers: Iterable[str] = ()) -> None:
+        self._info = info
+        self._answers = list(answers)
+        self.events: list[str] = []
+        self.variables: dict[str, str] = {}
+        self.collects: list[dict[str, Any]] = []
+
+    @property
+    def info(self) -> CallInfo:
+        return self._info
+
+    def heard(self, kind: str) -> list[str]:
+        """The events of one kind (play, collect, say, hangup...), without the kind."""
+        prefix = f"{kind}:"
+        return [event.removeprefix(prefix) for event in self.events if event.startswith(prefix)]
+
+    def answer(self) -> None:
+        self.events.append("answer")
+
+    def play(self, audio: Audio) -> None:
+        self.events.append(
+            f"play:{audio.label}" + (f"={audio.text}" if audio.label.startswith("field:") else "")
+        )
+
+    def collect_digits(
+        self, audio: Audio, *, max_digits: int, timeout: float, digit_timeout: float, terminators: str = "#"
+    ) -> str:
+        self.events.append(f"collect:{audio.label}")
+        self.collects.append(
+            {
+                "max_digits": max_digits,
+                "timeout": timeout,
+                "digit_timeout": digit_timeout,
+                "term": terminators,
+            }
+        )
+        answer = self._answers.pop(0) if self._answers else ""
+        if answer == HANG_UP:
+            raise CallerHungUp()
+        return answer
+
+    def say(self, kind: SayKind, value: str, *, language: str = "en") -> None:
+        self.events.append(f"say:{kind}={value}")
+
+    def transfer(self, extension: str, context: str) -> None:
+        self.events.append(f"transfer:{extension}@{context}")
+
+    def bridge(self, endpoint: str, *, timeout: float) -> BridgeResult:
+        raise AssertionError("the IVR runner does not bridge")
+
+    def set_variable(self, name: str, value: str) -> None:
+        self.variables[name] = value
+
+    def get_variable(self, name: str) -> str | None:
+        return self.variables.get(name)
+
+    def record(self, path: str) -> None:
+        raise AssertionError("the IVR runner does not record")
+
+    def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
+        self.events.append(f"hangup:{cause}")
+
+    def hold(self, music: str, *, seconds: float, exit_keys: str = "") -> str:
+        raise AssertionError("only the ACD holds")
+
+    def interrupt(self) -> None:
+        raise AssertionError("only the ACD interrupts")
+
+    def voicemail(self, profile: str, domain: str, box: str) -> None:
+        raise AssertionError("only the ACD leaves voicemail")
+
+
+class FakeDirectory:
+    """Customers in dictionaries; `down` makes every call raise CrmUnavailable."""
+
+    def __init__(
+        self,
+        profiles: dict[str, CallerProfile] | None = None,
+        keys: dict[tuple[str, str], list[CustomerRecord]] | None = None,
+        *,
+        down: bool = False,
+    ) -> None:
+        self.profiles = profiles or {}
+        self.keys = keys or {}
+        self.down = down
+        self.finds: list[tuple[str, str]] = []
+
+    def profile(self, caller_number: str) -> CallerProfile:
+        if self.down:
+            raise CrmUnavailable("database down")
+        return self.profiles.get(caller_number, CallerProfile(e164=caller_number))
+
+    def find(self, by: str, keys: str) -> list[CustomerRecord]:
+        self.finds.append((by, keys))
+        if self.down:
+            raise CrmUnavailable("database down")
+        return self.keys.get((by, keys), [])
+
+    def customer(self, customer_id: int) -> CustomerRecord | None:
+        raise AssertionError("the call logic finds customers by caller ID or keys")
+
+
+class MemoryCrmSink:
+    def __init__(self) -> None:
+        self.screenings: list[tuple[str, ScreeningDecision]] = []
+        self.answers: list[SurveyAnswer] = []
+
+    def record_screening(self, call_uuid: str, decision: ScreeningDecision) -> None:
+        self.screenings.append((call_uuid, decision))
+
+    def record_survey_answer(self, answer: SurveyAnswer) -> None:
+        self.answers.append(answer)
+
+
+def crm_plan(**sections: Any) -> Dialplan:
+    """PLAN with CRM sections added (crm, self_service, surveys, extra queues, menus or prompts)."""
+    plan = copy.deepcopy(PLAN)
+    for name in (
+        "help",
+        "vip_hello",
+        "ask_account",
+        "not_found",
+        "your_date",
+        "no_date",
+        "thanks",
+        "q1",
+        "q2",
+    ):
+        plan["prompts"][name] = {"text": f"text of {name}"}
+    for key, value in sections.items():
+        if isinstance(plan.get(key), dict):
+            plan[key] = {**plan[key], **value}
+        else:
+            plan[key] = value
+    return Dialplan.model_validate(plan)
+
+
+@dataclass
+class CrmCall:
+    outcome: Outcome
+    steps: list[IvrStep]
+    channel: FakeChannel
+    sink: MemoryCrmSink
+
+    def results(self) -> list[str]:
+        return [f"{step.menu}:{step.result}:{step.digits or ''}" for step in self.steps]
+
+
+def run_crm_call(
+    dialplan: Dialplan,
+    answers: Iterable[str] = (),
+    *,
+    directory: FakeDirectory | None = None,
+    queues: ScriptedQueues | None = None,
+    caller: str = "+15551230001",
+    crm_sink: MemoryCrmSink | None = None,
+    with_sink: bool = True,
+    at: dt.datetime = MONDAY_NOON_LONDON,
+) -> CrmCall:
+    sink = crm_sink or MemoryCrmSink()
+    runner = IvrRunner(
+        dialplan,
+        PromptBook.build(dialplan, Path("/nonexistent")),
+        clock=lambda: at,
+        queues=queues,
+        directory=directory,
+        crm_sink=sink if with_sink else None,
+    )
+    channel = FakeChannel(CallInfo("uuid-crm", caller, "Caller", "4001"), answers)
+    steps = ListSink()
+    outcome = runner.run(channel, steps)
+    assert [step.seq for _, step in steps.steps] == list(range(1, len(steps.steps) + 1))
+    return CrmCall(outcome, [step for _, step in steps.steps], channel, sink)
+
+
+def test_no_directory_keeps_the_runner_as_it_was() -> None:
+    call = run_crm_call(crm_plan(), ["7"])
+    assert call.channel.events[0] == "answer"
+    assert call.channel.variables == {"cc_ivr_path": "main"}
+    assert call.sink.screenings == []
+    assert call.outcome == Outcome("transferred", "1007", ("main",))

@@ -91,6 +91,9 @@ MERGED = {
     "outcome": "queued",
     "destination": "queue:support",
     "menu_path": "main/support",
+    "customer_id": None,
+    "screening": None,
+    "screening_detail": None,
 }
 
 

@@ -211,7 +211,16 @@ def make_rig(database_url: str, tmp_path: Path) -> Iterator[RigFactory]:
     dialplan = tmp_path / "acd.yaml"
     dialplan.write_text(DIALPLAN)
 
-    def start(ready: Sequence[str] = (), tick: float = 0.1, control_socket: Path | None = None) -> Rig:
+    def start(
+        ready: Sequence[str] = (),
+        tick: float = 0.1,
+        control_socket: Path | None = None,
+        dialplan_text: str | None = None,
+        api: bool = False,
+    ) -> Rig:
+        """`dialplan_text` replaces the dialplan file; `api` serves the HTTP API on a free loopback port."""
+        if dialplan_text is not None:
+            dialplan.write_text(dialplan_text)
         ready_agents(database_url, ready)
         events = InboundSwitch(password=PASSWORD)
         events.start()
@@ -229,6 +238,7 @@ def make_rig(database_url: str, tmp_path: Path) -> Iterator[RigFactory]:
             agent_domain=DOMAIN,
             server_name="wire-test",
             control_socket=control_socket,
+            api_port=0 if api else None,
         )
         app = Application(config, clock=utc_now, acd_tuning=shorten, acd_tick_seconds=tick)
         app.start()

@@ -11,7 +11,7 @@ answers auth / event / api / bgapi / exit, and emits a call's events to its subs
 from tests.wire.standin.call import ScriptedCall
 from tests.wire.standin.inbound import InboundCall, InboundSession, InboundSwitch
 from tests.wire.standin.outbound import OutboundSwitch
-from tests.wire.standin.script import CallScript, Collected, Execution
+from tests.wire.standin.script import CallScript, Collected, Execution, Said
 from tests.wire.standin.templates import TemplateLibrary, default_library
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "InboundSession",
     "InboundSwitch",
     "OutboundSwitch",
+    "Said",
     "ScriptedCall",
     "TemplateLibrary",
     "default_library",

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
-from tests.wire.standin.script import Collected, Execution
+from tests.wire.standin.script import Collected, Execution, Said
 from tests.wire.standin.wire import separate_string
 
 if TYPE_CHECKING:
@@ -71,6 +71,7 @@ class AppRunner:
             "pre_answer": self._simple,
             "playback": self._playback,
             "speak": self._speak,
+            "say": self._say,
             "sleep": self._speak,
             "play_and_get_digits": self._play_and_get_digits,
             "set": self._set,
@@ -160,6 +161,19 @@ class AppRunner:
     def _speak(self, execution: Execution, arg: str, index: int) -> None:
         call = self.call
         if not call.scripted_hangup_point(index):
+            call.play_media(call.script.media_seconds)
+        self.complete(execution, arg)
+
+    def _say(self, execution: Execution, arg: str, index: int) -> None:
+        """mod_dptools say_function: 4 or 5 tokens (`<module>[:<lang>] <type> <method> [gender] <text>`),
+        else it logs its usage and returns; it clears playback_terminator_used and plays like playback."""
+        call = self.call
+        call.set_var("playback_terminator_used", "")
+        argv = separate_string(arg, limit=5)
+        understood = len(argv) in (4, 5) and all(argv)
+        if understood:
+            call.said.append(Said(argv[0], argv[1], argv[2], argv[3] if len(argv) == 5 else None, argv[-1]))
+        if not call.scripted_hangup_point(index) and understood:
             call.play_media(call.script.media_seconds)
         self.complete(execution, arg)
 

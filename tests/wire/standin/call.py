@@ -25,7 +25,7 @@ from gevent.queue import Queue
 from tests.wire.standin.agents import Leg
 from tests.wire.standin.apps import AppRunner
 from tests.wire.standin.render import EventRenderer
-from tests.wire.standin.script import CallScript, Collected, Execution
+from tests.wire.standin.script import CallScript, Collected, Execution, Said
 from tests.wire.standin.templates import CallIdentity, TemplateLibrary
 from tests.wire.standin.uuid_bridge import run_uuid_bridge
 from tests.wire.standin.wire import (
@@ -88,6 +88,7 @@ class ScriptedCall:
         self.commands: list[ReceivedCommand] = []
         self.executions: list[Execution] = []
         self.collected: list[Collected] = []
+        self.said: list[Said] = []
         self.recordings: list[str] = []
         self.frames_sent: list[bytes] = []
         self.events_sent: list[str] = []

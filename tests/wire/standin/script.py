@@ -86,3 +86,14 @@ class Collected:
     digits: str | None  # the value left in the variable (None: unset)
     variable: str
     read_result: str
+
+
+@dataclass(frozen=True)
+class Said:
+    """What one `say` was asked to read, as mod_dptools say_function splits its argument."""
+
+    module: str
+    say_type: str
+    method: str
+    gender: str | None
+    text: str

@@ -44,7 +44,7 @@ DESTINATION_HEADERS: Final = frozenset(
     }
 )
 # Templates for applications the transcripts never ran.
-APP_ALIASES: Final = {"speak": "playback", "sleep": "playback", "pre_answer": "answer"}
+APP_ALIASES: Final = {"speak": "playback", "say": "playback", "sleep": "playback", "pre_answer": "answer"}
 GENERIC_APP: Final = "set"
 OUTBOUND_FILES: Final = ("outbound_menu", "outbound_caller_hangup", "outbound_bridge")
 INBOUND_FILES: Final = ("inbound_plain", "inbound_json")

@@ -1,0 +1,226 @@
+"""The CRM's HTTP API as a WSGI application: `build_api(engine, region=..., push=...)`.
+
+No web framework: the route table (http_api.routes) is matched by hand, pydantic validates what
+comes in and serialises what goes out. Every request but the OpenAPI document needs
+`Authorization: Bearer <token>`; the data layer decides what the token's user may see.
+
+Each request goes: route (404 / 405) → token (401) → path, query, body (400 / 413) → handler, whose
+data-layer errors become 404 / 403 / 409 / 422 / 503. Database calls run in gevent's thread pool
+(`in_threadpool`), so a slow query holds up only its own request, never the calls the same process
+is handling. Tokens are never logged, and nothing here logs headers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import Any, Final
+from wsgiref.types import StartResponse, WSGIEnvironment
+
+import gevent
+from sqlalchemy import Engine
+from sqlalchemy import exc as sa_exc
+
+from http_api.models import ErrorBody
+from http_api.openapi import build_openapi
+from http_api.push import EventStream, PushHub
+from http_api.routes import OPENAPI_PATH, ROUTES
+from http_api.routing import (
+    ApiError,
+    Context,
+    RawJson,
+    Result,
+    Route,
+    Runner,
+    parse_body,
+    parse_query,
+    path_values,
+    read_body,
+)
+from schema.crm_users import authenticate
+from schema.errors import NotFound, PermissionDenied, RecordRejected, StorageError, StorageUnavailable
+from schema.viewer import Viewer
+
+log = logging.getLogger(__name__)
+
+Headers = list[tuple[str, str]]
+REALM: Final = 'Bearer realm="callcenter"'
+_TOKEN68: Final = re.compile(r"^[A-Za-z0-9._~+/-]{1,256}=*$")  # RFC 6750's b64token
+_JSON_HEADERS: Final = (
+    ("Content-Type", "application/json"),
+    ("Cache-Control", "no-store"),
+    ("X-Content-Type-Options", "nosniff"),
+)
+_STREAM_HEADERS: Final = (
+    ("Content-Type", "text/event-stream; charset=utf-8"),
+    ("Cache-Control", "no-store"),
+    ("X-Accel-Buffering", "no"),  # a proxy in front must not buffer the stream
+)
+
+
+def in_threadpool(call: Callable[[], Any]) -> Any:
+    """Run blocking database work in gevent's thread pool: only the calling greenlet waits.
+
+    An exception comes back as a value and is raised here, in the request's greenlet: the pool would
+    print a failing call to stderr with its arguments, and those can hold a token."""
+    failed, outcome = gevent.get_hub().threadpool.apply(_capture, (call,))
+    if failed:
+        raise outcome
+    return outcome
+
+
+def _capture(call: Callable[[], Any]) -> tuple[bool, Any]:
+    try:
+        return False, call()
+    except Exception as exc:
+        return True, exc
+
+
+def build_api(
+    engine: Engine, *, region: str, push: PushHub | None = None, run: Runner = in_threadpool
+) -> ApiApp:
+    """The WSGI app. `region`: the default region for national phone numbers (the dialplan's
+    crm.default_region). Without `push`, GET /api/events answers 503. `run` executes data-layer
+    calls (tests may pass `lambda call: call()`)."""
+    document = json.dumps(build_openapi(ROUTES), separators=(",", ":")).encode()
+    routes = tuple(
+        dataclasses.replace(route, handler=lambda _ctx: RawJson(document))
+        if route.path == OPENAPI_PATH
+        else route
+        for route in ROUTES
+    )
+    return ApiApp(engine, region=region, push=push, run=run, routes=routes)
+
+
+class ApiApp:
+    def __init__(
+        self, engine: Engine, *, region: str, push: PushHub | None, run: Runner, routes: tuple[Route, ...]
+    ) -> None:
+        self.engine = engine
+        self.region = region
+        self.push = push
+        self.routes = routes
+        self._run = run
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            status, headers, body = self._respond(environ)
+        except ApiError as exc:
+            status, headers, body = _error(exc.status, exc.message, exc.headers)
+        except Exception:
+            log.exception("%s %s failed", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
+            status, headers, body = _error(500, "internal error; the server log has the details")
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+        return body
+
+    def _respond(self, environ: WSGIEnvironment) -> tuple[int, Headers, Iterable[bytes]]:
+        route, raw_params = self._route(
+            str(environ.get("REQUEST_METHOD", "GET")), str(environ.get("PATH_INFO", ""))
+        )
+        viewer = None if route.public else self._authenticate(environ)
+        context = Context(
+            engine=self.engine,
+            region=self.region,
+            viewer=viewer,
+            params=path_values(raw_params),
+            query=parse_query(route.query, str(environ.get("QUERY_STRING", ""))),
+            body=parse_body(route.body, read_body(environ)) if route.body is not None else None,
+            push=self.push,
+            run=self._run,
+        )
+        return _encode(route, _call(route, context))
+
+    def _route(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
+        allowed: list[str] = []
+        for route in self.routes:
+            params = route.match(path)
+            if params is None:
+                continue
+            if route.method == method:
+                return route, params
+            allowed.append(route.method)
+        if allowed:
+            raise ApiError(405, f"{method} is not allowed on {path}", [("Allow", ", ".join(sorted(allowed)))])
+        raise ApiError(404, f"no such endpoint: {path} (see {OPENAPI_PATH})")
+
+    def _authenticate(self, environ: WSGIEnvironment) -> Viewer:
+        header = str(environ.get("HTTP_AUTHORIZATION", "")).strip()
+        if not header:
+            raise ApiError(
+                401,
+                "this endpoint needs an Authorization: Bearer <token> header",
+                [("WWW-Authenticate", REALM)],
+            )
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        refused = [("WWW-Authenticate", f'{REALM}, error="invalid_token"')]
+        if scheme.lower() != "bearer" or not _TOKEN68.fullmatch(token):
+            raise ApiError(401, "malformed Authorization header: expected Bearer <token>", refused)
+        try:
+            viewer: Viewer | None = self._run(functools.partial(authenticate, self.engine, token))
+        except StorageError as exc:
+            raise _storage_error(exc) from exc
+        if viewer is None:
+            raise ApiError(401, "unknown or revoked token, or its user is disabled", refused)
+        return viewer
+
+
+def _call(route: Route, context: Context) -> Result:
+    """The handler's result; the data layer's refusals as HTTP errors."""
+    try:
+        return route.handler(context)
+    except NotFound as exc:
+        raise ApiError(404, str(exc) or "not found") from exc
+    except PermissionDenied as exc:
+        raise ApiError(403, str(exc) or "not allowed") from exc
+    except RecordRejected as exc:
+        raise ApiError(409 if _conflict(exc) else 422, str(exc)) from exc
+    except StorageError as exc:
+        raise _storage_error(exc) from exc
+
+
+def _conflict(exc: BaseException) -> bool:
+    """Whether a rejection goes back to a unique or foreign key the database enforced (409, not 422)."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, sa_exc.IntegrityError):
+            return True
+        cause = cause.__cause__
+    return False
+
+
+def _storage_error(exc: StorageError) -> ApiError:
+    if isinstance(exc, StorageUnavailable):
+        log.warning("database unavailable: %s", exc)
+        return ApiError(503, "the database is unavailable; try again shortly", [("Retry-After", "5")])
+    log.error("storage error: %s", exc)
+    return ApiError(500, "storage error; the server log has the details")
+
+
+def _encode(route: Route, result: Result) -> tuple[int, Headers, Iterable[bytes]]:
+    if isinstance(result, EventStream):
+        return 200, list(_STREAM_HEADERS), result
+    if isinstance(result, RawJson):
+        return 200, _json_headers(result.body), [result.body]
+    if result is None:
+        return route.status, [("Cache-Control", "no-store")], []
+    if route.adapter is None:
+        raise TypeError(f"{route.operation_id} returned a body but documents none")
+    body = route.adapter.dump_json(result)
+    return route.status, _json_headers(body), [body]
+
+
+def _error(
+    status: int, message: str, extra: Iterable[tuple[str, str]] = ()
+) -> tuple[int, Headers, list[bytes]]:
+    body = ErrorBody(error=message).model_dump_json().encode()
+    return status, [*_json_headers(body), *extra], [body]
+
+
+def _json_headers(body: bytes) -> Headers:
+    return [*_JSON_HEADERS, ("Content-Length", str(len(body)))]

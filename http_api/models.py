@@ -1,0 +1,115 @@
+"""The API's own shapes: query parameters, request bodies, `Me` and the error body.
+
+What the API returns otherwise are the data layer's views (schema/crm_views.py), served as they are.
+Every model forbids unknown fields, so a misspelt parameter or body field is a 400 that names it,
+never silently ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from schema.crm_views import TicketStatus
+
+MAX_DATABASE_ID = 2**63 - 1  # BIGINT: a larger id could only fail in the database
+
+RecordId = Annotated[int, Field(ge=1, le=MAX_DATABASE_ID)]
+PageSize = Annotated[int, Field(ge=1, le=200, description="At most this many records (1-200).")]
+Offset = Annotated[int, Field(ge=0, le=1_000_000_000, description="Skip this many records first.")]
+Since = Annotated[
+    AwareDatetime | None,
+    Field(description='ISO 8601 with a zone, e.g. "2026-11-23T00:00:00Z" (encode "+" as %2B).'),
+]
+CallUuid = Annotated[str, StringConstraints(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9._:-]+$")]
+RuleKind = Literal["block", "vip"]
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- responses of our own --------------------------------------------------------------------------
+
+
+class ErrorBody(ApiModel):
+    """Every error: what went wrong, in one sentence a person can act on."""
+
+    error: str
+
+
+class Me(ApiModel):
+    """The token's user: what the API will show them depends on this."""
+
+    user: str
+    role: Literal["agent", "supervisor", "manager"]
+    agent_id: str | None = None
+    department: str | None = None
+
+
+# --- query parameters ------------------------------------------------------------------------------
+
+
+class CustomerSearch(ApiModel):
+    phone: str | None = Field(default=None, max_length=40, description="A phone number, any format.")
+    name: str | None = Field(default=None, max_length=200, description="Part of the customer's name.")
+    limit: PageSize = 50
+    offset: Offset = 0
+
+
+class RecentCalls(ApiModel):
+    limit: PageSize = 10
+
+
+class TicketFilter(ApiModel):
+    status: TicketStatus | Literal["all"] = Field(default="open", description='"all" lists every ticket.')
+
+
+class NotesPage(ApiModel):
+    limit: PageSize = 50
+
+
+class CallSearch(ApiModel):
+    customer_id: RecordId | None = None
+    since: Since = None
+    limit: PageSize = 50
+    offset: Offset = 0
+
+
+class RuleFilter(ApiModel):
+    kind: RuleKind | None = None
+
+
+class AverageFilter(ApiModel):
+    by: Literal["agent", "queue"]
+    since: Since = None
+
+
+# --- request bodies --------------------------------------------------------------------------------
+
+
+class NoteIn(ApiModel):
+    body: str = Field(min_length=1, max_length=10_000)
+    call_uuid: CallUuid | None = Field(default=None, description="The call the note is about.")
+
+
+class TicketIn(ApiModel):
+    subject: str = Field(min_length=1, max_length=500)
+    call_uuid: CallUuid | None = Field(default=None, description="The call the ticket came from.")
+
+
+class TicketStatusIn(ApiModel):
+    status: TicketStatus
+
+
+class ScreeningRuleIn(ApiModel):
+    kind: RuleKind
+    number: str = Field(
+        min_length=2,
+        max_length=40,
+        description="A number (E.164, or national in the default region); with is_prefix, an E.164 prefix "
+        '("+44909").',
+    )
+    is_prefix: bool = False
+    reason: str | None = Field(default=None, max_length=500)

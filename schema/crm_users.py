@@ -1,0 +1,136 @@
+"""The HTTP API's users and their tokens (admin helpers, run from the CLI: no viewer).
+
+A token is shown once, when issued; the database keeps only its SHA-256, so a token is found by
+hashing what the client sent and looking the hash up (no comparison of secrets in Python). Tokens
+are never logged, not even in error messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from typing import Final, cast
+
+from sqlalchemy import Engine, Table, insert, select, update
+from sqlalchemy import exc as sa_exc
+
+from schema.crm_models import ROLES, ApiToken, CrmUser
+from schema.db import write_transaction
+from schema.errors import NotFound, RecordRejected, translate
+from schema.viewer import Role, Viewer
+
+USERS: Final = cast(Table, CrmUser.__table__)
+TOKENS: Final = cast(Table, ApiToken.__table__)
+NAME_MAX_LENGTH: Final = 64
+TOKEN_BYTES: Final = 32
+# token_urlsafe(32) gives 43 characters; anything much longer is not ours and is not worth hashing.
+TOKEN_MAX_LENGTH: Final = 256
+
+
+def create_user(
+    engine: Engine,
+    username: str,
+    role: str,
+    *,
+    agent_id: str | None = None,
+    department: str | None = None,
+    now: dt.datetime | None = None,
+) -> int:
+    """Add an active user and return their id. An agent needs an agent id, a supervisor a department."""
+    _check_name(username, "username")
+    if role not in ROLES:
+        raise RecordRejected(f"role {role!r} is not one of {ROLES}")
+    if role == "agent" and not agent_id:
+        raise RecordRejected(f"agent user {username!r} needs an agent id")
+    if role == "supervisor" and not department:
+        raise RecordRejected(f"supervisor user {username!r} needs a department")
+    for value, what in ((agent_id, "agent id"), (department, "department")):
+        if value is not None:
+            _check_name(value, what)
+    row = {
+        "username": username,
+        "role": role,
+        "agent_id": agent_id,
+        "department": department,
+        "active": True,
+        "created_at": now or dt.datetime.now(dt.UTC),
+    }
+    try:
+        with write_transaction(engine, f"creating user {username!r}") as connection:
+            return int(connection.execute(insert(USERS).values(row).returning(USERS.c.id)).scalar_one())
+    except RecordRejected as exc:
+        if isinstance(exc.__cause__, sa_exc.IntegrityError):  # the rest was checked: the unique username
+            raise RecordRejected(f"user {username!r} already exists") from exc
+        raise
+
+
+def issue_token(
+    engine: Engine, username: str, *, label: str | None = None, now: dt.datetime | None = None
+) -> str:
+    """A new token for the user (shown once: only its hash is kept). Unknown username: NotFound."""
+    if label is not None:
+        _check_name(label, "token label")
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    with write_transaction(engine, f"issuing a token for {username!r}") as connection:
+        user_id = connection.execute(
+            select(USERS.c.id).where(USERS.c.username == username)
+        ).scalar_one_or_none()
+        if user_id is None:
+            raise NotFound(f"no user {username!r}")
+        connection.execute(
+            insert(TOKENS).values(
+                user_id=user_id,
+                token_sha256=token_hash(token),
+                label=label,
+                created_at=now or dt.datetime.now(dt.UTC),
+                revoked_at=None,
+            )
+        )
+    return token
+
+
+def revoke_token(engine: Engine, token: str, *, now: dt.datetime | None = None) -> bool:
+    """Revoke a token; False when it is unknown or was already revoked."""
+    if not _plausible(token):
+        return False
+    with write_transaction(engine, "revoking a token") as connection:
+        result = connection.execute(
+            update(TOKENS)
+            .where(TOKENS.c.token_sha256 == token_hash(token), TOKENS.c.revoked_at.is_(None))
+            .values(revoked_at=now or dt.datetime.now(dt.UTC))
+        )
+        return result.rowcount == 1
+
+
+def authenticate(engine: Engine, token: str) -> Viewer | None:
+    """The viewer a token stands for; None when it is unknown, revoked, or its user is inactive."""
+    if not _plausible(token):
+        return None
+    query = (
+        select(USERS.c.username, USERS.c.role, USERS.c.agent_id, USERS.c.department)
+        .join(TOKENS, TOKENS.c.user_id == USERS.c.id)
+        .where(TOKENS.c.token_sha256 == token_hash(token), TOKENS.c.revoked_at.is_(None), USERS.c.active)
+    )
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(query).one_or_none()
+    except sa_exc.SQLAlchemyError as exc:
+        raise translate(exc, "checking a token") from exc
+    if row is None:
+        return None
+    return Viewer(row.username, cast(Role, row.role), row.agent_id, row.department)
+
+
+def token_hash(token: str) -> str:
+    """What api_tokens.token_sha256 holds for a token: its SHA-256, in hex."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _plausible(token: object) -> bool:
+    return isinstance(token, str) and 0 < len(token) <= TOKEN_MAX_LENGTH
+
+
+def _check_name(value: object, what: str) -> None:
+    if not isinstance(value, str) or not value.strip() or len(value) > NAME_MAX_LENGTH or "\x00" in value:
+        raise RecordRejected(f"{what} {value!r} is not 1 to {NAME_MAX_LENGTH} characters of text")
