@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-import schema.acd_models  # noqa: F401  (the ACD tables, on Base.metadata too)
+import schema.acd_models
 import schema.crm_models  # noqa: F401  (and the CRM tables)
 from schema.db import create_engine_from_url
 from schema.migrate import current_revision, downgrade, upgrade
