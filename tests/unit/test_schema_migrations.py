@@ -6,8 +6,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
+# Imported for their side effect: the ACD and CRM tables join Base.metadata.
 import schema.acd_models
-import schema.crm_models  # noqa: F401  (and the CRM tables)
+import schema.crm_models  # noqa: F401
 from schema.db import create_engine_from_url
 from schema.migrate import current_revision, downgrade, upgrade
 from schema.models import Base
