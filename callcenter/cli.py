@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from callcenter.crm_cli import add_crm_parsers
+from callcenter.import_cli import add_import_parser
 from callcenter.settings import Settings, load_settings
 from dialplans.jsonschema import dialplan_json_schema
 from dialplans.loader import DialplanError, load_dialplan, validate_file
@@ -263,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_agent_parser(sub)
     add_crm_parsers(sub)
+    add_import_parser(sub)
     return parser
 
 

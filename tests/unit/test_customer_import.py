@@ -1,5 +1,6 @@
-"""Customer import (schema.customer_import, callcenter.import_cli) on SQLite and PostgreSQL: mapping, E.164,
-de-duplication, the per-row error report, re-runs, refused batches, progress."""
+"""Customer import (schema.customer_import, customer_rows, customer_writer; callcenter.import_cli) on SQLite
+and PostgreSQL: mapping, E.164, de-duplication, the per-row error report, re-runs, refused batches,
+progress."""
 
 from __future__ import annotations
 
@@ -20,14 +21,13 @@ from callcenter.settings import load_settings
 from schema.crm_lookup import caller_match, find_by_keys
 from schema.crm_models import Customer, CustomerKey, PhoneNumber
 from schema.customer_import import (
-    BadMapping,
     DatabaseFailed,
     ImportOptions,
     ImportProgress,
     ImportSummary,
     import_customers,
-    map_columns,
 )
+from schema.customer_rows import BadMapping, map_columns
 from schema.db import WRITE_TRANSACTION, create_engine_from_url
 from schema.import_sources import open_source
 from schema.migrate import upgrade
@@ -293,6 +293,21 @@ def test_column_overrides_choose_fields_skip_columns_and_name_custom_ones(
     assert erika["keys"] == {("account", "57"), ("plate", "2212233")}
 
 
+def test_first_and_last_names_make_the_name(engine: Engine, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "customers.csv",
+        "First Name,Surname,Mobile Phone",
+        "Ann, Lee ,07700 900123",
+        ",Okafor,07700 900124",
+    )
+
+    run(engine, path, region="GB")
+
+    found = customers(engine)
+    assert sorted(found) == ["Ann Lee", "Okafor"]
+    assert found["Ann Lee"]["phones"] == {"+447700900123": "mobile"}
+
+
 def test_default_mapping_recognises_common_headers() -> None:
     mapping = map_columns(
         ["Customer Name", "Phone2", "Tel", "Account No", "Level", "Dept", "Agent", "Registration",
@@ -503,6 +518,7 @@ def test_the_dialplan_gives_the_default_region_and_keypad_fields(
         (["--region", "XX"], "--region XX: not a country code"),
         (["--map", "Phone=fax"], "--map Phone=fax: the field is one of"),
         (["--sheet", "x"], "customers.csv"),
+        (["--delimiter", ";;"], "the delimiter is one character, not ';;'"),
     ],
 )
 def test_usage_errors_exit_2_with_the_reason(

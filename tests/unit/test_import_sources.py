@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from schema.import_sources import RowProblem, SourceRow, UnreadableFile, open_source
+from schema.import_sources import CsvSource, RowProblem, SourceRow, UnreadableFile, open_source
 
 
 def read_all(path: Path, **options: str) -> tuple[tuple[str, ...], list[SourceRow]]:
@@ -125,7 +125,7 @@ def test_fraction_read_grows_with_the_rows(tmp_path: Path) -> None:
     path = tmp_path / "big.csv"
     path.write_text("n\n" + "".join(f"{i}\n" for i in range(200_000)), encoding="utf-8")
 
-    with open_source(path) as source:
+    with CsvSource(path) as source:
         fractions = [source.fraction_read() for number, _, _ in source.rows() if number % 50_000 == 0]
 
     assert fractions == sorted(fractions)
