@@ -15,7 +15,9 @@ from sqlalchemy import Engine
 
 from callcenter.crm_cli import add_crm_parsers
 from callcenter.import_cli import add_import_parser
+from callcenter.recording_cli import add_recording_parser
 from callcenter.settings import Settings, load_settings
+from callcenter.supervise_cli import add_supervise_parser
 from dialplans.jsonschema import dialplan_json_schema
 from dialplans.loader import DialplanError, load_dialplan, validate_file
 from esl_handlers.app import ServerConfig, serve
@@ -265,6 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_agent_parser(sub)
     add_crm_parsers(sub)
     add_import_parser(sub)
+    add_recording_parser(sub)
+    add_supervise_parser(sub)
     return parser
 
 

@@ -27,6 +27,7 @@ from dialplans.models import (
     PlayMessage,
     Transfer,
 )
+from dialplans.recording_checks import check_recording, recording_prompts
 
 
 def check_dialplan(plan: Dialplan) -> list[Finding]:
@@ -38,6 +39,7 @@ def check_dialplan(plan: Dialplan) -> list[Finding]:
         *_schedules(plan),
         *check_acd(plan),
         *check_crm(plan),
+        *check_recording(plan),
         *_unused(plan),
     ]
 
@@ -217,7 +219,7 @@ def _unknown_zone(zone: str) -> str:
 
 
 def _unused(plan: Dialplan) -> Iterator[Finding]:
-    played: set[str] = crm_prompts(plan)
+    played: set[str] = crm_prompts(plan) | recording_prompts(plan)
     queues: set[str] = crm_queues(plan)
     for menu in plan.menus.values():
         played.update(p for p in (menu.greeting, menu.prompt, menu.invalid_prompt, menu.timeout_prompt) if p)

@@ -145,6 +145,10 @@ class SelfServiceLookup(Node):
     then: Literal["return", "hangup"] = Field(
         default="return", description="`return` replays the menu's options; `hangup` ends the call."
     )
+    sensitive: bool = Field(
+        default=False,
+        description="The keys entered (a card number) are masked in recordings and never stored or logged.",
+    )
 
 
 # --- Surveys -----------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from dialplans.base import (
     empty_means_defaults,
 )
 from dialplans.crm_models import Crm, SelfServiceLookup, Survey
+from dialplans.recording_models import QaForm, Recording
 
 _CLOCK_TIME = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
 
@@ -151,6 +152,10 @@ class Menu(Node):
     invalid_prompt: Name | None = Field(default=None, description="Played after a key with no option.")
     timeout_prompt: Name | None = Field(default=None, description="Played when no key was pressed in time.")
     fallback: Action = Field(description="What happens when every try has failed.")
+    sensitive: bool = Field(
+        default=False,
+        description="Keys pressed here (a card number) are masked in recordings and never stored or logged.",
+    )
 
 
 def _clock_time(value: str, *, allow_end_of_day: bool) -> str:
@@ -198,6 +203,10 @@ class Did(Node):
     schedule: Name | None = Field(default=None, description="Opening hours; leave out for a 24x7 line.")
     menu: Name = Field(description="The menu callers reach while the line is open.")
     closed_menu: Name | None = Field(default=None, description="The menu outside opening hours.")
+    recording: Name | None = Field(
+        default=None,
+        description="The recording policy of this line's calls (default: recording.default_policy).",
+    )
 
 
 # --- Queues and agents (the ACD) ---------------------------------------------------------------
@@ -350,6 +359,9 @@ class Queue(Node):
     survey: Name | None = Field(
         default=None, description="The survey a caller answers when the agent hangs up first."
     )
+    recording: Name | None = Field(
+        default=None, description="The recording policy from joining this queue on (overrides the DID's)."
+    )
 
 
 class Agent(Node):
@@ -384,6 +396,10 @@ class Dialplan(Node):
         default_factory=dict, description="Lookups a menu option runs with `lookup: <name>`."
     )
     surveys: dict[Name, Survey] = Field(default_factory=dict, description="Post-call surveys, by name.")
+    recording: Recording = Field(
+        default_factory=Recording, description="Recording policies and where files go."
+    )
+    qa_forms: dict[Name, QaForm] = Field(default_factory=dict, description="QA scoring forms, by name.")
     menus: dict[Name, Menu]
     dids: dict[Number, Did] = Field(description="The numbers callers dial, each with its menus.")
 

@@ -5,11 +5,16 @@ dialplan with errors is refused (the old one keeps running and the errors are lo
 progress finish on the runner they started with. SIGTERM and SIGINT stop the server, then flush
 the writer so no record is lost.
 
+Recordings: every runner records calls as the dialplan's policies say, through a
+`WriterRecordingLog`; RECORD_START / RECORD_STOP from the event listener and from each call's socket
+fill the recordings table, and each closed file is hashed (esl_handlers.recording_events).
+
 The CRM: every runner screens callers and serves self-service through `SqlCallerDirectory` and
 records what it decided through `WriterCrmSink`; the YAML's blacklist and VIP numbers are synced
 into `screening_rules` at start and on each reload. With `api_port` set, the HTTP API (http_api)
 runs in the same process, and the ACD pushes each offered call's screen pop to the agent's open
-event streams through the API's hub.
+event streams through the API's hub; the API's supervision and PCI-pause calls go to a `Supervisor`
+(esl_handlers.supervision) over the inbound event socket.
 """
 
 from __future__ import annotations
@@ -39,12 +44,16 @@ from esl_handlers.db_writer import CallRecordWriter
 from esl_handlers.event_listener import EventListener
 from esl_handlers.outbound_server import OutboundServer
 from esl_handlers.queue_event_sink import WriterQueueEvents
+from esl_handlers.recording_events import RECORD_EVENTS, RecordingEvents
+from esl_handlers.recording_log import WriterRecordingLog
 from esl_handlers.screen_pop import ScreenPopPublisher
 from esl_handlers.session import IvrCallHandler, submit_event
+from esl_handlers.supervision import Supervisor
 from esl_handlers.switch import EslSwitch
 from http_api import ApiServer, PushHub, build_api
 from ivr_scripts.crm import CrmSink
 from ivr_scripts.prompts import PromptBook
+from ivr_scripts.recording import RecordingLog
 from ivr_scripts.runner import Clock, IvrRunner, QueueEntry, utc_now
 from schema.agent_notify import AgentChange
 from schema.calls import write_batch
@@ -95,8 +104,10 @@ def build_runner(
     clock: Clock,
     queues: QueueEntry | None = None,
     crm: CrmWiring | None = None,
+    recordings: RecordingLog | None = None,
 ) -> IvrRunner:
-    """A runner for `loaded`; with `crm`, callers are screened and self-service looks customers up."""
+    """A runner for `loaded`; with `crm`, callers are screened and self-service looks customers up;
+    with `recordings`, calls are recorded as the dialplan's policies say."""
     model = loaded.model
     directory = None
     if crm is not None:
@@ -108,6 +119,7 @@ def build_runner(
         queues=queues,
         directory=directory,
         crm_sink=None if crm is None else crm.sink,
+        recordings=recordings,
     )
 
 
@@ -129,13 +141,20 @@ class DialplanHolder:
     with the CRM wired, the screening rules from the YAML).
     """
 
-    def __init__(self, path: Path, clock: Clock = utc_now, crm: CrmWiring | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        clock: Clock = utc_now,
+        crm: CrmWiring | None = None,
+        recordings: RecordingLog | None = None,
+    ) -> None:
         self._path = path
         self._clock = clock
         self._crm = crm
+        self._recordings = recordings
         self._queues: QueueEntry | None = None
         self._loaded = load_dialplan(path)
-        self._runner = build_runner(self._loaded, clock, crm=crm)
+        self._runner = build_runner(self._loaded, clock, crm=crm, recordings=recordings)
 
     @property
     def loaded(self) -> LoadedDialplan:
@@ -143,7 +162,7 @@ class DialplanHolder:
 
     def use_queues(self, queues: QueueEntry) -> None:
         self._queues = queues
-        self._runner = build_runner(self._loaded, self._clock, queues, self._crm)
+        self._runner = build_runner(self._loaded, self._clock, queues, self._crm, self._recordings)
 
     def sync_screening_rules(self) -> None:
         if self._crm is not None:
@@ -160,7 +179,7 @@ class DialplanHolder:
             log.error("dialplan reload refused, the previous one stays in service:\n%s", exc)
             return False
         self._loaded = loaded
-        self._runner = build_runner(loaded, self._clock, self._queues, self._crm)
+        self._runner = build_runner(loaded, self._clock, self._queues, self._crm, self._recordings)
         log.info("dialplan reloaded from %s", self._path)
         self.sync_screening_rules()
         return True
@@ -183,10 +202,25 @@ class Application:
         self.writer = CallRecordWriter(
             functools.partial(write_batch, self.engine), dead_letter=config.dead_letter
         )
+        self.recording_events = RecordingEvents(self.writer, self._recording_directory)
         self.dialplans = DialplanHolder(
-            config.dialplan, clock, CrmWiring(self.engine, WriterCrmSink(self.writer))
+            config.dialplan,
+            clock,
+            CrmWiring(self.engine, WriterCrmSink(self.writer)),
+            WriterRecordingLog(self.writer, self.recording_events),
         )
         region = self.dialplans.loaded.model.crm.default_region
+        # The ACD's agent legs and the API's supervision share one inbound connection (opened on use).
+        self.switch: EslSwitch | None = None
+        self.supervisor: Supervisor | None = None
+        if config.acd or config.api_port is not None:
+            self.switch = EslSwitch(config.esl_host, config.esl_port, config.esl_password)
+            self.supervisor = Supervisor(
+                self.switch,
+                config.agent_domain,
+                self.engine,
+                recordings=WriterRecordingLog(self.writer, self.recording_events),
+            )
         self.push: PushHub | None = None
         self.screen_pops: ScreenPopPublisher | None = None
         self.api: ApiServer | None = None
@@ -194,16 +228,20 @@ class Application:
             self.push = PushHub()
             self.screen_pops = ScreenPopPublisher(self.engine, self.push, region)
             self.api = ApiServer(
-                build_api(self.engine, region=region, push=self.push),
+                build_api(
+                    self.engine,
+                    region=region,
+                    push=self.push,
+                    calls=self.supervisor,
+                    qa_forms=lambda: self.dialplans.loaded.model.qa_forms,
+                ),
                 host=config.api_host,
                 port=config.api_port,
             )
-        self.switch: EslSwitch | None = None
         self.queues: QueueServer | None = None
         self.agent_watch: AgentChangeWatcher | None = None
         self.control: ControlServer | None = None
-        if config.acd:
-            self.switch = EslSwitch(config.esl_host, config.esl_port, config.esl_password)
+        if self.switch is not None and config.acd:
             self.queues = QueueServer(
                 self.dialplans.loaded.model,
                 self.engine,
@@ -224,7 +262,7 @@ class Application:
                 self.agent_watch = AgentChangeWatcher(config.database_url, self._on_agent_change)
             if config.control_socket is not None:
                 self.control = ControlServer(config.control_socket, self._on_agent_change)
-        self.handler = IvrCallHandler(self.dialplans, self.writer)
+        self.handler = IvrCallHandler(self.dialplans, self.writer, self.recording_events)
         self.server = OutboundServer(
             self.handler,
             host=config.app_host,
@@ -238,11 +276,15 @@ class Application:
             host=config.esl_host,
             port=config.esl_port,
             password=config.esl_password,
-            events=CDR_EVENTS,
+            events=(*CDR_EVENTS, *RECORD_EVENTS),
         )
+
+    def _recording_directory(self) -> str:
+        return self.dialplans.loaded.model.recording.directory
 
     def _on_event(self, event: Event) -> None:
         submit_event(self.writer, event)
+        self.recording_events.on_event(event)
         if self.queues is not None:
             self.queues.on_switch_event(event)
 
@@ -281,6 +323,7 @@ class Application:
             self.switch.close()
         if self.screen_pops is not None:
             self.screen_pops.stop()
+        self.recording_events.stop()
         self.writer.stop(timeout=10)
         # Database work still running in the thread pool holds pooled connections; let it finish so
         # dispose() closes them rather than leaving them to the garbage collector.

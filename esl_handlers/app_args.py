@@ -30,6 +30,10 @@ _ENDPOINT: Final = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./@:;=+\-#*%]*$")
 # Characters an originate variable value may not hold even when quoted: the block separators,
 # the quote and escape characters, and `$` (every value is expanded).
 _ORIGINATE_UNSAFE: Final = frozenset(",{}[]'\"\\$^|")
+# A recording file: an absolute path in one token. uuid_record splits its arguments at spaces,
+# record_session reads a trailing " +<seconds>" as a time limit, a leading '{' or '[' opens a block
+# of file-handle parameters, and `$` would be expanded.
+_RECORDING_PATH: Final = re.compile(r"^/[A-Za-z0-9_./+-]*$")
 
 
 def reject_control(value: str, what: str) -> str:
@@ -120,6 +124,13 @@ def originate_value(value: str, what: str) -> str:
     if value != value.strip() or not value:
         raise ValueError(f"{what} must be non-empty without leading or trailing spaces: {value[:60]!r}")
     return f"'{value}'" if " " in value else value
+
+
+def recording_path(value: str) -> str:
+    """An absolute recording path without spaces, quotes, `$`, blocks or `..` components."""
+    if not _RECORDING_PATH.fullmatch(value) or value.endswith("/") or ".." in value.split("/"):
+        raise ValueError(f"recording path must be an absolute file path in one word: {value[:80]!r}")
+    return value
 
 
 def milliseconds(seconds: float, what: str) -> int:

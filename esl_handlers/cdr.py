@@ -18,7 +18,7 @@ from schema.records import CallUpdate
 CDR_EVENTS = ("CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE")
 
 
-def _from_micros(value: str | None) -> dt.datetime | None:
+def from_micros(value: str | None) -> dt.datetime | None:
     """FreeSWITCH's *-Time headers: microseconds since the epoch, "0" when it has not happened."""
     if not value or value == "0":
         return None
@@ -35,8 +35,8 @@ def call_update_from_event(event: Event) -> CallUpdate | None:
     uuid = event.unique_id
     if not uuid:
         return None
-    started_at = _from_micros(event.get("Caller-Channel-Created-Time"))
-    answered_at = _from_micros(event.get("Caller-Channel-Answered-Time"))
+    started_at = from_micros(event.get("Caller-Channel-Created-Time"))
+    answered_at = from_micros(event.get("Caller-Channel-Answered-Time"))
     if name == "CHANNEL_CREATE":
         # After a transfer Caller-Destination-Number names the new target, so the dialled number
         # is read only from the event that opens the call (and from cc_did, set before the socket).
@@ -56,6 +56,6 @@ def call_update_from_event(event: Event) -> CallUpdate | None:
         did=event.get("variable_cc_did"),
         started_at=started_at,
         answered_at=answered_at,
-        ended_at=_from_micros(event.get("Caller-Channel-Hangup-Time")),
+        ended_at=from_micros(event.get("Caller-Channel-Hangup-Time")),
         hangup_cause=event.get("Hangup-Cause") or event.get("variable_hangup_cause"),
     )

@@ -21,18 +21,36 @@ import logging
 from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import gevent
 import gevent.event
 
 from schema.acd_records import QueueEvent
 from schema.errors import RecordRejected, StorageError
+from schema.recording_records import RecordingEvent, RecordingFileFacts, RecordingPaused, RecordingPlanned
 from schema.records import CallUpdate, IvrStepRecord, SurveyAnswerRecord
 
-# What `schema.calls.write_batch` takes: call records, queue events and survey answers, in one transaction.
-Record = CallUpdate | IvrStepRecord | QueueEvent | SurveyAnswerRecord
+# What `schema.calls.write_batch` takes, in one transaction: call records, queue events, survey answers
+# and what is known of recordings.
+Record = (
+    CallUpdate
+    | IvrStepRecord
+    | QueueEvent
+    | SurveyAnswerRecord
+    | RecordingPlanned
+    | RecordingEvent
+    | RecordingFileFacts
+    | RecordingPaused
+)
 WriteBatch = Callable[[Sequence[Record]], None]
+
+
+class RecordQueue(Protocol):
+    """Where records go (`CallRecordWriter.submit`); must not block."""
+
+    def submit(self, record: Record) -> None: ...
+
 
 log = logging.getLogger(__name__)
 

@@ -32,6 +32,20 @@ Choices checked against the FreeSWITCH source (see docs/ for the longer notes):
   CF_BREAK when an application starts, after firing CHANNEL_EXECUTE, so a break is only sent
   once that event was seen; a late one is cleared by the next application. Without "all",
   uuid_break leaves the queued applications alone.
+- Recording (switch_ivr_async.c): record_session adds a media bug and returns at once; the file
+  records through any bridge until stop_record_session or the hang-up. RECORD_STEREO is read when
+  the bug is added (caller on the left, the other party on the right), so it is set first. The
+  switch fires RECORD_START / RECORD_STOP, which `myevents` does not include (its fixed list in
+  mod_event_socket.c; the captured record_session shows none), so the first recording subscribes
+  this socket to them with `event plain`; the MYEVENTS filter still limits them to this channel.
+- Masking (PCI): `api uuid_record <uuid> mask|unmask <path>` (mod_commands session_record_function,
+  1.10 and 1.11) sets SMBF_MASK on the bug, which then writes silence; it answers "+OK Success", or
+  "-ERR Cannot mask recording session!" when no recording of that exact path runs. It acts at once,
+  whatever application the channel runs.
+- A sensitive collect (a card number) reads the keys into a variable named once for that collect,
+  then `unset`s it (and `<var>_invalid`, where play_and_get_digits puts keys its regex refused):
+  events carry every channel variable (RECORD_STOP, CHANNEL_HANGUP_COMPLETE to every listener),
+  so nothing must keep them. The keys are never logged.
 """
 
 from __future__ import annotations
@@ -47,9 +61,10 @@ import gevent
 from gevent.event import AsyncResult, Event
 
 from esl_handlers import app_args
-from esl_handlers.codec import CommandReply, EslError, api, sendmsg_execute, sendmsg_hangup
+from esl_handlers.codec import CommandReply, EslError, api, event, sendmsg_execute, sendmsg_hangup
 from esl_handlers.codec import Event as EslEvent
 from esl_handlers.connection import ConnectionClosed, EslConnection
+from esl_handlers.recording_events import RECORD_EVENTS
 from esl_handlers.say_args import say_argument
 from ivr_scripts.channel import Audio, BridgeResult, CallerHungUp, CallInfo, ChannelError, SayKind
 
@@ -65,6 +80,7 @@ _NO_ANSWER_CAUSES: Final = frozenset(
 _BUSY_CAUSES: Final = frozenset({"USER_BUSY"})
 _PLAYBACK_FAILURES: Final = frozenset({"FILE NOT FOUND", "PLAYBACK ERROR"})
 VOICEMAIL_SKIPS: Final = ("skip_greeting", "skip_instructions", "skip_record_urgent_check")
+SENSITIVE_VARIABLE_PREFIX: Final = "cc_pci_"
 _digit_vars = itertools.count(1)
 
 
@@ -129,6 +145,7 @@ class EslChannel:
         self._listeners: list[Callable[[EslEvent], None]] = []
         self._media: _Media | None = None
         self._playback_terminators: str | None = None
+        self._record_events = False
 
     # -- what the server and observers see -------------------------------------------------
 
@@ -212,11 +229,17 @@ class EslChannel:
         timeout: float,
         digit_timeout: float,
         terminators: str = "#",
+        sensitive: bool = False,
     ) -> str:
         if max_digits < 1:
             raise ValueError(f"max_digits must be at least 1, not {max_digits}")
         prompt = self._prompt(audio)
-        var = f"cc_digits_{next(_digit_vars)}"
+        # A sensitive collect's variable is named for it alone: no later collect can read it back.
+        var = (
+            f"{SENSITIVE_VARIABLE_PREFIX}{uuid.uuid4().hex}"
+            if sensitive
+            else f"cc_digits_{next(_digit_vars)}"
+        )
         arg = " ".join(
             [
                 "1",
@@ -232,7 +255,13 @@ class EslChannel:
             ]
         )
         done = self._execute("play_and_get_digits", arg)
-        return done.get(f"variable_{var}") or ""
+        digits = done.get(f"variable_{var}") or ""
+        if sensitive:
+            # The completion carries every variable, so it says which of the two hold keys.
+            for name in (var, f"{var}_invalid"):
+                if done.get(f"variable_{name}") is not None:
+                    self._execute("unset", name)
+        return digits
 
     def transfer(self, extension: str, context: str) -> None:
         target = f"{app_args.word(extension, 'extension')} XML {app_args.word(context, 'context')}"
@@ -253,14 +282,8 @@ class EslChannel:
         self._execute("set", f"{app_args.variable_name(name)}={app_args.literal(value, 'variable value')}")
 
     def get_variable(self, name: str) -> str | None:
-        self._check_usable()
-        command = api(f"uuid_getvar {self._info.uuid} {app_args.variable_name(name)}")
-        try:
-            body = self._conn.api(command, self._command_timeout).body
-        except ConnectionClosed as exc:
-            raise self._hung_up() from exc
-        except EslError as exc:
-            raise ChannelError(f"uuid_getvar {name} failed: {exc}") from exc
+        command = f"uuid_getvar {self._info.uuid} {app_args.variable_name(name)}"
+        body = self._api(command, f"uuid_getvar {name}")
         if body.startswith("-ERR"):
             self._check_usable()
             raise ChannelError(f"uuid_getvar {name} failed: {body.strip()}")
@@ -268,6 +291,22 @@ class EslChannel:
 
     def record(self, path: str) -> None:
         self._execute("record_session", app_args.literal(path, "recording path"))
+
+    def start_recording(self, path: str, *, stereo: bool) -> None:
+        target = app_args.recording_path(path)
+        self._check_usable()
+        self._subscribe_record_events()
+        self._execute("set", f"RECORD_STEREO={'true' if stereo else 'false'}")
+        self._execute("record_session", target)
+
+    def stop_recording(self, path: str) -> None:
+        self._execute("stop_record_session", app_args.recording_path(path))
+
+    def mask_recording(self, path: str) -> None:
+        self._uuid_record("mask", path)
+
+    def unmask_recording(self, path: str) -> None:
+        self._uuid_record("unmask", path)
 
     def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
         if self._gone.is_set():
@@ -325,6 +364,36 @@ class EslChannel:
         self._execute("voicemail", " ".join(words))
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _api(self, command: str, what: str) -> str:
+        self._check_usable()
+        try:
+            return self._conn.api(api(command), self._command_timeout).body
+        except ConnectionClosed as exc:
+            raise self._hung_up() from exc
+        except EslError as exc:
+            raise ChannelError(f"{what} failed: {exc}") from exc
+
+    def _uuid_record(self, action: str, path: str) -> None:
+        target = app_args.recording_path(path)
+        body = self._api(f"uuid_record {self._info.uuid} {action} {target}", f"uuid_record {action}")
+        if not body.startswith("+OK"):
+            self._check_usable()  # "-ERR Cannot locate session!": the caller is gone
+            raise ChannelError(f"uuid_record {action} {target} refused: {body.strip()}")
+
+    def _subscribe_record_events(self) -> None:
+        if self._record_events:
+            return
+        try:
+            reply = self._conn.command(event("plain", RECORD_EVENTS), self._command_timeout)
+        except ConnectionClosed as exc:
+            raise self._hung_up() from exc
+        except EslError as exc:
+            raise ChannelError(f"subscribing to recording events failed: {exc}") from exc
+        if not reply.ok:
+            # The event listener still reports them; only this socket's copy is missing.
+            log.warning("call %s: recording events not subscribed: %s", self._info.uuid, reply.reply_text)
+        self._record_events = True
 
     def _request_break(self, media: _Media) -> None:
         if media is not self._media or media.break_wanted or self._gone.is_set():

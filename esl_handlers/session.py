@@ -3,7 +3,8 @@
 The handler the outbound server calls for every connection. It writes the caller's details when
 the call arrives, each IVR step as it happens and the outcome at the end, through the queued
 writer; the channel's own CHANNEL_* events (myevents) feed the CDR mapping, so the call row is
-complete even when the event listener is not connected.
+complete even when the event listener is not connected, and its RECORD_* events (subscribed when a
+recording starts) feed the recordings table the same way.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from typing import Protocol
 
 from esl_handlers.cdr import call_update_from_event
 from esl_handlers.codec import Event
-from esl_handlers.db_writer import Record
+from esl_handlers.db_writer import RecordQueue
 from esl_handlers.esl_channel import EslChannel
+from esl_handlers.recording_events import RecordingEvents
 from ivr_scripts.journal import IvrStep
 from ivr_scripts.runner import IvrRunner
 from schema.errors import RecordRejected
@@ -22,9 +24,7 @@ from schema.records import CallUpdate, IvrStepRecord
 
 log = logging.getLogger(__name__)
 
-
-class RecordQueue(Protocol):
-    def submit(self, record: Record) -> None: ...
+__all__ = ["IvrCallHandler", "RecordQueue", "RunnerSource", "submit_event"]
 
 
 class RunnerSource(Protocol):
@@ -56,12 +56,18 @@ def submit_event(queue: RecordQueue, event: Event) -> None:
 
 
 class IvrCallHandler:
-    def __init__(self, runners: RunnerSource, queue: RecordQueue) -> None:
+    def __init__(
+        self, runners: RunnerSource, queue: RecordQueue, recordings: RecordingEvents | None = None
+    ) -> None:
+        """`recordings`: where this call's RECORD_START / RECORD_STOP events go."""
         self._runners = runners
         self._queue = queue
+        self._recordings = recordings
 
     def on_event(self, event: Event) -> None:
         submit_event(self._queue, event)
+        if self._recordings is not None:
+            self._recordings.on_event(event)
 
     def __call__(self, channel: EslChannel) -> None:
         info = channel.info

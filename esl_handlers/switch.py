@@ -21,6 +21,12 @@ What FreeSWITCH answers, checked against its source:
 - show_function "as json": {"row_count":N,"rows":[{column: text, ...}]}, or {"row_count": 0}
   without rows; `show channels` rows come from the channels table (uuid, direction, name,
   presence_id, callstate, ...), `show calls` from basic_calls, which pairs uuid with b_uuid.
+- originate's second argument `&app(arg)` runs one application on the answered leg instead of
+  our `&park()` (originate_function: the text up to ')' is the application, after '(' its argument).
+- session_record_function (uuid_record <uuid> start|stop|mask|unmask <path>): "+OK Success";
+  "-ERR Cannot locate session!", "-ERR Cannot record session!", "-ERR Cannot stop record session!",
+  "-ERR Cannot mask recording session!" / "...unmask..." (no recording of that exact path).
+- uuid_setvar_function: "+OK" or "-ERR No such channel!".
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Final, TypeVar
+from typing import Final, Literal, TypeVar
 
 import gevent
 from gevent.event import AsyncResult
@@ -46,6 +52,7 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 PARK: Final = "&park()"
+RecordAction = Literal["start", "stop", "mask", "unmask"]
 # How long past the ring timeout the BACKGROUND_JOB may take before the leg is given up.
 DEFAULT_JOB_MARGIN: Final = 10.0
 _NO_ANSWER: Final = frozenset({"NO_ANSWER", "NO_USER_RESPONSE", "ALLOTTED_TIMEOUT", "PROGRESS_TIMEOUT"})
@@ -154,6 +161,55 @@ class EslSwitch:
         timeout: float,
         variables: dict[str, str] | None = None,
     ) -> Originated:
+        return self._originate(
+            endpoint,
+            PARK,
+            caller_id_number=caller_id_number,
+            caller_id_name=caller_id_name,
+            timeout=timeout,
+            variables=variables,
+        )
+
+    def originate_application(
+        self,
+        endpoint: str,
+        application: str,
+        argument: str,
+        *,
+        caller_id_number: str,
+        caller_id_name: str,
+        timeout: float,
+        variables: dict[str, str] | None = None,
+    ) -> Originated:
+        """Ring `endpoint` and run `application(argument)` on the leg once answered (e.g. eavesdrop).
+
+        The argument must be one word without parentheses (a channel UUID, say)."""
+        try:
+            app = app_args.word(application, "application")
+            arg = app_args.word(argument, "application argument")
+            if set(app + arg) & set("()&,"):
+                raise ValueError(f"application {app!r} and its argument must not hold ( ) & ,")
+        except ValueError as exc:
+            raise SwitchError(f"originate {endpoint!r} refused before sending: {exc}") from exc
+        return self._originate(
+            endpoint,
+            f"&{app}({arg})",
+            caller_id_number=caller_id_number,
+            caller_id_name=caller_id_name,
+            timeout=timeout,
+            variables=variables,
+        )
+
+    def _originate(
+        self,
+        endpoint: str,
+        application: str,
+        *,
+        caller_id_number: str,
+        caller_id_name: str,
+        timeout: float,
+        variables: dict[str, str] | None,
+    ) -> Originated:
         extra = dict(variables or {})
         # The caller may choose the leg's UUID up front, so it can cancel a ringing leg it cannot see yet.
         wanted_uuid = extra.pop("origination_uuid", None)
@@ -166,7 +222,9 @@ class EslSwitch:
                 f"origination_uuid={leg_uuid}",
                 *_global_settings(caller_id_number, caller_id_name, seconds, extra),
             ]
-            command = "originate {" + ",".join(settings) + "}" + app_args.endpoint(endpoint) + " " + PARK
+            command = (
+                "originate {" + ",".join(settings) + "}" + app_args.endpoint(endpoint) + " " + application
+            )
         except ValueError as exc:
             raise SwitchError(f"originate {endpoint!r} refused before sending: {exc}") from exc
         outcome = self._run_originate(command, [leg_uuid], seconds)
@@ -251,6 +309,29 @@ class EslSwitch:
         if body.startswith("+OK") or body.strip() == _GONE:
             return
         raise SwitchError(f"uuid_kill {target} refused: {body.strip()}")
+
+    def record(self, uuid: str, action: RecordAction, path: str) -> None:
+        """uuid_record on a live channel: start, stop, mask (write silence) or unmask a recording."""
+        try:
+            command = f"uuid_record {app_args.channel_uuid(uuid)} {action} {app_args.recording_path(path)}"
+        except ValueError as exc:
+            raise SwitchError(f"uuid_record refused before sending: {exc}") from exc
+        body = self._api(command)
+        if not body.startswith("+OK"):
+            raise SwitchError(f"uuid_record {uuid} {action} {path} refused: {body.strip()}")
+
+    def set_variable(self, uuid: str, name: str, value: str) -> None:
+        """uuid_setvar: one channel variable on a live channel (a value without spaces)."""
+        try:
+            command = (
+                f"uuid_setvar {app_args.channel_uuid(uuid)} {app_args.variable_name(name)} "
+                f"{app_args.word(value, 'variable value')}"
+            )
+        except ValueError as exc:
+            raise SwitchError(f"uuid_setvar refused before sending: {exc}") from exc
+        body = self._api(command)
+        if not body.startswith("+OK"):
+            raise SwitchError(f"uuid_setvar {uuid} {name} refused: {body.strip()}")
 
     def channels(self) -> list[LiveChannel]:
         channel_rows = _rows(self._api("show channels as json"), "show channels")

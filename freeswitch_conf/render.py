@@ -16,6 +16,7 @@ from dialplans.models import Dialplan
 from freeswitch_conf.atomic import write_tree
 from freeswitch_conf.directory import directory_users
 from freeswitch_conf.escaping import Built, RenderError, preprocess_safe, runtime_safe, xml_value
+from freeswitch_conf.recording import MP3_MODULE, records_mp3
 from freeswitch_conf.routes import Fallback, bridge_routes, did_routes
 from freeswitch_conf.say import SAY_MODULE_LIBRARY, say_languages
 from freeswitch_conf.settings import TTS_MODULES, SwitchSettings
@@ -63,6 +64,7 @@ MODULE_CONFIGS: Mapping[str, str] = {
     "mod_sndfile": "sndfile.conf",
     "mod_local_stream": "local_stream.conf",
     VOICEMAIL_MODULE: "voicemail.conf",
+    MP3_MODULE: "shout.conf",
 }
 _CORE_CONFIGS = ("switch", "acl", "modules", "pre_load_modules", "post_load_modules", "timezones")
 _SECRET_FILES = frozenset({"autoload_configs/event_socket.conf.xml"})
@@ -83,10 +85,11 @@ class DialplanSource(Protocol):
     def sounds_dir(self) -> Path: ...
 
 
-def modules_for(settings: SwitchSettings, *, voicemail: bool = False) -> tuple[str, ...]:
-    """The modules to load; `voicemail` when some queue overflows to a mailbox (`voicemail_boxes`)."""
+def modules_for(settings: SwitchSettings, *, voicemail: bool = False, mp3: bool = False) -> tuple[str, ...]:
+    """The modules to load; `voicemail` when some queue overflows to a mailbox (`voicemail_boxes`),
+    `mp3` when some recording policy writes MP3 (`records_mp3`)."""
     tts = (TTS_MODULES[settings.tts_engine],) if settings.tts_engine else ()
-    return BASE_MODULES + tts + ((VOICEMAIL_MODULE,) if voicemail else ())
+    return BASE_MODULES + tts + ((VOICEMAIL_MODULE,) if voicemail else ()) + ((MP3_MODULE,) if mp3 else ())
 
 
 def render_conf(loaded: DialplanSource, settings: SwitchSettings, out_dir: Path) -> list[Path]:
@@ -108,7 +111,9 @@ def render_files(loaded: DialplanSource, settings: SwitchSettings) -> dict[str, 
     env = _environment()
     sounds_dir = settings.sounds_dir or Path(loaded.sounds_dir).absolute()
     fallback = Fallback(extension=settings.fallback_extension)
-    modules = modules_for(settings, voicemail=bool(voicemail_boxes(loaded.model)))
+    modules = modules_for(
+        settings, voicemail=bool(voicemail_boxes(loaded.model)), mp3=records_mp3(loaded.model)
+    )
     common = {
         "settings": settings,
         "esl_acl": ESL_ACL,

@@ -1,4 +1,4 @@
-"""The CRM's HTTP API as a WSGI application: `build_api(engine, region=..., push=...)`.
+"""The CRM's HTTP API as a WSGI application: `build_api(engine, region=..., push=..., calls=...)`.
 
 No web framework: the route table (http_api.routes) is matched by hand, pydantic validates what
 comes in and serialises what goes out. Every request but the OpenAPI document needs
@@ -17,7 +17,7 @@ import functools
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 from typing import Any, Final
 from wsgiref.types import StartResponse, WSGIEnvironment
@@ -26,9 +26,11 @@ import gevent
 from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
 
+from dialplans.recording_models import QaForm
 from http_api.models import ErrorBody
 from http_api.openapi import build_openapi
 from http_api.push import EventStream, PushHub
+from http_api.recording_routes import CallControl, QaForms, Services, bind_services
 from http_api.routes import OPENAPI_PATH, ROUTES
 from http_api.routing import (
     ApiError,
@@ -82,17 +84,29 @@ def _capture(call: Callable[[], Any]) -> tuple[bool, Any]:
 
 
 def build_api(
-    engine: Engine, *, region: str, push: PushHub | None = None, run: Runner = in_threadpool
+    engine: Engine,
+    *,
+    region: str,
+    push: PushHub | None = None,
+    calls: CallControl | None = None,
+    qa_forms: Mapping[str, QaForm] | QaForms | None = None,
+    run: Runner = in_threadpool,
 ) -> ApiApp:
     """The WSGI app. `region`: the default region for national phone numbers (the dialplan's
-    crm.default_region). Without `push`, GET /api/events answers 503. `run` executes data-layer
-    calls (tests may pass `lambda call: call()`)."""
+    crm.default_region). Without `push`, GET /api/events answers 503; without `calls` (the switch:
+    esl_handlers.supervision.Supervisor), pausing recordings and supervising answer 503. `qa_forms`:
+    the dialplan's scoring forms, or a callable returning the current ones (so a reload applies).
+    `run` executes data-layer calls (tests may pass `lambda call: call()`)."""
     document = json.dumps(build_openapi(ROUTES), separators=(",", ":")).encode()
-    routes = tuple(
-        dataclasses.replace(route, handler=lambda _ctx: RawJson(document))
-        if route.path == OPENAPI_PATH
-        else route
-        for route in ROUTES
+    forms: QaForms = qa_forms if callable(qa_forms) else functools.partial(dict, qa_forms or {})
+    routes = bind_services(
+        tuple(
+            dataclasses.replace(route, handler=lambda _ctx: RawJson(document))
+            if route.path == OPENAPI_PATH
+            else route
+            for route in ROUTES
+        ),
+        Services(calls, forms),
     )
     return ApiApp(engine, region=region, push=push, run=run, routes=routes)
 

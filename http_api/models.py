@@ -113,3 +113,64 @@ class ScreeningRuleIn(ApiModel):
     )
     is_prefix: bool = False
     reason: str | None = Field(default=None, max_length=500)
+
+
+# --- recordings, QA, call control ------------------------------------------------------------------
+
+SuperviseMode = Literal["listen", "whisper", "barge"]
+CriterionId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class RecordingSearch(ApiModel):
+    agent_id: str | None = Field(default=None, max_length=64, description="Only this agent's recordings.")
+    call_uuid: CallUuid | None = Field(default=None, description="Only this call's recordings.")
+    since: Since = None
+    include_deleted: bool = Field(default=False, description="Also list recordings pruning deleted.")
+    limit: PageSize = 50
+    offset: Offset = 0
+
+
+class QaAverageFilter(ApiModel):
+    since: Since = None
+
+
+class KeepIn(ApiModel):
+    keep: bool = Field(description="true: pruning leaves the recording alone; false: pruned when due.")
+    reason: str | None = Field(default=None, max_length=500, description="Why, e.g. a dispute's number.")
+
+
+class ScoresIn(ApiModel):
+    form: str = Field(min_length=1, max_length=64, description="A QA form of the dialplan (qa_forms).")
+    scores: dict[CriterionId, int] = Field(
+        description="Every criterion of the form, by id, scored 0 to its max_score.", max_length=50
+    )
+
+
+class SuperviseIn(ApiModel):
+    agent_id: str = Field(min_length=1, max_length=64, description="The agent whose call to join.")
+    mode: SuperviseMode = Field(
+        description="listen: hear both sides; whisper: speak to the agent only; barge: speak to both."
+    )
+    extension: str = Field(
+        pattern=r"^[0-9A-Za-z_.+-]{1,32}$",
+        description="The supervisor's own phone (an agent extension of the directory), rung first.",
+    )
+
+
+class RecordingPause(ApiModel):
+    """The call's recordings masked (paused) or unmasked (resumed)."""
+
+    call_uuid: str
+    paused: bool = Field(description="true: the recordings now write silence; false: audio again.")
+    paths: list[str] = Field(description="The recording files acted on.")
+
+
+class SupervisionView(ApiModel):
+    """The supervisor's phone answered and is joined to the agent's call."""
+
+    agent_id: str
+    mode: SuperviseMode
+    extension: str = Field(description="The supervisor's phone.")
+    target_uuid: str = Field(description="The channel eavesdropped: the agent's leg, else the caller's.")
+    target_side: Literal["agent", "caller"]
+    supervisor_leg: str = Field(description="The supervisor's own channel: hang it up to leave.")

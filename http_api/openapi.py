@@ -25,10 +25,16 @@ ERROR_MEANINGS: Final = {
     401: "No token, a malformed one, or one that is unknown, revoked, or whose user is disabled.",
     403: "The token's role may not do this.",
     404: "No such record, or none the token's user may see.",
-    409: "The record exists already.",
+    409: (
+        "The record exists already, or the call is not in a state for this (no live call, no running "
+        "recording, the supervisor's phone did not answer)."
+    ),
     413: f"The body is over {MAX_BODY_BYTES} bytes.",
     422: "The data layer refused the record (the message says why).",
-    503: "The database is unavailable (retry after Retry-After seconds), or the server pushes no events.",
+    503: (
+        "The database or the switch is unavailable (retry after Retry-After seconds), or this server "
+        "pushes no events or has no call control."
+    ),
 }
 
 

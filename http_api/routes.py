@@ -23,6 +23,7 @@ from http_api.models import (
     TicketStatusIn,
 )
 from http_api.push import EventStream
+from http_api.recording_routes import RECORDING_ROUTES
 from http_api.routing import ApiError, Context, Result, Route
 from schema import crm_queries, screening_rules, screenpop, surveys
 from schema.crm_views import (
@@ -149,7 +150,7 @@ def openapi_placeholder(ctx: Context) -> Result:
 
 OPENAPI_PATH: Final = "/api/openapi.json"
 
-ROUTES: Final[tuple[Route, ...]] = (
+CRM_ROUTES: Final[tuple[Route, ...]] = (
     Route(
         "GET", OPENAPI_PATH, "openapi", "This document (no token needed)", openapi_placeholder, public=True
     ),
@@ -298,3 +299,5 @@ ROUTES: Final[tuple[Route, ...]] = (
         description="`event: screenpop` with a ScreenPop as `data`; a `: keepalive` comment every 15 s.",
     ),
 )
+
+ROUTES: Final[tuple[Route, ...]] = (*CRM_ROUTES, *RECORDING_ROUTES)

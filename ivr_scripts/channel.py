@@ -68,11 +68,14 @@ class Channel(Protocol):
         timeout: float,
         digit_timeout: float,
         terminators: str = "#",
+        sensitive: bool = False,
     ) -> str:
         """Play `audio`, then return the keys pressed ("" on timeout).
 
         One attempt only: retries, invalid-key and timeout prompts are the
         caller's business, so each attempt can be recorded as a step.
+        `sensitive` (a card number): the keys are never logged, and no channel
+        variable keeps them once they have been read.
         """
         ...
 
@@ -89,6 +92,19 @@ class Channel(Protocol):
     def get_variable(self, name: str) -> str | None: ...
 
     def record(self, path: str) -> None: ...
+
+    def start_recording(self, path: str, *, stereo: bool) -> None:
+        """Record the call into `path` from now on, through any bridge, until the call ends or
+        `stop_recording`; `stereo`: the caller on the left channel, the other party on the right."""
+        ...
+
+    def stop_recording(self, path: str) -> None: ...
+
+    def mask_recording(self, path: str) -> None:
+        """Write silence into the recording at `path` until `unmask_recording` (PCI: card digits)."""
+        ...
+
+    def unmask_recording(self, path: str) -> None: ...
 
     def hangup(self, cause: str = "NORMAL_CLEARING") -> None: ...
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -81,7 +82,11 @@ class ListSink:
 
 class CallSteps(Protocol):
     """One call as the parts of the runner see it (the runner's call state): its channel, the menu it
-    is in (`None` outside menus, `survey:<name>` in a survey), numbered steps, prompts played by name."""
+    is in (`None` outside menus, `survey:<name>` in a survey), numbered steps, prompts played by name,
+    and its recordings masked around a sensitive entry.
+
+    Steps of a sensitive entry (a card number) never carry the keys: `digits` stays None.
+    """
 
     menu: str | None
 
@@ -96,4 +101,8 @@ class CallSteps(Protocol):
 
     def play(self, prompt: str) -> None:
         """Play the dialplan prompt `prompt` (its file, else its TTS text) and record it as played."""
+        ...
+
+    def masked(self) -> AbstractContextManager[None]:
+        """Silence in the call's running recordings while the body runs (PCI: card digits)."""
         ...

@@ -18,6 +18,13 @@ Semantics a telecom engineer can rely on (docs/dialplan.md says the same):
   (ivr_scripts.screening): blacklisted callers are refused, VIPs go straight to the VIP queue
   (their own agent preferred), everyone else reaches the menu. `{lookup: ...}` options run
   self-service lookups (ivr_scripts.self_service) against the same directory.
+- With a recording log (`recordings`), calls are recorded as the policies say
+  (ivr_scripts.recording.CallRecorder): the DID's from the answer (its announcement first), the
+  queue's from joining the queue (with or without the ACD); a queue whose policy does not record
+  the call stops the DID's recording, so the conversation with the agent is not recorded. Without
+  one, nothing is recorded.
+- A sensitive menu or lookup (a card number): the keys are collected as sensitive, every running
+  recording is masked meanwhile, and the steps never carry the keys.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -43,6 +51,7 @@ from ivr_scripts.channel import Audio, CallerHungUp, Channel
 from ivr_scripts.crm import CallerDirectory, CrmSink, CustomerRecord, ScreeningDecision
 from ivr_scripts.journal import IvrStep, Outcome, OutcomeKind, StepResult, StepSink
 from ivr_scripts.prompts import PromptBook
+from ivr_scripts.recording import CallRecorder, RecordingLog, policy_for_did, policy_for_queue
 from ivr_scripts.schedule import menu_for
 from ivr_scripts.screening import screen, screening_variables
 from ivr_scripts.self_service import run_lookup
@@ -104,6 +113,7 @@ class _CallState:
     path: list[str] = field(default_factory=list)
     menu: str | None = None
     customer: CustomerRecord | None = None  # whom screening matched (self-service `by: caller_id`)
+    recorder: CallRecorder | None = None  # None: the runner records nothing
 
     def step(self, result: StepResult, *, prompt: str | None = None, digits: str | None = None) -> None:
         self.seq += 1
@@ -120,6 +130,9 @@ class _CallState:
         self.channel.play(self.audio(prompt))
         self.step("played", prompt=prompt)
 
+    def masked(self) -> AbstractContextManager[None]:
+        return nullcontext() if self.recorder is None else self.recorder.masked()
+
 
 class IvrRunner:
     def __init__(
@@ -132,6 +145,7 @@ class IvrRunner:
         queues: QueueEntry | None = None,
         directory: CallerDirectory | None = None,
         crm_sink: CrmSink | None = None,
+        recordings: RecordingLog | None = None,
     ) -> None:
         self._dialplan = dialplan
         self._prompts = prompts
@@ -140,10 +154,14 @@ class IvrRunner:
         self._queues = queues
         self._directory = directory
         self._crm_sink = crm_sink
+        self._recordings = recordings
 
     def run(self, channel: Channel, sink: StepSink) -> Outcome:
         """Answer the call and run its menus until it is transferred or hung up."""
         state = _CallState(channel, sink, self._clock, self._prompts)
+        if self._recordings is not None:
+            directory = self._dialplan.recording.directory
+            state.recorder = CallRecorder(state, self._recordings, directory, self._clock)
         try:
             return self._run(state)
         except CallerHungUp:
@@ -164,6 +182,8 @@ class IvrRunner:
         channel.answer()
         if decision is not None:
             self._leave_variables(state, decision)
+        if state.recorder is not None:
+            state.recorder.start_for_line(policy_for_did(self._dialplan, channel.info.destination))
         if decision is not None and decision.kind == "vip" and is_open:
             # Only while the line is open: out of hours the VIP queue is unstaffed, and the closed menu
             # (emergency options, voicemail) serves VIPs as it serves everyone.
@@ -261,18 +281,21 @@ class IvrRunner:
         if greet and menu.greeting is not None:
             state.play(menu.greeting)
         for attempt in range(1, menu.max_retries + 1):
-            digits = state.channel.collect_digits(
-                state.audio(menu.prompt),
-                max_digits=1,
-                timeout=menu.timeout,
-                digit_timeout=menu.digit_timeout,
-                terminators="",
-            )
+            with state.masked() if menu.sensitive else nullcontext():
+                digits = state.channel.collect_digits(
+                    state.audio(menu.prompt),
+                    max_digits=1,
+                    timeout=menu.timeout,
+                    digit_timeout=menu.digit_timeout,
+                    terminators="",
+                    sensitive=menu.sensitive,
+                )
+            kept = None if menu.sensitive else digits or None
             action = menu.options.get(digits) if digits else None
             if action is not None:
-                state.step("ok", prompt=menu.prompt, digits=digits)
+                state.step("ok", prompt=menu.prompt, digits=kept)
                 return action
-            state.step("invalid" if digits else "timeout", prompt=menu.prompt, digits=digits or None)
+            state.step("invalid" if digits else "timeout", prompt=menu.prompt, digits=kept)
             retry_prompt = menu.invalid_prompt if digits else menu.timeout_prompt
             if retry_prompt is not None and attempt < menu.max_retries:
                 state.play(retry_prompt)
@@ -287,6 +310,7 @@ class IvrRunner:
             queue = self._dialplan.queues[target.queue]
             channel.set_variable(VAR_QUEUE, target.queue)
             state.step("queue", digits=queue.extension)
+            self._record_queue(state, target.queue)
             channel.transfer(queue.extension, target.context)
             return state.outcome("queued", f"queue:{target.queue}")
         # The loader guarantees exactly one of extension and queue.
@@ -302,6 +326,7 @@ class IvrRunner:
         assert self._queues is not None
         state.channel.set_variable(VAR_IVR_PATH, "/".join(state.path))
         state.step("queue", digits=queue)
+        self._record_queue(state, queue)
         result = self._queues.join(
             state.channel, queue, ivr_path=tuple(state.path), preferred_agent=preferred_agent
         )
@@ -313,6 +338,11 @@ class IvrRunner:
         if result.kind == "answered" and result.ended_by == "agent":
             self._after_agent_hung_up(state, queue, result.agent_id)
         return outcome
+
+    def _record_queue(self, state: _CallState, queue: str) -> None:
+        """From joining `queue` on, its recording policy (if it names one) governs the call."""
+        if state.recorder is not None:
+            state.recorder.join_queue(queue, policy_for_queue(self._dialplan, queue))
 
     def _after_agent_hung_up(self, state: _CallState, queue: str, agent_id: str | None) -> None:
         """The caller is still on the line (the ACD leaves them parked): the survey, if any, then hang up.

@@ -15,6 +15,9 @@ The answer plays prompts by name and reads fields with the switch's say phrases 
 date, money) or TTS (text). A missing field, or one that does not read as its kind (a date must be
 YYYY-MM-DD), plays the item's `missing` prompt or nothing. Steps record the keys the caller pressed
 (account numbers are not secret here) but never the field values read back.
+
+A `sensitive` lookup (a card number) collects its keys as sensitive with every running recording
+masked meanwhile; its steps (same results) never carry the keys, and nothing here logs them.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from contextlib import nullcontext
 from typing import Final, Literal
 
 from dialplans.crm_models import BY_CALLER_ID, SayField, SayPrompt, SelfServiceLookup
@@ -69,31 +73,36 @@ def run_lookup(
         return menu.fallback
     for attempt in range(1, menu.max_retries + 1):
         another_try = attempt < menu.max_retries
-        digits = call.channel.collect_digits(
-            call.audio(lookup.ask) if lookup.ask is not None else SILENT_ASK,
-            max_digits=lookup.max_digits,
-            timeout=menu.timeout,
-            digit_timeout=menu.digit_timeout,
-            terminators=lookup.terminator,
-        )
+        with call.masked() if lookup.sensitive else nullcontext():
+            digits = call.channel.collect_digits(
+                call.audio(lookup.ask) if lookup.ask is not None else SILENT_ASK,
+                max_digits=lookup.max_digits,
+                timeout=menu.timeout,
+                digit_timeout=menu.digit_timeout,
+                terminators=lookup.terminator,
+                sensitive=lookup.sensitive,
+            )
+        kept = None if lookup.sensitive else digits
         if not digits:
             call.step("timeout", prompt=lookup.ask)
             _after_failed_try(call, lookup, menu.timeout_prompt if another_try else None)
             continue
         if len(digits) < lookup.min_digits or _KEYS.fullmatch(digits) is None:
-            call.step("invalid", prompt=lookup.ask, digits=digits)
+            call.step("invalid", prompt=lookup.ask, digits=kept)
             _after_failed_try(call, lookup, menu.invalid_prompt if another_try else None)
             continue
         try:
             matches = directory.find(lookup.by, digits)
         except CrmUnavailable as exc:
-            log.warning("self-service lookup failed, the menu's fallback runs: %s", exc)
-            call.step("fallback", prompt=lookup.ask, digits=digits)
+            # The store's message may quote the query's parameters: the keys of a sensitive lookup.
+            reason = type(exc).__name__ if lookup.sensitive else str(exc)
+            log.warning("self-service lookup failed, the menu's fallback runs: %s", reason)
+            call.step("fallback", prompt=lookup.ask, digits=kept)
             return menu.fallback
         if len(matches) == 1:
-            call.step("lookup_found", prompt=lookup.ask, digits=digits)
+            call.step("lookup_found", prompt=lookup.ask, digits=kept)
             return _answer(call, lookup, matches[0])
-        call.step("lookup_not_found", prompt=lookup.ask, digits=digits)
+        call.step("lookup_not_found", prompt=lookup.ask, digits=kept)
         _after_failed_try(call, lookup, menu.invalid_prompt if another_try else None)
     call.step("fallback", prompt=lookup.ask)
     return menu.fallback

@@ -5,7 +5,8 @@ that waits for a key; "." is silence (that prompt times out). A prompt that take
 (a self-service account number) takes them up to its terminator, a "." or its maximum: "51234#1"
 is 5 in the menu, 1234 as the account, 1 in the next menu. Once the script runs out the caller
 stays silent, so the menus' timeout and fallback rules show. `hang_up_after` makes the caller hang
-up after that many prompts (`say` counts as one).
+up after that many prompts (`say` counts as one). Keys of a sensitive entry (a card number) are
+never printed; recordings print what the switch would do (start, stop, mask, unmask).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class TerminalChannel:
         timeout: float,
         digit_timeout: float,
         terminators: str = "#",
+        sensitive: bool = False,
     ) -> str:
         self._hear(audio)
         entered = ""
@@ -63,7 +65,9 @@ class TerminalChannel:
         if not entered:
             self._out(f"  (caller silent for {timeout:g} s)")
             return ""
-        self._out(f"  caller presses {entered}")
+        self._out(
+            "  caller keys in a sensitive entry (not shown)" if sensitive else f"  caller presses {entered}"
+        )
         return entered
 
     def say(self, kind: SayKind, value: str, *, language: str = "en") -> None:
@@ -86,6 +90,18 @@ class TerminalChannel:
 
     def record(self, path: str) -> None:
         self._out(f"[record to {path}]")
+
+    def start_recording(self, path: str, *, stereo: bool) -> None:
+        self._out(f"[recording starts: {path} ({'stereo' if stereo else 'mono'})]")
+
+    def stop_recording(self, path: str) -> None:
+        self._out(f"[recording stops: {path}]")
+
+    def mask_recording(self, path: str) -> None:
+        self._out(f"[recording masked: {path}]")
+
+    def unmask_recording(self, path: str) -> None:
+        self._out(f"[recording unmasked: {path}]")
 
     def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
         self._end(f"hang up ({cause})")

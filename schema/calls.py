@@ -6,7 +6,9 @@ key (call_uuid, queue, event, agent_id, at), exactly as `schema.agents.write_que
 so a replay through either path writes nothing. A queue event needs no call row (queue_log has
 no foreign key): a batch of queue events alone touches only queue_log. Survey answers
 (`SurveyAnswerRecord`) likewise: inserted `ON CONFLICT (call_uuid, question) DO NOTHING` (the
-first answer stored stays, a replay changes nothing), no call row needed.
+first answer stored stays, a replay changes nothing), no call row needed. Recording records
+(`schema.recording_writes.RecordingRecord`) are merged into the recordings table by path, and the
+agent of a call's recordings is refreshed from its queue_log CONNECT: see schema/recording_writes.py.
 
 Merge rule for a call row (`INSERT ... ON CONFLICT (uuid) DO UPDATE`), field by field:
 - started_at, answered_at: the earliest value any writer gave; ended_at: the latest.
@@ -24,7 +26,8 @@ A step for a call not yet written first creates the bare call row (uuid only) it
 Rows are written in UUID order, so concurrent batches lock rows in the same order and cannot
 deadlock; records for one UUID keep their order in the batch, which is what "last" means above.
 Tables are always written in the same order too: calls, then ivr_steps, then queue_log (in key
-order, the order `write_queue_events` uses), then survey_responses (in (call_uuid, question) order).
+order, the order `write_queue_events` uses), then survey_responses (in (call_uuid, question) order),
+then recordings (in path order).
 """
 
 from __future__ import annotations
@@ -35,14 +38,9 @@ import functools
 from collections.abc import Sequence
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Engine, bindparam, case, func, or_, select
+from sqlalchemy import ColumnElement, Engine, bindparam, func, or_, select
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
-from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import Float
 
 from schema.acd_models import QueueLogEntry
 from schema.acd_records import QueueEvent
@@ -50,11 +48,15 @@ from schema.acd_records import QueueEvent
 # calls.customer_id references customers: SQLAlchemy must know that table to resolve the foreign key.
 from schema.crm_models import Customer, SurveyResponse
 from schema.db import WRITE_TRANSACTION
-from schema.errors import StorageError, translate
+from schema.errors import translate
+from schema.merge_sql import SecondsBetween, dialect_insert, earliest, latest
 from schema.models import Call, IvrStep
+from schema.recording_records import RecordingEvent, RecordingFileFacts, RecordingPaused, RecordingPlanned
+from schema.recording_writes import ANSWERED_EVENT, RecordingRecord, write_recordings
 from schema.records import CallUpdate, IvrStepRecord, SurveyAnswerRecord
 
-Record = CallUpdate | IvrStepRecord | QueueEvent | SurveyAnswerRecord
+Record = CallUpdate | IvrStepRecord | QueueEvent | SurveyAnswerRecord | RecordingRecord
+RECORDING_RECORDS: Final = (RecordingPlanned, RecordingEvent, RecordingFileFacts, RecordingPaused)
 
 CALLS: Final = Call.__table__
 STEPS: Final = IvrStep.__table__
@@ -93,6 +95,8 @@ def write_batch(engine: Engine, records: Sequence[Record]) -> None:
     answers = sorted(
         (r for r in records if isinstance(r, SurveyAnswerRecord)), key=lambda a: (a.call_uuid, a.question)
     )
+    recordings = [r for r in records if isinstance(r, RECORDING_RECORDS)]
+    connected = {r.call_uuid for r in records if isinstance(r, QueueEvent) and r.event == ANSWERED_EVENT}
     now = dt.datetime.now(dt.UTC)
     try:
         with engine.connect() as connection:
@@ -109,6 +113,8 @@ def write_batch(engine: Engine, records: Sequence[Record]) -> None:
                     connection.execute(_queue_insert(dialect), queue_rows)
                 if answers:
                     connection.execute(_survey_insert(dialect), [_survey_params(a) for a in answers])
+                if recordings or connected:
+                    write_recordings(connection, recordings, connected_calls=connected, now=now)
     except sa_exc.SQLAlchemyError as exc:
         raise translate(exc, f"writing {len(records)} call records") from exc
 
@@ -126,14 +132,6 @@ def queue_log_row(event: QueueEvent) -> dict[str, Any]:
         "position": event.position,
         "data": event.data,
     }
-
-
-def _insert(dialect: str) -> Any:
-    if dialect == "postgresql":
-        return postgresql.insert
-    if dialect == "sqlite":
-        return sqlite.insert
-    raise StorageError(f"call records need PostgreSQL or SQLite, not {dialect}")
 
 
 def _call_params(call: CallUpdate, now: dt.datetime) -> dict[str, Any]:
@@ -157,7 +155,7 @@ def _call_upsert(dialect: str) -> Insert:
         f.name: bindparam(f"p_{f.name}", type_=columns[f.name].type) for f in dataclasses.fields(CallUpdate)
     }
     given["customer_id"] = _existing_customer(given["customer_id"])
-    stmt: Insert = _insert(dialect)(CALLS).values(
+    stmt: Insert = dialect_insert(dialect)(CALLS).values(
         **given,
         duration_s=SecondsBetween(given["started_at"], given["ended_at"]),
         billsec_s=SecondsBetween(given["answered_at"], given["ended_at"]),
@@ -166,9 +164,9 @@ def _call_upsert(dialect: str) -> Insert:
     new = stmt.excluded  # type: ignore[attr-defined]
     merged: dict[str, ColumnElement[Any]] = {}
     for name in EARLIEST_FIELDS:
-        merged[name] = _earliest(columns[name], new[name])
+        merged[name] = earliest(columns[name], new[name])
     for name in LATEST_FIELDS:
-        merged[name] = _latest(columns[name], new[name])
+        merged[name] = latest(columns[name], new[name])
     for name in NEWEST_FIELDS:
         merged[name] = func.coalesce(new[name], columns[name])
     changed = or_(*(value.is_distinct_from(columns[name]) for name, value in merged.items()))
@@ -186,13 +184,13 @@ def _call_upsert(dialect: str) -> Insert:
 
 @functools.cache
 def _step_insert(dialect: str) -> Insert:
-    stmt = _insert(dialect)(STEPS)
+    stmt = dialect_insert(dialect)(STEPS)
     return stmt.on_conflict_do_nothing(index_elements=[STEPS.c.call_uuid, STEPS.c.seq])  # type: ignore[no-any-return]
 
 
 @functools.cache
 def _survey_insert(dialect: str) -> Insert:
-    stmt = _insert(dialect)(SURVEYS)
+    stmt = dialect_insert(dialect)(SURVEYS)
     return stmt.on_conflict_do_nothing(  # type: ignore[no-any-return]
         index_elements=[SURVEYS.c.call_uuid, SURVEYS.c.question]
     )
@@ -200,7 +198,7 @@ def _survey_insert(dialect: str) -> Insert:
 
 @functools.cache
 def _queue_insert(dialect: str) -> Insert:
-    stmt = _insert(dialect)(QUEUE_LOG)
+    stmt = dialect_insert(dialect)(QUEUE_LOG)
     return stmt.on_conflict_do_nothing(  # type: ignore[no-any-return]
         index_elements=[QUEUE_LOG.c[name] for name in QUEUE_LOG_KEY]
     )
@@ -209,40 +207,3 @@ def _queue_insert(dialect: str) -> Insert:
 def _existing_customer(customer_id: ColumnElement[Any]) -> ColumnElement[Any]:
     # NULL when no such customer (deleted since the lookup): see "customer_id" in the module docstring.
     return select(CUSTOMERS.c.id).where(CUSTOMERS.c.id == customer_id).scalar_subquery()
-
-
-def _earliest(old: ColumnElement[Any], new: ColumnElement[Any]) -> ColumnElement[Any]:
-    # NULL-safe on both databases (SQLite's min() and PostgreSQL's LEAST disagree about NULLs).
-    return func.coalesce(case((new < old, new), else_=old), new)
-
-
-def _latest(old: ColumnElement[Any], new: ColumnElement[Any]) -> ColumnElement[Any]:
-    return func.coalesce(case((new > old, new), else_=old), new)
-
-
-class SecondsBetween(FunctionElement[float]):
-    """Seconds from `start` to `end`, microsecond precision; NULL when either is NULL."""
-
-    type = Float()
-    inherit_cache = True
-    name = "seconds_between"
-
-
-@compiles(SecondsBetween, "postgresql")
-def _seconds_between_postgresql(element: SecondsBetween, compiler: SQLCompiler, **kw: Any) -> str:
-    start, end = (compiler.process(arg, **kw) for arg in element.clauses)
-    return (
-        f"ROUND(CAST(EXTRACT(EPOCH FROM (CAST({end} AS TIMESTAMP WITH TIME ZONE)"
-        f" - CAST({start} AS TIMESTAMP WITH TIME ZONE))) AS NUMERIC), 6)"
-    )
-
-
-@compiles(SecondsBetween, "sqlite")
-def _seconds_between_sqlite(element: SecondsBetween, compiler: SQLCompiler, **kw: Any) -> str:
-    # Values are UTC text 'YYYY-MM-DD HH:MM:SS.ffffff' (see UtcDateTime): whole seconds from
-    # strftime('%s'), the fraction from the text itself, so no floating-point day arithmetic.
-    start, end = (compiler.process(arg, **kw) for arg in element.clauses)
-    return (
-        f"ROUND((strftime('%s', {end}) - strftime('%s', {start}))"
-        f" + (CAST(substr({end}, 20) AS REAL) - CAST(substr({start}, 20) AS REAL)), 6)"
-    )

@@ -11,6 +11,9 @@
 - notes and tickets: whoever can see the customer may write them.
 - screening rules: managers (and the system) write; supervisors and up read.
 - survey answers: an agent their own; a supervisor those of their department's agents; managers all.
+- recordings and their QA scores follow the agent (`recordings.agent_id`, `qa_scores.agent_id`): an
+  agent their own; a supervisor those of their department's agents; managers/system all (alone
+  seeing those with no agent). Supervisors and up review them (keep flag, QA scores); agents do not.
 
 The clauses are plain SQLAlchemy expressions over the tables, so a query stays one statement and an
 invisible record is simply not found (no existence leaks).
@@ -25,6 +28,7 @@ from sqlalchemy import ColumnElement, Table, and_, exists, false, or_, select, t
 from schema.acd_models import Agent, QueueLogEntry
 from schema.crm_models import Customer, SurveyResponse
 from schema.models import Call
+from schema.recording_models import QaScore, Recording
 from schema.viewer import Viewer
 
 CUSTOMERS: Final = cast(Table, Customer.__table__)
@@ -32,6 +36,8 @@ CALLS: Final = cast(Table, Call.__table__)
 AGENTS: Final = cast(Table, Agent.__table__)
 QUEUE_LOG: Final = cast(Table, QueueLogEntry.__table__)
 SURVEY_RESPONSES: Final = cast(Table, SurveyResponse.__table__)
+RECORDINGS: Final = cast(Table, Recording.__table__)
+QA_SCORES: Final = cast(Table, QaScore.__table__)
 
 ANSWERED_EVENT: Final = "CONNECT"
 
@@ -106,6 +112,31 @@ def survey_response_visible(viewer: Viewer, responses: Table = SURVEY_RESPONSES)
             select(AGENTS.c.agent_id).where(AGENTS.c.department == viewer.department)
         )
     return responses.c.agent_id == viewer.agent_id
+
+
+def recording_visible(viewer: Viewer, recordings: Table = RECORDINGS) -> ColumnElement[bool]:
+    """True for the recordings the viewer may see (their own, their department's agents', all)."""
+    return agent_work_visible(viewer, recordings.c.agent_id)
+
+
+def qa_score_visible(viewer: Viewer, scores: Table = QA_SCORES) -> ColumnElement[bool]:
+    """True for the QA scores the viewer may see: those of the agents whose recordings they see."""
+    return agent_work_visible(viewer, scores.c.agent_id)
+
+
+def agent_work_visible(viewer: Viewer, agent_id: ColumnElement[str | None]) -> ColumnElement[bool]:
+    """True when the work of `agent_id` (a column) is the viewer's own, of their department's agents
+    (supervisor), or anyone's (manager/system; alone seeing rows with no agent)."""
+    if viewer.sees_everything:
+        return true()
+    if viewer.role == "supervisor":
+        return agent_id.in_(select(AGENTS.c.agent_id).where(AGENTS.c.department == viewer.department))
+    return agent_id == viewer.agent_id
+
+
+def may_review_recordings(viewer: Viewer) -> bool:
+    """Supervisors (of the recordings they see), managers and the system flag and score recordings."""
+    return viewer.role != "agent"
 
 
 def may_create_customer(viewer: Viewer, *, owner_agent_id: str | None, department: str | None) -> bool:

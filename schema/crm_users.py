@@ -16,7 +16,7 @@ from sqlalchemy import Engine, Table, insert, select, update
 from sqlalchemy import exc as sa_exc
 
 from schema.crm_models import ROLES, ApiToken, CrmUser
-from schema.db import write_transaction
+from schema.db import read_connection, write_transaction
 from schema.errors import NotFound, RecordRejected, translate
 from schema.viewer import Role, Viewer
 
@@ -134,3 +134,16 @@ def _plausible(token: object) -> bool:
 def _check_name(value: object, what: str) -> None:
     if not isinstance(value, str) or not value.strip() or len(value) > NAME_MAX_LENGTH or "\x00" in value:
         raise RecordRejected(f"{what} {value!r} is not 1 to {NAME_MAX_LENGTH} characters of text")
+
+
+def user_viewer(engine: Engine, username: str) -> Viewer:
+    """The rights of the active CRM user `username` (for commands run on their behalf); NotFound when
+    there is none."""
+    query = select(USERS.c.username, USERS.c.role, USERS.c.agent_id, USERS.c.department).where(
+        USERS.c.username == username, USERS.c.active
+    )
+    with read_connection(engine, f"reading user {username!r}") as connection:
+        row = connection.execute(query).one_or_none()
+    if row is None:
+        raise NotFound(f"no active user {username!r} (`callcenter user add` adds one)")
+    return Viewer(row.username, cast(Role, row.role), row.agent_id, row.department)

@@ -11,8 +11,10 @@ import os
 from alembic import context
 from sqlalchemy import Connection
 
+# Imported for their side effect: the ACD, CRM and recording tables join Base.metadata.
 import schema.acd_models
-import schema.crm_models  # noqa: F401  (and the CRM tables)
+import schema.crm_models
+import schema.recording_models  # noqa: F401
 from schema.db import create_engine_from_url
 from schema.models import Base
 

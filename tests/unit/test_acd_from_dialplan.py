@@ -47,7 +47,7 @@ TO_SETTINGS = {
     "max_no_answer",
 }
 TO_HELPERS = {"priorities", "sticky_days"}
-NOT_THE_ACDS = {"name", "extension", "survey"}  # the renderer's, the reports' and the IVR runner's
+NOT_THE_ACDS = {"name", "extension", "survey", "recording"}  # the renderer's, the reports', the IVR runner's
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +79,7 @@ FULL = plan.Queue(
     exit_action=plan.GotoMenu(menu="main"),
     callback_key="5",
     survey="after_call",
+    recording="conversations",
 )
 
 

@@ -139,6 +139,8 @@ def test_it_is_a_2020_12_schema_of_the_whole_language(schema: dict[str, Any]) ->
         "crm",
         "self_service",
         "surveys",
+        "recording",
+        "qa_forms",
         "menus",
         "dids",
     }
@@ -167,6 +169,7 @@ def test_it_accepts_the_example_as_an_editor_reads_it(schema: dict[str, Any]) ->
         (("    prompt: repair_options\n", ""), "$.menus.repair: missing 'prompt'"),
         (('close: "18:00"}', 'close: "18:00", shut: "19:00"}'), "unexpected key 'shut'"),
         (("timezone: Europe/London", "timezone: [Europe/London]"), "is not of type ['string']"),
+        (("format: wav", "format: ogg"), "$.recording.policies.conversations.format: 'ogg' is not one of"),
     ],
 )
 def test_it_rejects_what_the_loader_rejects(

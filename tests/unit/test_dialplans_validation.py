@@ -32,7 +32,7 @@ def test_an_unknown_key_is_reported_at_the_key_with_a_suggestion(plan_file: Writ
         "plan.yaml:6:5 menus.main.greting: unknown key 'greting'; did you mean 'greeting'? the keys here "
         "are: "
         "greeting, prompt, options, timeout, digit_timeout, max_retries, invalid_prompt, timeout_prompt, "
-        "fallback"
+        "fallback, sensitive"
     ]
 
 

@@ -22,7 +22,8 @@ from ivr_scripts.crm import (
 )
 from ivr_scripts.journal import IvrStep, ListSink, Outcome
 from ivr_scripts.prompts import PromptBook
-from ivr_scripts.runner import IvrRunner, QueueResult
+from ivr_scripts.recording import RecordingLog
+from ivr_scripts.runner import IvrRunner, QueueEntry, QueueResult
 from ivr_scripts.terminal import TerminalChannel
 
 MONDAY_NOON_LONDON = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
@@ -251,7 +252,9 @@ class FakeChannel:
     """A scripted Channel that records everything done to the call as readable events.
 
     `answers` are the caller's keys for each collect_digits in turn ("" is silence, HANG_UP hangs up);
-    once they run out the caller stays silent.
+    once they run out the caller stays silent. Once the caller has hung up, every later operation
+    raises CallerHungUp, as on the switch. Recording operations are events too (`record:start:<path>`,
+    `record:mask:<path>`...); `sensitive` keeps the sensitive flag of each collect_digits in turn.
     """
 
     def __init__(self, info: CallInfo, answers: Iterable[str] = ()) -> None:
@@ -260,6 +263,10 @@ class FakeChannel:
         self.events: list[str] = []
         self.variables: dict[str, str] = {}
         self.collects: list[dict[str, Any]] = []
+        self.sensitive: list[bool] = []
+        self.stereo: dict[str, bool] = {}
+        self.gone = False
+        self.after_hangup: list[str] = []  # operations tried once the caller had gone
 
     @property
     def info(self) -> CallInfo:
@@ -271,17 +278,28 @@ class FakeChannel:
         return [event.removeprefix(prefix) for event in self.events if event.startswith(prefix)]
 
     def answer(self) -> None:
+        self._still_there("answer")
         self.events.append("answer")
 
     def play(self, audio: Audio) -> None:
+        self._still_there("play")
         self.events.append(
             f"play:{audio.label}" + (f"={audio.text}" if audio.label.startswith("field:") else "")
         )
 
     def collect_digits(
-        self, audio: Audio, *, max_digits: int, timeout: float, digit_timeout: float, terminators: str = "#"
+        self,
+        audio: Audio,
+        *,
+        max_digits: int,
+        timeout: float,
+        digit_timeout: float,
+        terminators: str = "#",
+        sensitive: bool = False,
     ) -> str:
+        self._still_there("collect_digits")
         self.events.append(f"collect:{audio.label}")
+        self.sensitive.append(sensitive)
         self.collects.append(
             {
                 "max_digits": max_digits,
@@ -292,28 +310,50 @@ class FakeChannel:
         )
         answer = self._answers.pop(0) if self._answers else ""
         if answer == HANG_UP:
+            self.gone = True
             raise CallerHungUp()
         return answer
 
     def say(self, kind: SayKind, value: str, *, language: str = "en") -> None:
+        self._still_there("say")
         self.events.append(f"say:{kind}={value}")
 
     def transfer(self, extension: str, context: str) -> None:
+        self._still_there("transfer")
         self.events.append(f"transfer:{extension}@{context}")
 
     def bridge(self, endpoint: str, *, timeout: float) -> BridgeResult:
         raise AssertionError("the IVR runner does not bridge")
 
     def set_variable(self, name: str, value: str) -> None:
+        self._still_there("set_variable")
         self.variables[name] = value
 
     def get_variable(self, name: str) -> str | None:
         return self.variables.get(name)
 
     def record(self, path: str) -> None:
-        raise AssertionError("the IVR runner does not record")
+        raise AssertionError("the IVR runner records with start_recording")
+
+    def start_recording(self, path: str, *, stereo: bool) -> None:
+        self._still_there("start_recording")
+        self.events.append(f"record:start:{path}")
+        self.stereo[path] = stereo
+
+    def stop_recording(self, path: str) -> None:
+        self._still_there("stop_recording")
+        self.events.append(f"record:stop:{path}")
+
+    def mask_recording(self, path: str) -> None:
+        self._still_there("mask_recording")
+        self.events.append(f"record:mask:{path}")
+
+    def unmask_recording(self, path: str) -> None:
+        self._still_there("unmask_recording")
+        self.events.append(f"record:unmask:{path}")
 
     def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
+        self._still_there("hangup")
         self.events.append(f"hangup:{cause}")
 
     def hold(self, music: str, *, seconds: float, exit_keys: str = "") -> str:
@@ -324,6 +364,11 @@ class FakeChannel:
 
     def voicemail(self, profile: str, domain: str, box: str) -> None:
         raise AssertionError("only the ACD leaves voicemail")
+
+    def _still_there(self, operation: str) -> None:
+        if self.gone:
+            self.after_hangup.append(operation)
+            raise CallerHungUp()
 
 
 class FakeDirectory:
@@ -407,11 +452,13 @@ def run_crm_call(
     answers: Iterable[str] = (),
     *,
     directory: FakeDirectory | None = None,
-    queues: ScriptedQueues | None = None,
+    queues: QueueEntry | None = None,
     caller: str = "+15551230001",
     crm_sink: MemoryCrmSink | None = None,
     with_sink: bool = True,
     at: dt.datetime = MONDAY_NOON_LONDON,
+    recordings: RecordingLog | None = None,
+    call_uuid: str = "uuid-crm",
 ) -> CrmCall:
     sink = crm_sink or MemoryCrmSink()
     runner = IvrRunner(
@@ -421,8 +468,9 @@ def run_crm_call(
         queues=queues,
         directory=directory,
         crm_sink=sink if with_sink else None,
+        recordings=recordings,
     )
-    channel = FakeChannel(CallInfo("uuid-crm", caller, "Caller", "4001"), answers)
+    channel = FakeChannel(CallInfo(call_uuid, caller, "Caller", "4001"), answers)
     steps = ListSink()
     outcome = runner.run(channel, steps)
     assert [step.seq for _, step in steps.steps] == list(range(1, len(steps.steps) + 1))

@@ -8,7 +8,8 @@ from sqlalchemy import inspect
 
 # Imported for their side effect: the ACD and CRM tables join Base.metadata.
 import schema.acd_models
-import schema.crm_models  # noqa: F401
+import schema.crm_models
+import schema.recording_models  # noqa: F401
 from schema.db import create_engine_from_url
 from schema.migrate import current_revision, downgrade, upgrade
 from schema.models import Base
@@ -30,6 +31,8 @@ ALL_TABLES = {
     "survey_responses",
     "crm_users",
     "api_tokens",
+    "recordings",
+    "qa_scores",
 }
 
 
@@ -47,14 +50,14 @@ def test_upgrade_to_head_creates_the_tables(blank_database_url: str) -> None:
 
     upgrade(blank_database_url)
 
-    assert current_revision(blank_database_url) == "0003"
+    assert current_revision(blank_database_url) == "0004"
     assert _tables(blank_database_url) == ALL_TABLES
 
 
 def test_upgrade_twice_is_harmless(blank_database_url: str) -> None:
     upgrade(blank_database_url)
     upgrade(blank_database_url)
-    assert current_revision(blank_database_url) == "0003"
+    assert current_revision(blank_database_url) == "0004"
 
 
 def test_migration_matches_the_models(database_url: str) -> None:

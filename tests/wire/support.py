@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 import gevent
+
+from ivr_scripts.recording import sampled
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
@@ -14,3 +17,10 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, what: str = 
         if gevent.get_hub().loop.now() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         gevent.sleep(0.005)
+
+
+def unsampled_uuid(percent: float) -> str:
+    """A call UUID a `percent` recording sample does not take (so a test's steps do not depend on it)."""
+    while sampled(candidate := str(uuid.uuid4()), percent):
+        pass
+    return candidate

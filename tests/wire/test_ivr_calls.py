@@ -20,7 +20,7 @@ from schema.db import create_engine_from_url, session_scope
 from schema.models import Call, IvrStep
 from schema.queries import call_with_steps
 from tests.wire.standin import CallScript, InboundCall, InboundSwitch, OutboundSwitch, ScriptedCall
-from tests.wire.support import wait_until
+from tests.wire.support import unsampled_uuid, wait_until
 
 pytestmark = pytest.mark.wire
 
@@ -28,6 +28,8 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "dialplans" / "main.yaml"
 MONDAY_10AM_LONDON = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 SUNDAY_NOON_LONDON = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 PASSWORD = "wire-test-secret"
+IVR_SAMPLE_PERCENT = 10
+RECORDINGS = "/var/lib/callcenter/recordings"
 
 
 @dataclass
@@ -38,6 +40,8 @@ class Rig:
     database_url: str
 
     def call(self, **script: object) -> ScriptedCall:
+        # The example's line 4001 records a 10 % sample (policy ivr_sample): keep these calls out of it.
+        script.setdefault("uuid", unsampled_uuid(IVR_SAMPLE_PERCENT))
         call = self.switch.run_call(CallScript(**script), timeout=15)  # type: ignore[arg-type]
         assert self.app.writer.flush(10)
         return call
@@ -109,9 +113,15 @@ def test_right_key_reaches_the_queue_and_every_step_is_a_row(rig: Rig) -> None:
     row, steps = rig.row(call.uuid)
     assert (row.direction, row.caller_number, row.did) == ("inbound", "+15551230042", "4001")
     assert (row.outcome, row.destination, row.menu_path) == ("queued", "queue:insurance", "main")
-    assert results(steps) == ["None:open:", "main:played:", "main:ok:2", "main:queue:2002"]
-    assert [s.prompt for s in steps[1:3]] == ["welcome", "main_options"]
-    assert [s.seq for s in steps] == [1, 2, 3, 4]
+    # The insurance queue records every conversation (policy conversations): its announcement, then a
+    # stereo file named by the call's UTC date, started before the caller leaves for the queue.
+    assert results(steps) == ["None:open:", "main:played:", "main:ok:2", "main:queue:2002", "main:played:"]
+    assert [s.prompt for s in steps] == [None, "welcome", "main_options", None, "recording_notice"]
+    assert [s.seq for s in steps] == [1, 2, 3, 4, 5]
+    path = f"{RECORDINGS}/2026/11/23/{call.uuid}.wav"
+    recording = call.executed.index(("record_session", path))
+    assert call.executed[recording - 1] == ("set", "RECORD_STEREO=true")
+    assert recording < call.executed.index(("transfer", "2002 XML default"))
 
 
 def test_wrong_key_then_right_key(rig: Rig) -> None:

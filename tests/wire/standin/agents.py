@@ -162,6 +162,17 @@ class Leg:
         return values
 
 
+@dataclass(frozen=True)
+class Eavesdrop:
+    """A leg originated with `&eavesdrop(<target>)` that answered (mod_dptools eavesdrop_function reads
+    its mode from the leg's own variables: eavesdrop_whisper_aleg, eavesdrop_whisper_bleg, ...)."""
+
+    leg_uuid: str
+    target: str
+    variables: dict[str, str]
+    endpoint: str
+
+
 @dataclass
 class AgentPhones:
     switch: InboundSwitch
@@ -170,6 +181,7 @@ class AgentPhones:
     originated: list[str] = field(default_factory=list)  # the originate arguments received
     calls: dict[str, ScriptedCall] = field(default_factory=dict)  # socket-controlled channels
     ended: dict[str, str] = field(default_factory=dict)  # leg uuid -> its hangup cause
+    eavesdrops: list[Eavesdrop] = field(default_factory=list)
     hung_up: GEvent = field(default_factory=GEvent)
 
     def attach(self, call: ScriptedCall) -> None:
@@ -202,6 +214,12 @@ class AgentPhones:
             return self._kill(arg.split())
         if name == "show" and arg.split()[:1] in (["channels"], ["calls"]):
             return self._show(arg.split())
+        if name == "uuid_record":
+            argv = arg.split()
+            call = self.calls.get(argv[0]) if argv else None
+            if call is None or call.hangup_cause is not None:
+                return "-ERR Cannot locate session!\n"
+            return call.recorder.api(argv)
         return None
 
     def originate(self, arg: str) -> str:
@@ -237,7 +255,19 @@ class AgentPhones:
             ringing.append((leg, phone))
         if not ringing:
             return f"-ERR {refusal}\n"
-        return self._ring(ringing, timeout, several=len(ringing) > 1)
+        result = self._ring(ringing, timeout, several=len(ringing) > 1)
+        if result.startswith("+OK") and argv[1].startswith("&eavesdrop(") and argv[1].endswith(")"):
+            self._eavesdrop(result[3:].strip(), argv[1][len("&eavesdrop(") : -1], settings, dial)
+        return result
+
+    def _eavesdrop(self, leg_uuid: str, target: str, settings: dict[str, str], dial: str) -> None:
+        """switch_ivr_eavesdrop_session on the answered leg: without a live target it returns at once
+        and the leg's one-application extension ends (NORMAL_CLEARING)."""
+        self.eavesdrops.append(Eavesdrop(leg_uuid, target, dict(settings), dial))
+        call = self.calls.get(target)
+        live = (call is not None and call.hangup_cause is None) or target in self.legs
+        if not live:
+            self.hang_up_leg(leg_uuid, "NORMAL_CLEARING")
 
     def _new_leg(self, settings: dict[str, str], endpoint: str, phone: AgentPhone) -> Leg:
         name, dest, presence_id = _leg_identity(endpoint)

@@ -78,7 +78,7 @@ class AppRunner:
             "export": self._set,
             "unset": self._unset,
             "record_session": self._record_session,
-            "stop_record_session": self._simple,
+            "stop_record_session": self._stop_record_session,
             "transfer": self._transfer,
             "bridge": self._bridge,
             "hangup": self._hangup,
@@ -150,6 +150,8 @@ class AppRunner:
             outcome = call.play_media(None, keys, script.hold_key_after)
         else:
             outcome = call.play_media(call.script.media_seconds)
+        if outcome not in ("hangup", "redirect"):
+            call.recorder.prompt()
         if outcome in ("hangup", "redirect"):  # switch_ivr_play_file: channel not ready
             call.last_response = "PLAYBACK ERROR"
         elif arg in call.script.missing_files:
@@ -160,8 +162,8 @@ class AppRunner:
 
     def _speak(self, execution: Execution, arg: str, index: int) -> None:
         call = self.call
-        if not call.scripted_hangup_point(index):
-            call.play_media(call.script.media_seconds)
+        if not call.scripted_hangup_point(index) and call.play_media(call.script.media_seconds) != "hangup":
+            call.recorder.prompt()
         self.complete(execution, arg)
 
     def _say(self, execution: Execution, arg: str, index: int) -> None:
@@ -175,6 +177,7 @@ class AppRunner:
             call.said.append(Said(argv[0], argv[1], argv[2], argv[3] if len(argv) == 5 else None, argv[-1]))
         if not call.scripted_hangup_point(index) and understood:
             call.play_media(call.script.media_seconds)
+            call.recorder.prompt()
         self.complete(execution, arg)
 
     def _set(self, execution: Execution, arg: str, index: int) -> None:
@@ -190,8 +193,18 @@ class AppRunner:
         self.complete(execution, arg)
 
     def _record_session(self, execution: Execution, arg: str, index: int) -> None:
+        """record_session_function: a trailing " +<seconds>" is a time limit (not modelled)."""
         if not self.call.scripted_hangup_point(index):
             self.call.recordings.append(arg)
+            path = re.sub(r" \+[0-9]+$", "", arg).strip()
+            self.call.recorder.start(path)
+        self.complete(execution, arg)
+
+    def _stop_record_session(self, execution: Execution, arg: str, index: int) -> None:
+        call = self.call
+        if not call.scripted_hangup_point(index):
+            for path in call.recorder.active if arg.lower() == "all" else [arg]:
+                call.recorder.stop(path)
         self.complete(execution, arg)
 
     def _hangup(self, execution: Execution, arg: str, index: int) -> None:
@@ -240,8 +253,10 @@ class AppRunner:
             return
         keys = call.script.keys[self._collects] if self._collects < len(call.script.keys) else ""
         self._collects += 1
+        call.recorder.prompt()
         for key in keys:
             call.emit("DTMF", overrides={"DTMF-Digit": key})
+            call.recorder.key(key)
         if not keys and call.script.realtime_collect and call.media_wait(timeout_ms / 1000):
             self.complete(execution, arg)
             return

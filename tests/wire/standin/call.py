@@ -24,6 +24,7 @@ from gevent.queue import Queue
 
 from tests.wire.standin.agents import Leg
 from tests.wire.standin.apps import AppRunner
+from tests.wire.standin.recording import SessionRecorder
 from tests.wire.standin.render import EventRenderer
 from tests.wire.standin.script import CallScript, Collected, Execution, Said
 from tests.wire.standin.templates import CallIdentity, TemplateLibrary
@@ -37,6 +38,7 @@ from tests.wire.standin.wire import (
     linger_notice,
     separate_string,
     serialize_plain,
+    url_encode,
 )
 
 if TYPE_CHECKING:
@@ -122,6 +124,8 @@ class ScriptedCall:
         self._sock: gsocket.socket | None = None
         self._done = Event()
         self.apps = AppRunner(self)
+        self.recorder = SessionRecorder(self)
+        self.subscribed: set[str] = set()  # added by `event plain NAME ...` after myevents
         # The inbound side sharing this switch (uuid_bridge, uuid_kill, show, event listeners).
         self.phones = phones
         self.created_epoch = int(gevent.get_hub().loop.now())
@@ -212,6 +216,10 @@ class ScriptedCall:
         verb = command.verb
         if verb == "myevents" or verb == "event":
             self.events_on = True
+            if verb == "event":
+                self.subscribed.update(
+                    word.upper() for word in command.argument.split() if word.lower() not in ("plain", "json")
+                )
             self.send(
                 command_reply(
                     "+OK Events Enabled" if verb == "myevents" else "+OK event listener enabled plain"
@@ -277,6 +285,11 @@ class ScriptedCall:
             self.break_flag = True
             self._wake.set()
             return "-ERR no reply\n"
+        if name == "uuid_record":
+            argv = arg.split()
+            if not argv or argv[0] != self.uuid or self.hangup_cause is not None:
+                return "-ERR Cannot locate session!\n"
+            return self.recorder.api(argv)
         if name == "status":
             return self.library.status_body
         return f"-ERR {name} Command not found!\n"
@@ -478,6 +491,7 @@ class ScriptedCall:
             self.phones.detach(self.uuid)
         self.emit("CHANNEL_HANGUP")
         if not self.linger:
+            self.recorder.hangup()
             self.send(goodbye_notice(self.uuid))
             self.close()
             return
@@ -496,12 +510,14 @@ class ScriptedCall:
 
     def _hangup_tail(self) -> None:
         if self._tail_sent or self._sock is None:
+            self.recorder.hangup()
             return
         self._tail_sent = True
         if self.parked:
             self.emit("CHANNEL_UNPARK")
         if not self.socket_done:
             self.emit_socket_complete()
+        self.recorder.hangup()  # switch_core_session_hangup_state removes the media bugs
         self.emit("CHANNEL_STATE:CS_HANGUP", overrides={"Channel-State": "CS_HANGUP"})
         self.emit("CHANNEL_STATE:CS_REPORTING", overrides={"Channel-State": "CS_REPORTING"})
         self.emit("CHANNEL_HANGUP_COMPLETE")
@@ -568,6 +584,44 @@ class ScriptedCall:
         if self.events_on:
             self.events_sent.append(role)
             self.send(serialize_plain(headers, template.body))
+
+    def emit_record(
+        self,
+        event_name: str,
+        *,
+        head: list[tuple[str, str]] | None = None,
+        tail: list[tuple[str, str]] | None = None,
+    ) -> None:
+        """RECORD_START / RECORD_STOP: a channel event with the channel's data (rendered from the
+        CHANNEL_PARK template), `head` right after the core headers and `tail` after the variables.
+        The socket gets it only if it subscribed to it (myevents does not include it)."""
+        to_socket = self.events_on and event_name in self.subscribed
+        forward = self.phones is not None and self.phones.switch.has_subscriber(event_name)
+        if not to_socket and not forward:
+            return
+        template = self.library.get("CHANNEL_PARK")
+        in_place: dict[str, str | None] = {"current_application_response": self.last_response}
+        if self.current_app is not None:
+            in_place["current_application"] = self.current_app[0]
+            in_place["current_application_data"] = self.current_app[1]
+        if self.hangup_cause is not None:
+            in_place["hangup_cause"] = self.hangup_cause
+        headers = self._renderer.render(
+            template,
+            sequence=self._sequence.next(),
+            overrides={"Event-Name": event_name, "Hangup-Cause": self.hangup_cause},
+            variables=self.vars,
+            in_place=in_place,
+            script_vars=self.library.script_vars,
+            app_headers=tail or (),
+        )
+        core_end = next((i + 1 for i, (name, _) in enumerate(headers) if name == "Event-Sequence"), 1)
+        headers[core_end:core_end] = [(name, url_encode(value)) for name, value in head or ()]
+        if forward and self.phones is not None:
+            self.phones.switch.deliver_headers(event_name, headers, None)
+        if to_socket:
+            self.events_sent.append(event_name)
+            self.send(serialize_plain(headers, None))
 
     def _connect_reply(self) -> bytes:
         template = self.library.connect

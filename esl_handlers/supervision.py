@@ -1,0 +1,285 @@
+"""`Supervisor`: listen to, whisper to, or barge in on an agent's live call; pause its recording (PCI).
+
+A supervisor's own phone is rung with `originate {vars}user/<extension>@<domain> &eavesdrop(<leg>)`
+(EslSwitch.originate_application); once they answer, eavesdrop runs on their leg. What FreeSWITCH
+does with it (mod_dptools eavesdrop_function, switch_ivr_async.c switch_ivr_eavesdrop_session):
+
+- The leg's own variables choose the mode. eavesdrop_whisper_aleg=true sets ED_MUX_READ: the
+  supervisor's voice is mixed into what the target channel *reads* (its phone's audio, which the
+  bridge sends to its partner); eavesdrop_whisper_bleg=true sets ED_MUX_WRITE: mixed into what is
+  *written to* the target (what its own phone plays). The supervisor always hears both sides
+  (ED_BRIDGE_READ|WRITE by default).
+- So with the agent's leg as the target: listen = neither, whisper to the agent = bleg only,
+  barge (three-way) = both. With the caller's channel as the target, whisper is aleg only.
+- eavesdrop_enable_dtmf (default on) lets the supervisor switch modes with keys 1 (aleg), 2 (bleg),
+  3 (both), 0 (listen), * (stop). We turn it off: the mode stays the one permission was checked for.
+
+Which leg: the agent's (`agent_leg_for`): the agents table says whom the agent is on a call with
+(agents.call_uuid), and `show channels` finds the agent's own answered leg by its presence
+(user/<extension>@domain), on whichever server's ACD rang it. Without one, the caller's channel is
+the target.
+
+Permissions follow the CRM's: agents may not supervise; a supervisor only their department's agents
+(another department's agent is reported as not found, like any record they may not see); managers
+and the system anyone. Pausing a recording (uuid_record mask/unmask) is also allowed to the agent
+on that call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from sqlalchemy import Engine, select
+
+from esl_handlers import app_args
+from esl_handlers.acd_agents import in_thread
+from esl_handlers.switch import EslSwitch
+from ivr_scripts.recording import RecordingLog
+from ivr_scripts.switch import Originated, SwitchError
+from schema.acd_models import Agent
+from schema.db import session_scope
+from schema.errors import NotFound, PermissionDenied
+from schema.recording_models import Recording
+from schema.viewer import Viewer
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["listen", "whisper", "barge"]
+Side = Literal["agent", "caller"]
+MODES: Final[tuple[Mode, ...]] = ("listen", "whisper", "barge")
+ON_CALL: Final = "on_call"
+DEFAULT_RING_TIMEOUT: Final = 30.0
+
+
+class SupervisionError(Exception):
+    """Supervision could not start (root of this module's errors; the switch's are SwitchError)."""
+
+
+class AgentNotOnCall(SupervisionError):
+    """The agent has no live call to supervise."""
+
+
+@dataclass(frozen=True, slots=True)
+class EavesdropTarget:
+    uuid: str
+    side: Side  # whose channel `uuid` is
+
+
+@dataclass(frozen=True, slots=True)
+class Supervision:
+    mode: Mode
+    agent_id: str
+    target: EavesdropTarget
+    supervisor_leg: str
+    outcome: Originated  # answered: eavesdrop runs on the supervisor's leg until they hang up
+
+
+@dataclass(frozen=True, slots=True)
+class _AgentRow:
+    agent_id: str
+    extension: str
+    department: str | None
+    state: str
+    call_uuid: str | None
+
+
+def eavesdrop_variables(mode: Mode, side: Side) -> dict[str, str]:
+    """The supervisor leg's variables for `mode` when the eavesdropped channel is the `side`'s."""
+    into_target_phone = mode == "barge" or (mode == "whisper" and side == "agent")  # ED_MUX_WRITE
+    into_partner = mode == "barge" or (mode == "whisper" and side == "caller")  # ED_MUX_READ
+    return {
+        "eavesdrop_enable_dtmf": "false",
+        "eavesdrop_whisper_aleg": "true" if into_partner else "false",
+        "eavesdrop_whisper_bleg": "true" if into_target_phone else "false",
+    }
+
+
+def may_supervise(viewer: Viewer, agent_id: str, department: str | None) -> None:
+    """Raise PermissionDenied (agents) or NotFound (another department's agent) unless allowed."""
+    if viewer.sees_everything:
+        return
+    if viewer.role != "supervisor":
+        raise PermissionDenied(f"{viewer.user} ({viewer.role}) may not supervise calls")
+    if department is None or department != viewer.department:
+        raise NotFound(f"no agent {agent_id}")
+
+
+class Supervisor:
+    def __init__(
+        self,
+        switch: EslSwitch,
+        domain: str,
+        engine: Engine,
+        *,
+        ring_timeout: float = DEFAULT_RING_TIMEOUT,
+        recordings: RecordingLog | None = None,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        """`domain`: the agents' SIP domain (ServerConfig.agent_domain); `recordings`: told of each
+        pause, so the recording is marked paused."""
+        self._switch = switch
+        self._domain = app_args.word(domain, "domain")
+        self._engine = engine
+        self._ring_timeout = ring_timeout
+        self._recordings = recordings
+        self._clock = clock
+
+    # -- listen, whisper, barge -----------------------------------------------------------------
+
+    def listen(self, viewer: Viewer, agent_id: str, supervisor_extension: str) -> Supervision:
+        return self.eavesdrop(viewer, agent_id, supervisor_extension, "listen")
+
+    def whisper(self, viewer: Viewer, agent_id: str, supervisor_extension: str) -> Supervision:
+        return self.eavesdrop(viewer, agent_id, supervisor_extension, "whisper")
+
+    def barge(self, viewer: Viewer, agent_id: str, supervisor_extension: str) -> Supervision:
+        return self.eavesdrop(viewer, agent_id, supervisor_extension, "barge")
+
+    def eavesdrop(self, viewer: Viewer, agent_id: str, supervisor_extension: str, mode: Mode) -> Supervision:
+        """Ring the supervisor's phone; once answered it hears (and per `mode` speaks into) the call.
+        Blocks until the phone answers or the ring timeout (SwitchError when the switch fails)."""
+        if mode not in MODES:
+            raise ValueError(f"unknown supervision mode {mode!r}; one of {', '.join(MODES)}")
+        try:
+            endpoint = app_args.endpoint(
+                f"user/{app_args.word(supervisor_extension, 'extension')}@{self._domain}"
+            )
+        except ValueError as exc:
+            raise SupervisionError(f"supervisor extension refused: {exc}") from exc
+        agent = self._agent(agent_id)
+        may_supervise(viewer, agent_id, agent.department)
+        target = self._target(agent)
+        leg = str(uuid.uuid4())
+        variables = {
+            "origination_uuid": leg,
+            **eavesdrop_variables(mode, target.side),
+            "cc_supervision": mode,
+            "cc_supervised_agent": agent_id,
+        }
+        outcome = self._switch.originate_application(
+            endpoint,
+            "eavesdrop",
+            target.uuid,
+            caller_id_number=agent.extension,
+            caller_id_name=f"{mode} {agent_id}",
+            timeout=self._ring_timeout,
+            variables=variables,
+        )
+        log.info(
+            "%s: %s on agent %s (%s leg %s) from %s: %s",
+            viewer.user,
+            mode,
+            agent_id,
+            target.side,
+            target.uuid,
+            supervisor_extension,
+            outcome.result,
+        )
+        return Supervision(mode, agent_id, target, leg, outcome)
+
+    def agent_leg_for(self, agent_id: str) -> EavesdropTarget:
+        """The channel to eavesdrop for the agent's current call: their own leg, else the caller's."""
+        return self._target(self._agent(agent_id))
+
+    # -- PCI pause -------------------------------------------------------------------------------
+
+    def pause_recording(self, viewer: Viewer, call_uuid: str, path: str | None = None) -> list[str]:
+        """Write silence into the call's running recordings (`path`: just that one); the paths masked."""
+        paths = self._recording_paths(viewer, call_uuid, path)
+        for target in paths:
+            self._switch.record(call_uuid, "mask", target)
+            if self._recordings is not None:
+                self._recordings.paused(target, self._clock())
+        log.info("%s paused recording of call %s: %s", viewer.user, call_uuid, ", ".join(paths))
+        return paths
+
+    def resume_recording(self, viewer: Viewer, call_uuid: str, path: str | None = None) -> list[str]:
+        paths = self._recording_paths(viewer, call_uuid, path)
+        for target in paths:
+            self._switch.record(call_uuid, "unmask", target)
+        log.info("%s resumed recording of call %s: %s", viewer.user, call_uuid, ", ".join(paths))
+        return paths
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _agent(self, agent_id: str) -> _AgentRow:
+        def read() -> _AgentRow | None:
+            with session_scope(self._engine) as session:
+                row = session.get(Agent, agent_id)
+                if row is None:
+                    return None
+                return _AgentRow(
+                    row.agent_id, row.extension or row.agent_id, row.department, row.state, row.call_uuid
+                )
+
+        found = in_thread(read)
+        if found is None:
+            raise NotFound(f"no agent {agent_id}")
+        return found
+
+    def _target(self, agent: _AgentRow) -> EavesdropTarget:
+        if agent.state != ON_CALL or agent.call_uuid is None:
+            raise AgentNotOnCall(f"agent {agent.agent_id} is {agent.state}, not on a call")
+        channels = self._switch.channels()
+        legs = [c for c in channels if c.agent_extension == agent.extension and c.answered]
+        bridged = [c for c in legs if c.bridged_to == agent.call_uuid]
+        if bridged or len(legs) == 1:
+            return EavesdropTarget((bridged or legs)[0].uuid, "agent")
+        if any(c.uuid == agent.call_uuid for c in channels):
+            return EavesdropTarget(agent.call_uuid, "caller")
+        raise AgentNotOnCall(f"agent {agent.agent_id}: no live channel of call {agent.call_uuid}")
+
+    def _recording_paths(self, viewer: Viewer, call_uuid: str, path: str | None) -> list[str]:
+        try:
+            app_args.channel_uuid(call_uuid, "call uuid")
+            wanted = None if path is None else app_args.recording_path(path)
+        except ValueError as exc:
+            raise SupervisionError(str(exc)) from exc
+
+        def read() -> tuple[list[_AgentRow], list[str]]:
+            with session_scope(self._engine) as session:
+                agents = [
+                    _AgentRow(a.agent_id, a.extension or a.agent_id, a.department, a.state, a.call_uuid)
+                    for a in session.scalars(select(Agent).where(Agent.call_uuid == call_uuid))
+                ]
+                running = select(Recording.path).where(
+                    Recording.call_uuid == call_uuid,
+                    Recording.ended_at.is_(None),
+                    Recording.deleted_at.is_(None),
+                )
+                return agents, list(session.scalars(running.order_by(Recording.path)))
+
+        agents, running = in_thread(read)
+        if not viewer.sees_everything and not any(_may_pause(viewer, agent) for agent in agents):
+            raise NotFound(f"no call {call_uuid}")
+        paths = running if wanted is None else [wanted]
+        if not paths:
+            raise SupervisionError(f"call {call_uuid} has no running recording")
+        return paths
+
+
+def _may_pause(viewer: Viewer, agent: _AgentRow) -> bool:
+    if viewer.role == "agent":
+        return viewer.agent_id == agent.agent_id
+    return (
+        viewer.role == "supervisor" and agent.department is not None and agent.department == viewer.department
+    )
+
+
+__all__ = [
+    "MODES",
+    "AgentNotOnCall",
+    "EavesdropTarget",
+    "Mode",
+    "Supervision",
+    "SupervisionError",
+    "Supervisor",
+    "SwitchError",
+    "eavesdrop_variables",
+    "may_supervise",
+]

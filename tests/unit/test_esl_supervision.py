@@ -1,0 +1,52 @@
+"""Supervision's eavesdrop variables per mode and its permission rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from esl_handlers.supervision import eavesdrop_variables, may_supervise
+from schema.errors import NotFound, PermissionDenied
+from schema.viewer import SYSTEM, Viewer
+
+
+@pytest.mark.parametrize(
+    ("mode", "side", "aleg", "bleg"),
+    [
+        # On the agent's leg: bleg (ED_MUX_WRITE) is what the agent's phone plays, aleg (ED_MUX_READ)
+        # what the agent's leg sends on to the caller.
+        ("listen", "agent", "false", "false"),
+        ("whisper", "agent", "false", "true"),
+        ("barge", "agent", "true", "true"),
+        # On the caller's channel the agent is the partner: a whisper goes into what the caller sends.
+        ("listen", "caller", "false", "false"),
+        ("whisper", "caller", "true", "false"),
+        ("barge", "caller", "true", "true"),
+    ],
+)
+def test_each_mode_sets_the_whisper_variables_for_the_side_eavesdropped(
+    mode: str, side: str, aleg: str, bleg: str
+) -> None:
+    assert eavesdrop_variables(mode, side) == {  # type: ignore[arg-type]
+        "eavesdrop_enable_dtmf": "false",  # the supervisor cannot key themselves into another mode
+        "eavesdrop_whisper_aleg": aleg,
+        "eavesdrop_whisper_bleg": bleg,
+    }
+
+
+def test_managers_and_the_system_supervise_anyone() -> None:
+    may_supervise(Viewer("boss", "manager"), "1001", "sales")
+    may_supervise(SYSTEM, "1001", None)
+
+
+def test_a_supervisor_supervises_their_own_department_only() -> None:
+    lead = Viewer("lead", "supervisor", department="sales")
+    may_supervise(lead, "1001", "sales")
+    with pytest.raises(NotFound, match="no agent 1002"):
+        may_supervise(lead, "1002", "service")
+    with pytest.raises(NotFound):
+        may_supervise(lead, "1003", None)
+
+
+def test_agents_may_not_supervise() -> None:
+    with pytest.raises(PermissionDenied, match="may not supervise"):
+        may_supervise(Viewer("alice", "agent", agent_id="1001", department="sales"), "1002", "sales")

@@ -1,0 +1,138 @@
+"""Supervision on a live ACD call over real TCP (tests/wire/acd_rig.py, SQLite and PostgreSQL): the
+eavesdrop originate for each mode with the agent's leg as the target, the permission rule, and the
+API's PCI pause (uuid_record mask/unmask) of the call's running recording.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from esl_handlers.recording_log import WriterRecordingLog
+from esl_handlers.supervision import AgentNotOnCall, EavesdropTarget, Mode, SupervisionError, Supervisor
+from schema.acd_records import AgentProfile
+from schema.agents import upsert_agents
+from schema.db import create_engine_from_url
+from schema.errors import NotFound, PermissionDenied
+from schema.viewer import Viewer
+from tests.wire.acd_rig import DOMAIN, Rig, RigFactory, make_rig
+from tests.wire.recording_rig import recording_dialplan, recordings
+from tests.wire.standin import ScriptedCall
+from tests.wire.standin.agents import Leg
+from tests.wire.support import wait_until
+
+__all__ = ["make_rig"]  # the fixture, used by name
+
+pytestmark = pytest.mark.wire
+
+LEAD = Viewer("lead", "supervisor", department="sales")
+OTHER_LEAD = Viewer("other", "supervisor", department="service")
+MANAGER = Viewer("boss", "manager")
+ALICE = Viewer("alice", "agent", agent_id="1001", department="sales")
+BEN = Viewer("ben", "agent", agent_id="1002", department="service")
+SUPERVISOR_PHONE = "2001"
+
+
+class LiveCall:
+    def __init__(self, rig: Rig, call: ScriptedCall, supervisor: Supervisor) -> None:
+        self.rig = rig
+        self.call = call
+        self.supervisor = supervisor
+
+    def agent_leg(self) -> Leg:
+        return next(
+            leg for leg in self.rig.events.agents.legs.values() if leg.presence_id == f"1001@{DOMAIN}"
+        )
+
+
+@pytest.fixture
+def live(make_rig: RigFactory, tmp_path: Path) -> Iterator[LiveCall]:
+    """Agent 1001 (sales) talking to a caller whose conversation is being recorded."""
+    directory = tmp_path / "recordings"
+    rig = make_rig(ready=["1001"], dialplan_text=recording_dialplan(directory))
+    engine = create_engine_from_url(rig.database_url)
+    upsert_agents(
+        engine,
+        [
+            AgentProfile("1001", "Alice", "1001", "sales"),
+            AgentProfile("1002", "Ben", "1002", "service"),
+            AgentProfile("1003", "Chloe", "1003", "sales"),
+        ],
+    )
+    rig.phone("1001", "answer")
+    rig.phone(SUPERVISOR_PHONE, "answer")
+    call = rig.place(keys=["1"], recordings_dir=str(directory))
+    wait_until(lambda: rig.agent_state("1001") == "on_call", 10, "agent 1001 on the call")
+    assert rig.app.switch is not None
+    supervisor = Supervisor(rig.app.switch, DOMAIN, engine, recordings=WriterRecordingLog(rig.app.writer))
+    try:
+        yield LiveCall(rig, call, supervisor)
+    finally:
+        call.caller_hangup()
+        rig.finish(call)
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("mode", "aleg", "bleg"),
+    [("listen", "false", "false"), ("whisper", "false", "true"), ("barge", "true", "true")],
+)
+def test_each_mode_rings_the_supervisor_into_an_eavesdrop_on_the_agent_leg(
+    live: LiveCall, mode: Mode, aleg: str, bleg: str
+) -> None:
+    leg = live.agent_leg()
+    assert live.supervisor.agent_leg_for("1001") == EavesdropTarget(leg.uuid, "agent")
+    supervision = live.supervisor.eavesdrop(LEAD, "1001", SUPERVISOR_PHONE, mode)
+    assert supervision.outcome.result == "answered"
+    assert supervision.outcome.leg_uuid == supervision.supervisor_leg
+    [eavesdrop] = live.rig.events.agents.eavesdrops
+    assert (eavesdrop.leg_uuid, eavesdrop.target, eavesdrop.endpoint) == (
+        supervision.supervisor_leg,
+        leg.uuid,
+        f"user/{SUPERVISOR_PHONE}@{DOMAIN}",
+    )
+    assert {
+        name: eavesdrop.variables[name] for name in ("eavesdrop_whisper_aleg", "eavesdrop_whisper_bleg")
+    } == {
+        "eavesdrop_whisper_aleg": aleg,
+        "eavesdrop_whisper_bleg": bleg,
+    }
+    assert eavesdrop.variables["eavesdrop_enable_dtmf"] == "false"
+    command = live.rig.events.agents.originated[-1]
+    expected = rf"\{{[^}}]*\}}user/{SUPERVISOR_PHONE}@{re.escape(DOMAIN)} &eavesdrop\({leg.uuid}\)"
+    assert re.fullmatch(expected, command), command
+    assert live.supervisor.listen(MANAGER, "1001", SUPERVISOR_PHONE).outcome.result == "answered"
+
+
+def test_only_supervisors_of_the_agents_department_and_managers_may_listen(live: LiveCall) -> None:
+    with pytest.raises(PermissionDenied):
+        live.supervisor.listen(ALICE, "1001", SUPERVISOR_PHONE)
+    with pytest.raises(NotFound):
+        live.supervisor.barge(OTHER_LEAD, "1001", SUPERVISOR_PHONE)
+    with pytest.raises(NotFound):
+        live.supervisor.listen(MANAGER, "9999", SUPERVISOR_PHONE)
+    with pytest.raises(AgentNotOnCall):
+        live.supervisor.whisper(LEAD, "1003", SUPERVISOR_PHONE)  # in sales, but logged out
+    assert live.rig.events.agents.eavesdrops == []
+
+
+def test_the_api_pauses_and_resumes_the_running_recording(live: LiveCall) -> None:
+    call = live.call
+    assert live.rig.app.writer.flush(10)
+    running = [r.path for r in recordings(live.rig, call.uuid) if r.ended_at is None]
+    assert len(running) == 1  # the conversation's file; the line's stopped when the caller queued
+    assert live.supervisor.pause_recording(ALICE, call.uuid) == running  # the agent on the call
+    assert live.supervisor.resume_recording(LEAD, call.uuid, running[0]) == running
+    assert call.recorder.mask_commands == [("mask", running[0]), ("unmask", running[0])]
+    with pytest.raises(NotFound):
+        live.supervisor.pause_recording(BEN, call.uuid)
+    with pytest.raises(NotFound):
+        live.supervisor.pause_recording(OTHER_LEAD, call.uuid)
+    with pytest.raises(SupervisionError):
+        live.supervisor.pause_recording(MANAGER, call.uuid, "relative/path.wav")
+    assert live.rig.app.writer.flush(10)
+    [row] = [r for r in recordings(live.rig, call.uuid) if r.path == running[0]]
+    assert row.paused is True
