@@ -220,6 +220,7 @@ class Application:
                 config.agent_domain,
                 self.engine,
                 recordings=WriterRecordingLog(self.writer, self.recording_events),
+                dialplan=lambda: self.dialplans.loaded.model,
             )
         self.push: PushHub | None = None
         self.screen_pops: ScreenPopPublisher | None = None

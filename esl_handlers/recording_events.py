@@ -9,6 +9,10 @@ What FreeSWITCH sends (src/switch_ivr_async.c, switch_channel.c):
   record_completion_cause, then fires RECORD_STOP with the channel's data, `Record-File-Path` and
   `Record-Completion-Cause`. switch_channel_event_set_data adds every channel variable to RECORD_*
   events, so record_ms arrives as `variable_record_ms`. The file is closed before the event fires.
+- The agent's leg: every bridge (switch_ivr_bridge.c) sets bridge_to, bridge_uuid and last_bridge_to
+  on the caller to the other leg's uuid; the unbridge clears bridge_to and bridge_uuid but keeps
+  last_bridge_to. A recording closed by the hang-up (after the unbridge) so still names the agent's
+  leg in `variable_last_bridge_to`; `variable_bridge_uuid` is read first, for a stop during the bridge.
 - mod_voicemail's messages (switch_ivr_record_file) fire the same events: only paths under the
   dialplan's recording directory are ours.
 
@@ -23,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Final, Literal
@@ -35,11 +40,14 @@ from esl_handlers.codec import Event
 from esl_handlers.db_writer import RecordQueue
 from schema.errors import RecordRejected
 from schema.recording_records import RecordingEvent, RecordingFileFacts, recording_format
+from schema.records import UUID_MAX_LENGTH
 
 log = logging.getLogger(__name__)
 
 RECORD_EVENTS: Final = ("RECORD_START", "RECORD_STOP")
 _KINDS: Final[dict[str, Literal["start", "stop"]]] = {"RECORD_START": "start", "RECORD_STOP": "stop"}
+_BRIDGE_VARIABLES: Final = ("variable_bridge_uuid", "variable_last_bridge_to")
+_LEG_UUID: Final = re.compile(rf"[0-9A-Za-z_.:@-]{{1,{UUID_MAX_LENGTH}}}")
 _CHUNK: Final = 1 << 20
 # Stopped files hashed recently (both sources report each stop): enough for a burst of hang-ups.
 _REMEMBERED: Final = 4096
@@ -56,7 +64,20 @@ def recording_event(event: Event) -> RecordingEvent | None:
     if kind is None or not path or not call_uuid or recording_format(path) is None:
         return None
     at = from_micros(event.get("Event-Date-Timestamp")) or dt.datetime.now(dt.UTC)
-    return RecordingEvent(call_uuid, path, kind, at, duration_s=_duration(event) if kind == "stop" else None)
+    if kind == "start":
+        return RecordingEvent(call_uuid, path, kind, at)
+    return RecordingEvent(
+        call_uuid, path, kind, at, duration_s=_duration(event), other_leg_uuid=_other_leg(event, call_uuid)
+    )
+
+
+def _other_leg(event: Event, call_uuid: str) -> str | None:
+    """The leg the channel is or was last bridged to; None when there is none or it is not a uuid."""
+    for header in _BRIDGE_VARIABLES:
+        value = event.get(header)
+        if value:
+            return value if _LEG_UUID.fullmatch(value) and value != call_uuid else None
+    return None
 
 
 def _duration(event: Event) -> float | None:

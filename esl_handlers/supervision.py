@@ -22,7 +22,12 @@ the target.
 Permissions follow the CRM's: agents may not supervise; a supervisor only their department's agents
 (another department's agent is reported as not found, like any record they may not see); managers
 and the system anyone. Pausing a recording (uuid_record mask/unmask) is also allowed to the agent
-on that call.
+on that call, and so are starting and stopping a recording of a call whose policy is `on_demand`.
+
+On-demand recording: the call's policy is its queue's when it entered one (its latest ENTERQUEUE) and
+that queue names a policy, else its DID's (calls.did), read from the current dialplan as the call
+logic reads it (ivr_scripts.recording). Only an `on_demand` policy's recording may be started or
+stopped here: a policy that records all calls (or a sample, or none) stays in force.
 """
 
 from __future__ import annotations
@@ -34,16 +39,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
+from dialplans.models import Dialplan
+from dialplans.recording_models import RecordingPolicy
 from esl_handlers import app_args
 from esl_handlers.acd_agents import in_thread
 from esl_handlers.switch import EslSwitch
-from ivr_scripts.recording import RecordingLog
+from ivr_scripts.recording import (
+    NamedPolicy,
+    PlannedRecording,
+    RecordingLog,
+    policy_for_did,
+    policy_for_queue,
+    recording_path,
+)
 from ivr_scripts.switch import Originated, SwitchError
-from schema.acd_models import Agent
+from schema.acd_models import Agent, QueueLogEntry
 from schema.db import session_scope
 from schema.errors import NotFound, PermissionDenied
+from schema.models import Call
 from schema.recording_models import Recording
 from schema.viewer import Viewer
 
@@ -88,6 +103,15 @@ class _AgentRow:
     call_uuid: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class _CallFacts:
+    agents: list[_AgentRow]  # the agents on the call (agents.call_uuid)
+    running: list[str]  # paths of its recordings not yet stopped
+    files: int  # its recordings, running or not
+    queue: str | None  # the queue it last entered
+    did: str | None
+
+
 def eavesdrop_variables(mode: Mode, side: Side) -> dict[str, str]:
     """The supervisor leg's variables for `mode` when the eavesdropped channel is the `side`'s."""
     into_target_phone = mode == "barge" or (mode == "whisper" and side == "agent")  # ED_MUX_WRITE
@@ -119,15 +143,18 @@ class Supervisor:
         ring_timeout: float = DEFAULT_RING_TIMEOUT,
         recordings: RecordingLog | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        dialplan: Callable[[], Dialplan] | None = None,
     ) -> None:
         """`domain`: the agents' SIP domain (ServerConfig.agent_domain); `recordings`: told of each
-        pause, so the recording is marked paused."""
+        pause and each recording started on demand; `dialplan`: the current one (a callable, so a
+        reload applies), for the policies of on-demand recording (without it none can start)."""
         self._switch = switch
         self._domain = app_args.word(domain, "domain")
         self._engine = engine
         self._ring_timeout = ring_timeout
         self._recordings = recordings
         self._clock = clock
+        self._dialplan = dialplan
 
     # -- listen, whisper, barge -----------------------------------------------------------------
 
@@ -205,6 +232,71 @@ class Supervisor:
         log.info("%s resumed recording of call %s: %s", viewer.user, call_uuid, ", ".join(paths))
         return paths
 
+    # -- on-demand recording --------------------------------------------------------------------
+
+    def start_recording(self, viewer: Viewer, call_uuid: str) -> str:
+        """Start recording a call whose policy is `on_demand`; the new file's path.
+
+        SupervisionError: the policy is not on_demand, or a recording of the call already runs."""
+        facts = self._call(viewer, call_uuid)
+        if self._dialplan is None:
+            raise SupervisionError("this server has no dialplan: no recording can be started")
+        plan = self._dialplan()
+        name, policy, queue = self._on_demand_policy(plan, call_uuid, facts)
+        if facts.running:
+            raise SupervisionError(f"call {call_uuid} is already being recorded: {', '.join(facts.running)}")
+        started = self._clock()
+        path = recording_path(plan.recording.directory, call_uuid, policy.format, started, facts.files + 1)
+        self._switch.set_variable(call_uuid, "RECORD_STEREO", "true" if policy.stereo else "false")
+        self._switch.record(call_uuid, "start", path)
+        if self._recordings is not None:
+            self._recordings.planned(
+                PlannedRecording(
+                    call_uuid=call_uuid,
+                    path=path,
+                    policy=name,
+                    format=policy.format,
+                    channels=2 if policy.stereo else 1,
+                    queue=queue,
+                    retention_days=policy.retention_days,
+                    at=started,
+                )
+            )
+        log.info("%s started recording call %s to %s (policy %s)", viewer.user, call_uuid, path, name)
+        return path
+
+    def stop_recording(self, viewer: Viewer, call_uuid: str, path: str | None = None) -> list[str]:
+        """Stop the running recordings (`path`: just that one) of a call whose policy is `on_demand`."""
+        facts = self._call(viewer, call_uuid)
+        if self._dialplan is None:
+            raise SupervisionError("this server has no dialplan: no recording can be stopped")
+        self._on_demand_policy(self._dialplan(), call_uuid, facts)
+        paths = self._paths(call_uuid, facts, path)
+        for target in paths:
+            self._switch.record(call_uuid, "stop", target)
+        log.info("%s stopped recording call %s: %s", viewer.user, call_uuid, ", ".join(paths))
+        return paths
+
+    def _on_demand_policy(
+        self, plan: Dialplan, call_uuid: str, facts: _CallFacts
+    ) -> tuple[str, RecordingPolicy, str | None]:
+        """The call's policy (its queue's, else its DID's), its queue; SupervisionError unless on_demand."""
+        named: NamedPolicy | None = None
+        queue = facts.queue if facts.queue in plan.queues else None
+        if queue is not None:
+            named = policy_for_queue(plan, queue)
+        if named is None and facts.did is not None and facts.did in plan.dids:
+            named = policy_for_did(plan, facts.did)
+        if named is None:
+            raise SupervisionError(f"call {call_uuid} has no recording policy")
+        name, policy = named
+        if policy.mode != "on_demand":
+            records = {"all": "all calls", "none": "no call", "percent": f"a {policy.percent} % sample"}
+            raise SupervisionError(
+                f"call {call_uuid}'s recording policy {name!r} records {records[policy.mode]}, not on demand"
+            )
+        return name, policy, queue
+
     # -- internals -------------------------------------------------------------------------------
 
     def _agent(self, agent_id: str) -> _AgentRow:
@@ -235,32 +327,54 @@ class Supervisor:
         raise AgentNotOnCall(f"agent {agent.agent_id}: no live channel of call {agent.call_uuid}")
 
     def _recording_paths(self, viewer: Viewer, call_uuid: str, path: str | None) -> list[str]:
+        return self._paths(call_uuid, self._call(viewer, call_uuid), path)
+
+    @staticmethod
+    def _paths(call_uuid: str, facts: _CallFacts, path: str | None) -> list[str]:
         try:
-            app_args.channel_uuid(call_uuid, "call uuid")
             wanted = None if path is None else app_args.recording_path(path)
         except ValueError as exc:
             raise SupervisionError(str(exc)) from exc
+        paths = facts.running if wanted is None else [wanted]
+        if not paths:
+            raise SupervisionError(f"call {call_uuid} has no running recording")
+        return paths
 
-        def read() -> tuple[list[_AgentRow], list[str]]:
+    def _call(self, viewer: Viewer, call_uuid: str) -> _CallFacts:
+        """What the database knows of a live call; NotFound unless the viewer may act on it (the agent
+        on the call, their department's supervisor, managers and the system)."""
+        try:
+            app_args.channel_uuid(call_uuid, "call uuid")
+        except ValueError as exc:
+            raise SupervisionError(str(exc)) from exc
+
+        def read() -> _CallFacts:
             with session_scope(self._engine) as session:
                 agents = [
                     _AgentRow(a.agent_id, a.extension or a.agent_id, a.department, a.state, a.call_uuid)
                     for a in session.scalars(select(Agent).where(Agent.call_uuid == call_uuid))
                 ]
-                running = select(Recording.path).where(
-                    Recording.call_uuid == call_uuid,
-                    Recording.ended_at.is_(None),
-                    Recording.deleted_at.is_(None),
+                of_call = (Recording.call_uuid == call_uuid, Recording.deleted_at.is_(None))
+                running = select(Recording.path).where(*of_call, Recording.ended_at.is_(None))
+                files = select(func.count()).select_from(Recording).where(Recording.call_uuid == call_uuid)
+                queue = (
+                    select(QueueLogEntry.queue)
+                    .where(QueueLogEntry.call_uuid == call_uuid, QueueLogEntry.event == "ENTERQUEUE")
+                    .order_by(QueueLogEntry.at.desc(), QueueLogEntry.id.desc())
+                    .limit(1)
                 )
-                return agents, list(session.scalars(running.order_by(Recording.path)))
+                return _CallFacts(
+                    agents=agents,
+                    running=list(session.scalars(running.order_by(Recording.path))),
+                    files=session.scalar(files) or 0,
+                    queue=session.scalar(queue),
+                    did=session.scalar(select(Call.did).where(Call.uuid == call_uuid)),
+                )
 
-        agents, running = in_thread(read)
-        if not viewer.sees_everything and not any(_may_pause(viewer, agent) for agent in agents):
+        facts = in_thread(read)
+        if not viewer.sees_everything and not any(_may_pause(viewer, agent) for agent in facts.agents):
             raise NotFound(f"no call {call_uuid}")
-        paths = running if wanted is None else [wanted]
-        if not paths:
-            raise SupervisionError(f"call {call_uuid} has no running recording")
-        return paths
+        return facts
 
 
 def _may_pause(viewer: Viewer, agent: _AgentRow) -> bool:

@@ -165,6 +165,14 @@ class RecordingPause(ApiModel):
     paths: list[str] = Field(description="The recording files acted on.")
 
 
+class OnDemandRecording(ApiModel):
+    """A recording of an `on_demand` call started, or its running recordings stopped."""
+
+    call_uuid: str
+    recording: bool = Field(description="true: the call is now being recorded; false: it no longer is.")
+    paths: list[str] = Field(description="The recording files started or stopped.")
+
+
 class SupervisionView(ApiModel):
     """The supervisor's phone answered and is joined to the agent's call."""
 

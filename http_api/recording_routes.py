@@ -4,8 +4,9 @@ barge (over a `CallControl`: esl_handlers.supervision.Supervisor in the call ser
 
 The data layer and the Supervisor decide who may do what (NotFound / PermissionDenied, which the app
 turns into 404 / 403). What only the switch can refuse becomes:
-- 409: the agent is on no call, the call has no running recording, or the supervisor's phone did
-  not answer (`SupervisionError`, or an originate that did not answer);
+- 409: the agent is on no call, the call has no running recording (or, to start one, already has
+  one, or its policy is not `on_demand`), or the supervisor's phone did not answer
+  (`SupervisionError`, or an originate that did not answer);
 - 503: the switch did not answer or refused (`SwitchError`), or this server has no call control
   (an API started without the switch).
 
@@ -28,6 +29,7 @@ from dialplans.recording_models import QaForm
 from esl_handlers.supervision import Mode, Supervision, SupervisionError
 from http_api.models import (
     KeepIn,
+    OnDemandRecording,
     QaAverageFilter,
     RecordingPause,
     RecordingSearch,
@@ -53,6 +55,14 @@ class CallControl(Protocol):
         ...
 
     def resume_recording(self, viewer: Viewer, call_uuid: str) -> list[str]: ...
+
+    def start_recording(self, viewer: Viewer, call_uuid: str) -> str:
+        """Record a call whose policy is `on_demand`; the new file's path."""
+        ...
+
+    def stop_recording(self, viewer: Viewer, call_uuid: str) -> list[str]:
+        """Stop the running recordings of a call whose policy is `on_demand`; their paths."""
+        ...
 
     def eavesdrop(self, viewer: Viewer, agent_id: str, supervisor_extension: str, mode: Mode) -> Supervision:
         """Ring the supervisor's phone and join the agent's call in `mode` once answered."""
@@ -132,6 +142,20 @@ def resume_recording(ctx: Context, services: Services) -> Result:
     return RecordingPause(call_uuid=call_uuid, paused=False, paths=paths)
 
 
+def start_recording(ctx: Context, services: Services) -> Result:
+    calls = services.call_control()
+    call_uuid = ctx.text("uuid")
+    path = _switch_call(lambda: calls.start_recording(ctx.who, call_uuid))
+    return OnDemandRecording(call_uuid=call_uuid, recording=True, paths=[path])
+
+
+def stop_recording(ctx: Context, services: Services) -> Result:
+    calls = services.call_control()
+    call_uuid = ctx.text("uuid")
+    paths = _switch_call(lambda: calls.stop_recording(ctx.who, call_uuid))
+    return OnDemandRecording(call_uuid=call_uuid, recording=False, paths=paths)
+
+
 def supervise(ctx: Context, services: Services) -> Result:
     calls = services.call_control()
     body = ctx.body_as(SuperviseIn)
@@ -169,6 +193,8 @@ SERVICE_HANDLERS: Final[Mapping[str, ServiceHandler]] = {
     "scoreRecording": save_scores,
     "pauseRecording": pause_recording,
     "resumeRecording": resume_recording,
+    "startRecording": start_recording,
+    "stopRecording": stop_recording,
     "supervise": supervise,
 }
 
@@ -257,6 +283,28 @@ RECORDING_ROUTES: Final[tuple[Route, ...]] = (
         _unbound,
         response=RecordingPause,
         errors=(409,),
+    ),
+    Route(
+        "POST",
+        "/api/calls/{uuid}/recording/start",
+        "startRecording",
+        "Record a call whose recording policy is on_demand; the agent on the call or their supervisor",
+        _unbound,
+        response=OnDemandRecording,
+        errors=(409,),
+        description="The file follows the policy (format, stereo, retention) and the dated layout, numbered "
+        "after the call's earlier files. 409: the call's policy is not on_demand (it records all calls, a "
+        "sample or none), or a recording of the call already runs.",
+    ),
+    Route(
+        "POST",
+        "/api/calls/{uuid}/recording/stop",
+        "stopRecording",
+        "Stop the running recording of a call whose recording policy is on_demand",
+        _unbound,
+        response=OnDemandRecording,
+        errors=(409,),
+        description="409: the call's policy is not on_demand, or no recording of the call runs.",
     ),
     Route(
         "POST",

@@ -7,7 +7,8 @@ row whatever order they arrive in, and a replay changes nothing:
 - `RecordingEvent`: RECORD_START / RECORD_STOP from the switch (the call's socket or the listener);
 - `RecordingFileFacts`: size and sha256 of the closed file, computed by the server afterwards;
 - `RecordingPaused`: the recording was masked at least once (PCI pause).
-The agent (agent_id, agent_leg_uuid) is filled from the call's queue_log CONNECT.
+agent_id is filled from the call's queue_log CONNECT; agent_leg_uuid from a stop event's
+other_leg_uuid (the channel's last_bridge_to / bridge_uuid when the recording closed).
 
 Like schema/records.py, every record is checked when it is made (`RecordRejected`, a ValueError):
 times carry a timezone, the path is 1 to 1024 characters without NUL and names a .wav or .mp3
@@ -71,6 +72,7 @@ class RecordingEvent:
     kind: Literal["start", "stop"]
     at: dt.datetime
     duration_s: float | None = None  # RECORD_STOP: the switch's own count (record_ms / 1000) when given
+    other_leg_uuid: str | None = None  # RECORD_STOP: the leg the call was last bridged to (the agent's)
 
     def __post_init__(self) -> None:
         check_call_uuid(self.call_uuid)
@@ -78,6 +80,15 @@ class RecordingEvent:
         if self.kind not in ("start", "stop"):
             raise RecordRejected(f"{where}: kind {self.kind!r} is not start or stop")
         check_aware(self.at, f"{where}: at")
+        if self.other_leg_uuid is not None:
+            if self.kind != "stop":
+                raise RecordRejected(f"{where}: only a stop event carries other_leg_uuid")
+            try:
+                check_call_uuid(self.other_leg_uuid)
+            except RecordRejected as exc:
+                raise RecordRejected(f"{where}: other_leg_uuid: {exc}") from exc
+            if self.other_leg_uuid == self.call_uuid:
+                raise RecordRejected(f"{where}: other_leg_uuid is the call's own uuid")
         if self.duration_s is None:
             return
         if self.kind != "stop":

@@ -21,8 +21,12 @@ Merge rule for a recordings row:
   CONNECT while it has not ended), refreshed for every call whose recordings or CONNECT events are
   in the batch, so it holds whichever of the two was written first. A recording that stopped before
   the agent answered (the IVR part, before a queue policy) has no agent.
-  agent_leg_uuid stays NULL: queue_log CONNECT does not record the agent's leg
-  (ivr_scripts/acd/offer.py), so it needs another source (a later issue).
+- agent_leg_uuid: a stop event's other_leg_uuid (the leg the recorded channel was last bridged to,
+  the agent's for a queue call; queue_log CONNECT does not record it). The newest non-null wins:
+  a stop's leg replaces the stored one when none is stored or the stop is later than ended_at (at
+  the same instant the greater uuid, so the result does not depend on arrival order); a stop
+  without a leg leaves it alone. A leg from a stop older than a later leg-less stop does not
+  replace a stored leg (one stop per file in practice: both sources carry the same variables).
 - updated_at moves only when a value changed.
 
 Rows are written in path order (plans and events of one path before its facts and pauses), then
@@ -73,7 +77,15 @@ RECORDINGS: Final = cast(Table, Recording.__table__)
 QUEUE_LOG: Final = cast(Table, QueueLogEntry.__table__)
 ANSWERED_EVENT: Final = "CONNECT"
 PLANNED_FIELDS: Final = ("format", "channels", "policy", "queue", "retention_days")
-UPSERT_FIELDS: Final = ("call_uuid", "path", *PLANNED_FIELDS, "started_at", "ended_at", "duration_s")
+UPSERT_FIELDS: Final = (
+    "call_uuid",
+    "path",
+    *PLANNED_FIELDS,
+    "started_at",
+    "ended_at",
+    "duration_s",
+    "agent_leg_uuid",
+)
 UNPLANNED_CHANNELS: Final = 1
 
 
@@ -125,6 +137,7 @@ def _upsert_params(record: RecordingRecord, now: dt.datetime) -> dict[str, Any]:
         params["p_channels"] = UNPLANNED_CHANNELS
         params["p_started_at" if record.kind == "start" else "p_ended_at"] = record.at
         params["p_duration_s"] = record.duration_s
+        params["p_agent_leg_uuid"] = record.other_leg_uuid
         params["p_planned"] = False
     return params
 
@@ -157,6 +170,13 @@ def _upsert(dialect: str) -> Insert:
     }
     merged["started_at"] = earliest(columns.started_at, new.started_at)
     merged["ended_at"] = latest(columns.ended_at, new.ended_at)
+    leg, stored_leg = new.agent_leg_uuid, columns.agent_leg_uuid
+    newer_leg = or_(
+        stored_leg.is_(None),
+        new.ended_at > columns.ended_at,
+        and_(new.ended_at == columns.ended_at, leg > stored_leg),
+    )
+    merged["agent_leg_uuid"] = case((and_(leg.is_not(None), newer_leg), leg), else_=stored_leg)
     computed_before = SecondsBetween(columns.started_at, columns.ended_at)
     duration = case(
         (new.duration_s.is_not(None), new.duration_s),

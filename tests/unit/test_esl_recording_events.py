@@ -63,6 +63,21 @@ def test_stop_takes_the_switch_duration_from_record_ms_else_record_seconds() -> 
     assert {r.kind for r in (with_ms, only_seconds, garbled) if r is not None} == {"stop"}
 
 
+def test_stop_names_the_other_leg_of_the_last_bridge_and_nothing_doubtful() -> None:
+    agent_leg = "7b2c3d4e-0000-4000-8000-000000000002"
+
+    def other_leg(**headers: str) -> str | None:
+        record = recording_event(record_event("RECORD_STOP", **headers))
+        assert record is not None
+        return record.other_leg_uuid
+
+    assert other_leg(variable_last_bridge_to=agent_leg) == agent_leg  # after the unbridge
+    assert other_leg(variable_bridge_uuid=agent_leg, variable_last_bridge_to="x") == agent_leg
+    assert other_leg() is None  # an IVR-only recording
+    assert other_leg(variable_last_bridge_to=CALL) is None  # its own uuid is no other leg
+    assert other_leg(variable_last_bridge_to="not a uuid; rm -rf") is None
+
+
 def test_other_events_and_events_without_a_path_or_channel_are_not_recordings() -> None:
     assert recording_event(record_event("CHANNEL_ANSWER")) is None
     assert recording_event(record_event("RECORD_START", path="")) is None

@@ -1,6 +1,8 @@
 """The API's recording, QA and supervision routes over a real socket, on SQLite and PostgreSQL: what each
 role may see and do, the PCI pause and listen/whisper/barge through the real Supervisor over a scripted
 switch, 503 without call control, bad input, and every route's answers against the OpenAPI document.
+On-demand recording (start / stop) uses the dialplan of tests/unit/test_ivr_recording.py, whose queue
+sales records on demand and whose DID 4001 records all calls.
 
 The world (tests.unit.test_http_api_support.seed): agents 1001 (alice, sales) and 1002 (bob, support);
 sam supervises sales, maria is a manager; here also sue, who supervises support. Recordings: one closed
@@ -23,20 +25,25 @@ from esl_handlers.supervision import Supervisor
 from esl_handlers.switch import EslSwitch
 from http_api import ApiServer, build_api
 from http_api.recording_routes import RECORDING_ROUTES, CallControl
+from ivr_scripts.recording import PlannedRecording
 from ivr_scripts.switch import LiveChannel, Originated, SwitchError
 from schema.acd_models import Agent
 from schema.acd_records import QueueEvent
 from schema.calls import Record, write_batch
 from schema.crm_users import create_user, issue_token
 from schema.db import session_scope
-from schema.recording_records import RecordingEvent, RecordingFileFacts, RecordingPlanned
+from schema.recording_records import RecordingEvent, RecordingFileFacts, RecordingPaused, RecordingPlanned
 from schema.recordings import list_recordings, mark_deleted
+from schema.records import CallUpdate
 from schema.viewer import SYSTEM
 from tests.unit.test_http_api_openapi import operations, problems
 from tests.unit.test_http_api_support import REGION, T0, ApiClient, Reply, seed
+from tests.unit.test_ivr_recording import recording_plan
 
 LIVE_CALL = "5b0c9a52-0000-4000-8000-00000000000a"
 AGENT_LEG = "5b0c9a52-0000-4000-8000-00000000000b"
+ON_DEMAND_CALL = "5b0c9a52-0000-4000-8000-00000000000c"  # queued in sales (on_demand) from DID 4001 (all)
+PLAN = recording_plan(queue_policies={"sales": "ask"})
 FORMS = {
     "standard": QaForm(
         criteria=[
@@ -83,12 +90,43 @@ class ScriptedSwitch:
         self._maybe_fail()
         self.sent.append(("uuid_record", uuid, action, path))
 
+    def set_variable(self, uuid: str, name: str, value: str) -> None:
+        self._maybe_fail()
+        self.sent.append(("uuid_setvar", uuid, name, value))
+
     def close(self) -> None:
         self.sent.append(("close",))
 
     def _maybe_fail(self) -> None:
         if self.fails:
             raise SwitchError("no FreeSWITCH answers on 127.0.0.1:8021")
+
+
+@dataclass
+class StoredRecordingLog:
+    """The Supervisor's recording log writing to the database as the server's writer would, with the
+    RECORD_START the switch would send for a started file."""
+
+    engine: Engine
+
+    def planned(self, recording: PlannedRecording) -> None:
+        planned = RecordingPlanned(
+            call_uuid=recording.call_uuid,
+            path=recording.path,
+            policy=recording.policy,
+            format=recording.format,
+            channels=recording.channels,
+            queue=recording.queue,
+            retention_days=recording.retention_days,
+            at=recording.at,
+        )
+        started = RecordingEvent(
+            call_uuid=recording.call_uuid, path=recording.path, kind="start", at=recording.at
+        )
+        write_batch(self.engine, [planned, started])
+
+    def paused(self, path: str, at: dt.datetime) -> None:
+        write_batch(self.engine, [RecordingPaused(path=path, at=at)])
 
 
 @dataclass
@@ -152,7 +190,14 @@ def serve(engine: Engine, calls: CallControl | None) -> Iterator[ApiClient]:
 
 @pytest.fixture
 def api(world: World) -> Iterator[ApiClient]:
-    supervisor = Supervisor(cast(EslSwitch, world.switch), "callcenter.local", world.engine)
+    supervisor = Supervisor(
+        cast(EslSwitch, world.switch),
+        "callcenter.local",
+        world.engine,
+        recordings=StoredRecordingLog(world.engine),
+        clock=lambda: T0,
+        dialplan=lambda: PLAN,
+    )
     with serve(world.engine, supervisor) as client:
         yield client
 
@@ -335,6 +380,84 @@ def test_a_call_without_a_running_recording_cannot_be_paused(api: ApiClient, wor
     assert reply.error == "call c-9 has no running recording"
 
 
+# --- on-demand recording --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def on_demand(world: World) -> str:
+    """Bob (support) on ON_DEMAND_CALL, queued in sales (on_demand) after its line's file (DID 4001's
+    policy records all calls) stopped; the path a recording started now gets."""
+    earlier = f"/rec/2026/03/02/{ON_DEMAND_CALL}.wav"
+    write_batch(
+        world.engine,
+        [
+            CallUpdate(ON_DEMAND_CALL, did="4001", started_at=T0),
+            RecordingPlanned(ON_DEMAND_CALL, earlier, "ivr", "wav", 1, None, 30, T0),
+            RecordingEvent(call_uuid=ON_DEMAND_CALL, path=earlier, kind="start", at=T0),
+            RecordingEvent(call_uuid=ON_DEMAND_CALL, path=earlier, kind="stop", at=T0),
+            QueueEvent(T0, ON_DEMAND_CALL, "sales", "ENTERQUEUE"),
+        ],
+    )
+    put_on_call(world, "1002", ON_DEMAND_CALL)
+    return f"/rec/2026/03/02/{ON_DEMAND_CALL}-2.wav"  # the call's second file, dated by the clock (T0)
+
+
+def put_on_call(world: World, agent_id: str, call_uuid: str) -> None:
+    with session_scope(world.engine) as session:
+        session.execute(
+            update(Agent).where(Agent.agent_id == agent_id).values(state="on_call", call_uuid=call_uuid)
+        )
+
+
+@pytest.mark.parametrize(
+    ("user", "status"), [("bob", 200), ("sue", 200), ("maria", 200), ("alice", 404), ("sam", 404)]
+)
+def test_the_agent_on_an_on_demand_call_or_their_supervisor_records_it(
+    api: ApiClient, world: World, on_demand: str, user: str, status: int
+) -> None:
+    started = post(api, f"/api/calls/{ON_DEMAND_CALL}/recording/start", user, world)
+    again = post(api, f"/api/calls/{ON_DEMAND_CALL}/recording/start", user, world)
+    stopped = post(api, f"/api/calls/{ON_DEMAND_CALL}/recording/stop", user, world)
+
+    assert (started.status, stopped.status) == (status, status), started.body
+    if status != 200:
+        assert started.error == stopped.error == f"no call {ON_DEMAND_CALL}"
+        assert world.switch.sent == []
+        return
+    assert started.json() == {"call_uuid": ON_DEMAND_CALL, "recording": True, "paths": [on_demand]}
+    assert (again.status, again.error) == (
+        409,
+        f"call {ON_DEMAND_CALL} is already being recorded: {on_demand}",
+    )
+    assert stopped.json() == {"call_uuid": ON_DEMAND_CALL, "recording": False, "paths": [on_demand]}
+    assert world.switch.sent == [
+        ("uuid_setvar", ON_DEMAND_CALL, "RECORD_STEREO", "true"),  # the policy "ask": stereo by default
+        ("uuid_record", ON_DEMAND_CALL, "start", on_demand),
+        ("uuid_record", ON_DEMAND_CALL, "stop", on_demand),
+    ]
+    [row] = [
+        r for r in list_recordings(world.engine, SYSTEM, call_uuid=ON_DEMAND_CALL) if r.path == on_demand
+    ]
+    assert (row.policy, row.queue, row.channels, row.agent_id) == ("ask", "sales", 2, None)
+
+
+def test_a_call_whose_policy_is_not_on_demand_is_not_started_or_stopped(
+    api: ApiClient, world: World, on_demand: str
+) -> None:
+    # Queued in operators, which names no policy: the DID's (records all calls) governs the call.
+    write_batch(
+        world.engine, [QueueEvent(T0 + dt.timedelta(seconds=1), ON_DEMAND_CALL, "operators", "ENTERQUEUE")]
+    )
+
+    started = post(api, f"/api/calls/{ON_DEMAND_CALL}/recording/start", "maria", world)
+    stopped = post(api, f"/api/calls/{LIVE_CALL}/recording/stop", "maria", world)  # running, no policy
+
+    assert started.status == 409
+    assert started.error == f"call {ON_DEMAND_CALL}'s recording policy 'ivr' records all calls, not on demand"
+    assert (stopped.status, stopped.error) == (409, f"call {LIVE_CALL} has no recording policy")
+    assert world.switch.sent == []
+
+
 # --- listen, whisper, barge ------------------------------------------------------------------------
 
 
@@ -440,9 +563,11 @@ def test_without_call_control_the_switch_routes_answer_503(world: World) -> None
         replies = [
             post(api, f"/api/calls/{LIVE_CALL}/recording/pause", "alice", world),
             post(api, f"/api/calls/{LIVE_CALL}/recording/resume", "alice", world),
+            post(api, f"/api/calls/{LIVE_CALL}/recording/start", "alice", world),
+            post(api, f"/api/calls/{LIVE_CALL}/recording/stop", "alice", world),
             post(api, "/api/supervise", "maria", world, body),
         ]
-        assert [reply.status for reply in replies] == [503, 503, 503]
+        assert [reply.status for reply in replies] == [503] * 5
         assert {reply.error for reply in replies} == {
             "this server has no call control: it runs without the switch"
         }
@@ -481,6 +606,11 @@ def examples(world: World) -> Sequence[Example]:
         Example("pauseRecording", "bob", f"/api/calls/{LIVE_CALL}/recording/pause", 404),
         Example("resumeRecording", "alice", f"/api/calls/{LIVE_CALL}/recording/resume", 200),
         Example("resumeRecording", "bob", "/api/calls/call-of-bob/recording/resume", 409),
+        Example("startRecording", "maria", f"/api/calls/{ON_DEMAND_CALL}/recording/start", 200),
+        Example("startRecording", "maria", f"/api/calls/{ON_DEMAND_CALL}/recording/start", 409),
+        Example("startRecording", "alice", f"/api/calls/{ON_DEMAND_CALL}/recording/start", 404),
+        Example("stopRecording", "maria", f"/api/calls/{ON_DEMAND_CALL}/recording/stop", 200),
+        Example("stopRecording", "maria", f"/api/calls/{LIVE_CALL}/recording/stop", 409),
         Example("supervise", "sam", "/api/supervise", 200, watch),
         Example("supervise", "alice", "/api/supervise", 403, watch),
         Example("supervise", "maria", "/api/supervise", 409, {**watch, "agent_id": "1002"}),
@@ -488,7 +618,9 @@ def examples(world: World) -> Sequence[Example]:
     ]
 
 
-def test_every_recording_route_answers_what_the_document_says(api: ApiClient, world: World) -> None:
+def test_every_recording_route_answers_what_the_document_says(
+    api: ApiClient, world: World, on_demand: str
+) -> None:
     with session_scope(world.engine) as session:  # a call of bob's without a running recording: 409
         session.execute(
             update(Agent).where(Agent.agent_id == "1002").values(state="on_call", call_uuid="call-of-bob")

@@ -95,7 +95,7 @@ def full_story(call: str, *, duration: float | None = 94.5) -> list[Record]:
 
 
 EXPECTED = {
-    "agent_leg_uuid": None,  # queue_log CONNECT does not carry the agent's leg
+    "agent_leg_uuid": None,  # queue_log CONNECT does not carry the agent's leg; a stop event's does
     "agent_id": "alice",
     "queue": "support",
     "policy": "everything",
@@ -296,6 +296,59 @@ def test_the_agent_is_the_last_to_answer_before_the_recording_ended(engine: Engi
     assert content(engine, path_of("c1"))["agent_id"] == "alice"
 
 
+# --- the agent's leg ----------------------------------------------------------------------------
+
+LEG_A, LEG_B = "a0a0a0a0-0000-4000-8000-00000000000a", "b0b0b0b0-0000-4000-8000-00000000000b"
+
+
+def test_the_agent_leg_comes_from_the_stop_event_and_a_leg_less_copy_keeps_it(engine: Engine) -> None:
+    write_batch(engine, [plan("c1"), start("c1"), stop("c1", other_leg_uuid=LEG_A)])
+    assert content(engine, path_of("c1"))["agent_leg_uuid"] == LEG_A
+    write_batch(engine, [stop("c1", 96, duration=None), plan("c1")])  # a later stop naming no leg
+    assert content(engine, path_of("c1"))["agent_leg_uuid"] == LEG_A
+
+
+def test_a_leg_from_an_event_before_the_plan_survives_the_plan(engine: Engine) -> None:
+    write_batch(engine, [stop("c1", other_leg_uuid=LEG_A)])
+    write_batch(engine, [plan("c1"), start("c1")])
+    assert content(engine, path_of("c1"))["agent_leg_uuid"] == LEG_A
+
+
+def test_the_newest_stop_leg_wins_in_any_arrival_order(engine: Engine) -> None:
+    stops = [
+        stop("c", 90, duration=None, other_leg_uuid=LEG_A),
+        stop("c", 95, duration=None, other_leg_uuid=LEG_B),
+        stop("c", 95, duration=None),
+    ]
+    for n, order in enumerate(itertools.permutations(stops)):
+        call = f"leg-{n}"
+        for record in order:
+            write_batch(engine, [_for_call(record, call)])
+        assert content(engine, path_of(call))["agent_leg_uuid"] == LEG_B, order
+
+
+def test_two_legs_at_the_same_instant_settle_on_one_whatever_the_order(engine: Engine) -> None:
+    a, b = stop("c1", other_leg_uuid=LEG_A), stop("c1", other_leg_uuid=LEG_B)
+    write_batch(engine, [a])
+    write_batch(engine, [b])
+    write_batch(engine, [_for_call(b, "c2")])
+    write_batch(engine, [_for_call(a, "c2")])
+    assert content(engine, path_of("c1"))["agent_leg_uuid"] == LEG_B
+    assert content(engine, path_of("c2"))["agent_leg_uuid"] == LEG_B
+
+
+def test_replaying_a_story_with_the_agent_leg_changes_nothing(engine: Engine) -> None:
+    story = [*full_story("c1")[:-2], stop("c1", other_leg_uuid=LEG_A), full_story("c1")[-1]]
+    write_batch(engine, story)
+    first = row(engine, path_of("c1"))
+    assert first["agent_leg_uuid"] == LEG_A
+    assert {k: v for k, v in first.items() if k in EXPECTED} == EXPECTED | {"agent_leg_uuid": LEG_A}
+    write_batch(engine, story)
+    for record in reversed(story):
+        write_batch(engine, [record])
+    assert row(engine, path_of("c1")) == first
+
+
 # --- checks --------------------------------------------------------------------------------------
 
 
@@ -348,6 +401,11 @@ def test_bad_plans_are_refused_where_they_are_made(changes: dict[str, Any], comp
         (lambda: stop("c1", duration=float("nan")), "duration_s"),
         (lambda: stop("c1", duration=True), "duration_s"),
         (lambda: start("c1", at=dt.datetime(2024, 3, 1)), "at"),
+        (lambda: start("c1", other_leg_uuid="a0"), "only a stop"),
+        (lambda: stop("c1", other_leg_uuid=""), "other_leg_uuid"),
+        (lambda: stop("c1", other_leg_uuid="u" * 37), "other_leg_uuid"),
+        (lambda: stop("c1", other_leg_uuid="a\x00b"), "other_leg_uuid"),
+        (lambda: stop("c1", other_leg_uuid="c1"), "own uuid"),
         (lambda: start("c1", path="/r/c1.txt"), "path"),
         (lambda: RecordingFileFacts(path_of("c1"), -1, SHA), "size_bytes"),
         (lambda: RecordingFileFacts(path_of("c1"), 10, "ab" * 31), "sha256"),

@@ -99,6 +99,23 @@ def test_the_queue_policy_takes_over_in_a_stereo_file_with_the_agent(
     assert all(r.ended_at is not None for r in rows)
 
 
+def test_the_queue_recording_names_the_agent_leg_the_call_was_bridged_to(
+    make_rig: RigFactory, tmp_path: Path
+) -> None:
+    # RECORD_STOP fires after the unbridge (the hang-up closes the bug): last_bridge_to still names the leg.
+    directory = tmp_path / "recordings"
+    rig = make_rig(ready=["1001"], dialplan_text=recording_dialplan(directory))
+    rig.phone("1001", "answer", talk_seconds=0.2)
+    before = dt.datetime.now(dt.UTC)
+    call = settle(rig, rig.place(keys=["1"], recordings_dir=str(directory)))
+    [agent_leg] = call.bridged_legs
+    assert agent_leg != call.uuid
+    rows = {r.path: r for r in recordings(rig, call.uuid)}
+    conversation, line = day_path(directory, call.uuid, before, "-2"), day_path(directory, call.uuid, before)
+    assert rows[conversation].agent_leg_uuid == agent_leg
+    assert rows[line].agent_leg_uuid is None  # stopped before the bridge
+
+
 def test_a_percentage_policy_records_exactly_the_sampled_calls(make_rig: RigFactory, tmp_path: Path) -> None:
     directory = tmp_path / "recordings"
     rig = make_rig(dialplan_text=recording_dialplan(directory))

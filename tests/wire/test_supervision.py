@@ -1,11 +1,14 @@
 """Supervision on a live ACD call over real TCP (tests/wire/acd_rig.py, SQLite and PostgreSQL): the
 eavesdrop originate for each mode with the agent's leg as the target, the permission rule, and the
-API's PCI pause (uuid_record mask/unmask) of the call's running recording.
+API's PCI pause (uuid_record mask/unmask) of the call's running recording, and the API's start and
+stop of a recording when the queue's policy is on_demand (uuid_setvar RECORD_STEREO, uuid_record).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +22,7 @@ from schema.db import create_engine_from_url
 from schema.errors import NotFound, PermissionDenied
 from schema.viewer import Viewer
 from tests.wire.acd_rig import DOMAIN, Rig, RigFactory, make_rig
-from tests.wire.recording_rig import recording_dialplan, recordings
+from tests.wire.recording_rig import day_path, recording_dialplan, recordings
 from tests.wire.standin import ScriptedCall
 from tests.wire.standin.agents import Leg
 from tests.wire.support import wait_until
@@ -34,6 +37,7 @@ MANAGER = Viewer("boss", "manager")
 ALICE = Viewer("alice", "agent", agent_id="1001", department="sales")
 BEN = Viewer("ben", "agent", agent_id="1002", department="service")
 SUPERVISOR_PHONE = "2001"
+STARTED = dt.datetime(2026, 3, 2, 23, 59, 59, tzinfo=dt.UTC)  # the Supervisor's clock: the file's date
 
 
 class LiveCall:
@@ -48,11 +52,25 @@ class LiveCall:
         )
 
 
+def on_demand_dialplan(directory: Path) -> str:
+    """The recording dialplan with the sales queue's policy on demand (the line's still records all)."""
+    text = recording_dialplan(directory)
+    changed = text.replace("    recording: conversations\n", "    recording: asked\n").replace(
+        "  policies:\n", "  policies:\n    asked: {mode: on_demand, stereo: true, retention_days: 90}\n"
+    )
+    assert changed.count("asked") == 2, "recording_dialplan changed: adapt on_demand_dialplan"
+    return changed
+
+
 @pytest.fixture
-def live(make_rig: RigFactory, tmp_path: Path) -> Iterator[LiveCall]:
-    """Agent 1001 (sales) talking to a caller whose conversation is being recorded."""
+def live(make_rig: RigFactory, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LiveCall]:
+    """Agent 1001 (sales) talking to a caller whose conversation is being recorded (when
+    parametrized indirectly with "on_demand": whose conversation the queue's policy records only on
+    demand)."""
     directory = tmp_path / "recordings"
-    rig = make_rig(ready=["1001"], dialplan_text=recording_dialplan(directory))
+    asked = getattr(request, "param", None) == "on_demand"
+    text = on_demand_dialplan(directory) if asked else recording_dialplan(directory)
+    rig = make_rig(ready=["1001"], dialplan_text=text)
     engine = create_engine_from_url(rig.database_url)
     upsert_agents(
         engine,
@@ -67,7 +85,14 @@ def live(make_rig: RigFactory, tmp_path: Path) -> Iterator[LiveCall]:
     call = rig.place(keys=["1"], recordings_dir=str(directory))
     wait_until(lambda: rig.agent_state("1001") == "on_call", 10, "agent 1001 on the call")
     assert rig.app.switch is not None
-    supervisor = Supervisor(rig.app.switch, DOMAIN, engine, recordings=WriterRecordingLog(rig.app.writer))
+    supervisor = Supervisor(
+        rig.app.switch,
+        DOMAIN,
+        engine,
+        recordings=WriterRecordingLog(rig.app.writer),
+        clock=lambda: STARTED,
+        dialplan=lambda: rig.app.dialplans.loaded.model,
+    )
     try:
         yield LiveCall(rig, call, supervisor)
     finally:
@@ -136,3 +161,55 @@ def test_the_api_pauses_and_resumes_the_running_recording(live: LiveCall) -> Non
     assert live.rig.app.writer.flush(10)
     [row] = [r for r in recordings(live.rig, call.uuid) if r.path == running[0]]
     assert row.paused is True
+
+
+@pytest.mark.parametrize("live", ["on_demand"], indirect=True)
+def test_the_api_starts_and_stops_a_recording_the_queues_policy_leaves_to_demand(
+    live: LiveCall, tmp_path: Path
+) -> None:
+    rig, call = live.rig, live.call
+    assert rig.app.writer.flush(10)
+    [line] = recordings(rig, call.uuid)  # the DID's file, stopped when the caller joined sales
+    wait_until(
+        lambda: all(r.ended_at is not None for r in recordings(rig, call.uuid)), 10, "the line's file stopped"
+    )
+    call.set_var("RECORD_STEREO", "false")  # the line's mono policy left it so
+
+    path = live.supervisor.start_recording(ALICE, call.uuid)
+
+    expected = day_path(tmp_path / "recordings", call.uuid, STARTED, "-2")
+    assert path == expected != line.path
+    assert call.recorder.started[-1] == expected
+    assert call.recorder.active == [expected]
+    assert rig.app.writer.flush(10)  # the plan and RECORD_START written: the call is now being recorded
+    with pytest.raises(SupervisionError, match="already being recorded"):
+        live.supervisor.start_recording(LEAD, call.uuid)
+    with pytest.raises(NotFound):
+        live.supervisor.start_recording(OTHER_LEAD, call.uuid)
+    assert live.supervisor.stop_recording(LEAD, call.uuid) == [expected]
+    assert call.recorder.stopped[-1] == (expected, "success-maxtime")
+    with wave.open(expected, "rb") as handle:
+        assert handle.getnchannels() == 2  # RECORD_STEREO was set before the start
+    wait_until(
+        lambda: rig.app.writer.flush(1) and _closed(rig, call.uuid, expected), 10, "the file's row closed"
+    )
+    [row] = [r for r in recordings(rig, call.uuid) if r.path == expected]
+    assert (row.policy, row.queue, row.channels, row.retention_days, row.agent_id) == (
+        "asked",
+        "sales",
+        2,
+        90,
+        "1001",
+    )
+
+
+def _closed(rig: Rig, call_uuid: str, path: str) -> bool:
+    return any(r.path == path and r.ended_at is not None for r in recordings(rig, call_uuid))
+
+
+def test_a_recording_is_not_started_on_a_call_whose_policy_records_all(live: LiveCall) -> None:
+    with pytest.raises(SupervisionError, match="'conversations' records all calls, not on demand"):
+        live.supervisor.start_recording(MANAGER, live.call.uuid)
+    with pytest.raises(SupervisionError, match="not on demand"):
+        live.supervisor.stop_recording(ALICE, live.call.uuid)
+    assert len(live.call.recorder.started) == 2  # the line's and the conversation's, nothing more

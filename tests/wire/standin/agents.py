@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Final, Literal
 import gevent
 from gevent.event import Event as GEvent
 
+from tests.wire.standin.recording import uuid_setvar
 from tests.wire.standin.wire import separate_string
 
 if TYPE_CHECKING:
@@ -214,6 +215,8 @@ class AgentPhones:
             return self._kill(arg.split())
         if name == "show" and arg.split()[:1] in (["channels"], ["calls"]):
             return self._show(arg.split())
+        if name == "uuid_setvar":
+            return uuid_setvar(self.calls, arg)
         if name == "uuid_record":
             argv = arg.split()
             call = self.calls.get(argv[0]) if argv else None
