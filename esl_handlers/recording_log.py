@@ -20,6 +20,20 @@ from schema.recording_records import RecordingPaused, RecordingPlanned
 log = logging.getLogger(__name__)
 
 
+def planned_record(recording: PlannedRecording) -> RecordingPlanned:
+    """The writer's record of a recording the call logic started (RecordRejected if it is invalid)."""
+    return RecordingPlanned(
+        call_uuid=recording.call_uuid,
+        path=recording.path,
+        policy=recording.policy,
+        format=recording.format,
+        channels=recording.channels,
+        queue=recording.queue,
+        retention_days=recording.retention_days,
+        at=recording.at,
+    )
+
+
 class WriterRecordingLog:
     def __init__(self, queue: RecordQueue, events: RecordingEvents | None = None) -> None:
         """`events`: told of each path started here, so its switch events are kept after a reload
@@ -31,16 +45,7 @@ class WriterRecordingLog:
         if self._events is not None:
             self._events.planned(recording.path)
         try:
-            planned = RecordingPlanned(
-                call_uuid=recording.call_uuid,
-                path=recording.path,
-                policy=recording.policy,
-                format=recording.format,
-                channels=recording.channels,
-                queue=recording.queue,
-                retention_days=recording.retention_days,
-                at=recording.at,
-            )
+            planned = planned_record(recording)
         except RecordRejected as exc:
             log.error("call %s: recording plan not kept: %s", recording.call_uuid, exc)
             return

@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import Engine, update
 
 from dialplans.recording_models import QaCriterion, QaForm
+from esl_handlers.recording_log import planned_record
 from esl_handlers.supervision import Supervisor
 from esl_handlers.switch import EslSwitch
 from http_api import ApiServer, build_api
@@ -110,16 +111,7 @@ class StoredRecordingLog:
     engine: Engine
 
     def planned(self, recording: PlannedRecording) -> None:
-        planned = RecordingPlanned(
-            call_uuid=recording.call_uuid,
-            path=recording.path,
-            policy=recording.policy,
-            format=recording.format,
-            channels=recording.channels,
-            queue=recording.queue,
-            retention_days=recording.retention_days,
-            at=recording.at,
-        )
+        planned = planned_record(recording)
         started = RecordingEvent(
             call_uuid=recording.call_uuid, path=recording.path, kind="start", at=recording.at
         )
