@@ -7,6 +7,7 @@ exactly what was rendered.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
@@ -24,6 +25,22 @@ from sipp_scenarios.tools import SmokeError
 _READY_TIMEOUT_S = 60.0
 _STOP_TIMEOUT_S = 20.0
 _LOG_TAIL_LINES = 40
+# FreeSWITCH's compiled-in directories (/usr/local/freeswitch/...) need not exist: every one is passed.
+_WRITABLE_DIRS = (
+    "log",
+    "db",
+    "run",
+    "temp",
+    "cache",
+    "storage",
+    "recordings",
+    "certs",
+    "grammar",
+    "scripts",
+    "sounds",
+)
+_PROFILES = ("callers", "agents")
+_running: set[subprocess.Popen[bytes]] = set()
 
 
 class SwitchFailed(SmokeError):
@@ -81,10 +98,7 @@ class FreeSwitch:
         self._process: subprocess.Popen[bytes] | None = None
 
     def command(self) -> list[str]:
-        dirs = {
-            name: self.run_dir / name
-            for name in ("log", "db", "run", "temp", "cache", "storage", "recordings")
-        }
+        dirs = {name: self.run_dir / name for name in _WRITABLE_DIRS}
         for path in dirs.values():
             path.mkdir(parents=True, exist_ok=True)
         args = [str(self.binary), "-nonat", "-nc", "-nf", "-conf", str(self.conf_dir)]
@@ -112,20 +126,29 @@ class FreeSwitch:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        self.wait_ready()
+        _running.add(self._process)
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
 
     def wait_ready(self, timeout: float = _READY_TIMEOUT_S) -> str:
-        """Block until the callers profile runs; returns FreeSWITCH's version line."""
+        """Block until both SIP profiles run; returns FreeSWITCH's version line.
+
+        `sofia status` has one line per profile, `callers  profile  sip:mod_sofia@IP:PORT  RUNNING (0)`;
+        `sofia status profile NAME` prints the profile's details and never says RUNNING."""
         deadline = time.monotonic() + timeout
         last_error = "no answer yet"
         while time.monotonic() < deadline:
             if self._process is not None and self._process.poll() is not None:
                 raise SwitchFailed(f"FreeSWITCH exited with {self._process.returncode}\n{self.log_tail()}")
             try:
-                status = esl_api(self.endpoints, "sofia status profile callers")
-                if "RUNNING" in status:
+                status = esl_api(self.endpoints, "sofia status")
+                waiting = [name for name in _PROFILES if not profile_running(status, name)]
+                if not waiting:
                     return esl_api(self.endpoints, "version").strip()
-                last_error = status.strip() or "callers profile not running"
+                last_error = f"profiles not running yet: {', '.join(waiting)}"
             except (OSError, EslError) as exc:
                 last_error = str(exc)
             time.sleep(0.5)
@@ -136,15 +159,12 @@ class FreeSwitch:
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=_STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        if process is not None:
+            _stop(process)
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
 
     def log_tail(self, lines: int = _LOG_TAIL_LINES) -> str:
         texts = []
@@ -153,6 +173,37 @@ class FreeSwitch:
                 tail = path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
                 texts.append(f"--- {path}\n" + "\n".join(tail))
         return "\n".join(texts)
+
+
+def profile_running(sofia_status: str, profile: str) -> bool:
+    """Whether `sofia status` lists `profile` as a profile that is RUNNING."""
+    for line in sofia_status.splitlines():
+        fields = line.split()
+        if len(fields) >= 4 and fields[0] == profile and fields[1] == "profile" and "RUNNING" in fields[3:]:
+            return True
+    return False
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL to the whole process group after a grace period; always reaped."""
+    try:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=_STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    finally:
+        _running.discard(process)
+
+
+@atexit.register
+def _stop_all() -> None:
+    """No FreeSWITCH outlives the Python process that started it, whatever ended that process."""
+    for process in list(_running):
+        _stop(process)
 
 
 class EslError(SmokeError):

@@ -1,5 +1,9 @@
-"""What the live tests share: finding SIPp, free ports, UAS scenarios, and a real FreeSWITCH on the
-rendered conf with `callcenter serve` beside it (skipped, saying why, without a FreeSWITCH binary).
+"""What the live tests share: the FreeSWITCH builds to run, free ports, a test dialplan with pinned
+opening hours, a real FreeSWITCH on its rendered conf and `callcenter serve` beside it.
+
+Builds: FREESWITCH_BIN when set (that one), else every `../shared/freeswitch/*/bin/freeswitch` beside
+the checkout, else `freeswitch` on PATH. Without any, live tests skip saying so; under CI=true
+tests/conftest.py turns that skip into a failure.
 """
 
 from __future__ import annotations
@@ -12,21 +16,42 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from dialplans.loader import LoadedDialplan, load_dialplan
 from freeswitch_conf.render import SwitchSettings, render_conf
 from sipp_scenarios.switch import FreeSwitch, SwitchEndpoints
-from sipp_scenarios.tools import ToolMissing, find_freeswitch, find_sipp
+from sipp_scenarios.tools import FREESWITCH_ENV, ToolMissing, find_sipp
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "dialplans" / "main.yaml"
+SHARED_BUILDS = ROOT.parent / "shared" / "freeswitch"
 PASSWORD = "live-test-" + os.urandom(6).hex()
-NO_FREESWITCH = "no freeswitch binary on PATH and FREESWITCH_BIN unset: live tier needs a real FreeSWITCH"
+NO_FREESWITCH = (
+    f"no FreeSWITCH: set {FREESWITCH_ENV}, put freeswitch on PATH, or keep the builds in {SHARED_BUILDS}"
+)
+# The test dialplan pins opening hours instead of reading the weekday: the example's main line (4001)
+# is always open, and CLOSED_DID is the same line on a schedule that never opens.
+OPEN_DID = "4001"
+CLOSED_DID = "4003"
+ALWAYS_OPEN = "always_open"
+NEVER_OPEN = "never_open"
+
+Mutation = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Build:
+    """One FreeSWITCH binary to run the live tier on; `release` names it in test ids."""
+
+    release: str
+    binary: Path
 
 
 @dataclass(frozen=True)
@@ -39,6 +64,26 @@ class Live:
     endpoints: SwitchEndpoints
     switch: FreeSwitch
     work: Path
+    dialplan: Path
+    release: str
+    api_port: int
+
+
+def freeswitch_builds() -> list[Build]:
+    configured = os.environ.get(FREESWITCH_ENV)
+    if configured:
+        path = Path(configured)
+        return [Build(_release_of(path), path)]
+    shared = sorted(SHARED_BUILDS.glob("*/bin/freeswitch"))
+    if shared:
+        return [Build(path.parents[1].name, path) for path in shared]
+    found = on_path("freeswitch")
+    return [Build("PATH", found)] if found else []
+
+
+def _release_of(binary: Path) -> str:
+    version = binary.resolve().parents[1] / "VERSION"
+    return binary.resolve().parents[1].name if version.is_file() else "FREESWITCH_BIN"
 
 
 def free_port(kind: int) -> int:
@@ -61,31 +106,74 @@ def free_sip_port() -> int:
     raise OSError("no free SIP port")
 
 
-@contextlib.contextmanager
-def live_switch(work: Path) -> Iterator[Live]:
-    """FreeSWITCH on the example dialplan's rendered conf, agents' passwords included; skips without it."""
-    if not os.environ.get("FREESWITCH_BIN") and not on_path("freeswitch"):
+def live_dialplan(work: Path, *mutations: Mutation) -> Path:
+    """The example dialplan as the live tier runs it: pinned hours, recordings under `work`.
+
+    Each mutation edits the YAML data before it is written (a test's own queues, numbers, ...).
+    """
+    data: dict[str, Any] = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    data["sounds_dir"] = str((EXAMPLE.parent / data.get("sounds_dir", "sounds")).resolve())
+    data["recording"]["directory"] = str(work / "recordings")
+    all_week = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    data["schedules"] = {
+        ALWAYS_OPEN: {"timezone": "UTC", "hours": [{"days": all_week, "open": "00:00", "close": "24:00"}]},
+        NEVER_OPEN: {"timezone": "UTC", "hours": []},
+    }
+    main_line = data["dids"][OPEN_DID]
+    main_line["schedule"] = ALWAYS_OPEN
+    data["dids"][CLOSED_DID] = {**main_line, "name": "The main line, closed", "schedule": NEVER_OPEN}
+    for mutate in mutations:
+        mutate(data)
+    path = work / "live.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def skip_without(build: Build | None) -> tuple[Build, Path]:
+    """The build and sipp, or a skip saying which is missing."""
+    if build is None:
         pytest.skip(NO_FREESWITCH)
     try:
-        freeswitch, sipp = find_freeswitch(), find_sipp()
+        return build, find_sipp()
     except ToolMissing as exc:
-        pytest.skip(f"live tier needs both FreeSWITCH and SIPp: {exc}")
-    loaded = load_dialplan(EXAMPLE)
+        pytest.skip(f"live tier needs SIPp: {exc}")
+
+
+@contextlib.contextmanager
+def live_switch(work: Path, build: Build | None, *mutations: Mutation) -> Iterator[Live]:
+    """FreeSWITCH `build` on the live dialplan's rendered conf, agents' passwords included."""
+    build, sipp = skip_without(build)
+    work.mkdir(parents=True, exist_ok=True)
+    dialplan = live_dialplan(work, *mutations)
+    loaded = load_dialplan(dialplan)
     settings = SwitchSettings(
         esl_password=PASSWORD,
         esl_port=free_port(socket.SOCK_STREAM),
         app_port=free_port(socket.SOCK_STREAM),
         caller_sip_port=free_sip_port(),
         agent_sip_port=free_sip_port(),
-        recordings_dir=work / "recordings",
+        recordings_dir=work / "switch-recordings",
+        voicemail_dir=work / "voicemail",
         tts_engine="flite",
         agent_passwords={agent: secrets.token_urlsafe(18) for agent in loaded.model.agents},
     )
     conf_dir = work / "conf"
     render_conf(loaded, settings, conf_dir)
     endpoints = SwitchEndpoints.from_conf(conf_dir)
-    with FreeSwitch(freeswitch, conf_dir, work / "freeswitch", endpoints) as switch:
-        yield Live(freeswitch, sipp, conf_dir, settings, loaded, endpoints, switch, work)
+    with FreeSwitch(build.binary, conf_dir, work / "freeswitch", endpoints) as switch:
+        yield Live(
+            build.binary,
+            sipp,
+            conf_dir,
+            settings,
+            loaded,
+            endpoints,
+            switch,
+            work,
+            dialplan,
+            build.release,
+            free_port(socket.SOCK_STREAM),
+        )
 
 
 def callcenter_env(live: Live) -> dict[str, str]:
@@ -93,7 +181,7 @@ def callcenter_env(live: Live) -> dict[str, str]:
     return {
         **os.environ,
         "CALLCENTER_ROOT": str(ROOT),
-        "CALLCENTER_DIALPLAN": str(EXAMPLE),
+        "CALLCENTER_DIALPLAN": str(live.dialplan),
         "CALLCENTER_VAR_DIR": str(live.work / "var"),
         "CALLCENTER_BUILD_DIR": str(live.work / "build"),
         "DATABASE_URL": database_url(live),
@@ -102,6 +190,7 @@ def callcenter_env(live: Live) -> dict[str, str]:
         "CALLCENTER_ESL_PORT": str(live.settings.esl_port),
         "CALLCENTER_APP_HOST": live.settings.app_host,
         "CALLCENTER_APP_PORT": str(live.settings.app_port),
+        "CALLCENTER_API_PORT": str(live.api_port),
         "CALLCENTER_FALLBACK_EXTENSION": live.settings.fallback_extension,
     }
 
@@ -127,31 +216,39 @@ def callcenter(live: Live, *args: str) -> subprocess.CompletedProcess[str]:
 
 @contextlib.contextmanager
 def app_server(live: Live) -> Iterator[subprocess.Popen[bytes]]:
-    """`callcenter serve` pointed at the live switch, as the lead's CLI runs it."""
+    """`callcenter serve` pointed at the live switch, as the README's `make run` starts it."""
     executable = Path(sys.executable).with_name("callcenter")
-    output = (live.work / "app_server.out").open("wb")
-    process = subprocess.Popen(
-        [str(executable), "serve"],
-        env=callcenter_env(live),
-        stdin=subprocess.DEVNULL,
-        stdout=output,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_listening(live.settings.app_host, live.settings.app_port, process, live.work / "app_server.out")
-        yield process
-    finally:
+    log = live.work / "app_server.out"
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            [str(executable), "serve"],
+            env=callcenter_env(live),
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_listening(live.settings.app_host, live.settings.app_port, process, log)
+            yield process
+        finally:
+            stop_process(process)
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        output.close()
 
 
-def on_path(name: str) -> bool:
-    return any(os.access(Path(d) / name, os.X_OK) for d in os.environ.get("PATH", "").split(os.pathsep) if d)
+def on_path(name: str) -> Path | None:
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        if folder and os.access(Path(folder) / name, os.X_OK):
+            return Path(folder) / name
+    return None
 
 
 def wait_listening(host: str, port: int, process: subprocess.Popen[bytes], output: Path) -> None:
@@ -186,10 +283,7 @@ def sipp_or_skip() -> Path:
 
 
 def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    return free_port(socket.SOCK_DGRAM)
 
 
 def answer_invite(*, tag: str, origin: str, media_port: str) -> str:

@@ -23,7 +23,7 @@ from sipp_scenarios.generate import DEFAULT_CALLER
 from sipp_scenarios.runner import queue_call
 from sipp_scenarios.switch import esl_api
 from tests.live import support
-from tests.live.support import Live
+from tests.live.support import Build, Live
 
 pytestmark = pytest.mark.live
 
@@ -31,8 +31,8 @@ QUEUE = "insurance"
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    with support.live_switch(tmp_path_factory.mktemp("live_queue")) as running:
+def live(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -> Iterator[Live]:
+    with support.live_switch(tmp_path_factory.mktemp("live_queue"), build) as running:
         yield running
 
 

@@ -10,40 +10,27 @@ comes from the file FreeSWITCH wrote or from the events it sent.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
-import os
-import secrets
-import signal
-import socket
-import subprocess
-import sys
 import time
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from dialplans.loader import load_dialplan
 from freeswitch_conf.directory import directory_users
-from freeswitch_conf.render import SwitchSettings, render_conf
 from schema.acd_models import QueueLogEntry
 from schema.db import create_engine_from_url
 from schema.models import Call
 from schema.recording_models import Recording
 from sipp_scenarios.agent_phone import AgentLogin, AgentOptions
 from sipp_scenarios.runner import queue_call
-from sipp_scenarios.switch import FreeSwitch, SwitchEndpoints
-from sipp_scenarios.tools import ToolMissing, find_freeswitch, find_sipp
 from tests.live import support
-from tests.live.support import EXAMPLE, NO_FREESWITCH, PASSWORD, Live, free_port, free_sip_port
+from tests.live.support import Build, Live
 
 pytestmark = pytest.mark.live
 
@@ -57,92 +44,14 @@ TOLERANCE_S = 1.5
 @dataclass(frozen=True)
 class RecordedLive:
     live: Live
-    dialplan: Path  # the example, recording into `directory`
-    directory: Path
-
-
-def recording_dialplan(work: Path) -> tuple[Path, Path]:
-    """The example dialplan, recording into `work`/recordings; its path and the directory."""
-    data: dict[str, Any] = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
-    directory = work / "recordings"
-    data["recording"]["directory"] = str(directory)
-    data["sounds_dir"] = str((EXAMPLE.parent / data.get("sounds_dir", "sounds")).resolve())
-    path = work / "recording.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path, directory
+    directory: Path  # where the dialplan's recording policies write
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RecordedLive]:
-    """FreeSWITCH on that dialplan's rendered conf (support.live_switch, with our dialplan)."""
-    if not os.environ.get("FREESWITCH_BIN") and not support.on_path("freeswitch"):
-        pytest.skip(NO_FREESWITCH)
-    try:
-        freeswitch, sipp = find_freeswitch(), find_sipp()
-    except ToolMissing as exc:
-        pytest.skip(f"live tier needs both FreeSWITCH and SIPp: {exc}")
-    work = tmp_path_factory.mktemp("live_recording")
-    dialplan, directory = recording_dialplan(work)
-    loaded = load_dialplan(dialplan)
-    assert loaded.model.queues[QUEUE].recording is not None, "the example's queue should be recorded"
-    settings = SwitchSettings(
-        esl_password=PASSWORD,
-        esl_port=free_port(socket.SOCK_STREAM),
-        app_port=free_port(socket.SOCK_STREAM),
-        caller_sip_port=free_sip_port(),
-        agent_sip_port=free_sip_port(),
-        recordings_dir=work / "switch-recordings",
-        tts_engine="flite",
-        agent_passwords={agent: secrets.token_urlsafe(18) for agent in loaded.model.agents},
-    )
-    conf_dir = work / "conf"
-    render_conf(loaded, settings, conf_dir)
-    endpoints = SwitchEndpoints.from_conf(conf_dir)
-    with FreeSwitch(freeswitch, conf_dir, work / "freeswitch", endpoints) as switch:
-        live = Live(freeswitch, sipp, conf_dir, settings, loaded, endpoints, switch, work)
-        yield RecordedLive(live, dialplan, directory)
-
-
-def environment(recorded: RecordedLive) -> dict[str, str]:
-    return {**support.callcenter_env(recorded.live), "CALLCENTER_DIALPLAN": str(recorded.dialplan)}
-
-
-def callcenter(recorded: RecordedLive, *args: str) -> None:
-    completed = subprocess.run(
-        [str(Path(sys.executable).with_name("callcenter")), *args],
-        env=environment(recorded),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert completed.returncode == 0, (args, completed.stdout, completed.stderr)
-
-
-@contextlib.contextmanager
-def app_server(recorded: RecordedLive) -> Iterator[None]:
-    """`callcenter serve` on our dialplan (support.app_server, with our environment)."""
-    live = recorded.live
-    log = live.work / "app_server.out"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("callcenter")), "serve"],
-            env=environment(recorded),
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            support.wait_listening(live.settings.app_host, live.settings.app_port, process, log)
-            yield
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+def recorded(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -> Iterator[RecordedLive]:
+    with support.live_switch(tmp_path_factory.mktemp("live_recording"), build) as live:
+        assert live.loaded.model.queues[QUEUE].recording is not None, "the example's queue should be recorded"
+        yield RecordedLive(live, Path(live.loaded.model.recording.directory))
 
 
 def agent_login(live: Live) -> tuple[str, AgentLogin]:
@@ -171,10 +80,10 @@ def closed_recording(engine: Engine, call_uuid: str, timeout: float = 20.0) -> R
 def test_a_queued_call_is_recorded_with_its_real_length(recorded: RecordedLive) -> None:
     live = recorded.live
     agent_id, login = agent_login(live)
-    with app_server(recorded):
-        callcenter(recorded, "agent", "sync")
-        callcenter(recorded, "agent", "login", agent_id)
-        callcenter(recorded, "agent", "ready", agent_id)
+    with support.app_server(live):
+        support.callcenter(live, "agent", "sync")
+        support.callcenter(live, "agent", "login", agent_id)
+        support.callcenter(live, "agent", "ready", agent_id)
         report = queue_call(
             live.conf_dir,
             dialplan=live.loaded.model,
@@ -193,14 +102,15 @@ def test_a_queued_call_is_recorded_with_its_real_length(recorded: RecordedLive) 
                         QueueLogEntry.queue == QUEUE, QueueLogEntry.event == "CONNECT"
                     )
                 ).one()
-                queue_times = dict(
-                    db.execute(
+                queue_times = {
+                    row.event: row.at
+                    for row in db.execute(
                         select(QueueLogEntry.event, QueueLogEntry.at).where(
                             QueueLogEntry.call_uuid == call_uuid,
                             QueueLogEntry.event.in_(("ENTERQUEUE", "CONNECT")),
                         )
-                    ).tuples()
-                )
+                    )
+                }
             row = closed_recording(engine, call_uuid)
             with engine.connect() as db:
                 ended = db.execute(select(Call.ended_at).where(Call.uuid == call_uuid)).scalar_one()

@@ -15,16 +15,16 @@ import pytest
 from freeswitch_conf.reload import RELOADXML
 from freeswitch_conf.render import modules_for
 from sipp_scenarios.runner import SmokeOptions, smoke
-from sipp_scenarios.switch import esl_api
+from sipp_scenarios.switch import esl_api, profile_running
 from tests.live import support
-from tests.live.support import Live, free_sip_port
+from tests.live.support import Build, Live, free_sip_port
 
 pytestmark = pytest.mark.live
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    with support.live_switch(tmp_path_factory.mktemp("live")) as running:
+def live(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -> Iterator[Live]:
+    with support.live_switch(tmp_path_factory.mktemp("live"), build) as running:
         yield running
 
 
@@ -42,8 +42,9 @@ def test_every_module_we_list_is_loaded(live: Live) -> None:
 
 
 def test_both_profiles_run_and_reloadxml_accepts_the_conf(live: Live) -> None:
+    status = esl_api(live.endpoints, "sofia status")
     for profile in ("callers", "agents"):
-        assert "RUNNING" in esl_api(live.endpoints, f"sofia status profile {profile}")
+        assert profile_running(status, profile), status
     assert esl_api(live.endpoints, RELOADXML).startswith("+OK")
 
 

@@ -13,7 +13,14 @@ import pytest
 
 from dialplans.models import Dialplan
 from freeswitch_conf.render import SwitchSettings, render_conf
-from sipp_scenarios.switch import EslError, FreeSwitch, SwitchEndpoints, SwitchFailed, esl_api
+from sipp_scenarios.switch import (
+    EslError,
+    FreeSwitch,
+    SwitchEndpoints,
+    SwitchFailed,
+    esl_api,
+    profile_running,
+)
 from sipp_scenarios.tools import ToolMissing, find_freeswitch, find_sipp
 from tests.support.rendering import Loaded
 
@@ -140,3 +147,25 @@ def test_missing_tools_say_how_to_get_them(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("FREESWITCH_BIN", str(tmp_path / "nothing-here"))
     with pytest.raises(ToolMissing, match="not an executable"):
         find_freeswitch()
+
+
+# Captured from `api sofia status` on FreeSWITCH 1.11.2 with the rendered conf.
+SOFIA_STATUS = """\
+                     Name	   Type	                                      Data	State
+=================================================================================================
+                  callers	profile	            sip:mod_sofia@127.0.0.1:40551	RUNNING (0)
+                   agents	profile	            sip:mod_sofia@127.0.0.1:47187	RUNNING (0)
+=================================================================================================
+2 profiles 0 aliases
+"""
+
+
+def test_a_listed_running_profile_is_running() -> None:
+    assert profile_running(SOFIA_STATUS, "callers")
+    assert profile_running(SOFIA_STATUS, "agents")
+
+
+def test_a_missing_or_stopped_profile_is_not() -> None:
+    assert not profile_running(SOFIA_STATUS, "internal")
+    assert not profile_running(SOFIA_STATUS.replace("RUNNING (0)", "DOWN"), "callers")
+    assert not profile_running("", "callers")
