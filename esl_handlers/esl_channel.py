@@ -23,6 +23,13 @@ Choices checked against the FreeSWITCH source (see docs/ for the longer notes):
   `interrupt()` breaks it the same way.
 - `transfer` ends the socket's park; the outbound listener stays attached to the channel, so
   the server releases the socket with `exit` afterwards.
+- Type-ahead (mod_dptools playback/speak/say): their on_dtmf callback swallows every key that is
+  not in playback_terminators (unset means '*'), so keys pressed during a greeting are lost unless
+  the prompt is played with playback_terminators=any. Then the first key ends the prompt and is
+  left in playback_terminator_used (cleared by the application before it plays), which the
+  completion carries; keys pressed after it stay in the channel's DTMF queue, where the next
+  play_and_get_digits reads them (switch_ivr_read does not flush it). Prompts nobody may cut short
+  are played with playback_terminators=none.
 - hold is `playback` of the music with playback_terminators set first (mod_dptools on_dtmf
   takes an unset one as '*', so no keys means 'none'); playback_function clears
   playback_terminator_used before playing and on_dtmf sets it to the key, which the completion
@@ -81,6 +88,10 @@ _BUSY_CAUSES: Final = frozenset({"USER_BUSY"})
 _PLAYBACK_FAILURES: Final = frozenset({"FILE NOT FOUND", "PLAYBACK ERROR"})
 VOICEMAIL_SKIPS: Final = ("skip_greeting", "skip_instructions", "skip_record_urgent_check")
 SENSITIVE_VARIABLE_PREFIX: Final = "cc_pci_"
+# playback_terminators for prompts the caller may answer early (mod_dptools on_dtmf: "any" is
+# 1234567890*#), and for those no key may cut short.
+TYPE_AHEAD_KEYS: Final = "any"
+NO_KEYS: Final = "none"
 _digit_vars = itertools.count(1)
 
 
@@ -129,6 +140,7 @@ class EslChannel:
         command_timeout: float = 10.0,
         tts_engine: str = "flite",
         tts_voice: str = "kal",
+        playback_terminators: str | None = None,
     ) -> None:
         self._conn = connection
         self._info = info
@@ -144,7 +156,9 @@ class EslChannel:
         self._transferred = False
         self._listeners: list[Callable[[EslEvent], None]] = []
         self._media: _Media | None = None
-        self._playback_terminators: str | None = None
+        # What the dialplan left before `socket` (the connect reply's variable_playback_terminators).
+        self._playback_terminators = playback_terminators
+        self._type_ahead = ""  # keys that ended a type_ahead prompt, for the next collect_digits
         self._record_events = False
 
     # -- what the server and observers see -------------------------------------------------
@@ -204,7 +218,8 @@ class EslChannel:
     def answer(self) -> None:
         self._execute("answer", None)
 
-    def play(self, audio: Audio) -> None:
+    def play(self, audio: Audio, *, type_ahead: bool = False) -> None:
+        self._use_playback_terminators(TYPE_AHEAD_KEYS if type_ahead else NO_KEYS)
         if audio.file is not None:
             done = self._execute("playback", app_args.literal(audio.file, "audio file"), _Media())
             response = done.get("Application-Response")
@@ -213,13 +228,18 @@ class EslChannel:
         elif audio.text is not None:
             text = app_args.speech(audio.text)
             speech = f"{self._tts_engine}|{self._tts_voice}|{_escape_for_split(text)}"
-            self._execute("speak", speech, _Media())
+            done = self._execute("speak", speech, _Media())
         else:
             raise ValueError(f"audio {audio.label!r} has neither a file nor text")
+        if type_ahead:
+            # on_dtmf left the key that ended the prompt here (playback and speak clear it first).
+            self._type_ahead += done.get("variable_playback_terminator_used") or ""
 
     def say(self, kind: SayKind, value: str, *, language: str = "en") -> None:
         # Checked before anything is sent: a value `say` cannot read is a ValueError (see say_args).
-        self._execute("say", say_argument(kind, value, language), _Media())
+        argument = say_argument(kind, value, language)
+        self._use_playback_terminators(NO_KEYS)
+        self._execute("say", argument, _Media())
 
     def collect_digits(
         self,
@@ -233,7 +253,43 @@ class EslChannel:
     ) -> str:
         if max_digits < 1:
             raise ValueError(f"max_digits must be at least 1, not {max_digits}")
-        prompt = self._prompt(audio)
+        typed, self._type_ahead = self._type_ahead, ""
+        if typed:
+            # The caller typed ahead during the prompt before: the question is already being answered,
+            # so its prompt is not played; the rest of the entry (if any) is read in silence.
+            if typed[0] in terminators:
+                return ""
+            if max_digits == 1:
+                return typed[0]
+            rest = self._read_digits(
+                "silence",
+                max_digits=max_digits - 1,
+                timeout=digit_timeout,
+                digit_timeout=digit_timeout,
+                terminators=terminators,
+                sensitive=sensitive,
+            )
+            return typed[0] + rest
+        return self._read_digits(
+            self._prompt(audio),
+            max_digits=max_digits,
+            timeout=timeout,
+            digit_timeout=digit_timeout,
+            terminators=terminators,
+            sensitive=sensitive,
+        )
+
+    def _read_digits(
+        self,
+        prompt: str,
+        *,
+        max_digits: int,
+        timeout: float,
+        digit_timeout: float,
+        terminators: str,
+        sensitive: bool,
+    ) -> str:
+        """One play_and_get_digits: `prompt` (an argument as `_prompt` makes it, or "silence")."""
         # A sensitive collect's variable is named for it alone: no later collect can read it back.
         var = (
             f"{SENSITIVE_VARIABLE_PREFIX}{uuid.uuid4().hex}"
@@ -330,9 +386,7 @@ class EslChannel:
         self._check_usable()
         if seconds == 0:
             return ""
-        if keys != self._playback_terminators:
-            self._execute("set", f"playback_terminators={keys}")
-            self._playback_terminators = keys
+        self._use_playback_terminators(keys)
         media = _Media()
         timer = gevent.spawn_later(seconds, self._request_break, media)
         try:
@@ -423,6 +477,12 @@ class EslChannel:
             # Older switch_ivr_play_file split "say:" text at ':' (engine:voice:text).
             return app_args.quoted("say:" + app_args.speech(audio.text).replace(":", ","))
         return "silence"
+
+    def _use_playback_terminators(self, keys: str) -> None:
+        """Set playback_terminators for the next playback, speak or say, unless it already holds `keys`."""
+        if keys != self._playback_terminators:
+            self._execute("set", f"playback_terminators={keys}")
+            self._playback_terminators = keys
 
     def _ensure_tts(self) -> None:
         if not self._tts_ready:

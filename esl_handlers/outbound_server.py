@@ -154,6 +154,7 @@ class OutboundServer:
             command_timeout=self._command_timeout,
             tts_engine=self._tts[0],
             tts_voice=self._tts[1],
+            playback_terminators=reply.get("variable_playback_terminators"),
         )
         dispatch.channel = channel
         for command in (myevents(), linger()):

@@ -58,7 +58,11 @@ class Channel(Protocol):
 
     def answer(self) -> None: ...
 
-    def play(self, audio: Audio) -> None: ...
+    def play(self, audio: Audio, *, type_ahead: bool = False) -> None:
+        """Play `audio` to the end. `type_ahead`: the prompt comes before a question, and a key the
+        caller presses during it ends it and answers that question (the next `collect_digits`
+        returns it without playing its own prompt). Otherwise keys pressed during it are ignored."""
+        ...
 
     def collect_digits(
         self,

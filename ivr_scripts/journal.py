@@ -99,8 +99,9 @@ class CallSteps(Protocol):
         """The dialplan prompt `prompt` as the channel plays it."""
         ...
 
-    def play(self, prompt: str) -> None:
-        """Play the dialplan prompt `prompt` (its file, else its TTS text) and record it as played."""
+    def play(self, prompt: str, *, type_ahead: bool = False) -> None:
+        """Play the dialplan prompt `prompt` (its file, else its TTS text) and record it as played;
+        `type_ahead` as `Channel.play`: a key during it answers the question that follows."""
         ...
 
     def masked(self) -> AbstractContextManager[None]:

@@ -126,8 +126,8 @@ class _CallState:
     def audio(self, prompt: str) -> Audio:
         return self.prompts[prompt]
 
-    def play(self, prompt: str) -> None:
-        self.channel.play(self.audio(prompt))
+    def play(self, prompt: str, *, type_ahead: bool = False) -> None:
+        self.channel.play(self.audio(prompt), type_ahead=type_ahead)
         self.step("played", prompt=prompt)
 
     def masked(self) -> AbstractContextManager[None]:
@@ -207,7 +207,8 @@ class IvrRunner:
                 menu_name, greet = action.menu, True
                 continue
             if isinstance(action, PlayMessage):
-                state.play(action.play)
+                # A message that returns to the menu may be answered early: the caller knows the menu.
+                state.play(action.play, type_ahead=action.then == "return" and not menu.sensitive)
                 if action.then == "return":
                     greet = False
                     continue
@@ -278,8 +279,11 @@ class IvrRunner:
 
     def _choose(self, state: _CallState, menu: Menu, *, greet: bool) -> Action:
         """Prompt for a key until a valid one is pressed or the tries run out."""
+        # Callers who know the menu key during the greeting and the retry prompts (type-ahead), except
+        # in a sensitive menu: a key kept for later would sit in a channel variable.
+        type_ahead = not menu.sensitive
         if greet and menu.greeting is not None:
-            state.play(menu.greeting)
+            state.play(menu.greeting, type_ahead=type_ahead)
         for attempt in range(1, menu.max_retries + 1):
             with state.masked() if menu.sensitive else nullcontext():
                 digits = state.channel.collect_digits(
@@ -298,7 +302,7 @@ class IvrRunner:
             state.step("invalid" if digits else "timeout", prompt=menu.prompt, digits=kept)
             retry_prompt = menu.invalid_prompt if digits else menu.timeout_prompt
             if retry_prompt is not None and attempt < menu.max_retries:
-                state.play(retry_prompt)
+                state.play(retry_prompt, type_ahead=type_ahead)
         state.step("fallback", prompt=menu.prompt)
         return menu.fallback
 

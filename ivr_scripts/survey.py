@@ -69,5 +69,5 @@ def _ask(call: CallSteps, survey: Survey, question: SurveyQuestion) -> int | Non
             return int(key)
         call.step("invalid" if key else "timeout", prompt=question.prompt, digits=key or None)
         if key and survey.invalid_prompt is not None and attempt < survey.max_retries:
-            call.play(survey.invalid_prompt)
+            call.play(survey.invalid_prompt, type_ahead=True)
     return None

@@ -42,7 +42,7 @@ class TerminalChannel:
     def answer(self) -> None:
         self._out("[answer]")
 
-    def play(self, audio: Audio) -> None:
+    def play(self, audio: Audio, *, type_ahead: bool = False) -> None:
         self._hear(audio)
 
     def collect_digits(

@@ -116,7 +116,7 @@ class ScriptedChannel:
         self.interrupts += 1
         self.interrupted = True
 
-    def play(self, audio: Audio) -> None:
+    def play(self, audio: Audio, *, type_ahead: bool = False) -> None:
         self.log.append((self.clock.elapsed(), "play", audio.text or audio.label))
         self.clock.advance(self.play_seconds)
         if self.hang_up_on_play:

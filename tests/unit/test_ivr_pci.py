@@ -196,8 +196,8 @@ class BareCall:
     def audio(self, prompt: str) -> Audio:
         return Audio(prompt, text=prompt)
 
-    def play(self, prompt: str) -> None:
-        self._channel.play(self.audio(prompt))
+    def play(self, prompt: str, *, type_ahead: bool = False) -> None:
+        self._channel.play(self.audio(prompt), type_ahead=type_ahead)
 
     def masked(self) -> AbstractContextManager[None]:
         raise AssertionError("the recorder is what masks")

@@ -264,6 +264,7 @@ class FakeChannel:
         self.variables: dict[str, str] = {}
         self.collects: list[dict[str, Any]] = []
         self.sensitive: list[bool] = []
+        self.typed_over: list[str] = []  # the prompts played with type_ahead, in order
         self.stereo: dict[str, bool] = {}
         self.gone = False
         self.after_hangup: list[str] = []  # operations tried once the caller had gone
@@ -281,8 +282,10 @@ class FakeChannel:
         self._still_there("answer")
         self.events.append("answer")
 
-    def play(self, audio: Audio) -> None:
+    def play(self, audio: Audio, *, type_ahead: bool = False) -> None:
         self._still_there("play")
+        if type_ahead:
+            self.typed_over.append(audio.label)
         self.events.append(
             f"play:{audio.label}" + (f"={audio.text}" if audio.label.startswith("field:") else "")
         )
@@ -483,3 +486,18 @@ def test_no_directory_keeps_the_runner_as_it_was() -> None:
     assert call.channel.variables == {"cc_ivr_path": "main"}
     assert call.sink.screenings == []
     assert call.outcome == Outcome("transferred", "1007", ("main",))
+
+
+def test_the_greeting_retry_prompts_and_returning_messages_may_be_typed_over() -> None:
+    call = run_crm_call(Dialplan.model_validate(PLAN), ["8", "3", "9"], with_sink=False)
+    assert call.channel.heard("play") == ["hello", "invalid", "hours", "bye"]
+    # Callers who know the menu answer it early; the goodbye before the hang-up is heard whole.
+    assert call.channel.typed_over == ["hello", "invalid", "hours"]
+
+
+def test_a_sensitive_menu_is_never_typed_over() -> None:
+    plan = copy.deepcopy(PLAN)
+    plan["menus"]["main"]["sensitive"] = True
+    call = run_crm_call(Dialplan.model_validate(plan), ["8", "3", "2"], with_sink=False)
+    assert call.channel.heard("play") == ["hello", "invalid", "hours"]
+    assert call.channel.typed_over == []

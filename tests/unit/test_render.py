@@ -215,6 +215,7 @@ def test_did_extension_hands_the_call_to_the_app_then_falls_back(conf_dir: Path)
     assert condition.get("expression") == r"^\+15551230001$"
     assert actions(ext) == [
         ("set", "cc_did=+15551230001"),
+        ("set", "playback_terminators=none"),
         ("socket", "127.0.0.1:9084 async full"),
         ("transfer", "0 XML default"),
     ]

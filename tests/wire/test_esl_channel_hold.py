@@ -42,6 +42,9 @@ def test_hold_ends_after_its_time_with_a_uuid_break(serve: Serve) -> None:
     _, switch = serve(handler)
     call = switch.run_call(CallScript())
     assert got == [""]
+    # The rendered dialplan leaves playback_terminators=none (no exit keys): nothing to set.
+    assert call.executed == [("playback", MOH)]
+    call = switch.run_call(CallScript(variables={}))
     assert call.executed == [("set", "playback_terminators=none"), ("playback", MOH)]
     assert api_lines(call) == [f"api uuid_break {call.uuid}"]
     assert call.breaks_received == 1
@@ -129,7 +132,7 @@ def test_a_caller_hanging_up_on_hold_raises_caller_hung_up(serve: Serve) -> None
         channel.interrupt()  # a no-op once the call is gone
 
     _, switch = serve(handler)
-    call = switch.run_call(CallScript(hangup_at=1), timeout=10)
+    call = switch.run_call(CallScript(hangup_at=0), timeout=10)
     assert seen == {"cause": "NORMAL_CLEARING"}
     assert call.hung_up_by == "caller"
     assert api_lines(call) == []

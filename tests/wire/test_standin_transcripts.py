@@ -153,9 +153,9 @@ def _diff(ours: list[str], theirs: list[str]) -> str:
 
 
 OUTBOUND_SCRIPTS = {
-    "outbound_menu": CallScript(keys=["12#"]),
-    "outbound_caller_hangup": CallScript(hangup_at=1, park_event="before_first_reply"),
-    "outbound_bridge": CallScript(hangup_at=2, bridges=["answered"], park_event="none"),
+    "outbound_menu": CallScript(keys=["12#"], variables={}),
+    "outbound_caller_hangup": CallScript(hangup_at=1, park_event="before_first_reply", variables={}),
+    "outbound_bridge": CallScript(hangup_at=2, bridges=["answered"], park_event="none", variables={}),
 }
 
 

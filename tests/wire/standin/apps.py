@@ -66,6 +66,7 @@ class AppRunner:
         self._collects = 0
         self._bridges = 0
         self._holds = 0
+        self._prompts = 0
         self._handlers: dict[str, Callable[[Execution, str, int], None]] = {
             "answer": self._answer,
             "pre_answer": self._simple,
@@ -149,7 +150,7 @@ class AppRunner:
             self._holds += 1
             outcome = call.play_media(None, keys, script.hold_key_after)
         else:
-            outcome = call.play_media(call.script.media_seconds)
+            outcome = call.play_media(call.script.media_seconds, self._prompt_keys())
         if outcome not in ("hangup", "redirect"):
             call.recorder.prompt()
         if outcome in ("hangup", "redirect"):  # switch_ivr_play_file: channel not ready
@@ -161,10 +162,26 @@ class AppRunner:
         self.complete(execution, arg)
 
     def _speak(self, execution: Execution, arg: str, index: int) -> None:
+        """speak_function clears playback_terminator_used and speaks with mod_dptools on_dtmf, as playback.
+        (`sleep` has no such callback: keys pressed during it stay queued.)"""
         call = self.call
-        if not call.scripted_hangup_point(index) and call.play_media(call.script.media_seconds) != "hangup":
+        keys = ""
+        if execution.app == "speak":
+            call.set_var("playback_terminator_used", "")
+            keys = self._prompt_keys()
+        if (
+            not call.scripted_hangup_point(index)
+            and call.play_media(call.script.media_seconds, keys) != "hangup"
+        ):
             call.recorder.prompt()
         self.complete(execution, arg)
+
+    def _prompt_keys(self) -> str:
+        """The keys pressed during this playback, speak or say of a prompt (CallScript.prompt_keys)."""
+        keys = self.call.script.prompt_keys
+        pressed = keys[self._prompts] if self._prompts < len(keys) else ""
+        self._prompts += 1
+        return pressed
 
     def _say(self, execution: Execution, arg: str, index: int) -> None:
         """mod_dptools say_function: 4 or 5 tokens (`<module>[:<lang>] <type> <method> [gender] <text>`),
@@ -176,7 +193,7 @@ class AppRunner:
         if understood:
             call.said.append(Said(argv[0], argv[1], argv[2], argv[3] if len(argv) == 5 else None, argv[-1]))
         if not call.scripted_hangup_point(index) and understood:
-            call.play_media(call.script.media_seconds)
+            call.play_media(call.script.media_seconds, self._prompt_keys())
             call.recorder.prompt()
         self.complete(execution, arg)
 
@@ -251,11 +268,15 @@ class AppRunner:
         if call.scripted_hangup_point(index) or call.media_wait(call.script.media_seconds):
             self.complete(execution, arg)
             return
-        keys = call.script.keys[self._collects] if self._collects < len(call.script.keys) else ""
+        scripted = call.script.keys[self._collects] if self._collects < len(call.script.keys) else ""
         self._collects += 1
+        # Keys already queued (pressed after a prompt's terminator) are read first, without new events.
+        queued, call.dtmf_queue = call.dtmf_queue, ""
+        keys = queued + scripted
         call.recorder.prompt()
-        for key in keys:
-            call.emit("DTMF", overrides={"DTMF-Digit": key})
+        for position, key in enumerate(keys):
+            if position >= len(queued):
+                call.emit("DTMF", overrides={"DTMF-Digit": key})
             call.recorder.key(key)
         if not keys and call.script.realtime_collect and call.media_wait(timeout_ms / 1000):
             self.complete(execution, arg)

@@ -91,6 +91,9 @@ class ScriptedCall:
         self.executions: list[Execution] = []
         self.collected: list[Collected] = []
         self.said: list[Said] = []
+        # Keys pressed but not yet read: the channel's DTMF queue (switch_channel_queue_dtmf), which the
+        # next play_and_get_digits reads first; playback's on_dtmf empties it key by key.
+        self.dtmf_queue = ""
         self.recordings: list[str] = []
         self.frames_sent: list[bytes] = []
         self.events_sent: list[str] = []
@@ -435,7 +438,9 @@ class ScriptedCall:
 
         Returns "hangup", "break" (uuid_break), "terminator" (a key in playback_terminators,
         left in playback_terminator_used) or "done". switch_ivr_play_file checks CF_BREAK and
-        the DTMF input callback (mod_dptools on_dtmf) on every frame.
+        the DTMF input callback (mod_dptools on_dtmf) on every frame: every key is a DTMF event,
+        a key that is no terminator is swallowed, and the keys pressed after a terminator stay in
+        the channel's DTMF queue for whatever reads digits next.
         """
         if keys:
             before = self._wait_media(key_after)
@@ -448,10 +453,13 @@ class ScriptedCall:
                 terminators = "1234567890*#"
             elif terminators.lower() == "none":
                 terminators = ""
-            for key in keys:
+            for index, key in enumerate(keys):
                 self.emit("DTMF", overrides={"DTMF-Digit": key})
                 if key in terminators:
                     self.set_var("playback_terminator_used", key)
+                    for later in keys[index + 1 :]:
+                        self.emit("DTMF", overrides={"DTMF-Digit": later})
+                        self.dtmf_queue += later
                     return "terminator"
         return self._wait_media(seconds)
 

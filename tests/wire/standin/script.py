@@ -33,6 +33,11 @@ class CallScript:
     refuse_apps: application -> reply text (e.g. "-ERR memory error") for its sendmsg.
     malformed_at: instead of the reply to this sendmsg (0-based), send `malformed_frame`.
     missing_files: files playback reports as FILE NOT FOUND.
+    prompt_keys: per playback of a prompt, speak or say, in order, the keys the caller presses while
+        it plays (""= none). As FreeSWITCH does (mod_dptools on_dtmf): a key that is not in
+        playback_terminators is swallowed; the first that is ends the prompt and is left in
+        playback_terminator_used; the keys after it wait in the DTMF queue for the next
+        play_and_get_digits.
     hold_keys: per playback of endless music (local_stream://, played until uuid_break), in
         order, the keys the caller presses `hold_key_after` seconds into it ("" = none).
     max_linger: how long the switch keeps a hung-up call's socket open for the application.
@@ -62,9 +67,11 @@ class CallScript:
     malformed_at: int | None = None
     malformed_frame: bytes = b"Content-Type: command/reply\nReply-Text +OK\n\n"
     missing_files: frozenset[str] = frozenset()
+    prompt_keys: Sequence[str] = ()
     hold_keys: Sequence[str] = ()
     hold_key_after: float = 0.0
-    variables: Mapping[str, str] = field(default_factory=dict)
+    # What our rendered public.xml sets before `socket` (freeswitch_conf/templates/dialplan/public.xml).
+    variables: Mapping[str, str] = field(default_factory=lambda: {"playback_terminators": "none"})
     max_linger: float = 10.0
     connect_timeout: float = 5.0
     after_socket_transfer: str | None = None
