@@ -62,7 +62,7 @@ def run_lookup(
     if lookup.by == BY_CALLER_ID:
         if caller_customer is None:
             call.step("lookup_not_found")
-            _after_failed_try(call, lookup, None)
+            _after_failed_try(call, lookup, None, again=False)
             call.step("fallback")
             return menu.fallback
         call.step("lookup_found")
@@ -85,11 +85,11 @@ def run_lookup(
         kept = None if lookup.sensitive else digits
         if not digits:
             call.step("timeout", prompt=lookup.ask)
-            _after_failed_try(call, lookup, menu.timeout_prompt if another_try else None)
+            _after_failed_try(call, lookup, menu.timeout_prompt, again=another_try)
             continue
         if len(digits) < lookup.min_digits or _KEYS.fullmatch(digits) is None:
             call.step("invalid", prompt=lookup.ask, digits=kept)
-            _after_failed_try(call, lookup, menu.invalid_prompt if another_try else None)
+            _after_failed_try(call, lookup, menu.invalid_prompt, again=another_try)
             continue
         try:
             matches = directory.find(lookup.by, digits)
@@ -103,15 +103,19 @@ def run_lookup(
             call.step("lookup_found", prompt=lookup.ask, digits=kept)
             return _answer(call, lookup, matches[0])
         call.step("lookup_not_found", prompt=lookup.ask, digits=kept)
-        _after_failed_try(call, lookup, menu.invalid_prompt if another_try else None)
+        _after_failed_try(call, lookup, menu.invalid_prompt, again=another_try)
     call.step("fallback", prompt=lookup.ask)
     return menu.fallback
 
 
-def _after_failed_try(call: CallSteps, lookup: SelfServiceLookup, stand_in: str | None) -> None:
-    prompt = lookup.not_found or stand_in
+def _after_failed_try(
+    call: CallSteps, lookup: SelfServiceLookup, retry_prompt: str | None, *, again: bool
+) -> None:
+    """The not-found prompt, else the menu's retry prompt when the caller tries `again`. Keying the next
+    try may start during it, except in a sensitive entry (a key kept for later sits in a variable)."""
+    prompt = lookup.not_found or (retry_prompt if again else None)
     if prompt is not None:
-        call.play(prompt)
+        call.play(prompt, type_ahead=again and not lookup.sensitive)
 
 
 def _answer(call: CallSteps, lookup: SelfServiceLookup, customer: CustomerRecord) -> LookupEnd:

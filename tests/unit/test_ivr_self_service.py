@@ -134,6 +134,8 @@ def test_retries_exhausted_run_the_menu_fallback() -> None:
     # Three tries (the menu's max_retries), the lookup's not_found after each, then the fallback.
     assert call.channel.heard("collect") == ["options", "ask_account", "ask_account", "ask_account"]
     assert call.channel.heard("play") == ["hello", "not_found", "not_found", "not_found"]
+    # The caller may key the next try during not_found, but not after the last one: the fallback follows.
+    assert call.channel.typed_over == ["hello", "not_found", "not_found"]
     assert call.results()[-3:] == ["main:played:", "main:fallback:", "main:queue:2009"]
     assert "main:timeout:" in call.results()
     assert call.outcome.destination == "queue:operators"
