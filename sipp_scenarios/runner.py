@@ -32,6 +32,7 @@ __all__ = [
     "SmokeOptions",
     "SmokeReport",
     "ToolMissing",
+    "path_call",
     "plan_calls",
     "queue_call",
     "queue_path",
@@ -88,7 +89,7 @@ def plan_calls(dialplan: Dialplan, options: SmokeOptions = SmokeOptions()) -> li
     paths = menu_paths(dialplan, max_keys=options.max_keys)
     if options.max_paths is not None:
         paths = paths[: options.max_paths]
-    calls = [_path_call(index, path) for index, path in enumerate(paths, start=1)]
+    calls = [path_call(index, path) for index, path in enumerate(paths, start=1)]
     for did in sorted(dialplan.dids):
         calls.append(
             SippCall(
@@ -194,7 +195,7 @@ def queue_call(
         phone.wait_registered(register_timeout_s)
         caller = run_sipp(
             sipp,
-            _path_call(1, path),
+            path_call(1, path),
             endpoints=endpoints,
             work_dir=run_dir / "caller",
             timing=timing or DtmfTiming(),
@@ -207,12 +208,13 @@ def queue_call(
     return QueueCallReport(path, caller, agent_result)
 
 
-def _path_call(index: int, path: MenuPath) -> SippCall:
+def path_call(index: int, path: MenuPath, *, caller: str = DEFAULT_CALLER) -> SippCall:
+    """The SIPp run of one menu path (caller.xml), calling from `caller`."""
     keys = " ".join(path.digits) or "(none)"
     return SippCall(
         name=f"path {index} {path.did} [{path.start_menu}] keys {keys} -> {path.outcome}",
         scenario="caller.xml",
-        csv_rows=((path.did, DEFAULT_CALLER, path.dialed or "-", path.outcome, path.start_menu),),
+        csv_rows=((path.did, caller, path.dialed or "-", path.outcome, path.start_menu),),
         keys=path.digits,
     )
 

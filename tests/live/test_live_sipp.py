@@ -14,7 +14,6 @@ import pytest
 
 from freeswitch_conf.reload import RELOADXML
 from freeswitch_conf.render import modules_for
-from sipp_scenarios.runner import SmokeOptions, smoke
 from sipp_scenarios.switch import esl_api, profile_running
 from tests.live import support
 from tests.live.support import Build, Live, free_sip_port
@@ -83,11 +82,3 @@ def test_unreachable_application_server_falls_back(live: Live) -> None:
     fallback = f"{live.settings.fallback_extension}@default"
     # switch_ivr_session_transfer() logs "Transfer <channel> to XML[<extension>@<context>]".
     assert re.search(r"Transfer \S+ to XML\[" + re.escape(fallback) + r"\]", after), after[-4000:]
-
-
-def test_smoke_every_menu_path_hangup_and_load(live: Live, app_server: subprocess.Popen[bytes]) -> None:
-    options = SmokeOptions(run_dir=live.work / "smoke", start_freeswitch=False)
-    report = smoke(live.conf_dir, dialplan=live.loaded.model, options=options)
-    assert live.switch.alive(), live.switch.log_tail()
-    assert report.ok, f"{report}\n{live.switch.log_tail()}"
-    assert len(report.results) >= len(live.loaded.model.dids) + 1

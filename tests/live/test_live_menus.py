@@ -1,0 +1,237 @@
+"""Every menu path of the example, walked by a SIPp caller through the real FreeSWITCH and the real
+`callcenter serve`, and checked where it counts: the call's row, its IVR steps, and where it went.
+
+Each path is one SIPp call from its own caller number, keying RFC 2833 DTMF from 1.5 s after the
+answer, so the first key falls in the greeting (type-ahead). The test watches the database: once the
+call's steps reach the path's end (a queue, an extension, a hang-up) a caller left waiting in a queue
+is hung up from the switch (uuid_kill), and the steps must be exactly the keys the path pressed, in
+the menus it pressed them in. Opening hours are pinned by the live dialplan (support.live_dialplan):
+4001 is always open, 4003 (the same line) never, 4002 is 24x7.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from dialplans.models import Dialplan
+from schema.db import create_engine_from_url
+from schema.models import Call, IvrStep
+from sipp_scenarios.dtmf_pcap import DtmfTiming
+from sipp_scenarios.generate import MenuPath, menu_paths
+from sipp_scenarios.runner import path_call
+from sipp_scenarios.sipp_run import ScenarioResult, SippCall, run_sipp
+from sipp_scenarios.switch import esl_api
+from tests.live import support
+from tests.live.support import CLOSED_DID, Build, Live
+
+pytestmark = pytest.mark.live
+
+# Steps after which the IVR is done with the call: where the path ends.
+END_RESULTS = frozenset({"queue", "transfer", "hangup"})
+STEP_TIMEOUT_S = 90.0
+HANGUP_CALLER = "+15550000001"  # caller_hangup.xml's From
+
+
+def no_recording_announcement(data: dict[str, Any]) -> None:
+    """The IVR's sampled recording plays its legal notice before the greeting, and no key may cut that
+    short (it is swallowed): these calls are not sampled, so every path's first key lands in the greeting."""
+    for did in data["dids"].values():
+        did.pop("recording", None)
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -> Iterator[Live]:
+    with support.live_switch(
+        tmp_path_factory.mktemp("live_menus"), build, no_recording_announcement
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def app_server(live: Live) -> Iterator[subprocess.Popen[bytes]]:
+    with support.app_server(live) as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def engine(live: Live) -> Iterator[Engine]:
+    engine = create_engine_from_url(support.database_url(live))
+    yield engine
+    engine.dispose()
+
+
+def pinned_paths(dialplan: Dialplan) -> list[MenuPath]:
+    """The paths callers can take under the pinned hours: 4003's closed menu, the others' open one."""
+    chosen = []
+    for path in menu_paths(dialplan):
+        did = dialplan.dids[path.did]
+        in_effect = did.closed_menu if path.did == CLOSED_DID else did.menu
+        if path.start_menu == in_effect:
+            chosen.append(path)
+    return chosen
+
+
+@dataclass(frozen=True)
+class Walked:
+    path: MenuPath
+    caller: str
+    sipp: ScenarioResult
+    call: Call
+    steps: list[IvrStep]
+
+
+def call_uuid_of(engine: Engine, caller: str) -> str | None:
+    with engine.connect() as db:
+        return db.execute(select(Call.uuid).where(Call.caller_number == caller)).scalar_one_or_none()
+
+
+def steps_of(engine: Engine, call_uuid: str) -> list[IvrStep]:
+    with Session(engine) as db:
+        return list(db.scalars(select(IvrStep).where(IvrStep.call_uuid == call_uuid).order_by(IvrStep.seq)))
+
+
+def walk(live: Live, engine: Engine, path: MenuPath, index: int) -> Walked:
+    """One SIPp call down `path`; the caller is hung up from the switch once the IVR has placed it."""
+    caller = f"+1555010{index:04d}"
+    call = path_call(index, path, caller=caller)
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(
+            run_sipp,
+            live.sipp,
+            call,
+            endpoints=live.endpoints,
+            work_dir=live.work / "menus" / f"{index:03d}",
+            timing=DtmfTiming(),
+            timeout_s=int(STEP_TIMEOUT_S),
+        )
+        deadline = time.monotonic() + STEP_TIMEOUT_S
+        call_uuid, ended = None, False
+        while time.monotonic() < deadline and not running.done():
+            call_uuid = call_uuid or call_uuid_of(engine, caller)
+            if call_uuid is not None and any(s.result in END_RESULTS for s in steps_of(engine, call_uuid)):
+                ended = True
+                break
+            time.sleep(0.3)
+        if ended and not running.done():
+            time.sleep(1.0)  # the switch may be hanging up or transferring the call itself
+            if not running.done():
+                esl_api(live.endpoints, f"uuid_kill {call_uuid}")
+        result = running.result(timeout=STEP_TIMEOUT_S + 60)
+    call_uuid = call_uuid or call_uuid_of(engine, caller)
+    assert call_uuid is not None, f"no call row for {caller} ({path.outcome})\n{result.errors}"
+    row = wait_ended(engine, call_uuid)
+    return Walked(path, caller, result, row, steps_of(engine, call_uuid))
+
+
+def wait_ended(engine: Engine, call_uuid: str, timeout: float = 15.0) -> Call:
+    deadline = time.monotonic() + timeout
+    while True:
+        with Session(engine) as db:
+            row = db.scalars(select(Call).where(Call.uuid == call_uuid)).one()
+        if row.ended_at is not None or time.monotonic() > deadline:
+            return row
+        time.sleep(0.2)
+
+
+def check(walked: Walked, dialplan: Dialplan) -> list[str]:
+    """What is wrong with one walked path (empty: nothing)."""
+    path, steps, problems = walked.path, walked.steps, []
+    if not walked.sipp.ok:
+        problems.append(f"SIPp: {walked.sipp.errors or walked.sipp.returncode}")
+    if (walked.call.did, walked.call.caller_number) != (path.did, walked.caller):
+        problems.append(f"call row: did {walked.call.did}, caller {walked.call.caller_number}")
+    if walked.call.ended_at is None:
+        problems.append("call row never ended")
+    results = [step.result for step in steps]
+    expected_hours = "closed" if path.did == CLOSED_DID else "open"
+    if not results or results[0] != expected_hours:
+        problems.append(f"first step {results[:1]}, expected {expected_hours}")
+    pressed = [(step.menu, step.digits) for step in steps if step.result == "ok"]
+    if pressed != [(menu, key) for menu, key in path.pressed]:
+        problems.append(f"keys taken {pressed}, pressed {list(path.pressed)}")
+    ends = [step for step in steps if step.result in END_RESULTS]
+    kind, _, target = path.outcome.partition(":")
+    wanted = {"queue": ("queue", target), "extension": ("transfer", target.partition("@")[0])}.get(
+        kind, ("hangup", None)
+    )
+    if not ends or (ends[0].result, ends[0].digits if wanted[1] is not None else None) != wanted:
+        problems.append(f"ended {[(s.result, s.digits) for s in ends[:1]]}, expected {wanted}")
+    if kind == "hangup" and walked.call.hangup_cause != target:
+        problems.append(f"hang-up cause {walked.call.hangup_cause}, expected {target}")
+    return problems
+
+
+def test_every_menu_path_lands_where_its_keys_say(
+    live: Live, app_server: subprocess.Popen[bytes], engine: Engine
+) -> None:
+    dialplan = live.loaded.model
+    paths = pinned_paths(dialplan)
+    assert {path.did for path in paths} == set(dialplan.dids), "every line has a path"
+    failures = {}
+    for index, path in enumerate(paths, start=1):
+        walked = walk(live, engine, path, index)
+        problems = check(walked, dialplan)
+        if problems:
+            failures[f"{path.did} {path.start_menu} keys {path.dialed or '-'} -> {path.outcome}"] = problems
+    assert live.switch.alive(), live.switch.log_tail()
+    assert not failures, "\n".join(f"{name}: {problems}" for name, problems in failures.items())
+
+
+def test_a_key_in_the_greeting_answers_the_menu_at_once(
+    live: Live, app_server: subprocess.Popen[bytes], engine: Engine
+) -> None:
+    """Type-ahead: the caller keys 2 during "Thank you for calling" and the main menu's options are
+    never played: the key is taken the moment the greeting stops."""
+    dialplan = live.loaded.model
+    path = next(p for p in pinned_paths(dialplan) if p.did == "4001" and p.digits == ("2",))
+    walked = walk(live, engine, path, 900)
+    assert not check(walked, dialplan), check(walked, dialplan)
+    greeting = next(step for step in walked.steps if step.result == "played")
+    answered = next(step for step in walked.steps if step.result == "ok")
+    assert greeting.prompt == dialplan.menus["main"].greeting
+    # Without type-ahead the key would have been lost and the options (about 10 s of speech) played first.
+    assert answered.at - greeting.at < dt.timedelta(seconds=1), (greeting.at, answered.at)
+
+
+def test_a_wrong_key_is_caught(live: Live, app_server: subprocess.Popen[bytes], engine: Engine) -> None:
+    """The check itself: the path says 2 (insurance), the caller keys 3 (roadside)."""
+    dialplan = live.loaded.model
+    path = next(p for p in pinned_paths(dialplan) if p.did == "4001" and p.digits == ("2",))
+    lying = MenuPath(path.did, path.start_menu, ("3",), path.outcome, path.pressed)
+    walked = walk(live, engine, lying, 901)
+    problems = check(walked, dialplan)
+    assert any(problem.startswith("keys taken") for problem in problems), problems
+    assert any(problem.startswith("ended") for problem in problems), problems
+
+
+def test_a_caller_hanging_up_in_the_greeting_is_recorded(
+    live: Live, app_server: subprocess.Popen[bytes], engine: Engine
+) -> None:
+    hangup = SippCall("hang up mid-greeting", "caller_hangup.xml", args=("-s", "4002", "-d", "1000"))
+    result = run_sipp(
+        live.sipp,
+        hangup,
+        endpoints=live.endpoints,
+        work_dir=live.work / "hangup",
+        timing=DtmfTiming(),
+        timeout_s=30,
+    )
+    assert result.ok, result.errors
+    call_uuid = call_uuid_of(engine, HANGUP_CALLER)
+    assert call_uuid is not None
+    row = wait_ended(engine, call_uuid)
+    steps = steps_of(engine, call_uuid)
+    assert row.did == "4002"
+    assert row.ended_at is not None
+    assert [step.result for step in steps][-1] == "caller_hangup", [(s.prompt, s.result) for s in steps]
+    assert not any(step.result == "ok" for step in steps)
