@@ -23,8 +23,10 @@ render: install
 validate: install
 	$(BIN)/callcenter validate
 
+# FreeSWITCH (FREESWITCH_BIN or PATH) on the rendered conf with the application server; without one,
+# the application server alone, saying how to get FreeSWITCH.
 run: migrate render
-	$(BIN)/callcenter serve
+	$(BIN)/callcenter run
 
 lint: install
 	$(BIN)/ruff check .

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from callcenter.crm_cli import add_crm_parsers
 from callcenter.import_cli import add_import_parser
 from callcenter.recording_cli import add_recording_parser
+from callcenter.run_cli import add_run_parsers
 from callcenter.settings import Settings, load_settings
 from callcenter.supervise_cli import add_supervise_parser
 from dialplans.jsonschema import dialplan_json_schema
@@ -65,6 +66,8 @@ def _cmd_render(settings: Settings, args: argparse.Namespace) -> int:
         esl_port=settings.esl_port,
         app_host=settings.app_host,
         app_port=settings.app_port,
+        caller_sip_port=settings.caller_sip_port,
+        agent_sip_port=settings.agent_sip_port,
         fallback_extension=settings.fallback_extension,
         tts_engine=settings.tts_engine or None,
         tts_voice=settings.tts_voice,
@@ -264,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sipp.set_defaults(func=_cmd_sipp)
 
+    add_run_parsers(sub, _cmd_serve)
     _add_agent_parser(sub)
     add_crm_parsers(sub)
     add_import_parser(sub)

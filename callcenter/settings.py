@@ -36,6 +36,8 @@ class Settings:
     say_sound_prefix: Path | None = None
     api_host: str = "127.0.0.1"
     api_port: int | None = 8086  # None: no HTTP API (CALLCENTER_API_PORT=off)
+    caller_sip_port: int = 5080  # the callers' (carriers') SIP profile
+    agent_sip_port: int = 5060  # the agents' phones' SIP profile
 
     @property
     def conf_dir(self) -> Path:
@@ -127,6 +129,8 @@ def load_settings(root: Path | None = None) -> Settings:
         else None,
         api_host=os.environ.get("CALLCENTER_API_HOST", "127.0.0.1"),
         api_port=_port_or_off("CALLCENTER_API_PORT", 8086),
+        caller_sip_port=_int("CALLCENTER_CALLER_SIP_PORT", 5080),
+        agent_sip_port=_int("CALLCENTER_AGENT_SIP_PORT", 5060),
     )
 
 

@@ -13,32 +13,23 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
-import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
+from callcenter.demo import END_RESULTS, WalkedCall, call_uuid_of, steps_of, wait_ended, walk_path
 from dialplans.models import Dialplan
 from schema.db import create_engine_from_url
-from schema.models import Call, IvrStep
 from sipp_scenarios.dtmf_pcap import DtmfTiming
 from sipp_scenarios.generate import MenuPath, menu_paths
-from sipp_scenarios.runner import path_call
-from sipp_scenarios.sipp_run import ScenarioResult, SippCall, run_sipp
-from sipp_scenarios.switch import esl_api
+from sipp_scenarios.sipp_run import SippCall, run_sipp
 from tests.live import support
 from tests.live.support import CLOSED_DID, Build, Live
 
 pytestmark = pytest.mark.live
 
-# Steps after which the IVR is done with the call: where the path ends.
-END_RESULTS = frozenset({"queue", "transfer", "hangup"})
-STEP_TIMEOUT_S = 90.0
 HANGUP_CALLER = "+15550000001"  # caller_hangup.xml's From
 
 
@@ -81,73 +72,26 @@ def pinned_paths(dialplan: Dialplan) -> list[MenuPath]:
     return chosen
 
 
-@dataclass(frozen=True)
-class Walked:
-    path: MenuPath
-    caller: str
-    sipp: ScenarioResult
-    call: Call
-    steps: list[IvrStep]
+def walk(live: Live, engine: Engine, path: MenuPath, index: int) -> WalkedCall:
+    """One SIPp call down `path` from its own number; hung up from the switch once the IVR placed it."""
+    return walk_path(
+        live.sipp,
+        live.endpoints,
+        engine,
+        path,
+        caller=f"+1555010{index:04d}",
+        work_dir=live.work / "menus" / f"{index:03d}",
+        index=index,
+    )
 
 
-def call_uuid_of(engine: Engine, caller: str) -> str | None:
-    with engine.connect() as db:
-        return db.execute(select(Call.uuid).where(Call.caller_number == caller)).scalar_one_or_none()
-
-
-def steps_of(engine: Engine, call_uuid: str) -> list[IvrStep]:
-    with Session(engine) as db:
-        return list(db.scalars(select(IvrStep).where(IvrStep.call_uuid == call_uuid).order_by(IvrStep.seq)))
-
-
-def walk(live: Live, engine: Engine, path: MenuPath, index: int) -> Walked:
-    """One SIPp call down `path`; the caller is hung up from the switch once the IVR has placed it."""
-    caller = f"+1555010{index:04d}"
-    call = path_call(index, path, caller=caller)
-    with ThreadPoolExecutor(1) as pool:
-        running = pool.submit(
-            run_sipp,
-            live.sipp,
-            call,
-            endpoints=live.endpoints,
-            work_dir=live.work / "menus" / f"{index:03d}",
-            timing=DtmfTiming(),
-            timeout_s=int(STEP_TIMEOUT_S),
-        )
-        deadline = time.monotonic() + STEP_TIMEOUT_S
-        call_uuid, ended = None, False
-        while time.monotonic() < deadline and not running.done():
-            call_uuid = call_uuid or call_uuid_of(engine, caller)
-            if call_uuid is not None and any(s.result in END_RESULTS for s in steps_of(engine, call_uuid)):
-                ended = True
-                break
-            time.sleep(0.3)
-        if ended and not running.done():
-            time.sleep(1.0)  # the switch may be hanging up or transferring the call itself
-            if not running.done():
-                esl_api(live.endpoints, f"uuid_kill {call_uuid}")
-        result = running.result(timeout=STEP_TIMEOUT_S + 60)
-    call_uuid = call_uuid or call_uuid_of(engine, caller)
-    assert call_uuid is not None, f"no call row for {caller} ({path.outcome})\n{result.errors}"
-    row = wait_ended(engine, call_uuid)
-    return Walked(path, caller, result, row, steps_of(engine, call_uuid))
-
-
-def wait_ended(engine: Engine, call_uuid: str, timeout: float = 15.0) -> Call:
-    deadline = time.monotonic() + timeout
-    while True:
-        with Session(engine) as db:
-            row = db.scalars(select(Call).where(Call.uuid == call_uuid)).one()
-        if row.ended_at is not None or time.monotonic() > deadline:
-            return row
-        time.sleep(0.2)
-
-
-def check(walked: Walked, dialplan: Dialplan) -> list[str]:
+def check(walked: WalkedCall, dialplan: Dialplan) -> list[str]:
     """What is wrong with one walked path (empty: nothing)."""
     path, steps, problems = walked.path, walked.steps, []
     if not walked.sipp.ok:
         problems.append(f"SIPp: {walked.sipp.errors or walked.sipp.returncode}")
+    if walked.call is None:
+        return [*problems, f"no call row from {walked.caller}"]
     if (walked.call.did, walked.call.caller_number) != (path.did, walked.caller):
         problems.append(f"call row: did {walked.call.did}, caller {walked.call.caller_number}")
     if walked.call.ended_at is None:
@@ -231,6 +175,7 @@ def test_a_caller_hanging_up_in_the_greeting_is_recorded(
     assert call_uuid is not None
     row = wait_ended(engine, call_uuid)
     steps = steps_of(engine, call_uuid)
+    assert row is not None
     assert row.did == "4002"
     assert row.ended_at is not None
     assert [step.result for step in steps][-1] == "caller_hangup", [(s.prompt, s.result) for s in steps]
