@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run serve render migrate test lint typecheck unit wire live bench sipp-smoke validate clean
+.PHONY: install run serve render migrate test lint typecheck unit wire live bench bench-live sipp-smoke validate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ live: render
 
 bench: install
 	$(BIN)/python -m tests.bench
+
+# SIPp through the real FreeSWITCH (FREESWITCH_BIN, else ../shared/freeswitch): calls/s, failures, CPU per call.
+bench-live: install
+	$(BIN)/python -m tests.bench.live_bench $(ARGS)
 
 sipp-smoke: render
 	$(BIN)/callcenter sipp smoke

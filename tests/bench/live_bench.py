@@ -1,0 +1,109 @@
+"""`make bench-live`: SIPp callers through the real FreeSWITCH and the real `callcenter serve`.
+
+SIPp places CALLS calls at RATE per second to DID 4001 of the live dialplan (the example with pinned
+opening hours: always open), each held HOLD_MS while the IVR greets and asks, then hung up by the
+caller. Measured in the one run, from /proc: the CPU time FreeSWITCH and the application server spent
+(user + system) over the calls, per call, beside each other and beside an idle stretch of the same
+length (the baseline: what both burn doing nothing). Failed calls are SIPp's count.
+
+Run: `make bench-live` (FreeSWITCH_BIN, else the first build in ../shared/freeswitch), or
+    .venv/bin/python -m tests.bench.live_bench [CALLS [RATE [HOLD_MS]]]
+Targets (docs/performance.md): application server <= 5 ms CPU per call, FreeSWITCH <= 30 ms per call,
+0 failed calls among 1,000 at 30 calls/s.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sipp_scenarios.dtmf_pcap import DtmfTiming
+from sipp_scenarios.sipp_run import SippCall, run_sipp
+from tests.live import support
+
+DID = support.OPEN_DID
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Load:
+    calls: int = 1000
+    rate: float = 30.0
+    hold_ms: int = 6000
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process so far (/proc/<pid>/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def measure(load: Load) -> None:
+    builds = support.freeswitch_builds()
+    if not builds:
+        print(f"skipped: {support.NO_FREESWITCH}")
+        return
+    build = builds[0]
+    work = Path(tempfile.mkdtemp(prefix="bench-live-"))
+    with support.live_switch(work, build) as live, support.app_server(live) as app:
+        switch_pid = live.switch.pid
+        assert switch_pid is not None
+        seconds = load.calls / load.rate + load.hold_ms / 1000
+        before = (cpu_seconds(switch_pid), cpu_seconds(app.pid))
+        time.sleep(min(seconds, 20))
+        idle = (cpu_seconds(switch_pid) - before[0], cpu_seconds(app.pid) - before[1])
+        idle_span = min(seconds, 20)
+        call = SippCall(
+            name=f"load {DID} x{load.calls}",
+            scenario="load.xml",
+            args=("-s", DID, "-d", str(load.hold_ms), "-r", f"{load.rate:g}", "-l", "2000"),
+            expected_calls=load.calls,
+        )
+        before = (cpu_seconds(switch_pid), cpu_seconds(app.pid))
+        started = time.monotonic()
+        result = run_sipp(
+            live.sipp,
+            call,
+            endpoints=live.endpoints,
+            work_dir=work / "sipp",
+            timing=DtmfTiming(),
+            timeout_s=int(seconds) + 120,
+        )
+        elapsed = time.monotonic() - started
+        time.sleep(2.0)  # the last hang-ups and their records
+        used = (cpu_seconds(switch_pid) - before[0], cpu_seconds(app.pid) - before[1])
+        version = live.release
+    per_call = [
+        1000 * (spent - rest * elapsed / idle_span) / load.calls
+        for spent, rest in zip(used, idle, strict=True)
+    ]
+    print(f"FreeSWITCH {version}: {load.calls} calls at {load.rate:g}/s held {load.hold_ms} ms on DID {DID}")
+    outcome = f"completed {result.successful}, failed {result.failed} (SIPp exit {result.returncode})"
+    print(f"  {outcome} in {elapsed:.1f} s")
+    print(f"  calls_per_second        {result.successful / elapsed:8.1f}")
+    idle_rates = [1000 * rest / idle_span for rest in idle]
+    print(f"  freeswitch_cpu_ms_call  {per_call[0]:8.2f}   (idle baseline {idle_rates[0]:.1f} ms/s)")
+    print(f"  app_server_cpu_ms_call  {per_call[1]:8.2f}   (idle baseline {idle_rates[1]:.1f} ms/s)")
+    print(f"  app / freeswitch        {per_call[1] / per_call[0]:8.2f}x")
+    if result.errors:
+        print("  SIPp errors (tail):\n    " + result.errors.replace("\n", "\n    "))
+    print(f"  traces: {work}")
+
+
+def run(argv: list[str] | None = None) -> None:
+    args = [float(a) for a in (argv if argv is not None else sys.argv[1:])]
+    defaults = Load()
+    load = Load(
+        calls=int(args[0]) if args else defaults.calls,
+        rate=args[1] if len(args) > 1 else defaults.rate,
+        hold_ms=int(args[2]) if len(args) > 2 else defaults.hold_ms,
+    )
+    measure(load)
+
+
+if __name__ == "__main__":
+    run()
