@@ -34,7 +34,6 @@ from schema.agents import upsert_agents
 from schema.db import create_engine_from_url
 from schema.errors import StorageError
 from schema.migrate import current_revision, upgrade
-from sipp_scenarios.runner import ToolMissing, smoke
 
 
 def _cmd_validate(settings: Settings, args: argparse.Namespace) -> int:
@@ -126,17 +125,6 @@ def _cmd_db(settings: Settings, args: argparse.Namespace) -> int:
         upgrade(settings.database_url)
     print(f"database at revision {current_revision(settings.database_url)}", file=sys.stderr)
     return 0
-
-
-def _cmd_sipp(settings: Settings, args: argparse.Namespace) -> int:
-    loaded = load_dialplan(settings.dialplan)
-    try:
-        report = smoke(settings.conf_dir, dialplan=loaded.model)
-    except ToolMissing as exc:
-        print(f"sipp smoke skipped: {exc}", file=sys.stderr)
-        return 0 if args.allow_missing else 2
-    print(report)
-    return 0 if report.ok else 1
 
 
 def _cmd_agent(settings: Settings, args: argparse.Namespace) -> int:
@@ -259,13 +247,6 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="the call database")
     db.add_argument("action", choices=["upgrade", "current"])
     db.set_defaults(func=_cmd_db)
-
-    sipp = sub.add_parser("sipp", help="SIPp scenarios against a real FreeSWITCH")
-    sipp.add_argument("action", choices=["smoke"])
-    sipp.add_argument(
-        "--allow-missing", action="store_true", help="exit 0 when freeswitch or sipp is missing"
-    )
-    sipp.set_defaults(func=_cmd_sipp)
 
     add_run_parsers(sub, _cmd_serve)
     _add_agent_parser(sub)

@@ -9,8 +9,8 @@ import secrets
 import sys
 from collections.abc import Callable
 
-from callcenter.demo import describe, walk_path
 from callcenter.settings import Settings
+from callcenter.walk import check_walk, describe, walk_path
 from dialplans.loader import load_dialplan
 from ivr_scripts.schedule import menu_for
 from schema.db import create_engine_from_url
@@ -99,6 +99,50 @@ def demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if walked.sipp.ok and walked.call is not None else 1
 
 
+def smoke(settings: Settings, args: argparse.Namespace) -> int:
+    """Every menu path callers can take now, one SIPp call each, checked in the database (`check_walk`)."""
+    try:
+        sipp = find_sipp()
+    except ToolMissing as exc:
+        print(f"sipp smoke skipped: {exc}", file=sys.stderr)
+        return 0 if args.allow_missing else 2
+    model = load_dialplan(settings.dialplan).model
+    now = dt.datetime.now(dt.UTC)
+    paths = [
+        path
+        for path in menu_paths(model)
+        if path.start_menu == menu_for(model.dids[path.did], model.schedules, now)[0]
+        and args.did in (None, path.did)
+    ]
+    endpoints = SwitchEndpoints.from_conf(settings.conf_dir)
+    upgrade(settings.database_url)
+    engine = create_engine_from_url(settings.database_url)
+    run_id = secrets.randbelow(1000)
+    failed = 0
+    try:
+        for index, path in enumerate(paths, start=1):
+            walked = walk_path(
+                sipp,
+                endpoints,
+                engine,
+                path,
+                caller=f"+1555{run_id:03d}{index:04d}",
+                work_dir=settings.var_dir / "smoke" / f"{index:03d}",
+                index=index,
+            )
+            problems = check_walk(walked, model)
+            failed += bool(problems)
+            keys = " ".join(path.digits) or "(none)"
+            verdict = "FAIL" if problems else "ok  "
+            print(f"{verdict} {path.did} [{path.start_menu}] keys {keys} -> {path.outcome}")
+            for problem in problems:
+                print(f"       {problem}")
+    finally:
+        engine.dispose()
+    print(f"sipp smoke: {len(paths) - failed}/{len(paths)} menu paths went where their keys say")
+    return 1 if failed or not paths else 0
+
+
 def add_run_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], serve: Serve) -> None:
     runner = sub.add_parser("run", help="FreeSWITCH (when found) and the application server, together")
     runner.set_defaults(func=lambda settings, args: run(settings, args, serve))
@@ -111,3 +155,8 @@ def add_run_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], se
         "--linger", type=float, default=3.0, help="seconds the caller stays once placed (default: 3)"
     )
     placed.set_defaults(func=demo)
+    sipp = sub.add_parser("sipp", help="SIPp callers against the running call center")
+    sipp.add_argument("action", choices=["smoke"], help="smoke: every menu path, checked in the database")
+    sipp.add_argument("--allow-missing", action="store_true", help="exit 0 when sipp is missing")
+    sipp.add_argument("--did", help="only this DID's paths")
+    sipp.set_defaults(func=smoke)

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from callcenter.demo import END_RESULTS, WalkedCall, call_uuid_of, steps_of, wait_ended, walk_path
+from callcenter.walk import WalkedCall, call_uuid_of, check_walk, steps_of, wait_ended, walk_path
 from dialplans.models import Dialplan
 from schema.db import create_engine_from_url
 from sipp_scenarios.dtmf_pcap import DtmfTiming
@@ -85,36 +85,6 @@ def walk(live: Live, engine: Engine, path: MenuPath, index: int) -> WalkedCall:
     )
 
 
-def check(walked: WalkedCall, dialplan: Dialplan) -> list[str]:
-    """What is wrong with one walked path (empty: nothing)."""
-    path, steps, problems = walked.path, walked.steps, []
-    if not walked.sipp.ok:
-        problems.append(f"SIPp: {walked.sipp.errors or walked.sipp.returncode}")
-    if walked.call is None:
-        return [*problems, f"no call row from {walked.caller}"]
-    if (walked.call.did, walked.call.caller_number) != (path.did, walked.caller):
-        problems.append(f"call row: did {walked.call.did}, caller {walked.call.caller_number}")
-    if walked.call.ended_at is None:
-        problems.append("call row never ended")
-    results = [step.result for step in steps]
-    expected_hours = "closed" if path.did == CLOSED_DID else "open"
-    if not results or results[0] != expected_hours:
-        problems.append(f"first step {results[:1]}, expected {expected_hours}")
-    pressed = [(step.menu, step.digits) for step in steps if step.result == "ok"]
-    if pressed != [(menu, key) for menu, key in path.pressed]:
-        problems.append(f"keys taken {pressed}, pressed {list(path.pressed)}")
-    ends = [step for step in steps if step.result in END_RESULTS]
-    kind, _, target = path.outcome.partition(":")
-    wanted = {"queue": ("queue", target), "extension": ("transfer", target.partition("@")[0])}.get(
-        kind, ("hangup", None)
-    )
-    if not ends or (ends[0].result, ends[0].digits if wanted[1] is not None else None) != wanted:
-        problems.append(f"ended {[(s.result, s.digits) for s in ends[:1]]}, expected {wanted}")
-    if kind == "hangup" and walked.call.hangup_cause != target:
-        problems.append(f"hang-up cause {walked.call.hangup_cause}, expected {target}")
-    return problems
-
-
 def test_every_menu_path_lands_where_its_keys_say(
     live: Live, app_server: subprocess.Popen[bytes], engine: Engine
 ) -> None:
@@ -124,7 +94,7 @@ def test_every_menu_path_lands_where_its_keys_say(
     failures = {}
     for index, path in enumerate(paths, start=1):
         walked = walk(live, engine, path, index)
-        problems = check(walked, dialplan)
+        problems = check_walk(walked, dialplan)
         if problems:
             failures[f"{path.did} {path.start_menu} keys {path.dialed or '-'} -> {path.outcome}"] = problems
     assert live.switch.alive(), live.switch.log_tail()
@@ -139,7 +109,7 @@ def test_a_key_in_the_greeting_answers_the_menu_at_once(
     dialplan = live.loaded.model
     path = next(p for p in pinned_paths(dialplan) if p.did == "4001" and p.digits == ("2",))
     walked = walk(live, engine, path, 900)
-    assert not check(walked, dialplan), check(walked, dialplan)
+    assert not check_walk(walked, dialplan), check_walk(walked, dialplan)
     greeting = next(step for step in walked.steps if step.result == "played")
     answered = next(step for step in walked.steps if step.result == "ok")
     assert greeting.prompt == dialplan.menus["main"].greeting
@@ -153,7 +123,7 @@ def test_a_wrong_key_is_caught(live: Live, app_server: subprocess.Popen[bytes], 
     path = next(p for p in pinned_paths(dialplan) if p.did == "4001" and p.digits == ("2",))
     lying = MenuPath(path.did, path.start_menu, ("3",), path.outcome, path.pressed)
     walked = walk(live, engine, lying, 901)
-    problems = check(walked, dialplan)
+    problems = check_walk(walked, dialplan)
     assert any(problem.startswith("keys taken") for problem in problems), problems
     assert any(problem.startswith("ended") for problem in problems), problems
 

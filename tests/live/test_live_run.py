@@ -93,6 +93,9 @@ def test_run_brings_up_freeswitch_and_the_server_and_demo_places_a_call(environm
         assert re.search(r"-> 4002, outcome \w+", demo.stdout), demo.stdout
         assert re.search(r"roadside_line\s+ok\s+roadside_options\s+1", demo.stdout), demo.stdout
         assert esl_api(endpoints, "status").startswith("UP")
+        smoke = cli(environment, "sipp", "smoke", "--did", "4002", timeout=300)
+        assert smoke.returncode == 0, (smoke.stdout, smoke.stderr)
+        assert "sipp smoke: 2/2 menu paths went where their keys say" in smoke.stdout, smoke.stdout
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=40)

@@ -1,6 +1,7 @@
-"""One SIPp caller walked through the running call center, and the rows it left in the database.
+"""SIPp callers walked through the running call center, and the rows they left in the database.
 
-`walk_path` is shared by `callcenter demo` and the live tier (tests/live/test_live_menus.py): SIPp dials
+`walk_path` and `check_walk` serve `callcenter demo`, `callcenter sipp smoke` and the live tier
+(tests/live/test_live_menus.py): SIPp dials
 the DID and keys the path while the database is watched; once the IVR has placed the call (a queue, an
 extension, a hang-up) a caller still up after `linger_s` is hung up from the switch (`uuid_kill`), so a
 caller waiting in a queue nobody serves does not wait out SIPp's timeout.
@@ -17,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from dialplans.models import Dialplan
 from schema.models import Call, IvrStep
 from sipp_scenarios.dtmf_pcap import DtmfTiming
 from sipp_scenarios.generate import MenuPath
@@ -106,6 +108,43 @@ def _wait_placed(engine: Engine, caller: str, sipp_done: Callable[[], bool], tim
             return call_uuid
         time.sleep(0.3)
     return None
+
+
+def check_walk(walked: WalkedCall, dialplan: Dialplan) -> list[str]:
+    """What is wrong with one walked path (empty: nothing): the SIPp call, the call's row, the hours
+    step, the keys taken in each menu (the `ok` steps), and where the call ended."""
+    path, steps, problems = walked.path, walked.steps, []
+    if not walked.sipp.ok:
+        problems.append(f"SIPp: {walked.sipp.errors or walked.sipp.returncode}")
+    if walked.call is None:
+        return [*problems, f"no call row from {walked.caller}"]
+    if (walked.call.did, walked.call.caller_number) != (path.did, walked.caller):
+        problems.append(f"call row: did {walked.call.did}, caller {walked.call.caller_number}")
+    if walked.call.ended_at is None:
+        problems.append("call row never ended")
+    did = dialplan.dids[path.did]
+    hours = "closed" if path.start_menu == did.closed_menu and did.closed_menu != did.menu else "open"
+    results = [step.result for step in steps]
+    if not results or results[0] != hours:
+        problems.append(f"first step {results[:1]}, expected {hours}")
+    pressed = [(step.menu, step.digits) for step in steps if step.result == "ok"]
+    if pressed != [(menu, key) for menu, key in path.pressed]:
+        problems.append(f"keys taken {pressed}, pressed {list(path.pressed)}")
+    kind, _, target = path.outcome.partition(":")
+    wanted: tuple[str, str | None] = {
+        "queue": ("queue", target),
+        "extension": ("transfer", target.partition("@")[0]),
+    }.get(kind, ("hangup", None))
+    ends = [
+        (step.result, step.digits if wanted[1] is not None else None)
+        for step in steps
+        if step.result in END_RESULTS
+    ]
+    if ends[:1] != [wanted]:
+        problems.append(f"ended {ends[:1]}, expected {wanted}")
+    if kind == "hangup" and walked.call.hangup_cause != target:
+        problems.append(f"hang-up cause {walked.call.hangup_cause}, expected {target}")
+    return problems
 
 
 def describe(walked: WalkedCall) -> str:
