@@ -33,6 +33,8 @@ class CallScript:
     refuse_apps: application -> reply text (e.g. "-ERR memory error") for its sendmsg.
     malformed_at: instead of the reply to this sendmsg (0-based), send `malformed_frame`.
     missing_files: files playback reports as FILE NOT FOUND.
+    local_streams: the mod_local_stream sources running (local_stream.conf directories that
+        exist); playback of any other local_stream:// fails at once with FILE NOT FOUND.
     hold_keys: per playback of endless music (local_stream://, played until uuid_break), in
         order, the keys the caller presses `hold_key_after` seconds into it ("" = none).
     max_linger: how long the switch keeps a hung-up call's socket open for the application.
@@ -62,6 +64,7 @@ class CallScript:
     malformed_at: int | None = None
     malformed_frame: bytes = b"Content-Type: command/reply\nReply-Text +OK\n\n"
     missing_files: frozenset[str] = frozenset()
+    local_streams: frozenset[str] = frozenset({"moh"})
     hold_keys: Sequence[str] = ()
     hold_key_after: float = 0.0
     variables: Mapping[str, str] = field(default_factory=dict)
