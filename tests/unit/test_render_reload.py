@@ -21,7 +21,7 @@ def test_a_new_did_needs_only_reloadxml(tmp_path: Path) -> None:
     out = tmp_path / "conf"
     render_conf(Loaded(Dialplan.model_validate(PLAN), tmp_path), SETTINGS, out)
     more = {**PLAN, "dids": {"4001": {"menu": "main"}, "4002": {"menu": "main"}}}
-    new = render_files(Loaded(Dialplan.model_validate(more), tmp_path), SETTINGS)
+    new = render_files(Loaded(Dialplan.model_validate(more), tmp_path), SETTINGS, conf_dir=out)
     changed = changed_files(read_tree(out), new)
     assert changed == {"dialplan/public.xml"}
     plan = plan_reload(changed)
@@ -33,7 +33,7 @@ def test_nothing_changed_means_nothing_to_run(tmp_path: Path) -> None:
     out = tmp_path / "conf"
     loaded = Loaded(Dialplan.model_validate(PLAN), tmp_path)
     render_conf(loaded, SETTINGS, out)
-    assert changed_files(read_tree(out), render_files(loaded, SETTINGS)) == set()
+    assert changed_files(read_tree(out), render_files(loaded, SETTINGS, conf_dir=out)) == set()
     assert plan_reload(set()).commands == ()
 
 
