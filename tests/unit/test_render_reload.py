@@ -62,3 +62,10 @@ def test_acl_and_profiles_reload_in_place_and_core_changes_ask_for_a_restart() -
 
 def test_first_render_compares_against_nothing(tmp_path: Path) -> None:
     assert read_tree(tmp_path / "missing") == {}
+
+
+def test_a_changed_local_stream_is_reloaded_with_mod_local_streams_own_command() -> None:
+    # mod_local_stream registers one API, `local_stream <show|start|reload|stop|hup> <name>`.
+    plan = plan_reload({"autoload_configs/local_stream.conf.xml"})
+    assert plan.commands == (RELOADXML, "local_stream reload moh")
+    assert plan.restart_needed == ()
