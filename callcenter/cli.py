@@ -71,6 +71,7 @@ def _cmd_render(settings: Settings, args: argparse.Namespace) -> int:
         agent_passwords=settings.agent_passwords(loaded.model.agents),
         agent_external_ip=settings.agent_external_ip,
         say_sound_prefix=settings.say_sound_prefix or DEFAULT_SAY_SOUND_PREFIX,
+        moh_dir=settings.moh_dir,
     )
     out = Path(args.out) if args.out else settings.conf_dir
     written = render_conf(loaded, switch, out)
