@@ -6,11 +6,12 @@ local_stream.conf; the core resamples anything else). So the rendered conf carri
 minute long, in `sounds/moh/` (HOLD_MUSIC_DIR). The directory holds nothing else: local_stream
 tries every regular file, hidden ones too, and logs "Can't open" for anything it cannot play.
 
-The music: I-vi-IV-V in C (C, Am, F, G), one chord per 4 s, a soft sine pad in the band a phone
-carries (above 250 Hz) under a plucked arpeggio that changes pattern each 16 s cycle; peaks
-about -10 dBFS, the ends faded so the loop restarts without a click. Pure Python: ~1 s to make,
-and never made twice for the same score: the file name carries a digest of the score and of
-GENERATOR_VERSION, and `hold_music_files` reuses the previous rendering's file of that name.
+The music: I-vi-IV-V in C (C, Am, F, G), one chord per 4 s, a soft sine pad (175-400 Hz) under a
+plucked arpeggio (350-1050 Hz, where a phone carries it best) that changes pattern each 16 s
+cycle; peaks about -10 dBFS, the ends faded so the loop restarts without a click. Pure Python,
+~1.5 s of CPU, and never made twice for the same score: the file name carries a digest of the
+score and of GENERATOR_VERSION, and `hold_music_files` reuses the previous rendering's file of
+that name.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ RATE: Final = 8000
 GENERATOR_VERSION: Final = 2
 CHORD_SECONDS: Final = 4.0
 NOTE_SECONDS: Final = 0.5
-# MIDI note numbers; each chord: pad voices (around C4-C5), arpeggio tones (C5-C6).
+# MIDI note numbers; each chord: pad voices (F3-G4), arpeggio tones (F4-C6).
 CHORDS: Final = (
     ((60, 64, 67), (72, 76, 79, 84)),  # C
     ((57, 60, 64), (69, 72, 76, 81)),  # Am
