@@ -90,10 +90,6 @@ _NO_ANSWER_CAUSES: Final = frozenset(
 )
 _BUSY_CAUSES: Final = frozenset({"USER_BUSY"})
 _PLAYBACK_FAILURES: Final = frozenset({"FILE NOT FOUND", "PLAYBACK ERROR"})
-# A hold that plays less than half of min(asked, this) without a key or a break of ours has failed.
-HOLD_SHORTEST_PLAY: Final = 2.0
-HOLD_BACK_OFF_MAX: Final = 8.0
-HOLD_BACK_OFF_SHORTEST: Final = 0.02  # below this the back-off is not worth a `sleep`
 VOICEMAIL_SKIPS: Final = ("skip_greeting", "skip_instructions", "skip_record_urgent_check")
 SENSITIVE_VARIABLE_PREFIX: Final = "cc_pci_"
 _digit_vars = itertools.count(1)
@@ -152,6 +148,7 @@ class EslChannel:
         self._tts_voice = app_args.word(tts_voice, "tts voice")
         self._tts_ready = False
         self._bridge_ready = False
+        self._hold_failures = 0  # consecutive failed holds: the back-off doubles with each
         self._completions: dict[str, AsyncResult] = {}
         self._hangup_cause: str | None = None
         self._gone = Event()
@@ -161,7 +158,6 @@ class EslChannel:
         self._media: _Media | None = None
         self._playback_terminators: str | None = None
         self._record_events = False
-        self._hold_failures = 0  # consecutive failed holds: the back-off doubles with each
 
     # -- what the server and observers see -------------------------------------------------
 
@@ -350,8 +346,8 @@ class EslChannel:
             self._execute("set", f"playback_terminators={keys}")
             self._playback_terminators = keys
         media = _Media()
-        started = time.monotonic()
         timer = gevent.spawn_later(seconds, self._request_break, media)
+        started = time.monotonic()
         try:
             done = self._execute("playback", music, media)
         finally:
@@ -510,6 +506,12 @@ class EslChannel:
 def _escape_for_split(text: str) -> str:
     """speak splits its argument on '|' (at most three parts), stripping quotes and escapes."""
     return text.replace("\\", "\\\\").replace("'", "\\'")
+
+
+# A hold that plays less than half of min(asked, this) without a key or a break of ours has failed.
+HOLD_SHORTEST_PLAY: Final = 2.0
+HOLD_BACK_OFF_MAX: Final = 8.0
+HOLD_BACK_OFF_SHORTEST: Final = 0.02  # below this the back-off is not worth a `sleep`
 
 
 def _hold_failure(done: EslEvent, key: str, media: _Media, elapsed: float, asked: float) -> str | None:

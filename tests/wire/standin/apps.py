@@ -184,14 +184,6 @@ class AppRunner:
             call.recorder.prompt()
         self.complete(execution, arg)
 
-    def _sleep(self, execution: Execution, arg: str, index: int) -> None:
-        """mod_dptools sleep_function: switch_ivr_sleep for <ms>; CF_BREAK or a key ends it early
-        (without sleep_eat_digits the key stays queued for the next application)."""
-        call = self.call
-        if not call.scripted_hangup_point(index):
-            call.play_media(int(arg or "0") / 1000)
-        self.complete(execution, arg)
-
     def _say(self, execution: Execution, arg: str, index: int) -> None:
         """mod_dptools say_function: 4 or 5 tokens (`<module>[:<lang>] <type> <method> [gender] <text>`),
         else it logs its usage and returns; it clears playback_terminator_used and plays like playback."""
@@ -231,6 +223,14 @@ class AppRunner:
         if not call.scripted_hangup_point(index):
             for path in call.recorder.active if arg.lower() == "all" else [arg]:
                 call.recorder.stop(path)
+        self.complete(execution, arg)
+
+    def _sleep(self, execution: Execution, arg: str, index: int) -> None:
+        """mod_dptools sleep_function: switch_ivr_sleep for <ms>; CF_BREAK or a key ends it early
+        (without sleep_eat_digits the key stays queued for the next application; not modelled here)."""
+        call = self.call
+        if not call.scripted_hangup_point(index):
+            call.play_media(int(arg or "0") / 1000)
         self.complete(execution, arg)
 
     def _hangup(self, execution: Execution, arg: str, index: int) -> None:
