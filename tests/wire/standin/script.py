@@ -33,8 +33,6 @@ class CallScript:
     refuse_apps: application -> reply text (e.g. "-ERR memory error") for its sendmsg.
     malformed_at: instead of the reply to this sendmsg (0-based), send `malformed_frame`.
     missing_files: files playback reports as FILE NOT FOUND.
-    local_streams: the mod_local_stream sources running (local_stream.conf directories that
-        exist); playback of any other local_stream:// fails at once with FILE NOT FOUND.
     hold_keys: per playback of endless music (local_stream://, played until uuid_break), in
         order, the keys the caller presses `hold_key_after` seconds into it ("" = none).
     max_linger: how long the switch keeps a hung-up call's socket open for the application.
@@ -44,6 +42,8 @@ class CallScript:
         public.xml renders the fallback), run when a uuid_bridge ends and neither
         park_after_bridge, transfer_after_bridge nor hangup_after_bridge applies; None: no action
         follows, so the call hangs up with NORMAL_CLEARING (see uuid_bridge.py).
+    local_streams: the mod_local_stream sources running (local_stream.conf directories that
+        exist); playback of any other local_stream:// fails at once with FILE NOT FOUND.
     """
 
     keys: Sequence[str] = ()
@@ -64,7 +64,6 @@ class CallScript:
     malformed_at: int | None = None
     malformed_frame: bytes = b"Content-Type: command/reply\nReply-Text +OK\n\n"
     missing_files: frozenset[str] = frozenset()
-    local_streams: frozenset[str] = frozenset({"moh"})
     hold_keys: Sequence[str] = ()
     hold_key_after: float = 0.0
     variables: Mapping[str, str] = field(default_factory=dict)
@@ -72,6 +71,7 @@ class CallScript:
     connect_timeout: float = 5.0
     after_socket_transfer: str | None = None
     recordings_dir: str | None = None
+    local_streams: frozenset[str] = frozenset({"moh"})
 
 
 @dataclass(frozen=True)
