@@ -66,6 +66,26 @@ def hold_music_files(previous_conf: Path | None) -> dict[str, bytes]:
     return {relative: hold_music_wav()}
 
 
+def own_music_problem(moh_dir: Path) -> str | None:
+    """What would keep local_stream from playing an engineer's own music directory, or None.
+
+    Checked on this machine only (render may run elsewhere than FreeSWITCH): a missing directory
+    stops the stream ("Unknown source"), an empty one plays silence, a hidden file is tried too.
+    """
+    if not moh_dir.is_dir():
+        return (
+            f"hold music directory {moh_dir} does not exist: local_stream://moh will not start "
+            "and queued callers will hear the fallback tone"
+        )
+    names = sorted(p.name for p in moh_dir.iterdir() if p.is_file())
+    if not names:
+        return f"hold music directory {moh_dir} holds no file: local_stream://moh will play silence"
+    hidden = [name for name in names if name.startswith(".")]
+    if hidden:
+        return f"hold music directory {moh_dir}: local_stream will try to play {', '.join(hidden)} too"
+    return None
+
+
 @functools.cache
 def hold_music_wav() -> bytes:
     samples = synthesize()

@@ -13,7 +13,7 @@ import pytest
 
 from dialplans.models import Dialplan
 from freeswitch_conf import hold_music
-from freeswitch_conf.hold_music import HOLD_MUSIC_DIR, hold_music_name
+from freeswitch_conf.hold_music import HOLD_MUSIC_DIR, hold_music_name, own_music_problem
 from freeswitch_conf.render import SwitchSettings, render_conf
 from tests.support.rendering import Loaded
 
@@ -103,3 +103,15 @@ def test_an_engineers_own_music_directory_is_used_and_nothing_is_generated(tmp_p
     assert not (conf / HOLD_MUSIC_DIR).exists()
     root = ET.parse(conf / "autoload_configs/local_stream.conf.xml").getroot()
     assert [(d.get("name"), d.get("path")) for d in root.iter("directory")] == [("moh", str(own))]
+
+
+def test_an_own_music_directory_that_local_stream_cannot_use_is_named(tmp_path: Path) -> None:
+    own = tmp_path / "our-music"
+    assert "does not exist" in (own_music_problem(own) or "")
+    own.mkdir()
+    assert "holds no file" in (own_music_problem(own) or "")
+    (own / ".DS_Store").write_bytes(b"x")
+    assert ".DS_Store" in (own_music_problem(own) or "")
+    (own / ".DS_Store").unlink()
+    (own / "jazz.wav").write_bytes(hold_music.hold_music_wav())
+    assert own_music_problem(own) is None
