@@ -276,7 +276,8 @@ class _WaitLoop:
             try:
                 key = self.channel.hold(self.sources.current, seconds=seconds, exit_keys=keys)
             except HoldFailed as failure:
-                self.sources.failed(failure)  # the ticket is checked at the top of the loop
+                if self._settled() is None:  # else the playback ended because the call moved on
+                    self.sources.failed(failure)
                 continue
             if key:
                 outcome = self._pressed(key)
