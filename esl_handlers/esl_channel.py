@@ -359,6 +359,10 @@ class EslChannel:
             return key
         self._hold_failures += 1
         log.debug("call %s: hold music %s failed: %s", self._info.uuid, music, failure)
+        if failure != FILE_NOT_FOUND and self._hold_failures == 1:
+            # Once is not a broken source: the switch ends a hold itself (uuid_bridge with PLAYBACK
+            # ERROR, someone else's uuid_break). A second early end in a row is a failure.
+            return key
         if not media.break_wanted:
             self._hold_back_off(seconds - (time.monotonic() - started))
         raise HoldFailed(music, failure)
@@ -512,6 +516,7 @@ def _escape_for_split(text: str) -> str:
 HOLD_SHORTEST_PLAY: Final = 2.0
 HOLD_BACK_OFF_MAX: Final = 8.0
 HOLD_BACK_OFF_SHORTEST: Final = 0.02  # below this the back-off is not worth a `sleep`
+FILE_NOT_FOUND: Final = "FILE NOT FOUND"  # the source does not exist: a failure from the first time
 
 
 def _hold_failure(done: EslEvent, key: str, media: _Media, elapsed: float, asked: float) -> str | None:

@@ -139,7 +139,9 @@ class Channel(Protocol):
         the attempt started (at least `min(seconds, HOLD_FAILURE_PAUSE)`, growing with each
         consecutive failure on this call) unless a key, `interrupt()` or a hang-up ends it: whatever
         the source, a caller costs a bounded number of hold attempts per second. What to play
-        instead is the caller's business (the queue falls back to a tone).
+        instead is the caller's business (the queue falls back to a tone). An early end that the
+        switch may have caused itself (a uuid_bridge cuts playback short) may return "" once before
+        a second in a row raises.
         """
         ...
 
