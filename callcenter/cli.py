@@ -23,6 +23,7 @@ from dialplans.jsonschema import dialplan_json_schema
 from dialplans.loader import DialplanError, load_dialplan, validate_file
 from esl_handlers.app import ServerConfig, serve
 from esl_handlers.control import send_agent_changed
+from freeswitch_conf.hold_music import own_music_problem
 from freeswitch_conf.render import SwitchSettings, render_conf
 from freeswitch_conf.say import DEFAULT_SAY_SOUND_PREFIX
 from ivr_scripts.agent_service import AgentService, UnknownAgent
@@ -73,10 +74,14 @@ def _cmd_render(settings: Settings, args: argparse.Namespace) -> int:
         agent_passwords=settings.agent_passwords(loaded.model.agents),
         agent_external_ip=settings.agent_external_ip,
         say_sound_prefix=settings.say_sound_prefix or DEFAULT_SAY_SOUND_PREFIX,
+        moh_dir=settings.moh_dir,
     )
     out = Path(args.out) if args.out else settings.conf_dir
     written = render_conf(loaded, switch, out)
     print(f"rendered {len(written)} files into {out}", file=sys.stderr)
+    problem = own_music_problem(switch.moh_dir) if switch.moh_dir is not None else None
+    if problem is not None:
+        print(f"warning: {problem}", file=sys.stderr)
     return 0
 
 

@@ -34,6 +34,9 @@ class Settings:
     # Where FreeSWITCH's en-us-callie sounds are (say reads numbers and dates with them); None: the
     # packaged default. A source build keeps them under /usr/local/freeswitch/sounds/en/us/callie.
     say_sound_prefix: Path | None = None
+    # The engineer's own hold music (local_stream://moh streams every file there); None: the music
+    # `render` writes into the conf directory (docs/freeswitch.md).
+    moh_dir: Path | None = None
     api_host: str = "127.0.0.1"
     api_port: int | None = 8086  # None: no HTTP API (CALLCENTER_API_PORT=off)
     caller_sip_port: int = 5080  # the callers' (carriers') SIP profile
@@ -127,6 +130,7 @@ def load_settings(root: Path | None = None) -> Settings:
         say_sound_prefix=Path(os.environ["CALLCENTER_SAY_SOUND_PREFIX"])
         if os.environ.get("CALLCENTER_SAY_SOUND_PREFIX")
         else None,
+        moh_dir=base / os.environ["CALLCENTER_MOH_DIR"] if os.environ.get("CALLCENTER_MOH_DIR") else None,
         api_host=os.environ.get("CALLCENTER_API_HOST", "127.0.0.1"),
         api_port=_port_or_off("CALLCENTER_API_PORT", 8086),
         caller_sip_port=_int("CALLCENTER_CALLER_SIP_PORT", 5080),

@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -73,7 +74,17 @@ from esl_handlers.codec import Event as EslEvent
 from esl_handlers.connection import ConnectionClosed, EslConnection
 from esl_handlers.recording_events import RECORD_EVENTS
 from esl_handlers.say_args import say_argument
-from ivr_scripts.channel import Audio, BridgeResult, CallerHungUp, CallInfo, ChannelError, SayKind
+from ivr_scripts.channel import (
+    ENDED_EARLY,
+    HOLD_FAILURE_PAUSE,
+    Audio,
+    BridgeResult,
+    CallerHungUp,
+    CallInfo,
+    ChannelError,
+    HoldFailed,
+    SayKind,
+)
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +160,7 @@ class EslChannel:
         self._tts_voice = app_args.word(tts_voice, "tts voice")
         self._tts_ready = False
         self._bridge_ready = False
+        self._hold_failures = 0  # consecutive failed holds: the back-off doubles with each
         self._completions: dict[str, AsyncResult] = {}
         self._hangup_cause: str | None = None
         self._gone = Event()
@@ -389,14 +401,33 @@ class EslChannel:
         self._use_playback_terminators(keys)
         media = _Media()
         timer = gevent.spawn_later(seconds, self._request_break, media)
+        started = time.monotonic()
         try:
             done = self._execute("playback", music, media)
         finally:
             timer.kill(block=False)
-        response = done.get("Application-Response")
-        if response in _PLAYBACK_FAILURES:
-            log.warning("call %s: hold music %s not played: %s", self._info.uuid, music, response)
-        return done.get("variable_playback_terminator_used") or ""
+        key = done.get("variable_playback_terminator_used") or ""
+        failure = _hold_failure(done, key, media, time.monotonic() - started, seconds)
+        if failure is None:
+            self._hold_failures = 0
+            return key
+        self._hold_failures += 1
+        log.debug("call %s: hold music %s failed: %s", self._info.uuid, music, failure)
+        if failure != FILE_NOT_FOUND and self._hold_failures == 1:
+            # Once is not a broken source: the switch ends a hold itself (uuid_bridge with PLAYBACK
+            # ERROR, someone else's uuid_break). A second early end in a row is a failure.
+            return key
+        if not media.break_wanted:
+            self._hold_back_off(seconds - (time.monotonic() - started))
+        raise HoldFailed(music, failure)
+
+    def _hold_back_off(self, remaining: float) -> None:
+        """Keep the caller after a failed hold (`sleep`, which a key, uuid_break or a hang-up ends)
+        for HOLD_FAILURE_PAUSE, doubling with each consecutive failure up to HOLD_BACK_OFF_MAX."""
+        pause = HOLD_FAILURE_PAUSE * 2 ** min(self._hold_failures - 1, 8)
+        pause = min(pause, HOLD_BACK_OFF_MAX, remaining)
+        if pause >= HOLD_BACK_OFF_SHORTEST:
+            self._execute("sleep", str(app_args.milliseconds(pause, "hold back-off")), _Media())
 
     def interrupt(self) -> None:
         media = self._media
@@ -539,6 +570,24 @@ class EslChannel:
 def _escape_for_split(text: str) -> str:
     """speak splits its argument on '|' (at most three parts), stripping quotes and escapes."""
     return text.replace("\\", "\\\\").replace("'", "\\'")
+
+
+# A hold that plays less than half of min(asked, this) without a key or a break of ours has failed.
+HOLD_SHORTEST_PLAY: Final = 2.0
+HOLD_BACK_OFF_MAX: Final = 8.0
+HOLD_BACK_OFF_SHORTEST: Final = 0.02  # below this the back-off is not worth a `sleep`
+FILE_NOT_FOUND: Final = "FILE NOT FOUND"  # the source does not exist: a failure from the first time
+
+
+def _hold_failure(done: EslEvent, key: str, media: _Media, elapsed: float, asked: float) -> str | None:
+    """Why a hold's playback failed, or None: the switch's error response, or ENDED_EARLY when it
+    ended far sooner than asked with no key and no break of ours (a source that ends at once)."""
+    response = done.get("Application-Response")
+    if response in _PLAYBACK_FAILURES:
+        return response
+    if not key and not media.break_wanted and elapsed < min(asked, HOLD_SHORTEST_PLAY) / 2:
+        return ENDED_EARLY
+    return None
 
 
 def bridge_outcome(done: EslEvent | Mapping[str, str]) -> BridgeResult:

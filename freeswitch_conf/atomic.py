@@ -22,15 +22,15 @@ DIR_MODE = 0o750
 FILE_MODE = 0o640
 
 
-def write_tree(target: Path, files: Mapping[str, str], modes: Mapping[str, int]) -> list[Path]:
-    """Replace `target` with a directory holding exactly `files` (relative path -> text)."""
+def write_tree(target: Path, files: Mapping[str, str | bytes], modes: Mapping[str, int]) -> list[Path]:
+    """Replace `target` with a directory holding exactly `files` (relative path -> text, or bytes)."""
     target = target.absolute()
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
     try:
         os.chmod(staging, DIR_MODE)
-        for relative, text in sorted(files.items()):
-            _write_file(staging, relative, text, modes.get(relative, FILE_MODE))
+        for relative, content in sorted(files.items()):
+            _write_file(staging, relative, content, modes.get(relative, FILE_MODE))
         _swap_in(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -38,16 +38,17 @@ def write_tree(target: Path, files: Mapping[str, str], modes: Mapping[str, int])
     return [target / relative for relative in sorted(files)]
 
 
-def _write_file(root: Path, relative: str, text: str, mode: int) -> None:
+def _write_file(root: Path, relative: str, content: str | bytes, mode: int) -> None:
     path = root / relative
     if root.resolve() not in path.resolve().parents:
         raise ValueError(f"refusing to write outside the conf directory: {relative}")
     path.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(path.parent, DIR_MODE)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    with os.fdopen(fd, "wb") as handle:
         os.fchmod(handle.fileno(), mode)
-        handle.write(text)
+        handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
 

@@ -62,7 +62,10 @@ def plan_reload(changed: Iterable[str]) -> ReloadPlan:
             _once(commands, RELOADACL)
         elif name == "autoload_configs/local_stream.conf.xml":
             _once(commands, RELOADXML)
-            _once(commands, "reload_local_stream moh")
+            # mod_local_stream's API is `local_stream <show|start|reload|stop|hup> <name>`; reload
+            # re-reads local_stream.conf and relaunches the stream (a stream that never started,
+            # its directory missing, answers "-ERR Cannot locate": `local_stream start moh`).
+            _once(commands, "local_stream reload moh")
         elif name == "autoload_configs/sofia.conf.xml":
             _once(commands, RELOADXML)
             for profile in (CALLERS_PROFILE, AGENTS_PROFILE):

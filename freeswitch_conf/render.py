@@ -16,6 +16,7 @@ from dialplans.models import Dialplan
 from freeswitch_conf.atomic import write_tree
 from freeswitch_conf.directory import directory_users
 from freeswitch_conf.escaping import Built, RenderError, preprocess_safe, runtime_safe, xml_value
+from freeswitch_conf.hold_music import HOLD_MUSIC_DIR, hold_music_files
 from freeswitch_conf.recording import MP3_MODULE, records_mp3
 from freeswitch_conf.routes import Fallback, bridge_routes, did_routes
 from freeswitch_conf.say import SAY_MODULE_LIBRARY, say_languages
@@ -73,6 +74,8 @@ _SECRET_DIRS = ("directory/",)
 # Marks a directory as ours: render_conf replaces a non-empty directory only when it carries this.
 MARKER = ".rendered-by-callcenter"
 _SECRET_MODE = 0o600
+# Where FreeSWITCH's packages keep their configuration: render_files' default `conf_dir`.
+DEFAULT_CONF_DIR = Path("/etc/freeswitch")
 
 
 class DialplanSource(Protocol):
@@ -100,14 +103,19 @@ def render_conf(loaded: DialplanSource, settings: SwitchSettings, out_dir: Path)
     """
     if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER).is_file():
         raise RenderError(f"refusing to replace {out_dir}: it holds files callcenter did not render")
-    files = render_files(loaded, settings)
+    files: dict[str, str | bytes] = dict(render_files(loaded, settings, conf_dir=out_dir))
     files[MARKER] = "Rendered by `callcenter render`; every file here is replaced on the next render.\n"
+    if settings.moh_dir is None:  # our own hold music, unless the engineer points at theirs
+        files |= hold_music_files(out_dir if out_dir.is_dir() else None)
     modes = {name: _SECRET_MODE for name in files if name in _SECRET_FILES or name.startswith(_SECRET_DIRS)}
     return write_tree(out_dir, files, modes)
 
 
-def render_files(loaded: DialplanSource, settings: SwitchSettings) -> dict[str, str]:
-    """The conf directory as {relative path: text}, without touching the disk."""
+def render_files(
+    loaded: DialplanSource, settings: SwitchSettings, *, conf_dir: Path = DEFAULT_CONF_DIR
+) -> dict[str, str]:
+    """The conf directory as {relative path: text}, without touching the disk; `conf_dir` is where
+    it will live (local_stream.conf names the hold music render_conf writes there)."""
     env = _environment()
     sounds_dir = settings.sounds_dir or Path(loaded.sounds_dir).absolute()
     fallback = Fallback(extension=settings.fallback_extension)
@@ -123,7 +131,8 @@ def render_files(loaded: DialplanSource, settings: SwitchSettings) -> dict[str, 
         "codecs": CODECS,
         "modules": modules,
         "voicemail_profile": VOICEMAIL_PROFILE,
-        "moh_dir": settings.moh_dir or sounds_dir / "music",
+        # Without a moh_dir of the engineer's: the music render_conf writes into the conf directory.
+        "moh_dir": settings.moh_dir or conf_dir.absolute() / HOLD_MUSIC_DIR,
         "global_vars": _global_vars(settings, sounds_dir),
         "ring_seconds": settings.agent_ring_seconds,
     }

@@ -11,7 +11,7 @@ soon as the caller has gone, whatever was pending.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Final, Literal, Protocol
 
 
 class ChannelError(Exception):
@@ -24,6 +24,24 @@ class CallerHungUp(ChannelError):
     def __init__(self, cause: str = "NORMAL_CLEARING") -> None:
         super().__init__(f"caller hung up ({cause})")
         self.cause = cause
+
+
+class HoldFailed(ChannelError):
+    """The hold music could not be played: the switch reported an error (FILE NOT FOUND, PLAYBACK
+    ERROR), or the playback ended far sooner than asked without a key or `interrupt()`.
+
+    `reason` is the switch's response, or ENDED_EARLY. A channel raises it only after keeping the
+    caller a while (see `Channel.hold`), so a broken source can never make a caller's hold spin.
+    """
+
+    def __init__(self, music: str, reason: str) -> None:
+        super().__init__(f"hold music {music} failed: {reason}")
+        self.music = music
+        self.reason = reason
+
+
+# HoldFailed.reason for a playback that ended far sooner than asked with no key and no interrupt.
+ENDED_EARLY: Final = "ENDED EARLY"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +63,9 @@ class Audio:
     file: str | None = None
     text: str | None = None
 
+
+# The shortest back-off of a failed hold; see Channel.hold.
+HOLD_FAILURE_PAUSE: Final = 1.0
 
 BridgeResult = Literal["answered", "no_answer", "busy", "failed"]
 # What `say` reads with the switch's own phrases (mod_say_<language>): a number ("42" as forty-two),
@@ -117,6 +138,14 @@ class Channel(Protocol):
 
         Returns the exit key the caller pressed, or "" when the time ran out or `interrupt()` was
         called. The queue uses it between announcements.
+
+        Raises `HoldFailed` when `music` cannot be played, and never sooner than a back-off after
+        the attempt started (at least `min(seconds, HOLD_FAILURE_PAUSE)`, growing with each
+        consecutive failure on this call) unless a key, `interrupt()` or a hang-up ends it: whatever
+        the source, a caller costs a bounded number of hold attempts per second. What to play
+        instead is the caller's business (the queue falls back to a tone). An early end that the
+        switch may have caused itself (a uuid_bridge cuts playback short) may return "" once before
+        a second in a row raises.
         """
         ...
 

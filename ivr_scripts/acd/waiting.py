@@ -9,6 +9,8 @@ touching the channel again; only then does the offer flow bridge. Rules (docs/ac
 - Music plays in slices of `announce_every` seconds (cut short by `max_wait`); between slices the
   caller hears their position and expected wait (each when enabled and known). `announce_on_entry`
   also announces before the first slice.
+- Music the channel cannot play (`HoldFailed`, raised after the channel's own back-off) is replaced
+  by a fallback tone for the rest of this caller's wait, logged once (hold_sources.py).
 - The ticket is checked after every channel operation and wins over a key pressed at the same time:
   a caller being connected is never sent away.
 - Exit key: EXITWITHKEY, the queue's `on_exit_key` action is returned for the caller to run.
@@ -32,9 +34,10 @@ from typing import Final, Literal
 
 from dialplans.models import Action
 from ivr_scripts.acd.estimate import expected_wait_audio, position_audio
+from ivr_scripts.acd.hold_sources import HoldSources
 from ivr_scripts.acd.queue_events import Clock, QueueEventName, QueueEventSink
 from ivr_scripts.acd.settings import CallbackOverflow, QueueSettings
-from ivr_scripts.channel import Audio, CallerHungUp, CallInfo, Channel
+from ivr_scripts.channel import Audio, CallerHungUp, CallInfo, Channel, HoldFailed
 
 # Music slice when neither announcements nor a max wait cut it shorter; the loop simply holds again.
 IDLE_HOLD_SECONDS: Final = 600.0
@@ -210,7 +213,15 @@ def wait_in_queue(
     """
     ticket.wake = channel.interrupt
     loop = _WaitLoop(
-        channel, ticket, settings, position, expected_wait, clock, events, prompts or QueuePrompts()
+        channel,
+        ticket,
+        settings,
+        position,
+        expected_wait,
+        clock,
+        events,
+        prompts or QueuePrompts(),
+        HoldSources(ticket.call_uuid, settings.music_on_hold),
     )
     loop.record("ENTERQUEUE", wait_s=0.0, position=loop.position_now())
     try:
@@ -229,6 +240,7 @@ class _WaitLoop:
     clock: Clock
     events: QueueEventSink
     prompts: QueuePrompts
+    sources: HoldSources
 
     def run(self) -> WaitOutcome:
         settings = self.settings
@@ -261,7 +273,12 @@ class _WaitLoop:
                 seconds = min(seconds, (next_announcement - now).total_seconds())
             if settings.max_wait is not None:
                 seconds = min(seconds, settings.max_wait - waited)
-            key = self.channel.hold(settings.music_on_hold, seconds=seconds, exit_keys=keys)
+            try:
+                key = self.channel.hold(self.sources.current, seconds=seconds, exit_keys=keys)
+            except HoldFailed as failure:
+                if self._settled() is None:  # else the playback ended because the call moved on
+                    self.sources.failed(failure)
+                continue
             if key:
                 outcome = self._pressed(key)
                 if outcome is not None:

@@ -134,7 +134,9 @@ def test_unsafe_sound_prefixes_are_refused(prefix: str) -> None:
 
 def test_a_new_sound_prefix_needs_only_reloadxml(tmp_path: Path, loaded: Loaded) -> None:
     out = render(tmp_path, loaded)
-    new = render_files(loaded, SwitchSettings(esl_password=PASSWORD, say_sound_prefix=SOURCE_BUILD_PREFIX))
+    new = render_files(
+        loaded, SwitchSettings(esl_password=PASSWORD, say_sound_prefix=SOURCE_BUILD_PREFIX), conf_dir=out
+    )
     changed = changed_files(read_tree(out), new)
     assert changed == {"lang/en.xml"}
     plan = plan_reload(changed)

@@ -21,7 +21,7 @@ def test_a_new_did_needs_only_reloadxml(tmp_path: Path) -> None:
     out = tmp_path / "conf"
     render_conf(Loaded(Dialplan.model_validate(PLAN), tmp_path), SETTINGS, out)
     more = {**PLAN, "dids": {"4001": {"menu": "main"}, "4002": {"menu": "main"}}}
-    new = render_files(Loaded(Dialplan.model_validate(more), tmp_path), SETTINGS)
+    new = render_files(Loaded(Dialplan.model_validate(more), tmp_path), SETTINGS, conf_dir=out)
     changed = changed_files(read_tree(out), new)
     assert changed == {"dialplan/public.xml"}
     plan = plan_reload(changed)
@@ -33,7 +33,7 @@ def test_nothing_changed_means_nothing_to_run(tmp_path: Path) -> None:
     out = tmp_path / "conf"
     loaded = Loaded(Dialplan.model_validate(PLAN), tmp_path)
     render_conf(loaded, SETTINGS, out)
-    assert changed_files(read_tree(out), render_files(loaded, SETTINGS)) == set()
+    assert changed_files(read_tree(out), render_files(loaded, SETTINGS, conf_dir=out)) == set()
     assert plan_reload(set()).commands == ()
 
 
@@ -62,3 +62,10 @@ def test_acl_and_profiles_reload_in_place_and_core_changes_ask_for_a_restart() -
 
 def test_first_render_compares_against_nothing(tmp_path: Path) -> None:
     assert read_tree(tmp_path / "missing") == {}
+
+
+def test_a_changed_local_stream_is_reloaded_with_mod_local_streams_own_command() -> None:
+    # mod_local_stream registers one API, `local_stream <show|start|reload|stop|hup> <name>`.
+    plan = plan_reload({"autoload_configs/local_stream.conf.xml"})
+    assert plan.commands == (RELOADXML, "local_stream reload moh")
+    assert plan.restart_needed == ()

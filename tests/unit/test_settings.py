@@ -42,3 +42,14 @@ def test_agent_passwords_are_kept_and_new_agents_get_their_own(settings_root: Pa
     assert again["1002"] == first["1002"]
     assert again["1003"] not in first.values()
     assert stat.S_IMODE(settings.agent_passwords_file.stat().st_mode) == 0o600
+
+
+def test_hold_music_directory_is_ours_unless_set(
+    settings_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CALLCENTER_MOH_DIR", raising=False)
+    assert load_settings(settings_root).moh_dir is None
+    monkeypatch.setenv("CALLCENTER_MOH_DIR", "music/hold")  # relative to the root, made absolute
+    assert load_settings(settings_root).moh_dir == settings_root.resolve() / "music" / "hold"
+    monkeypatch.setenv("CALLCENTER_MOH_DIR", "/srv/moh")
+    assert load_settings(settings_root).moh_dir == Path("/srv/moh")

@@ -54,6 +54,20 @@ BRIDGE_VARS: Final = frozenset(
 OTHER_LEG: Final = ("Other-Leg-", "Other-Type")
 # Music that never ends by itself (mod_local_stream): played until a uuid_break or a key.
 ENDLESS_MEDIA: Final = "local_stream://"
+# mod_tone_stream: a tone spec with loops=-1 repeats for ever, like a stream.
+TONE_STREAM: Final = "tone_stream://"
+ENDLESS_TONE: Final = ";loops=-1"
+
+
+def unknown_local_stream(arg: str, streams: frozenset[str]) -> bool:
+    """mod_local_stream's local_stream_file_open: the source named by the path (its "<name>/<rate>"
+    variant first), else 'default'; none running means "Unknown source" and the open fails, so
+    switch_ivr_play_file returns NOTFOUND at once (no PLAYBACK_START) and playback answers
+    FILE NOT FOUND. A stream whose directory is missing stops at load and is never running."""
+    if not arg.startswith(ENDLESS_MEDIA):
+        return False
+    name = arg.removeprefix(ENDLESS_MEDIA)
+    return not ({name, name.split("/", 1)[0], "default"} & streams)
 
 
 def _true(value: str | None) -> bool:
@@ -73,7 +87,7 @@ class AppRunner:
             "playback": self._playback,
             "speak": self._speak,
             "say": self._say,
-            "sleep": self._speak,
+            "sleep": self._sleep,
             "play_and_get_digits": self._play_and_get_digits,
             "set": self._set,
             "export": self._set,
@@ -144,7 +158,11 @@ class AppRunner:
         call.set_var("playback_terminator_used", "")  # playback_function clears it first
         if call.scripted_hangup_point(index):
             outcome = "hangup"
-        elif arg.startswith(ENDLESS_MEDIA):
+        elif unknown_local_stream(arg, call.script.local_streams):
+            call.last_response = "FILE NOT FOUND"
+            self.complete(execution, arg)
+            return
+        elif arg.startswith(ENDLESS_MEDIA) or (arg.startswith(TONE_STREAM) and arg.endswith(ENDLESS_TONE)):
             script = call.script
             keys = script.hold_keys[self._holds] if self._holds < len(script.hold_keys) else ""
             self._holds += 1
@@ -222,6 +240,14 @@ class AppRunner:
         if not call.scripted_hangup_point(index):
             for path in call.recorder.active if arg.lower() == "all" else [arg]:
                 call.recorder.stop(path)
+        self.complete(execution, arg)
+
+    def _sleep(self, execution: Execution, arg: str, index: int) -> None:
+        """mod_dptools sleep_function: switch_ivr_sleep for <ms>; CF_BREAK or a key ends it early
+        (without sleep_eat_digits the key stays queued for the next application; not modelled here)."""
+        call = self.call
+        if not call.scripted_hangup_point(index):
+            call.play_media(int(arg or "0") / 1000)
         self.complete(execution, arg)
 
     def _hangup(self, execution: Execution, arg: str, index: int) -> None:

@@ -47,6 +47,8 @@ class CallScript:
         public.xml renders the fallback), run when a uuid_bridge ends and neither
         park_after_bridge, transfer_after_bridge nor hangup_after_bridge applies; None: no action
         follows, so the call hangs up with NORMAL_CLEARING (see uuid_bridge.py).
+    local_streams: the mod_local_stream sources running (local_stream.conf directories that
+        exist); playback of any other local_stream:// fails at once with FILE NOT FOUND.
     """
 
     keys: Sequence[str] = ()
@@ -76,6 +78,7 @@ class CallScript:
     connect_timeout: float = 5.0
     after_socket_transfer: str | None = None
     recordings_dir: str | None = None
+    local_streams: frozenset[str] = frozenset({"moh"})
 
 
 @dataclass(frozen=True)
