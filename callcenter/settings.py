@@ -36,6 +36,14 @@ class Settings:
     say_sound_prefix: Path | None = None
     api_host: str = "127.0.0.1"
     api_port: int | None = 8086  # None: no HTTP API (CALLCENTER_API_PORT=off)
+    # Synthesized prompts (CALLCENTER_PROMPT_DIR); None: <build_dir>/prompts, beside the rendered conf.
+    prompt_dir_override: Path | None = None
+
+    @property
+    def prompt_dir(self) -> Path:
+        """Where `callcenter render` writes synthesized prompts and `serve` plays them from (absolute:
+        the path goes to FreeSWITCH, which resolves relative paths from its own directory)."""
+        return (self.prompt_dir_override or self.build_dir / "prompts").absolute()
 
     @property
     def conf_dir(self) -> Path:
@@ -127,6 +135,9 @@ def load_settings(root: Path | None = None) -> Settings:
         else None,
         api_host=os.environ.get("CALLCENTER_API_HOST", "127.0.0.1"),
         api_port=_port_or_off("CALLCENTER_API_PORT", 8086),
+        prompt_dir_override=Path(os.environ["CALLCENTER_PROMPT_DIR"])
+        if os.environ.get("CALLCENTER_PROMPT_DIR")
+        else None,
     )
 
 
