@@ -42,3 +42,15 @@ def test_agent_passwords_are_kept_and_new_agents_get_their_own(settings_root: Pa
     assert again["1002"] == first["1002"]
     assert again["1003"] not in first.values()
     assert stat.S_IMODE(settings.agent_passwords_file.stat().st_mode) == 0o600
+
+
+def test_prompt_dir_is_beside_the_rendered_conf_unless_set(
+    settings_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CALLCENTER_BUILD_DIR", raising=False)
+    monkeypatch.delenv("CALLCENTER_PROMPT_DIR", raising=False)
+    settings = load_settings(settings_root)
+    assert settings.prompt_dir == settings_root.resolve() / "build" / "prompts"
+    assert settings.prompt_dir.parent == settings.conf_dir.parent
+    monkeypatch.setenv("CALLCENTER_PROMPT_DIR", "relative/prompts")
+    assert load_settings(settings_root).prompt_dir == Path.cwd() / "relative" / "prompts"
