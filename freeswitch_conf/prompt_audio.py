@@ -3,8 +3,7 @@
 Why: mod_flite speaking the example's prompts costs FreeSWITCH ~260 ms of CPU per call; the same
 call playing files ~55 ms (docs/performance.md). So `callcenter render` writes every prompt that
 has a `text` and no recorded `file` to `dialplans.prompt_audio.prompt_audio_path(...)`: 8000 Hz
-mono 16-bit PCM WAV,
-the rate of the G.711 calls, so FreeSWITCH plays it without resampling.
+mono 16-bit PCM WAV, the rate of the G.711 calls, so FreeSWITCH plays it without resampling.
 
 - Synthesizer: Debian's `flite` with the configured voice (the one mod_flite speaks with, so
   files and live speech sound alike), else `espeak-ng` (voice en-us). Both write at their own
