@@ -24,6 +24,7 @@ from dialplans.loader import DialplanError, load_dialplan, validate_file
 from esl_handlers.app import ServerConfig, serve
 from esl_handlers.control import send_agent_changed
 from freeswitch_conf.hold_music import own_music_problem
+from freeswitch_conf.prompt_audio import render_prompt_audio
 from freeswitch_conf.render import SwitchSettings, render_conf
 from freeswitch_conf.say import DEFAULT_SAY_SOUND_PREFIX
 from ivr_scripts.agent_service import AgentService, UnknownAgent
@@ -82,6 +83,9 @@ def _cmd_render(settings: Settings, args: argparse.Namespace) -> int:
     problem = own_music_problem(switch.moh_dir) if switch.moh_dir is not None else None
     if problem is not None:
         print(f"warning: {problem}", file=sys.stderr)
+    report = render_prompt_audio(loaded.model, loaded.sounds_dir, settings.prompt_dir, settings.tts_voice)
+    for line in report.lines():
+        print(line, file=sys.stderr)
     return 0
 
 
@@ -103,6 +107,7 @@ def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             callback_endpoint=settings.callback_endpoint,
             api_host=settings.api_host,
             api_port=settings.api_port,
+            prompt_dir=settings.prompt_dir,
         )
     )
     return 0
@@ -233,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schema.set_defaults(func=_cmd_schema)
 
-    render = sub.add_parser("render", help="render the FreeSWITCH conf directory")
+    render = sub.add_parser("render", help="render the FreeSWITCH conf directory and the prompts' audio")
     render.add_argument("--out", help="target directory (default: build/freeswitch)")
     render.set_defaults(func=_cmd_render)
 

@@ -41,6 +41,14 @@ class Settings:
     api_port: int | None = 8086  # None: no HTTP API (CALLCENTER_API_PORT=off)
     caller_sip_port: int = 5080  # the callers' (carriers') SIP profile
     agent_sip_port: int = 5060  # the agents' phones' SIP profile
+    # Synthesized prompts (CALLCENTER_PROMPT_DIR); None: <build_dir>/prompts, beside the rendered conf.
+    prompt_dir_override: Path | None = None
+
+    @property
+    def prompt_dir(self) -> Path:
+        """Where `callcenter render` writes synthesized prompts and `serve` plays them from (absolute:
+        the path goes to FreeSWITCH, which resolves relative paths from its own directory)."""
+        return (self.prompt_dir_override or self.build_dir / "prompts").absolute()
 
     @property
     def conf_dir(self) -> Path:
@@ -135,6 +143,9 @@ def load_settings(root: Path | None = None) -> Settings:
         api_port=_port_or_off("CALLCENTER_API_PORT", 8086),
         caller_sip_port=_int("CALLCENTER_CALLER_SIP_PORT", 5080),
         agent_sip_port=_int("CALLCENTER_AGENT_SIP_PORT", 5060),
+        prompt_dir_override=Path(os.environ["CALLCENTER_PROMPT_DIR"])
+        if os.environ.get("CALLCENTER_PROMPT_DIR")
+        else None,
     )
 
 

@@ -32,6 +32,7 @@ from sqlalchemy import Engine
 
 from dialplans.crm_models import Crm
 from dialplans.loader import DialplanError, LoadedDialplan, load_dialplan
+from dialplans.prompt_audio import check_prompt_dir, synthesis_voices
 from esl_handlers.acd_agents import in_thread
 from esl_handlers.acd_server import QueueServer, SettingsTuning
 from esl_handlers.agent_watch import AgentChangeWatcher
@@ -52,7 +53,7 @@ from esl_handlers.supervision import Supervisor
 from esl_handlers.switch import EslSwitch
 from http_api import ApiServer, PushHub, build_api
 from ivr_scripts.crm import CrmSink
-from ivr_scripts.prompts import PromptBook
+from ivr_scripts.prompts import PromptAudio, PromptBook
 from ivr_scripts.recording import RecordingLog
 from ivr_scripts.runner import Clock, IvrRunner, QueueEntry, utc_now
 from schema.agent_notify import AgentChange
@@ -89,6 +90,9 @@ class ServerConfig:
     # The HTTP API (customers, calls, screen pops, the agents' event stream); None: not served.
     api_host: str = "127.0.0.1"
     api_port: int | None = None
+    # Where `callcenter render` synthesized the prompts (dialplans.prompt_audio); None: prompts
+    # without a recorded file are spoken by TTS.
+    prompt_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -105,16 +109,19 @@ def build_runner(
     queues: QueueEntry | None = None,
     crm: CrmWiring | None = None,
     recordings: RecordingLog | None = None,
+    *,
+    prompts: PromptAudio | None = None,
 ) -> IvrRunner:
     """A runner for `loaded`; with `crm`, callers are screened and self-service looks customers up;
-    with `recordings`, calls are recorded as the dialplan's policies say."""
+    with `recordings`, calls are recorded as the dialplan's policies say; with `prompts`, prompts
+    without a recording play the file `callcenter render` synthesized."""
     model = loaded.model
     directory = None
     if crm is not None:
         directory = SqlCallerDirectory(crm.engine, model.crm.default_region, model.crm.keypad_fields)
     return IvrRunner(
         model,
-        PromptBook.build(model, loaded.sounds_dir),
+        PromptBook.build(model, loaded.sounds_dir, prompts),
         clock=clock,
         queues=queues,
         directory=directory,
@@ -147,14 +154,16 @@ class DialplanHolder:
         clock: Clock = utc_now,
         crm: CrmWiring | None = None,
         recordings: RecordingLog | None = None,
+        prompts: PromptAudio | None = None,
     ) -> None:
         self._path = path
         self._clock = clock
         self._crm = crm
         self._recordings = recordings
+        self._prompts = prompts
         self._queues: QueueEntry | None = None
         self._loaded = load_dialplan(path)
-        self._runner = build_runner(self._loaded, clock, crm=crm, recordings=recordings)
+        self._runner = build_runner(self._loaded, clock, crm=crm, recordings=recordings, prompts=prompts)
 
     @property
     def loaded(self) -> LoadedDialplan:
@@ -162,7 +171,9 @@ class DialplanHolder:
 
     def use_queues(self, queues: QueueEntry) -> None:
         self._queues = queues
-        self._runner = build_runner(self._loaded, self._clock, queues, self._crm, self._recordings)
+        self._runner = build_runner(
+            self._loaded, self._clock, queues, self._crm, self._recordings, prompts=self._prompts
+        )
 
     def sync_screening_rules(self) -> None:
         if self._crm is not None:
@@ -179,10 +190,19 @@ class DialplanHolder:
             log.error("dialplan reload refused, the previous one stays in service:\n%s", exc)
             return False
         self._loaded = loaded
-        self._runner = build_runner(loaded, self._clock, self._queues, self._crm, self._recordings)
+        self._runner = build_runner(
+            loaded, self._clock, self._queues, self._crm, self._recordings, prompts=self._prompts
+        )
         log.info("dialplan reloaded from %s", self._path)
         self.sync_screening_rules()
         return True
+
+
+def prompt_audio(config: ServerConfig) -> PromptAudio | None:
+    """Where the runners look for synthesized prompts; ValueError for a directory FreeSWITCH cannot take."""
+    if config.prompt_dir is None:
+        return None
+    return PromptAudio(check_prompt_dir(config.prompt_dir), synthesis_voices(config.tts_voice))
 
 
 class Application:
@@ -208,6 +228,7 @@ class Application:
             clock,
             CrmWiring(self.engine, WriterCrmSink(self.writer)),
             WriterRecordingLog(self.writer, self.recording_events),
+            prompt_audio(config),
         )
         region = self.dialplans.loaded.model.crm.default_region
         # The ACD's agent legs and the API's supervision share one inbound connection (opened on use).

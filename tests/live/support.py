@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from dialplans.loader import LoadedDialplan, load_dialplan
+from freeswitch_conf.prompt_audio import PromptAudioReport, render_prompt_audio
 from freeswitch_conf.render import SwitchSettings, render_conf
 from sipp_scenarios.switch import FreeSwitch, SwitchEndpoints
 from sipp_scenarios.tools import FREESWITCH_ENV, ToolMissing, find_sipp
@@ -67,6 +68,7 @@ class Live:
     dialplan: Path
     release: str
     api_port: int
+    prompts: PromptAudioReport  # what render synthesized into callcenter serve's prompt directory
 
 
 def freeswitch_builds() -> list[Build]:
@@ -159,6 +161,10 @@ def live_switch(work: Path, build: Build | None, *mutations: Mutation) -> Iterat
     )
     conf_dir = work / "conf"
     render_conf(loaded, settings, conf_dir)
+    # As `callcenter render` does, into the directory `callcenter serve` reads with callcenter_env.
+    prompts = render_prompt_audio(
+        loaded.model, loaded.sounds_dir, work / "build" / "prompts", settings.tts_voice
+    )
     endpoints = SwitchEndpoints.from_conf(conf_dir)
     with FreeSwitch(build.binary, conf_dir, work / "freeswitch", endpoints) as switch:
         yield Live(
@@ -173,6 +179,7 @@ def live_switch(work: Path, build: Build | None, *mutations: Mutation) -> Iterat
             dialplan,
             build.release,
             free_port(socket.SOCK_STREAM),
+            prompts,
         )
 
 
@@ -192,6 +199,8 @@ def callcenter_env(live: Live) -> dict[str, str]:
         "CALLCENTER_APP_PORT": str(live.settings.app_port),
         "CALLCENTER_API_PORT": str(live.api_port),
         "CALLCENTER_FALLBACK_EXTENSION": live.settings.fallback_extension,
+        "CALLCENTER_TTS_VOICE": live.settings.tts_voice,
+        "CALLCENTER_PROMPT_DIR": str(live.prompts.prompt_dir),
     }
 
 

@@ -53,3 +53,15 @@ def test_hold_music_directory_is_ours_unless_set(
     assert load_settings(settings_root).moh_dir == settings_root.resolve() / "music" / "hold"
     monkeypatch.setenv("CALLCENTER_MOH_DIR", "/srv/moh")
     assert load_settings(settings_root).moh_dir == Path("/srv/moh")
+
+
+def test_prompt_dir_is_beside_the_rendered_conf_unless_set(
+    settings_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CALLCENTER_BUILD_DIR", raising=False)
+    monkeypatch.delenv("CALLCENTER_PROMPT_DIR", raising=False)
+    settings = load_settings(settings_root)
+    assert settings.prompt_dir == settings_root.resolve() / "build" / "prompts"
+    assert settings.prompt_dir.parent == settings.conf_dir.parent
+    monkeypatch.setenv("CALLCENTER_PROMPT_DIR", "relative/prompts")
+    assert load_settings(settings_root).prompt_dir == Path.cwd() / "relative" / "prompts"
