@@ -362,7 +362,7 @@ def park_hold(rig: Rig) -> None:
     with rig.call() as out:
         uuid = caller_uuid(out)
         out.execute("answer")
-        for media in ("local_stream://moh", "local_stream://no_such_stream", LONG_TONE):
+        for media in ("local_stream://moh", LONG_TONE):
             played = out.execute("playback", media, wait=False)
             out.drain(2.0)
             out.api(f"uuid_break {uuid}")
@@ -375,6 +375,15 @@ def park_hold(rig: Rig) -> None:
         out.drain(1.0)
         out.hangup()
         out.completion(parked, "park")
+
+
+def playback_missing(rig: Rig) -> None:
+    """playback of a local_stream that does not exist, and of a file that does not exist."""
+    with rig.call() as out:
+        out.execute("answer")
+        out.execute("playback", "local_stream://no_such_stream")
+        out.execute("playback", "/no/such/file.wav")
+        out.hangup()
 
 
 def record_session(rig: Rig) -> None:
@@ -545,6 +554,7 @@ SCENARIOS: Final[dict[str, Callable[[Rig], None]]] = {
     "agent_no_answer": agent_no_answer,
     "agent_unregistered": agent_unregistered,
     "park_hold": park_hold,
+    "playback_missing": playback_missing,
     "record_session": record_session,
     "uuid_record": uuid_record,
     "eavesdrop_listen": eavesdrop_listen,
