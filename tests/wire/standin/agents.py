@@ -313,12 +313,12 @@ class AgentPhones:
             cause = FAILURE_CAUSES["no_answer" if phone.behaviour == "answer" else phone.behaviour]
             del self.legs[leg.uuid]
             self.ended[leg.uuid] = cause
-            self._emit("CHANNEL_HANGUP_COMPLETE", leg, cause)
+            self._end(leg, cause)
         for leg, _ in ringing:
             if leg is not winner and leg.uuid in self.legs:
                 del self.legs[leg.uuid]
                 self.ended[leg.uuid] = "LOSE_RACE" if several else "NO_ANSWER"
-                self._emit("CHANNEL_HANGUP_COMPLETE", leg, self.ended[leg.uuid])
+                self._end(leg, self.ended[leg.uuid])
         if winner is None:
             return f"-ERR {cause}\n"
         winner.answered = True
@@ -362,7 +362,7 @@ class AgentPhones:
             return False
         self.ended[leg.uuid] = cause
         self.hung_up.set()  # a multi-leg originate waiting on this leg looks again
-        self._emit("CHANNEL_HANGUP_COMPLETE", leg, cause)
+        self._end(leg, cause)
         call = self.calls.get(leg.bridged_to or "")
         if call is not None:
             call.partner_hung_up(leg.uuid, cause)
@@ -414,6 +414,13 @@ class AgentPhones:
 
     # -- events --------------------------------------------------------------------------------
 
+    def _end(self, leg: Leg, cause: str) -> None:
+        """A leg ends: CHANNEL_HANGUP, then CHANNEL_HANGUP_COMPLETE, as every leg in the captures
+        (tests/transcripts/*/agent_*_inbound.jsonl: busy, not answered, hung up by the agent)."""
+        if self.switch.has_subscriber("CHANNEL_HANGUP"):
+            self._emit("CHANNEL_HANGUP", leg, cause)
+        self._emit("CHANNEL_HANGUP_COMPLETE", leg, cause)
+
     def _emit(self, event_name: str, leg: Leg, cause: str = "NORMAL_CLEARING") -> None:
         from tests.wire.standin.inbound import InboundCall  # noqa: PLC0415 - inbound imports this module
 
@@ -436,6 +443,7 @@ class AgentPhones:
                 "Caller-Direction": direction,
                 "Caller-Logical-Direction": direction,
                 "Other-Leg-Unique-ID": leg.bridged_to,
+                **({"Hangup-Cause": cause} if event_name == "CHANNEL_HANGUP" else {}),
             },
             variables={"direction": direction, "presence_id": leg.presence_id or None},
         )

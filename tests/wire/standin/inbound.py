@@ -118,6 +118,7 @@ class InboundSwitch:
         library: TemplateLibrary | None = None,
     ) -> None:
         self.password = password
+        self.version = version
         self._host = host
         self._port = port
         self.library = library or default_library(version)
@@ -315,6 +316,8 @@ class InboundSwitch:
             return answer
         if name == "status":
             return self.library.status_body
+        if name == "version":  # as both releases answer it (tests/transcripts/*/bgapi_jobs_inbound)
+            return f"FreeSWITCH Version {self.version}-release~64bit ( 64bit)\n"
         return f"-ERR {name} Command not found!\n"
 
     def _bgapi(self, session: InboundSession, command: ReceivedCommand) -> None:
