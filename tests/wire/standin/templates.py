@@ -23,6 +23,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Final
 from urllib.parse import unquote
 
@@ -115,12 +116,13 @@ class TemplateLibrary:
 
     @classmethod
     def from_transcripts(
-        cls, version: str, names: Iterable[str], *, sequenced: bool = False
+        cls, version: str, names: Iterable[str], *, sequenced: bool = False, root: Path | None = None
     ) -> TemplateLibrary:
+        """Templates from the shared transcripts, or from those under `root` (CAPTURES_DIR)."""
         library = cls(connect=None, roles={}, script_vars=frozenset(), status_body="", sequenced=sequenced)
         script_vars: set[str] = set()
         for name in names:
-            entries = load(version, name)
+            entries = load(version, name, root)
             script_vars |= _script_variables(entries)
             library._add(entries, f"{version}/{name}")
         library.script_vars = frozenset(script_vars - library.channel_data_vars())
