@@ -24,7 +24,7 @@ from tests.wire.standin import CallScript, InboundSwitch, OutboundSwitch, Templa
 from tests.wire.standin.agents import AgentPhone
 from tests.wire.standin.script import ParkEvent
 from tests.wire.standin.transcripts import WireFrame, parse_frames, switch_frames
-from tests.wire.test_standin_transcripts import WAIT, Receiver, assert_same_frames, replay
+from tests.wire.test_standin_transcripts import UUID, WAIT, Receiver, assert_same_frames, replay
 
 pytestmark = pytest.mark.wire
 
@@ -168,6 +168,9 @@ def test_bgapi_jobs_match_the_standin(version: str) -> None:
 
 
 ORIGINATE_PHONES: dict[str, AgentPhone] = {
+    "eavesdrop_listen_inbound": AgentPhone("answer", talk_seconds=0.2),
+    "eavesdrop_whisper_inbound": AgentPhone("answer", talk_seconds=0.2),
+    "eavesdrop_barge_inbound": AgentPhone("answer", talk_seconds=0.2),
     "agent_busy_inbound": AgentPhone("busy"),
     "agent_no_answer_inbound": AgentPhone("no_answer", ring_seconds=0.2),
     "agent_unregistered_inbound": AgentPhone("unregistered"),
@@ -175,35 +178,40 @@ ORIGINATE_PHONES: dict[str, AgentPhone] = {
 
 
 def _leg_story(frames: list[WireFrame], caller: str | None) -> list[tuple[str, str | None]]:
-    """The originated leg's events (name, hangup cause) and the job's body, in order."""
+    """The originated leg's events (name, and the hangup cause or the application) and the job's
+    body, in order."""
     story: list[tuple[str, str | None]] = []
     for frame in frames:
         name = frame.event_name
         if name == "BACKGROUND_JOB":
-            story.append((name, (frame.event_body or b"").decode()))
+            story.append((name, UUID.sub("<uuid>", (frame.event_body or b"").decode())))
         elif (
             name is not None
             and frame.content_type != "command/reply"
             and frame.event_value("Unique-ID") != caller
         ):
-            story.append((name, frame.event_value("Hangup-Cause")))
+            detail = "Hangup-Cause" if "HANGUP" in name else "Application"
+            story.append((name, frame.event_value(detail)))
     return story
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("name", sorted(ORIGINATE_PHONES))
-def test_a_failed_originate_matches_the_standin(version: str, name: str) -> None:
-    """bgapi originate to a phone that is busy, never answers, or is not registered: the leg's
-    events (CHANNEL_HANGUP, then CHANNEL_HANGUP_COMPLETE, with the cause) and the job's body."""
+def test_an_originated_leg_matches_the_standin(version: str, name: str) -> None:
+    """bgapi originate to a phone that is busy, never answers, or is not registered, and a
+    supervisor's `&eavesdrop(<caller>)` leg that answers and hangs up: the leg's events in order
+    (CHANNEL_HANGUP, the application's completion, CHANNEL_HANGUP_COMPLETE; the causes and
+    applications) and the job's body."""
     entries = load(version, name, CAPTURES_DIR)
     captured = switch_frames(entries)
-    caller = next(f.event_value("Unique-ID") for f in captured if f.event_name == "CHANNEL_ANSWER")
+    caller = next(f.event_value("Unique-ID") or "" for f in captured if f.event_name == "CHANNEL_ANSWER")
     expected = _leg_story(captured, caller)
-    extension = "1005" if name == "agent_unregistered_inbound" else "1003"
+    extension = {"agent_unregistered_inbound": "1005"}.get(name, "1004" if "eavesdrop" in name else "1003")
     command = next(e.raw for e in entries if not e.from_switch and e.raw.startswith("bgapi originate"))
     subscribe = next(e.raw for e in entries if not e.from_switch and e.raw.startswith("event plain"))
     switch = InboundSwitch(password=REDACTED, version=version)
     switch.agents.phone(f"user/{extension}@callcenter.local", ORIGINATE_PHONES[name])
+    switch.agents.add_channel(caller)  # the call being eavesdropped
     switch.start()
     sock = gsocket.create_connection(switch.address)
     receiver = Receiver(sock)

@@ -52,6 +52,24 @@ class _Hangup:
     cause: str
 
 
+# switch_channel_state_t, in order: the number is Channel-State-Number.
+CHANNEL_STATES: Final = (
+    "CS_NEW",
+    "CS_INIT",
+    "CS_ROUTING",
+    "CS_SOFT_EXECUTE",
+    "CS_EXECUTE",
+    "CS_EXCHANGE_MEDIA",
+    "CS_PARK",
+    "CS_CONSUME_MEDIA",
+    "CS_HIBERNATE",
+    "CS_RESET",
+    "CS_HANGUP",
+    "CS_REPORTING",
+    "CS_DESTROY",
+)
+
+
 class SequenceCounter:
     """Event-Sequence: one counter per switch, shared by its calls."""
 
@@ -371,13 +389,21 @@ class ScriptedCall:
         self._renderer = EventRenderer(self.identity)
 
     def park_again(self) -> None:
-        """switch_ivr_park_session: CHANNEL_PARK, and queued applications run again."""
+        """switch_ivr_park_session: CS_PARK, CHANNEL_PARK, and queued applications run again."""
         self.redirected = False
         self.parked = True
         self._interrupt.clear()
         self._wake.clear()
         self.current_app = None
+        self.emit_state("CS_PARK")
         self.emit("CHANNEL_PARK")
+
+    def emit_state(self, state: str) -> None:
+        """CHANNEL_STATE for the channel entering `state` (switch_channel_perform_set_running_state)."""
+        self.emit(
+            f"CHANNEL_STATE:{state}",
+            overrides={"Channel-State": state, "Channel-State-Number": str(CHANNEL_STATES.index(state))},
+        )
 
     def continue_dialplan(self) -> None:
         """CS_EXECUTE after the bridge: the dialplan's next action after `socket`, if any."""

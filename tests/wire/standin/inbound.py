@@ -189,8 +189,13 @@ class InboundSwitch:
         *,
         overrides: Mapping[str, str | None] | None = None,
         variables: Mapping[str, str | None] | None = None,
+        role: str | None = None,
+        app_headers: list[tuple[str, str]] | None = None,
     ) -> int:
-        """Send one event of `call` to every subscriber of it; return how many got it."""
+        """Send one event of `call` to every subscriber of it; return how many got it.
+
+        `role` picks the template ("CHANNEL_EXECUTE:eavesdrop"; default: the event's name) and
+        `app_headers` (Application, Application-Data, ...) go after the variables."""
         renderer = self._renderers.get(call.uuid)
         if renderer is None:
             renderer = self._renderers[call.uuid] = EventRenderer(call.identity())
@@ -202,8 +207,8 @@ class InboundSwitch:
         fixed.update(overrides or {})
         in_place.update(variables or {})
         sequence = self._sequence.next()
-        plain_template = self.library.get(event_name)
-        json_template = self.library.get(event_name, json_format=True)
+        plain_template = self.library.get(role or event_name)
+        json_template = self.library.get(role or event_name, json_format=True)
         plain = serialize_plain(
             renderer.render(
                 plain_template,
@@ -211,6 +216,7 @@ class InboundSwitch:
                 overrides=fixed,
                 in_place=in_place,
                 script_vars=self.library.script_vars,
+                app_headers=app_headers or (),
             ),
             plain_template.body,
         )
@@ -221,6 +227,7 @@ class InboundSwitch:
                 overrides=fixed,
                 in_place=in_place,
                 script_vars=self.library.script_vars,
+                app_headers=app_headers or (),
                 encode=False,
             ),
             json_template.body,

@@ -109,6 +109,10 @@ class TemplateLibrary:
 
     def _fallback(self, role: str) -> list[EventTemplate]:
         event, _, app = role.partition(":")
+        if event == "CHANNEL_STATE":  # a state no transcript passed through: any state event's shape
+            states = sorted(name for name in self.roles if name.startswith("CHANNEL_STATE:"))
+            if states:
+                return self.roles[states[0]]
         for alias in (APP_ALIASES.get(app), GENERIC_APP):
             if alias and f"{event}:{alias}" in self.roles:
                 return self.roles[f"{event}:{alias}"]

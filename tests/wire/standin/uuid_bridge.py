@@ -30,9 +30,13 @@ From src/switch_ivr_bridge.c (FreeSWITCH 1.10):
   its current application on): our public.xml's fallback `transfer`, or a NORMAL_CLEARING hangup
   when nothing follows (CallScript.after_socket_transfer chooses).
 
-Not modelled: the CHANNEL_STATE events of CS_HIBERNATE/CS_RESET/CS_SOFT_EXECUTE, and an
-application sent during the bridge (FreeSWITCH runs it inside the bridge loop; the stand-in runs
-it once the call is parked again, or drops it when the call ends).
+The caller's CHANNEL_STATE events CS_HIBERNATE, CS_RESET, CS_SOFT_EXECUTE (before CHANNEL_EXECUTE
+uuid_bridge) and CS_PARK (before the CHANNEL_PARK of park_after_bridge) are sent as both releases
+send them (tests/transcripts/*/agent_answered_outbound.jsonl). Not modelled: the Other-Leg-* headers
+FreeSWITCH already puts on the interrupted playback's completion, CHANNEL_UNPARK and the socket's
+completion (uuid_bridge sets the partner before they fire), and an application sent during the
+bridge (FreeSWITCH runs it inside the bridge loop; the stand-in runs it once the call is parked
+again, or drops it when the call ends).
 """
 
 from __future__ import annotations
@@ -63,6 +67,8 @@ def run_uuid_bridge(call: ScriptedCall, leg: Leg) -> None:
         call.emit_socket_complete()
         call.socket_done = True
     call.parked = False
+    for state in ("CS_HIBERNATE", "CS_RESET", "CS_SOFT_EXECUTE"):
+        call.emit_state(state)
     call.set_var("bridge_channel", leg.name)
     call.set_var("bridge_uuid", leg.uuid)
     call.set_var("signal_bond", leg.uuid)
@@ -72,6 +78,8 @@ def run_uuid_bridge(call: ScriptedCall, leg: Leg) -> None:
         "CHANNEL_EXECUTE:uuid_bridge",
         app_headers=[("Application", "uuid_bridge"), ("Application-Data", leg.uuid)],
     )
+    if call.phones is not None:
+        call.phones.bridged_by(leg, call.uuid)
     call.bridged = True
     other_leg = {
         "Other-Leg-Unique-ID": leg.uuid,
