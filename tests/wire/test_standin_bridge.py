@@ -82,10 +82,14 @@ class Holder:
         return [e.name for e in self.events]
 
 
-def captured_roles_after_hold(version: str) -> list[str]:
+def captured_roles_after_hold(version: str, *, other_leg: bool = False) -> list[str]:
     """The caller's events from the end of its music on, in agent_answered_outbound.jsonl, named as
-    the stand-in names its roles."""
-    frames = switch_frames(load(version, "agent_answered_outbound", CAPTURES_DIR))
+    the stand-in names its roles (with `other_leg`, each marked "+other" when it names the leg in
+    Other-Leg-Unique-ID)."""
+    return roles_after_hold(switch_frames(load(version, "agent_answered_outbound", CAPTURES_DIR)), other_leg)
+
+
+def roles_after_hold(frames: list[WireFrame], other_leg: bool = False) -> list[str]:
     roles: list[str] = []
     for frame in frames:
         name = frame.event_name
@@ -95,8 +99,11 @@ def captured_roles_after_hold(version: str) -> list[str]:
             name = f"{name}:{frame.event_value('Application')}"
         elif name == "CHANNEL_STATE":
             name = f"{name}:{frame.event_value('Channel-State')}"
+        if other_leg and frame.event_value("Other-Leg-Unique-ID"):
+            name += " +other"
         roles.append(name)
-    return roles[roles.index("CHANNEL_EXECUTE_COMPLETE:playback") :]
+    first = next(i for i, role in enumerate(roles) if role.startswith("CHANNEL_EXECUTE_COMPLETE:playback"))
+    return roles[first:]
 
 
 def frames_of(call: ScriptedCall, name: str) -> list[WireFrame]:
@@ -141,6 +148,11 @@ def test_the_held_caller_is_bridged_and_parks_again_when_the_agent_hangs_up(
     # park_after_bridge, the application hangs up).
     for version in VERSIONS:
         assert roles[start:] == captured_roles_after_hold(version), version
+    # From the uuid_bridge command on, every event names the leg (Other-Leg-*), as in the captures.
+    sent = roles_after_hold(parse_frames(bytes(call.sent))[0], other_leg=True)
+    assert sent == captured_roles_after_hold("1.10.12", other_leg=True)
+    named = {f.event_value("Other-Leg-Unique-ID") for f in parse_frames(bytes(call.sent))[0]}
+    assert named == {None, leg}
     playback = frames_of(call, "CHANNEL_EXECUTE_COMPLETE")[-1]
     assert playback.event_value("Application-Response") == "PLAYBACK ERROR"  # not ready: CF_TRANSFER
     assert frames_of(call, "CHANNEL_UNBRIDGE")[0].event_value("variable_bridge_hangup_cause") == (

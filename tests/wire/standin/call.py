@@ -27,8 +27,8 @@ from tests.wire.standin.apps import AppRunner
 from tests.wire.standin.recording import SessionRecorder
 from tests.wire.standin.render import EventRenderer
 from tests.wire.standin.script import CallScript, Collected, Execution, Said
-from tests.wire.standin.templates import CallIdentity, TemplateLibrary
-from tests.wire.standin.uuid_bridge import run_uuid_bridge
+from tests.wire.standin.templates import APP_HEADERS, CallIdentity, TemplateLibrary
+from tests.wire.standin.uuid_bridge import other_leg_overrides, run_uuid_bridge
 from tests.wire.standin.wire import (
     CommandReader,
     ReceivedCommand,
@@ -137,6 +137,7 @@ class ScriptedCall:
         self._running_app = False
         self._tail_sent = False
         self._deferred: list[Callable[[], None]] | None = None  # events held back while an api runs
+        self._other_leg_block: list[tuple[str, str]] = []  # Other-Leg-* once uuid_bridge named a leg
         self._notice_at = "after_hangup_complete"
         self._write_lock = Semaphore()
         self._sock: gsocket.socket | None = None
@@ -360,6 +361,7 @@ class ScriptedCall:
 
     def request_uuid_bridge(self, leg: Leg) -> None:
         """switch_ivr_uuid_bridge: CF_TRANSFER stops what runs; the bridge runs in the session."""
+        self.attach_other_leg(leg)
         self._pending_bridge = leg
         self.bridged_legs.append(leg.uuid)
         self._partner_cause = None
@@ -383,6 +385,26 @@ class ScriptedCall:
         if self.phones is not None:
             self._partner_cause = cause
             self.phones.hang_up_leg(leg_uuid, cause)
+
+    def attach_other_leg(self, leg: Leg) -> None:
+        """From now on every event carries `leg` as Other-Leg-* (the block of a captured CHANNEL_BRIDGE,
+        rendered for this leg), spliced in before the variables where a template has none."""
+        self.set_other_leg(leg.uuid)
+        try:
+            template = self.library.get("CHANNEL_BRIDGE")
+        except KeyError:
+            return
+        headers = self._renderer.render(template, sequence=0, overrides=other_leg_overrides(leg))
+        self._other_leg_block = [(name, value) for name, value in headers if name.startswith("Other-")]
+
+    def _with_other_leg(self, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        if not self._other_leg_block or any(name == "Other-Leg-Unique-ID" for name, _ in headers):
+            return headers
+        at = next(
+            (i for i, (name, _) in enumerate(headers) if name.startswith("variable_") or name in APP_HEADERS),
+            len(headers),
+        )
+        return [*headers[:at], *self._other_leg_block, *headers[at:]]
 
     def set_other_leg(self, leg_uuid: str) -> None:
         self.identity = replace(self.identity, other_leg=leg_uuid)
@@ -618,6 +640,8 @@ class ScriptedCall:
             drop_prefixes=drop_prefixes,
             app_headers=app_headers or (),
         )
+        if not drop_prefixes:
+            headers = self._with_other_leg(headers)
         if forward and self.phones is not None:
             self.phones.switch.deliver_headers(event_name, headers, template.body)
         if self.events_on:
@@ -662,6 +686,7 @@ class ScriptedCall:
             script_vars=self.library.script_vars,
             app_headers=() if captured else tail,
         )
+        headers = self._with_other_leg(headers)
         if forward and self.phones is not None:
             self.phones.switch.deliver_headers(event_name, headers, None)
         if to_socket:

@@ -32,9 +32,10 @@ From src/switch_ivr_bridge.c (FreeSWITCH 1.10):
 
 The caller's CHANNEL_STATE events CS_HIBERNATE, CS_RESET, CS_SOFT_EXECUTE (before CHANNEL_EXECUTE
 uuid_bridge) and CS_PARK (before the CHANNEL_PARK of park_after_bridge) are sent as both releases
-send them (tests/transcripts/*/agent_answered_outbound.jsonl). Not modelled: the Other-Leg-* headers
-FreeSWITCH already puts on the interrupted playback's completion, CHANNEL_UNPARK and the socket's
-completion (uuid_bridge sets the partner before they fire), and an application sent during the
+send them (tests/transcripts/*/agent_answered_outbound.jsonl). From the uuid_bridge command on,
+every event of the caller carries the leg as Other-Leg-* (switch_ivr_uuid_bridge sets the
+originatee profile at once): the interrupted playback's completion, CHANNEL_UNPARK and the socket's
+completion already do (ScriptedCall.attach_other_leg). Not modelled: an application sent during the
 bridge (FreeSWITCH runs it inside the bridge loop; the stand-in runs it once the call is parked
 again, or drops it when the call ends).
 """
@@ -55,6 +56,17 @@ PARTNER_LEFT_CAUSE: Final = "NORMAL_CLEARING"
 
 def _true(value: str | None) -> bool:
     return (value or "").lower() in ("true", "yes", "on", "1", "enabled", "active", "allow")
+
+
+def other_leg_overrides(leg: Leg) -> dict[str, str | None]:
+    """The leg as the caller's events name it (its originatee caller profile)."""
+    return {
+        "Other-Leg-Unique-ID": leg.uuid,
+        "Other-Leg-Channel-Name": leg.name,
+        "Other-Leg-Destination-Number": leg.dest,
+        "Other-Leg-Callee-ID-Number": leg.dest,
+        "Bridge-B-Unique-ID": leg.uuid,
+    }
 
 
 def run_uuid_bridge(call: ScriptedCall, leg: Leg) -> None:
@@ -81,13 +93,7 @@ def run_uuid_bridge(call: ScriptedCall, leg: Leg) -> None:
     if call.phones is not None:
         call.phones.bridged_by(leg, call.uuid)
     call.bridged = True
-    other_leg = {
-        "Other-Leg-Unique-ID": leg.uuid,
-        "Other-Leg-Channel-Name": leg.name,
-        "Other-Leg-Destination-Number": leg.dest,
-        "Other-Leg-Callee-ID-Number": leg.dest,
-        "Bridge-B-Unique-ID": leg.uuid,
-    }
+    other_leg = other_leg_overrides(leg)
     call.emit("CHANNEL_BRIDGE", overrides=other_leg)
     cause = call.wait_for_bridge_end()
     if cause is None:  # the caller left: the leg goes first, then the caller's UNBRIDGE
