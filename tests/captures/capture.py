@@ -510,9 +510,9 @@ def pagd_invalid_timeout(rig: Rig) -> None:
         out.hangup()
 
 
-def _typeahead(rig: Rig, terminators: str | None) -> None:
-    """Keys 1 and 2 pressed during a 4 s playback; then play_and_get_digits for two digits."""
-    keys = Keys(("1", "2"), delay_ms=1500, timing=DtmfTiming(key_ms=200, gap_ms=300))
+def _typeahead(rig: Rig, terminators: str | None, pressed: tuple[str, ...] = ("1", "2")) -> None:
+    """Keys (1 and 2) pressed during a 4 s playback; then play_and_get_digits for two digits."""
+    keys = Keys(pressed, delay_ms=1500, timing=DtmfTiming(key_ms=200, gap_ms=300))
     with rig.call(keys) as out:
         out.execute("answer")
         if terminators is not None:
@@ -535,6 +535,11 @@ def typeahead_terminators(rig: Rig) -> None:
 
 def typeahead_none(rig: Rig) -> None:
     _typeahead(rig, "none")
+
+
+def typeahead_star(rig: Rig) -> None:
+    """playback_terminators unset (FreeSWITCH's default is `*`): * then 2 pressed during the playback."""
+    _typeahead(rig, None, ("*", "2"))
 
 
 def bgapi_jobs(rig: Rig) -> None:
@@ -566,6 +571,7 @@ SCENARIOS: Final[dict[str, Callable[[Rig], None]]] = {
     "typeahead_default": typeahead_default,
     "typeahead_terminators": typeahead_terminators,
     "typeahead_none": typeahead_none,
+    "typeahead_star": typeahead_star,
     "bgapi_jobs": bgapi_jobs,
 }
 

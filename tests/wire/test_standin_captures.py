@@ -64,6 +64,10 @@ OUTBOUND_CASES: dict[str, Case] = {
         CallScript(keys=[""]),
         TYPEAHEAD.format(what="drops them: the next play_and_get_digits does not see them"),
     ),
+    "typeahead_star_outbound": Case(
+        CallScript(keys=["2"]),
+        TYPEAHEAD.format(what="stops the playback at `*`, the default playback_terminators"),
+    ),
     "typeahead_terminators_outbound": Case(
         CallScript(keys=["2"]),
         TYPEAHEAD.format(what="stops the playback at the first key (variable_playback_terminator_used)"),
