@@ -1,7 +1,8 @@
 """The ESL exchanges captured from real FreeSWITCH: where they are, and their entries.
 
 They live in ../shared/esl_transcripts/<version>/<name>.jsonl, one {"dir", "t", "raw"} object a line;
-ESL_TRANSCRIPTS_DIR points elsewhere.
+ESL_TRANSCRIPTS_DIR points elsewhere. The project's own captures, in the same format, are in
+tests/transcripts/<version>/ (CAPTURES_DIR; recaptured by `python -m tests.captures.capture`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Final
 
 VERSIONS: Final = ("1.10.12", "1.11.2")
+CAPTURES_DIR: Final = Path(__file__).resolve().parents[1] / "transcripts"
 
 
 @dataclass(frozen=True)
@@ -52,5 +54,6 @@ def read_entries(path: Path) -> tuple[Entry, ...]:
 
 
 @cache
-def load(version: str, name: str) -> tuple[Entry, ...]:
-    return read_entries(transcripts_dir() / version / f"{name}.jsonl")
+def load(version: str, name: str, root: Path | None = None) -> tuple[Entry, ...]:
+    """A transcript of the shared folder, or of `root` (e.g. CAPTURES_DIR) when given."""
+    return read_entries((root or transcripts_dir()) / version / f"{name}.jsonl")

@@ -16,10 +16,11 @@ from esl_handlers.esl_channel import EslChannel
 from esl_handlers.switch import EslSwitch
 from ivr_scripts.channel import CallerHungUp
 from ivr_scripts.switch import LiveChannel
+from tests.support.transcripts import CAPTURES_DIR, VERSIONS, load
 from tests.wire.conftest import Serve
 from tests.wire.standin import CallScript, InboundSwitch, OutboundSwitch, ScriptedCall
 from tests.wire.standin.agents import AgentPhone
-from tests.wire.standin.transcripts import WireFrame, parse_frames
+from tests.wire.standin.transcripts import WireFrame, parse_frames, switch_frames
 from tests.wire.support import wait_until
 
 pytestmark = pytest.mark.wire
@@ -81,6 +82,30 @@ class Holder:
         return [e.name for e in self.events]
 
 
+def captured_roles_after_hold(version: str, *, other_leg: bool = False) -> list[str]:
+    """The caller's events from the end of its music on, in agent_answered_outbound.jsonl, named as
+    the stand-in names its roles (with `other_leg`, each marked "+other" when it names the leg in
+    Other-Leg-Unique-ID)."""
+    return roles_after_hold(switch_frames(load(version, "agent_answered_outbound", CAPTURES_DIR)), other_leg)
+
+
+def roles_after_hold(frames: list[WireFrame], other_leg: bool = False) -> list[str]:
+    roles: list[str] = []
+    for frame in frames:
+        name = frame.event_name
+        if name is None or frame.content_type == "command/reply":
+            continue
+        if name in ("CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE"):
+            name = f"{name}:{frame.event_value('Application')}"
+        elif name == "CHANNEL_STATE":
+            name = f"{name}:{frame.event_value('Channel-State')}"
+        if other_leg and frame.event_value("Other-Leg-Unique-ID"):
+            name += " +other"
+        roles.append(name)
+    first = next(i for i, role in enumerate(roles) if role.startswith("CHANNEL_EXECUTE_COMPLETE:playback"))
+    return roles[first:]
+
+
 def frames_of(call: ScriptedCall, name: str) -> list[WireFrame]:
     return [f for f in parse_frames(bytes(call.sent))[0] if f.event_name == name]
 
@@ -119,20 +144,15 @@ def test_the_held_caller_is_bridged_and_parks_again_when_the_agent_hangs_up(
     assert call.wait(5)
     roles = call.events_sent
     start = roles.index("CHANNEL_EXECUTE_COMPLETE:playback")
-    assert roles[start:] == [
-        "CHANNEL_EXECUTE_COMPLETE:playback",
-        "CHANNEL_UNPARK",
-        "CHANNEL_EXECUTE_COMPLETE:socket",
-        "CHANNEL_EXECUTE:uuid_bridge",
-        "CHANNEL_BRIDGE",
-        "CHANNEL_UNBRIDGE",
-        "CHANNEL_PARK",
-        "CHANNEL_HANGUP",
-        "CHANNEL_UNPARK",
-        "CHANNEL_STATE:CS_HANGUP",
-        "CHANNEL_STATE:CS_REPORTING",
-        "CHANNEL_HANGUP_COMPLETE",
-    ]
+    # What both releases sent in the same call (held on music, uuid_bridge, the agent hangs up,
+    # park_after_bridge, the application hangs up).
+    for version in VERSIONS:
+        assert roles[start:] == captured_roles_after_hold(version), version
+    # From the uuid_bridge command on, every event names the leg (Other-Leg-*), as in the captures.
+    sent = roles_after_hold(parse_frames(bytes(call.sent))[0], other_leg=True)
+    assert sent == captured_roles_after_hold("1.10.12", other_leg=True)
+    named = {f.event_value("Other-Leg-Unique-ID") for f in parse_frames(bytes(call.sent))[0]}
+    assert named == {None, leg}
     playback = frames_of(call, "CHANNEL_EXECUTE_COMPLETE")[-1]
     assert playback.event_value("Application-Response") == "PLAYBACK ERROR"  # not ready: CF_TRANSFER
     assert frames_of(call, "CHANNEL_UNBRIDGE")[0].event_value("variable_bridge_hangup_cause") == (
@@ -141,7 +161,12 @@ def test_the_held_caller_is_bridged_and_parks_again_when_the_agent_hangs_up(
     assert call.hung_up_by == "application"
     seen = holder.names()
     bridged = seen.index("CHANNEL_BRIDGE")
-    assert seen[bridged : bridged + 3] == ["CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", "CHANNEL_PARK"]
+    assert seen[bridged : bridged + 4] == [
+        "CHANNEL_BRIDGE",
+        "CHANNEL_UNBRIDGE",
+        "CHANNEL_STATE",
+        "CHANNEL_PARK",
+    ]
 
 
 def test_hangup_after_bridge_hangs_the_caller_up_with_the_agents_cause(
@@ -260,3 +285,53 @@ def test_a_leg_that_is_not_answered_or_unknown_is_refused(
     call.caller_hangup()
     assert call.wait(5)
     assert call.bridged_legs == []
+
+
+def captured_leg_story(version: str) -> list[tuple[str, str | None]]:
+    """The agent leg's events in agent_answered_inbound.jsonl: (name, application or hangup cause)."""
+    frames = switch_frames(load(version, "agent_answered_inbound", CAPTURES_DIR))
+    job = next(f for f in frames if f.event_name == "BACKGROUND_JOB")
+    leg = (job.event_body or b"").decode().removeprefix("+OK ").strip()
+    return [
+        (name, frame.event_value("Hangup-Cause" if "HANGUP" in name else "Application"))
+        for frame in frames
+        if (name := frame.event_name) is not None and frame.event_value("Unique-ID") == leg
+    ]
+
+
+def test_the_agent_legs_own_events_are_the_captured_ones(
+    serve: Serve, inbound: InboundSwitch, esl: EslSwitch
+) -> None:
+    """originate ... &park(), uuid_bridge, the agent hangs up: the leg's CHANNEL_ANSWER, CHANNEL_EXECUTE
+    park, EXECUTE_COMPLETE park, CHANNEL_EXECUTE uuid_bridge, CHANNEL_HANGUP, CHANNEL_HANGUP_COMPLETE,
+    as both releases sent them to an inbound listener."""
+    from esl_handlers.event_listener import EventListener  # noqa: PLC0415
+
+    names = ["CHANNEL_ANSWER", "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP"]
+    events: list[Event] = []
+    listener = EventListener(
+        events.append, *inbound.address, password=PASSWORD, events=[*names, "CHANNEL_HANGUP_COMPLETE"]
+    )
+    listener.start()
+    try:
+        assert listener.wait_connected(5)
+        holder = Holder({"park_after_bridge": "true"})
+        call = place_holding_call(serve, inbound, holder)
+        leg = ring_agent(inbound, esl, AgentPhone("answer"))
+        esl.bridge(call.uuid, leg)
+        wait_until(lambda: "CHANNEL_BRIDGE" in call.events_sent, what="CHANNEL_BRIDGE")
+        inbound.agents.hang_up_leg(leg, "NORMAL_CLEARING")  # the agent hangs up
+        assert call.wait(5)
+        wait_until(
+            lambda: any(e.name == "CHANNEL_HANGUP_COMPLETE" and e.unique_id == leg for e in events),
+            what="the leg's CHANNEL_HANGUP_COMPLETE",
+        )
+    finally:
+        listener.stop(timeout=1.0)
+    ours = [
+        (e.name, e.get("Hangup-Cause" if "HANGUP" in e.name else "Application"))
+        for e in events
+        if e.unique_id == leg
+    ]
+    for version in VERSIONS:
+        assert ours == captured_leg_story(version), version

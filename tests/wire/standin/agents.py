@@ -125,7 +125,7 @@ class AgentPhone:
 
     behaviour: Behaviour = "answer"
     ring_seconds: float | None = None
-    talk_seconds: float | None = None  # once bridged to a caller, the agent hangs up after this
+    talk_seconds: float | None = None  # bridged to a caller or eavesdropping, it hangs up after this
 
 
 @dataclass
@@ -142,6 +142,7 @@ class Leg:
     created_epoch: int = 0
     talk_seconds: float | None = None
     hangup_after_bridge: bool = False
+    app: tuple[str, str] | None = None  # the application it runs (originate's `&app(arg)`)
 
     def row(self) -> dict[str, str]:
         values = dict.fromkeys(CHANNEL_COLUMNS, "")
@@ -259,18 +260,43 @@ class AgentPhones:
         if not ringing:
             return f"-ERR {refusal}\n"
         result = self._ring(ringing, timeout, several=len(ringing) > 1)
-        if result.startswith("+OK") and argv[1].startswith("&eavesdrop(") and argv[1].endswith(")"):
-            self._eavesdrop(result[3:].strip(), argv[1][len("&eavesdrop(") : -1], settings, dial)
+        answered = self.legs.get(result[3:].strip()) if result.startswith("+OK") else None
+        if answered is not None and argv[1].startswith("&") and "(" in argv[1] and argv[1].endswith(")"):
+            app, _, app_arg = argv[1][1:-1].partition("(")
+            answered.app = (app, app_arg)
+            if app == "eavesdrop":
+                self._eavesdrop(answered, app_arg, settings, dial)
+            else:  # the answered leg runs its application once the job is out (after BACKGROUND_JOB)
+                gevent.spawn(self._execute, answered)
         return result
 
-    def _eavesdrop(self, leg_uuid: str, target: str, settings: dict[str, str], dial: str) -> None:
-        """switch_ivr_eavesdrop_session on the answered leg: without a live target it returns at once
-        and the leg's one-application extension ends (NORMAL_CLEARING)."""
-        self.eavesdrops.append(Eavesdrop(leg_uuid, target, dict(settings), dial))
+    def _eavesdrop(self, leg: Leg, target: str, settings: dict[str, str], dial: str) -> None:
+        """switch_ivr_eavesdrop_session on the answered leg: CHANNEL_EXECUTE eavesdrop (Application-Data:
+        the target). Without a live target it returns at once and the leg's one-application extension
+        ends (NORMAL_CLEARING); else it runs until the supervisor hangs up (`talk_seconds`) or the
+        leg is killed: CHANNEL_HANGUP, EXECUTE_COMPLETE eavesdrop, CHANNEL_HANGUP_COMPLETE, as the
+        captures show (tests/transcripts/*/eavesdrop_*_inbound.jsonl)."""
+        self.eavesdrops.append(Eavesdrop(leg.uuid, target, dict(settings), dial))
         call = self.calls.get(target)
         live = (call is not None and call.hangup_cause is None) or target in self.legs
         if not live:
-            self.hang_up_leg(leg_uuid, "NORMAL_CLEARING")
+            self._execute(leg)
+            self.hang_up_leg(leg.uuid, "NORMAL_CLEARING")
+            return
+        gevent.spawn(self._execute, leg)
+        if leg.talk_seconds is not None:
+            gevent.spawn_later(leg.talk_seconds, self.hang_up_leg, leg.uuid, "NORMAL_CLEARING")
+
+    def _execute(self, leg: Leg) -> None:
+        """CHANNEL_EXECUTE of the leg's application, if the leg is still there."""
+        if leg.app is not None and leg.uuid in self.legs:
+            self._emit_app("CHANNEL_EXECUTE", leg, leg.app)
+
+    def _complete(self, leg: Leg) -> None:
+        """CHANNEL_EXECUTE_COMPLETE of the leg's running application (`_none_`), which then ends."""
+        if leg.app is not None:
+            app, leg.app = leg.app, None
+            self._emit_app("CHANNEL_EXECUTE_COMPLETE", leg, app, "_none_")
 
     def _new_leg(self, settings: dict[str, str], endpoint: str, phone: AgentPhone) -> Leg:
         name, dest, presence_id = _leg_identity(endpoint)
@@ -313,12 +339,12 @@ class AgentPhones:
             cause = FAILURE_CAUSES["no_answer" if phone.behaviour == "answer" else phone.behaviour]
             del self.legs[leg.uuid]
             self.ended[leg.uuid] = cause
-            self._emit("CHANNEL_HANGUP_COMPLETE", leg, cause)
+            self._end(leg, cause)
         for leg, _ in ringing:
             if leg is not winner and leg.uuid in self.legs:
                 del self.legs[leg.uuid]
                 self.ended[leg.uuid] = "LOSE_RACE" if several else "NO_ANSWER"
-                self._emit("CHANNEL_HANGUP_COMPLETE", leg, self.ended[leg.uuid])
+                self._end(leg, self.ended[leg.uuid])
         if winner is None:
             return f"-ERR {cause}\n"
         winner.answered = True
@@ -350,6 +376,7 @@ class AgentPhones:
         if leg is None or not leg.answered or call.hangup_cause is not None or call.bridged:
             return "-ERR Invalid uuid\n"
         leg.bridged_to = call.uuid
+        gevent.spawn(self._complete, leg)  # after the api reply: the leg's &park() ends
         call.request_uuid_bridge(leg)
         if leg.talk_seconds is not None:
             gevent.spawn_later(leg.talk_seconds, self.hang_up_leg, leg.uuid, "NORMAL_CLEARING")
@@ -362,7 +389,7 @@ class AgentPhones:
             return False
         self.ended[leg.uuid] = cause
         self.hung_up.set()  # a multi-leg originate waiting on this leg looks again
-        self._emit("CHANNEL_HANGUP_COMPLETE", leg, cause)
+        self._end(leg, cause)
         call = self.calls.get(leg.bridged_to or "")
         if call is not None:
             call.partner_hung_up(leg.uuid, cause)
@@ -414,7 +441,37 @@ class AgentPhones:
 
     # -- events --------------------------------------------------------------------------------
 
-    def _emit(self, event_name: str, leg: Leg, cause: str = "NORMAL_CLEARING") -> None:
+    def _end(self, leg: Leg, cause: str) -> None:
+        """A leg ends: CHANNEL_HANGUP, the running application's completion, CHANNEL_HANGUP_COMPLETE,
+        as in the captures (tests/transcripts/*/agent_*_inbound.jsonl, eavesdrop_*_inbound.jsonl)."""
+        if self.switch.has_subscriber("CHANNEL_HANGUP"):
+            self._emit("CHANNEL_HANGUP", leg, cause)
+        self._complete(leg)
+        self._emit("CHANNEL_HANGUP_COMPLETE", leg, cause)
+
+    def bridged_by(self, leg: Leg, caller_uuid: str) -> None:
+        """uuid_bridge_on_soft_execute on the leg: its own CHANNEL_EXECUTE uuid_bridge."""
+        self._emit_app("CHANNEL_EXECUTE", leg, ("uuid_bridge", caller_uuid))
+
+    def _emit_app(self, event_name: str, leg: Leg, app: tuple[str, str], response: str | None = None) -> None:
+        if not self.switch.has_subscriber(event_name):
+            return
+        headers = [("Application", app[0])]
+        if app[1]:
+            headers.append(("Application-Data", app[1]))
+        if response is not None:
+            headers.append(("Application-Response", response))
+        self._emit(event_name, leg, role=f"{event_name}:{app[0]}", app_headers=headers)
+
+    def _emit(
+        self,
+        event_name: str,
+        leg: Leg,
+        cause: str = "NORMAL_CLEARING",
+        *,
+        role: str | None = None,
+        app_headers: list[tuple[str, str]] | None = None,
+    ) -> None:
         from tests.wire.standin.inbound import InboundCall  # noqa: PLC0415 - inbound imports this module
 
         call: InboundCall = InboundCall(
@@ -436,6 +493,9 @@ class AgentPhones:
                 "Caller-Direction": direction,
                 "Caller-Logical-Direction": direction,
                 "Other-Leg-Unique-ID": leg.bridged_to,
+                **({"Hangup-Cause": cause} if event_name == "CHANNEL_HANGUP" else {}),
             },
             variables={"direction": direction, "presence_id": leg.presence_id or None},
+            role=role,
+            app_headers=app_headers,
         )

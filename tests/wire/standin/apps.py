@@ -84,6 +84,10 @@ class AppRunner:
         self._handlers: dict[str, Callable[[Execution, str, int], None]] = {
             "answer": self._answer,
             "pre_answer": self._simple,
+            # switch_ivr_park refuses a channel the socket app already controls ("Cannot park
+            # channels that are under control already"): EXECUTE, then COMPLETE at once (both
+            # releases, tests/transcripts/*/park_hold_outbound.jsonl).
+            "park": self._simple,
             "playback": self._playback,
             "speak": self._speak,
             "say": self._say,
@@ -307,28 +311,39 @@ class AppRunner:
         if not keys and call.script.realtime_collect and call.media_wait(timeout_ms / 1000):
             self.complete(execution, arg)
             return
-        digits, terminator = "", None
-        for key in keys:
-            if key in terminators:
-                terminator = key
+        # switch_play_and_get_digits: up to max_tries reads (argv[2]); a read whose digits the regex
+        # refuses leaves them in <variable>_invalid and the next read takes the keys that follow.
+        tries = max(1, int(argv[2] or 1))
+        left = keys
+        for _ in range(tries):
+            call.set_var("read_result", None)
+            digits, terminator, used = "", None, 0
+            for key in left:
+                used += 1
+                if key in terminators:
+                    terminator = key
+                    break
+                digits += key
+                if len(digits) >= maximum:
+                    break
+            left = left[used:]
+            if terminator is not None:
+                call.set_var("read_terminator_used", terminator)
+            if len(digits) < max(minimum, 1):
+                result = "failure"
+            elif terminator is not None or len(digits) >= maximum:
+                result = "success"
+            else:
+                result = "timeout"  # inter-digit timeout with enough digits: accepted
+            call.set_var("read_result", result)
+            if digits and variable:
+                call.set_var(variable, digits)
+                if regex and not re.search(regex, digits):
+                    call.set_var(variable, None)
+                    call.set_var(f"{variable}_invalid", digits)
+                    continue
+            if digits and len(digits) >= minimum:
                 break
-            digits += key
-            if len(digits) >= maximum:
-                break
-        if terminator is not None:
-            call.set_var("read_terminator_used", terminator)
-        if len(digits) < max(minimum, 1):
-            result = "failure"
-        elif terminator is not None or len(digits) >= maximum:
-            result = "success"
-        else:
-            result = "timeout"  # inter-digit timeout with enough digits: accepted
-        call.set_var("read_result", result)
-        if digits and variable:
-            call.set_var(variable, digits)
-            if regex and not re.search(regex, digits):
-                call.set_var(variable, None)
-                call.set_var(f"{variable}_invalid", digits)
         kept = call.get_var(variable) if variable else None
         call.collected.append(Collected(prompt, keys, kept, variable, result))
         self.complete(execution, arg)

@@ -11,7 +11,7 @@ import contextlib
 import re
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
 from urllib.parse import unquote
@@ -27,8 +27,8 @@ from tests.wire.standin.apps import AppRunner
 from tests.wire.standin.recording import SessionRecorder
 from tests.wire.standin.render import EventRenderer
 from tests.wire.standin.script import CallScript, Collected, Execution, Said
-from tests.wire.standin.templates import CallIdentity, TemplateLibrary
-from tests.wire.standin.uuid_bridge import run_uuid_bridge
+from tests.wire.standin.templates import APP_HEADERS, CallIdentity, TemplateLibrary
+from tests.wire.standin.uuid_bridge import other_leg_overrides, run_uuid_bridge
 from tests.wire.standin.wire import (
     CommandReader,
     ReceivedCommand,
@@ -38,7 +38,6 @@ from tests.wire.standin.wire import (
     linger_notice,
     separate_string,
     serialize_plain,
-    url_encode,
 )
 
 if TYPE_CHECKING:
@@ -51,6 +50,24 @@ _VARIABLE: Final = re.compile(r"\$\{([^}]*)\}")
 @dataclass(frozen=True)
 class _Hangup:
     cause: str
+
+
+# switch_channel_state_t, in order: the number is Channel-State-Number.
+CHANNEL_STATES: Final = (
+    "CS_NEW",
+    "CS_INIT",
+    "CS_ROUTING",
+    "CS_SOFT_EXECUTE",
+    "CS_EXECUTE",
+    "CS_EXCHANGE_MEDIA",
+    "CS_PARK",
+    "CS_CONSUME_MEDIA",
+    "CS_HIBERNATE",
+    "CS_RESET",
+    "CS_HANGUP",
+    "CS_REPORTING",
+    "CS_DESTROY",
+)
 
 
 class SequenceCounter:
@@ -122,6 +139,8 @@ class ScriptedCall:
         self.breaks_received = 0
         self._running_app = False
         self._tail_sent = False
+        self._deferred: list[Callable[[], None]] | None = None  # events held back while an api runs
+        self._other_leg_block: list[tuple[str, str]] = []  # Other-Leg-* once uuid_bridge named a leg
         self._notice_at = "after_hangup_complete"
         self._write_lock = Semaphore()
         self._sock: gsocket.socket | None = None
@@ -232,13 +251,24 @@ class ScriptedCall:
             self.linger = True
             seconds = command.argument.strip()
             self.send(command_reply(f"+OK will linger {seconds} seconds" if seconds else "+OK will linger"))
+            if self.script.park_event == "after_linger_reply" and self._sendmsgs == 0:
+                self.emit("CHANNEL_PARK")
         elif verb == "nolinger":
             self.linger = False
             self.send(command_reply("+OK will not linger"))
         elif verb == "sendmsg":
             self._sendmsg(command)
         elif verb == "api":
-            self.send(api_response(self._api(command.argument)))
+            # The reply goes out before the events the command fires (uuid_record's RECORD_START /
+            # RECORD_STOP): api_exec writes it at once, the events go through the event queue.
+            self._deferred = []
+            try:
+                reply = self._api(command.argument)
+            finally:
+                deferred, self._deferred = self._deferred, None
+            self.send(api_response(reply))
+            for fire in deferred:
+                fire()
         elif verb == "exit":
             self.send(command_reply("+OK bye"))
             self.send(goodbye_notice(self.uuid))
@@ -280,14 +310,14 @@ class ScriptedCall:
             value = self.get_var(parts[1])
             return "_undef_" if value is None else value
         if name == "uuid_break":
-            # mod_commands break_function: no output on success, which mod_event_socket's
-            # api_exec answers as "-ERR no reply".
+            # mod_commands break_function: "+OK" once the flag is set, "-ERR No such channel!" for a
+            # channel not there (both releases answer "+OK", tests/transcripts/*/park_hold).
             if arg.split(" ")[0] != self.uuid or self.hangup_cause is not None:
-                return "-ERR No Such Channel!\n"
+                return "-ERR No such channel!\n"
             self.breaks_received += 1
             self.break_flag = True
             self._wake.set()
-            return "-ERR no reply\n"
+            return "+OK\n"
         if name == "uuid_record":
             argv = arg.split()
             if not argv or argv[0] != self.uuid or self.hangup_cause is not None:
@@ -334,6 +364,7 @@ class ScriptedCall:
 
     def request_uuid_bridge(self, leg: Leg) -> None:
         """switch_ivr_uuid_bridge: CF_TRANSFER stops what runs; the bridge runs in the session."""
+        self.attach_other_leg(leg)
         self._pending_bridge = leg
         self.bridged_legs.append(leg.uuid)
         self._partner_cause = None
@@ -358,18 +389,46 @@ class ScriptedCall:
             self._partner_cause = cause
             self.phones.hang_up_leg(leg_uuid, cause)
 
+    def attach_other_leg(self, leg: Leg) -> None:
+        """From now on every event carries `leg` as Other-Leg-* (the block of a captured CHANNEL_BRIDGE,
+        rendered for this leg), spliced in before the variables where a template has none."""
+        self.set_other_leg(leg.uuid)
+        try:
+            template = self.library.get("CHANNEL_BRIDGE")
+        except KeyError:
+            return
+        headers = self._renderer.render(template, sequence=0, overrides=other_leg_overrides(leg))
+        self._other_leg_block = [(name, value) for name, value in headers if name.startswith("Other-")]
+
+    def _with_other_leg(self, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        if not self._other_leg_block or any(name == "Other-Leg-Unique-ID" for name, _ in headers):
+            return headers
+        at = next(
+            (i for i, (name, _) in enumerate(headers) if name.startswith("variable_") or name in APP_HEADERS),
+            len(headers),
+        )
+        return [*headers[:at], *self._other_leg_block, *headers[at:]]
+
     def set_other_leg(self, leg_uuid: str) -> None:
         self.identity = replace(self.identity, other_leg=leg_uuid)
         self._renderer = EventRenderer(self.identity)
 
     def park_again(self) -> None:
-        """switch_ivr_park_session: CHANNEL_PARK, and queued applications run again."""
+        """switch_ivr_park_session: CS_PARK, CHANNEL_PARK, and queued applications run again."""
         self.redirected = False
         self.parked = True
         self._interrupt.clear()
         self._wake.clear()
         self.current_app = None
+        self.emit_state("CS_PARK")
         self.emit("CHANNEL_PARK")
+
+    def emit_state(self, state: str) -> None:
+        """CHANNEL_STATE for the channel entering `state` (switch_channel_perform_set_running_state)."""
+        self.emit(
+            f"CHANNEL_STATE:{state}",
+            overrides={"Channel-State": state, "Channel-State-Number": str(CHANNEL_STATES.index(state))},
+        )
 
     def continue_dialplan(self) -> None:
         """CS_EXECUTE after the bridge: the dialplan's next action after `socket`, if any."""
@@ -525,8 +584,10 @@ class ScriptedCall:
             self.emit("CHANNEL_UNPARK")
         if not self.socket_done:
             self.emit_socket_complete()
-        self.recorder.hangup()  # switch_core_session_hangup_state removes the media bugs
         self.emit("CHANNEL_STATE:CS_HANGUP", overrides={"Channel-State": "CS_HANGUP"})
+        # switch_core_session_hangup_state removes the media bugs: both releases send RECORD_STOP
+        # between the CS_HANGUP and the CS_REPORTING CHANNEL_STATE (tests/transcripts/*/record_session).
+        self.recorder.hangup()
         self.emit("CHANNEL_STATE:CS_REPORTING", overrides={"Channel-State": "CS_REPORTING"})
         self.emit("CHANNEL_HANGUP_COMPLETE")
         if self.linger and self._notice_at == "after_hangup_complete":
@@ -587,44 +648,53 @@ class ScriptedCall:
             drop_prefixes=drop_prefixes,
             app_headers=app_headers or (),
         )
+        if not drop_prefixes:
+            headers = self._with_other_leg(headers)
         if forward and self.phones is not None:
             self.phones.switch.deliver_headers(event_name, headers, template.body)
         if self.events_on:
             self.events_sent.append(role)
             self.send(serialize_plain(headers, template.body))
 
-    def emit_record(
-        self,
-        event_name: str,
-        *,
-        head: list[tuple[str, str]] | None = None,
-        tail: list[tuple[str, str]] | None = None,
-    ) -> None:
-        """RECORD_START / RECORD_STOP: a channel event with the channel's data (rendered from the
-        CHANNEL_PARK template), `head` right after the core headers and `tail` after the variables.
+    def emit_record(self, event_name: str, *, tail: list[tuple[str, str]]) -> None:
+        """RECORD_START / RECORD_STOP: the channel's data (switch_channel_event_set_data), then `tail`
+        (Record-File-Path, and Record-Completion-Cause for a stop) after the variables, as
+        record_callback adds them (SWITCH_STACK_BOTTOM) and both releases send them. Rendered from a
+        captured RECORD_* template when the library has one, else from the CHANNEL_PARK template.
         The socket gets it only if it subscribed to it (myevents does not include it)."""
+        if self._deferred is not None:
+            self._deferred.append(lambda: self.emit_record(event_name, tail=tail))
+            return
         to_socket = self.events_on and event_name in self.subscribed
         forward = self.phones is not None and self.phones.switch.has_subscriber(event_name)
         if not to_socket and not forward:
             return
-        template = self.library.get("CHANNEL_PARK")
+        try:
+            template = self.library.get(event_name, self._occurrences[event_name])
+            self._occurrences[event_name] += 1
+            captured = True
+        except KeyError:
+            template = self.library.get("CHANNEL_PARK")
+            captured = False
         in_place: dict[str, str | None] = {"current_application_response": self.last_response}
         if self.current_app is not None:
             in_place["current_application"] = self.current_app[0]
             in_place["current_application_data"] = self.current_app[1]
         if self.hangup_cause is not None:
             in_place["hangup_cause"] = self.hangup_cause
+        overrides: dict[str, str | None] = {"Event-Name": event_name, "Hangup-Cause": self.hangup_cause}
+        if captured:
+            overrides.update(tail)
         headers = self._renderer.render(
             template,
             sequence=self._sequence.next(),
-            overrides={"Event-Name": event_name, "Hangup-Cause": self.hangup_cause},
+            overrides=overrides,
             variables=self.vars,
             in_place=in_place,
             script_vars=self.library.script_vars,
-            app_headers=tail or (),
+            app_headers=() if captured else tail,
         )
-        core_end = next((i + 1 for i, (name, _) in enumerate(headers) if name == "Event-Sequence"), 1)
-        headers[core_end:core_end] = [(name, url_encode(value)) for name, value in head or ()]
+        headers = self._with_other_leg(headers)
         if forward and self.phones is not None:
             self.phones.switch.deliver_headers(event_name, headers, None)
         if to_socket:

@@ -118,6 +118,7 @@ class InboundSwitch:
         library: TemplateLibrary | None = None,
     ) -> None:
         self.password = password
+        self.version = version
         self._host = host
         self._port = port
         self.library = library or default_library(version)
@@ -188,8 +189,13 @@ class InboundSwitch:
         *,
         overrides: Mapping[str, str | None] | None = None,
         variables: Mapping[str, str | None] | None = None,
+        role: str | None = None,
+        app_headers: list[tuple[str, str]] | None = None,
     ) -> int:
-        """Send one event of `call` to every subscriber of it; return how many got it."""
+        """Send one event of `call` to every subscriber of it; return how many got it.
+
+        `role` picks the template ("CHANNEL_EXECUTE:eavesdrop"; default: the event's name) and
+        `app_headers` (Application, Application-Data, ...) go after the variables."""
         renderer = self._renderers.get(call.uuid)
         if renderer is None:
             renderer = self._renderers[call.uuid] = EventRenderer(call.identity())
@@ -201,8 +207,8 @@ class InboundSwitch:
         fixed.update(overrides or {})
         in_place.update(variables or {})
         sequence = self._sequence.next()
-        plain_template = self.library.get(event_name)
-        json_template = self.library.get(event_name, json_format=True)
+        plain_template = self.library.get(role or event_name)
+        json_template = self.library.get(role or event_name, json_format=True)
         plain = serialize_plain(
             renderer.render(
                 plain_template,
@@ -210,6 +216,7 @@ class InboundSwitch:
                 overrides=fixed,
                 in_place=in_place,
                 script_vars=self.library.script_vars,
+                app_headers=app_headers or (),
             ),
             plain_template.body,
         )
@@ -220,6 +227,7 @@ class InboundSwitch:
                 overrides=fixed,
                 in_place=in_place,
                 script_vars=self.library.script_vars,
+                app_headers=app_headers or (),
                 encode=False,
             ),
             json_template.body,
@@ -315,6 +323,8 @@ class InboundSwitch:
             return answer
         if name == "status":
             return self.library.status_body
+        if name == "version":  # as both releases answer it (tests/transcripts/*/bgapi_jobs_inbound)
+            return f"FreeSWITCH Version {self.version}-release~64bit ( 64bit)\n"
         return f"-ERR {name} Command not found!\n"
 
     def _bgapi(self, session: InboundSession, command: ReceivedCommand) -> None:

@@ -1,13 +1,14 @@
 """record_session on a scripted call: the media bug, its RECORD_START / RECORD_STOP events, a real WAV.
 
-No transcript captured these events (myevents does not include them, and the capture's socket never
-subscribed), so they are modelled on FreeSWITCH's source, src/switch_ivr_async.c:
+Modelled on FreeSWITCH's source, src/switch_ivr_async.c, and checked against the captures in
+tests/transcripts/<version>/record_session_outbound.jsonl and uuid_record_outbound.jsonl (the socket
+subscribes with `event plain RECORD_START RECORD_STOP`; myevents does not include them):
 
 - switch_ivr_record_session_event adds the media bug and returns at once; a second record_session
   of a path already recording only logs "Already recording" (no second RECORD_START). RECORD_STEREO
   is read then: stereo puts what the channel reads (the caller) left, what it is sent right.
-- record_callback INIT fires RECORD_START: `Record-File-Path` is added before the channel data, so
-  it comes right after the core headers (Event-Name .. Event-Sequence).
+- record_callback INIT fires RECORD_START: the channel data (every variable), then `Record-File-Path`
+  (added at the bottom, after the variables, as the captures show).
 - On close, send_record_stop_event sets record_samples, record_seconds, record_ms and
   record_completion_cause as channel variables, then fires RECORD_STOP with the channel data (every
   variable: switch_channel_event_set_data), `Record-File-Path`, `Record-Completion-Cause`. The cause:
@@ -121,7 +122,7 @@ class SessionRecorder:
         bug = self._bugs[path] = _Bug(path, stereo)
         self.started.append(path)
         self._write(bug)  # switch_core_file_open creates the file
-        self.call.emit_record("RECORD_START", head=[("Record-File-Path", path)])
+        self.call.emit_record("RECORD_START", tail=[("Record-File-Path", path)])
 
     def stop(self, path: str, cause: str = "success-maxtime") -> bool:
         bug = self._bugs.pop(path, None)

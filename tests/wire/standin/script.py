@@ -8,7 +8,7 @@ from typing import Literal
 
 Version = Literal["1.10.12", "1.11.2"]
 BridgeOutcome = Literal["answered", "no_answer", "busy", "failed"]
-ParkEvent = Literal["after_first_reply", "before_first_reply", "none"]
+ParkEvent = Literal["after_first_reply", "before_first_reply", "after_linger_reply", "none"]
 NoticePlacement = Literal["after_hangup", "after_hangup_complete"]
 
 
@@ -27,7 +27,8 @@ class CallScript:
     media_seconds: how long playback, speak and a collect's prompt take (0: instant).
     realtime_collect: wait the collect's timeout when the caller is silent.
     park_event: where CHANNEL_PARK falls relative to the reply to the first sendmsg (a race in
-        FreeSWITCH: the transcripts show both, and none at all).
+        FreeSWITCH: the transcripts show both, and none at all), or right after the reply to
+        `linger`, before any sendmsg ("after_linger_reply", as tests/transcripts/ shows it too).
     linger_notice: where the linger disconnect-notice falls; default per version as captured:
         1.11.2 sends it right after CHANNEL_HANGUP when the call hangs up while bridged.
     refuse_apps: application -> reply text (e.g. "-ERR memory error") for its sendmsg.

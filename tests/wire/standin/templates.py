@@ -23,6 +23,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Final
 from urllib.parse import unquote
 
@@ -108,6 +109,10 @@ class TemplateLibrary:
 
     def _fallback(self, role: str) -> list[EventTemplate]:
         event, _, app = role.partition(":")
+        if event == "CHANNEL_STATE":  # a state no transcript passed through: any state event's shape
+            states = sorted(name for name in self.roles if name.startswith("CHANNEL_STATE:"))
+            if states:
+                return self.roles[states[0]]
         for alias in (APP_ALIASES.get(app), GENERIC_APP):
             if alias and f"{event}:{alias}" in self.roles:
                 return self.roles[f"{event}:{alias}"]
@@ -115,12 +120,13 @@ class TemplateLibrary:
 
     @classmethod
     def from_transcripts(
-        cls, version: str, names: Iterable[str], *, sequenced: bool = False
+        cls, version: str, names: Iterable[str], *, sequenced: bool = False, root: Path | None = None
     ) -> TemplateLibrary:
+        """Templates from the shared transcripts, or from those under `root` (CAPTURES_DIR)."""
         library = cls(connect=None, roles={}, script_vars=frozenset(), status_body="", sequenced=sequenced)
         script_vars: set[str] = set()
         for name in names:
-            entries = load(version, name)
+            entries = load(version, name, root)
             script_vars |= _script_variables(entries)
             library._add(entries, f"{version}/{name}")
         library.script_vars = frozenset(script_vars - library.channel_data_vars())

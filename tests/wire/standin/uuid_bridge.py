@@ -30,9 +30,14 @@ From src/switch_ivr_bridge.c (FreeSWITCH 1.10):
   its current application on): our public.xml's fallback `transfer`, or a NORMAL_CLEARING hangup
   when nothing follows (CallScript.after_socket_transfer chooses).
 
-Not modelled: the CHANNEL_STATE events of CS_HIBERNATE/CS_RESET/CS_SOFT_EXECUTE, and an
-application sent during the bridge (FreeSWITCH runs it inside the bridge loop; the stand-in runs
-it once the call is parked again, or drops it when the call ends).
+The caller's CHANNEL_STATE events CS_HIBERNATE, CS_RESET, CS_SOFT_EXECUTE (before CHANNEL_EXECUTE
+uuid_bridge) and CS_PARK (before the CHANNEL_PARK of park_after_bridge) are sent as both releases
+send them (tests/transcripts/*/agent_answered_outbound.jsonl). From the uuid_bridge command on,
+every event of the caller carries the leg as Other-Leg-* (switch_ivr_uuid_bridge sets the
+originatee profile at once): the interrupted playback's completion, CHANNEL_UNPARK and the socket's
+completion already do (ScriptedCall.attach_other_leg). Not modelled: an application sent during the
+bridge (FreeSWITCH runs it inside the bridge loop; the stand-in runs it once the call is parked
+again, or drops it when the call ends).
 """
 
 from __future__ import annotations
@@ -53,6 +58,17 @@ def _true(value: str | None) -> bool:
     return (value or "").lower() in ("true", "yes", "on", "1", "enabled", "active", "allow")
 
 
+def other_leg_overrides(leg: Leg) -> dict[str, str | None]:
+    """The leg as the caller's events name it (its originatee caller profile)."""
+    return {
+        "Other-Leg-Unique-ID": leg.uuid,
+        "Other-Leg-Channel-Name": leg.name,
+        "Other-Leg-Destination-Number": leg.dest,
+        "Other-Leg-Callee-ID-Number": leg.dest,
+        "Bridge-B-Unique-ID": leg.uuid,
+    }
+
+
 def run_uuid_bridge(call: ScriptedCall, leg: Leg) -> None:
     """Play the caller's side from the moment its running application has stopped."""
     if call.hangup_cause is not None:
@@ -63,6 +79,8 @@ def run_uuid_bridge(call: ScriptedCall, leg: Leg) -> None:
         call.emit_socket_complete()
         call.socket_done = True
     call.parked = False
+    for state in ("CS_HIBERNATE", "CS_RESET", "CS_SOFT_EXECUTE"):
+        call.emit_state(state)
     call.set_var("bridge_channel", leg.name)
     call.set_var("bridge_uuid", leg.uuid)
     call.set_var("signal_bond", leg.uuid)
@@ -72,14 +90,10 @@ def run_uuid_bridge(call: ScriptedCall, leg: Leg) -> None:
         "CHANNEL_EXECUTE:uuid_bridge",
         app_headers=[("Application", "uuid_bridge"), ("Application-Data", leg.uuid)],
     )
+    if call.phones is not None:
+        call.phones.bridged_by(leg, call.uuid)
     call.bridged = True
-    other_leg = {
-        "Other-Leg-Unique-ID": leg.uuid,
-        "Other-Leg-Channel-Name": leg.name,
-        "Other-Leg-Destination-Number": leg.dest,
-        "Other-Leg-Callee-ID-Number": leg.dest,
-        "Bridge-B-Unique-ID": leg.uuid,
-    }
+    other_leg = other_leg_overrides(leg)
     call.emit("CHANNEL_BRIDGE", overrides=other_leg)
     cause = call.wait_for_bridge_end()
     if cause is None:  # the caller left: the leg goes first, then the caller's UNBRIDGE

@@ -1,0 +1,627 @@
+"""Recapture the ESL transcripts from a real FreeSWITCH: `python -m tests.captures.capture`.
+
+    python -m tests.captures.capture --build /work/shared/freeswitch/1.10.12/bin/freeswitch \\
+        --out tests/transcripts/1.10.12 [--only NAME ...] [--work DIR]
+
+Starts the build on the example dialplan's rendered conf (tests.live.support.live_switch), places
+real SIPp calls to the main line (DID 4001, whose dialplan runs `socket` to SwitchEndpoints.app_port),
+and plays the application's side itself: a scripted outbound-ESL server where the `socket` app
+connects, and, where a scenario needs one, an inbound ESL client (originate, uuid_bridge, bgapi,
+eavesdrop). Every frame of every socket is recorded byte-exact (esl_recorder.Recorder) into
+<out>/<scenario>_outbound.jsonl and <out>/<scenario>_inbound.jsonl. Agent phones are SIPp
+(sipp_scenarios.agent_phone) answering, answering 486 Busy, or ringing without answering.
+
+Needs root (SIPp replays RFC 2833 DTMF from a pcap over a raw socket). Never run by pytest: the
+stand-in tests read what it wrote (tests/wire/test_standin_captures.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import wave
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+from freeswitch_conf.directory import directory_users
+from sipp_scenarios.agent_phone import ANSWER_SCENARIO, AgentLogin, AgentOptions, AgentPhone, Registrar
+from sipp_scenarios.dtmf_pcap import DtmfTiming, write_dtmf_pcap
+from sipp_scenarios.generate import DEFAULT_CALLER
+from sipp_scenarios.sipp_run import free_media_port, free_udp_port
+from tests.captures.esl_recorder import Frame, Recorder
+from tests.live import support
+from tests.live.support import Build, Live
+
+DESCRIPTION: Final = "Recapture the ESL transcripts from a real FreeSWITCH."
+DID: Final = "4001"
+AGENT: Final = "1003"  # the agent phone rung by the originate scenarios
+SUPERVISOR: Final = "1004"  # the supervisor's phone in the eavesdrop scenarios
+LONG_TONE: Final = "tone_stream://%(1000,0,440);loops=-1"  # endless: until uuid_break
+INBOUND_EVENTS: Final = (
+    "BACKGROUND_JOB CHANNEL_ANSWER CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE "
+    "CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE"
+)
+
+BUSY_SCENARIO: Final = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="capture agent: busy">
+  <Global variables="call_done,hangup_after_ms"/>
+  <recv request="INVITE">
+    <action><todouble assign_to="hangup_after_ms" variable="hangup_after_ms"/></action>
+  </recv>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 486 Busy Here
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpBusy[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv request="ACK"/>
+  <nop><action><assign assign_to="call_done" value="1"/></action></nop>
+</scenario>
+"""
+
+NO_ANSWER_SCENARIO: Final = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="capture agent: rings, never answers">
+  <Global variables="call_done,hangup_after_ms"/>
+  <recv request="INVITE">
+    <action><todouble assign_to="hangup_after_ms" variable="hangup_after_ms"/></action>
+  </recv>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 180 Ringing
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpRing[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv request="CANCEL"/>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpRing[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 487 Request Terminated
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpRing[call_number]
+      [last_Call-ID:]
+      CSeq: [cseq] INVITE
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv request="ACK"/>
+  <nop><action><assign assign_to="call_done" value="1"/></action></nop>
+</scenario>
+"""
+
+
+@dataclass(frozen=True)
+class Keys:
+    """What the caller presses: `keys`, the first `delay_ms` after the call is answered."""
+
+    keys: tuple[str, ...] = ()
+    delay_ms: int = 1500
+    timing: DtmfTiming = field(default_factory=DtmfTiming)
+
+
+class Caller:
+    """One SIPp caller to the main line (caller.xml, the DTMF step dropped when it presses nothing)."""
+
+    def __init__(self, live: Live, work: Path, keys: Keys) -> None:
+        self.live = live
+        self.work = work
+        self.keys = keys
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.work.mkdir(parents=True, exist_ok=True)
+        text = resources.files("sipp_scenarios").joinpath("caller.xml").read_text(encoding="utf-8")
+        text = text.replace('<pause milliseconds="1500"/>', f'<pause milliseconds="{self.keys.delay_ms}"/>')
+        if self.keys.keys:
+            write_dtmf_pcap(self.work / "dtmf.pcap", self.keys.keys, self.keys.timing)
+        else:
+            text = text.replace('<exec play_pcap_audio="dtmf.pcap"/>', "")
+        (self.work / "caller.xml").write_text(text, encoding="utf-8")
+        (self.work / "calls.csv").write_text(
+            f"SEQUENTIAL\n{DID};{DEFAULT_CALLER};{''.join(self.keys.keys)}\n"
+        )
+        endpoints = self.live.endpoints
+        host = endpoints.sip_host
+        command = [
+            str(self.live.sipp),
+            f"{host}:{endpoints.sip_port}",
+            "-sf",
+            str(self.work / "caller.xml"),
+            "-inf",
+            str(self.work / "calls.csv"),
+            "-i",
+            host,
+            "-mi",
+            host,
+            "-p",
+            str(free_udp_port(host)),
+            "-mp",
+            str(free_media_port(host)),
+            "-rtp_echo",
+            "-nostdin",
+            "-m",
+            "1",
+            "-timeout",
+            "120s",
+            "-trace_err",
+            "-error_file",
+            str(self.work / "errors.log"),
+        ]
+        with (self.work / "sipp.stderr").open("wb") as stderr:
+            self.process = subprocess.Popen(
+                command, cwd=self.work, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr
+            )
+
+    def stop(self) -> None:
+        process = self.process
+        if process is None:
+            return
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@dataclass
+class Rig:
+    """What a scenario works with: the running switch, its directory, and where to put files."""
+
+    live: Live
+    work: Path
+    out: Path
+    name: str
+
+    def login(self, extension: str) -> AgentLogin:
+        users = directory_users(self.live.loaded.model, self.live.settings.agent_passwords)
+        user = next(u for u in users if u.extension == extension)
+        return AgentLogin(user.extension, self.live.settings.domain, user.password)
+
+    @property
+    def domain(self) -> str:
+        return self.live.settings.domain
+
+    @contextlib.contextmanager
+    def inbound(self) -> Iterator[Recorder]:
+        endpoints = self.live.endpoints
+        sock = socket.create_connection((endpoints.esl_host, endpoints.esl_port), timeout=10)
+        sock.settimeout(None)
+        recorder = Recorder(sock, f"{self.name} inbound")
+        try:
+            recorder.auth(endpoints.esl_password)
+            yield recorder
+            recorder.command("exit")
+            recorder.until_closed(10)
+        finally:
+            recorder.close()
+            recorder.write(self.out / f"{self.name}_inbound.jsonl")
+
+    @contextlib.contextmanager
+    def call(self, keys: Keys = Keys()) -> Iterator[Recorder]:
+        """A SIPp call to the main line; yields its outbound socket after connect, myevents, linger."""
+        endpoints = self.live.endpoints
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((endpoints.app_host, endpoints.app_port))
+        listener.listen(1)
+        listener.settimeout(30)
+        caller = Caller(self.live, self.work / f"{self.name}-caller", keys)
+        recorder: Recorder | None = None
+        try:
+            caller.start()
+            sock, _ = listener.accept()
+            sock.settimeout(None)
+            recorder = Recorder(sock, f"{self.name} outbound")
+            recorder.send("connect\n\n")
+            connected = recorder.wait(lambda f: f.content_type == "command/reply", "the connect reply")
+            recorder.call_uuid = connected.outer["Unique-ID"]
+            recorder.command("myevents")
+            recorder.command("linger")
+            yield recorder
+            # With linger the switch keeps the socket open after the call: the application closes it
+            # once it has the hang-up complete and the notice (their order differs between releases).
+            recorder.wait(lambda f: f.event_name == "CHANNEL_HANGUP_COMPLETE", "CHANNEL_HANGUP_COMPLETE")
+            recorder.wait(lambda f: f.content_type == "text/disconnect-notice", "the disconnect notice")
+            recorder.drain(0.5)
+        finally:
+            listener.close()
+            if recorder is not None:
+                recorder.close()
+                recorder.write(self.out / f"{self.name}_outbound.jsonl")
+            caller.stop()
+
+    @contextlib.contextmanager
+    def phone(
+        self, extension: str, scenario: str | None = None, hangup_after_ms: int = 0
+    ) -> Iterator[AgentPhone]:
+        """A registered SIPp phone; `scenario` replaces its answering scenario (busy, no answer)."""
+        phone = AgentPhone(
+            self.live.sipp,
+            self.login(extension),
+            Registrar.from_conf(self.live.conf_dir),
+            self.work / f"{self.name}-phone-{extension}",
+            AgentOptions(hangup_after_ms=hangup_after_ms, timeout_s=90),
+        )
+        if scenario is not None:
+            (phone.work_dir / ANSWER_SCENARIO).write_text(scenario, encoding="utf-8")
+        phone.start()
+        try:
+            phone.wait_registered(timeout=20)
+            yield phone
+        finally:
+            phone.stop()
+
+
+def caller_uuid(out: Recorder) -> str:
+    return out.call_uuid
+
+
+def body_text(frame: Frame) -> str:
+    """A BACKGROUND_JOB's own body (after its headers)."""
+    return frame.body.split(b"\n\n", 1)[1].decode() if b"\n\n" in frame.body else ""
+
+
+# -- scenarios ---------------------------------------------------------------------------------
+
+
+def _agent_leg(rig: Rig, scenario: str | None, extension: str = AGENT, *, talk_ms: int = 3000) -> None:
+    """The ACD's offer: the caller waits on music; bgapi originate the agent; uuid_bridge on answer."""
+    with rig.inbound() as inbound, contextlib.ExitStack() as stack:
+        inbound.command(f"event plain {INBOUND_EVENTS}")
+        if scenario != "unregistered":
+            stack.enter_context(
+                rig.phone(extension, None if scenario == "answer" else scenario, hangup_after_ms=talk_ms)
+            )
+        with rig.call() as out:
+            uuid = caller_uuid(out)
+            out.execute("answer")
+            out.execute("set", "park_after_bridge=true")
+            music = out.execute("playback", "local_stream://moh", wait=False)
+            out.started(music, "playback")  # a uuid_break sent before the playback starts is lost
+            dial = (
+                "{origination_caller_id_number=4001,origination_caller_id_name=Caller,"
+                f"originate_timeout=6,ignore_early_media=true}}user/{extension}@{rig.domain}"
+            )
+            _, job = inbound.bgapi(f"originate {dial} &park()")
+            result = body_text(job)
+            if result.startswith("+OK"):
+                leg = result[3:].strip()
+                inbound.api(f"uuid_bridge {uuid} {leg}")
+                out.wait(lambda f: f.event_name == "CHANNEL_BRIDGE", "CHANNEL_BRIDGE")
+                out.wait(lambda f: f.event_name == "CHANNEL_UNBRIDGE", "CHANNEL_UNBRIDGE", 30)
+                out.drain(1.0)
+            else:
+                inbound.api(f"uuid_bridge {uuid} 00000000-0000-0000-0000-000000000000")
+                inbound.api(f"uuid_break {uuid}")
+            out.completion(music, "playback")
+            out.hangup()
+        inbound.drain(1.0)
+
+
+def agent_answered(rig: Rig) -> None:
+    _agent_leg(rig, "answer")
+
+
+def agent_busy(rig: Rig) -> None:
+    _agent_leg(rig, BUSY_SCENARIO)
+
+
+def agent_no_answer(rig: Rig) -> None:
+    _agent_leg(rig, NO_ANSWER_SCENARIO)
+
+
+def agent_unregistered(rig: Rig) -> None:
+    _agent_leg(rig, "unregistered", extension="1005")
+
+
+def park_hold(rig: Rig) -> None:
+    """Music on hold from local_stream, an endless tone_stream, and `park`, each ended by uuid_break."""
+    with rig.call() as out:
+        uuid = caller_uuid(out)
+        out.execute("answer")
+        for media in ("local_stream://moh", LONG_TONE):
+            played = out.execute("playback", media, wait=False)
+            out.drain(2.0)
+            out.api(f"uuid_break {uuid}")
+            out.completion(played, "playback")
+        parked = out.execute("park", wait=False)
+        out.drain(1.0)
+        out.api(f"uuid_break {uuid}")
+        out.drain(1.0)
+        out.api(f"uuid_break {uuid} all")
+        out.drain(1.0)
+        out.hangup()
+        out.completion(parked, "park")
+
+
+def playback_missing(rig: Rig) -> None:
+    """playback of a local_stream that does not exist, and of a file that does not exist."""
+    with rig.call() as out:
+        out.execute("answer")
+        out.execute("playback", "local_stream://no_such_stream")
+        out.execute("playback", "/no/such/file.wav")
+        out.hangup()
+
+
+def record_session(rig: Rig) -> None:
+    """record_session / stop_record_session with RECORD_START and RECORD_STOP; one left to the hangup."""
+    directory = rig.work / "recordings"
+    directory.mkdir(parents=True, exist_ok=True)
+    with rig.call() as out:
+        out.command("event plain RECORD_START RECORD_STOP")
+        out.execute("answer")
+        first = directory / "record_session_1.wav"
+        out.execute("record_session", str(first))
+        out.execute("playback", "tone_stream://%(1000,0,440);loops=1")
+        out.execute("stop_record_session", str(first))
+        out.wait(lambda f: f.event_name == "RECORD_STOP", "RECORD_STOP")
+        out.execute("record_session", str(directory / "record_session_2.wav"))
+        out.execute("playback", "tone_stream://%(500,0,350);loops=1")
+        out.hangup()
+
+
+def uuid_record(rig: Rig) -> None:
+    """uuid_record start, mask, unmask, stop by api over the call's own socket."""
+    directory = rig.work / "recordings"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "uuid_record.wav"
+    with rig.call() as out:
+        uuid = caller_uuid(out)
+        out.command("event plain RECORD_START RECORD_STOP")
+        out.execute("answer")
+        out.api(f"uuid_record {uuid} start {path}")
+        out.execute("playback", "tone_stream://%(500,0,440);loops=1")
+        out.api(f"uuid_record {uuid} mask {path}")
+        out.execute("playback", "tone_stream://%(500,0,440);loops=1")
+        out.api(f"uuid_record {uuid} unmask {path}")
+        out.api(f"uuid_record {uuid} mask /no/such/recording.wav")
+        out.execute("playback", "tone_stream://%(500,0,440);loops=1")
+        out.api(f"uuid_record {uuid} stop {path}")
+        out.wait(lambda f: f.event_name == "RECORD_STOP", "RECORD_STOP")
+        out.api(f"uuid_record {uuid} stop {path}")
+        out.hangup()
+
+
+def _eavesdrop(rig: Rig, whisper_aleg: bool, whisper_bleg: bool) -> None:
+    with rig.inbound() as inbound, rig.phone(SUPERVISOR, hangup_after_ms=3000):
+        inbound.command(f"event plain {INBOUND_EVENTS}")
+        with rig.call() as out:
+            uuid = caller_uuid(out)
+            out.execute("answer")
+            tone = out.execute("playback", LONG_TONE, wait=False)
+            out.started(tone, "playback")
+            variables = (
+                "eavesdrop_enable_dtmf=false,"
+                f"eavesdrop_whisper_aleg={str(whisper_aleg).lower()},"
+                f"eavesdrop_whisper_bleg={str(whisper_bleg).lower()}"
+            )
+            dial = (
+                "{origination_caller_id_number=4001,origination_caller_id_name=Supervisor,"
+                f"originate_timeout=15,ignore_early_media=true,{variables}}}user/{SUPERVISOR}@{rig.domain}"
+            )
+            _, job = inbound.bgapi(f"originate {dial} &eavesdrop({uuid})")
+            if body_text(job).startswith("+OK"):
+                inbound.wait(
+                    lambda f: f.event_name == "CHANNEL_HANGUP_COMPLETE" and f.event.get("Unique-ID") != uuid,
+                    "the supervisor's CHANNEL_HANGUP_COMPLETE",
+                    30,
+                )
+            out.api(f"uuid_break {uuid}")
+            out.completion(tone, "playback")
+            out.hangup()
+        inbound.drain(1.0)
+
+
+def eavesdrop_listen(rig: Rig) -> None:
+    _eavesdrop(rig, False, False)
+
+
+def eavesdrop_whisper(rig: Rig) -> None:
+    _eavesdrop(rig, False, True)
+
+
+def eavesdrop_barge(rig: Rig) -> None:
+    _eavesdrop(rig, True, True)
+
+
+def speak(rig: Rig) -> None:
+    """mod_flite: speak with engine|voice|text, then with tts_engine/tts_voice set and the text alone."""
+    with rig.call() as out:
+        out.execute("answer")
+        out.execute("speak", "flite|kal|Thank you for calling.")
+        out.execute("set", "tts_engine=flite")
+        out.execute("set", "tts_voice=kal")
+        out.execute("speak", "Goodbye.")
+        out.execute("speak", "no_such_engine|kal|Nobody hears this.")
+        out.hangup()
+
+
+def say(rig: Rig) -> None:
+    """say without sound files: a number, a currency, digits spelled, a date; and a parse error."""
+    with rig.call() as out:
+        out.execute("answer")
+        out.execute("say", "en number pronounced 42")
+        out.execute("say", "en currency pronounced 12.50")
+        out.execute("say", "en name_spelled iterated 1234")
+        out.execute("say", "en current_date pronounced 1700000000")
+        out.execute("say", "en number pronounced 1234567890")
+        out.execute("say", "xx number pronounced 7")
+        out.hangup()
+
+
+PAGD_PROMPT: Final = "tone_stream://%(300,0,600);loops=1"
+PAGD_INVALID: Final = "tone_stream://%(300,0,300);loops=1"
+
+
+def pagd_invalid_timeout(rig: Rig) -> None:
+    """play_and_get_digits: a wrong key (9) then a right one (1); then a collect that times out."""
+    keys = Keys(("9", "1"), delay_ms=1500, timing=DtmfTiming(key_ms=200, gap_ms=2000))
+    with rig.call(keys) as out:
+        out.execute("answer")
+        out.execute(
+            "play_and_get_digits", f"1 1 3 5000 # {PAGD_PROMPT} {PAGD_INVALID} choice ^[12]$ 3000", timeout=40
+        )
+        out.execute(
+            "play_and_get_digits", f"1 1 1 2000 # {PAGD_PROMPT} {PAGD_INVALID} silent ^[12]$ 2000", timeout=40
+        )
+        out.hangup()
+
+
+def _typeahead(rig: Rig, terminators: str | None, pressed: tuple[str, ...] = ("1", "2")) -> None:
+    """Keys (1 and 2) pressed during a 4 s playback; then play_and_get_digits for two digits."""
+    keys = Keys(pressed, delay_ms=1500, timing=DtmfTiming(key_ms=200, gap_ms=300))
+    with rig.call(keys) as out:
+        out.execute("answer")
+        if terminators is not None:
+            out.execute("set", f"playback_terminators={terminators}")
+        out.execute("playback", "tone_stream://%(4000,0,440);loops=1")
+        out.api(f"uuid_getvar {caller_uuid(out)} playback_terminator_used")
+        out.execute(
+            "play_and_get_digits", f"1 2 1 3000 # {PAGD_PROMPT} {PAGD_INVALID} typed \\d+ 3000", timeout=40
+        )
+        out.hangup()
+
+
+def typeahead_default(rig: Rig) -> None:
+    _typeahead(rig, None)
+
+
+def typeahead_terminators(rig: Rig) -> None:
+    _typeahead(rig, "any")
+
+
+def typeahead_none(rig: Rig) -> None:
+    _typeahead(rig, "none")
+
+
+def typeahead_star(rig: Rig) -> None:
+    """playback_terminators unset (FreeSWITCH's default is `*`): * then 2 pressed during the playback."""
+    _typeahead(rig, None, ("*", "2"))
+
+
+def bgapi_jobs(rig: Rig) -> None:
+    """bgapi with and without our own Job-UUID, on a known and an unknown command; api uuid_bridge -ERR."""
+    with rig.inbound() as inbound:
+        inbound.command("event plain BACKGROUND_JOB")
+        inbound.bgapi("status")
+        inbound.bgapi("version", job_uuid="5f3c6a1e-0d55-4f0e-9a57-3b7a1e2f9c10")
+        inbound.bgapi("no_such_command")
+        inbound.bgapi("originate user/1006@" + rig.domain + " &park()")
+        inbound.api("uuid_bridge 00000000-0000-0000-0000-000000000000 00000000-0000-0000-0000-000000000001")
+
+
+SCENARIOS: Final[dict[str, Callable[[Rig], None]]] = {
+    "agent_answered": agent_answered,
+    "agent_busy": agent_busy,
+    "agent_no_answer": agent_no_answer,
+    "agent_unregistered": agent_unregistered,
+    "park_hold": park_hold,
+    "playback_missing": playback_missing,
+    "record_session": record_session,
+    "uuid_record": uuid_record,
+    "eavesdrop_listen": eavesdrop_listen,
+    "eavesdrop_whisper": eavesdrop_whisper,
+    "eavesdrop_barge": eavesdrop_barge,
+    "speak": speak,
+    "say": say,
+    "pagd_invalid_timeout": pagd_invalid_timeout,
+    "typeahead_default": typeahead_default,
+    "typeahead_terminators": typeahead_terminators,
+    "typeahead_none": typeahead_none,
+    "typeahead_star": typeahead_star,
+    "bgapi_jobs": bgapi_jobs,
+}
+
+
+def with_music(work: Path) -> support.Mutation:
+    """The dialplan's sounds folder with one music file, so local_stream://moh has a source."""
+
+    def mutate(data: dict[str, Any]) -> None:
+        music = work / "sounds" / "music"
+        music.mkdir(parents=True, exist_ok=True)
+        with wave.open(str(music / "hold.wav"), "wb") as audio:
+            audio.setnchannels(1)
+            audio.setsampwidth(2)
+            audio.setframerate(8000)
+            samples = (int(8000 * math.sin(2 * math.pi * 330 * n / 8000)) for n in range(8000 * 3))
+            audio.writeframes(b"".join(struct.pack("<h", sample) for sample in samples))
+        data["sounds_dir"] = str(work / "sounds")
+
+    return mutate
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.captures.capture", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--build", type=Path, required=True, help="the freeswitch binary")
+    parser.add_argument("--out", type=Path, required=True, help="the folder the .jsonl files go to")
+    parser.add_argument("--only", nargs="*", choices=sorted(SCENARIOS), help="these scenarios only")
+    parser.add_argument("--work", type=Path, help="keep the switch's conf and logs here")
+    args = parser.parse_args(argv)
+    build = Build(args.build.resolve().parents[1].name, args.build)
+    work = args.work or Path(tempfile.mkdtemp(prefix="captures-"))
+    failed: list[str] = []
+    with support.live_switch(work, build, with_music(work)) as live:
+        for name in args.only or list(SCENARIOS):
+            started = time.monotonic()
+            try:
+                SCENARIOS[name](Rig(live, work / name, args.out, name))
+                print(f"{name}: captured in {time.monotonic() - started:.1f}s", flush=True)
+            except Exception as exc:
+                failed.append(name)
+                traceback.print_exc()
+                print(f"{name}: FAILED: {exc}\n{live.switch.log_tail(20)}", file=sys.stderr, flush=True)
+            if not live.switch.alive():
+                print("FreeSWITCH died", file=sys.stderr)
+                return 1
+            time.sleep(1.0)
+    print(f"work folder (conf, logs, SIPp traces): {work}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
