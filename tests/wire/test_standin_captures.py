@@ -35,43 +35,23 @@ class Case:
     differs: str | None = None  # why the stand-in does not match the capture yet (a strict xfail)
 
 
-TYPEAHEAD = (
-    "the stand-in cannot press keys during a finite playback (play_media / _playback: the type-ahead "
-    "work scheduled there); FreeSWITCH sends the DTMF events during the playback and {what}"
-)
-# What the SIPp caller did in each capture (tests/captures/capture.py).
+# What the SIPp caller did in each capture (tests/captures/capture.py). The capture tool's dialplan set no
+# playback_terminators before `socket` (ours sets none): `variables={}` as it was.
 OUTBOUND_CASES: dict[str, Case] = {
-    "speak_outbound": Case(CallScript()),
-    "say_outbound": Case(CallScript()),
-    "record_session_outbound": Case(CallScript()),
-    "uuid_record_outbound": Case(CallScript()),
-    "park_hold_outbound": Case(
-        CallScript(),
-        "the stand-in plays tone_stream://...;loops=-1 as finite media (_playback: only local_stream:// "
-        "is endless there); FreeSWITCH plays it until uuid_break, then FILE PLAYED",
-    ),
+    "speak_outbound": Case(CallScript(variables={})),
+    "say_outbound": Case(CallScript(variables={})),
+    "record_session_outbound": Case(CallScript(variables={})),
+    "uuid_record_outbound": Case(CallScript(variables={})),
+    "park_hold_outbound": Case(CallScript(variables={})),
     "playback_missing_outbound": Case(
-        CallScript(missing_files=frozenset({"local_stream://no_such_stream", "/no/such/file.wav"})),
-        "the stand-in plays any local_stream:// as endless music until uuid_break (_playback); "
-        "FreeSWITCH completes a playback of an unknown stream at once with FILE NOT FOUND",
+        CallScript(variables={}, missing_files=frozenset({"/no/such/file.wav"}))
     ),
-    "pagd_invalid_timeout_outbound": Case(CallScript(keys=["91", ""])),
-    "typeahead_default_outbound": Case(
-        CallScript(keys=[""]),
-        TYPEAHEAD.format(what="drops them: the next play_and_get_digits does not see them"),
-    ),
-    "typeahead_none_outbound": Case(
-        CallScript(keys=[""]),
-        TYPEAHEAD.format(what="drops them: the next play_and_get_digits does not see them"),
-    ),
-    "typeahead_star_outbound": Case(
-        CallScript(keys=["2"]),
-        TYPEAHEAD.format(what="stops the playback at `*`, the default playback_terminators"),
-    ),
-    "typeahead_terminators_outbound": Case(
-        CallScript(keys=["2"]),
-        TYPEAHEAD.format(what="stops the playback at the first key (variable_playback_terminator_used)"),
-    ),
+    "pagd_invalid_timeout_outbound": Case(CallScript(keys=["91", ""], variables={})),
+    # Type-ahead: keys pressed during a playback (CallScript.prompt_keys) and during the next collect.
+    "typeahead_default_outbound": Case(CallScript(prompt_keys=["12"], keys=[""], variables={})),
+    "typeahead_none_outbound": Case(CallScript(prompt_keys=["12"], keys=[""], variables={})),
+    "typeahead_star_outbound": Case(CallScript(prompt_keys=["*"], keys=["2"], variables={})),
+    "typeahead_terminators_outbound": Case(CallScript(prompt_keys=["1"], keys=["2"], variables={})),
 }
 
 
