@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from dialplans.acd_checks import check_acd, queue_menus
 from dialplans.crm_checks import check_crm, crm_prompts, crm_queues
 from dialplans.errors import Finding, NodePath, unknown_reference
+from dialplans.fallback_checks import check_fallbacks, fallback_prompts
 from dialplans.hangup_causes import FREESWITCH_HANGUP_CAUSES
 from dialplans.models import (
     Action,
@@ -40,6 +41,7 @@ def check_dialplan(plan: Dialplan) -> list[Finding]:
         *check_acd(plan),
         *check_crm(plan),
         *check_recording(plan),
+        *check_fallbacks(plan),
         *_unused(plan),
     ]
 
@@ -219,7 +221,7 @@ def _unknown_zone(zone: str) -> str:
 
 
 def _unused(plan: Dialplan) -> Iterator[Finding]:
-    played: set[str] = crm_prompts(plan) | recording_prompts(plan)
+    played: set[str] = crm_prompts(plan) | recording_prompts(plan) | fallback_prompts(plan)
     queues: set[str] = crm_queues(plan)
     for menu in plan.menus.values():
         played.update(p for p in (menu.greeting, menu.prompt, menu.invalid_prompt, menu.timeout_prompt) if p)

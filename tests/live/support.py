@@ -191,7 +191,6 @@ def callcenter_env(live: Live) -> dict[str, str]:
         "CALLCENTER_APP_HOST": live.settings.app_host,
         "CALLCENTER_APP_PORT": str(live.settings.app_port),
         "CALLCENTER_API_PORT": str(live.api_port),
-        "CALLCENTER_FALLBACK_EXTENSION": live.settings.fallback_extension,
     }
 
 
