@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterator
 
 from dialplans.errors import Finding, NodePath, unknown_reference
-from dialplans.fallback_models import FallbackHangup, ServerDownFallback
+from dialplans.fallback_models import FallbackHangup, FallbackVoicemail, ServerDownFallback
 from dialplans.hangup_causes import FREESWITCH_HANGUP_CAUSES
 from dialplans.models import Dialplan
 
@@ -21,11 +21,15 @@ def fallbacks(plan: Dialplan) -> Iterator[tuple[NodePath, ServerDownFallback]]:
 
 
 def fallback_prompts(plan: Dialplan) -> set[str]:
-    return {
-        fallback.then.hangup.prompt
-        for _, fallback in fallbacks(plan)
-        if isinstance(fallback.then, FallbackHangup) and fallback.then.hangup.prompt is not None
-    }
+    return {prompt for _, fallback in fallbacks(plan) if (prompt := _prompt(fallback)[1]) is not None}
+
+
+def _prompt(fallback: ServerDownFallback) -> tuple[NodePath, str | None]:
+    """The prompt a fallback plays, and where it is written below the fallback."""
+    end = fallback.then
+    if isinstance(end, FallbackHangup):
+        return ("then", "hangup", "prompt"), end.hangup.prompt
+    return ("then", "greeting"), end.greeting
 
 
 def check_fallbacks(plan: Dialplan) -> Iterator[Finding]:
@@ -41,13 +45,19 @@ def _check_one(plan: Dialplan, path: NodePath, fallback: ServerDownFallback) -> 
         elif agent in seen:
             yield Finding((*path, "ring", index), f"agent {agent} is listed twice")
         seen.add(agent)
+    where, prompt = _prompt(fallback)
+    if prompt is not None and prompt not in plan.prompts:
+        yield Finding((*path, *where), unknown_reference("prompt", prompt, plan.prompts))
     end = fallback.then
+    if isinstance(end, FallbackVoicemail) and end.greeting is None:
+        yield Finding(
+            (*path, "then"),
+            "no greeting: callers hear only the tone before the voicemail records; "
+            "add `greeting: PROMPT` (e.g. 'please leave a message after the tone')",
+            "warning",
+        )
     if isinstance(end, FallbackHangup):
         spec = end.hangup
-        if spec.prompt is not None and spec.prompt not in plan.prompts:
-            yield Finding(
-                (*path, "then", "hangup", "prompt"), unknown_reference("prompt", spec.prompt, plan.prompts)
-            )
         if spec.cause not in FREESWITCH_HANGUP_CAUSES:
             close = difflib.get_close_matches(spec.cause, sorted(FREESWITCH_HANGUP_CAUSES), n=1)
             hint = f"; did you mean {close[0]}?" if close else ""

@@ -23,6 +23,9 @@ class FallbackVoicemail(Node):
     """Take a message in this voicemail box (mod_voicemail, run by FreeSWITCH itself)."""
 
     voicemail: Mailbox = Field(description="The voicemail box.")
+    greeting: Name | None = Field(
+        default=None, description="Played before the tone, e.g. 'please leave a message'."
+    )
 
 
 class FallbackHangupSpec(Node):

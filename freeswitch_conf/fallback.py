@@ -9,8 +9,9 @@ fallback, written only with applications of FreeSWITCH itself:
   (a comma-separated dial string: switch_ivr_originate rings every leg and keeps the first that
   answers) for `ring_timeout` seconds (`call_timeout`); `continue_on_fail` goes on to the end when
   nobody answers, is registered or free, `hangup_after_bridge` ends the call after a conversation;
-- then `voicemail default <domain> <box>` (mod_voicemail; the box is a directory user, see
-  freeswitch_conf.voicemail), or the message (`playback` of its file when the file exists at render
+- then the greeting and `voicemail default <domain> <box>` (mod_voicemail; the box is a directory
+  user, see freeswitch_conf.voicemail; VOICEMAIL_SKIPS below says why its own prompts are skipped),
+  or the message (`playback` of its file when the file exists at render
   time, else the prompt's text by `speak` with the TTS engine) and `hangup <cause>`.
 
 A DID with no fallback at all (none of its own and no top-level one) is hung up with
@@ -44,6 +45,18 @@ _CAUSE: Final = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 # (switch_separate_string), no braces.
 _UNSPEAKABLE: Final = re.compile(r"[^\w .,;:?!%&()/+=-]")
 _SPACES: Final = re.compile(r"\s+")
+# mod_voicemail (voicemail_leave_main, create_file) speaks its greeting, instructions, "press 1 to
+# listen, 2 to save", "marked urgent" and goodbye with phrase macros (lang/en/vm/sounds.xml of
+# FreeSWITCH's sample conf) that this conf does not carry: a missing greeting macro ends the
+# application before it records anything. These channel variables skip each of them, so the caller
+# hears our own greeting, the profile's tone, and is recorded until hanging up, '#' or silence.
+VOICEMAIL_SKIPS: Final = (
+    "skip_greeting",
+    "skip_instructions",
+    "skip_record_check",
+    "skip_record_urgent_check",
+    "voicemail_skip_goodbye",
+)
 
 
 @dataclass(frozen=True)
@@ -102,22 +115,30 @@ def _steps(
     end = fallback.then
     if isinstance(end, FallbackVoicemail):
         box = mailbox_name(end.voicemail, "the fallback")
+        actions.append(FallbackAction("answer", ""))
+        if end.greeting is not None:
+            actions.append(_play(_prompt(dialplan, end.greeting), settings, sounds_dir))
+        actions += [FallbackAction("set", f"{name}=true") for name in VOICEMAIL_SKIPS]
         actions += [
-            FallbackAction("answer", ""),
             FallbackAction("voicemail", runtime_safe(f"{VOICEMAIL_PROFILE} {settings.domain} {box}")),
             FallbackAction("hangup", "NORMAL_CLEARING"),
         ]
     elif isinstance(end, FallbackHangup):
         spec = end.hangup
         if spec.prompt is not None:
-            prompt = dialplan.prompts.get(spec.prompt)
-            if prompt is None:
-                raise RenderError(f"fallback: unknown prompt {spec.prompt!r}")
-            actions += [FallbackAction("answer", ""), _play(prompt, settings, sounds_dir)]
+            actions.append(FallbackAction("answer", ""))
+            actions.append(_play(_prompt(dialplan, spec.prompt), settings, sounds_dir))
         if not _CAUSE.match(spec.cause):
             raise RenderError(f"fallback: {spec.cause!r} is not a hangup cause")
         actions.append(FallbackAction("hangup", spec.cause))
     return tuple(actions)
+
+
+def _prompt(dialplan: Dialplan, name: str) -> Prompt:
+    prompt = dialplan.prompts.get(name)
+    if prompt is None:
+        raise RenderError(f"fallback: unknown prompt {name!r}")
+    return prompt
 
 
 def _dial_string(dialplan: Dialplan, agents: list[str], domain: str) -> str:
