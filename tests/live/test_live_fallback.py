@@ -190,7 +190,9 @@ def test_server_down_nobody_answers_the_caller_leaves_a_voicemail(live: Live) ->
     assert re.search(_TRANSFER.format(target="main@cc_fallback"), text), text[-6000:]
     # The operators were tried first; neither is registered.
     assert re.search(r"bridge\(user/1007@callcenter\.local,user/1008@callcenter\.local\)", text), text
-    assert re.search(_EXECUTE.format(application="speak", data=r"flite\|slt\|Sorry, nobody can.*"), text), text
+    assert re.search(_EXECUTE.format(application="speak", data=r"flite\|slt\|Sorry, nobody can.*"), text), (
+        text
+    )
     box = re.escape(f"default {live.settings.domain} {MAILBOX}")
     assert re.search(_EXECUTE.format(application="voicemail", data=box), text), text[-6000:]
     assert returncode == 0, messages(work)[-3000:]
@@ -208,7 +210,9 @@ def test_server_down_the_roadside_line_speaks_its_message_and_hangs_up_with_its_
     returncode = wait(caller)
     text = log.text()
     assert re.search(_TRANSFER.format(target=f"{ROADSIDE_DID}@cc_fallback"), text), text[-6000:]
-    assert re.search(_EXECUTE.format(application="speak", data=r"flite\|slt\|Sorry, our rescue.*"), text), text
+    assert re.search(_EXECUTE.format(application="speak", data=r"flite\|slt\|Sorry, our rescue.*"), text), (
+        text
+    )
     assert re.search(r"Hangup sofia/callers/\S+ \[CS_EXECUTE\] \[NORMAL_TEMPORARY_FAILURE\]", text), text
     assert returncode == 0, messages(work)[-3000:]
     assert re.search(r"Reason: Q\.850;cause=41", messages(work)), messages(work)[-3000:]
