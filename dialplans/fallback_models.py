@@ -15,6 +15,8 @@ from pydantic import BeforeValidator, Discriminator, Field, Tag
 
 from dialplans.base import AgentId, HangupCause, Mailbox, Name, Node, empty_means_defaults
 
+# The FreeSWITCH context the fallbacks are rendered into: reserved, no menu may transfer there.
+FALLBACK_CONTEXT = "cc_fallback"
 # Q.850 41 / SIP 503: a carrier may route the call elsewhere, which "nobody is here" (480) forbids.
 DEFAULT_FALLBACK_CAUSE = "NORMAL_TEMPORARY_FAILURE"
 

@@ -37,7 +37,6 @@ from freeswitch_conf.escaping import Built, RenderError, dialable, number_regex,
 from freeswitch_conf.settings import SwitchSettings
 from freeswitch_conf.voicemail import VOICEMAIL_PROFILE, mailbox_name
 
-FALLBACK_CONTEXT: Final = "cc_fallback"
 # The extension of the top-level fallback (DIDs with their own use their number): never a number.
 TOP_LEVEL: Final = "main"
 _CAUSE: Final = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")

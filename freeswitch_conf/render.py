@@ -12,11 +12,12 @@ from typing import Protocol
 
 import jinja2
 
+from dialplans.fallback_models import FALLBACK_CONTEXT
 from dialplans.models import Dialplan
 from freeswitch_conf.atomic import write_tree
 from freeswitch_conf.directory import directory_users
 from freeswitch_conf.escaping import Built, RenderError, preprocess_safe, runtime_safe, xml_value
-from freeswitch_conf.fallback import FALLBACK_CONTEXT, fallback_routes
+from freeswitch_conf.fallback import fallback_routes
 from freeswitch_conf.recording import MP3_MODULE, records_mp3
 from freeswitch_conf.routes import bridge_routes, did_routes
 from freeswitch_conf.say import SAY_MODULE_LIBRARY, say_languages

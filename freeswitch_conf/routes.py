@@ -6,9 +6,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from dialplans.fallback_models import FALLBACK_CONTEXT
 from dialplans.models import Action, Dialplan, Transfer
 from freeswitch_conf.escaping import Built, RenderError, dialable, number_regex
-from freeswitch_conf.fallback import FALLBACK_CONTEXT, fallback_extension
+from freeswitch_conf.fallback import fallback_extension
 
 PUBLIC = "public"
 DEFAULT = "default"

@@ -155,3 +155,16 @@ def test_a_prompt_only_a_fallback_plays_is_used(plan_file: WriteYaml) -> None:
     )
     found = messages(path)
     assert not [m for m in found if "prompts" in m], found
+
+
+def test_no_menu_may_transfer_into_the_fallback_context(plan_file: WriteYaml) -> None:
+    path = plan_file(
+        BASE.replace(
+            'options: {"1": {hangup: }}', 'options: {"1": {transfer: {extension: "1", context: cc_fallback}}}'
+        )
+        + 'dids:\n  "4001": {menu: main}\n'
+    )
+    assert fallback_messages(path) == [
+        'plan.yaml:11:57 menus.main.options."1".transfer.context: '
+        "context cc_fallback is reserved for the fallback (top-level `fallback`)"
+    ]

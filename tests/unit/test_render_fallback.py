@@ -16,7 +16,7 @@ from dialplans.fallback_models import (
     FallbackVoicemail,
     ServerDownFallback,
 )
-from dialplans.models import Dialplan
+from dialplans.models import Dialplan, Transfer, TransferTarget
 from freeswitch_conf.check import check_conf
 from freeswitch_conf.fallback import VOICEMAIL_SKIPS, spoken
 from freeswitch_conf.render import RenderError, SwitchSettings, modules_for, render_conf, render_files
@@ -219,3 +219,11 @@ def test_text_with_nothing_speakable_is_refused(text: str) -> None:
 def test_a_model_built_without_validation_cannot_inject(tmp_path: Path, fallback: ServerDownFallback) -> None:
     with pytest.raises(RenderError):
         render(tmp_path, plan().model_copy(update={"fallback": fallback}))
+
+
+def test_a_transfer_into_the_fallback_context_is_refused_by_the_renderer_too(tmp_path: Path) -> None:
+    model = plan()
+    target = TransferTarget.model_construct(extension="main", queue=None, context="cc_fallback")
+    menu = model.menus["main"].model_copy(update={"fallback": Transfer.model_construct(transfer=target)})
+    with pytest.raises(RenderError, match="reserved"):
+        render(tmp_path, model.model_copy(update={"menus": {"main": menu}}))
