@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import socket
 import sys
 from collections.abc import Sequence
@@ -59,7 +60,20 @@ def _cmd_schema(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# Removed: the fallback is the dialplan's `fallback:` (docs/dialplan.md). Refused, not ignored, so a
+# deployment that still sets it learns that callers would no longer go where it says.
+_REMOVED_FALLBACK_VARIABLE = "CALLCENTER_FALLBACK_EXTENSION"
+
+
 def _cmd_render(settings: Settings, args: argparse.Namespace) -> int:
+    if _REMOVED_FALLBACK_VARIABLE in os.environ:
+        print(
+            f"{_REMOVED_FALLBACK_VARIABLE} is no longer read: declare where callers go when the "
+            "application server is down as `fallback:` in the dialplan YAML (docs/dialplan.md), "
+            "then unset it",
+            file=sys.stderr,
+        )
+        return 2
     loaded = load_dialplan(settings.dialplan)
     switch = SwitchSettings(
         esl_password=settings.esl_password(),
@@ -69,7 +83,6 @@ def _cmd_render(settings: Settings, args: argparse.Namespace) -> int:
         app_port=settings.app_port,
         caller_sip_port=settings.caller_sip_port,
         agent_sip_port=settings.agent_sip_port,
-        fallback_extension=settings.fallback_extension,
         tts_engine=settings.tts_engine or None,
         tts_voice=settings.tts_voice,
         agent_passwords=settings.agent_passwords(loaded.model.agents),

@@ -26,7 +26,6 @@ class Settings:
     esl_port: int
     app_host: str
     app_port: int
-    fallback_extension: str
     tts_engine: str | None
     tts_voice: str
     callback_endpoint: str | None
@@ -130,7 +129,6 @@ def load_settings(root: Path | None = None) -> Settings:
         esl_port=_int("CALLCENTER_ESL_PORT", 8021),
         app_host=os.environ.get("CALLCENTER_APP_HOST", "127.0.0.1"),
         app_port=_int("CALLCENTER_APP_PORT", 8084),
-        fallback_extension=os.environ.get("CALLCENTER_FALLBACK_EXTENSION", "0"),
         tts_engine=_optional(os.environ.get("CALLCENTER_TTS_ENGINE", "flite")),
         tts_voice=os.environ.get("CALLCENTER_TTS_VOICE", "slt"),
         callback_endpoint=os.environ.get("CALLCENTER_CALLBACK_ENDPOINT") or None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from dialplans.errors import Finding, NodePath, unknown_reference
+from dialplans.fallback_checks import fallbacks
 from dialplans.models import (
     Dialplan,
     GotoMenu,
@@ -215,6 +216,8 @@ def _agent_extensions(plan: Dialplan) -> Iterator[Finding]:
 
 def _idle(plan: Dialplan) -> Iterator[Finding]:
     placed = {tier.agent for queue in plan.queues.values() for tier in queue.tiers}
+    # FreeSWITCH rings a fallback's agents itself when the application server is down.
+    placed.update(agent for _, fallback in fallbacks(plan) for agent in fallback.ring)
     for agent_id in plan.agents:
         if agent_id not in placed:
             yield Finding(

@@ -18,6 +18,8 @@ DIGIT_KEY_PATTERN = r"^[0-9*#]$"
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,63}$"
 NUMBER_PATTERN = r"^\+?[0-9*#]{1,32}$"
 HANGUP_CAUSE_PATTERN = r"^[A-Z_]{3,40}$"
+AGENT_ID_PATTERN = r"^[0-9]{2,10}$"
+MAILBOX_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
 # A key the caller can press. Options are single keys: every shipped phone menu
 # in the field works that way, and it lets play_and_get_digits stop at one digit.
@@ -33,6 +35,12 @@ Number = Annotated[
     WithJsonSchema({"type": ["string", "integer"], "pattern": NUMBER_PATTERN}),
 ]
 HangupCause = Annotated[str, StringConstraints(pattern=HANGUP_CAUSE_PATTERN)]
+AgentId = Annotated[
+    str,
+    StringConstraints(pattern=AGENT_ID_PATTERN),
+    WithJsonSchema({"type": ["string", "integer"], "pattern": AGENT_ID_PATTERN}),
+]
+Mailbox = Annotated[str, StringConstraints(pattern=MAILBOX_PATTERN)]
 
 
 class Node(BaseModel):

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, available_timezones
 from dialplans.acd_checks import check_acd, queue_menus
 from dialplans.crm_checks import check_crm, crm_prompts, crm_queues
 from dialplans.errors import Finding, NodePath, unknown_reference
+from dialplans.fallback_checks import check_fallbacks, fallback_prompts
+from dialplans.fallback_models import FALLBACK_CONTEXT
 from dialplans.hangup_causes import FREESWITCH_HANGUP_CAUSES
 from dialplans.models import (
     Action,
@@ -40,6 +42,7 @@ def check_dialplan(plan: Dialplan) -> list[Finding]:
         *check_acd(plan),
         *check_crm(plan),
         *check_recording(plan),
+        *check_fallbacks(plan),
         *_unused(plan),
     ]
 
@@ -81,6 +84,11 @@ def _action_references(plan: Dialplan, path: NodePath, action: Action) -> Iterat
             yield Finding(
                 (*path, "transfer"),
                 f"a transfer needs exactly one of extension or queue, and this one has {given}",
+            )
+        if target.context == FALLBACK_CONTEXT:
+            yield Finding(
+                (*path, "transfer", "context"),
+                f"context {FALLBACK_CONTEXT} is reserved for the fallback (top-level `fallback`)",
             )
         if target.queue is not None and target.queue not in plan.queues:
             yield Finding((*path, "transfer", "queue"), unknown_reference("queue", target.queue, plan.queues))
@@ -219,7 +227,7 @@ def _unknown_zone(zone: str) -> str:
 
 
 def _unused(plan: Dialplan) -> Iterator[Finding]:
-    played: set[str] = crm_prompts(plan) | recording_prompts(plan)
+    played: set[str] = crm_prompts(plan) | recording_prompts(plan) | fallback_prompts(plan)
     queues: set[str] = crm_queues(plan)
     for menu in plan.menus.values():
         played.update(p for p in (menu.greeting, menu.prompt, menu.invalid_prompt, menu.timeout_prompt) if p)

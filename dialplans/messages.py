@@ -15,15 +15,21 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
-from dialplans.base import DIGIT_KEY_PATTERN, HANGUP_CAUSE_PATTERN, NAME_PATTERN, NUMBER_PATTERN
+from dialplans.base import (
+    AGENT_ID_PATTERN,
+    DIGIT_KEY_PATTERN,
+    HANGUP_CAUSE_PATTERN,
+    MAILBOX_PATTERN,
+    NAME_PATTERN,
+    NUMBER_PATTERN,
+)
 from dialplans.crm_models import PHONE_PATTERN, PREFIX_PATTERN, REGION_PATTERN, SAY_TAGS
 from dialplans.errors import NodePath, PathPart
+from dialplans.fallback_models import FALLBACK_END_KEYS, FALLBACK_END_TAGS
 from dialplans.models import (
     ACTION_KEYS,
     ACTION_TAGS,
-    AGENT_ID_PATTERN,
     DISPLAY_NAME_PATTERN,
-    MAILBOX_PATTERN,
     OVERFLOW_KEYS,
     OVERFLOW_TAGS,
     SOUND_SOURCE_PATTERN,
@@ -37,7 +43,8 @@ ACTION_FORMS = (
 OVERFLOW_FORMS = "{queue: NAME}, {play: PROMPT, then: hangup}, {voicemail: BOX}, {callback: {}}"
 SAY_KEYS = ("prompt", "field")
 SAY_FORMS = "{prompt: PROMPT}, {field: NAME, as: number|digits|date|money|text, missing: PROMPT}"
-_UNION_TAGS = ACTION_TAGS | OVERFLOW_TAGS | SAY_TAGS
+FALLBACK_END_FORMS = "{voicemail: BOX}, {hangup: {prompt: PROMPT, cause: CAUSE}}"
+_UNION_TAGS = ACTION_TAGS | OVERFLOW_TAGS | SAY_TAGS | FALLBACK_END_TAGS
 
 _PATTERN_HINTS: dict[str, Callable[[str], str]] = {
     NAME_PATTERN: lambda value: (
@@ -91,6 +98,8 @@ def describe(error: ErrorDetails, data: Any) -> tuple[NodePath, bool, str]:
         return path, False, _bad_choice(value, ACTION_KEYS, "an action", ACTION_FORMS)
     if kind == "invalid_overflow":
         return path, False, _bad_choice(value, OVERFLOW_KEYS, "an on_max_wait choice", OVERFLOW_FORMS)
+    if kind == "invalid_fallback_end":
+        return path, False, _bad_choice(value, FALLBACK_END_KEYS, "a fallback's `then`", FALLBACK_END_FORMS)
     if kind == "invalid_say_item":
         return path, False, _bad_choice(value, SAY_KEYS, "an answer item", SAY_FORMS)
     if kind == "string_pattern_mismatch" and ctx.get("pattern") in _PATTERN_HINTS:

@@ -21,13 +21,14 @@ from pydantic import (
     Field,
     StringConstraints,
     Tag,
-    WithJsonSchema,
     field_validator,
 )
 
 from dialplans.base import (
+    AgentId,
     DigitKey,
     HangupCause,
+    Mailbox,
     Name,
     Node,
     Number,
@@ -35,6 +36,7 @@ from dialplans.base import (
     empty_means_defaults,
 )
 from dialplans.crm_models import Crm, SelfServiceLookup, Survey
+from dialplans.fallback_models import ServerDownFallback
 from dialplans.recording_models import QaForm, Recording
 
 _CLOCK_TIME = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
@@ -207,6 +209,10 @@ class Did(Node):
         default=None,
         description="The recording policy of this line's calls (default: recording.default_policy).",
     )
+    fallback: ServerDownFallback | None = Field(
+        default=None,
+        description="Where callers go when the application server is down (overrides the top-level one).",
+    )
 
 
 # --- Queues and agents (the ACD) ---------------------------------------------------------------
@@ -220,18 +226,11 @@ Strategy = Literal[
     "top-down",
     "skills-based",
 ]
-AGENT_ID_PATTERN = r"^[0-9]{2,10}$"
 # Shown on phones and sent in SIP display names: free text, but nothing FreeSWITCH expands or quotes.
 DISPLAY_NAME_PATTERN = r'^[^\x00-\x1f\x7f$\\{}<>"]{1,64}$'
-MAILBOX_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 # A FreeSWITCH sound source (local_stream://moh, tone_stream://..., a file): handed to playback as is.
 SOUND_SOURCE_PATTERN = r"^[A-Za-z0-9_/][A-Za-z0-9_.:/@+=%;,-]{0,254}$"
 
-AgentId = Annotated[
-    str,
-    StringConstraints(pattern=AGENT_ID_PATTERN),
-    WithJsonSchema({"type": ["string", "integer"], "pattern": AGENT_ID_PATTERN}),
-]
 DisplayName = Annotated[str, StringConstraints(pattern=DISPLAY_NAME_PATTERN)]
 SkillLevel = Annotated[int, Field(ge=1, le=10)]
 
@@ -268,9 +267,7 @@ class OverflowMessage(Node):
 class OverflowToVoicemail(Node):
     """Leave a message in a voicemail box."""
 
-    voicemail: Annotated[str, StringConstraints(pattern=MAILBOX_PATTERN)] = Field(
-        description="The voicemail box."
-    )
+    voicemail: Mailbox = Field(description="The voicemail box.")
 
 
 class CallbackSpec(Node):
@@ -400,6 +397,13 @@ class Dialplan(Node):
         default_factory=Recording, description="Recording policies and where files go."
     )
     qa_forms: dict[Name, QaForm] = Field(default_factory=dict, description="QA scoring forms, by name.")
+    fallback: ServerDownFallback | None = Field(
+        default=None,
+        description=(
+            "Where callers go when the application server is down: agents' phones rung by FreeSWITCH, "
+            "then a voicemail box or a message and a hang-up."
+        ),
+    )
     menus: dict[Name, Menu]
     dids: dict[Number, Did] = Field(description="The numbers callers dial, each with its menus.")
 

@@ -12,13 +12,15 @@ from typing import Protocol
 
 import jinja2
 
+from dialplans.fallback_models import FALLBACK_CONTEXT
 from dialplans.models import Dialplan
 from freeswitch_conf.atomic import write_tree
 from freeswitch_conf.directory import directory_users
 from freeswitch_conf.escaping import Built, RenderError, preprocess_safe, runtime_safe, xml_value
+from freeswitch_conf.fallback import fallback_routes
 from freeswitch_conf.hold_music import HOLD_MUSIC_DIR, hold_music_files
 from freeswitch_conf.recording import MP3_MODULE, records_mp3
-from freeswitch_conf.routes import Fallback, bridge_routes, did_routes
+from freeswitch_conf.routes import bridge_routes, did_routes
 from freeswitch_conf.say import SAY_MODULE_LIBRARY, say_languages
 from freeswitch_conf.settings import TTS_MODULES, SwitchSettings
 from freeswitch_conf.voicemail import VOICEMAIL_MODULE, VOICEMAIL_PROFILE, mailbox_users, voicemail_boxes
@@ -89,7 +91,7 @@ class DialplanSource(Protocol):
 
 
 def modules_for(settings: SwitchSettings, *, voicemail: bool = False, mp3: bool = False) -> tuple[str, ...]:
-    """The modules to load; `voicemail` when some queue overflows to a mailbox (`voicemail_boxes`),
+    """The modules to load; `voicemail` when a queue or fallback uses a mailbox (`voicemail_boxes`),
     `mp3` when some recording policy writes MP3 (`records_mp3`)."""
     tts = (TTS_MODULES[settings.tts_engine],) if settings.tts_engine else ()
     return BASE_MODULES + tts + ((VOICEMAIL_MODULE,) if voicemail else ()) + ((MP3_MODULE,) if mp3 else ())
@@ -118,7 +120,6 @@ def render_files(
     it will live (local_stream.conf names the hold music render_conf writes there)."""
     env = _environment()
     sounds_dir = settings.sounds_dir or Path(loaded.sounds_dir).absolute()
-    fallback = Fallback(extension=settings.fallback_extension)
     modules = modules_for(
         settings, voicemail=bool(voicemail_boxes(loaded.model)), mp3=records_mp3(loaded.model)
     )
@@ -152,11 +153,14 @@ def render_files(
         common,
         dids=did_routes(loaded.model),
         socket_target=f"{settings.app_host}:{settings.app_port}",
-        fallback=fallback,
+        fallback_context=FALLBACK_CONTEXT,
+    )
+    files[f"dialplan/{FALLBACK_CONTEXT}.xml"] = env.get_template("dialplan/fallback.xml").render(
+        common, context=FALLBACK_CONTEXT, routes=fallback_routes(loaded.model, settings, sounds_dir)
     )
     for language in say_languages(settings.say_sound_prefix, settings.tts_engine, settings.tts_voice):
         files[language.file_name] = env.get_template("lang/language.xml").render(common, language=language)
-    for context, routes in bridge_routes(loaded.model, fallback).items():
+    for context, routes in bridge_routes(loaded.model).items():
         files[f"dialplan/{context}.xml"] = env.get_template("dialplan/bridges.xml").render(
             common, context=context, routes=routes
         )

@@ -6,8 +6,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from dialplans.fallback_models import FALLBACK_CONTEXT
 from dialplans.models import Action, Dialplan, Transfer
 from freeswitch_conf.escaping import Built, RenderError, dialable, number_regex
+from freeswitch_conf.fallback import fallback_extension
 
 PUBLIC = "public"
 DEFAULT = "default"
@@ -16,16 +18,18 @@ _CONTEXT = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
 @dataclass(frozen=True)
 class DidRoute:
-    """A public number: FreeSWITCH hands its calls to the application server."""
+    """A public number: FreeSWITCH hands its calls to the application server, and to `fallback` (an
+    extension of context cc_fallback, freeswitch_conf.fallback) when that server is down."""
 
     number: str
     regex: Built
     label: str
+    fallback: str
 
 
 @dataclass(frozen=True)
 class BridgeRoute:
-    """A number FreeSWITCH rings itself: a queue's extension, a transfer target or the fallback."""
+    """A number FreeSWITCH rings itself: a queue's extension, an agent's phone or a transfer target."""
 
     kind: str
     name: str
@@ -35,21 +39,20 @@ class BridgeRoute:
     queue: str | None = None
 
 
-@dataclass(frozen=True)
-class Fallback:
-    extension: str
-    context: str = DEFAULT
-
-
 def did_routes(dialplan: Dialplan) -> list[DidRoute]:
     return [
-        DidRoute(number=dialable(number), regex=number_regex(number), label=did.name)
+        DidRoute(
+            number=dialable(number),
+            regex=number_regex(number),
+            label=did.name,
+            fallback=fallback_extension(dialplan, number),
+        )
         for number, did in sorted(dialplan.dids.items())
     ]
 
 
-def bridge_routes(dialplan: Dialplan, fallback: Fallback) -> dict[str, list[BridgeRoute]]:
-    """Routes by context: every queue, every agent's phone, every transfer target and the fallback.
+def bridge_routes(dialplan: Dialplan) -> dict[str, list[BridgeRoute]]:
+    """Routes by context: every queue, every agent's phone and every transfer target.
 
     A number reached several ways is rendered once: a queue wins over an agent's phone, which wins
     over a plain extension. Transfers into the public context must name a DID, which already has its
@@ -61,7 +64,6 @@ def bridge_routes(dialplan: Dialplan, fallback: Fallback) -> dict[str, list[Brid
     for agent_id, agent in sorted(dialplan.agents.items()):
         number = agent.extension or agent_id
         _add(contexts, dialplan, DEFAULT, number, kind="agent", name=agent_id, label=agent.name)
-    _add(contexts, dialplan, fallback.context, fallback.extension, kind="fallback")
     for context, number, queue_key in sorted(_transfer_targets(dialplan), key=lambda t: (t[0], t[1])):
         if queue_key is not None:
             _add(contexts, dialplan, context, number, kind="queue", name=queue_key, queue=queue_key)
@@ -73,7 +75,7 @@ def bridge_routes(dialplan: Dialplan, fallback: Fallback) -> dict[str, list[Brid
 
 
 # Which route a number keeps when several things answer to it.
-_RANK = {"queue": 0, "agent": 1, "fallback": 2, "extension": 2}
+_RANK = {"queue": 0, "agent": 1, "extension": 2}
 
 
 def _add(
@@ -89,6 +91,8 @@ def _add(
 ) -> None:
     if not _CONTEXT.match(context):
         raise RenderError(f"{context!r} is not a usable context name")
+    if context == FALLBACK_CONTEXT:
+        raise RenderError(f"context {FALLBACK_CONTEXT} is reserved for the fallbacks")
     regex = number_regex(number)
     if context == PUBLIC:
         if number not in dialplan.dids:

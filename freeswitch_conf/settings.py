@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from freeswitch_conf.directory import check_agent_password
-from freeswitch_conf.escaping import dialable, preprocess_safe
+from freeswitch_conf.escaping import preprocess_safe
 from freeswitch_conf.say import DEFAULT_SAY_SOUND_PREFIX
 
 _HOSTNAME = re.compile(
@@ -44,7 +44,6 @@ class SwitchSettings:
     esl_port: int = 8021
     app_host: str = "127.0.0.1"
     app_port: int = 8084
-    fallback_extension: str = "0"
     domain: str = "callcenter.local"
     sip_ip: str = "127.0.0.1"
     caller_sip_port: int = 5080
@@ -93,7 +92,6 @@ class SwitchSettings:
             raise ValueError(f"app_host must be an IP address or a host name, got {self.app_host!r}")
         if not _HOSTNAME.match(self.domain):
             raise ValueError(f"domain must be a host name, got {self.domain!r}")
-        dialable(self.fallback_extension)
         ports = {"esl_port": self.esl_port, "app_port": self.app_port}
         ports |= {"caller_sip_port": self.caller_sip_port, "agent_sip_port": self.agent_sip_port}
         for name, port in ports.items():

@@ -1,7 +1,9 @@
-"""The voicemail boxes queues overflow to, as mod_voicemail needs them (FreeSWITCH 1.10 and 1.11).
+"""The voicemail boxes queues overflow to and fallbacks end in, as mod_voicemail needs them
+(FreeSWITCH 1.10 and 1.11).
 
 A queue's `on_max_wait: {voicemail: BOX}` makes the queue server run `voicemail default <domain> BOX`
-on the caller's channel. mod_voicemail (voicemail_leave_main) then looks BOX up as a user of the
+on the caller's channel; a fallback's `then: {voicemail: BOX}` has FreeSWITCH's dialplan run it.
+mod_voicemail (voicemail_leave_main) then looks BOX up as a user of the
 directory domain (`id` or `number-alias`) and refuses to record for an unknown user ("Can't find
 user"); it needs no password to leave a message (`vm-password` only guards checking the box, which
 our dialplan never offers). So each box that is not already an agent's extension becomes a
@@ -10,7 +12,7 @@ as authenticated (sofia_reg_parse_auth), so each carries `sip-forbid-register` (
 REGISTER and INVITE alike): nobody can register or call as a mailbox.
 
 mod_voicemail refuses to load without `voicemail.conf` (load_config: SWITCH_STATUS_TERM), so the
-module and its configuration are rendered only when some queue overflows to voicemail; the
+module and its configuration are rendered only when some queue or fallback uses voicemail; the
 profile `default` stores messages under `<voicemail_dir>/<domain>/<box>/`.
 """
 
@@ -19,25 +21,34 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from dialplans.fallback_checks import fallbacks
+from dialplans.fallback_models import FallbackVoicemail
 from dialplans.models import Dialplan, OverflowToVoicemail
 from freeswitch_conf.escaping import RenderError
 
 VOICEMAIL_MODULE: Final = "mod_voicemail"
 VOICEMAIL_PROFILE: Final = "default"
-# dialplans.models.MAILBOX_PATTERN, checked again: a model can be built without validation.
+# dialplans.base.MAILBOX_PATTERN, checked again: a model can be built without validation.
 _MAILBOX: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 def voicemail_boxes(dialplan: Dialplan) -> list[str]:
-    """Every mailbox a queue overflows to, sorted and once each; RenderError for an unsafe name."""
+    """Every mailbox a queue overflows to or a fallback ends in, sorted and once each; RenderError
+    for an unsafe name."""
     boxes = set()
     for name, queue in dialplan.queues.items():
         if isinstance(queue.on_max_wait, OverflowToVoicemail):
-            box = queue.on_max_wait.voicemail
-            if not _MAILBOX.match(box):
-                raise RenderError(f"queue {name}: mailbox {box!r} is not letters, digits, '_' and '-'")
-            boxes.add(box)
+            boxes.add(mailbox_name(queue.on_max_wait.voicemail, f"queue {name}"))
+    for _, fallback in fallbacks(dialplan):
+        if isinstance(fallback.then, FallbackVoicemail):
+            boxes.add(mailbox_name(fallback.then.voicemail, "a fallback"))
     return sorted(boxes)
+
+
+def mailbox_name(box: str, owner: str) -> str:
+    if not _MAILBOX.match(box):
+        raise RenderError(f"{owner}: mailbox {box!r} is not letters, digits, '_' and '-'")
+    return box
 
 
 def mailbox_users(dialplan: Dialplan, agent_extensions: set[str]) -> list[str]:

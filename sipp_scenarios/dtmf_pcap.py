@@ -15,7 +15,7 @@ only the UDP ports of the capture are rewritten, so the addresses written here d
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,10 +117,15 @@ def decode_rtp_event(packet: bytes, at_ms: int = 0) -> RtpEvent | None:
 
 
 def write_dtmf_pcap(path: Path, keys: Sequence[str], timing: DtmfTiming = DtmfTiming()) -> Path:
+    return write_rtp_pcap(path, [(event.at_ms, rtp_packet(event)) for event in rtp_events(keys, timing)])
+
+
+def write_rtp_pcap(path: Path, packets: Iterable[tuple[int, bytes]]) -> Path:
+    """RTP packets (milliseconds from the start, packet) as a capture `play_pcap_audio` replays."""
     records = [_PCAP_HEADER]
-    for identification, event in enumerate(rtp_events(keys, timing)):
-        frame = _ETHERNET + _udp_ipv4(rtp_packet(event), identification)
-        seconds, millis = divmod(event.at_ms, 1000)
+    for identification, (at_ms, packet) in enumerate(packets):
+        frame = _ETHERNET + _udp_ipv4(packet, identification)
+        seconds, millis = divmod(at_ms, 1000)
         records.append(struct.pack("<IIII", _EPOCH + seconds, millis * 1000, len(frame), len(frame)))
         records.append(frame)
     path.write_bytes(b"".join(records))

@@ -4,8 +4,9 @@
     print(report); sys.exit(0 if report.ok else 1)
 
 The application server (`callcenter serve`) must already listen where the conf's socket
-application points: without it every call goes to the fallback extension, which rings nobody
-yet, and the caller scenarios fail. The report says so when the port is closed.
+application points: without it every call goes to the dialplan's fallback (operators' phones,
+voicemail or a message), not the menus, and the caller scenarios fail. The report says so when
+the port is closed.
 """
 
 from __future__ import annotations
@@ -248,7 +249,7 @@ def _preflight(endpoints: SwitchEndpoints) -> list[str]:
     except OSError:
         notes.append(
             f"nothing listens on {endpoints.app_host}:{endpoints.app_port}: start `callcenter serve`; "
-            "until then every call goes to the fallback extension"
+            "until then every call goes to the dialplan's fallback"
         )
     if os.geteuid() != 0:
         notes.append("not root: SIPp replays DTMF captures over a raw socket and needs root or CAP_NET_RAW")

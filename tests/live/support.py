@@ -198,7 +198,6 @@ def callcenter_env(live: Live) -> dict[str, str]:
         "CALLCENTER_APP_HOST": live.settings.app_host,
         "CALLCENTER_APP_PORT": str(live.settings.app_port),
         "CALLCENTER_API_PORT": str(live.api_port),
-        "CALLCENTER_FALLBACK_EXTENSION": live.settings.fallback_extension,
         "CALLCENTER_TTS_VOICE": live.settings.tts_voice,
         "CALLCENTER_PROMPT_DIR": str(live.prompts.prompt_dir),
     }

@@ -6,7 +6,6 @@ Never faked: every assertion here is about what FreeSWITCH and SIPp actually did
 
 from __future__ import annotations
 
-import re
 import subprocess
 from collections.abc import Iterator
 
@@ -16,7 +15,7 @@ from freeswitch_conf.reload import RELOADXML
 from freeswitch_conf.render import modules_for
 from sipp_scenarios.switch import esl_api, profile_running
 from tests.live import support
-from tests.live.support import Build, Live, free_sip_port
+from tests.live.support import Build, Live
 
 pytestmark = pytest.mark.live
 
@@ -45,40 +44,3 @@ def test_both_profiles_run_and_reloadxml_accepts_the_conf(live: Live) -> None:
     for profile in ("callers", "agents"):
         assert profile_running(status, profile), status
     assert esl_api(live.endpoints, RELOADXML).startswith("+OK")
-
-
-def test_unreachable_application_server_falls_back(live: Live) -> None:
-    """No `callcenter serve`: the socket app fails to connect and the caller goes to the fallback."""
-    did = sorted(live.loaded.model.dids)[0]
-    scenario = live.work / "fallback"
-    scenario.mkdir()
-    log = live.switch.log_dir / "freeswitch.log"
-    before = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
-    subprocess.run(
-        [
-            str(live.sipp),
-            f"{live.endpoints.sip_host}:{live.endpoints.sip_port}",
-            "-sn",
-            "uac",
-            "-s",
-            did,
-            "-i",
-            "127.0.0.1",
-            "-p",
-            str(free_sip_port()),
-            "-m",
-            "1",
-            "-nostdin",
-            "-timeout",
-            "30s",
-        ],
-        cwd=scenario,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        check=False,
-        timeout=60,
-    )
-    after = log.read_text(encoding="utf-8", errors="replace")[len(before) :]
-    fallback = f"{live.settings.fallback_extension}@default"
-    # switch_ivr_session_transfer() logs "Transfer <channel> to XML[<extension>@<context>]".
-    assert re.search(r"Transfer \S+ to XML\[" + re.escape(fallback) + r"\]", after), after[-4000:]

@@ -121,7 +121,7 @@ def test_the_assembled_document_has_what_freeswitch_looks_up(conf_dir: Path) -> 
     root = check_conf(conf_dir)
     configurations = {c.get("name") for c in root.iter("configuration")}
     assert {"switch.conf", "modules.conf", "acl.conf", "event_socket.conf", "sofia.conf"} <= configurations
-    assert {c.get("name") for c in root.iter("context")} == {"public", "default"}
+    assert {c.get("name") for c in root.iter("context")} == {"public", "default", "cc_fallback"}
     assert [d.get("name") for d in root.iter("domain")] == ["callcenter.local"]
 
 
@@ -217,7 +217,7 @@ def test_did_extension_hands_the_call_to_the_app_then_falls_back(conf_dir: Path)
         ("set", "cc_did=+15551230001"),
         ("set", "playback_terminators=none"),
         ("socket", "127.0.0.1:9084 async full"),
-        ("transfer", "0 XML default"),
+        ("transfer", "main XML cc_fallback"),
     ]
 
 
@@ -242,7 +242,7 @@ def test_queues_and_targets_ring_the_agent_and_end_with_the_bridge_cause(conf_di
         "queue-complaints",
         "queue-repairs",
         "queue-roadside",
-        "fallback-0",
+        "extension-0",
         "extension-2105",
     ]
     roadside = extension(conf_dir, "dialplan/default.xml", "queue-roadside")
@@ -255,10 +255,6 @@ def test_queues_and_targets_ring_the_agent_and_end_with_the_bridge_cause(conf_di
         ("set", "hangup_after_bridge=true"),
         ("set", "continue_on_fail=true"),
         ("bridge", "user/*2003@callcenter.local"),
-        ("hangup", "${originate_disposition}"),
-    ]
-    assert actions(extension(conf_dir, "dialplan/default.xml", "fallback-0"))[-2:] == [
-        ("bridge", "user/0@callcenter.local"),
         ("hangup", "${originate_disposition}"),
     ]
 
@@ -349,7 +345,6 @@ def test_render_never_replaces_a_directory_it_did_not_write(
         ("esl_password", "two words"),
         ("esl_host", "0.0.0.0"),
         ("esl_host", "10.0.0.5"),
-        ("fallback_extension", "operator"),
         ("domain", "bad domain"),
         ("app_host", "host;rm"),
         ("sounds_dir", Path("relative/sounds")),

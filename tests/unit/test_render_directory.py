@@ -97,7 +97,7 @@ def test_directory_files_are_private_and_hold_the_only_copy_of_the_passwords(tmp
 def test_each_agent_phone_is_dialable_in_context_default(tmp_path: Path) -> None:
     default = ET.fromstring(render(tmp_path)["dialplan/default.xml"])
     routes = {e.attrib["name"]: e for e in default.iter("extension")}
-    assert list(routes) == ["queue-sales", "agent-1001", "agent-1002", "fallback-0"]
+    assert list(routes) == ["queue-sales", "agent-1001", "agent-1002"]
     agent = routes["agent-1002"]
     condition = agent.find("condition")
     assert condition is not None
