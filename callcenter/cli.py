@@ -23,7 +23,7 @@ from dialplans.loader import DialplanError, load_dialplan, validate_file
 from esl_handlers.app import ServerConfig, serve
 from esl_handlers.control import send_agent_changed
 from freeswitch_conf.render import SwitchSettings, render_conf
-from freeswitch_conf.say import DEFAULT_SAY_SOUND_PREFIX
+from freeswitch_conf.say import DEFAULT_SAY_SOUND_PREFIX, say_by_setting
 from ivr_scripts.agent_service import AgentService, UnknownAgent
 from ivr_scripts.agent_states import AgentStateError, AgentStatus, Transition
 from ivr_scripts.simulate import simulate
@@ -71,6 +71,7 @@ def _cmd_render(settings: Settings, args: argparse.Namespace) -> int:
         agent_passwords=settings.agent_passwords(loaded.model.agents),
         agent_external_ip=settings.agent_external_ip,
         say_sound_prefix=settings.say_sound_prefix or DEFAULT_SAY_SOUND_PREFIX,
+        say_by=say_by_setting(settings.say_by),
     )
     out = Path(args.out) if args.out else settings.conf_dir
     written = render_conf(loaded, switch, out)

@@ -34,6 +34,8 @@ class Settings:
     # Where FreeSWITCH's en-us-callie sounds are (say reads numbers and dates with them); None: the
     # packaged default. A source build keeps them under /usr/local/freeswitch/sounds/en/us/callie.
     say_sound_prefix: Path | None = None
+    # How values are read: "say" (those sounds), "tts", or "auto" (say when the sounds are there).
+    say_by: str = "auto"
     api_host: str = "127.0.0.1"
     api_port: int | None = 8086  # None: no HTTP API (CALLCENTER_API_PORT=off)
 
@@ -125,6 +127,7 @@ def load_settings(root: Path | None = None) -> Settings:
         say_sound_prefix=Path(os.environ["CALLCENTER_SAY_SOUND_PREFIX"])
         if os.environ.get("CALLCENTER_SAY_SOUND_PREFIX")
         else None,
+        say_by=os.environ.get("CALLCENTER_SAY_BY", "auto"),
         api_host=os.environ.get("CALLCENTER_API_HOST", "127.0.0.1"),
         api_port=_port_or_off("CALLCENTER_API_PORT", 8086),
     )

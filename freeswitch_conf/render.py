@@ -18,7 +18,7 @@ from freeswitch_conf.directory import directory_users
 from freeswitch_conf.escaping import Built, RenderError, preprocess_safe, runtime_safe, xml_value
 from freeswitch_conf.recording import MP3_MODULE, records_mp3
 from freeswitch_conf.routes import Fallback, bridge_routes, did_routes
-from freeswitch_conf.say import SAY_MODULE_LIBRARY, say_languages
+from freeswitch_conf.say import SAY_BY_VARIABLE, SAY_MODULE_LIBRARY, resolve_say_by, say_languages
 from freeswitch_conf.settings import TTS_MODULES, SwitchSettings
 from freeswitch_conf.voicemail import VOICEMAIL_MODULE, VOICEMAIL_PROFILE, mailbox_users, voicemail_boxes
 
@@ -144,6 +144,8 @@ def render_files(loaded: DialplanSource, settings: SwitchSettings) -> dict[str, 
         dids=did_routes(loaded.model),
         socket_target=f"{settings.app_host}:{settings.app_port}",
         fallback=fallback,
+        say_by=resolve_say_by(settings.say_by, settings.say_sound_prefix, settings.tts_engine),
+        say_by_variable=SAY_BY_VARIABLE,
     )
     for language in say_languages(settings.say_sound_prefix, settings.tts_engine, settings.tts_voice):
         files[language.file_name] = env.get_template("lang/language.xml").render(common, language=language)
