@@ -27,7 +27,7 @@ from esl_handlers.control import send_agent_changed
 from freeswitch_conf.hold_music import own_music_problem
 from freeswitch_conf.prompt_audio import render_prompt_audio
 from freeswitch_conf.render import SwitchSettings, render_conf
-from freeswitch_conf.say import DEFAULT_SAY_SOUND_PREFIX
+from freeswitch_conf.say import DEFAULT_SAY_SOUND_PREFIX, say_by_setting
 from ivr_scripts.agent_service import AgentService, UnknownAgent
 from ivr_scripts.agent_states import AgentStateError, AgentStatus, Transition
 from ivr_scripts.simulate import simulate
@@ -89,6 +89,7 @@ def _cmd_render(settings: Settings, args: argparse.Namespace) -> int:
         agent_external_ip=settings.agent_external_ip,
         say_sound_prefix=settings.say_sound_prefix or DEFAULT_SAY_SOUND_PREFIX,
         moh_dir=settings.moh_dir,
+        say_by=say_by_setting(settings.say_by),
     )
     out = Path(args.out) if args.out else settings.conf_dir
     written = render_conf(loaded, switch, out)

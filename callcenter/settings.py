@@ -36,6 +36,8 @@ class Settings:
     # The engineer's own hold music (local_stream://moh streams every file there); None: the music
     # `render` writes into the conf directory (docs/freeswitch.md).
     moh_dir: Path | None = None
+    # How values are read: "say" (those sounds), "tts", or "auto" (say when the sounds are there).
+    say_by: str = "auto"
     api_host: str = "127.0.0.1"
     api_port: int | None = 8086  # None: no HTTP API (CALLCENTER_API_PORT=off)
     caller_sip_port: int = 5080  # the callers' (carriers') SIP profile
@@ -137,6 +139,7 @@ def load_settings(root: Path | None = None) -> Settings:
         if os.environ.get("CALLCENTER_SAY_SOUND_PREFIX")
         else None,
         moh_dir=base / os.environ["CALLCENTER_MOH_DIR"] if os.environ.get("CALLCENTER_MOH_DIR") else None,
+        say_by=os.environ.get("CALLCENTER_SAY_BY", "auto"),
         api_host=os.environ.get("CALLCENTER_API_HOST", "127.0.0.1"),
         api_port=_port_or_off("CALLCENTER_API_PORT", 8086),
         caller_sip_port=_int("CALLCENTER_CALLER_SIP_PORT", 5080),

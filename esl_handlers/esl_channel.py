@@ -73,7 +73,7 @@ from esl_handlers.codec import CommandReply, EslError, api, event, sendmsg_execu
 from esl_handlers.codec import Event as EslEvent
 from esl_handlers.connection import ConnectionClosed, EslConnection
 from esl_handlers.recording_events import RECORD_EVENTS
-from esl_handlers.say_args import say_argument
+from esl_handlers.say_args import say_argument, spoken_text
 from ivr_scripts.channel import (
     ENDED_EARLY,
     HOLD_FAILURE_PAUSE,
@@ -152,6 +152,7 @@ class EslChannel:
         tts_engine: str = "flite",
         tts_voice: str = "kal",
         playback_terminators: str | None = None,
+        say_by_tts: bool = False,
     ) -> None:
         self._conn = connection
         self._info = info
@@ -159,6 +160,7 @@ class EslChannel:
         self._tts_engine = app_args.word(tts_engine, "tts engine")
         self._tts_voice = app_args.word(tts_voice, "tts voice")
         self._tts_ready = False
+        self._say_by_tts = say_by_tts
         self._bridge_ready = False
         self._hold_failures = 0  # consecutive failed holds: the back-off doubles with each
         self._completions: dict[str, AsyncResult] = {}
@@ -250,6 +252,10 @@ class EslChannel:
     def say(self, kind: SayKind, value: str, *, language: str = "en") -> None:
         # Checked before anything is sent: a value `say` cannot read is a ValueError (see say_args).
         argument = say_argument(kind, value, language)
+        if self._say_by_tts:
+            # No say sounds on this switch (cc_say_by=tts, freeswitch_conf/say.py): `say` would be silent.
+            self.play(Audio(label=f"say:{kind}", text=spoken_text(kind, value)))
+            return
         self._use_playback_terminators(NO_KEYS)
         self._execute("say", argument, _Media())
 

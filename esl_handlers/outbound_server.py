@@ -27,6 +27,7 @@ from gevent.server import StreamServer
 from esl_handlers.codec import DisconnectNotice, EslError, Event, Frame, connect, exit_, linger, myevents
 from esl_handlers.connection import EslConnection
 from esl_handlers.esl_channel import EslChannel, call_info_from_connect
+from freeswitch_conf.say import SAY_BY_VARIABLE
 from ivr_scripts.channel import CallerHungUp
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,7 @@ class OutboundServer:
             tts_engine=self._tts[0],
             tts_voice=self._tts[1],
             playback_terminators=reply.get("variable_playback_terminators"),
+            say_by_tts=reply.get(f"variable_{SAY_BY_VARIABLE}") == "tts",
         )
         dispatch.channel = channel
         for command in (myevents(), linger()):

@@ -20,6 +20,9 @@ What mod_say_en does with the text decides what we may send (src/mod/say/mod_say
   Greenwich. The int32 limits the dates to 1970-01-01 .. 2038-01-18.
 
 Each value becomes one token without spaces, so a fifth token (the gender) can never appear.
+
+A switch without mod_say_en's sounds reads values by TTS instead (freeswitch_conf/say.py): `spoken_text`
+writes a checked value out as mod_say_en would say it, for the TTS engine to speak.
 """
 
 from __future__ import annotations
@@ -99,3 +102,50 @@ def date_epoch(value: str) -> int:
     if not 0 < epoch <= _INT32_MAX:
         raise ValueError(f"the switch can only say dates from 1970-01-01 to 2038-01-18: {value!r}")
     return epoch
+
+
+def spoken_text(kind: SayKind, value: str) -> str:
+    """`value` written out as mod_say_en says it, for TTS; ValueError where `say_argument` would raise.
+
+    number "42" -> "42" (the engine reads it as forty-two), digits "0815" -> "0 8 1 5", date
+    "2027-03-04" -> "Thursday, March 4th, 2027", money "12.5" -> "12 dollars and 50 cents".
+    """
+    text = say_text(kind, value.strip())
+    if kind == "number":
+        return text
+    if kind == "digits":
+        return " ".join(text)
+    if kind == "money":
+        units, _, cents = text.removeprefix("-").partition(".")
+        minus = "minus " if text.startswith("-") else ""
+        cents = str(int(cents))
+        return f"{minus}{units} {_plural(units, 'dollar')} and {cents} {_plural(cents, 'cent')}"
+    day = dt.date.fromisoformat(value.strip())
+    # Spelled here, not with strftime: %A and %B follow the process's locale.
+    return f"{_WEEKDAYS[day.weekday()]}, {_MONTHS[day.month - 1]} {_ordinal(day.day)}, {day.year}"
+
+
+_WEEKDAYS: Final = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS: Final = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _plural(count: str, unit: str) -> str:
+    return unit if count == "1" else unit + "s"
+
+
+def _ordinal(day: int) -> str:
+    suffix = "th" if 11 <= day % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"

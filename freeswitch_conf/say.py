@@ -11,12 +11,23 @@ From the language it reads `say-module`, the say interface to call ("en" is the 
 registers), and `sound-prefix`, which becomes the channel's `sound_prefix` while the value is said,
 so the module's relative files (digits/1.wav, time/..., currency/...) are found under it. The prefix
 is used exactly as written, never expanded at run time, so it is an absolute path.
+
+Without those sounds (no en-us-callie pack installed) `say` still runs and completes, but every file
+it plays fails to open (mod_sndfile "Error Opening File", mod_dptools "Can't open file
+.../digits/2.wav", seen on 1.10.12 and 1.11.2): the caller hears silence where the value should be.
+So `say_by` decides, when the conf is rendered on the switch's host, how values are read: "say" with
+the sounds, "tts" by text-to-speech of the value written out (esl_handlers/say_args.spoken_text), or
+"auto": "say" when `<sound-prefix>/digits` exists, else "tts" when there is a TTS engine. The choice
+reaches the application as the channel variable `cc_say_by`, set by the DIDs' dialplan.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+
+SayBy = Literal["auto", "say", "tts"]
 
 # What `say en ...` asks for (esl_handlers/say_args.py) and what mod_say_en answers to.
 SAY_LANGUAGE = "en"
@@ -26,6 +37,33 @@ LANGUAGES_SECTION = "languages"
 # Where FreeSWITCH's Debian packages (--with-soundsdir) put the freeswitch-sounds-en-us-callie files.
 PACKAGED_SOUNDS_DIR = Path("/usr/share/freeswitch/sounds")
 DEFAULT_SAY_SOUND_PREFIX = PACKAGED_SOUNDS_DIR / "en" / "us" / "callie"
+
+
+SAY_BY_CHOICES: tuple[SayBy, ...] = ("auto", "say", "tts")
+# The channel variable the DIDs' dialplan sets to the resolved choice ("say" or "tts").
+SAY_BY_VARIABLE = "cc_say_by"
+
+
+def say_by_setting(text: str) -> SayBy:
+    """CALLCENTER_SAY_BY as a choice; ValueError naming the choices for anything else."""
+    for choice in SAY_BY_CHOICES:
+        if text == choice:
+            return choice
+    raise ValueError(f"CALLCENTER_SAY_BY must be one of {', '.join(SAY_BY_CHOICES)}, got {text[:20]!r}")
+
+
+def say_sounds_present(sound_prefix: Path) -> bool:
+    """Whether mod_say_en's files are there: the packs keep digits/ (digits/8000/1.wav...) there."""
+    return (sound_prefix / "digits").is_dir()
+
+
+def resolve_say_by(say_by: SayBy, sound_prefix: Path, tts_engine: str | None) -> Literal["say", "tts"]:
+    """How values are read on this switch (module docstring); "tts" without an engine stays "say"."""
+    if say_by == "auto":
+        return "tts" if tts_engine and not say_sounds_present(sound_prefix) else "say"
+    if say_by == "tts" and not tts_engine:
+        return "say"
+    return say_by
 
 
 @dataclass(frozen=True)

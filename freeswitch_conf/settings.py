@@ -10,7 +10,7 @@ from pathlib import Path
 
 from freeswitch_conf.directory import check_agent_password
 from freeswitch_conf.escaping import preprocess_safe
-from freeswitch_conf.say import DEFAULT_SAY_SOUND_PREFIX
+from freeswitch_conf.say import DEFAULT_SAY_SOUND_PREFIX, SAY_BY_CHOICES, SayBy
 
 _HOSTNAME = re.compile(
     r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
@@ -60,6 +60,8 @@ class SwitchSettings:
     say_sound_prefix: Path = DEFAULT_SAY_SOUND_PREFIX
     """Where mod_say_en finds digits/, time/ and currency/: the en-us-callie sounds, in the directory
     FreeSWITCH's packages install them to; a source build keeps them under /usr/local/freeswitch/sounds."""
+    say_by: SayBy = "auto"
+    """How numbers and dates are read: `say` with those sounds, TTS, or auto (freeswitch_conf/say.py)."""
     tts_engine: str | None = "flite"
     tts_voice: str = "slt"
     caller_networks: tuple[str, ...] = ()
@@ -114,6 +116,8 @@ class SwitchSettings:
                 f"such as {DEFAULT_SAY_SOUND_PREFIX}, got {str(self.say_sound_prefix)!r}"
             )
         preprocess_safe(self.voicemail_dir)
+        if self.say_by not in SAY_BY_CHOICES:
+            raise ValueError(f"say_by must be one of {', '.join(SAY_BY_CHOICES)}, got {self.say_by!r}")
         if self.tts_engine is not None and self.tts_engine not in TTS_MODULES:
             raise ValueError(
                 f"tts_engine must be one of {sorted(TTS_MODULES)} or None, got {self.tts_engine!r}"

@@ -8,6 +8,10 @@ whose sequence number is not above the last one). So each call gets one capture 
 key sequence: sequence numbers always increase, every key has its own RTP timestamp, and the
 pause between keys is in the capture's own timing, which SIPp honours.
 
+A second capture played later in the same call (caller_late_keys.xml: a survey's answers after the
+agent hangs up) must go on where the stream is by then: `stream_ms` starts its sequence numbers and
+timestamps that far into the call, above every packet of a first capture played from its start.
+
 SIPp sends the packets from a raw socket, addressed to the media address of the far end's SDP:
 only the UDP ports of the capture are rewritten, so the addresses written here do not matter.
 """
@@ -62,16 +66,22 @@ class RtpEvent:
     duration: int
 
 
-def rtp_events(keys: Sequence[str], timing: DtmfTiming = DtmfTiming()) -> list[RtpEvent]:
+def rtp_events(
+    keys: Sequence[str], timing: DtmfTiming = DtmfTiming(), *, stream_ms: int = 0
+) -> list[RtpEvent]:
+    """The packets of `keys`; `stream_ms`: how far into the call's RTP stream the capture starts."""
     for key in keys:
         if key not in EVENT_CODES:
             raise ValueError(f"{key!r} is not a DTMF key (0-9, * or #)")
+    if stream_ms < 0:
+        raise ValueError("stream_ms must not be negative")
     packets: list[RtpEvent] = []
-    sequence = 1000
+    # One sequence number per 20 ms packet time: more than any earlier capture in the call can use.
+    sequence = 1000 + stream_ms // _PACKET_MS
     per_key = timing.key_ms // _PACKET_MS
     for index, key in enumerate(keys):
         start_ms = index * (timing.key_ms + timing.gap_ms)
-        timestamp = 16000 + start_ms * _SAMPLES_PER_MS
+        timestamp = 16000 + (stream_ms + start_ms) * _SAMPLES_PER_MS
         for step in range(per_key):
             duration = (step + 1) * _PACKET_MS * _SAMPLES_PER_MS
             packets.append(
@@ -116,8 +126,13 @@ def decode_rtp_event(packet: bytes, at_ms: int = 0) -> RtpEvent | None:
     )
 
 
-def write_dtmf_pcap(path: Path, keys: Sequence[str], timing: DtmfTiming = DtmfTiming()) -> Path:
-    return write_rtp_pcap(path, [(event.at_ms, rtp_packet(event)) for event in rtp_events(keys, timing)])
+def write_dtmf_pcap(
+    path: Path, keys: Sequence[str], timing: DtmfTiming = DtmfTiming(), *, stream_ms: int = 0
+) -> Path:
+    """`keys` as RFC 2833 events; `stream_ms` starts the stream's sequence numbers and timestamps that
+    far in, so a second capture replayed later in the same call continues the first."""
+    events = rtp_events(keys, timing, stream_ms=stream_ms)
+    return write_rtp_pcap(path, [(event.at_ms, rtp_packet(event)) for event in events])
 
 
 def write_rtp_pcap(path: Path, packets: Iterable[tuple[int, bytes]]) -> Path:

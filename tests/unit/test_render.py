@@ -78,7 +78,9 @@ def loaded(tmp_path: Path) -> Loaded:
 
 @pytest.fixture
 def settings() -> SwitchSettings:
-    return SwitchSettings(esl_password=PASSWORD, esl_port=8123, app_port=9084, caller_sip_port=5090)
+    return SwitchSettings(
+        esl_password=PASSWORD, esl_port=8123, app_port=9084, caller_sip_port=5090, say_by="say"
+    )
 
 
 @pytest.fixture
@@ -216,6 +218,7 @@ def test_did_extension_hands_the_call_to_the_app_then_falls_back(conf_dir: Path)
     assert actions(ext) == [
         ("set", "cc_did=+15551230001"),
         ("set", "playback_terminators=none"),
+        ("set", "cc_say_by=say"),
         ("socket", "127.0.0.1:9084 async full"),
         ("transfer", "main XML cc_fallback"),
     ]

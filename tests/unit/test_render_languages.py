@@ -18,7 +18,12 @@ from esl_handlers.say_args import say_argument
 from freeswitch_conf.check import ConfCheckError, assemble, check_conf
 from freeswitch_conf.reload import RELOADXML, changed_files, plan_reload, read_tree
 from freeswitch_conf.render import SwitchSettings, render_conf, render_files
-from freeswitch_conf.say import DEFAULT_SAY_SOUND_PREFIX, SAY_MODULE_LIBRARY
+from freeswitch_conf.say import (
+    DEFAULT_SAY_SOUND_PREFIX,
+    SAY_MODULE_LIBRARY,
+    resolve_say_by,
+    say_by_setting,
+)
 from tests.support.rendering import Loaded
 
 PASSWORD = "k3y-with.plenty_of:entropy"
@@ -189,3 +194,50 @@ def test_check_refuses_the_same_language_twice(tmp_path: Path, loaded: Loaded) -
     (out / "lang" / "en_twin.xml").write_text(twin, encoding="utf-8")
     with pytest.raises(ConfCheckError, match="twice"):
         check_conf(out)
+
+
+def say_by_of(conf: Path) -> str:
+    """The cc_say_by the DIDs' dialplan sets before handing the call to the application."""
+    found = {
+        action.get("data", "").partition("=")[2]
+        for action in ET.parse(conf / "dialplan/public.xml").getroot().iter("action")
+        if action.get("data", "").startswith("cc_say_by=")
+    }
+    assert len(found) == 1, found
+    return found.pop()
+
+
+def test_without_the_say_sounds_values_are_read_by_tts(tmp_path: Path, loaded: Loaded) -> None:
+    """No en-us-callie pack: `say` would complete in silence (every file fails to open), so auto picks TTS."""
+    empty = tmp_path / "no-sounds"
+    empty.mkdir()
+    assert say_by_of(render(tmp_path / "a", loaded, say_sound_prefix=empty)) == "tts"
+    (empty / "digits" / "8000").mkdir(parents=True)
+    assert say_by_of(render(tmp_path / "b", loaded, say_sound_prefix=empty)) == "say"
+
+
+@pytest.mark.parametrize(
+    ("say_by", "sounds", "engine", "expected"),
+    [
+        ("auto", True, "flite", "say"),
+        ("auto", False, "flite", "tts"),
+        ("auto", False, None, "say"),  # nothing to speak with: say is all there is
+        ("say", False, "flite", "say"),
+        ("tts", True, "flite", "tts"),
+        ("tts", True, None, "say"),
+    ],
+)
+def test_say_by_resolves_to_say_or_tts(
+    tmp_path: Path, say_by: Any, sounds: bool, engine: str | None, expected: str
+) -> None:
+    if sounds:
+        (tmp_path / "digits").mkdir()
+    assert resolve_say_by(say_by, tmp_path, engine) == expected
+
+
+def test_say_by_setting_names_the_choices() -> None:
+    assert say_by_setting("tts") == "tts"
+    with pytest.raises(ValueError, match="auto, say, tts"):
+        say_by_setting("TTS")
+    with pytest.raises(ValueError, match="say_by"):
+        SwitchSettings(esl_password=PASSWORD, say_by="flite")  # type: ignore[arg-type]

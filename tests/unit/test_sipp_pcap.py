@@ -92,3 +92,15 @@ def test_non_dtmf_keys_and_bad_timings_are_refused() -> None:
     with pytest.raises(ValueError):
         DtmfTiming(key_ms=30)
     assert decode_rtp_event(b"\x80\x00" + bytes(14)) is None  # PCMU, not an event
+
+
+def test_a_later_capture_continues_the_stream_above_an_earlier_one() -> None:
+    """FreeSWITCH drops telephone-events whose sequence number is not above the last one seen."""
+    first = rtp_events(["1", "1"])
+    later = rtp_events(["4", "1"], DtmfTiming(gap_ms=6000), stream_ms=22_000)
+    assert min(e.sequence for e in later) > max(e.sequence for e in first)
+    assert min(e.timestamp for e in later) > max(e.timestamp for e in first)
+    assert later[0].at_ms == 0  # the capture's own timing still starts when it is played
+    assert [e.timestamp for e in later if e.marker] == [16000 + 22_000 * 8, 16000 + (22_000 + 6200) * 8]
+    with pytest.raises(ValueError, match="stream_ms"):
+        rtp_events(["1"], stream_ms=-1)

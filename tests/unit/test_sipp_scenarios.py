@@ -14,7 +14,7 @@ from sipp_scenarios.generate import menu_paths, write_paths_csv
 from sipp_scenarios.runner import SmokeOptions, SmokeReport, plan_calls
 from sipp_scenarios.sipp_run import ScenarioResult
 
-SCENARIOS = ("caller.xml", "caller_hangup.xml", "load.xml")
+SCENARIOS = ("caller.xml", "caller_hangup.xml", "load.xml", "caller_declined.xml", "caller_late_keys.xml")
 
 
 def scenario(name: str) -> ET.Element:
@@ -69,6 +69,25 @@ def test_caller_dials_keys_and_waits_for_the_switch_to_hang_up() -> None:
     ]
 
 
+def test_caller_late_keys_plays_a_second_capture_after_the_pause() -> None:
+    root = scenario("caller_late_keys.xml")
+    assert flow(root) == [
+        "> INVITE",
+        "< 100?",
+        "< 180?",
+        "< 183?",
+        "< 200",
+        "> ACK",
+        "pause",
+        "nop play_pcap_audio=dtmf.pcap",
+        "pause",
+        "nop play_pcap_audio=late.pcap",
+        "< BYE",
+        "> 200",
+    ]
+    assert list(root.iter("pause"))[1].attrib == {}  # the length comes from -d
+
+
 def test_caller_hangup_hangs_up_after_the_pause() -> None:
     root = scenario("caller_hangup.xml")
     assert flow(root) == [
@@ -84,6 +103,14 @@ def test_caller_hangup_hangs_up_after_the_pause() -> None:
     ]
     pause = next(root.iter("pause"))
     assert pause.attrib == {}  # the length comes from -d
+
+
+def test_caller_declined_expects_603_and_acks_it_in_the_invite_transaction() -> None:
+    root = scenario("caller_declined.xml")
+    assert flow(root) == ["> INVITE", "< 100?", "< 180?", "< 183?", "< 603", "> ACK"]
+    ack = [e.text or "" for e in root.iter("send")][-1]
+    assert "[last_Via:]" in ack  # the INVITE's branch: a non-2xx ACK is part of its transaction
+    assert "CSeq: 1 ACK" in ack
 
 
 def test_load_holds_each_call_then_hangs_up() -> None:

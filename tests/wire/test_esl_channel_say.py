@@ -113,3 +113,19 @@ def test_interrupt_breaks_a_running_say(serve: Serve) -> None:
     call = switch.run_call(CallScript(media_seconds=30))
     assert done == ["said"]
     assert call.breaks_received == 1
+
+
+def test_a_switch_without_say_sounds_speaks_the_value_by_tts(serve: Serve) -> None:
+    """cc_say_by=tts (rendered when the en-us-callie sounds are missing): `say` would be silent."""
+
+    def handler(channel: EslChannel) -> None:
+        channel.answer()
+        channel.say("date", "2027-03-04")
+        channel.hangup()
+
+    _, switch = serve(handler)
+    call = switch.run_call(CallScript(variables={"playback_terminators": "none", "cc_say_by": "tts"}))
+    assert call.said == []
+    spoken = [data for app, data in call.executed if app == "speak"]
+    assert len(spoken) == 1, call.executed
+    assert (spoken[0] or "").endswith("|Thursday, March 4th, 2027"), spoken
