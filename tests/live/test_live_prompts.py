@@ -192,14 +192,16 @@ def test_a_call_hears_its_prompts_from_files_not_mod_flite(
 
     engine = create_engine_from_url(support.database_url(live))
     try:
-        with engine.connect() as db:
-            deadline = time.monotonic() + 10
-            while True:
+        deadline = time.monotonic() + 10
+        while True:
+            # A connection per look: one kept open would keep reading the snapshot of its first look.
+            with engine.connect() as db:
                 rows = db.execute(select(Call.uuid, Call.outcome).where(Call.did == CLOSED_DID)).all()
-                if (rows and rows[0].outcome) or time.monotonic() > deadline:
-                    break
-                time.sleep(0.2)
-            assert len(rows) == 1, rows
+            if (rows and rows[0].outcome) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert len(rows) == 1, rows
+        with engine.connect() as db:
             steps = db.execute(
                 select(IvrStep.prompt, IvrStep.result)
                 .where(IvrStep.call_uuid == rows[0].uuid)
