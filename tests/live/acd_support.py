@@ -1,0 +1,122 @@
+"""What the live ACD tests share: agent phones logged in by their rendered passwords, a SIPp caller
+keying into a queue in a thread, the call's row and its queue log read back from the database."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, select
+
+from freeswitch_conf.directory import directory_users
+from schema.acd_models import QueueLogEntry
+from schema.models import Call
+from sipp_scenarios.agent_phone import AgentLogin, AgentOptions, AgentPhone, Registrar
+from sipp_scenarios.dtmf_pcap import DtmfTiming
+from sipp_scenarios.generate import MenuPath
+from sipp_scenarios.runner import path_call, queue_path
+from sipp_scenarios.sipp_run import ScenarioResult, run_sipp
+from tests.live import support
+from tests.live.support import Live
+
+CALL_TIMEOUT_S = 90
+
+
+@dataclass(frozen=True)
+class Logged:
+    """One queue log line of a call, as the tests compare them."""
+
+    event: str
+    agent_id: str
+    data: str | None
+
+
+def login_of(live: Live, agent_id: str) -> AgentLogin:
+    users = directory_users(live.loaded.model, live.settings.agent_passwords)
+    user = next(u for u in users if u.agent_id == agent_id)
+    return AgentLogin(user.extension, live.settings.domain, user.password)
+
+
+@contextlib.contextmanager
+def agents_ready(live: Live, *agent_ids: str) -> Iterator[None]:
+    """The agents logged in and ready for the block, logged out after it."""
+    for agent_id in agent_ids:
+        support.callcenter(live, "agent", "login", agent_id)
+        support.callcenter(live, "agent", "ready", agent_id)
+    try:
+        yield
+    finally:
+        for agent_id in agent_ids:
+            support.callcenter(live, "agent", "logout", agent_id)
+
+
+@contextlib.contextmanager
+def agent_phone(live: Live, agent_id: str, options: AgentOptions, name: str) -> Iterator[AgentPhone]:
+    """The agent's SIPp phone, registered; stopped if the block fails."""
+    phone = AgentPhone(
+        live.sipp, login_of(live, agent_id), Registrar.from_conf(live.conf_dir), live.work / name, options
+    )
+    with phone:
+        phone.wait_registered(20)
+        yield phone
+
+
+def start_caller(
+    pool: ThreadPoolExecutor,
+    live: Live,
+    path: MenuPath,
+    caller: str,
+    *,
+    timing: DtmfTiming | None = None,
+) -> Future[ScenarioResult]:
+    """caller.xml down `path` from `caller` (it waits for the switch's BYE), run in `pool`."""
+    return pool.submit(
+        run_sipp,
+        live.sipp,
+        path_call(1, path, caller=caller),
+        endpoints=live.endpoints,
+        work_dir=live.work / f"caller-{caller.lstrip('+')}",
+        timing=timing or DtmfTiming(),
+        timeout_s=CALL_TIMEOUT_S,
+    )
+
+
+def path_to(live: Live, queue: str) -> MenuPath:
+    return queue_path(live.loaded.model, queue)
+
+
+def call_uuid_of(engine: Engine, caller: str, timeout: float = 30.0) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        with engine.connect() as db:
+            found = db.execute(select(Call.uuid).where(Call.caller_number == caller)).scalar_one_or_none()
+        if found is not None:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no call row for {caller}")
+        time.sleep(0.2)
+
+
+def queue_log(engine: Engine, call_uuid: str) -> list[Logged]:
+    with engine.connect() as db:
+        rows = db.execute(
+            select(QueueLogEntry.event, QueueLogEntry.agent_id, QueueLogEntry.data)
+            .where(QueueLogEntry.call_uuid == call_uuid)
+            .order_by(QueueLogEntry.at, QueueLogEntry.id)
+        ).all()
+    return [Logged(row.event, row.agent_id, row.data) for row in rows]
+
+
+def wait_for_event(engine: Engine, call_uuid: str, event: str, timeout: float = 30.0) -> list[Logged]:
+    """The call's queue log once it holds `event` (fails the test after `timeout`)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        logged = queue_log(engine, call_uuid)
+        if any(line.event == event for line in logged):
+            return logged
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {event} for call {call_uuid} after {timeout:.0f}s: {logged}")
+        time.sleep(0.3)

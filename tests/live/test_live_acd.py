@@ -1,0 +1,117 @@
+"""The ACD on the real switch: SIPp agent phones that answer or never do, SIPp callers keying into the
+example's queues, the real `callcenter serve`, and the queue log in the database checked line by line.
+
+One FreeSWITCH and one application server per module and build; the queues' timers are shortened by
+mutation (ring timeouts, wrap-up, max wait). Each test logs its own agents in and out again.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from schema.db import create_engine_from_url
+from sipp_scenarios.agent_phone import AgentOptions
+from tests.live import support
+from tests.live.acd_support import (
+    agent_phone,
+    agents_ready,
+    call_uuid_of,
+    path_to,
+    queue_log,
+    start_caller,
+    wait_for_event,
+)
+from tests.live.support import Build, Live
+
+pytestmark = pytest.mark.live
+
+RING_TIMEOUT_S = 5
+TALK_MS = 2000
+
+
+def quick_queues(data: dict[str, Any]) -> None:
+    """Agents ring 5 s, no wrap-up keeps them from the next test."""
+    for name in ("insurance", "roadside"):
+        data["queues"][name]["ring_timeout"] = RING_TIMEOUT_S
+        data["queues"][name]["wrap_up"] = 0
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -> Iterator[Live]:
+    with support.live_switch(tmp_path_factory.mktemp("live_acd"), build, quick_queues) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def app_server(live: Live) -> Iterator[subprocess.Popen[bytes]]:
+    with support.app_server(live) as process:
+        support.callcenter(live, "agent", "sync")
+        yield process
+
+
+@pytest.fixture(scope="module")
+def engine(live: Live) -> Iterator[Engine]:
+    engine = create_engine_from_url(support.database_url(live))
+    yield engine
+    engine.dispose()
+
+
+def test_an_agent_not_answering_passes_the_call_to_the_next(
+    live: Live, app_server: subprocess.Popen[bytes], engine: Engine
+) -> None:
+    """Insurance is skills-based: 1003 (insurance 9) is rung first and never picks up; after the ring
+    timeout the switch cancels that INVITE and 1004 (insurance 6) is rung and answers."""
+    caller = "+15550300001"
+    with (
+        agents_ready(live, "1003", "1004"),
+        agent_phone(live, "1003", AgentOptions(answers=False, timeout_s=60), "no-answer-1003") as silent,
+        agent_phone(
+            live, "1004", AgentOptions(hangup_after_ms=TALK_MS, timeout_s=60), "no-answer-1004"
+        ) as taker,
+        ThreadPoolExecutor(1) as pool,
+    ):
+        running = start_caller(pool, live, path_to(live, "insurance"), caller)
+        call_uuid = call_uuid_of(engine, caller)
+        logged = wait_for_event(engine, call_uuid, "CONNECT", timeout=40)
+        result = running.result(timeout=60)
+        silent_result, taker_result = silent.finish(timeout=30), taker.finish(timeout=30)
+    assert result.ok, result.errors
+    assert silent_result.ok, f"1003's phone got no CANCEL: {silent_result.errors}"
+    assert taker_result.ok, taker_result.errors
+    offers = [(line.event, line.agent_id) for line in logged if line.event in ("RINGNOANSWER", "CONNECT")]
+    assert offers == [("RINGNOANSWER", "1003"), ("CONNECT", "1004")], logged
+    assert live.switch.alive(), live.switch.log_tail()
+
+
+def test_ring_all_rings_every_agent_and_cancels_the_others(
+    live: Live, app_server: subprocess.Popen[bytes], engine: Engine
+) -> None:
+    """Roadside rings 1005 and 1006 at once: 1005 answers, 1006's INVITE is cancelled (its phone only
+    succeeds on that CANCEL), the call connects to 1005 and nobody is logged as not answering."""
+    caller = "+15550300002"
+    with (
+        agents_ready(live, "1005", "1006"),
+        agent_phone(
+            live, "1005", AgentOptions(hangup_after_ms=TALK_MS, timeout_s=60), "ring-all-1005"
+        ) as taker,
+        agent_phone(live, "1006", AgentOptions(answers=False, timeout_s=60), "ring-all-1006") as loser,
+        ThreadPoolExecutor(1) as pool,
+    ):
+        running = start_caller(pool, live, path_to(live, "roadside"), caller)
+        call_uuid = call_uuid_of(engine, caller)
+        wait_for_event(engine, call_uuid, "CONNECT", timeout=40)
+        result = running.result(timeout=60)
+        taker_result, loser_result = taker.finish(timeout=30), loser.finish(timeout=30)
+    logged = queue_log(engine, call_uuid)
+    assert result.ok, result.errors
+    assert taker_result.ok, taker_result.errors
+    assert loser_result.ok, f"1006's phone was not rung and cancelled: {loser_result.errors}"
+    offers = [(line.event, line.agent_id) for line in logged if line.event in ("RINGNOANSWER", "CONNECT")]
+    assert offers == [("CONNECT", "1005")], logged
+    assert live.switch.alive(), live.switch.log_tail()
