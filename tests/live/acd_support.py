@@ -4,6 +4,7 @@ keying into a queue in a thread, the call's row and its queue log read back from
 from __future__ import annotations
 
 import contextlib
+import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -18,7 +19,7 @@ from sipp_scenarios.agent_phone import AgentLogin, AgentOptions, AgentPhone, Reg
 from sipp_scenarios.dtmf_pcap import DtmfTiming
 from sipp_scenarios.generate import MenuPath
 from sipp_scenarios.runner import path_call, queue_path
-from sipp_scenarios.sipp_run import ScenarioResult, run_sipp
+from sipp_scenarios.sipp_run import ScenarioResult, free_media_port, run_sipp
 from tests.live import support
 from tests.live.support import Live
 
@@ -120,3 +121,57 @@ def wait_for_event(engine: Engine, call_uuid: str, event: str, timeout: float = 
         if time.monotonic() > deadline:
             raise AssertionError(f"no {event} for call {call_uuid} after {timeout:.0f}s: {logged}")
         time.sleep(0.3)
+
+
+# Answers one call and stays in it until the far end's BYE.
+CUSTOMER_PHONE = support.scenario(
+    "callback customer: answer, wait for the BYE",
+    support.answer_invite(tag="Customer", origin="customer", media_port="[media_port]"),
+    """\
+  <recv request="ACK">
+    <action>
+      <log message="answered [$caller] as [$callee] at [$target]"/>
+    </action>
+  </recv>
+  <recv request="BYE"/>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+""",
+)
+
+
+@contextlib.contextmanager
+def customer_phone(live: Live, port: int, name: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A SIPp UAS on 127.0.0.1:`port` answering one call (the callback) until the switch hangs up."""
+    work = live.work / name
+    work.mkdir(parents=True, exist_ok=True)
+    scenario = work / "customer.xml"
+    scenario.write_text(CUSTOMER_PHONE, encoding="ISO-8859-1")
+    host = live.endpoints.sip_host
+    command = [
+        str(live.sipp),
+        *("-sf", str(scenario), "-i", host, "-p", str(port), "-mi", host),
+        *("-mp", str(free_media_port(host)), "-rtp_echo", "-m", "1", "-nostdin"),
+        *("-timeout", "120s", "-timeout_error", "-trace_err", "-error_file", str(work / "errors.log")),
+    ]
+    with (work / "sipp.stderr").open("wb") as stderr:
+        process = subprocess.Popen(
+            command, cwd=work, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)
