@@ -29,6 +29,7 @@ from tests.live.acd_support import (
     path_to,
     queue_log,
     start_caller,
+    steady_calls,
     wait_for_event,
 )
 from tests.live.support import Build, Live
@@ -37,16 +38,11 @@ pytestmark = pytest.mark.live
 
 RING_TIMEOUT_S = 5
 TALK_MS = 2000
-HOLD_MUSIC = "silence_stream://-1"
 
 
 def quick_queues(data: dict[str, Any]) -> None:
-    """Agents ring 5 s, no wrap-up keeps them from the next test. Callers hold on silence: the example's
-    local_stream://moh has no source in the rendered conf ("Unknown source moh"), so each playback
-    fails at once and the hold loop spins, and a key pressed between two playbacks is lost (being
-    fixed on another branch)."""
-    for queue in data["queues"].values():
-        queue["music_on_hold"] = HOLD_MUSIC
+    """Agents ring 5 s, no wrap-up keeps them from the next test."""
+    steady_calls(data)
     for name in ("insurance", "roadside"):
         data["queues"][name]["ring_timeout"] = RING_TIMEOUT_S
         data["queues"][name]["wrap_up"] = 0
