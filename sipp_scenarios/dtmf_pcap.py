@@ -8,18 +8,23 @@ whose sequence number is not above the last one). So each call gets one capture 
 key sequence: sequence numbers always increase, every key has its own RTP timestamp, and the
 pause between keys is in the capture's own timing, which SIPp honours.
 
+A `Tone` adds the caller's voice to the same capture: PCMU (payload type 0) packets of a sine, every
+20 ms, with their own sequence numbers and timestamps (a voicemail needs sound to keep recording).
+
 SIPp sends the packets from a raw socket, addressed to the media address of the far end's SDP:
 only the UDP ports of the capture are rewritten, so the addresses written here do not matter.
 """
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 TELEPHONE_EVENT_PT = 101
+PCMU_PT = 0
 EVENT_CODES = {**{str(d): d for d in range(10)}, "*": 10, "#": 11}
 _PACKET_MS = 20
 _SAMPLES_PER_MS = 8
@@ -116,11 +121,60 @@ def decode_rtp_event(packet: bytes, at_ms: int = 0) -> RtpEvent | None:
     )
 
 
-def write_dtmf_pcap(path: Path, keys: Sequence[str], timing: DtmfTiming = DtmfTiming()) -> Path:
+@dataclass(frozen=True)
+class Tone:
+    """A sine of `hz` the caller sends from `start_ms` (the capture's clock: 0 is the first key's time)
+    for `duration_ms`, at `amplitude` of full scale."""
+
+    start_ms: int
+    duration_ms: int
+    hz: int = 440
+    amplitude: float = 0.3
+
+    def __post_init__(self) -> None:
+        if self.start_ms < 0 or self.duration_ms < _PACKET_MS or not 0 < self.amplitude <= 1:
+            raise ValueError(f"not a tone to send: {self}")
+
+
+def tone_packets(tone: Tone) -> list[tuple[int, bytes]]:
+    """(send time in ms, RTP packet) of every PCMU packet of `tone`."""
+    per_packet = _PACKET_MS * _SAMPLES_PER_MS
+    packets = []
+    for index in range(tone.duration_ms // _PACKET_MS):
+        first = index * per_packet
+        payload = bytes(
+            ulaw(round(tone.amplitude * 32767 * math.sin(2 * math.pi * tone.hz * (first + n) / 8000)))
+            for n in range(per_packet)
+        )
+        header = struct.pack(
+            ">BBHII", 0x80, (0x80 if index == 0 else 0) | PCMU_PT, (20000 + index) & 0xFFFF, first, _SSRC + 1
+        )
+        packets.append((tone.start_ms + index * _PACKET_MS, header + payload))
+    return packets
+
+
+def ulaw(sample: int) -> int:
+    """One 16-bit linear sample as G.711 mu-law."""
+    sign = 0x80 if sample < 0 else 0
+    magnitude = min(abs(sample), 32635) + 0x84
+    exponent = 7
+    while exponent > 0 and not magnitude & (0x4000 >> (7 - exponent)):
+        exponent -= 1
+    mantissa = (magnitude >> (exponent + 3)) & 0x0F
+    return ~(sign | (exponent << 4) | mantissa) & 0xFF
+
+
+def write_dtmf_pcap(
+    path: Path, keys: Sequence[str], timing: DtmfTiming = DtmfTiming(), tone: Tone | None = None
+) -> Path:
+    """The capture of `keys`, with `tone`'s packets among them when given."""
     records = [_PCAP_HEADER]
-    for identification, event in enumerate(rtp_events(keys, timing)):
-        frame = _ETHERNET + _udp_ipv4(rtp_packet(event), identification)
-        seconds, millis = divmod(event.at_ms, 1000)
+    packets = [(event.at_ms, rtp_packet(event)) for event in rtp_events(keys, timing)]
+    if tone is not None:
+        packets = sorted(packets + tone_packets(tone), key=lambda packet: packet[0])
+    for identification, (at_ms, packet) in enumerate(packets):
+        frame = _ETHERNET + _udp_ipv4(packet, identification)
+        seconds, millis = divmod(at_ms, 1000)
         records.append(struct.pack("<IIII", _EPOCH + seconds, millis * 1000, len(frame), len(frame)))
         records.append(frame)
     path.write_bytes(b"".join(records))
