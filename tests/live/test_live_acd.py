@@ -7,7 +7,10 @@ mutation (ring timeouts, wrap-up, max wait). Each test logs its own agents in an
 
 from __future__ import annotations
 
+import array
+import dataclasses
 import subprocess
+import wave
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -18,8 +21,10 @@ from sqlalchemy import Engine
 from freeswitch_conf.render import CALLERS_PROFILE
 from schema.db import create_engine_from_url
 from sipp_scenarios.agent_phone import AgentOptions
-from sipp_scenarios.dtmf_pcap import DtmfTiming
+from sipp_scenarios.dtmf_pcap import DtmfTiming, Tone, write_dtmf_pcap
 from sipp_scenarios.generate import MenuPath
+from sipp_scenarios.runner import path_call
+from sipp_scenarios.sipp_run import run_sipp
 from tests.live import support
 from tests.live.acd_support import (
     agent_phone,
@@ -38,6 +43,7 @@ pytestmark = pytest.mark.live
 
 RING_TIMEOUT_S = 5
 TALK_MS = 2000
+MAX_WAIT_S = 10  # the least a queue may have
 
 
 def quick_queues(data: dict[str, Any]) -> None:
@@ -46,6 +52,7 @@ def quick_queues(data: dict[str, Any]) -> None:
     for name in ("insurance", "roadside"):
         data["queues"][name]["ring_timeout"] = RING_TIMEOUT_S
         data["queues"][name]["wrap_up"] = 0
+    data["queues"]["complaints"]["max_wait"] = MAX_WAIT_S  # then the `care` voicemail box
 
 
 @pytest.fixture(scope="module")
@@ -165,4 +172,36 @@ def test_a_caller_pressing_the_callback_key_is_called_back_when_an_agent_is_free
     assert events.index(("CALLBACK", "")) < events.index(("CONNECT", "1004")), logged
     callback = next(line for line in logged if line.event == "CALLBACK")
     assert callback.data == caller
+    assert live.switch.alive(), live.switch.log_tail()
+
+
+def test_a_caller_waiting_too_long_leaves_a_voicemail(
+    live: Live, app_server: subprocess.Popen[bytes], engine: Engine
+) -> None:
+    """Nobody serves complaints: after max_wait the caller goes to voicemail box `care`, hears the beep
+    and speaks (a tone in the caller's capture) until it stops; mod_voicemail ends the message on the
+    silence after it and keeps it under the live settings' voicemail_dir."""
+    caller = "+15550300004"
+    path = path_to(live, "complaints")
+    work = live.work / f"caller-{caller.lstrip('+')}"
+    work.mkdir(parents=True)
+    # Capture time 0 is the first key (1.5 s after the answer); the voicemail starts some 15 s later.
+    write_dtmf_pcap(work / "dtmf.pcap", path.digits, DtmfTiming(), Tone(start_ms=2000, duration_ms=28000))
+    call = dataclasses.replace(path_call(1, path, caller=caller), keys=None)
+    result = run_sipp(
+        live.sipp, call, endpoints=live.endpoints, work_dir=work, timing=DtmfTiming(), timeout_s=90
+    )
+    assert result.ok, result.errors
+    call_uuid = call_uuid_of(engine, caller)
+    events = [line.event for line in wait_for_event(engine, call_uuid, "EXITWITHTIMEOUT", timeout=10)]
+    assert events == ["ENTERQUEUE", "EXITWITHTIMEOUT"], events
+    box = live.settings.voicemail_dir / live.settings.domain / "care"
+    messages = sorted(box.glob("*.wav"))
+    assert len(messages) == 1, sorted(box.parent.rglob("*"))
+    with wave.open(str(messages[0]), "rb") as audio:
+        seconds = audio.getnframes() / audio.getframerate()
+        samples = array.array("h", audio.readframes(audio.getnframes()))
+    assert seconds >= 5, seconds
+    loud = sum(1 for sample in samples if abs(sample) > 1000)
+    assert loud > len(samples) // 4, (loud, len(samples))  # the caller's tone, not silence
     assert live.switch.alive(), live.switch.log_tail()
