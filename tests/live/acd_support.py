@@ -60,10 +60,13 @@ def login_of(live: Live, agent_id: str) -> AgentLogin:
 
 @contextlib.contextmanager
 def agents_ready(live: Live, *agent_ids: str) -> Iterator[None]:
-    """The agents logged in and ready for the block, logged out after it."""
+    """The agents logged in (available) for the block, logged out after it.
+
+    No `agent ready` after the login: a call already waiting (a callback) is offered the moment the
+    agent is available, and `ready` then fails on an agent already ringing or on the call.
+    """
     for agent_id in agent_ids:
         support.callcenter(live, "agent", "login", agent_id)
-        support.callcenter(live, "agent", "ready", agent_id)
     try:
         yield
     finally:
