@@ -6,8 +6,9 @@
     result = phone.result                          # a ScenarioResult, like run_sipp's
 
 agent.xml registers and unregisters; agent_answer.xml, its out-of-call scenario, answers the
-INVITE. The password goes to SIPp in an injection file of mode 0600, never on its command line,
-so neither `ps` nor the recorded command shows it.
+INVITE (with AgentOptions(answers=False), agent_no_answer.xml rings and waits for the CANCEL instead).
+The password goes to SIPp in an injection file of mode 0600, never on its command line, so neither
+`ps` nor the recorded command shows it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sipp_scenarios.tools import SmokeError
 
 AGENT_SCENARIO = "agent.xml"
 ANSWER_SCENARIO = "agent_answer.xml"
+NO_ANSWER_SCENARIO = "agent_no_answer.xml"
 REGISTERED_MARK = "registered "
 _AGENTS_PROFILE = "agents"
 _POLL_S = 0.1
@@ -77,6 +79,9 @@ class AgentOptions:
     hangup_after_ms: int = 0
     """0: stay in the call until the far end's BYE; otherwise send our own BYE after about this long."""
     timeout_s: int = 120
+    answers: bool = True
+    """False: the phone rings and is never picked up; it waits for the switch's CANCEL
+    (agent_no_answer.xml) and fails without one."""
 
 
 class AgentPhone:
@@ -102,7 +107,8 @@ class AgentPhone:
     def _prepare(self, sipp: Path) -> tuple[str, ...]:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         package = resources.files("sipp_scenarios")
-        for name in (AGENT_SCENARIO, ANSWER_SCENARIO):
+        answer_scenario = ANSWER_SCENARIO if self.options.answers else NO_ANSWER_SCENARIO
+        for name in (AGENT_SCENARIO, answer_scenario):
             (self.work_dir / name).write_bytes(package.joinpath(name).read_bytes())
         credentials = self.work_dir / "agent.csv"
         fd = os.open(credentials, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -116,12 +122,11 @@ class AgentPhone:
             "-sf",
             str(work / AGENT_SCENARIO),
             "-oocsf",
-            str(work / ANSWER_SCENARIO),
+            str(work / answer_scenario),
             "-inf",
             str(credentials),
-            "-set",
-            "hangup_after_ms",
-            str(self.options.hangup_after_ms),
+            # agent_no_answer.xml has no $hangup_after_ms to set
+            *(("-set", "hangup_after_ms", str(self.options.hangup_after_ms)) if self.options.answers else ()),
             "-i",
             host,
             "-mi",

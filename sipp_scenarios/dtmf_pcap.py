@@ -12,18 +12,23 @@ A second capture played later in the same call (caller_late_keys.xml: a survey's
 agent hangs up) must go on where the stream is by then: `stream_ms` starts its sequence numbers and
 timestamps that far into the call, above every packet of a first capture played from its start.
 
+A `Tone` adds the caller's voice to the same capture: PCMU (payload type 0) packets of a sine, every
+20 ms, with their own sequence numbers and timestamps (a voicemail needs sound to keep recording).
+
 SIPp sends the packets from a raw socket, addressed to the media address of the far end's SDP:
 only the UDP ports of the capture are rewritten, so the addresses written here do not matter.
 """
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 TELEPHONE_EVENT_PT = 101
+PCMU_PT = 0
 EVENT_CODES = {**{str(d): d for d in range(10)}, "*": 10, "#": 11}
 _PACKET_MS = 20
 _SAMPLES_PER_MS = 8
@@ -126,13 +131,64 @@ def decode_rtp_event(packet: bytes, at_ms: int = 0) -> RtpEvent | None:
     )
 
 
+@dataclass(frozen=True)
+class Tone:
+    """A sine of `hz` the caller sends from `start_ms` (the capture's clock: 0 is the first key's time)
+    for `duration_ms`, at `amplitude` of full scale."""
+
+    start_ms: int
+    duration_ms: int
+    hz: int = 440
+    amplitude: float = 0.3
+
+    def __post_init__(self) -> None:
+        if self.start_ms < 0 or self.duration_ms < _PACKET_MS or not 0 < self.amplitude <= 1:
+            raise ValueError(f"not a tone to send: {self}")
+
+
+def tone_packets(tone: Tone) -> list[tuple[int, bytes]]:
+    """(send time in ms, RTP packet) of every PCMU packet of `tone`."""
+    per_packet = _PACKET_MS * _SAMPLES_PER_MS
+    packets = []
+    for index in range(tone.duration_ms // _PACKET_MS):
+        first = index * per_packet
+        payload = bytes(
+            ulaw(round(tone.amplitude * 32767 * math.sin(2 * math.pi * tone.hz * (first + n) / 8000)))
+            for n in range(per_packet)
+        )
+        header = struct.pack(
+            ">BBHII", 0x80, (0x80 if index == 0 else 0) | PCMU_PT, (20000 + index) & 0xFFFF, first, _SSRC + 1
+        )
+        packets.append((tone.start_ms + index * _PACKET_MS, header + payload))
+    return packets
+
+
+def ulaw(sample: int) -> int:
+    """One 16-bit linear sample as G.711 mu-law."""
+    sign = 0x80 if sample < 0 else 0
+    magnitude = min(abs(sample), 32635) + 0x84
+    exponent = 7
+    while exponent > 0 and not magnitude & (0x4000 >> (7 - exponent)):
+        exponent -= 1
+    mantissa = (magnitude >> (exponent + 3)) & 0x0F
+    return ~(sign | (exponent << 4) | mantissa) & 0xFF
+
+
 def write_dtmf_pcap(
-    path: Path, keys: Sequence[str], timing: DtmfTiming = DtmfTiming(), *, stream_ms: int = 0
+    path: Path,
+    keys: Sequence[str],
+    timing: DtmfTiming = DtmfTiming(),
+    tone: Tone | None = None,
+    *,
+    stream_ms: int = 0,
 ) -> Path:
-    """`keys` as RFC 2833 events; `stream_ms` starts the stream's sequence numbers and timestamps that
-    far in, so a second capture replayed later in the same call continues the first."""
-    events = rtp_events(keys, timing, stream_ms=stream_ms)
-    return write_rtp_pcap(path, [(event.at_ms, rtp_packet(event)) for event in events])
+    """The capture of `keys`, with `tone`'s packets among them when given; `stream_ms` starts the keys'
+    sequence numbers and timestamps that far in, so a second capture replayed later in the same call
+    continues the first."""
+    packets = [(event.at_ms, rtp_packet(event)) for event in rtp_events(keys, timing, stream_ms=stream_ms)]
+    if tone is not None:
+        packets = sorted(packets + tone_packets(tone), key=lambda packet: packet[0])
+    return write_rtp_pcap(path, packets)
 
 
 def write_rtp_pcap(path: Path, packets: Iterable[tuple[int, bytes]]) -> Path:

@@ -62,12 +62,6 @@ SURVEY_KEYS = ("4", "1")
 SURVEY_TIMING = DtmfTiming(gap_ms=6000)
 
 
-def no_recording_announcement(data: dict[str, Any]) -> None:
-    """No sampled recording notice before the greeting (it swallows keys): the first key hits the greeting."""
-    for did in data["dids"].values():
-        did.pop("recording", None)
-
-
 def reject_unanswered(data: dict[str, Any]) -> None:
     """The blacklist without its prompt: a blocked caller is refused before the answer."""
     data["crm"]["blacklist"].pop("prompt")
@@ -75,9 +69,7 @@ def reject_unanswered(data: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -> Iterator[Live]:
-    with support.live_switch(
-        tmp_path_factory.mktemp("live_crm"), build, no_recording_announcement
-    ) as running:
+    with support.live_switch(tmp_path_factory.mktemp("live_crm"), build) as running:
         yield running
 
 

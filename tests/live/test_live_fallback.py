@@ -22,11 +22,11 @@ import pytest
 
 from freeswitch_conf.directory import directory_users
 from sipp_scenarios.agent_phone import AgentLogin, AgentOptions, AgentPhone, Registrar
+from sipp_scenarios.dtmf_pcap import Tone, tone_packets, write_rtp_pcap
 from sipp_scenarios.sipp_run import ScenarioResult
 from sipp_scenarios.switch import esl_api
 from tests.live import support
 from tests.live.support import OPEN_DID, Build, Live, free_sip_port
-from tests.live.tone_pcap import write_tone_pcap
 
 pytestmark = pytest.mark.live
 
@@ -126,7 +126,8 @@ def hanging_up_caller(work: Path) -> str:
 def speaking_caller(work: Path, seconds: float) -> str:
     """A caller who is answered, then sends a tone (their voice) for `seconds`, and hangs up after -d."""
     work.mkdir(parents=True, exist_ok=True)
-    write_tone_pcap(work / "voice.pcap", seconds)
+    # The caller's voice: mod_voicemail keeps no message under 3 s and ends one on silence.
+    write_rtp_pcap(work / "voice.pcap", tone_packets(Tone(start_ms=0, duration_ms=int(seconds * 1000))))
     path = work / "caller_speaks.xml"
     path.write_text(support.scenario("caller speaks", _INVITE, _SPEAK, _BYE), encoding="utf-8")
     return str(path)

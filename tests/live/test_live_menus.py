@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -33,18 +32,9 @@ pytestmark = pytest.mark.live
 HANGUP_CALLER = "+15550000001"  # caller_hangup.xml's From
 
 
-def no_recording_announcement(data: dict[str, Any]) -> None:
-    """The IVR's sampled recording plays its legal notice before the greeting, and no key may cut that
-    short (it is swallowed): these calls are not sampled, so every path's first key lands in the greeting."""
-    for did in data["dids"].values():
-        did.pop("recording", None)
-
-
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -> Iterator[Live]:
-    with support.live_switch(
-        tmp_path_factory.mktemp("live_menus"), build, no_recording_announcement
-    ) as running:
+    with support.live_switch(tmp_path_factory.mktemp("live_menus"), build) as running:
         yield running
 
 

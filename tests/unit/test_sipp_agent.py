@@ -11,7 +11,7 @@ import pytest
 
 from dialplans.models import Dialplan
 from freeswitch_conf.render import SwitchSettings, render_conf
-from sipp_scenarios.agent_phone import AgentLogin, AgentPhone, Registrar
+from sipp_scenarios.agent_phone import AgentLogin, AgentOptions, AgentPhone, Registrar
 from sipp_scenarios.runner import SmokeError, queue_path
 from tests.support.rendering import Loaded
 from tests.unit.test_sipp_scenarios import flow, scenario
@@ -94,6 +94,29 @@ def test_both_scenarios_share_the_call_done_flag() -> None:
 
     assert "call_done" in globals_of("agent.xml") & globals_of("agent_answer.xml")
     assert "hangup_after_ms" in globals_of("agent_answer.xml")
+
+
+def test_no_answer_scenario_rings_and_succeeds_only_on_the_cancel() -> None:
+    root = scenario("agent_no_answer.xml")
+    assert flow(root)[:6] == ["< INVITE", "> 180", "< CANCEL", "> 200", "> 487", "< ACK"]
+    assert [a.get("assign_to") for a in root.iter("assign")] == ["call_done"]
+    assert not any(r.get("optional") for r in root.iter("recv"))  # a BYE or a lost CANCEL fails it
+    terminated = next(s for s in root.iter("send") if "487" in (s.text or ""))
+    assert "CSeq: [$invite_cseq] INVITE" in (terminated.text or "")  # the INVITE's, not the CANCEL's
+    assert "[field" not in text_of("agent_no_answer.xml")
+    element = root.find("Global")
+    assert element is not None
+    assert element.get("variables") == "call_done"
+
+
+def test_a_phone_that_never_answers_runs_the_no_answer_scenario(tmp_path: Path) -> None:
+    login = AgentLogin("1003", "callcenter.local", "s3cret-phone-password")
+    registrar = Registrar("127.0.0.1", 5060, "callcenter.local")
+    phone = AgentPhone(Path("/usr/bin/sipp"), login, registrar, tmp_path, AgentOptions(answers=False))
+    command = phone._command
+    assert command[command.index("-oocsf") + 1] == str(tmp_path / "agent_no_answer.xml")
+    assert "hangup_after_ms" not in command  # SIPp refuses -set of a global the scenario lacks
+    assert ET.parse(tmp_path / "agent_no_answer.xml").getroot().tag == "scenario"
 
 
 def test_registrar_is_read_from_the_rendered_agents_profile(tmp_path: Path) -> None:

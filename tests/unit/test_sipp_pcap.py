@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
 import struct
 from pathlib import Path
 
 import pytest
 
 from sipp_scenarios.dtmf_pcap import (
+    PCMU_PT,
     TELEPHONE_EVENT_PT,
     DtmfTiming,
+    Tone,
     decode_rtp_event,
     rtp_events,
     rtp_packet,
+    ulaw,
     write_dtmf_pcap,
 )
 
@@ -104,3 +108,45 @@ def test_a_later_capture_continues_the_stream_above_an_earlier_one() -> None:
     assert [e.timestamp for e in later if e.marker] == [16000 + 22_000 * 8, 16000 + (22_000 + 6200) * 8]
     with pytest.raises(ValueError, match="stream_ms"):
         rtp_events(["1"], stream_ms=-1)
+
+
+def ulaw_decode(code: int) -> int:
+    """G.711 mu-law to linear, written from the standard's table, independently of the encoder."""
+    code = ~code & 0xFF
+    magnitude = ((code & 0x0F) << 3 | 0x84) << ((code >> 4) & 0x07)
+    return (0x84 - magnitude) if code & 0x80 else (magnitude - 0x84)
+
+
+def test_mu_law_round_trips_within_its_step() -> None:
+    assert ulaw(0) == 0xFF
+    for sample in range(-32000, 32000, 97):
+        decoded = ulaw_decode(ulaw(sample))
+        assert abs(decoded - sample) <= max(8, abs(sample) // 16), (sample, decoded)
+
+
+def test_a_tone_rides_in_the_capture_as_pcmu_beside_the_keys(tmp_path: Path) -> None:
+    tone = Tone(start_ms=1000, duration_ms=200, hz=400)
+    path = write_dtmf_pcap(tmp_path / "dtmf.pcap", ["5"], DtmfTiming(), tone)
+    datagrams = [(at, udp[8:]) for at, _, udp in read_pcap(path)]
+    audio = [(at, rtp) for at, rtp in datagrams if rtp[1] & 0x7F == PCMU_PT]
+    events = [rtp for _, rtp in datagrams if rtp[1] & 0x7F == TELEPHONE_EVENT_PT]
+    assert len(events) == len(rtp_events(["5"]))
+    assert len(audio) == 10
+    assert [at for at, _ in datagrams] == sorted(at for at, _ in datagrams)
+    assert audio[0][0] - datagrams[0][0] == pytest.approx(1.0)
+    sequences = [struct.unpack(">H", rtp[2:4])[0] for _, rtp in audio]
+    assert sequences == list(range(sequences[0], sequences[0] + 10))
+    assert audio[0][1][1] & 0x80  # the marker starts the talk spurt
+    samples = [ulaw_decode(code) for _, rtp in audio for code in rtp[12:]]
+    assert len(samples) == 10 * 160
+    peak = max(abs(sample) for sample in samples)
+    assert 0.25 * 32767 < peak < 0.35 * 32767  # the default amplitude, 0.3 of full scale
+    # 400 Hz at 8 kHz: a sign change every 10 samples
+    changes = sum(1 for a, b in itertools.pairwise(samples) if (a < 0) != (b < 0))
+    assert changes == pytest.approx(len(samples) / 10, abs=4)
+
+
+@pytest.mark.parametrize("tone", [(-1, 100), (0, 10)])
+def test_a_tone_out_of_range_is_refused(tone: tuple[int, int]) -> None:
+    with pytest.raises(ValueError, match="not a tone"):
+        Tone(*tone)
