@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -116,7 +117,7 @@ class FreeSwitch:
         self.stop()
 
     def start(self) -> None:
-        command = self.command()
+        command = _die_with_us() + self.command()
         output = (self.run_dir / "freeswitch.out").open("wb")
         with output:
             self._process = subprocess.Popen(
@@ -173,6 +174,15 @@ class FreeSwitch:
                 tail = path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
                 texts.append(f"--- {path}\n" + "\n".join(tail))
         return "\n".join(texts)
+
+
+def _die_with_us() -> list[str]:
+    """`setpriv --pdeathsig KILL` (util-linux): the kernel kills FreeSWITCH when the thread that started
+    it dies, however it dies (SIGKILL, a crash, an interrupt in the middle of Popen), which no atexit
+    hook can cover. The wrapper's `exec` keeps the signal. Callers start the switch from the thread
+    that lives as long as they need it (the main thread in the CLI and the tests)."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL"] if setpriv else []
 
 
 def profile_running(sofia_status: str, profile: str) -> bool:

@@ -7,7 +7,10 @@ Never faked: every assertion here is about what FreeSWITCH and SIPp actually did
 from __future__ import annotations
 
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -44,3 +47,42 @@ def test_both_profiles_run_and_reloadxml_accepts_the_conf(live: Live) -> None:
     for profile in ("callers", "agents"):
         assert profile_running(status, profile), status
     assert esl_api(live.endpoints, RELOADXML).startswith("+OK")
+
+
+STARTER = """
+import sys, tempfile, time
+from pathlib import Path
+from tests.live import support
+build = support.Build(sys.argv[1], Path(sys.argv[2]))
+running = support.live_switch(Path(tempfile.mkdtemp(dir=sys.argv[3])), build)
+live = running.__enter__()
+print(live.switch.pid, flush=True)
+time.sleep(120)
+"""
+
+
+def test_freeswitch_dies_with_the_process_that_started_it(build: Build | None, tmp_path: Path) -> None:
+    """Killed outright (no atexit, no finally), the process that started FreeSWITCH takes it along."""
+    found, _ = support.skip_without(build)
+    with subprocess.Popen(
+        [sys.executable, "-c", STARTER, found.release, str(found.binary), str(tmp_path)],
+        cwd=support.ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as starter:
+        assert starter.stdout is not None
+        pid = int(starter.stdout.readline())
+        assert process_alive(pid)
+        starter.kill()
+    deadline = time.monotonic() + 10
+    while process_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not process_alive(pid), f"FreeSWITCH {pid} outlived the process that started it"
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
