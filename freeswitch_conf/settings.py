@@ -69,7 +69,10 @@ class SwitchSettings:
     log_level: str = "info"
     agent_ring_seconds: int = 30
     max_sessions: int = 1000
-    sessions_per_second: int = 30
+    sessions_per_second: int = 60
+    """FreeSWITCH's new-call throttle (switch.conf sessions-per-second; its own default is 30). Calls
+    over it are refused with 503. Twice the rate we plan for: arrivals come in bursts, and at 30 a
+    SIPp load of exactly 30 calls/s had 31 of 1,000 calls refused (docs/performance.md)."""
     agent_passwords: Mapping[str, str] = field(default_factory=dict, repr=False, hash=False)
     agent_external_ip: str | None = None
     """The address remote agent phones reach (ext-sip-ip/ext-rtp-ip of the agents profile): a public
