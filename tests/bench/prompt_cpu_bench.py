@@ -19,18 +19,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.bench.live_bench import cpu_seconds
 from tests.live import support
 from tests.live.support import OPEN_DID, Live, free_sip_port, free_udp_port
 
 CALLS = int(os.environ.get("CALLS", "200"))
 RATE = 5
 HOLD_MS = 8000  # the greeting (~3 s) and most of the main options; below the menu's own timeout
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime (fields 14 and 15 of stat)
 
 
 def freeswitch_pid(live: Live) -> int:
