@@ -146,21 +146,8 @@ CUSTOMER_PHONE = support.scenario(
       <log message="answered [$caller] as [$callee] at [$target]"/>
     </action>
   </recv>
-  <recv request="BYE"/>
-  <send>
-    <![CDATA[
-
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>
 """,
+    support.await_bye(),
 )
 
 

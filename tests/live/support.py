@@ -388,6 +388,25 @@ def answer_invite(*, tag: str, origin: str, media_port: str) -> str:
 """
 
 
+def await_bye() -> str:
+    """SIPp steps that wait for the far end's BYE and answer it 200."""
+    return """  <recv request="BYE"/>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+"""
+
+
 def send_bye(*, tag: str) -> str:
     """SIPp steps that hang up a call `answer_invite` took (with the same tag) and await the 200."""
     return f"""  <send retrans="500">

@@ -137,7 +137,7 @@ def hung_up_caller(work: Path) -> str:
     """A caller who is answered and then waits for FreeSWITCH to hang up, keeping its BYE's Reason."""
     work.mkdir(parents=True, exist_ok=True)
     path = work / "caller_hung_up.xml"
-    path.write_text(support.scenario("caller hung up", _INVITE, _AWAIT_BYE), encoding="utf-8")
+    path.write_text(support.scenario("caller hung up", _INVITE, support.await_bye()), encoding="utf-8")
     return str(path)
 
 
@@ -274,20 +274,4 @@ _BYE = """  <send retrans="500">
     ]]>
   </send>
   <recv response="200"/>
-"""
-
-_AWAIT_BYE = """  <recv request="BYE"/>
-  <send>
-    <![CDATA[
-
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>
 """
