@@ -12,10 +12,11 @@ from collections.abc import Callable
 from callcenter.settings import Settings
 from callcenter.walk import check_walk, describe, walk_path
 from dialplans.loader import load_dialplan
+from dialplans.models import Dialplan
 from ivr_scripts.schedule import menu_for
 from schema.db import create_engine_from_url
 from schema.migrate import upgrade
-from sipp_scenarios.generate import menu_paths
+from sipp_scenarios.generate import MenuPath, menu_paths
 from sipp_scenarios.switch import FreeSwitch, SwitchEndpoints, SwitchFailed
 from sipp_scenarios.tools import ToolMissing, find_freeswitch, find_sipp
 
@@ -54,6 +55,18 @@ def run(settings: Settings, args: argparse.Namespace, serve: Serve) -> int:
         return 1
 
 
+def paths_now(model: Dialplan, did: str | None = None) -> list[MenuPath]:
+    """The menu paths callers can take now (of `did`, else of every DID): each line's open menu, or its
+    closed one out of hours."""
+    now = dt.datetime.now(dt.UTC)
+    return [
+        path
+        for path in menu_paths(model)
+        if did in (None, path.did)
+        and path.start_menu == menu_for(model.dids[path.did], model.schedules, now)[0]
+    ]
+
+
 def demo(settings: Settings, args: argparse.Namespace) -> int:
     """Walk one menu path (by default the first key of the first DID) as a SIPp caller."""
     try:
@@ -66,9 +79,7 @@ def demo(settings: Settings, args: argparse.Namespace) -> int:
     if did not in model.dids:
         print(f"callcenter demo: the dialplan has no DID {did}; it has {sorted(model.dids)}", file=sys.stderr)
         return 2
-    # The paths of the menu callers reach now: the open one, or the closed one out of hours.
-    now_menu, _ = menu_for(model.dids[did], model.schedules, dt.datetime.now(dt.UTC))
-    reachable = [p for p in menu_paths(model) if p.did == did and p.start_menu == now_menu]
+    reachable = paths_now(model, did)
     if args.keys is None:
         paths = sorted(reachable, key=lambda path: len(path.digits))[:1]
     else:
@@ -107,13 +118,7 @@ def smoke(settings: Settings, args: argparse.Namespace) -> int:
         print(f"sipp smoke skipped: {exc}", file=sys.stderr)
         return 0 if args.allow_missing else 2
     model = load_dialplan(settings.dialplan).model
-    now = dt.datetime.now(dt.UTC)
-    paths = [
-        path
-        for path in menu_paths(model)
-        if path.start_menu == menu_for(model.dids[path.did], model.schedules, now)[0]
-        and args.did in (None, path.did)
-    ]
+    paths = paths_now(model, args.did)
     endpoints = SwitchEndpoints.from_conf(settings.conf_dir)
     upgrade(settings.database_url)
     engine = create_engine_from_url(settings.database_url)
