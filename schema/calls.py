@@ -35,7 +35,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Engine, bindparam, func, or_, select
@@ -71,6 +71,7 @@ NEWEST_FIELDS: Final = tuple(
     for f in dataclasses.fields(CallUpdate)
     if f.name != "uuid" and f.name not in EARLIEST_FIELDS + LATEST_FIELDS
 )
+_CALL_FIELDS: Final = tuple(f.name for f in dataclasses.fields(CallUpdate))
 STEP_FIELDS: Final = tuple(f.name for f in dataclasses.fields(IvrStepRecord))
 SURVEY_FIELDS: Final = tuple(f.name for f in dataclasses.fields(SurveyAnswerRecord))
 
@@ -82,11 +83,11 @@ def write_batch(engine: Engine, records: Sequence[Record]) -> None:
     """
     if not records:
         return
-    calls = [r for r in records if isinstance(r, CallUpdate)]
+    calls = merge_call_updates(r for r in records if isinstance(r, CallUpdate))
     steps = [r for r in records if isinstance(r, IvrStepRecord)]
     known = {c.uuid for c in calls}
     calls += [CallUpdate(uuid) for uuid in sorted({s.call_uuid for s in steps} - known)]
-    calls.sort(key=lambda c: c.uuid)  # stable: updates of one call keep their order
+    calls.sort(key=lambda c: c.uuid)
     steps.sort(key=lambda s: (s.call_uuid, s.seq))
     queue_rows = sorted(
         (queue_log_row(r) for r in records if isinstance(r, QueueEvent)),
@@ -117,6 +118,36 @@ def write_batch(engine: Engine, records: Sequence[Record]) -> None:
                     write_recordings(connection, recordings, connected_calls=connected, now=now)
     except sa_exc.SQLAlchemyError as exc:
         raise translate(exc, f"writing {len(records)} call records") from exc
+
+
+def merge_call_updates(updates: Iterable[CallUpdate]) -> list[CallUpdate]:
+    """One update per call, folded in order by the upsert's own rules (earliest, latest, newest
+    non-NULL), so a batch writes each call's row once: a call's socket and the event listener
+    report the same CHANNEL_ANSWER and CHANNEL_HANGUP_COMPLETE, and a batch often holds a call's
+    start, its screening and its first events together."""
+    merged: dict[str, dict[str, Any]] = {}
+    for update in updates:
+        fields = merged.get(update.uuid)
+        if fields is None:
+            merged[update.uuid] = {name: getattr(update, name) for name in _CALL_FIELDS}
+            continue
+        for name in EARLIEST_FIELDS:
+            fields[name] = _pick(fields[name], getattr(update, name), min)
+        for name in LATEST_FIELDS:
+            fields[name] = _pick(fields[name], getattr(update, name), max)
+        for name in NEWEST_FIELDS:
+            value = getattr(update, name)
+            if value is not None:
+                fields[name] = value
+    return [CallUpdate(**fields) for fields in merged.values()]
+
+
+def _pick(old: Any, new: Any, choose: Callable[[Any, Any], Any]) -> Any:
+    if old is None:
+        return new
+    if new is None:
+        return old
+    return choose(old, new)
 
 
 def queue_log_row(event: QueueEvent) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, select
 
-from schema.calls import write_batch
+from schema.calls import merge_call_updates, write_batch
 from schema.db import session_scope
 from schema.models import Call, IvrStep
 from schema.queries import call_with_steps
@@ -212,6 +212,29 @@ def test_updates_of_one_call_in_one_batch_apply_in_batch_order(engine: Engine) -
     )
     assert call_row(engine, "z-call")["outcome"] == "abandoned"
     assert call_row(engine, "a-call")["outcome"] == "fallback"
+
+
+def test_a_batch_folds_a_calls_updates_exactly_as_separate_batches_would(engine: Engine) -> None:
+    updates = [
+        *listener_events("m"),
+        *(r for r in session_batch("m") if isinstance(r, CallUpdate)),
+        CallUpdate("m", started_at=at(-5), ended_at=at(99), outcome="fallback", customer_id=None),
+    ]
+    for number, order in enumerate(itertools.permutations(updates)):
+        one_by_one, together = f"apart-{number}", f"together-{number}"
+        for update in order:
+            write_batch(engine, [_with_uuid(update, one_by_one)])
+        write_batch(engine, [_with_uuid(update, together) for update in order])
+        assert without(call_row(engine, together), "id", "uuid", "updated_at") == without(
+            call_row(engine, one_by_one), "id", "uuid", "updated_at"
+        ), number
+
+
+def test_merging_leaves_one_update_per_call() -> None:
+    merged = merge_call_updates(
+        [CallUpdate("b", outcome="queued"), CallUpdate("a", did="4001"), CallUpdate("b", outcome=None, did="4002")]
+    )
+    assert merged == [CallUpdate("b", outcome="queued", did="4002"), CallUpdate("a", did="4001")]
 
 
 def test_steps_for_an_unknown_call_create_the_bare_call(engine: Engine) -> None:
