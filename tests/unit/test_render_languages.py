@@ -199,9 +199,11 @@ def test_check_refuses_the_same_language_twice(tmp_path: Path, loaded: Loaded) -
 def say_by_of(conf: Path) -> str:
     """The cc_say_by the DIDs' dialplan sets before handing the call to the application."""
     found = {
-        action.get("data", "").partition("=")[2]
+        word.partition("=")[2]
         for action in ET.parse(conf / "dialplan/public.xml").getroot().iter("action")
-        if action.get("data", "").startswith("cc_say_by=")
+        if action.get("application") == "multiset"
+        for word in action.get("data", "").split()
+        if word.startswith("cc_say_by=")
     }
     assert len(found) == 1, found
     return found.pop()
