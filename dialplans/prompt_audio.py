@@ -1,7 +1,7 @@
 """Where a prompt's synthesized audio lives: one path function the renderer and the server share.
 
 `callcenter render` synthesizes every prompt that has a text but no recorded file into
-`<prompt dir>/<sha256>.wav` (freeswitch_conf.prompt_audio); the application server finds the same
+`<prompt dir>/<hash>.wav` (freeswitch_conf.prompt_audio); the application server finds the same
 file with the same function and plays it. The hash covers the audio format, the synthesizer and
 its voice and the text, so an unchanged prompt is found again and a changed one gets a new file.
 
@@ -38,15 +38,20 @@ class Voice:
     voice: str
 
 
+# 96 bits name a prompt without collision in any dialplan; the path is sent to FreeSWITCH with every
+# playback, and mod_event_socket reads commands one byte per recv() (docs/performance.md).
+NAME_HEX_DIGITS: Final = 24
+
+
 def synthesis_voices(tts_voice: str) -> tuple[Voice, ...]:
     """The voices the renderer tries, in its order: flite with mod_flite's voice, then espeak-ng."""
     return (Voice("flite", tts_voice), Voice("espeak-ng", ESPEAK_VOICE))
 
 
 def prompt_audio_path(prompt_dir: Path, voice: Voice, text: str) -> Path:
-    """`<prompt_dir>/<sha256 of format, engine, voice, text>.wav`."""
+    """`<prompt_dir>/<hash>.wav`: the first NAME_HEX_DIGITS of the sha256 of format, engine, voice, text."""
     key = json.dumps([AUDIO_FORMAT, voice.engine, voice.voice, text], ensure_ascii=False)
-    return prompt_dir / (hashlib.sha256(key.encode("utf-8")).hexdigest() + SUFFIX)
+    return prompt_dir / (hashlib.sha256(key.encode("utf-8")).hexdigest()[:NAME_HEX_DIGITS] + SUFFIX)
 
 
 def find_prompt_audio(prompt_dir: Path, voices: Sequence[Voice], text: str) -> Path | None:
