@@ -27,6 +27,7 @@ from tests.wire.standin.apps import AppRunner
 from tests.wire.standin.recording import SessionRecorder
 from tests.wire.standin.render import EventRenderer
 from tests.wire.standin.script import CallScript, Collected, Execution, Said
+from tests.wire.standin.setvar import uuid_setvar, uuid_setvar_multi
 from tests.wire.standin.templates import APP_HEADERS, CallIdentity, TemplateLibrary
 from tests.wire.standin.uuid_bridge import other_leg_overrides, run_uuid_bridge
 from tests.wire.standin.wire import (
@@ -323,6 +324,10 @@ class ScriptedCall:
             if not argv or argv[0] != self.uuid or self.hangup_cause is not None:
                 return "-ERR Cannot locate session!\n"
             return self.recorder.api(argv)
+        if name == "uuid_setvar":
+            return uuid_setvar(self.channels(), arg)
+        if name == "uuid_setvar_multi":
+            return uuid_setvar_multi(self.channels(), arg)
         if name == "status":
             return self.library.status_body
         return f"-ERR {name} Command not found!\n"
@@ -458,6 +463,10 @@ class ScriptedCall:
             bridged_to=self.identity.other_leg if self.bridged else None,
             created_epoch=self.created_epoch,
         )
+
+    def channels(self) -> Mapping[str, ScriptedCall]:
+        """The socket-controlled calls an api command can name: the switch's, else this one."""
+        return self.phones.calls if self.phones is not None else {self.uuid: self}
 
     def get_var(self, name: str) -> str | None:
         if name in self.vars:
