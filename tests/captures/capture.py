@@ -240,8 +240,9 @@ class Rig:
             recorder.write(self.out / f"{self.name}_inbound.jsonl")
 
     @contextlib.contextmanager
-    def call(self, keys: Keys = Keys()) -> Iterator[Recorder]:
-        """A SIPp call to the main line; yields its outbound socket after connect, myevents, linger."""
+    def call(self, keys: Keys = Keys(), after_myevents: tuple[str, ...] = ()) -> Iterator[Recorder]:
+        """A SIPp call to the main line; yields its outbound socket after connect, myevents, linger
+        (and `after_myevents`, each a command sent between myevents and linger)."""
         endpoints = self.live.endpoints
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -259,6 +260,8 @@ class Rig:
             connected = recorder.wait(lambda f: f.content_type == "command/reply", "the connect reply")
             recorder.call_uuid = connected.outer["Unique-ID"]
             recorder.command("myevents")
+            for line in after_myevents:
+                recorder.command(line)
             recorder.command("linger")
             yield recorder
             # With linger the switch keeps the socket open after the call: the application closes it
@@ -542,6 +545,32 @@ def typeahead_star(rig: Rig) -> None:
     _typeahead(rig, None, ("*", "2"))
 
 
+# What the application nixes after myevents: the socket keeps CHANNEL_ANSWER, CHANNEL_BRIDGE,
+# CHANNEL_UNBRIDGE, CHANNEL_EXECUTE, CHANNEL_EXECUTE_COMPLETE, CHANNEL_HANGUP, CHANNEL_HANGUP_COMPLETE.
+NIXED_EVENTS: Final = (
+    "CHANNEL_STATE CHANNEL_CREATE CHANNEL_DESTROY CHANNEL_DATA CHANNEL_PARK CHANNEL_UNPARK "
+    "CHANNEL_APPLICATION CHANNEL_ORIGINATE CHANNEL_OUTGOING CHANNEL_UUID CHANNEL_PROGRESS "
+    "CHANNEL_PROGRESS_MEDIA DETECTED_SPEECH DTMF TALK NOTALK"
+)
+NO_SUCH_UUID: Final = "00000000-0000-0000-0000-000000000000"
+
+
+def event_subset(rig: Rig) -> None:
+    """myevents narrowed by nixevent; variables set by api uuid_setvar / uuid_setvar_multi (one of a
+    channel that does not exist); answer, a short playback, a collect nobody answers."""
+    with rig.call(after_myevents=(f"nixevent {NIXED_EVENTS}",)) as out:
+        uuid = caller_uuid(out)
+        out.api(f"uuid_setvar {uuid} cc_probe one two")
+        out.api(f"uuid_setvar_multi {uuid} cc_a=1;cc_b=2")
+        out.api(f"uuid_setvar {NO_SUCH_UUID} x y")
+        out.execute("answer")
+        out.execute("playback", "silence_stream://200")
+        out.execute(
+            "play_and_get_digits", f"1 1 1 2000 # {PAGD_PROMPT} {PAGD_INVALID} silent ^[12]$ 2000", timeout=40
+        )
+        out.hangup()
+
+
 def bgapi_jobs(rig: Rig) -> None:
     """bgapi with and without our own Job-UUID, on a known and an unknown command; api uuid_bridge -ERR."""
     with rig.inbound() as inbound:
@@ -573,6 +602,7 @@ SCENARIOS: Final[dict[str, Callable[[Rig], None]]] = {
     "typeahead_none": typeahead_none,
     "typeahead_star": typeahead_star,
     "bgapi_jobs": bgapi_jobs,
+    "event_subset": event_subset,
 }
 
 

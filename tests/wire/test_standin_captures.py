@@ -20,7 +20,7 @@ from gevent import socket as gsocket
 
 from tests.captures.esl_recorder import REDACTED
 from tests.support.transcripts import CAPTURES_DIR, VERSIONS, Entry, load
-from tests.wire.standin import CallScript, InboundSwitch, OutboundSwitch, TemplateLibrary
+from tests.wire.standin import CallScript, InboundSwitch, OutboundSwitch, ScriptedCall, TemplateLibrary
 from tests.wire.standin.agents import AgentPhone
 from tests.wire.standin.script import ParkEvent
 from tests.wire.standin.transcripts import WireFrame, parse_frames, switch_frames
@@ -52,6 +52,8 @@ OUTBOUND_CASES: dict[str, Case] = {
     "typeahead_none_outbound": Case(CallScript(prompt_keys=["12"], keys=[""], variables={})),
     "typeahead_star_outbound": Case(CallScript(prompt_keys=["*"], keys=["2"], variables={})),
     "typeahead_terminators_outbound": Case(CallScript(prompt_keys=["1"], keys=["2"], variables={})),
+    # myevents narrowed by nixevent; api uuid_setvar / uuid_setvar_multi; a collect nobody answers.
+    "event_subset_outbound": Case(CallScript(keys=[""], variables={})),
 }
 
 
@@ -93,6 +95,33 @@ def _park_event(entries: tuple[Entry, ...]) -> ParkEvent:
 
 @pytest.mark.parametrize(("name", "version"), _cases())
 def test_outbound_capture_matches_the_standin(name: str, version: str) -> None:
+    sent, captured, call = _replay_outbound(name, version)
+    assert_same_frames(sent, captured, call.uuid)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_variables_set_by_api_reach_later_events(version: str) -> None:
+    """event_subset: api uuid_setvar / uuid_setvar_multi fire no event, and every event after them
+    carries the variables as captured (the value with a space URL-encoded: `one%20two`)."""
+    sent, captured, _ = _replay_outbound("event_subset_outbound", version)
+    names = ("variable_cc_probe", "variable_cc_a", "variable_cc_b", "variable_x")
+
+    def carried(frames: list[WireFrame]) -> list[tuple[str | None, list[tuple[str, str]]]]:
+        return [
+            (f.event_name, [(k, v) for k, v in f.event_headers if k in names])
+            for f in frames
+            if f.content_type == "text/event-plain"
+        ]
+
+    ours = carried(sent)
+    assert ours == carried(captured)
+    assert ours[0][0] == "CHANNEL_EXECUTE"
+    probe = ("variable_cc_probe", "one%20two")
+    assert all(found == [probe, ("variable_cc_a", "1"), ("variable_cc_b", "2")] for _, found in ours)
+
+
+def _replay_outbound(name: str, version: str) -> tuple[list[WireFrame], list[WireFrame], ScriptedCall]:
+    """Replay a capture's application side against the stand-in: what it sent, what was captured."""
     case = OUTBOUND_CASES[name]
     entries = load(version, name, CAPTURES_DIR)
     captured_uuid = _captured_call_uuid(entries)
@@ -114,7 +143,7 @@ def test_outbound_capture_matches_the_standin(name: str, version: str) -> None:
     assert call.error is None
     sent, rest = parse_frames(bytes(call.sent))
     assert not rest
-    assert_same_frames(sent, switch_frames(entries), call.uuid)
+    return sent, switch_frames(entries), call
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Final, Literal
 import gevent
 from gevent.event import Event as GEvent
 
-from tests.wire.standin.recording import uuid_setvar
+from tests.wire.standin.setvar import uuid_setvar, uuid_setvar_multi
 from tests.wire.standin.wire import separate_string
 
 if TYPE_CHECKING:
@@ -218,6 +218,8 @@ class AgentPhones:
             return self._show(arg.split())
         if name == "uuid_setvar":
             return uuid_setvar(self.calls, arg)
+        if name == "uuid_setvar_multi":
+            return uuid_setvar_multi(self.calls, arg)
         if name == "uuid_record":
             argv = arg.split()
             call = self.calls.get(argv[0]) if argv else None

@@ -2,7 +2,8 @@
 
 Two greenlets play FreeSWITCH's two threads: the listener (reads commands, replies at once,
 queues `sendmsg` for the channel) and the session (runs the queued applications one after
-another and fires their events). Events reach the application only after `myevents`.
+another and fires their events). Events reach the application only once it subscribed to their type
+(`myevents`, `event plain ...`, less what `nixevent` removed: tests/wire/standin/subscription.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from tests.wire.standin.apps import AppRunner
 from tests.wire.standin.recording import SessionRecorder
 from tests.wire.standin.render import EventRenderer
 from tests.wire.standin.script import CallScript, Collected, Execution, Said
+from tests.wire.standin.setvar import uuid_setvar, uuid_setvar_multi
+from tests.wire.standin.subscription import Subscription
 from tests.wire.standin.templates import APP_HEADERS, CallIdentity, TemplateLibrary
 from tests.wire.standin.uuid_bridge import other_leg_overrides, run_uuid_bridge
 from tests.wire.standin.wire import (
@@ -123,7 +126,7 @@ class ScriptedCall:
         # Channel state.
         self.vars: dict[str, str | None] = dict(script.variables)
         self.answered = False
-        self.events_on = False
+        self.subscription = Subscription(script.version)
         self.linger = False
         self.bridged = False
         self.current_app: tuple[str, str | None] | None = None
@@ -147,7 +150,6 @@ class ScriptedCall:
         self._done = Event()
         self.apps = AppRunner(self)
         self.recorder = SessionRecorder(self)
-        self.subscribed: set[str] = set()  # added by `event plain NAME ...` after myevents
         # The inbound side sharing this switch (uuid_bridge, uuid_kill, show, event listeners).
         self.phones = phones
         self.created_epoch = int(gevent.get_hub().loop.now())
@@ -236,17 +238,8 @@ class ScriptedCall:
 
     def _handle(self, command: ReceivedCommand) -> None:
         verb = command.verb
-        if verb == "myevents" or verb == "event":
-            self.events_on = True
-            if verb == "event":
-                self.subscribed.update(
-                    word.upper() for word in command.argument.split() if word.lower() not in ("plain", "json")
-                )
-            self.send(
-                command_reply(
-                    "+OK Events Enabled" if verb == "myevents" else "+OK event listener enabled plain"
-                )
-            )
+        if verb in ("myevents", "event", "nixevent"):
+            self.send(command_reply(self.subscription.command(verb, command.argument)))
         elif verb == "linger":
             self.linger = True
             seconds = command.argument.strip()
@@ -323,6 +316,10 @@ class ScriptedCall:
             if not argv or argv[0] != self.uuid or self.hangup_cause is not None:
                 return "-ERR Cannot locate session!\n"
             return self.recorder.api(argv)
+        if name == "uuid_setvar":
+            return uuid_setvar(self.channels(), arg)
+        if name == "uuid_setvar_multi":
+            return uuid_setvar_multi(self.channels(), arg)
         if name == "status":
             return self.library.status_body
         return f"-ERR {name} Command not found!\n"
@@ -458,6 +455,10 @@ class ScriptedCall:
             bridged_to=self.identity.other_leg if self.bridged else None,
             created_epoch=self.created_epoch,
         )
+
+    def channels(self) -> Mapping[str, ScriptedCall]:
+        """The socket-controlled calls an api command can name: the switch's, else this one."""
+        return self.phones.calls if self.phones is not None else {self.uuid: self}
 
     def get_var(self, name: str) -> str | None:
         if name in self.vars:
@@ -623,8 +624,9 @@ class ScriptedCall:
         drop_prefixes: tuple[str, ...] = (),
     ) -> None:
         event_name = role.partition(":")[0]
+        to_socket = self.subscription.wants(event_name)
         forward = self.phones is not None and self.phones.switch.has_subscriber(event_name)
-        if not self.events_on and not forward:
+        if not to_socket and not forward:
             return
         template = self.library.get(role, self._occurrences[role])
         self._occurrences[role] += 1
@@ -652,7 +654,7 @@ class ScriptedCall:
             headers = self._with_other_leg(headers)
         if forward and self.phones is not None:
             self.phones.switch.deliver_headers(event_name, headers, template.body)
-        if self.events_on:
+        if to_socket:
             self.events_sent.append(role)
             self.send(serialize_plain(headers, template.body))
 
@@ -665,7 +667,7 @@ class ScriptedCall:
         if self._deferred is not None:
             self._deferred.append(lambda: self.emit_record(event_name, tail=tail))
             return
-        to_socket = self.events_on and event_name in self.subscribed
+        to_socket = self.subscription.wants(event_name)
         forward = self.phones is not None and self.phones.switch.has_subscriber(event_name)
         if not to_socket and not forward:
             return

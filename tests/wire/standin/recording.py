@@ -19,9 +19,7 @@ subscribes with `event plain RECORD_START RECORD_STOP`; myevents does not includ
   "+OK Success", "-ERR Cannot mask recording session!" (no bug for that exact path),
   "-ERR Cannot locate session!", "-USAGE: ..." with fewer than three arguments.
 - Masked (SMBF_MASK) frames are written as silence.
-- mod_commands uuid_setvar_function (`uuid_setvar`, the API's way to set RECORD_STEREO before a
-  `uuid_record start`): "<uuid> <var> [value]"; "+OK" once set (no value unsets it), "-ERR No such
-  channel!" for a channel not there, "-USAGE: ..." without a variable name (`uuid_setvar`).
+- RECORD_STEREO is set before a `uuid_record start` with `uuid_setvar` (tests/wire/standin/setvar.py).
 
 The audio is symbolic and deterministic: each prompt the caller hears is one 20 ms frame of
 PROMPT_LEVEL on the sent side; each key the caller presses is one frame of `key_level(key)` on the
@@ -45,19 +43,6 @@ FRAME: Final = 160  # 20 ms at 8 kHz
 PROMPT_LEVEL: Final = 1000
 KEYS: Final = "0123456789*#ABCD"
 USAGE: Final = "-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_vars>]\n"
-SETVAR_USAGE: Final = "-USAGE: <uuid> <var> [value]\n"
-
-
-def uuid_setvar(calls: dict[str, ScriptedCall], arg: str) -> str:
-    """`api uuid_setvar <uuid> <var> [value]` against the live calls by uuid."""
-    argv = arg.split(" ", 2)
-    if len(argv) < 2 or not argv[1]:
-        return SETVAR_USAGE
-    call = calls.get(argv[0])
-    if call is None or call.hangup_cause is not None:
-        return "-ERR No such channel!\n"
-    call.set_var(argv[1], argv[2] if len(argv) > 2 else None)
-    return "+OK\n"
 
 
 def key_level(key: str) -> int:

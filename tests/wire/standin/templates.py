@@ -28,6 +28,7 @@ from typing import Final
 from urllib.parse import unquote
 
 from tests.support.transcripts import VERSIONS, Entry, load
+from tests.wire.standin.setvar import names_set
 from tests.wire.standin.transcripts import WireFrame, parse_frames
 from tests.wire.standin.wire import separate_string
 
@@ -237,9 +238,12 @@ def _identity(frames: list[WireFrame]) -> Identity:
 
 
 def _script_variables(entries: tuple[Entry, ...]) -> set[str]:
-    """Variables the captured application set itself (set, play_and_get_digits and its results)."""
+    """Variables the captured application set itself (set, uuid_setvar, uuid_setvar_multi,
+    play_and_get_digits and its results)."""
     names: set[str] = set()
     for entry in entries:
+        if not entry.from_switch and entry.raw.startswith("api "):
+            names.update(names_set(entry.raw[4:].strip()))
         if entry.from_switch or not entry.raw.startswith("sendmsg"):
             continue
         fields = dict(line.split(": ", 1) for line in entry.raw.strip().split("\n")[1:] if ": " in line)
