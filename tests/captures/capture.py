@@ -28,12 +28,15 @@ import tempfile
 import time
 import traceback
 import wave
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
+from esl_handlers.app_args import setvar_list
+from esl_handlers.esl_channel import application_id
+from esl_handlers.outbound_server import SOCKET_EVENTS
 from freeswitch_conf.directory import directory_users
 from sipp_scenarios.agent_phone import ANSWER_SCENARIO, AgentLogin, AgentOptions, AgentPhone, Registrar
 from sipp_scenarios.dtmf_pcap import DtmfTiming, write_dtmf_pcap
@@ -52,6 +55,10 @@ INBOUND_EVENTS: Final = (
     "BACKGROUND_JOB CHANNEL_ANSWER CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE "
     "CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE"
 )
+
+# Values uuid_setvar_multi must carry unchanged (socket_events): its separator, quotes, a backslash
+# before a letter FreeSWITCH would unescape, inner spaces.
+SETVAR_PROBE: Final = {"cc_probe": 'O\'Neil; "Bob" C:\\new x', "cc_plain": "vip"}
 
 BUSY_SCENARIO: Final = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="capture agent: busy">
@@ -240,9 +247,11 @@ class Rig:
             recorder.write(self.out / f"{self.name}_inbound.jsonl")
 
     @contextlib.contextmanager
-    def call(self, keys: Keys = Keys(), after_myevents: tuple[str, ...] = ()) -> Iterator[Recorder]:
-        """A SIPp call to the main line; yields its outbound socket after connect, myevents, linger
-        (and `after_myevents`, each a command sent between myevents and linger)."""
+    def call(
+        self, keys: Keys = Keys(), subscribe: Callable[[str], Sequence[str]] = lambda _uuid: ("myevents",)
+    ) -> Iterator[Recorder]:
+        """A SIPp call to the main line; yields its outbound socket after connect, the commands
+        `subscribe` gives for the call's uuid (`myevents` unless told), and linger."""
         endpoints = self.live.endpoints
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -259,8 +268,7 @@ class Rig:
             recorder.send("connect\n\n")
             connected = recorder.wait(lambda f: f.content_type == "command/reply", "the connect reply")
             recorder.call_uuid = connected.outer["Unique-ID"]
-            recorder.command("myevents")
-            for line in after_myevents:
+            for line in subscribe(recorder.call_uuid):
                 recorder.command(line)
             recorder.command("linger")
             yield recorder
@@ -558,7 +566,7 @@ NO_SUCH_UUID: Final = "00000000-0000-0000-0000-000000000000"
 def event_subset(rig: Rig) -> None:
     """myevents narrowed by nixevent; variables set by api uuid_setvar / uuid_setvar_multi (one of a
     channel that does not exist); answer, a short playback, a collect nobody answers."""
-    with rig.call(after_myevents=(f"nixevent {NIXED_EVENTS}",)) as out:
+    with rig.call(subscribe=lambda _uuid: ("myevents", f"nixevent {NIXED_EVENTS}")) as out:
         uuid = caller_uuid(out)
         out.api(f"uuid_setvar {uuid} cc_probe one two")
         out.api(f"uuid_setvar_multi {uuid} cc_a=1;cc_b=2")
@@ -567,6 +575,30 @@ def event_subset(rig: Rig) -> None:
         out.execute("playback", "silence_stream://200")
         out.execute(
             "play_and_get_digits", f"1 1 1 2000 # {PAGD_PROMPT} {PAGD_INVALID} silent ^[12]$ 2000", timeout=40
+        )
+        out.hangup()
+
+
+def socket_events(rig: Rig) -> None:
+    """What the application's outbound session does (esl_handlers.outbound_server): a Unique-ID filter
+    and `event plain` of its five types instead of myevents; variables set by uuid_setvar_multi with
+    the escaping of app_args.setvar_list, read back with uuid_getvar; short Event-UUIDs."""
+
+    def subscribe(uuid: str) -> tuple[str, str]:
+        return f"filter Unique-ID {uuid}", "event plain " + " ".join(SOCKET_EVENTS)
+
+    with rig.call(subscribe=subscribe) as out:
+        uuid = caller_uuid(out)
+        out.api(f"uuid_setvar_multi {uuid} {setvar_list(SETVAR_PROBE)}")
+        for name in SETVAR_PROBE:
+            out.api(f"uuid_getvar {uuid} {name}")
+        out.execute("answer", event_uuid=application_id())
+        out.execute("playback", "silence_stream://200", event_uuid=application_id())
+        out.execute(
+            "play_and_get_digits",
+            f"1 1 1 2000 # {PAGD_PROMPT} {PAGD_INVALID} silent ^[12]$ 2000",
+            timeout=40,
+            event_uuid=application_id(),
         )
         out.hangup()
 
@@ -603,6 +635,7 @@ SCENARIOS: Final[dict[str, Callable[[Rig], None]]] = {
     "typeahead_star": typeahead_star,
     "bgapi_jobs": bgapi_jobs,
     "event_subset": event_subset,
+    "socket_events": socket_events,
 }
 
 

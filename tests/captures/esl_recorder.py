@@ -186,9 +186,18 @@ class Recorder:
         )
         return reply, done
 
-    def execute(self, app: str, arg: str | None = None, *, wait: bool = True, timeout: float = WAIT_S) -> str:
-        """sendmsg execute with our Event-UUID; unless `wait` is false, wait for its completion."""
-        event_uuid = str(uuid.uuid4())
+    def execute(
+        self,
+        app: str,
+        arg: str | None = None,
+        *,
+        wait: bool = True,
+        timeout: float = WAIT_S,
+        event_uuid: str | None = None,
+    ) -> str:
+        """sendmsg execute with our Event-UUID (a new uuid unless given); unless `wait` is false, wait
+        for its completion."""
+        event_uuid = event_uuid or str(uuid.uuid4())
         lines = ["sendmsg", "call-command: execute", f"execute-app-name: {app}"]
         if arg is not None:
             lines.append(f"execute-app-arg: {arg}")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pytest
 from gevent import socket as gsocket
 
+from tests.captures.capture import SETVAR_PROBE
 from tests.captures.esl_recorder import REDACTED
 from tests.support.transcripts import CAPTURES_DIR, VERSIONS, Entry, load
 from tests.wire.standin import CallScript, InboundSwitch, OutboundSwitch, ScriptedCall, TemplateLibrary
@@ -54,6 +55,9 @@ OUTBOUND_CASES: dict[str, Case] = {
     "typeahead_terminators_outbound": Case(CallScript(prompt_keys=["1"], keys=["2"], variables={})),
     # myevents narrowed by nixevent; api uuid_setvar / uuid_setvar_multi; a collect nobody answers.
     "event_subset_outbound": Case(CallScript(keys=[""], variables={})),
+    # The application's own session: a Unique-ID filter and `event plain` of five types; variables set
+    # by uuid_setvar_multi with app_args.setvar_list's escaping and read back; short Event-UUIDs.
+    "socket_events_outbound": Case(CallScript(keys=[""], variables={})),
 }
 
 
@@ -242,3 +246,17 @@ def test_an_originated_leg_matches_the_standin(version: str, name: str) -> None:
         assert sorted(ours) == sorted(expected)
     else:
         assert ours == expected
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_setvar_escaping_round_trips_through_the_real_switch(version: str) -> None:
+    """socket_events: what app_args.setvar_list escaped, uuid_getvar read back unchanged from the real
+    switch (separator, quotes, a backslash before a letter), and the stand-in answers the same."""
+    sent, captured, _ = _replay_outbound("socket_events_outbound", version)
+
+    def read_back(frames: list[WireFrame]) -> list[str]:
+        bodies = [f.body.decode() for f in frames if f.content_type == "api/response"]
+        return bodies[1 : 1 + len(SETVAR_PROBE)]  # after the uuid_setvar_multi's "+OK"
+
+    assert read_back(captured) == list(SETVAR_PROBE.values())
+    assert read_back(sent) == read_back(captured)

@@ -125,6 +125,7 @@ class ScriptedCall:
         self.error: str | None = None
         # Channel state.
         self.vars: dict[str, str | None] = dict(script.variables)
+        self.api_sets: list[tuple[str, str | None]] = []  # variables set with api uuid_setvar[_multi]
         self.answered = False
         self.subscription = Subscription(script.version)
         self.linger = False
@@ -240,6 +241,8 @@ class ScriptedCall:
         verb = command.verb
         if verb in ("myevents", "event", "nixevent"):
             self.send(command_reply(self.subscription.command(verb, command.argument)))
+        elif verb == "filter":
+            self.send(command_reply(self.subscription.add_filter(command.argument)))
         elif verb == "linger":
             self.linger = True
             seconds = command.argument.strip()
@@ -475,6 +478,11 @@ class ScriptedCall:
         self.vars.pop(name, None)
         self.vars[name] = value if value else None
 
+    def set_var_by_api(self, name: str, value: str | None) -> None:
+        """uuid_setvar / uuid_setvar_multi: as set_var, and kept in `api_sets` for the tests."""
+        self.api_sets.append((name, value))
+        self.set_var(name, value)
+
     def expand(self, text: str) -> str:
         """switch_channel_expand_variables for plain ${name} references."""
         return _VARIABLE.sub(lambda m: self.get_var(m.group(1)) or "", text)
@@ -654,7 +662,7 @@ class ScriptedCall:
             headers = self._with_other_leg(headers)
         if forward and self.phones is not None:
             self.phones.switch.deliver_headers(event_name, headers, template.body)
-        if to_socket:
+        if to_socket and self.subscription.passes(headers):
             self.events_sent.append(role)
             self.send(serialize_plain(headers, template.body))
 
@@ -699,7 +707,7 @@ class ScriptedCall:
         headers = self._with_other_leg(headers)
         if forward and self.phones is not None:
             self.phones.switch.deliver_headers(event_name, headers, None)
-        if to_socket:
+        if to_socket and self.subscription.passes(headers):
             self.events_sent.append(event_name)
             self.send(serialize_plain(headers, None))
 

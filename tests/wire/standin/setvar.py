@@ -68,7 +68,7 @@ def uuid_setvar(calls: Mapping[str, ScriptedCall], arg: str) -> str:
         return NO_SUCH_CHANNEL
     if not argv[1]:
         return NO_VARIABLE
-    call.set_var(argv[1], argv[2] if len(argv) == 3 else None)
+    call.set_var_by_api(argv[1], argv[2] if len(argv) == 3 else None)
     return "+OK\n"
 
 
@@ -91,6 +91,6 @@ def uuid_setvar_multi(calls: Mapping[str, ScriptedCall], arg: str) -> str:
             out += NO_VARIABLE
             continue
         if not (equals and _VARIABLE_REFERENCE.search(value)):
-            call.set_var(name, value if equals else None)
+            call.set_var_by_api(name, value if equals else None)
         set_count += 1
     return out + "+OK\n" if set_count else out + SETVAR_MULTI_USAGE

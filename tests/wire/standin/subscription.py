@@ -11,6 +11,11 @@ against tests/transcripts/<version>/event_subset_outbound.jsonl and record_sessi
 - `nixevent NAME ...` removes types: "+OK events nixed", or "-ERR no keywords supplied". Words that name
   no event type are skipped (a format word too); `nixevent ALL` clears everything, nixing one type
   while ALL is on keeps all the others.
+- `filter <header> <value>` keeps only events whose header matches: "+OK filter added. [h]=[v]". With
+  any filter an event is sent only if one matches (a value starting '-' excludes instead, '/' is a
+  regex). The application filters on Unique-ID and subscribes with `event` (no LFLAG_MYEVENTS): the
+  real socket then sees every channel's events of those types before the filter, the stand-in only
+  its own call's, which the filter passes (tests/transcripts/<version>/socket_events_outbound.jsonl).
 - After CUSTOM, the words are subclass names (the stand-in fires no CUSTOM events; they are kept).
 - switch_name_event matches a name case-insensitively, or whatever follows a 13-character prefix
   (SWITCH_EVENT_DTMF names DTMF).
@@ -18,6 +23,8 @@ against tests/transcripts/<version>/event_subset_outbound.jsonl and record_sessi
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Final
 
 # EVENT_NAMES in switch_event.c, SWITCH_EVENT_ALL last; 1.11.2 adds CERT_RELOAD before ALL.
@@ -176,10 +183,44 @@ class Subscription:
         self.custom: set[str] = set()  # CUSTOM subclasses
         self.enabled = False
         self.myevents = False
+        self.filters: list[tuple[str, str]] = []
 
     def wants(self, event_name: str) -> bool:
         """Whether an event of this type (of the socket's own channel) goes to the socket."""
         return self.enabled and (ALL in self.types or event_name in self.types)
+
+    def passes(self, headers: Iterable[tuple[str, str]]) -> bool:
+        """event_handler's filter check: no filter passes all; else the first match decides."""
+        if not self.filters:
+            return True
+        values = {name.lower(): value for name, value in headers}
+        send = False
+        for name, wanted in self.filters:
+            value = values.get(name.lower())
+            if value is None:
+                continue
+            positive = not wanted.lstrip(" +").startswith("-")
+            pattern = wanted.lstrip(" +-")
+            if send and positive:
+                continue
+            matched = (
+                re.search(pattern[1:].rstrip("/"), value) is not None
+                if pattern.startswith("/")
+                else value.lower() == pattern.lower()
+            )
+            if matched:
+                if not positive:
+                    return False
+                send = True
+        return send
+
+    def add_filter(self, argument: str) -> str:
+        """`filter <header> <value>` (the `delete` form is not modelled)."""
+        name, _, value = argument.strip(" ").partition(" ")
+        if not value:
+            return "-ERR invalid syntax"
+        self.filters.append((name, value))
+        return f"+OK filter added. [{name}]=[{value}]"
 
     def command(self, verb: str, argument: str) -> str:
         """The reply text to `myevents`, `event` or `nixevent`."""
