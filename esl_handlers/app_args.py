@@ -14,6 +14,7 @@ and the quotes and escapes are stripped from each token. So:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Final
 
 DTMF_KEYS: Final = frozenset("0123456789*#ABCD")
@@ -21,6 +22,7 @@ _NAME: Final = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 _WORD: Final = re.compile(r"^[^\s'\"\\]+$")
 _CONTROL: Final = re.compile(r"[\r\n\x00]")
 _SPACES: Final = re.compile(r"\s+")
+_SETVAR_ESCAPE: Final = re.compile(r"[\\'\";]")
 # One channel UUID (FreeSWITCH's own or an origination_uuid we chose), a Q.850 cause name, one
 # dial string without the separators originate gives a meaning (',' '|' ':_:' lists, '{' '['
 # variable blocks, '&' applications) or that would split the command (spaces, quotes).
@@ -54,6 +56,20 @@ def variable_name(name: str) -> str:
     if not _NAME.match(name):
         raise ValueError(f"invalid channel variable name: {name[:60]!r}")
     return name
+
+
+def setvar_list(variables: Mapping[str, str]) -> str:
+    """`name=value;name=value` for `uuid_setvar_multi`, which splits at ';' with
+    switch_separate_string and strips quotes and escapes from each part: `\\`, `'`, `"` and `;` are
+    escaped with a backslash. A value's trailing spaces are lost (the split trims them), and
+    nothing is expanded: `${` reaches the channel as text, but is refused here all the same."""
+    if not variables:
+        raise ValueError("no channel variables to set")
+    parts = []
+    for name, value in variables.items():
+        escaped = _SETVAR_ESCAPE.sub(r"\\\g<0>", literal(value, f"value of {name}"))
+        parts.append(f"{variable_name(name)}={escaped}")
+    return ";".join(parts)
 
 
 def word(value: str, what: str) -> str:

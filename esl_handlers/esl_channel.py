@@ -42,9 +42,9 @@ Choices checked against the FreeSWITCH source (see docs/ for the longer notes):
 - Recording (switch_ivr_async.c): record_session adds a media bug and returns at once; the file
   records through any bridge until stop_record_session or the hang-up. RECORD_STEREO is read when
   the bug is added (caller on the left, the other party on the right), so it is set first. The
-  switch fires RECORD_START / RECORD_STOP, which `myevents` does not include (its fixed list in
-  mod_event_socket.c; the captured record_session shows none), so the first recording subscribes
-  this socket to them with `event plain`; the MYEVENTS filter still limits them to this channel.
+  switch fires RECORD_START / RECORD_STOP, which the socket's first subscription leaves out
+  (outbound_server.SOCKET_EVENTS, as `myevents` would), so the first recording subscribes
+  this socket to them with `event plain`; its Unique-ID filter still limits them to this channel.
 - Masking (PCI): `api uuid_record <uuid> mask|unmask <path>` (mod_commands session_record_function,
   1.10 and 1.11) sets SMBF_MASK on the bug, which then writes silence; it answers "+OK Success", or
   "-ERR Cannot mask recording session!" when no recording of that exact path runs. It acts at once,
@@ -104,6 +104,17 @@ SENSITIVE_VARIABLE_PREFIX: Final = "cc_pci_"
 TYPE_AHEAD_KEYS: Final = "any"
 NO_KEYS: Final = "none"
 _digit_vars = itertools.count(1)
+_application_ids = itertools.count(1)
+
+
+def application_id() -> str:
+    """The Event-UUID of one sendmsg, echoed as Application-UUID by its CHANNEL_EXECUTE[_COMPLETE].
+
+    FreeSWITCH takes any text (switch_ivr_parse_event stores it as app_uuid), and it only has to
+    be unique among one socket's applications, which see their own channel's events alone. Short,
+    because mod_event_socket reads a command one byte per recv() (with a sched_yield() after each).
+    """
+    return f"cc{next(_application_ids):x}"
 
 
 class ChannelTransferred(ChannelError):
@@ -114,7 +125,7 @@ class ChannelTransferred(ChannelError):
 class _Media:
     """One running playback or speak that `interrupt()` (or the hold timer) may break."""
 
-    event_uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
+    event_uuid: str = field(default_factory=application_id)
     started: bool = False  # CHANNEL_EXECUTE seen: CF_BREAK is no longer cleared by the start
     break_wanted: bool = False
     break_sent: bool = False
@@ -346,14 +357,13 @@ class EslChannel:
         seconds = max(1, round(timeout))
         dial = app_args.with_originate_variable(endpoint, "call_timeout", str(seconds))
         if not self._bridge_ready:
-            self._execute("set", "continue_on_fail=true")
-            self._execute("set", "hangup_after_bridge=false")
+            self._set({"continue_on_fail": "true", "hangup_after_bridge": "false"})
             self._bridge_ready = True
         done = self._execute("bridge", dial)
         return bridge_outcome(done)
 
     def set_variable(self, name: str, value: str) -> None:
-        self._execute("set", f"{app_args.variable_name(name)}={app_args.literal(value, 'variable value')}")
+        self._set({name: value})
 
     def get_variable(self, name: str) -> str | None:
         command = f"uuid_getvar {self._info.uuid} {app_args.variable_name(name)}"
@@ -370,7 +380,7 @@ class EslChannel:
         target = app_args.recording_path(path)
         self._check_usable()
         self._subscribe_record_events()
-        self._execute("set", f"RECORD_STEREO={'true' if stereo else 'false'}")
+        self._set({"RECORD_STEREO": "true" if stereo else "false"})
         self._execute("record_session", target)
 
     def stop_recording(self, path: str) -> None:
@@ -445,8 +455,7 @@ class EslChannel:
         # greeting macro fails (TRY_CODE in voicemail_leave_main): these channel variables, read once
         # and cleared by the module, make it skip the greeting, the instructions and the urgent
         # check, so the caller hears the beep (tone-spec) and records.
-        for name in VOICEMAIL_SKIPS:
-            self._execute("set", f"{name}=true")
+        self._set(dict.fromkeys(VOICEMAIL_SKIPS, "true"))
         words = (
             app_args.word(profile, "profile"),
             app_args.word(domain, "domain"),
@@ -464,6 +473,16 @@ class EslChannel:
             raise self._hung_up() from exc
         except EslError as exc:
             raise ChannelError(f"{what} failed: {exc}") from exc
+
+    def _set(self, variables: Mapping[str, str]) -> None:
+        """Set channel variables with `api uuid_setvar_multi`, not the `set` application: an API
+        call fires no CHANNEL_EXECUTE / _COMPLETE (two ~5 KB events for every listener), takes
+        effect at once even while an application runs, and expands nothing."""
+        command = f"uuid_setvar_multi {self._info.uuid} {app_args.setvar_list(variables)}"
+        body = self._api(command, "uuid_setvar_multi")
+        if not body.startswith("+OK"):
+            self._check_usable()  # "-ERR No such channel!": the caller is gone
+            raise ChannelError(f"uuid_setvar_multi {', '.join(variables)} refused: {body.strip()}")
 
     def _uuid_record(self, action: str, path: str) -> None:
         target = app_args.recording_path(path)
@@ -518,18 +537,17 @@ class EslChannel:
     def _use_playback_terminators(self, keys: str) -> None:
         """Set playback_terminators for the next playback, speak or say, unless it already holds `keys`."""
         if keys != self._playback_terminators:
-            self._execute("set", f"playback_terminators={keys}")
+            self._set({"playback_terminators": keys})
             self._playback_terminators = keys
 
     def _ensure_tts(self) -> None:
         if not self._tts_ready:
-            self._execute("set", f"tts_engine={self._tts_engine}")
-            self._execute("set", f"tts_voice={self._tts_voice}")
+            self._set({"tts_engine": self._tts_engine, "tts_voice": self._tts_voice})
             self._tts_ready = True
 
     def _execute(self, app: str, arg: str | None, media: _Media | None = None) -> EslEvent:
         self._check_usable()
-        event_uuid = str(uuid.uuid4()) if media is None else media.event_uuid
+        event_uuid = application_id() if media is None else media.event_uuid
         waiter = AsyncResult()
         self._completions[event_uuid] = waiter
         if media is not None:

@@ -1,7 +1,8 @@
 """The outbound socket server: FreeSWITCH's `socket` application connects here once per call.
 
-One greenlet per call: `connect` (the reply carries the channel data), `myevents`, `linger`, then
-the handler runs with an `EslChannel`. Afterwards:
+One greenlet per call: `connect` (the reply carries the channel data), `filter Unique-ID <uuid>`,
+`event plain` of the five event types a call reads, `linger`, then the handler runs with an
+`EslChannel`. Afterwards:
 
 - the call has hung up: keep reading until CHANNEL_HANGUP_COMPLETE or the socket closes (with
   linger the disconnect notice may come before the last events), then close;
@@ -12,6 +13,13 @@ the handler runs with an `EslChannel`. Afterwards:
 A handler's exception is logged and never reaches the server. `on_event`, if given, sees every
 event of every call (in the connection's reader greenlet: it must not block).
 
+Why not `myevents`: it subscribes 23 event types, and every event FreeSWITCH fires of a type a
+listener takes is checked against that listener (mod_event_socket event_handler: for a MYEVENTS
+listener a scan of the event's ~150 headers for Unique-ID and Job-Owner-UUID, for a filter one
+lookup of Unique-ID), then serialized (~5 KB) to it and parsed here. An IVR call reads five types;
+CHANNEL_STATE alone fires seven times a call. `nixevent` of the other 18 would cost more bytes on
+the wire, and mod_event_socket reads a command one byte per recv() with a sched_yield() after each.
+
 The listen backlog is large: when a burst overflows a small backlog the kernel drops the SYNs
 and FreeSWITCH waits 25 s for `connect` before giving up on the socket action.
 """
@@ -20,11 +28,22 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Final
 
 from gevent.server import StreamServer
 
-from esl_handlers.codec import DisconnectNotice, EslError, Event, Frame, connect, exit_, linger, myevents
+from esl_handlers.codec import (
+    DisconnectNotice,
+    EslError,
+    Event,
+    Frame,
+    connect,
+    event,
+    exit_,
+    filter_,
+    linger,
+)
 from esl_handlers.connection import EslConnection
 from esl_handlers.esl_channel import EslChannel, call_info_from_connect
 from freeswitch_conf.say import SAY_BY_VARIABLE
@@ -33,6 +52,16 @@ from ivr_scripts.channel import CallerHungUp
 log = logging.getLogger(__name__)
 
 Handler = Callable[[EslChannel], None]
+
+# What a call's socket reads: EslChannel the executions and the hang-up, the ACD the unbridge (who
+# ended a conversation). The CDR takes the answer and the hang-up from the event listener.
+SOCKET_EVENTS: Final = (
+    "CHANNEL_EXECUTE",
+    "CHANNEL_EXECUTE_COMPLETE",
+    "CHANNEL_HANGUP",
+    "CHANNEL_HANGUP_COMPLETE",
+    "CHANNEL_UNBRIDGE",
+)
 
 
 EventHook = Callable[[Event], None]
@@ -76,8 +105,12 @@ class OutboundServer:
         linger_timeout: float = 30.0,
         tts_engine: str = "flite",
         tts_voice: str = "kal",
+        socket_events: Sequence[str] = SOCKET_EVENTS,
     ) -> None:
+        """`socket_events`: what each call's socket subscribes to (SOCKET_EVENTS; more for a hook
+        that wants, say, DTMF or CHANNEL_BRIDGE)."""
         self._handler = handler
+        self._subscribe = event("plain", socket_events)
         self._on_event = on_event
         self._command_timeout = command_timeout
         self._linger_timeout = linger_timeout
@@ -159,7 +192,8 @@ class OutboundServer:
             say_by_tts=reply.get(f"variable_{SAY_BY_VARIABLE}") == "tts",
         )
         dispatch.channel = channel
-        for command in (myevents(), linger()):
+        # The filter first: until it is in place `event` would deliver every channel's events.
+        for command in (filter_("Unique-ID", channel.info.uuid), self._subscribe, linger()):
             answer = conn.command(command, self._command_timeout)
             if not answer.ok:
                 raise EslError(f"{command.decode().strip()} refused: {answer.reply_text}")

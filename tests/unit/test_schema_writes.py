@@ -232,7 +232,11 @@ def test_a_batch_folds_a_calls_updates_exactly_as_separate_batches_would(engine:
 
 def test_merging_leaves_one_update_per_call() -> None:
     merged = merge_call_updates(
-        [CallUpdate("b", outcome="queued"), CallUpdate("a", did="4001"), CallUpdate("b", outcome=None, did="4002")]
+        [
+            CallUpdate("b", outcome="queued"),
+            CallUpdate("a", did="4001"),
+            CallUpdate("b", outcome=None, did="4002"),
+        ]
     )
     assert merged == [CallUpdate("b", outcome="queued", did="4002"), CallUpdate("a", did="4001")]
 

@@ -27,7 +27,7 @@ def test_an_answered_call_is_bridged_and_logged_end_to_end(make_rig: RigFactory)
     rig.phone("1001", talk_seconds=0.4)
     call = rig.finish(rig.place(keys=["1"], caller_number="+15551230042"))
     assert call.bridged_legs, "the caller was never bridged to the agent"
-    assert ("set", "park_after_bridge=true") in call.executed
+    assert ("park_after_bridge", "true") in call.api_sets
     assert call.hung_up_by == "application"  # parked again after the agent hung up, then hung up by us
     rows = rig.queue_log(call.uuid)
     assert events_of(rows) == [("ENTERQUEUE", ""), ("CONNECT", "1001"), ("COMPLETEAGENT", "1001")]

@@ -21,7 +21,12 @@ ASK = Audio("ask_card", text="Your card number, then hash.")
 
 
 def lines(call: ScriptedCall, verb: str) -> list[str]:
-    return [c.line for c in call.commands if c.verb == verb]
+    """The commands of one verb after the session's own set-up (filter, event, linger), but the
+    uuid_setvar_multi of variables (call.api_sets has those)."""
+    set_up = next(i for i, c in enumerate(call.commands) if c.verb == "linger") + 1
+    return [
+        c.line for c in call.commands[set_up:] if c.verb == verb and not c.argument.startswith("uuid_setvar")
+    ]
 
 
 def record_events(seen: list[Event]) -> list[tuple[str, str | None, str | None]]:
@@ -48,14 +53,13 @@ def test_a_recording_subscribes_the_socket_sets_stereo_then_records(serve: Serve
     _, switch = serve(handler)
     call = switch.run_call(CallScript(recordings_dir=str(tmp_path)))
     assert lines(call, "event") == ["event plain RECORD_START RECORD_STOP"]  # once per call
-    assert call.executed[1:6] == [
-        ("set", "RECORD_STEREO=true"),
+    assert call.api_sets == [("RECORD_STEREO", "true"), ("RECORD_STEREO", "false")]
+    assert call.executed[1:4] == [
         ("record_session", path),
         ("speak", "flite|kal|Hello."),
-        ("set", "RECORD_STEREO=false"),
         ("record_session", path.replace("call", "call-2")),
     ]
-    assert call.executed[6] == ("stop_record_session", path)
+    assert call.executed[4] == ("stop_record_session", path)
     stop = next(e for e in seen if e.name == "RECORD_STOP" and e.get("Record-File-Path") == path)
     assert stop.get("variable_record_ms") == "20"  # one 20 ms frame: the prompt
     assert record_events(seen) == [
@@ -77,7 +81,7 @@ def test_the_hang_up_stops_the_recording_before_hangup_complete(serve: Serve, tm
         channel.play(Audio("hello", text="Hello."))
 
     _, switch = serve(handler)
-    switch.run_call(CallScript(hangup_at=2, recordings_dir=str(tmp_path)))  # during the prompt
+    switch.run_call(CallScript(hangup_at=1, recordings_dir=str(tmp_path)))  # during the prompt
     assert seen.index("CHANNEL_HANGUP") < seen.index("RECORD_STOP") < seen.index("CHANNEL_HANGUP_COMPLETE")
 
 
@@ -132,7 +136,7 @@ def test_masking_after_the_caller_left_is_a_hang_up(serve: Serve) -> None:
             raised.append(exc)
 
     _, switch = serve(handler)
-    switch.run_call(CallScript(hangup_at=3))
+    switch.run_call(CallScript(hangup_at=1))  # during the collect
     assert len(raised) == 1
 
 

@@ -55,8 +55,8 @@ def test_a_key_during_the_greeting_answers_the_menu_without_its_prompt(serve: Se
     )
     assert digits == "2"
     apps = [app for app, _ in call.executed]
-    assert apps == ["answer", "set", "playback" if greeting.file else "speak"]
-    assert call.executed[1] == ("set", "playback_terminators=any")
+    assert apps == ["answer", "playback" if greeting.file else "speak"]
+    assert call.api_sets == [("playback_terminators", "any")]
     assert call.collected == []  # the menu's prompt was never played
 
 
@@ -65,14 +65,16 @@ def test_without_type_ahead_a_key_during_a_prompt_is_lost_as_on_the_switch(serve
     assert digits == ""
     # The rendered dialplan set playback_terminators=none before `socket`: nothing to set again.
     assert [app for app, _ in call.executed][:3] == ["answer", "playback", "play_and_get_digits"]
-    assert "DTMF" in call.events_sent  # the switch saw the key, and playback swallowed it
+    assert call.api_sets == []
+    assert call.collected[0].keys == ""  # the key was pressed during the prompt, which swallowed it
 
 
 def test_a_dialplan_that_left_the_default_gets_none_set_before_a_prompt(serve: Serve) -> None:
     script = CallScript(prompt_keys=["*"], keys=[""], variables={})
     digits, call = run(serve, script, type_ahead=False, max_digits=1)
     assert digits == ""
-    assert call.executed[1] == ("set", "playback_terminators=none")
+    assert call.api_sets == [("playback_terminators", "none")]
+    assert call.executed[1][0] == "playback"
 
 
 def test_an_entry_typed_ahead_is_read_whole_in_silence(serve: Serve) -> None:
@@ -109,5 +111,4 @@ def test_playback_terminators_are_set_only_when_they_change(serve: Serve) -> Non
 
     _, switch = serve(handler)
     call = switch.run_call(CallScript())
-    sets = [arg for app, arg in call.executed if app == "set"]
-    assert sets == ["playback_terminators=any", "playback_terminators=none"]
+    assert call.api_sets == [("playback_terminators", "any"), ("playback_terminators", "none")]

@@ -109,7 +109,7 @@ def test_right_key_reaches_the_queue_and_every_step_is_a_row(rig: Rig) -> None:
     apps = [app for app, _ in call.executed]
     assert apps[0] == "answer"
     assert ("transfer", "2002 XML default") in call.executed
-    assert ("set", "cc_queue=insurance") in call.executed
+    assert ("cc_queue", "insurance") in call.api_sets
     row, steps = rig.row(call.uuid)
     assert (row.direction, row.caller_number, row.did) == ("inbound", "+15551230042", "4001")
     assert (row.outcome, row.destination, row.menu_path) == ("queued", "queue:insurance", "main")
@@ -120,7 +120,7 @@ def test_right_key_reaches_the_queue_and_every_step_is_a_row(rig: Rig) -> None:
     assert [s.seq for s in steps] == [1, 2, 3, 4, 5]
     path = f"{RECORDINGS}/2026/11/23/{call.uuid}.wav"
     recording = call.executed.index(("record_session", path))
-    assert call.executed[recording - 1] == ("set", "RECORD_STEREO=true")
+    assert call.api_sets[-1] == ("RECORD_STEREO", "true")  # set (by api) before the recording starts
     assert recording < call.executed.index(("transfer", "2002 XML default"))
 
 

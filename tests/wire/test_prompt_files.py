@@ -89,7 +89,9 @@ def test_without_synthesized_files_prompts_are_spoken_and_tts_is_set_once(
     collects = [arg or "" for app, arg in call.executed if app == "play_and_get_digits"]
     assert len(collects) == 2
     assert all(" 'say:For repair appointments" in arg for arg in collects)
-    tts_sets = [arg for app, arg in call.executed if app == "set" and (arg or "").startswith("tts_")]
-    assert tts_sets == ["tts_engine=flite", "tts_voice=slt"]
-    apps = [app for app, _ in call.executed]
-    assert call.executed.index(("set", "tts_engine=flite")) < apps.index("play_and_get_digits")
+    tts_sets = [(name, value) for name, value in call.api_sets if name.startswith("tts_")]
+    assert tts_sets == [("tts_engine", "flite"), ("tts_voice", "slt")]
+    # Set before the first collect: the api command precedes that sendmsg on the wire.
+    lines = [c.line if c.verb == "api" else c.header("execute-app-name") for c in call.commands]
+    first_tts = next(i for i, line in enumerate(lines) if line and "tts_engine=flite" in line)
+    assert first_tts < lines.index("play_and_get_digits")

@@ -38,7 +38,15 @@ SUBSCRIBE = "event plain RECORD_START RECORD_STOP"
 
 
 def record_commands(call: ScriptedCall) -> list[tuple[str, str | None]]:
-    return [(app, arg) for app, arg in call.executed if "record" in app or (arg or "").startswith("RECORD_")]
+    """The recording applications, and the RECORD_STEREO the api set before each, in wire order."""
+    found: list[tuple[str, str | None]] = []
+    for command in call.commands:
+        app = command.header("execute-app-name") or ""
+        if "record" in app:
+            found.append((app, command.header("execute-app-arg")))
+        elif command.verb == "api" and "RECORD_STEREO=" in command.argument:
+            found.append(("set", "RECORD_STEREO=" + command.argument.partition("RECORD_STEREO=")[2]))
+    return found
 
 
 def test_the_line_policy_records_the_call_and_the_switch_events_fill_its_row(

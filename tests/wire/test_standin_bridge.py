@@ -13,6 +13,7 @@ from gevent.event import Event as GEvent
 
 from esl_handlers.codec import Event
 from esl_handlers.esl_channel import EslChannel
+from esl_handlers.outbound_server import SOCKET_EVENTS
 from esl_handlers.switch import EslSwitch
 from ivr_scripts.channel import CallerHungUp
 from ivr_scripts.switch import LiveChannel
@@ -28,6 +29,9 @@ pytestmark = pytest.mark.wire
 PASSWORD = "bridge-pw"
 AGENT = "user/1001@callcenter.local"
 MOH = "local_stream://moh"
+# These tests check the stand-in's bridge against the captures, so the socket takes what the
+# application's does not (CHANNEL_BRIDGE, the park after it).
+BRIDGE_TEST_EVENTS = (*SOCKET_EVENTS, "CHANNEL_BRIDGE", "CHANNEL_PARK", "CHANNEL_UNPARK", "CHANNEL_STATE")
 
 
 @pytest.fixture
@@ -113,7 +117,7 @@ def frames_of(call: ScriptedCall, name: str) -> list[WireFrame]:
 def place_holding_call(
     serve: Serve, inbound: InboundSwitch, holder: Holder, **script: object
 ) -> ScriptedCall:
-    server, _ = serve(holder)
+    server, _ = serve(holder, socket_events=BRIDGE_TEST_EVENTS)
     switch = OutboundSwitch(server.address, inbound=inbound)
     call = switch.place_call(CallScript(**script))  # type: ignore[arg-type]
     wait_until(lambda: call.current_app == ("playback", MOH), what="the caller on hold")

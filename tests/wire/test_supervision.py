@@ -84,6 +84,9 @@ def live(make_rig: RigFactory, tmp_path: Path, request: pytest.FixtureRequest) -
     rig.phone(SUPERVISOR_PHONE, "answer")
     call = rig.place(keys=["1"], recordings_dir=str(directory))
     wait_until(lambda: rig.agent_state("1001") == "on_call", 10, "agent 1001 on the call")
+    # The supervisor reads the call's recording plan from the database: wait until the writer wrote it
+    # (it lingers up to 0.25 s to batch records; this was the race behind a flaky run under load).
+    wait_until(lambda: rig.app.writer.flush(1) and rig.app.writer.backlog == 0, 10, "the records written")
     assert rig.app.switch is not None
     supervisor = Supervisor(
         rig.app.switch,
