@@ -10,6 +10,10 @@ Run: `make bench-live` (FreeSWITCH_BIN, else the first build in ../shared/freesw
     .venv/bin/python -m tests.bench.live_bench [CALLS [RATE [HOLD_MS]]]
 Targets (docs/performance.md): application server <= 5 ms CPU per call, FreeSWITCH <= 30 ms per call,
 0 failed calls among 1,000 at 30 calls/s.
+
+`floor` as a fourth argument measures the same calls run by FreeSWITCH's XML dialplan alone, without
+the socket (FLOOR_DID: answer, the greeting, the main options' collect, the same synthesized files):
+what FreeSWITCH spends on SIP and media whatever drives the call.
 """
 
 from __future__ import annotations
@@ -21,11 +25,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from dialplans.loader import LoadedDialplan
+from dialplans.prompt_audio import find_prompt_audio, synthesis_voices
+from freeswitch_conf.prompt_audio import PromptAudioReport
+from freeswitch_conf.render import SwitchSettings
 from sipp_scenarios.dtmf_pcap import DtmfTiming
 from sipp_scenarios.sipp_run import SippCall, run_sipp
 from tests.live import support
 
 DID = support.OPEN_DID
+FLOOR_DID = "4999"
+MENU_TAIL = "silence_stream://250 cc_digits_1 ^[0-9*#]+$ 3000"  # what EslChannel sends after the prompt
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -34,6 +44,38 @@ class Load:
     calls: int = 1000
     rate: float = 30.0
     hold_ms: int = 6000
+    floor: bool = False
+
+
+def floor_extension(
+    conf_dir: Path, loaded: LoadedDialplan, settings: SwitchSettings, prompts: PromptAudioReport
+) -> None:
+    """Add FLOOR_DID to the rendered public context: the example IVR's first two steps in XML."""
+    voices = synthesis_voices(settings.tts_voice)
+
+    def audio(name: str) -> Path:
+        text = loaded.model.prompts[name].text
+        found = find_prompt_audio(prompts.prompt_dir, voices, text or "")
+        if found is None:
+            raise RuntimeError(f"prompt {name} was not synthesized: {prompts.lines()}")
+        return found
+
+    extension = f"""
+    <extension name="bench-floor">
+      <condition field="destination_number" expression="^{FLOOR_DID}$">
+        <action application="multiset" data="cc_did={FLOOR_DID} playback_terminators=none cc_say_by=tts"/>
+        <action application="answer"/>
+        <action application="set" data="playback_terminators=any"/>
+        <action application="playback" data="{audio("welcome")}"/>
+        <action application="play_and_get_digits" data="1 1 1 5000 none {audio("main_options")} {MENU_TAIL}"/>
+        <action application="hangup"/>
+      </condition>
+    </extension>
+  </context>"""
+    public = conf_dir / "dialplan" / "public.xml"
+    public.write_text(
+        public.read_text(encoding="utf-8").replace("  </context>", extension, 1), encoding="utf-8"
+    )
 
 
 def cpu_seconds(pid: int) -> float:
@@ -49,7 +91,9 @@ def measure(load: Load) -> None:
         return
     build = builds[0]
     work = Path(tempfile.mkdtemp(prefix="bench-live-"))
-    with support.live_switch(work, build) as live, support.app_server(live) as app:
+    hook = floor_extension if load.floor else None
+    did = FLOOR_DID if load.floor else DID
+    with support.live_switch(work, build, conf_hook=hook) as live, support.app_server(live) as app:
         switch_pid = live.switch.pid
         assert switch_pid is not None
         seconds = load.calls / load.rate + load.hold_ms / 1000
@@ -58,9 +102,9 @@ def measure(load: Load) -> None:
         idle = (cpu_seconds(switch_pid) - before[0], cpu_seconds(app.pid) - before[1])
         idle_span = min(seconds, 20)
         call = SippCall(
-            name=f"load {DID} x{load.calls}",
+            name=f"load {did} x{load.calls}",
             scenario="load.xml",
-            args=("-s", DID, "-d", str(load.hold_ms), "-r", f"{load.rate:g}", "-l", "2000"),
+            args=("-s", did, "-d", str(load.hold_ms), "-r", f"{load.rate:g}", "-l", "2000"),
             expected_calls=load.calls,
         )
         before = (cpu_seconds(switch_pid), cpu_seconds(app.pid))
@@ -81,7 +125,11 @@ def measure(load: Load) -> None:
         1000 * (spent - rest * elapsed / idle_span) / load.calls
         for spent, rest in zip(used, idle, strict=True)
     ]
-    print(f"FreeSWITCH {version}: {load.calls} calls at {load.rate:g}/s held {load.hold_ms} ms on DID {DID}")
+    how = "the XML dialplan alone (floor)" if load.floor else "the IVR"
+    print(
+        f"FreeSWITCH {version}: {load.calls} calls at {load.rate:g}/s held {load.hold_ms} ms"
+        f" on DID {did}, {how}"
+    )
     outcome = f"completed {result.successful}, failed {result.failed} (SIPp exit {result.returncode})"
     print(f"  {outcome} in {elapsed:.1f} s")
     print(f"  calls_per_second        {result.successful / elapsed:8.1f}")
@@ -95,12 +143,15 @@ def measure(load: Load) -> None:
 
 
 def run(argv: list[str] | None = None) -> None:
-    args = [float(a) for a in (argv if argv is not None else sys.argv[1:])]
+    words = list(argv if argv is not None else sys.argv[1:])
+    floor = "floor" in words
+    args = [float(a) for a in words if a != "floor"]
     defaults = Load()
     load = Load(
         calls=int(args[0]) if args else defaults.calls,
         rate=args[1] if len(args) > 1 else defaults.rate,
         hold_ms=int(args[2]) if len(args) > 2 else defaults.hold_ms,
+        floor=floor,
     )
     measure(load)
 

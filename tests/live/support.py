@@ -146,9 +146,15 @@ def skip_without(build: Build | None) -> tuple[Build, Path]:
         pytest.skip(f"live tier needs SIPp: {exc}")
 
 
+ConfHook = Callable[[Path, LoadedDialplan, SwitchSettings, PromptAudioReport], None]
+
+
 @contextlib.contextmanager
-def live_switch(work: Path, build: Build | None, *mutations: Mutation) -> Iterator[Live]:
-    """FreeSWITCH `build` on the live dialplan's rendered conf, agents' passwords included."""
+def live_switch(
+    work: Path, build: Build | None, *mutations: Mutation, conf_hook: ConfHook | None = None
+) -> Iterator[Live]:
+    """FreeSWITCH `build` on the live dialplan's rendered conf, agents' passwords included;
+    `conf_hook` may change the rendered conf (the benchmark's floor) before the switch starts."""
     build, sipp = skip_without(build)
     work.mkdir(parents=True, exist_ok=True)
     dialplan = live_dialplan(work, *mutations)
@@ -170,6 +176,8 @@ def live_switch(work: Path, build: Build | None, *mutations: Mutation) -> Iterat
     prompts = render_prompt_audio(
         loaded.model, loaded.sounds_dir, work / "build" / "prompts", settings.tts_voice
     )
+    if conf_hook is not None:
+        conf_hook(conf_dir, loaded, settings, prompts)
     endpoints = SwitchEndpoints.from_conf(conf_dir)
     with FreeSwitch(build.binary, conf_dir, work / "freeswitch", endpoints) as switch:
         yield Live(
