@@ -104,27 +104,30 @@ def _cmd_render(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    serve(
-        ServerConfig(
-            dialplan=settings.dialplan,
-            database_url=settings.database_url,
-            app_host=settings.app_host,
-            app_port=settings.app_port,
-            esl_host=settings.esl_host,
-            esl_port=settings.esl_port,
-            esl_password=settings.esl_password(),
-            dead_letter=settings.var_dir / "dead_letter.jsonl",
-            tts_engine=settings.tts_engine,
-            tts_voice=settings.tts_voice,
-            acd=True,
-            control_socket=settings.control_socket,
-            callback_endpoint=settings.callback_endpoint,
-            api_host=settings.api_host,
-            api_port=settings.api_port,
-            prompt_dir=settings.prompt_dir,
-        )
-    )
+    serve(server_config(settings))
     return 0
+
+
+def server_config(settings: Settings) -> ServerConfig:
+    """What `callcenter serve` runs with, from the settings (environment)."""
+    return ServerConfig(
+        dialplan=settings.dialplan,
+        database_url=settings.database_url,
+        app_host=settings.app_host,
+        app_port=settings.app_port,
+        esl_host=settings.esl_host,
+        esl_port=settings.esl_port,
+        esl_password=settings.esl_password(),
+        dead_letter=settings.var_dir / "dead_letter.jsonl",
+        tts_engine=settings.tts_engine,
+        tts_voice=settings.tts_voice,
+        acd=True,
+        control_socket=settings.control_socket,
+        callback_endpoint=settings.callback_endpoint,
+        api_host=settings.api_host,
+        api_port=settings.api_port,
+        prompt_dir=settings.prompt_dir,
+    )
 
 
 def _cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:

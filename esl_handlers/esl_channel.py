@@ -164,7 +164,11 @@ class EslChannel:
         tts_voice: str = "kal",
         playback_terminators: str | None = None,
         say_by_tts: bool = False,
+        controlled_uuid: str | None = None,
     ) -> None:
+        """`controlled_uuid`: the channel is driven over a shared inbound connection (`sendmsg <uuid>`)
+        rather than its own outbound socket (tests/bench/inbound_spike.py measures that design)."""
+        self._target = controlled_uuid
         self._conn = connection
         self._info = info
         self._command_timeout = command_timeout
@@ -396,7 +400,7 @@ class EslChannel:
         if self._gone.is_set():
             return
         try:
-            reply = self._conn.command(sendmsg_hangup(cause), self._command_timeout)
+            reply = self._conn.command(sendmsg_hangup(cause, self._target), self._command_timeout)
         except ConnectionClosed:
             return
         except EslError as exc:
@@ -554,7 +558,9 @@ class EslChannel:
             self._media = media
         try:
             try:
-                reply = self._conn.command(sendmsg_execute(app, arg, event_uuid), self._command_timeout)
+                reply = self._conn.command(
+                    sendmsg_execute(app, arg, event_uuid, self._target), self._command_timeout
+                )
             except ConnectionClosed as exc:
                 raise self._hung_up() from exc
             except EslError as exc:

@@ -18,10 +18,13 @@ what FreeSWITCH spends on SIP and media whatever drives the call.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,16 +87,29 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def measure(load: Load) -> None:
+ServerStarter = Callable[[support.Live], contextlib.AbstractContextManager[subprocess.Popen[bytes]]]
+
+
+def measure(
+    load: Load,
+    *,
+    did: str | None = None,
+    conf_hook: support.ConfHook | None = None,
+    server: ServerStarter = support.app_server,
+    how: str | None = None,
+) -> None:
+    """SIPp's load against `did` on the first build, beside `server` (`callcenter serve` unless told)."""
     builds = support.freeswitch_builds()
     if not builds:
         print(f"skipped: {support.NO_FREESWITCH}")
         return
     build = builds[0]
     work = Path(tempfile.mkdtemp(prefix="bench-live-"))
-    hook = floor_extension if load.floor else None
-    did = FLOOR_DID if load.floor else DID
-    with support.live_switch(work, build, conf_hook=hook) as live, support.app_server(live) as app:
+    if conf_hook is None and load.floor:
+        conf_hook = floor_extension
+    did = did or (FLOOR_DID if load.floor else DID)
+    how = how or ("the XML dialplan alone (floor)" if load.floor else "the IVR")
+    with support.live_switch(work, build, conf_hook=conf_hook) as live, server(live) as app:
         switch_pid = live.switch.pid
         assert switch_pid is not None
         seconds = load.calls / load.rate + load.hold_ms / 1000
@@ -125,7 +141,6 @@ def measure(load: Load) -> None:
         1000 * (spent - rest * elapsed / idle_span) / load.calls
         for spent, rest in zip(used, idle, strict=True)
     ]
-    how = "the XML dialplan alone (floor)" if load.floor else "the IVR"
     print(
         f"FreeSWITCH {version}: {load.calls} calls at {load.rate:g}/s held {load.hold_ms} ms"
         f" on DID {did}, {how}"
