@@ -90,14 +90,16 @@ def _cmd_render(settings: Settings, args: argparse.Namespace) -> int:
         say_sound_prefix=settings.say_sound_prefix or DEFAULT_SAY_SOUND_PREFIX,
         moh_dir=settings.moh_dir,
         say_by=say_by_setting(settings.say_by),
+        prompt_dir=settings.prompt_dir,
     )
+    # Prompts first: the fallbacks the conf renders play the synthesized files.
+    report = render_prompt_audio(loaded.model, loaded.sounds_dir, settings.prompt_dir, settings.tts_voice)
     out = Path(args.out) if args.out else settings.conf_dir
     written = render_conf(loaded, switch, out)
     print(f"rendered {len(written)} files into {out}", file=sys.stderr)
     problem = own_music_problem(switch.moh_dir) if switch.moh_dir is not None else None
     if problem is not None:
         print(f"warning: {problem}", file=sys.stderr)
-    report = render_prompt_audio(loaded.model, loaded.sounds_dir, settings.prompt_dir, settings.tts_voice)
     for line in report.lines():
         print(line, file=sys.stderr)
     return 0

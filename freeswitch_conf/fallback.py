@@ -11,8 +11,8 @@ fallback, written only with applications of FreeSWITCH itself:
   nobody answers, is registered or free, `hangup_after_bridge` ends the call after a conversation;
 - then the greeting and `voicemail default <domain> <box>` (mod_voicemail; the box is a directory
   user, see freeswitch_conf.voicemail; VOICEMAIL_SKIPS below says why its own prompts are skipped),
-  or the message (`playback` of its file when the file exists at render
-  time, else the prompt's text by `speak` with the TTS engine) and `hangup <cause>`.
+  or the message (`playback` of its file when the file exists at render time, else of the file
+  render synthesized from its text, else the text by `speak` with the TTS engine) and `hangup <cause>`.
 
 A DID with no fallback at all (none of its own and no top-level one) is hung up with
 NORMAL_TEMPORARY_FAILURE (SIP 503), so a carrier may route the call elsewhere.
@@ -32,6 +32,7 @@ from dialplans.fallback_models import (
     ServerDownFallback,
 )
 from dialplans.models import Dialplan, Prompt
+from dialplans.prompt_audio import find_prompt_audio, synthesis_voices
 from dialplans.sounds import audio_path
 from freeswitch_conf.escaping import Built, RenderError, dialable, number_regex, runtime_safe
 from freeswitch_conf.settings import SwitchSettings
@@ -151,15 +152,20 @@ def _dial_string(dialplan: Dialplan, agents: list[str], domain: str) -> str:
 
 
 def _play(prompt: Prompt, settings: SwitchSettings, sounds_dir: Path) -> FallbackAction:
-    """The prompt's recording if it exists now, else its text by TTS (mod_flite `speak`).
-
-    A colleague's render-time synthesis of text prompts into WAV files will make the file path the
-    only one; until then `speak` keeps the message working with no application server.
+    """The prompt's recording if it exists now, else the file `callcenter render` synthesized from its
+    text (settings.prompt_dir), else the text by TTS (mod_flite `speak`, ~250 ms of FreeSWITCH's CPU
+    a call: too dear at the moment every call lands here because the application server is down).
     """
     if prompt.file is not None:
         path = audio_path(sounds_dir, prompt.file)
         if path.is_file() or prompt.text is None or settings.tts_engine is None:
             return FallbackAction("playback", runtime_safe(str(path)))
+    if prompt.text is not None and settings.prompt_dir is not None:
+        synthesized = find_prompt_audio(
+            settings.prompt_dir, synthesis_voices(settings.tts_voice), prompt.text
+        )
+        if synthesized is not None:
+            return FallbackAction("playback", runtime_safe(str(synthesized)))
     if prompt.text is None or settings.tts_engine is None:
         raise RenderError("fallback: a message prompt needs a file, or a text and a TTS engine")
     return FallbackAction("speak", f"{settings.tts_engine}|{settings.tts_voice}|{spoken(prompt.text)}")

@@ -64,6 +64,8 @@ class SwitchSettings:
     """How numbers and dates are read: `say` with those sounds, TTS, or auto (freeswitch_conf/say.py)."""
     tts_engine: str | None = "flite"
     tts_voice: str = "slt"
+    prompt_dir: Path | None = None
+    """Where render synthesized the prompts (dialplans.prompt_audio): the fallbacks play those files."""
     caller_networks: tuple[str, ...] = ()
     """CIDRs allowed to call the DIDs (your carriers); empty lets any address that reaches sip_ip."""
     log_level: str = "info"

@@ -159,6 +159,7 @@ def live_switch(
     work.mkdir(parents=True, exist_ok=True)
     dialplan = live_dialplan(work, *mutations)
     loaded = load_dialplan(dialplan)
+    prompt_dir = work / "build" / "prompts"
     settings = SwitchSettings(
         esl_password=PASSWORD,
         esl_port=free_port(socket.SOCK_STREAM),
@@ -169,13 +170,13 @@ def live_switch(
         voicemail_dir=work / "voicemail",
         tts_engine="flite",
         agent_passwords={agent: secrets.token_urlsafe(18) for agent in loaded.model.agents},
+        prompt_dir=prompt_dir,
     )
     conf_dir = work / "conf"
+    # As `callcenter render` does: the prompts first (into the directory `callcenter serve` reads
+    # with callcenter_env), then the conf, whose fallbacks play them.
+    prompts = render_prompt_audio(loaded.model, loaded.sounds_dir, prompt_dir, settings.tts_voice)
     render_conf(loaded, settings, conf_dir)
-    # As `callcenter render` does, into the directory `callcenter serve` reads with callcenter_env.
-    prompts = render_prompt_audio(
-        loaded.model, loaded.sounds_dir, work / "build" / "prompts", settings.tts_voice
-    )
     if conf_hook is not None:
         conf_hook(conf_dir, loaded, settings, prompts)
     endpoints = SwitchEndpoints.from_conf(conf_dir)

@@ -4,6 +4,7 @@ the voicemail boxes it needs, and YAML text that must stay text."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from dialplans.fallback_models import (
     ServerDownFallback,
 )
 from dialplans.models import Dialplan, Transfer, TransferTarget
+from dialplans.prompt_audio import prompt_audio_path, synthesis_voices
 from freeswitch_conf.check import check_conf
 from freeswitch_conf.fallback import VOICEMAIL_SKIPS, spoken
 from freeswitch_conf.render import RenderError, SwitchSettings, modules_for, render_conf, render_files
@@ -118,6 +120,20 @@ def test_a_recorded_prompt_is_played_from_the_sounds_folder(tmp_path: Path) -> N
     fallback = extensions(render(tmp_path), "dialplan/cc_fallback.xml")
     assert ("playback", f"{tmp_path}/leave.wav") in fallback["fallback-main"]
     assert not [action for action in fallback["fallback-main"] if action[0] == "speak"]
+
+
+def test_a_text_prompt_plays_the_file_render_synthesized_rather_than_tts(tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    voice = synthesis_voices(SETTINGS.tts_voice)[1]  # espeak-ng's file: any synthesizer's is found
+    synthesized = prompt_audio_path(prompts, voice, "Sorry, nobody is here.")
+    synthesized.write_bytes(b"RIFF")
+    settings = dataclasses.replace(SETTINGS, prompt_dir=prompts)
+    fallback = extensions(render_files(Loaded(plan(), tmp_path), settings), "dialplan/cc_fallback.xml")
+    assert ("playback", str(synthesized)) in fallback["fallback-+4930200"]
+    assert not [action for action in fallback["fallback-+4930200"] if action[0] == "speak"]
+    # A prompt render could not synthesize keeps `speak`: the message is never lost.
+    assert ("speak", "flite|slt|Please leave a message after the tone.") in fallback["fallback-main"]
 
 
 def test_without_any_fallback_callers_get_a_temporary_failure(tmp_path: Path) -> None:
