@@ -68,7 +68,7 @@ class CallRecordWriter:
         *,
         dead_letter: Path,
         batch_size: int = 500,
-        linger: float = 0.25,
+        linger: float = 0.02,
         backoff_start: float = 0.1,
         backoff_max: float = 10.0,
     ) -> None:
