@@ -51,7 +51,7 @@ from ivr_scripts.channel import CallerHungUp, CallInfo
 from schema.migrate import upgrade
 from sipp_scenarios.dtmf_pcap import DtmfTiming
 from sipp_scenarios.sipp_run import SippCall, run_sipp
-from tests.bench.live_bench import Load, measure
+from tests.bench.live_bench import Load, add_public_extension, measure
 from tests.live import support
 
 PARKED_DID = "4998"
@@ -68,18 +68,16 @@ def parked_extension(
 ) -> None:
     """PARKED_DID: the variables the DIDs set, then park (the application finds it by CHANNEL_PARK)."""
     fallback = fallback_extension(loaded.model, SERVED_AS)
-    extension = f"""
+    add_public_extension(
+        conf_dir,
+        f"""
     <extension name="parked">
       <condition field="destination_number" expression="^{PARKED_DID}$">
         <action application="multiset" data="cc_did={SERVED_AS} playback_terminators=none cc_say_by=tts"/>
         <action application="sched_transfer" data="+{LEASE_SECONDS} {fallback} XML cc_fallback"/>
         <action application="park"/>
       </condition>
-    </extension>
-  </context>"""
-    public = conf_dir / "dialplan" / "public.xml"
-    public.write_text(
-        public.read_text(encoding="utf-8").replace("  </context>", extension, 1), encoding="utf-8"
+    </extension>""",
     )
 
 

@@ -63,7 +63,9 @@ def floor_extension(
             raise RuntimeError(f"prompt {name} was not synthesized: {prompts.lines()}")
         return found
 
-    extension = f"""
+    add_public_extension(
+        conf_dir,
+        f"""
     <extension name="bench-floor">
       <condition field="destination_number" expression="^{FLOOR_DID}$">
         <action application="multiset" data="cc_did={FLOOR_DID} playback_terminators=none cc_say_by=tts"/>
@@ -73,12 +75,15 @@ def floor_extension(
         <action application="play_and_get_digits" data="1 1 1 5000 none {audio("main_options")} {MENU_TAIL}"/>
         <action application="hangup"/>
       </condition>
-    </extension>
-  </context>"""
-    public = conf_dir / "dialplan" / "public.xml"
-    public.write_text(
-        public.read_text(encoding="utf-8").replace("  </context>", extension, 1), encoding="utf-8"
+    </extension>""",
     )
+
+
+def add_public_extension(conf_dir: Path, extension: str) -> None:
+    """Append an <extension> to the rendered public context (before the switch starts)."""
+    public = conf_dir / "dialplan" / "public.xml"
+    text = public.read_text(encoding="utf-8")
+    public.write_text(text.replace("  </context>", extension + "\n  </context>", 1), encoding="utf-8")
 
 
 def cpu_seconds(pid: int) -> float:
