@@ -28,6 +28,7 @@ from freeswitch_conf.hold_music import own_music_problem
 from freeswitch_conf.prompt_audio import render_prompt_audio
 from freeswitch_conf.render import SwitchSettings, render_conf
 from freeswitch_conf.say import DEFAULT_SAY_SOUND_PREFIX, say_by_setting
+from freeswitch_conf.settings import call_control_setting
 from ivr_scripts.agent_service import AgentService, UnknownAgent
 from ivr_scripts.agent_states import AgentStateError, AgentStatus, Transition
 from ivr_scripts.simulate import simulate
@@ -91,6 +92,7 @@ def _cmd_render(settings: Settings, args: argparse.Namespace) -> int:
         moh_dir=settings.moh_dir,
         say_by=say_by_setting(settings.say_by),
         prompt_dir=settings.prompt_dir,
+        call_control=call_control_setting(settings.call_control),
     )
     # Prompts first: the fallbacks the conf renders play the synthesized files.
     report = render_prompt_audio(loaded.model, loaded.sounds_dir, settings.prompt_dir, settings.tts_voice)
@@ -129,6 +131,7 @@ def server_config(settings: Settings) -> ServerConfig:
         api_host=settings.api_host,
         api_port=settings.api_port,
         prompt_dir=settings.prompt_dir,
+        call_control=call_control_setting(settings.call_control),
     )
 
 

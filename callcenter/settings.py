@@ -44,6 +44,9 @@ class Settings:
     agent_sip_port: int = 5060  # the agents' phones' SIP profile
     # Synthesized prompts (CALLCENTER_PROMPT_DIR); None: <build_dir>/prompts, beside the rendered conf.
     prompt_dir_override: Path | None = None
+    # How calls reach the application server: "socket" (one outbound socket each) or "park"
+    # (parked, driven over one inbound connection); both the rendered dialplan and `serve` read it.
+    call_control: str = "socket"
 
     @property
     def prompt_dir(self) -> Path:
@@ -147,7 +150,15 @@ def load_settings(root: Path | None = None) -> Settings:
         prompt_dir_override=Path(os.environ["CALLCENTER_PROMPT_DIR"])
         if os.environ.get("CALLCENTER_PROMPT_DIR")
         else None,
+        call_control=_choice("CALLCENTER_CALL_CONTROL", ("socket", "park"), "socket"),
     )
+
+
+def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    value = os.environ.get(name) or default
+    if value not in choices:
+        raise SystemExit(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
 
 
 def _port_or_off(name: str, default: int) -> int | None:

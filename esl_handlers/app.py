@@ -44,6 +44,7 @@ from esl_handlers.crm_sink import WriterCrmSink
 from esl_handlers.db_writer import CallRecordWriter
 from esl_handlers.event_listener import EventListener
 from esl_handlers.outbound_server import OutboundServer
+from esl_handlers.parked_calls import ParkedCallServer
 from esl_handlers.queue_event_sink import WriterQueueEvents
 from esl_handlers.recording_events import RECORD_EVENTS, RecordingEvents
 from esl_handlers.recording_log import WriterRecordingLog
@@ -51,6 +52,7 @@ from esl_handlers.screen_pop import ScreenPopPublisher
 from esl_handlers.session import IvrCallHandler, submit_event
 from esl_handlers.supervision import Supervisor
 from esl_handlers.switch import EslSwitch
+from freeswitch_conf.settings import CallControl
 from http_api import ApiServer, PushHub, build_api
 from ivr_scripts.crm import CrmSink
 from ivr_scripts.prompts import PromptAudio, PromptBook
@@ -93,6 +95,9 @@ class ServerConfig:
     # Where `callcenter render` synthesized the prompts (dialplans.prompt_audio); None: prompts
     # without a recorded file are spoken by TTS.
     prompt_dir: Path | None = None
+    # "socket": FreeSWITCH connects once per call; "park": calls parked, one inbound connection
+    # (esl_handlers.parked_calls). Must match the rendered dialplan's.
+    call_control: CallControl = "socket"
 
 
 @dataclass(frozen=True)
@@ -285,14 +290,25 @@ class Application:
             if config.control_socket is not None:
                 self.control = ControlServer(config.control_socket, self._on_agent_change)
         self.handler = IvrCallHandler(self.dialplans, self.writer, self.recording_events)
-        self.server = OutboundServer(
-            self.handler,
-            host=config.app_host,
-            port=config.app_port,
-            backlog=config.backlog,
-            tts_engine=config.tts_engine or "",
-            tts_voice=config.tts_voice,
-        )
+        self.server: OutboundServer | ParkedCallServer
+        if config.call_control == "park":
+            self.server = ParkedCallServer(
+                self.handler,
+                host=config.esl_host,
+                port=config.esl_port,
+                password=config.esl_password,
+                tts_engine=config.tts_engine or "",
+                tts_voice=config.tts_voice,
+            )
+        else:
+            self.server = OutboundServer(
+                self.handler,
+                host=config.app_host,
+                port=config.app_port,
+                backlog=config.backlog,
+                tts_engine=config.tts_engine or "",
+                tts_voice=config.tts_voice,
+            )
         self.listener = EventListener(
             self._on_event,
             host=config.esl_host,
@@ -300,6 +316,13 @@ class Application:
             password=config.esl_password,
             events=(*CDR_EVENTS, *RECORD_EVENTS),
         )
+
+    @property
+    def outbound(self) -> OutboundServer:
+        """The outbound socket server (call_control "socket")."""
+        if not isinstance(self.server, OutboundServer):
+            raise RuntimeError("this application takes parked calls: it has no outbound socket server")
+        return self.server
 
     def _recording_directory(self) -> str:
         return self.dialplans.loaded.model.recording.directory

@@ -131,8 +131,9 @@ class _Media:
     break_sent: bool = False
 
 
-def call_info_from_connect(reply: CommandReply) -> CallInfo:
-    """The CallInfo carried by the outbound `connect` reply (the channel data as headers)."""
+def call_info_from_connect(reply: CommandReply | EslEvent) -> CallInfo:
+    """The CallInfo carried by the outbound `connect` reply (the channel data as headers), or by the
+    CHANNEL_PARK of a parked call (the same headers)."""
 
     def first(*names: str) -> str | None:
         for name in names:

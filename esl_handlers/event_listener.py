@@ -20,7 +20,7 @@ from typing import Final, Literal
 import gevent
 from gevent.event import Event
 
-from esl_handlers.codec import DisconnectNotice, EslError, Frame, event, exit_
+from esl_handlers.codec import DisconnectNotice, EslError, Frame, event, exit_, filter_
 from esl_handlers.codec import Event as EslEvent
 from esl_handlers.connection import AuthenticationFailed, EslConnection, open_inbound
 
@@ -46,8 +46,17 @@ class EventListener:
         retry_initial: float = 0.5,
         retry_max: float = 30.0,
         retry_after_auth_failure: float = 60.0,
+        filters: Sequence[tuple[str, str]] = (),
+        on_session: Callable[[EslConnection], None] | None = None,
+        on_lost: Callable[[str], None] | None = None,
     ) -> None:
+        """`filters`: `filter <header> <value>` after the subscription (FreeSWITCH then sends only
+        events matching one of them). `on_session(conn)` runs once a session is subscribed, in its
+        own greenlet; `on_lost(reason)` when that session ends."""
         self._on_event = on_event
+        self._filters = tuple(filter_(header, value) for header, value in filters)
+        self._on_session = on_session
+        self._on_lost = on_lost
         self._host = host
         self._port = port
         self._password = password
@@ -88,6 +97,12 @@ class EventListener:
             self._runner.join(timeout)
             self._runner.kill(block=False)
             self._runner = None
+
+    @property
+    def connection(self) -> EslConnection | None:
+        """The subscribed session's connection, None between sessions."""
+        conn = self._conn
+        return conn if conn is not None and self._connected.is_set() else None
 
     def wait_connected(self, timeout: float | None = None) -> bool:
         return bool(self._connected.wait(timeout))
@@ -135,15 +150,20 @@ class EventListener:
         )
         self._conn = conn
         try:
-            reply = conn.command(self._subscribe, self._command_timeout)
-            if not reply.ok:
-                raise EslError(f"event subscription refused: {reply.reply_text}")
+            for command in (self._subscribe, *self._filters):
+                reply = conn.command(command, self._command_timeout)
+                if not reply.ok:
+                    raise EslError(f"{command.decode().strip()} refused: {reply.reply_text}")
             self.sessions += 1
             self._connected.set()
             log.info("connected to FreeSWITCH ESL at %s", self.where)
+            if self._on_session is not None:
+                gevent.spawn(self._on_session, conn)
             conn.wait_closed()
         finally:
             conn.close("session over")
+            if self._on_lost is not None and self._connected.is_set():
+                self._on_lost(conn.close_reason)
 
     def _deliver(self, frame: EslEvent) -> None:
         try:

@@ -22,7 +22,7 @@ from freeswitch_conf.hold_music import HOLD_MUSIC_DIR, hold_music_files
 from freeswitch_conf.recording import MP3_MODULE, records_mp3
 from freeswitch_conf.routes import bridge_routes, did_routes
 from freeswitch_conf.say import SAY_BY_VARIABLE, SAY_MODULE_LIBRARY, resolve_say_by, say_languages
-from freeswitch_conf.settings import TTS_MODULES, SwitchSettings
+from freeswitch_conf.settings import PARK_LEASE_SECONDS, TTS_MODULES, SwitchSettings
 from freeswitch_conf.voicemail import VOICEMAIL_MODULE, VOICEMAIL_PROFILE, mailbox_users, voicemail_boxes
 
 __all__ = [
@@ -156,6 +156,7 @@ def render_files(
         fallback_context=FALLBACK_CONTEXT,
         say_by=resolve_say_by(settings.say_by, settings.say_sound_prefix, settings.tts_engine),
         say_by_variable=SAY_BY_VARIABLE,
+        park_lease=PARK_LEASE_SECONDS,
     )
     files[f"dialplan/{FALLBACK_CONTEXT}.xml"] = env.get_template("dialplan/fallback.xml").render(
         common, context=FALLBACK_CONTEXT, routes=fallback_routes(loaded.model, settings, sounds_dir)

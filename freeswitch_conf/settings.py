@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from freeswitch_conf.directory import check_agent_password
 from freeswitch_conf.escaping import preprocess_safe
@@ -22,6 +23,20 @@ _EXTERNAL_IP = re.compile(
 )
 # An absolute path FreeSWITCH uses as is: no '$', braces, quotes, spaces or '!' (a file_string separator).
 _SOUND_PREFIX = re.compile(r"^(/[A-Za-z0-9_.,:@+=%-]+)+/?$")
+CallControl = Literal["socket", "park"]
+CALL_CONTROL_CHOICES: tuple[CallControl, ...] = ("socket", "park")
+
+
+def call_control_setting(value: str) -> CallControl:
+    """CALLCENTER_CALL_CONTROL's value as the renderer and the server take it."""
+    for choice in CALL_CONTROL_CHOICES:
+        if value == choice:
+            return choice
+    raise ValueError(f"call control must be one of {', '.join(CALL_CONTROL_CHOICES)}, got {value!r}")
+
+
+# The fallback lease of a parked call, set by the dialplan before `park` (esl_handlers.parked_calls).
+PARK_LEASE_SECONDS = 15
 _LOG_LEVELS = ("debug", "info", "notice", "warning", "err", "crit", "alert")
 # The TTS engines we know how to load, by the name the `speak` application uses.
 TTS_MODULES = {"flite": "mod_flite"}
@@ -69,6 +84,9 @@ class SwitchSettings:
     caller_networks: tuple[str, ...] = ()
     """CIDRs allowed to call the DIDs (your carriers); empty lets any address that reaches sip_ip."""
     log_level: str = "info"
+    call_control: CallControl = "socket"
+    """How calls reach the application server (esl_handlers.parked_calls): `socket`, an outbound
+    socket per call, or `park`, parked and driven over one inbound connection."""
     agent_ring_seconds: int = 30
     max_sessions: int = 1000
     sessions_per_second: int = 60
@@ -104,6 +122,8 @@ class SwitchSettings:
         for name, port in ports.items():
             if not 0 < port < 65536:
                 raise ValueError(f"{name} must be a TCP/UDP port, got {port}")
+        if self.call_control not in CALL_CONTROL_CHOICES:
+            raise ValueError(f"call_control must be one of {CALL_CONTROL_CHOICES}, got {self.call_control!r}")
         if self.caller_sip_port == self.agent_sip_port:
             raise ValueError("the callers and agents profiles need different SIP ports")
         if not 0 < self.rtp_start < self.rtp_end < 65536:

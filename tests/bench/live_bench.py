@@ -19,6 +19,7 @@ what FreeSWITCH spends on SIP and media whatever drives the call.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import subprocess
 import sys
@@ -32,6 +33,7 @@ from dialplans.loader import LoadedDialplan
 from dialplans.prompt_audio import find_prompt_audio, synthesis_voices
 from freeswitch_conf.prompt_audio import PromptAudioReport
 from freeswitch_conf.render import SwitchSettings
+from freeswitch_conf.settings import CALL_CONTROL_CHOICES, CallControl
 from sipp_scenarios.dtmf_pcap import DtmfTiming
 from sipp_scenarios.sipp_run import SippCall, run_sipp
 from tests.live import support
@@ -48,6 +50,7 @@ class Load:
     rate: float = 30.0
     hold_ms: int = 6000
     floor: bool = False
+    call_control: CallControl = "park"
 
 
 def floor_extension(
@@ -113,8 +116,13 @@ def measure(
     if conf_hook is None and load.floor:
         conf_hook = floor_extension
     did = did or (FLOOR_DID if load.floor else DID)
-    how = how or ("the XML dialplan alone (floor)" if load.floor else "the IVR")
-    with support.live_switch(work, build, conf_hook=conf_hook) as live, server(live) as app:
+    how = how or (
+        "the XML dialplan alone (floor)" if load.floor else f"the IVR, call control {load.call_control}"
+    )
+    with (
+        support.live_switch(work, build, conf_hook=conf_hook, call_control=load.call_control) as live,
+        server(live) as app,
+    ):
         switch_pid = live.switch.pid
         assert switch_pid is not None
         seconds = load.calls / load.rate + load.hold_ms / 1000
@@ -165,7 +173,7 @@ def measure(
 def run(argv: list[str] | None = None) -> None:
     words = list(argv if argv is not None else sys.argv[1:])
     floor = "floor" in words
-    args = [float(a) for a in words if a != "floor"]
+    args = [float(a) for a in words if a not in ("floor", *CALL_CONTROL_CHOICES)]
     defaults = Load()
     load = Load(
         calls=int(args[0]) if args else defaults.calls,
@@ -173,7 +181,9 @@ def run(argv: list[str] | None = None) -> None:
         hold_ms=int(args[2]) if len(args) > 2 else defaults.hold_ms,
         floor=floor,
     )
-    measure(load)
+    modes: list[CallControl] = [m for m in CALL_CONTROL_CHOICES if m in words] or ["park"]
+    for mode in modes:
+        measure(dataclasses.replace(load, call_control=mode))
 
 
 if __name__ == "__main__":

@@ -25,8 +25,10 @@ import pytest
 import yaml
 
 from dialplans.loader import LoadedDialplan, load_dialplan
+from esl_handlers.parked_calls import READY_LOG
 from freeswitch_conf.prompt_audio import PromptAudioReport, render_prompt_audio
 from freeswitch_conf.render import SwitchSettings, render_conf
+from freeswitch_conf.settings import CallControl, call_control_setting
 from sipp_scenarios.switch import FreeSwitch, SwitchEndpoints
 from sipp_scenarios.tools import FREESWITCH_ENV, ToolMissing, find_sipp
 
@@ -39,6 +41,9 @@ NO_FREESWITCH = (
 )
 # The test dialplan pins opening hours instead of reading the weekday: the example's main line (4001)
 # is always open, and CLOSED_DID is the same line on a schedule that never opens.
+# How the live switch hands calls to `callcenter serve`: LIVE_CALL_CONTROL=park runs the tier with
+# calls parked and driven over one inbound connection (docs/inbound-control.md).
+CALL_CONTROL = call_control_setting(os.environ.get("LIVE_CALL_CONTROL", "socket"))
 OPEN_DID = "4001"
 CLOSED_DID = "4003"
 ALWAYS_OPEN = "always_open"
@@ -151,7 +156,11 @@ ConfHook = Callable[[Path, LoadedDialplan, SwitchSettings, PromptAudioReport], N
 
 @contextlib.contextmanager
 def live_switch(
-    work: Path, build: Build | None, *mutations: Mutation, conf_hook: ConfHook | None = None
+    work: Path,
+    build: Build | None,
+    *mutations: Mutation,
+    conf_hook: ConfHook | None = None,
+    call_control: CallControl = CALL_CONTROL,
 ) -> Iterator[Live]:
     """FreeSWITCH `build` on the live dialplan's rendered conf, agents' passwords included;
     `conf_hook` may change the rendered conf (the benchmark's floor) before the switch starts."""
@@ -171,6 +180,7 @@ def live_switch(
         tts_engine="flite",
         agent_passwords={agent: secrets.token_urlsafe(18) for agent in loaded.model.agents},
         prompt_dir=prompt_dir,
+        call_control=call_control,
     )
     conf_dir = work / "conf"
     # As `callcenter render` does: the prompts first (into the directory `callcenter serve` reads
@@ -214,6 +224,7 @@ def callcenter_env(live: Live) -> dict[str, str]:
         "CALLCENTER_API_PORT": str(live.api_port),
         "CALLCENTER_TTS_VOICE": live.settings.tts_voice,
         "CALLCENTER_PROMPT_DIR": str(live.prompts.prompt_dir),
+        "CALLCENTER_CALL_CONTROL": live.settings.call_control,
     }
 
 
@@ -250,7 +261,7 @@ def app_server(live: Live) -> Iterator[subprocess.Popen[bytes]]:
             stderr=subprocess.STDOUT,
         )
         try:
-            wait_listening(live.settings.app_host, live.settings.app_port, process, log)
+            wait_ready(live, process, log)
             yield process
         finally:
             stop_process(process)
@@ -271,6 +282,24 @@ def on_path(name: str) -> Path | None:
         if folder and os.access(Path(folder) / name, os.X_OK):
             return Path(folder) / name
     return None
+
+
+def wait_ready(live: Live, process: subprocess.Popen[bytes], output: Path) -> None:
+    """Until the server takes calls: its outbound socket listens, or (park) its inbound connection
+    to the switch is subscribed."""
+    if live.settings.call_control == "socket":
+        wait_listening(live.settings.app_host, live.settings.app_port, process, output)
+        return
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(
+                f"callcenter serve exited with {process.returncode}:\n{output.read_text(errors='replace')}"
+            )
+        if READY_LOG in output.read_text(errors="replace"):
+            return
+        time.sleep(0.2)
+    pytest.fail(f"callcenter serve never took parked calls:\n{output.read_text(errors='replace')}")
 
 
 def wait_listening(host: str, port: int, process: subprocess.Popen[bytes], output: Path) -> None:

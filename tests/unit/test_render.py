@@ -25,6 +25,7 @@ from freeswitch_conf.render import (
     render_conf,
     render_files,
 )
+from freeswitch_conf.settings import PARK_LEASE_SECONDS
 from tests.support.rendering import Loaded
 
 PASSWORD = "k3y-with.plenty_of:entropy"
@@ -222,6 +223,24 @@ def test_did_extension_hands_the_call_to_the_app_then_falls_back(conf_dir: Path)
     ]
 
 
+def test_parked_did_sets_its_lease_then_parks(
+    tmp_path: Path, loaded: Loaded, settings: SwitchSettings
+) -> None:
+    parked = dataclasses.replace(settings, call_control="park")
+    out = tmp_path / "parked"
+    render_conf(loaded, parked, out)
+    ext = extension(out, "dialplan/public.xml", "did-+15551230001")
+    assert actions(ext) == [
+        (
+            "multiset",
+            "cc_did=+15551230001 playback_terminators=none cc_say_by=say cc_control=park cc_fallback=main",
+        ),
+        ("sched_transfer", f"+{PARK_LEASE_SECONDS} main XML cc_fallback"),
+        ("park", ""),
+    ]
+    assert "socket" not in (out / "dialplan/public.xml").read_text(encoding="utf-8")
+
+
 def test_did_regex_matches_only_its_number(conf_dir: Path) -> None:
     for ext in parse(conf_dir, "dialplan/public.xml").iter("extension"):
         condition = ext.find("condition")
@@ -353,6 +372,7 @@ def test_render_never_replaces_a_directory_it_did_not_write(
         ("tts_engine", "espeak"),
         ("caller_sip_port", 5060),
         ("rtp_end", 100),
+        ("call_control", "outbound"),
     ],
 )
 def test_settings_refuse_unsafe_values(field: str, value: object) -> None:

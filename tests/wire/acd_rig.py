@@ -244,7 +244,7 @@ def make_rig(database_url: str, tmp_path: Path) -> Iterator[RigFactory]:
         app.start()
         started.append((app, events))
         assert events.wait_for_subscribers(1, timeout=5)
-        return Rig(app, OutboundSwitch(app.server.address, inbound=events), events, database_url)
+        return Rig(app, OutboundSwitch(app.outbound.address, inbound=events), events, database_url)
 
     yield start
     for app, events in started:

@@ -83,7 +83,7 @@ def make_rig(database_url: str, tmp_path: Path, when: dt.datetime) -> Iterator[R
     app.start()
     try:
         assert events.wait_for_subscribers(1, timeout=5)
-        yield Rig(app, OutboundSwitch(app.server.address), events, database_url)
+        yield Rig(app, OutboundSwitch(app.outbound.address), events, database_url)
     finally:
         app.stop()
         events.stop()

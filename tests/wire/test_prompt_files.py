@@ -57,7 +57,7 @@ def run_call(tmp_path: Path, prompt_dir: Path, keys: list[str]) -> ScriptedCall:
     try:
         assert events.wait_for_subscribers(1, timeout=5)
         script = CallScript(keys=keys, uuid=unsampled_uuid(10), destination="4001")
-        return OutboundSwitch(app.server.address).run_call(script, timeout=15)
+        return OutboundSwitch(app.outbound.address).run_call(script, timeout=15)
     finally:
         app.stop()
         events.stop()
