@@ -34,15 +34,20 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
+from dialplans.loader import LoadedDialplan
 from esl_handlers.app_args import setvar_list
 from esl_handlers.esl_channel import application_id
 from esl_handlers.outbound_server import SOCKET_EVENTS
 from freeswitch_conf.directory import directory_users
+from freeswitch_conf.fallback import fallback_extension
+from freeswitch_conf.prompt_audio import PromptAudioReport
+from freeswitch_conf.render import SwitchSettings
 from sipp_scenarios.agent_phone import ANSWER_SCENARIO, AgentLogin, AgentOptions, AgentPhone, Registrar
 from sipp_scenarios.dtmf_pcap import DtmfTiming, write_dtmf_pcap
 from sipp_scenarios.generate import DEFAULT_CALLER
 from sipp_scenarios.sipp_run import free_media_port, free_udp_port
-from tests.captures.esl_recorder import Frame, Recorder
+from tests.bench.live_bench import add_public_extension
+from tests.captures.esl_recorder import CaptureError, Frame, Recorder
 from tests.live import support
 from tests.live.support import Build, Live
 
@@ -146,12 +151,14 @@ class Keys:
 
 
 class Caller:
-    """One SIPp caller to the main line (caller.xml, the DTMF step dropped when it presses nothing)."""
+    """One SIPp caller to the main line, or to `did` (caller.xml, the DTMF step dropped when it presses
+    nothing)."""
 
-    def __init__(self, live: Live, work: Path, keys: Keys) -> None:
+    def __init__(self, live: Live, work: Path, keys: Keys, did: str = DID) -> None:
         self.live = live
         self.work = work
         self.keys = keys
+        self.did = did
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -164,7 +171,7 @@ class Caller:
             text = text.replace('<exec play_pcap_audio="dtmf.pcap"/>', "")
         (self.work / "caller.xml").write_text(text, encoding="utf-8")
         (self.work / "calls.csv").write_text(
-            f"SEQUENTIAL\n{DID};{DEFAULT_CALLER};{''.join(self.keys.keys)}\n"
+            f"SEQUENTIAL\n{self.did};{DEFAULT_CALLER};{''.join(self.keys.keys)}\n"
         )
         endpoints = self.live.endpoints
         host = endpoints.sip_host
@@ -282,6 +289,17 @@ class Rig:
             if recorder is not None:
                 recorder.close()
                 recorder.write(self.out / f"{self.name}_outbound.jsonl")
+            caller.stop()
+
+    @contextlib.contextmanager
+    def parked_caller(self, did: str, label: str) -> Iterator[Caller]:
+        """A SIPp call to one of the parked DIDs (parked_extensions): no socket, the dialplan parks it;
+        the caller stays until the switch hangs up (caller.xml waits for the BYE)."""
+        caller = Caller(self.live, self.work / f"{self.name}-{label}", Keys(), did)
+        try:
+            caller.start()
+            yield caller
+        finally:
             caller.stop()
 
     @contextlib.contextmanager
@@ -614,6 +632,114 @@ def bgapi_jobs(rig: Rig) -> None:
         inbound.api("uuid_bridge 00000000-0000-0000-0000-000000000000 00000000-0000-0000-0000-000000000001")
 
 
+# Park mode (esl_handlers/parked_calls.py): the DID's variables, the fallback lease, `park`; one inbound
+# connection finds the call by CHANNEL_PARK and drives it with `sendmsg <uuid>` and api commands.
+PARKED_DID: Final = "4998"  # lease LEASE_SECONDS, as the product renders it
+LEASE_DID: Final = "4997"  # the same with a lease short enough to watch it fire
+LEASE_SECONDS: Final = 15
+SHORT_LEASE_SECONDS: Final = 3
+PARKED_SERVES: Final = DID  # the IVR the parked calls stand for: cc_did, and the fallback's extension
+PARKED_EVENTS: Final = (
+    "CHANNEL_PARK CHANNEL_BRIDGE CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE CHANNEL_HANGUP "
+    "CHANNEL_HANGUP_COMPLETE CHANNEL_UNBRIDGE"
+)
+PARKED_FILTER: Final = "variable_cc_control park"
+PARKED_VARIABLES: Final = f"cc_did={PARKED_SERVES} playback_terminators=none cc_say_by=tts cc_control=park"
+
+
+def parked_extensions(
+    conf_dir: Path, loaded: LoadedDialplan, settings: SwitchSettings, prompts: PromptAudioReport
+) -> None:
+    """PARKED_DID and LEASE_DID in the public context: multiset, the sched_transfer lease, park."""
+    fallback = fallback_extension(loaded.model, PARKED_SERVES)
+    for name, did, lease in (
+        ("parked", PARKED_DID, LEASE_SECONDS),
+        ("parked-lease", LEASE_DID, SHORT_LEASE_SECONDS),
+    ):
+        add_public_extension(
+            conf_dir,
+            f"""
+    <extension name="{name}">
+      <condition field="destination_number" expression="^{did}$">
+        <action application="multiset" data="{PARKED_VARIABLES}"/>
+        <action application="sched_transfer" data="+{lease} {fallback} XML cc_fallback"/>
+        <action application="park"/>
+      </condition>
+    </extension>""",
+        )
+
+
+def _parked_uuid(inbound: Recorder, seen: set[str]) -> str:
+    """The Unique-ID of the next inbound call's CHANNEL_PARK not taken yet."""
+    park = inbound.wait(
+        lambda f: (
+            f.event_name == "CHANNEL_PARK"
+            and f.event.get("Call-Direction") == "inbound"
+            and f.event.get("Unique-ID") not in seen
+        ),
+        "CHANNEL_PARK of a new call",
+    )
+    uuid = park.event["Unique-ID"]
+    seen.add(uuid)
+    return uuid
+
+
+def _hangup_complete(inbound: Recorder, uuid: str, timeout: float = 15) -> Frame:
+    return inbound.wait(
+        lambda f: f.event_name == "CHANNEL_HANGUP_COMPLETE" and f.event.get("Unique-ID") == uuid,
+        f"CHANNEL_HANGUP_COMPLETE of {uuid}",
+        timeout,
+    )
+
+
+def parked_control(rig: Rig) -> None:
+    """Park mode: one inbound connection subscribed to the call events and filtered on the variable
+    the parked DIDs set. Call 1 (lease 15 s): the app takes it on CHANNEL_PARK, sets a variable,
+    answers, plays, renews the lease (sched_del, sched_transfer), cancels it (sched_del) and hangs up.
+    Call 2 (lease 3 s): the app answers, then lets the dialplan's lease fire and watches what the
+    scheduler's transfer to the fallback sends, then hangs the call up (uuid_kill if that fails)."""
+    fallback = fallback_extension(rig.live.loaded.model, PARKED_SERVES)
+    seen: set[str] = set()
+    with rig.inbound() as inbound:
+        inbound.command(f"event plain {PARKED_EVENTS}")
+        inbound.command(f"filter {PARKED_FILTER}")
+        with rig.parked_caller(PARKED_DID, "renewed"):
+            uuid = _parked_uuid(inbound, seen)
+            inbound.api(f"uuid_setvar_multi {uuid} cc_probe=1")
+            inbound.execute("answer", event_uuid="cc1", channel=uuid)
+            inbound.execute("playback", "silence_stream://500", event_uuid="cc2", channel=uuid)
+            inbound.api(f"sched_del {uuid}")
+            inbound.api(f"sched_transfer +{LEASE_SECONDS} {uuid} {fallback} XML cc_fallback")
+            inbound.api(f"sched_del {uuid}")
+            inbound.hangup(channel=uuid)
+            _hangup_complete(inbound, uuid)
+            inbound.drain(1.0)
+        with rig.parked_caller(LEASE_DID, "lease"):
+            uuid = _parked_uuid(inbound, seen)
+            inbound.execute("answer", event_uuid="cc3", channel=uuid)
+            # The lease fires 2..4 s after the dialplan's sched_transfer: park ends, the fallback runs.
+            inbound.wait(
+                lambda f: (
+                    f.event_name == "CHANNEL_EXECUTE_COMPLETE"
+                    and f.event.get("Unique-ID") == uuid
+                    and f.event.get("Application") == "park"
+                ),
+                "the park's completion when the lease fires",
+                SHORT_LEASE_SECONDS + 10,
+            )
+            inbound.drain(3.0)
+            if not inbound.seen(
+                lambda f: f.event_name == "CHANNEL_HANGUP_COMPLETE" and f.event.get("Unique-ID") == uuid
+            ):
+                inbound.hangup(channel=uuid)
+                try:
+                    _hangup_complete(inbound, uuid, 5)
+                except CaptureError:
+                    inbound.api(f"uuid_kill {uuid}")
+                    _hangup_complete(inbound, uuid)
+            inbound.drain(1.0)
+
+
 SCENARIOS: Final[dict[str, Callable[[Rig], None]]] = {
     "agent_answered": agent_answered,
     "agent_busy": agent_busy,
@@ -636,6 +762,7 @@ SCENARIOS: Final[dict[str, Callable[[Rig], None]]] = {
     "bgapi_jobs": bgapi_jobs,
     "event_subset": event_subset,
     "socket_events": socket_events,
+    "parked_control": parked_control,
 }
 
 
@@ -668,7 +795,7 @@ def main(argv: list[str] | None = None) -> int:
     build = Build(args.build.resolve().parents[1].name, args.build)
     work = args.work or Path(tempfile.mkdtemp(prefix="captures-"))
     failed: list[str] = []
-    with support.live_switch(work, build, with_music(work)) as live:
+    with support.live_switch(work, build, with_music(work), conf_hook=parked_extensions) as live:
         for name in args.only or list(SCENARIOS):
             started = time.monotonic()
             try:

@@ -87,6 +87,11 @@ def split_frames(data: bytes) -> tuple[list[Frame], bytes]:
     return frames, data[position:]
 
 
+def sendmsg_line(channel: str | None) -> str:
+    """`sendmsg` on the call's own (outbound) socket, `sendmsg <uuid>` on an inbound connection."""
+    return "sendmsg" if channel is None else f"sendmsg {channel}"
+
+
 class Recorder:
     """One ESL socket, recorded. `wait(...)` consumes frames in arrival order until one matches."""
 
@@ -194,11 +199,12 @@ class Recorder:
         wait: bool = True,
         timeout: float = WAIT_S,
         event_uuid: str | None = None,
+        channel: str | None = None,
     ) -> str:
         """sendmsg execute with our Event-UUID (a new uuid unless given); unless `wait` is false, wait
-        for its completion."""
+        for its completion. `channel`: `sendmsg <uuid>` (an inbound connection names the call)."""
         event_uuid = event_uuid or str(uuid.uuid4())
-        lines = ["sendmsg", "call-command: execute", f"execute-app-name: {app}"]
+        lines = [sendmsg_line(channel), "call-command: execute", f"execute-app-name: {app}"]
         if arg is not None:
             lines.append(f"execute-app-arg: {arg}")
         lines.append(f"Event-UUID: {event_uuid}")
@@ -224,8 +230,8 @@ class Recorder:
             timeout,
         )
 
-    def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
-        self.send(f"sendmsg\ncall-command: hangup\nhangup-cause: {cause}\n\n")
+    def hangup(self, cause: str = "NORMAL_CLEARING", channel: str | None = None) -> None:
+        self.send(f"{sendmsg_line(channel)}\ncall-command: hangup\nhangup-cause: {cause}\n\n")
         self.wait(lambda f: f.content_type == "command/reply", "the reply to hangup")
 
     def until_closed(self, timeout: float = WAIT_S) -> None:

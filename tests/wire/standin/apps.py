@@ -175,8 +175,8 @@ class AppRunner:
             outcome = call.play_media(call.script.media_seconds, self._prompt_keys())
         if outcome not in ("hangup", "redirect"):
             call.recorder.prompt()
-        if outcome in ("hangup", "redirect"):  # switch_ivr_play_file: channel not ready
-            call.last_response = "PLAYBACK ERROR"
+        if outcome == "redirect" or (outcome == "hangup" and not call.hangup_parsed_by_app):
+            call.last_response = "PLAYBACK ERROR"  # switch_ivr_play_file: channel not ready
         elif arg in call.script.missing_files:
             call.last_response = "FILE NOT FOUND"
         else:

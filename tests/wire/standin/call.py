@@ -120,6 +120,10 @@ class ScriptedCall:
         self.sent = bytearray()
         self.hangup_cause: str | None = None
         self.hung_up_by: str | None = None
+        # A `sendmsg <uuid>` hangup from an inbound connection is a private event the running
+        # application parses itself: a playback then completes `FILE PLAYED`, not `PLAYBACK ERROR`
+        # (tests/transcripts/*/parked_control_inbound; the caller's BYE gives PLAYBACK ERROR).
+        self.hangup_parsed_by_app = False
         self.transferred_to: tuple[str, ...] | None = None
         self.closed_by_app = False
         self.error: str | None = None

@@ -14,11 +14,13 @@ switch.agents.phone("user/1001@cc.local", AgentPhone("answer"))  # bgapi origina
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import struct
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from urllib.parse import unquote
 
 import gevent
@@ -28,7 +30,18 @@ from gevent.server import StreamServer
 
 from tests.wire.standin.agents import AgentPhones
 from tests.wire.standin.call import SequenceCounter
+from tests.wire.standin.parked import (
+    CAPTURED_FALLBACK,
+    LEASE,
+    PARK_VARIABLES,
+    ParkedCall,
+    Scheduler,
+    parked_library,
+    sched_transfer,
+)
 from tests.wire.standin.render import EventRenderer
+from tests.wire.standin.script import CallScript
+from tests.wire.standin.subscription import Subscription
 from tests.wire.standin.templates import CallIdentity, TemplateLibrary, default_library
 from tests.wire.standin.wire import (
     CommandReader,
@@ -68,12 +81,13 @@ class InboundCall:
 class InboundSession:
     """One connected event listener."""
 
-    def __init__(self, sock: socket.socket, peer: str) -> None:
+    def __init__(self, sock: socket.socket, peer: str, version: str = "1.10.12") -> None:
         self.sock = sock
         self.peer = peer
         self.authed = False
         self.format = "plain"
         self.events: set[str] = set()
+        self.filters = Subscription(version)  # its `filter` list (subscription.py models event_handler's)
         self.commands: list[ReceivedCommand] = []
         self.frames_sent: list[bytes] = []
         self.closed = Event()
@@ -122,6 +136,11 @@ class InboundSwitch:
         self._host = host
         self._port = port
         self.library = library or default_library(version)
+        # Parked calls (park_call): the parked capture's templates unless a library was given.
+        self.parked_library = library or parked_library(version)
+        self._parked_occurrences: Counter[str] = Counter()
+        self.scheduler = Scheduler()
+        self.parked: dict[str, ParkedCall] = {}
         self._sequence = SequenceCounter()
         self._server: StreamServer | None = None
         self._renderers: dict[str, EventRenderer] = {}
@@ -233,27 +252,38 @@ class InboundSwitch:
             json_template.body,
         )
         self.emitted.append((event_name, plain, json_frame))
-        return self._deliver(event_name, plain, json_frame)
+        return self._deliver(event_name, plain, json_frame, self._decoded(json_frame))
 
     def has_subscriber(self, event_name: str) -> bool:
         return any(session.wants(event_name) for session in self.sessions)
 
     def deliver_headers(self, event_name: str, headers: list[tuple[str, str]], body: str | None) -> int:
         """Send an event rendered elsewhere (a socket call's, URL-encoded) to the subscribers."""
+        decoded = [(name, unquote(value)) for name, value in headers]
         plain = serialize_plain(headers, body)
-        json_frame = serialize_json([(name, unquote(value)) for name, value in headers], body)
+        json_frame = serialize_json(decoded, body)
         self.emitted.append((event_name, plain, json_frame))
-        return self._deliver(event_name, plain, json_frame)
+        return self._deliver(event_name, plain, json_frame, decoded)
 
     def replay_last(self, times: int = 1) -> int:
         """Send the last emitted event again, byte for byte (a duplicate delivery)."""
         name, plain, json_frame = self.emitted[-1]
-        return sum(self._deliver(name, plain, json_frame) for _ in range(times))
+        headers = self._decoded(json_frame)
+        return sum(self._deliver(name, plain, json_frame, headers) for _ in range(times))
 
-    def _deliver(self, event_name: str, plain: bytes, json_frame: bytes) -> int:
+    @staticmethod
+    def _decoded(json_frame: bytes) -> list[tuple[str, str]]:
+        """An event's headers (decoded) from its JSON frame, for the sessions' filters."""
+        document = json.loads(json_frame.split(b"\n\n", 1)[1])
+        return [(name, value if isinstance(value, str) else "") for name, value in document.items()]
+
+    def _deliver(
+        self, event_name: str, plain: bytes, json_frame: bytes, headers: Sequence[tuple[str, str]]
+    ) -> int:
+        """To every session subscribed to the type whose filters pass the event (event_handler)."""
         delivered = 0
         for session in self.sessions:
-            if session.wants(event_name):
+            if session.wants(event_name) and session.filters.passes(headers):
                 session.send(json_frame if session.format == "json" else plain)
                 delivered += 1
         return delivered
@@ -262,7 +292,7 @@ class InboundSwitch:
 
     def _serve(self, sock: socket.socket, address: tuple[str, int]) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # listener_run sets it too
-        session = InboundSession(sock, f"{address[0]}:{address[1]}")
+        session = InboundSession(sock, f"{address[0]}:{address[1]}", self.version)
         self.sessions.append(session)
         reader = CommandReader(sock)
         session.send(auth_request())
@@ -297,8 +327,9 @@ class InboundSwitch:
             session.events.clear()
             session.send(command_reply("+OK no longer listening for events"))
         elif verb == "filter":
-            header, _, value = command.argument.partition(" ")
-            session.send(command_reply(f"+OK filter added. [{header}]=[{value}]"))
+            session.send(command_reply(session.filters.add_filter(command.argument)))
+        elif verb == "sendmsg":
+            self._sendmsg(session, command)
         elif verb == "api":
             session.send(api_response(self._api(command.argument)))
         elif verb == "bgapi":
@@ -318,9 +349,17 @@ class InboundSwitch:
 
     def _api(self, line: str) -> str:
         name, _, arg = line.partition(" ")
+        for word in dict.fromkeys(arg.split(" ")):
+            parked = self.parked.get(word)
+            if parked is not None:
+                parked.api_commands.append(line)  # what the application asked about this call
         answer = self.agents.api(name, arg)
         if answer is not None:
             return answer
+        if name == "sched_del":
+            return self.scheduler.delete(arg) if arg else "-ERR Invalid syntax\n"
+        if name == "sched_transfer":
+            return sched_transfer(arg, self.scheduler, self.agents.calls)
         if name == "status":
             return self.library.status_body
         if name == "version":  # as both releases answer it (tests/transcripts/*/bgapi_jobs_inbound)
@@ -360,7 +399,46 @@ class InboundSwitch:
             ),
             body,
         )
-        self._deliver("BACKGROUND_JOB", plain, json_frame)
+        self._deliver("BACKGROUND_JOB", plain, json_frame, self._decoded(json_frame))
+
+    # -- park mode (tests/wire/standin/parked.py) -----------------------------------------------
+
+    def park_call(
+        self,
+        script: CallScript | None = None,
+        *,
+        variables: Mapping[str, str] = PARK_VARIABLES,
+        lease: str = LEASE,
+        fallback: Sequence[tuple[str, str | None]] = CAPTURED_FALLBACK,
+    ) -> ParkedCall:
+        """A call reaches a parked DID now: the dialplan's multiset `variables`, sched_transfer
+        `lease`, park; its events up to CHANNEL_PARK go to the matching subscribers before this returns.
+        `fallback`: the actions of the lease's extension (run when `ParkedCall.fire_lease()`)."""
+        script = replace(script or CallScript(variables={}), version=self.version)  # type: ignore[arg-type]
+        call = ParkedCall(
+            script,
+            self.parked_library,
+            self._sequence,
+            self.agents,
+            self.scheduler,
+            variables=variables,
+            lease=lease,
+            fallback=fallback,
+            occurrences=self._parked_occurrences if self.parked_library.sequenced else None,
+        )
+        self.parked[call.uuid] = call
+        self.agents.attach(call)
+        call.arrive()
+        return call
+
+    def _sendmsg(self, session: InboundSession, command: ReceivedCommand) -> None:
+        """`sendmsg <uuid>` (or a session-id header) to a channel (mod_event_socket parse_command)."""
+        target = command.argument.strip() or command.header("session-id") or ""
+        call = self.parked.get(target)
+        if call is None or call.hangup_cause is not None:
+            session.send(command_reply(f"-ERR invalid session id [{target}]"))
+            return
+        call.sendmsg(command, lambda text: session.send(command_reply(text)))
 
     @staticmethod
     def _goodbye(session: InboundSession) -> None:

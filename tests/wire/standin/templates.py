@@ -121,23 +121,33 @@ class TemplateLibrary:
 
     @classmethod
     def from_transcripts(
-        cls, version: str, names: Iterable[str], *, sequenced: bool = False, root: Path | None = None
+        cls,
+        version: str,
+        names: Iterable[str],
+        *,
+        sequenced: bool = False,
+        root: Path | None = None,
+        per_channel: bool = False,
     ) -> TemplateLibrary:
-        """Templates from the shared transcripts, or from those under `root` (CAPTURES_DIR)."""
+        """Templates from the shared transcripts, or from those under `root` (CAPTURES_DIR).
+
+        `per_channel`: each event's identity is its own channel's (by Unique-ID), for captures of
+        several calls on one connection (parked_control_inbound); else the transcript's first call's."""
         library = cls(connect=None, roles={}, script_vars=frozenset(), status_body="", sequenced=sequenced)
         script_vars: set[str] = set()
         for name in names:
             entries = load(version, name, root)
             script_vars |= _script_variables(entries)
-            library._add(entries, f"{version}/{name}")
+            library._add(entries, f"{version}/{name}", per_channel=per_channel)
         library.script_vars = frozenset(script_vars - library.channel_data_vars())
         return library
 
     def channel_data_vars(self) -> set[str]:
         return {name for name, _ in self.connect.variables} if self.connect else set()
 
-    def _add(self, entries: tuple[Entry, ...], source: str) -> None:
+    def _add(self, entries: tuple[Entry, ...], source: str, *, per_channel: bool = False) -> None:
         identity: Identity | None = None
+        channels: dict[str, Identity] = {}
         frames = [
             frame for entry in entries if entry.from_switch for frame in parse_frames(entry.raw.encode())[0]
         ]
@@ -149,7 +159,14 @@ class TemplateLibrary:
                 continue
             if identity is None:
                 identity = _identity(frames)
-            template = _template(headers, frame, identity, f"{source}#{index}")
+            own = identity
+            channel = dict(headers).get("Unique-ID") if per_channel else None
+            if channel:
+                own = channels.get(channel) or channels.setdefault(
+                    channel,
+                    _identity([f for f in frames if dict(_decoded_headers(f)).get("Unique-ID") == channel]),
+                )
+            template = _template(headers, frame, own, f"{source}#{index}")
             if template.role == "CHANNEL_DATA":
                 self.connect = self.connect or template
                 continue
