@@ -168,7 +168,7 @@ class EslChannel:
         controlled_uuid: str | None = None,
     ) -> None:
         """`controlled_uuid`: the channel is driven over a shared inbound connection (`sendmsg <uuid>`)
-        rather than its own outbound socket (tests/bench/inbound_spike.py measures that design)."""
+        rather than its own outbound socket (esl_handlers.parked_calls)."""
         self._target = controlled_uuid
         self._conn = connection
         self._info = info

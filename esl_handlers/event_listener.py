@@ -49,14 +49,17 @@ class EventListener:
         filters: Sequence[tuple[str, str]] = (),
         on_session: Callable[[EslConnection], None] | None = None,
         on_lost: Callable[[str], None] | None = None,
+        purpose: str = "call events",
     ) -> None:
         """`filters`: `filter <header> <value>` after the subscription (FreeSWITCH then sends only
-        events matching one of them). `on_session(conn)` runs once a session is subscribed, in its
-        own greenlet; `on_lost(reason)` when that session ends."""
+        events matching one of them). `on_session(conn)` runs as each session's connection opens,
+        before the subscription, so it is there for the first event (it must not block);
+        `on_lost(reason)` runs when a subscribed session ends."""
         self._on_event = on_event
         self._filters = tuple(filter_(header, value) for header, value in filters)
         self._on_session = on_session
         self._on_lost = on_lost
+        self._purpose = purpose
         self._host = host
         self._port = port
         self._password = password
@@ -149,6 +152,8 @@ class EventListener:
             command_timeout=self._command_timeout,
         )
         self._conn = conn
+        if self._on_session is not None:
+            self._on_session(conn)
         try:
             for command in (self._subscribe, *self._filters):
                 reply = conn.command(command, self._command_timeout)
@@ -156,9 +161,7 @@ class EventListener:
                     raise EslError(f"{command.decode().strip()} refused: {reply.reply_text}")
             self.sessions += 1
             self._connected.set()
-            log.info("connected to FreeSWITCH ESL at %s", self.where)
-            if self._on_session is not None:
-                gevent.spawn(self._on_session, conn)
+            log.info("connected to FreeSWITCH ESL at %s for %s", self.where, self._purpose)
             conn.wait_closed()
         finally:
             conn.close("session over")

@@ -41,14 +41,16 @@ from esl_handlers.esl_channel import EslChannel, call_info_from_connect
 from esl_handlers.event_listener import EventListener
 from esl_handlers.outbound_server import SOCKET_EVENTS, EventHook, Handler
 from freeswitch_conf.say import SAY_BY_VARIABLE
-from ivr_scripts.channel import CallerHungUp
+from ivr_scripts.channel import CallerHungUp, ChannelError
 
 log = logging.getLogger(__name__)
 
 CONTROL_VARIABLE: Final = "cc_control"
 PARKED: Final = "park"
 PARKED_EVENTS: Final = ("CHANNEL_PARK", "CHANNEL_BRIDGE", *SOCKET_EVENTS)
-READY_LOG: Final = "taking parked calls from FreeSWITCH at"
+PURPOSE: Final = "parked calls"
+READY_LOG: Final = f"for {PURPOSE}"
+"""Logged (esl_handlers.event_listener) once the connection takes calls."""
 FALLBACK_VARIABLE: Final = "cc_fallback"
 """The dialplan sets it to the call's fallback extension (in context cc_fallback): where the lease
 and a released caller go."""
@@ -102,6 +104,7 @@ class ParkedCallServer:
             command_timeout=command_timeout,
             retry_initial=0.2,
             retry_max=retry_max,
+            purpose=PURPOSE,
         )
 
     @property
@@ -193,13 +196,12 @@ class ParkedCallServer:
         log.info("call %s: parked again with no handler here; sent to its fallback", uuid)
         try:
             self._api(f"sched_del {uuid}")
-            self._api(f"uuid_transfer {uuid} {extension} XML {FALLBACK_CONTEXT}")
+            self._api(self._lease(uuid, f"{extension} XML {FALLBACK_CONTEXT}", seconds=1))
         except EslError as exc:
             log.warning("call %s: not sent to its fallback: %s", uuid, exc)
 
     def _session_started(self, conn: EslConnection) -> None:
         self._conn = conn
-        log.info("%s %s", READY_LOG, self._listener.where)
 
     def _session_lost(self, reason: str) -> None:
         self._conn = None
@@ -223,7 +225,7 @@ class ParkedCallServer:
         self._release(call)
 
     def _release(self, call: _Call) -> None:
-        """The handler is done: a caller still here goes to the fallback, and the lease is cancelled."""
+        """The handler is done: the lease is cancelled, and a caller still here goes to the fallback."""
         channel = call.channel
         if channel.hangup_cause is not None:
             return
@@ -231,17 +233,17 @@ class ParkedCallServer:
         try:
             self._api(f"sched_del {uuid}")
             if not channel.transferred:
-                body = self._api(f"uuid_transfer {uuid} {call.fallback}")
-                if body.startswith("-ERR"):
-                    raise EslError(body.strip())
-        except EslError as exc:
-            log.warning("call %s: not released to %s (%s); leased again", uuid, call.fallback, exc)
-            self._lease_command(call, self._lease(uuid, call.fallback))
+                extension, _, context = call.fallback.partition(" XML ")
+                channel.transfer(extension, context)
+        except (EslError, ChannelError) as exc:
+            if channel.hangup_cause is None:
+                log.warning("call %s: not released to %s (%s); leased again", uuid, call.fallback, exc)
+                self._lease_command(call, self._lease(uuid, call.fallback, seconds=1))
 
     # -- the lease -----------------------------------------------------------------------------
 
-    def _lease(self, uuid: str, fallback: str) -> str:
-        return f"sched_transfer +{self._lease_seconds} {uuid} {fallback}"
+    def _lease(self, uuid: str, fallback: str, *, seconds: int | None = None) -> str:
+        return f"sched_transfer +{seconds or self._lease_seconds} {uuid} {fallback}"
 
     def _renew_leases(self) -> None:
         while True:

@@ -59,9 +59,11 @@ def recording_event(event: Event) -> RecordingEvent | None:
     """The record of a RECORD_START / RECORD_STOP event; None for any other event, or one without a
     channel or a recording's path (.wav, .mp3). RecordRejected for values the record refuses."""
     kind = _KINDS.get(event.name)
+    if kind is None:  # most events: no header search (a missing header scans the whole event)
+        return None
     path = event.get("Record-File-Path")
     call_uuid = event.unique_id
-    if kind is None or not path or not call_uuid or recording_format(path) is None:
+    if not path or not call_uuid or recording_format(path) is None:
         return None
     at = from_micros(event.get("Event-Date-Timestamp")) or dt.datetime.now(dt.UTC)
     if kind == "start":

@@ -11,6 +11,10 @@ Run: `make bench-live` (FreeSWITCH_BIN, else the first build in ../shared/freesw
 Targets (docs/performance.md): application server <= 5 ms CPU per call, FreeSWITCH <= 30 ms per call,
 0 failed calls among 1,000 at 30 calls/s.
 
+Each run measures both ways of taking calls (docs/inbound-control.md), `socket` first as the
+baseline, then `park`, and prints the ratio; `socket` or `park` among the arguments measures that
+one only.
+
 `floor` as a fourth argument measures the same calls run by FreeSWITCH's XML dialplan alone, without
 the socket (FLOOR_DID: answer, the greeting, the main options' collect, the same synthesized files):
 what FreeSWITCH spends on SIP and media whatever drives the call.
@@ -105,12 +109,13 @@ def measure(
     conf_hook: support.ConfHook | None = None,
     server: ServerStarter = support.app_server,
     how: str | None = None,
-) -> None:
-    """SIPp's load against `did` on the first build, beside `server` (`callcenter serve` unless told)."""
+) -> tuple[float, float] | None:
+    """SIPp's load against `did` on the first build, beside `server` (`callcenter serve` unless told):
+    FreeSWITCH's and the app server's CPU ms per call (None: no build)."""
     builds = support.freeswitch_builds()
     if not builds:
         print(f"skipped: {support.NO_FREESWITCH}")
-        return
+        return None
     build = builds[0]
     work = Path(tempfile.mkdtemp(prefix="bench-live-"))
     if conf_hook is None and load.floor:
@@ -168,6 +173,7 @@ def measure(
     if result.errors:
         print("  SIPp errors (tail):\n    " + result.errors.replace("\n", "\n    "))
     print(f"  traces: {work}")
+    return per_call[0], per_call[1]
 
 
 def run(argv: list[str] | None = None) -> None:
@@ -181,9 +187,16 @@ def run(argv: list[str] | None = None) -> None:
         hold_ms=int(args[2]) if len(args) > 2 else defaults.hold_ms,
         floor=floor,
     )
-    modes: list[CallControl] = [m for m in CALL_CONTROL_CHOICES if m in words] or ["park"]
-    for mode in modes:
-        measure(dataclasses.replace(load, call_control=mode))
+    modes: list[CallControl] = [m for m in CALL_CONTROL_CHOICES if m in words] or list(CALL_CONTROL_CHOICES)
+    if floor:  # no DID of the IVR is called: one run
+        modes = modes[:1]
+    figures = {mode: measure(dataclasses.replace(load, call_control=mode)) for mode in modes}
+    socket, park = figures.get("socket"), figures.get("park")
+    if socket is not None and park is not None:
+        print(
+            f"park / socket: FreeSWITCH {park[0] / socket[0]:.2f}x, app server {park[1] / socket[1]:.2f}x"
+            " (CPU per call)"
+        )
 
 
 if __name__ == "__main__":

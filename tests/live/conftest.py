@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.live.support import ROOT, Build, Live, freeswitch_builds
+from freeswitch_conf.settings import CallControl
+from tests.live.support import CALL_CONTROL, ROOT, Build, Live, freeswitch_builds
 
 LOG_KEEP_DIR = ROOT / "var" / "live-logs"
 _TAIL_LINES = 60
@@ -26,6 +27,14 @@ def build(request: pytest.FixtureRequest) -> Build | None:
     """The FreeSWITCH build this module's tests run on (None: none found; live_switch skips)."""
     found: Build | None = request.param
     return found
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`call_control`: the module's CALL_CONTROLS, each a run of its own switch and server (the
+    modules proving park mode live run both), else LIVE_CALL_CONTROL's (socket unless told)."""
+    if "call_control" in metafunc.fixturenames:
+        controls: tuple[CallControl, ...] = getattr(metafunc.module, "CALL_CONTROLS", (CALL_CONTROL,))
+        metafunc.parametrize("call_control", controls, scope="module", ids=[f"control={c}" for c in controls])
 
 
 def _live_of(item: pytest.Item) -> Live | None:

@@ -253,6 +253,7 @@ def app_server(live: Live) -> Iterator[subprocess.Popen[bytes]]:
     executable = Path(sys.executable).with_name("callcenter")
     log = live.work / "app_server.out"
     with log.open("ab") as output:
+        start = output.tell()
         process = subprocess.Popen(
             [str(executable), "serve"],
             env=callcenter_env(live),
@@ -261,7 +262,7 @@ def app_server(live: Live) -> Iterator[subprocess.Popen[bytes]]:
             stderr=subprocess.STDOUT,
         )
         try:
-            wait_ready(live, process, log)
+            wait_ready(live, process, log, start)
             yield process
         finally:
             stop_process(process)
@@ -284,9 +285,9 @@ def on_path(name: str) -> Path | None:
     return None
 
 
-def wait_ready(live: Live, process: subprocess.Popen[bytes], output: Path) -> None:
+def wait_ready(live: Live, process: subprocess.Popen[bytes], output: Path, start: int) -> None:
     """Until the server takes calls: its outbound socket listens, or (park) its inbound connection
-    to the switch is subscribed."""
+    to the switch is subscribed (said in `output` past byte `start`: a test may start several)."""
     if live.settings.call_control == "socket":
         wait_listening(live.settings.app_host, live.settings.app_port, process, output)
         return
@@ -296,7 +297,7 @@ def wait_ready(live: Live, process: subprocess.Popen[bytes], output: Path) -> No
             pytest.fail(
                 f"callcenter serve exited with {process.returncode}:\n{output.read_text(errors='replace')}"
             )
-        if READY_LOG in output.read_text(errors="replace"):
+        if READY_LOG.encode() in output.read_bytes()[start:]:
             return
         time.sleep(0.2)
     pytest.fail(f"callcenter serve never took parked calls:\n{output.read_text(errors='replace')}")

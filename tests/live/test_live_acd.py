@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import Engine
 
 from freeswitch_conf.render import CALLERS_PROFILE
+from freeswitch_conf.settings import CallControl
 from schema.db import create_engine_from_url
 from sipp_scenarios.agent_phone import AgentOptions
 from sipp_scenarios.dtmf_pcap import DtmfTiming, Tone, write_dtmf_pcap
@@ -41,6 +42,9 @@ from tests.live.support import Build, Live
 
 pytestmark = pytest.mark.live
 
+# Both ways of taking calls, each proven on the real switch (docs/inbound-control.md).
+CALL_CONTROLS: tuple[CallControl, ...] = ("socket", "park")
+
 RING_TIMEOUT_S = 5
 TALK_MS = 2000
 MAX_WAIT_S = 10  # the least a queue may have
@@ -56,8 +60,11 @@ def quick_queues(data: dict[str, Any]) -> None:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -> Iterator[Live]:
-    with support.live_switch(tmp_path_factory.mktemp("live_acd"), build, quick_queues) as running:
+def live(
+    tmp_path_factory: pytest.TempPathFactory, build: Build | None, call_control: CallControl
+) -> Iterator[Live]:
+    work = tmp_path_factory.mktemp(f"live_acd_{call_control}")
+    with support.live_switch(work, build, quick_queues, call_control=call_control) as running:
         yield running
 
 

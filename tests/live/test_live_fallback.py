@@ -23,6 +23,7 @@ import pytest
 
 from dialplans.prompt_audio import find_prompt_audio, synthesis_voices
 from freeswitch_conf.directory import directory_users
+from freeswitch_conf.settings import PARK_LEASE_SECONDS, CallControl
 from sipp_scenarios.agent_phone import AgentLogin, AgentOptions, AgentPhone, Registrar
 from sipp_scenarios.dtmf_pcap import Tone, tone_packets, write_rtp_pcap
 from sipp_scenarios.sipp_run import ScenarioResult
@@ -31,6 +32,9 @@ from tests.live import support
 from tests.live.support import OPEN_DID, Build, Live, free_sip_port
 
 pytestmark = pytest.mark.live
+
+# Both ways of taking calls, each proven on the real switch (docs/inbound-control.md).
+CALL_CONTROLS: tuple[CallControl, ...] = ("socket", "park")
 
 OPERATOR = "1007"
 ROADSIDE_DID = "4002"
@@ -42,8 +46,11 @@ _EXECUTE = r"EXECUTE \[depth=\d+\] \S+ {application}\({data}\)"
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -> Iterator[Live]:
-    with support.live_switch(tmp_path_factory.mktemp("live_fallback"), build) as running:
+def live(
+    tmp_path_factory: pytest.TempPathFactory, build: Build | None, call_control: CallControl
+) -> Iterator[Live]:
+    work = tmp_path_factory.mktemp(f"live_fallback_{call_control}")
+    with support.live_switch(work, build, call_control=call_control) as running:
         assert esl_api(running.endpoints, "fsctl loglevel debug").startswith("+OK")
         yield running
 
@@ -239,9 +246,12 @@ def test_application_server_killed_mid_menu_the_caller_reaches_the_fallback(live
         phone.wait_registered(timeout=20)
         with support.app_server(live) as server:
             work = live.work / "killed" / "caller"
-            caller = start_caller(live, OPEN_DID, work, scenario=hanging_up_caller(work), hold_ms=15000)
+            # Parked, the caller reaches the fallback when the lease runs out (PARK_LEASE_SECONDS after
+            # the park); they stay on the line long enough for that.
+            hold_ms = 15000 if live.settings.call_control == "socket" else 15000 + 1000 * PARK_LEASE_SECONDS
+            caller = start_caller(live, OPEN_DID, work, scenario=hanging_up_caller(work), hold_ms=hold_ms)
             # The application server has the call: it answered and plays the greeting or the options.
-            log.wait_for(r"socket\(127\.0\.0\.1:\d+ async full\)", timeout=20)
+            log.wait_for(_CONTROLLED[live.settings.call_control], timeout=20)
             log.wait_for(_EXECUTE.format(application=r"(speak|playback|play_and_get_digits)", data=".*"), 20)
             before_kill = log.text()
             server.kill()
@@ -258,6 +268,12 @@ def test_application_server_killed_mid_menu_the_caller_reaches_the_fallback(live
     assert re.search(r"Originate Resulted in Success: \[sofia/agents/", after_kill), after_kill[-6000:]
     assert returncode == 0, messages(work)[-3000:]
 
+
+# How the log shows the call handed to the application server, by call control.
+_CONTROLLED = {
+    "socket": r"socket\(127\.0\.0\.1:\d+ async full\)",
+    "park": _EXECUTE.format(application="park", data=""),
+}
 
 _INVITE = support.invite(caller="+15550000001", tag="SIPpTag01")
 

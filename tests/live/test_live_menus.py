@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from callcenter.walk import WalkedCall, call_uuid_of, check_walk, steps_of, wait_ended, walk_path
 from dialplans.models import Dialplan
+from freeswitch_conf.settings import CallControl
 from schema.db import create_engine_from_url
 from sipp_scenarios.dtmf_pcap import DtmfTiming
 from sipp_scenarios.generate import MenuPath, menu_paths
@@ -29,12 +30,18 @@ from tests.live.support import CLOSED_DID, Build, Live
 
 pytestmark = pytest.mark.live
 
+# Both ways of taking calls, each proven on the real switch (docs/inbound-control.md).
+CALL_CONTROLS: tuple[CallControl, ...] = ("socket", "park")
+
 HANGUP_CALLER = "+15550000001"  # caller_hangup.xml's From
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -> Iterator[Live]:
-    with support.live_switch(tmp_path_factory.mktemp("live_menus"), build) as running:
+def live(
+    tmp_path_factory: pytest.TempPathFactory, build: Build | None, call_control: CallControl
+) -> Iterator[Live]:
+    work = tmp_path_factory.mktemp(f"live_menus_{call_control}")
+    with support.live_switch(work, build, call_control=call_control) as running:
         yield running
 
 

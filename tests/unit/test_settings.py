@@ -65,3 +65,15 @@ def test_prompt_dir_is_beside_the_rendered_conf_unless_set(
     assert settings.prompt_dir.parent == settings.conf_dir.parent
     monkeypatch.setenv("CALLCENTER_PROMPT_DIR", "relative/prompts")
     assert load_settings(settings_root).prompt_dir == Path.cwd() / "relative" / "prompts"
+
+
+def test_call_control_is_the_socket_unless_park_is_asked_for(
+    settings_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CALLCENTER_CALL_CONTROL", raising=False)
+    assert load_settings(settings_root).call_control == "socket"
+    monkeypatch.setenv("CALLCENTER_CALL_CONTROL", "park")
+    assert load_settings(settings_root).call_control == "park"
+    monkeypatch.setenv("CALLCENTER_CALL_CONTROL", "parked")
+    with pytest.raises(SystemExit, match="CALLCENTER_CALL_CONTROL must be one of socket, park"):
+        load_settings(settings_root)
