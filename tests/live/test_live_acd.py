@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Engine
 
 from freeswitch_conf.render import CALLERS_PROFILE
-from freeswitch_conf.settings import CallControl
+from freeswitch_conf.settings import PARK_LEASE_SECONDS, CallControl
 from schema.db import create_engine_from_url
 from sipp_scenarios.agent_phone import AgentOptions
 from sipp_scenarios.dtmf_pcap import DtmfTiming, Tone, write_dtmf_pcap
@@ -116,6 +116,36 @@ def test_an_agent_not_answering_passes_the_call_to_the_next(
     offers = [(line.event, line.agent_id) for line in logged if line.event in ("RINGNOANSWER", "CONNECT")]
     assert offers == [("RINGNOANSWER", "1003"), ("CONNECT", "1004")], logged
     assert live.switch.alive(), live.switch.log_tail()
+
+
+def test_a_conversation_longer_than_the_fallback_lease_is_not_cut(
+    live: Live, app_server: subprocess.Popen[bytes], engine: Engine
+) -> None:
+    """Parked, the caller's fallback lease (PARK_LEASE_SECONDS) is cancelled while they are bridged:
+    a conversation longer than it ends when the agent hangs up, and the caller never reaches the
+    fallback. With call control socket the same call is the control."""
+    caller = "+15550300005"
+    talk_ms = (PARK_LEASE_SECONDS + 6) * 1000
+    log = live.switch.log_dir / "freeswitch.log"
+    start = log.stat().st_size
+    with (
+        agents_ready(live, "1004"),
+        agent_phone(
+            live, "1004", AgentOptions(hangup_after_ms=talk_ms, timeout_s=90), "long-talk-1004"
+        ) as taker,
+        ThreadPoolExecutor(1) as pool,
+    ):
+        running = start_caller(pool, live, path_to(live, "insurance"), caller)
+        call_uuid = call_uuid_of(engine, caller)
+        wait_for_event(engine, call_uuid, "CONNECT", timeout=40)
+        result = running.result(timeout=120)
+        taker_result = taker.finish(timeout=60)
+    assert result.ok, result.errors
+    assert taker_result.ok, f"the agent's phone did not hang up itself: {taker_result.errors}"
+    with log.open("rb") as handle:
+        handle.seek(start)
+        text = handle.read().decode(errors="replace")
+    assert "@cc_fallback]" not in text, text[-4000:]
 
 
 def test_ring_all_rings_every_agent_and_cancels_the_others(
