@@ -101,12 +101,6 @@ class EventListener:
             self._runner.kill(block=False)
             self._runner = None
 
-    @property
-    def connection(self) -> EslConnection | None:
-        """The subscribed session's connection, None between sessions."""
-        conn = self._conn
-        return conn if conn is not None and self._connected.is_set() else None
-
     def wait_connected(self, timeout: float | None = None) -> bool:
         return bool(self._connected.wait(timeout))
 

@@ -59,7 +59,7 @@ and a released caller go."""
 @dataclass
 class _Call:
     channel: EslChannel
-    fallback: str
+    fallback: str  # the extension in FALLBACK_CONTEXT the dialplan named (cc_fallback)
     leased_at: float
     bridged: bool = False
     done: bool = False
@@ -115,10 +115,6 @@ class ParkedCallServer:
     def calls_served(self) -> int:
         return self._served
 
-    @property
-    def connected(self) -> bool:
-        return self._listener.connected
-
     def wait_connected(self, timeout: float | None = None) -> bool:
         return self._listener.wait_connected(timeout)
 
@@ -168,11 +164,10 @@ class ParkedCallServer:
 
     def _take(self, uuid: str, parked: Event) -> None:
         conn = self._conn
-        extension = parked.get(f"variable_{FALLBACK_VARIABLE}")
-        if conn is None or not extension:
+        fallback = parked.get(f"variable_{FALLBACK_VARIABLE}")
+        if conn is None or not fallback:
             log.warning("call %s parked without %s; left to its lease", uuid, FALLBACK_VARIABLE)
             return
-        fallback = f"{extension} XML {FALLBACK_CONTEXT}"
         channel = EslChannel(
             conn,
             call_info_from_connect(parked),
@@ -190,13 +185,13 @@ class ParkedCallServer:
     def _orphaned(self, uuid: str, parked: Event) -> None:
         """An answered call parked again that no handler runs (the server restarted while it was
         bridged): it cannot resume mid-menu, so it goes to its fallback now rather than at its lease."""
-        extension = parked.get(f"variable_{FALLBACK_VARIABLE}")
-        if not extension:
+        fallback = parked.get(f"variable_{FALLBACK_VARIABLE}")
+        if not fallback:
             return
         log.info("call %s: parked again with no handler here; sent to its fallback", uuid)
         try:
             self._api(f"sched_del {uuid}")
-            self._api(self._lease(uuid, f"{extension} XML {FALLBACK_CONTEXT}", seconds=1))
+            self._api(self._lease(uuid, fallback, seconds=1))
         except EslError as exc:
             log.warning("call %s: not sent to its fallback: %s", uuid, exc)
 
@@ -233,8 +228,7 @@ class ParkedCallServer:
         try:
             self._api(f"sched_del {uuid}")
             if not channel.transferred:
-                extension, _, context = call.fallback.partition(" XML ")
-                channel.transfer(extension, context)
+                channel.transfer(call.fallback, FALLBACK_CONTEXT)
         except (EslError, ChannelError) as exc:
             if channel.hangup_cause is None:
                 log.warning("call %s: not released to %s (%s); leased again", uuid, call.fallback, exc)
@@ -243,7 +237,8 @@ class ParkedCallServer:
     # -- the lease -----------------------------------------------------------------------------
 
     def _lease(self, uuid: str, fallback: str, *, seconds: int | None = None) -> str:
-        return f"sched_transfer +{seconds or self._lease_seconds} {uuid} {fallback}"
+        """The api command that sends the call to extension `fallback` of the fallback context."""
+        return f"sched_transfer +{seconds or self._lease_seconds} {uuid} {fallback} XML {FALLBACK_CONTEXT}"
 
     def _renew_leases(self) -> None:
         while True:
@@ -260,15 +255,14 @@ class ParkedCallServer:
                 self._lease_command(call, self._lease(uuid, call.fallback))
 
     def _lease_command(self, call: _Call, command: str) -> None:
+        uuid, verb = call.channel.info.uuid, command.split(maxsplit=1)[0]
         try:
             body = self._api(command)
         except EslError as exc:
-            log.warning("call %s: %s failed: %s", call.channel.info.uuid, command.split(maxsplit=1)[0], exc)
+            log.warning("call %s: %s failed: %s", uuid, verb, exc)
             return
         if body.startswith("-ERR"):
-            log.warning(
-                "call %s: %s refused: %s", call.channel.info.uuid, command.split(maxsplit=1)[0], body.strip()
-            )
+            log.warning("call %s: %s refused: %s", uuid, verb, body.strip())
 
     def _api(self, command: str) -> str:
         conn = self._conn

@@ -291,31 +291,36 @@ def wait_ready(live: Live, process: subprocess.Popen[bytes], output: Path, start
     if live.settings.call_control == "socket":
         wait_listening(live.settings.app_host, live.settings.app_port, process, output)
         return
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(
-                f"callcenter serve exited with {process.returncode}:\n{output.read_text(errors='replace')}"
-            )
-        if READY_LOG.encode() in output.read_bytes()[start:]:
-            return
-        time.sleep(0.2)
-    pytest.fail(f"callcenter serve never took parked calls:\n{output.read_text(errors='replace')}")
+    _wait_server(
+        lambda: READY_LOG.encode() in output.read_bytes()[start:], process, output, "never took parked calls"
+    )
 
 
 def wait_listening(host: str, port: int, process: subprocess.Popen[bytes], output: Path) -> None:
+    def listening() -> bool:
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    _wait_server(listening, process, output, f"did not listen on {host}:{port}")
+
+
+def _wait_server(
+    ready: Callable[[], bool], process: subprocess.Popen[bytes], output: Path, failure: str
+) -> None:
+    """Poll `ready` for 30 s; fail the test with the server's output if it exits or never gets there."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(
                 f"callcenter serve exited with {process.returncode}:\n{output.read_text(errors='replace')}"
             )
-        try:
-            with socket.create_connection((host, port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"callcenter serve did not listen on {host}:{port}:\n{output.read_text(errors='replace')}")
+        if ready():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"callcenter serve {failure}:\n{output.read_text(errors='replace')}")
 
 
 def sipp_binary_or_skip() -> Path:

@@ -559,14 +559,20 @@ class ScriptedCall:
             return
         self.hangup(cause, by="caller")
 
-    def hangup(self, cause: str, *, by: str) -> None:
+    def _mark_hung_up(self, cause: str, by: str) -> bool:
+        """Record the hang-up and wake everything waiting on the call; False if it was already gone."""
         if self.hangup_cause is not None:
-            return
+            return False
         self.hangup_cause = cause
         self.hung_up_by = by
         self._interrupt.set()
         self._wake.set()
         self._bridge_over.set()
+        return True
+
+    def hangup(self, cause: str, *, by: str) -> None:
+        if not self._mark_hung_up(cause, by):
+            return
         if self.phones is not None:
             self.phones.detach(self.uuid)
         self.emit("CHANNEL_HANGUP")

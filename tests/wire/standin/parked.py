@@ -294,13 +294,8 @@ class ParkedCall(ScriptedCall):
     # -- hanging up ------------------------------------------------------------------------------
 
     def hangup(self, cause: str, *, by: str) -> None:
-        if self.hangup_cause is not None:
+        if not self._mark_hung_up(cause, by):
             return
-        self.hangup_cause = cause
-        self.hung_up_by = by
-        self._interrupt.set()
-        self._wake.set()
-        self._bridge_over.set()
         self.emit("CHANNEL_HANGUP")
         if not self._running_app:
             self._hangup_tail()
