@@ -33,7 +33,7 @@ from ivr_scripts.agent_service import AgentService, UnknownAgent
 from ivr_scripts.agent_states import AgentStateError, AgentStatus, Transition
 from ivr_scripts.simulate import simulate
 from schema.acd_records import AgentProfile
-from schema.agent_store import SqlAgentStore
+from schema.adapters.agent_store import SqlAgentStore
 from schema.agents import upsert_agents
 from schema.db import create_engine_from_url
 from schema.errors import StorageError

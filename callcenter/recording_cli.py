@@ -1,7 +1,7 @@
 """`callcenter recordings prune|backup|keep|unkeep|list`: recording files and their bookkeeping.
 
 No logic here: ivr_scripts.retention deletes and copies files, schema.recordings keeps the books.
-`SqlRecordingCatalog` only plumbs the one into the other.
+schema.adapters.recording_catalog's `SqlRecordingCatalog` plumbs the one into the other.
 
 - `prune [--dry-run]`: delete the files of recordings past their policy's retention_days, except
   those flagged to keep, and mark them deleted (a dry run lists them and changes nothing);
@@ -23,7 +23,6 @@ import datetime as dt
 import socket
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -32,33 +31,15 @@ from callcenter.settings import Settings
 from dialplans.loader import load_dialplan
 from ivr_scripts.retention import BackupReport, PruneReport, UnsafePath, backup, prune
 from schema import recordings
+from schema.adapters.recording_catalog import SqlRecordingCatalog
 from schema.db import create_engine_from_url
 from schema.errors import NotFound, PermissionDenied, RecordRejected, StorageError
 from schema.migrate import upgrade
-from schema.recording_views import BackupCandidate, PruneCandidate, RecordingView
+from schema.recording_views import RecordingView
 from schema.viewer import Viewer
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_FAILED = 0, 1, 2
 Action = Callable[[Settings, argparse.Namespace, Engine], int]
-
-
-@dataclass(frozen=True)
-class SqlRecordingCatalog:
-    """ivr_scripts.retention's RecordingCatalog over the recordings table (schema.recordings)."""
-
-    engine: Engine
-
-    def due_for_pruning(self, now: dt.datetime) -> list[PruneCandidate]:
-        return recordings.due_for_pruning(self.engine, now=now)
-
-    def mark_deleted(self, recording_id: int, now: dt.datetime) -> None:
-        recordings.mark_deleted(self.engine, recording_id, now=now)
-
-    def backup_candidates(self) -> list[BackupCandidate]:
-        return recordings.backup_candidates(self.engine)
-
-    def mark_backed_up(self, recording_id: int, backup_sha256: str, now: dt.datetime) -> None:
-        recordings.mark_backed_up(self.engine, recording_id, backup_sha256, now=now)
 
 
 def add_recording_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -13,10 +13,8 @@ command line is offered a call within one tick.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
 
 import gevent
 import gevent.event
@@ -29,20 +27,14 @@ from ivr_scripts.agent_reconcile import LiveAgentChannel, reconcile
 from ivr_scripts.agent_service import AgentService
 from ivr_scripts.agent_states import AgentState, AgentStateError, AgentStatus, Transition
 from ivr_scripts.switch import LiveChannel, Switch, SwitchError
-from schema.agent_store import SqlAgentStore
+from schema.adapters.agent_store import SqlAgentStore
 from schema.agents import release_reservation, reserve_agent
 from schema.errors import StorageError
+from schema.threadpool import in_thread
 
 log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 Clock = Callable[[], dt.datetime]
 _OFF_DUTY = frozenset({AgentState.LOGGED_OUT, AgentState.ON_BREAK})
-
-
-def in_thread(function: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
-    """Run blocking (database) work in gevent's thread pool; only this greenlet waits."""
-    result: _T = gevent.get_hub().threadpool.apply(functools.partial(function, *args, **kwargs))
-    return result
 
 
 def live_agent_channels(

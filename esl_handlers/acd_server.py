@@ -33,7 +33,7 @@ from gevent.event import AsyncResult
 from sqlalchemy import Engine
 
 from dialplans import models as plan
-from esl_handlers.acd_agents import AgentDesk, in_thread
+from esl_handlers.acd_agents import AgentDesk
 from esl_handlers.acd_offer import Conversation, EndedBy, OfferAttempt, OfferObserver, WaitingCaller
 from esl_handlers.acd_voicemail import VOICEMAIL_PROFILE, with_exit_data
 from esl_handlers.codec import Event as EslEvent
@@ -59,6 +59,7 @@ from ivr_scripts.runner import QueueResult
 from ivr_scripts.switch import Switch
 from schema.errors import StorageError
 from schema.sticky import last_agent_for
+from schema.threadpool import in_thread
 
 log = logging.getLogger(__name__)
 

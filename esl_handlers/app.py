@@ -33,13 +33,11 @@ from sqlalchemy import Engine
 from dialplans.crm_models import Crm
 from dialplans.loader import DialplanError, LoadedDialplan, load_dialplan
 from dialplans.prompt_audio import check_prompt_dir, synthesis_voices
-from esl_handlers.acd_agents import in_thread
 from esl_handlers.acd_server import QueueServer, SettingsTuning
 from esl_handlers.agent_watch import AgentChangeWatcher
 from esl_handlers.cdr import CDR_EVENTS
 from esl_handlers.codec import Event
 from esl_handlers.control import ControlServer
-from esl_handlers.crm_directory import SqlCallerDirectory
 from esl_handlers.crm_sink import WriterCrmSink
 from esl_handlers.db_writer import CallRecordWriter
 from esl_handlers.event_listener import EventListener
@@ -58,12 +56,14 @@ from ivr_scripts.crm import CrmSink
 from ivr_scripts.prompts import PromptAudio, PromptBook
 from ivr_scripts.recording import RecordingLog
 from ivr_scripts.runner import Clock, IvrRunner, QueueEntry, utc_now
+from schema.adapters.crm_directory import SqlCallerDirectory
 from schema.agent_notify import AgentChange
 from schema.calls import write_batch
 from schema.db import create_engine_from_url
 from schema.errors import StorageError
 from schema.migrate import upgrade
 from schema.screening_rules import sync_yaml_rules
+from schema.threadpool import in_thread
 
 log = logging.getLogger(__name__)
 

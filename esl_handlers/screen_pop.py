@@ -17,8 +17,8 @@ from typing import Final, Protocol
 import gevent.pool
 from sqlalchemy import Engine
 
-from esl_handlers.acd_agents import in_thread
 from schema.screenpop import build_screen_pop
+from schema.threadpool import in_thread
 from schema.viewer import SYSTEM
 
 log = logging.getLogger(__name__)

@@ -44,7 +44,6 @@ from sqlalchemy import Engine, func, select
 from dialplans.models import Dialplan
 from dialplans.recording_models import RecordingPolicy
 from esl_handlers import app_args
-from esl_handlers.acd_agents import in_thread
 from esl_handlers.switch import EslSwitch
 from ivr_scripts.recording import (
     NamedPolicy,
@@ -60,6 +59,7 @@ from schema.db import session_scope
 from schema.errors import NotFound, PermissionDenied
 from schema.models import Call
 from schema.recording_models import Recording
+from schema.threadpool import in_thread
 from schema.viewer import Viewer
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ the stored status is still the one it was computed from; on a lost race (a call 
 landing together, another server) the service reads again and applies the trigger again to the new
 status, up to `attempts` times, so a command is judged against the state it really meets and never
 silently loses. Repeats and stale facts return without writing. No I/O here: the store does it
-(schema.agent_store.SqlAgentStore for the database, writing the state log in the same transaction).
+(schema.adapters.agent_store.SqlAgentStore for the database, writing the state log in the same transaction).
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ STATE_LOG: Final = cast(Table, AgentStateLog.__table__)
 # rules; tests/unit/test_agent_rules_agree.py holds the two together). "reserved" is only entered
 # through `reserve_agent`, which also picks the agent. Moves outside the table (logging out an
 # agent on a call) are supervisors' and the reconciler's `force`, written through
-# schema.agent_store with the version as the only guard.
+# schema.adapters.agent_store with the version as the only guard.
 ALLOWED_FROM: Final[Mapping[str, frozenset[str]]] = {
     "logged_out": frozenset({"available", "wrap_up", "on_break"}),
     "available": frozenset(AGENT_STATES) - {"available"},

@@ -22,8 +22,8 @@ from sqlalchemy import Engine, event, insert, text
 from esl_handlers.agent_watch import APPLICATION_NAME, AgentChangeWatcher, WatcherError
 from ivr_scripts.agent_service import AgentService
 from schema.acd_records import AgentProfile
+from schema.adapters.agent_store import SqlAgentStore
 from schema.agent_notify import RESYNC, AgentChange, announce_agent_change, format_payload, parse_payload
-from schema.agent_store import SqlAgentStore
 from schema.agents import (
     STATE_LOG,
     agent_snapshot,

@@ -3,7 +3,7 @@
 A move is (from state, to state) of a changed transition. The state machine's moves are derived by
 applying every trigger to every state, with the rules on top of the table exercised (the no-answer break,
 zero wrap-up, a new break reason); reservation is left out (only reserve_agent reserves) and so is
-`force` (supervisors and the reconciler, written through schema.agent_store).
+`force` (supervisors and the reconciler, written through schema.adapters.agent_store).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from ivr_scripts.agent_service import AgentService
 from ivr_scripts.agent_states import AgentState, AgentStateError, AgentStatus, Transition, Trigger, apply
 from schema.acd_models import AgentStateLog
 from schema.acd_records import AgentProfile
-from schema.agent_store import UNSPECIFIED_BREAK_REASON, SqlAgentStore, StoredAgentStatus
+from schema.adapters.agent_store import UNSPECIFIED_BREAK_REASON, SqlAgentStore, StoredAgentStatus
 from schema.agents import agent_snapshot, reserve_agent, transition_agent, upsert_agents
 from schema.db import session_scope
 

@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import Engine
 
 from esl_handlers.acd_offer import OfferAttempt, WaitingCaller
-from esl_handlers.crm_directory import SqlCallerDirectory, customer_record
 from esl_handlers.crm_sink import WriterCrmSink
 from esl_handlers.db_writer import Record
 from esl_handlers.screen_pop import SCREENPOP_EVENT, ScreenPopPublisher
 from ivr_scripts.acd import DispatchBoard, QueueSettings, QueueTicket
 from ivr_scripts.crm import CallerProfile, CrmUnavailable, CustomerRecord, ScreeningDecision, SurveyAnswer
+from schema.adapters.crm_directory import SqlCallerDirectory, customer_record
 from schema.crm_queries import create_customer
 from schema.crm_views import CustomerSummary
 from schema.db import create_engine_from_url

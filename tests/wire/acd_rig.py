@@ -23,7 +23,7 @@ from ivr_scripts.agent_service import AgentService
 from ivr_scripts.runner import utc_now
 from schema.acd_models import AgentStateLog, QueueLogEntry
 from schema.acd_records import AgentProfile
-from schema.agent_store import SqlAgentStore
+from schema.adapters.agent_store import SqlAgentStore
 from schema.agents import upsert_agents
 from schema.db import create_engine_from_url, session_scope
 from schema.models import Call

@@ -19,12 +19,12 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 
 from dialplans.crm_models import BY_ACCOUNT
-from esl_handlers.acd_agents import in_thread
 from ivr_scripts.crm import CallerDirectory, CallerProfile, CrmUnavailable, CustomerRecord
 from schema.crm_lookup import caller_match, find_by_keys
 from schema.crm_queries import get_customer
 from schema.crm_views import CustomerSummary, CustomerView
 from schema.errors import NotFound, StorageError
+from schema.threadpool import in_thread
 from schema.viewer import SYSTEM
 
 log = logging.getLogger(__name__)
