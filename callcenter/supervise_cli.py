@@ -22,8 +22,9 @@ from typing import cast, get_args
 
 from callcenter.settings import Settings
 from esl_handlers.app import ServerConfig
-from esl_handlers.supervision import DEFAULT_RING_TIMEOUT, Mode, SupervisionError, Supervisor
+from esl_handlers.supervision import DEFAULT_RING_TIMEOUT, Supervisor
 from esl_handlers.switch import EslSwitch
+from ivr_scripts.supervision import Mode, SupervisionError
 from ivr_scripts.switch import SwitchError
 from schema.crm_users import user_viewer
 from schema.db import create_engine_from_url

@@ -36,10 +36,9 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from dialplans.models import Dialplan
 from dialplans.recording_models import RecordingPolicy
@@ -53,63 +52,27 @@ from ivr_scripts.recording import (
     policy_for_queue,
     recording_path,
 )
-from ivr_scripts.switch import Originated, SwitchError
-from schema.acd_models import Agent, QueueLogEntry
-from schema.db import session_scope
+from ivr_scripts.supervision import (
+    MODES,
+    AgentNotOnCall,
+    AgentRow,
+    CallFacts,
+    EavesdropTarget,
+    Mode,
+    Side,
+    Supervision,
+    SupervisionError,
+    SupervisionFacts,
+)
+from schema.adapters.supervision_facts import SqlSupervisionFacts
 from schema.errors import NotFound, PermissionDenied
-from schema.models import Call
-from schema.recording_models import Recording
 from schema.threadpool import in_thread
 from schema.viewer import Viewer
 
 log = logging.getLogger(__name__)
 
-Mode = Literal["listen", "whisper", "barge"]
-Side = Literal["agent", "caller"]
-MODES: Final[tuple[Mode, ...]] = ("listen", "whisper", "barge")
 ON_CALL: Final = "on_call"
 DEFAULT_RING_TIMEOUT: Final = 30.0
-
-
-class SupervisionError(Exception):
-    """Supervision could not start (root of this module's errors; the switch's are SwitchError)."""
-
-
-class AgentNotOnCall(SupervisionError):
-    """The agent has no live call to supervise."""
-
-
-@dataclass(frozen=True, slots=True)
-class EavesdropTarget:
-    uuid: str
-    side: Side  # whose channel `uuid` is
-
-
-@dataclass(frozen=True, slots=True)
-class Supervision:
-    mode: Mode
-    agent_id: str
-    target: EavesdropTarget
-    supervisor_leg: str
-    outcome: Originated  # answered: eavesdrop runs on the supervisor's leg until they hang up
-
-
-@dataclass(frozen=True, slots=True)
-class _AgentRow:
-    agent_id: str
-    extension: str
-    department: str | None
-    state: str
-    call_uuid: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class _CallFacts:
-    agents: list[_AgentRow]  # the agents on the call (agents.call_uuid)
-    running: list[str]  # paths of its recordings not yet stopped
-    files: int  # its recordings, running or not
-    queue: str | None  # the queue it last entered
-    did: str | None
 
 
 def eavesdrop_variables(mode: Mode, side: Side) -> dict[str, str]:
@@ -150,7 +113,7 @@ class Supervisor:
         reload applies), for the policies of on-demand recording (without it none can start)."""
         self._switch = switch
         self._domain = app_args.word(domain, "domain")
-        self._engine = engine
+        self._facts: SupervisionFacts = SqlSupervisionFacts(engine)
         self._ring_timeout = ring_timeout
         self._recordings = recordings
         self._clock = clock
@@ -278,7 +241,7 @@ class Supervisor:
         return paths
 
     def _on_demand_policy(
-        self, plan: Dialplan, call_uuid: str, facts: _CallFacts
+        self, plan: Dialplan, call_uuid: str, facts: CallFacts
     ) -> tuple[str, RecordingPolicy, str | None]:
         """The call's policy (its queue's, else its DID's), its queue; SupervisionError unless on_demand."""
         named: NamedPolicy | None = None
@@ -299,22 +262,13 @@ class Supervisor:
 
     # -- internals -------------------------------------------------------------------------------
 
-    def _agent(self, agent_id: str) -> _AgentRow:
-        def read() -> _AgentRow | None:
-            with session_scope(self._engine) as session:
-                row = session.get(Agent, agent_id)
-                if row is None:
-                    return None
-                return _AgentRow(
-                    row.agent_id, row.extension or row.agent_id, row.department, row.state, row.call_uuid
-                )
-
-        found = in_thread(read)
+    def _agent(self, agent_id: str) -> AgentRow:
+        found = in_thread(self._facts.agent, agent_id)
         if found is None:
             raise NotFound(f"no agent {agent_id}")
         return found
 
-    def _target(self, agent: _AgentRow) -> EavesdropTarget:
+    def _target(self, agent: AgentRow) -> EavesdropTarget:
         if agent.state != ON_CALL or agent.call_uuid is None:
             raise AgentNotOnCall(f"agent {agent.agent_id} is {agent.state}, not on a call")
         channels = self._switch.channels()
@@ -330,7 +284,7 @@ class Supervisor:
         return self._paths(call_uuid, self._call(viewer, call_uuid), path)
 
     @staticmethod
-    def _paths(call_uuid: str, facts: _CallFacts, path: str | None) -> list[str]:
+    def _paths(call_uuid: str, facts: CallFacts, path: str | None) -> list[str]:
         try:
             wanted = None if path is None else app_args.recording_path(path)
         except ValueError as exc:
@@ -340,7 +294,7 @@ class Supervisor:
             raise SupervisionError(f"call {call_uuid} has no running recording")
         return paths
 
-    def _call(self, viewer: Viewer, call_uuid: str) -> _CallFacts:
+    def _call(self, viewer: Viewer, call_uuid: str) -> CallFacts:
         """What the database knows of a live call; NotFound unless the viewer may act on it (the agent
         on the call, their department's supervisor, managers and the system)."""
         try:
@@ -348,36 +302,13 @@ class Supervisor:
         except ValueError as exc:
             raise SupervisionError(str(exc)) from exc
 
-        def read() -> _CallFacts:
-            with session_scope(self._engine) as session:
-                agents = [
-                    _AgentRow(a.agent_id, a.extension or a.agent_id, a.department, a.state, a.call_uuid)
-                    for a in session.scalars(select(Agent).where(Agent.call_uuid == call_uuid))
-                ]
-                of_call = (Recording.call_uuid == call_uuid, Recording.deleted_at.is_(None))
-                running = select(Recording.path).where(*of_call, Recording.ended_at.is_(None))
-                files = select(func.count()).select_from(Recording).where(Recording.call_uuid == call_uuid)
-                queue = (
-                    select(QueueLogEntry.queue)
-                    .where(QueueLogEntry.call_uuid == call_uuid, QueueLogEntry.event == "ENTERQUEUE")
-                    .order_by(QueueLogEntry.at.desc(), QueueLogEntry.id.desc())
-                    .limit(1)
-                )
-                return _CallFacts(
-                    agents=agents,
-                    running=list(session.scalars(running.order_by(Recording.path))),
-                    files=session.scalar(files) or 0,
-                    queue=session.scalar(queue),
-                    did=session.scalar(select(Call.did).where(Call.uuid == call_uuid)),
-                )
-
-        facts = in_thread(read)
+        facts = in_thread(self._facts.call, call_uuid)
         if not viewer.sees_everything and not any(_may_pause(viewer, agent) for agent in facts.agents):
             raise NotFound(f"no call {call_uuid}")
         return facts
 
 
-def _may_pause(viewer: Viewer, agent: _AgentRow) -> bool:
+def _may_pause(viewer: Viewer, agent: AgentRow) -> bool:
     if viewer.role == "agent":
         return viewer.agent_id == agent.agent_id
     return (
@@ -385,15 +316,4 @@ def _may_pause(viewer: Viewer, agent: _AgentRow) -> bool:
     )
 
 
-__all__ = [
-    "MODES",
-    "AgentNotOnCall",
-    "EavesdropTarget",
-    "Mode",
-    "Supervision",
-    "SupervisionError",
-    "Supervisor",
-    "SwitchError",
-    "eavesdrop_variables",
-    "may_supervise",
-]
+__all__ = ["DEFAULT_RING_TIMEOUT", "Supervisor", "eavesdrop_variables", "may_supervise"]

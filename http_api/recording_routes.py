@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Final, Protocol, TypeVar
 
 from dialplans.recording_models import QaForm
-from esl_handlers.supervision import Mode, Supervision, SupervisionError
 from http_api.models import (
     KeepIn,
     OnDemandRecording,
@@ -38,6 +37,7 @@ from http_api.models import (
     SupervisionView,
 )
 from http_api.routing import ApiError, Context, Handler, Result, Route
+from ivr_scripts.supervision import Mode, Supervision, SupervisionError
 from ivr_scripts.switch import SwitchError
 from schema import qa, recordings
 from schema.recording_views import QaAverage, QaResult, RecordingView

@@ -1,2 +1,3 @@
 """Adapters from the call logic's small interfaces (ivr_scripts) to SQL storage, one module each:
-agent_store (AgentStore), crm_directory (CallerDirectory), recording_catalog (RecordingCatalog)."""
+agent_store (AgentStore), crm_directory (CallerDirectory), recording_catalog (RecordingCatalog),
+supervision_facts (SupervisionFacts)."""

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from esl_handlers.recording_log import WriterRecordingLog
-from esl_handlers.supervision import AgentNotOnCall, EavesdropTarget, Mode, SupervisionError, Supervisor
+from esl_handlers.supervision import Supervisor
+from ivr_scripts.supervision import AgentNotOnCall, EavesdropTarget, Mode, SupervisionError
 from schema.acd_records import AgentProfile
 from schema.agents import upsert_agents
 from schema.db import create_engine_from_url
