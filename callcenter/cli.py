@@ -18,11 +18,11 @@ from callcenter.crm_cli import add_crm_parsers
 from callcenter.import_cli import add_import_parser
 from callcenter.recording_cli import add_recording_parser
 from callcenter.run_cli import add_run_parsers
+from callcenter.server import ServerConfig, serve
 from callcenter.settings import Settings, load_settings
 from callcenter.supervise_cli import add_supervise_parser
 from dialplans.jsonschema import dialplan_json_schema
 from dialplans.loader import DialplanError, load_dialplan, validate_file
-from esl_handlers.app import ServerConfig, serve
 from esl_handlers.control import send_agent_changed
 from freeswitch_conf.hold_music import own_music_problem
 from freeswitch_conf.prompt_audio import render_prompt_audio

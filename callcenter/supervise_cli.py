@@ -20,8 +20,8 @@ import sys
 from collections.abc import Callable
 from typing import cast, get_args
 
+from callcenter.server import ServerConfig
 from callcenter.settings import Settings
-from esl_handlers.app import ServerConfig
 from esl_handlers.supervision import DEFAULT_RING_TIMEOUT, Supervisor
 from esl_handlers.switch import EslSwitch
 from ivr_scripts.supervision import Mode, SupervisionError

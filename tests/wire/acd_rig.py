@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from esl_handlers.app import Application, ServerConfig
+from callcenter.server import Application, ServerConfig
 from ivr_scripts.acd import QueueSettings
 from ivr_scripts.agent_service import AgentService
 from ivr_scripts.runner import utc_now

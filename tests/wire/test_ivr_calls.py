@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from esl_handlers.app import Application, ServerConfig
+from callcenter.server import Application, ServerConfig
 from schema.db import create_engine_from_url, session_scope
 from schema.models import Call, IvrStep
 from schema.queries import call_with_steps

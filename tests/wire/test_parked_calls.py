@@ -12,7 +12,7 @@ from pathlib import Path
 import gevent
 import pytest
 
-from esl_handlers.app import Application, ServerConfig
+from callcenter.server import Application, ServerConfig
 from esl_handlers.esl_channel import EslChannel
 from esl_handlers.parked_calls import ParkedCallServer
 from ivr_scripts.channel import Audio

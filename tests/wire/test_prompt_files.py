@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.server import Application, ServerConfig
 from dialplans.loader import load_dialplan
 from dialplans.prompt_audio import Voice, prompt_audio_path
-from esl_handlers.app import Application, ServerConfig
 from esl_handlers.app_args import quoted
 from tests.wire.standin import CallScript, InboundSwitch, OutboundSwitch, ScriptedCall
 from tests.wire.support import unsampled_uuid
