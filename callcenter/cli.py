@@ -18,7 +18,8 @@ from callcenter.crm_cli import add_crm_parsers
 from callcenter.import_cli import add_import_parser
 from callcenter.recording_cli import add_recording_parser
 from callcenter.run_cli import add_run_parsers
-from callcenter.server import ServerConfig, serve
+from callcenter.server import serve
+from callcenter.server_config import ServerConfig
 from callcenter.settings import Settings, load_settings
 from callcenter.supervise_cli import add_supervise_parser
 from dialplans.jsonschema import dialplan_json_schema

@@ -1,4 +1,8 @@
-"""The application server process: outbound-socket server, event listener and database writer.
+"""The application server process, assembled: outbound-socket server, event listener and database writer.
+
+`Application` wires one builder per capability (call records, the IVR and how calls reach it,
+supervision, the HTTP API, the ACD, the event listener); each room's parts know nothing of the others,
+so the HTTP API gets the `Supervisor` from here.
 
 SIGHUP reloads the YAML dialplan without a restart: the new file is validated first, and a
 dialplan with errors is refused (the old one keeps running and the errors are logged). Calls in
@@ -9,11 +13,12 @@ Recordings: every runner records calls as the dialplan's policies say, through a
 `WriterRecordingLog`; RECORD_START / RECORD_STOP from the event listener and from each call's socket
 fill the recordings table, and each closed file is hashed (esl_handlers.recording_events).
 
-The CRM: every runner screens callers and serves self-service through `SqlCallerDirectory` and
-records what it decided through `WriterCrmSink`; the YAML's blacklist and VIP numbers are synced
-into `screening_rules` at start and on each reload. With `api_port` set, the HTTP API (http_api)
-runs in the same process, and the ACD pushes each offered call's screen pop to the agent's open
-event streams through the API's hub; the API's supervision and PCI-pause calls go to a `Supervisor`
+The CRM: every runner screens callers and serves self-service through `SqlCallerDirectory`
+(schema.adapters.crm_directory) and records what it decided through `WriterCrmSink`; the YAML's
+blacklist and VIP numbers are synced into `screening_rules` at start and on each reload. With
+`api_port` set, the HTTP API (http_api) runs in the same process, and the ACD pushes each offered
+call's screen pop to the agent's open event streams through the API's hub; the API's supervision and
+PCI-pause calls go to a `Supervisor`
 (esl_handlers.supervision) over the inbound event socket.
 """
 
@@ -23,15 +28,16 @@ import functools
 import logging
 import signal
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import gevent
 import gevent.event
 from sqlalchemy import Engine
 
-from dialplans.crm_models import Crm
-from dialplans.loader import DialplanError, LoadedDialplan, load_dialplan
+from callcenter.dialplan_holder import CrmWiring, DialplanHolder
+from callcenter.server_config import ServerConfig
+from dialplans.models import Dialplan
 from dialplans.prompt_audio import check_prompt_dir, synthesis_voices
 from esl_handlers.acd_server import QueueServer, SettingsTuning
 from esl_handlers.agent_watch import AgentChangeWatcher
@@ -50,157 +56,17 @@ from esl_handlers.screen_pop import ScreenPopPublisher
 from esl_handlers.session import IvrCallHandler, submit_event
 from esl_handlers.supervision import Supervisor
 from esl_handlers.switch import EslSwitch
-from freeswitch_conf.settings import CallControl
 from http_api import ApiServer, PushHub, build_api
-from ivr_scripts.crm import CrmSink
-from ivr_scripts.prompts import PromptAudio, PromptBook
-from ivr_scripts.recording import RecordingLog
-from ivr_scripts.runner import Clock, IvrRunner, QueueEntry, utc_now
-from schema.adapters.crm_directory import SqlCallerDirectory
+from ivr_scripts.prompts import PromptAudio
+from ivr_scripts.runner import Clock, utc_now
 from schema.agent_notify import AgentChange
 from schema.calls import write_batch
 from schema.db import create_engine_from_url
-from schema.errors import StorageError
 from schema.migrate import upgrade
-from schema.screening_rules import sync_yaml_rules
-from schema.threadpool import in_thread
+
+__all__ = ["Application", "ServerConfig", "serve"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ServerConfig:
-    dialplan: Path
-    database_url: str
-    app_host: str
-    app_port: int
-    esl_host: str
-    esl_port: int
-    esl_password: str
-    dead_letter: Path
-    tts_engine: str | None = "flite"
-    tts_voice: str = "slt"
-    backlog: int = 4096
-    # Queued calls go to our ACD (esl_handlers.acd_server); off: transferred to the queue's extension.
-    acd: bool = False
-    agent_domain: str = "callcenter.local"  # agents' phones: user/<extension>@<agent_domain>
-    server_name: str = ""  # this server in agent_state_log and agents.reserved_by; "" = the host name
-    # Where `callcenter agent ...` on this machine says an agent changed (None: not listened to).
-    control_socket: Path | None = None
-    # How callbacks dial the customer, e.g. sofia/gateway/pstn/{number} (None: the ACD's default).
-    callback_endpoint: str | None = None
-    # The HTTP API (customers, calls, screen pops, the agents' event stream); None: not served.
-    api_host: str = "127.0.0.1"
-    api_port: int | None = None
-    # Where `callcenter render` synthesized the prompts (dialplans.prompt_audio); None: prompts
-    # without a recorded file are spoken by TTS.
-    prompt_dir: Path | None = None
-    # "socket": FreeSWITCH connects once per call; "park": calls parked, one inbound connection
-    # (esl_handlers.parked_calls). Must match the rendered dialplan's.
-    call_control: CallControl = "socket"
-
-
-@dataclass(frozen=True)
-class CrmWiring:
-    """Where runners find customers (`engine`, as SYSTEM) and send what screening and surveys decided."""
-
-    engine: Engine
-    sink: CrmSink
-
-
-def build_runner(
-    loaded: LoadedDialplan,
-    clock: Clock,
-    queues: QueueEntry | None = None,
-    crm: CrmWiring | None = None,
-    recordings: RecordingLog | None = None,
-    *,
-    prompts: PromptAudio | None = None,
-) -> IvrRunner:
-    """A runner for `loaded`; with `crm`, callers are screened and self-service looks customers up;
-    with `recordings`, calls are recorded as the dialplan's policies say; with `prompts`, prompts
-    without a recording play the file `callcenter render` synthesized."""
-    model = loaded.model
-    directory = None
-    if crm is not None:
-        directory = SqlCallerDirectory(crm.engine, model.crm.default_region, model.crm.keypad_fields)
-    return IvrRunner(
-        model,
-        PromptBook.build(model, loaded.sounds_dir, prompts),
-        clock=clock,
-        queues=queues,
-        directory=directory,
-        crm_sink=None if crm is None else crm.sink,
-        recordings=recordings,
-    )
-
-
-def sync_screening_rules(engine: Engine, crm: Crm) -> None:
-    """The YAML's blacklist and VIP numbers into screening_rules; a database error is logged, not raised
-    (the rules already stored stay in force)."""
-    try:
-        count = in_thread(sync_yaml_rules, engine, crm)
-    except StorageError as exc:
-        log.error("screening rules from the YAML not synced; the stored ones stay in force: %s", exc)
-        return
-    log.info("screening rules from the YAML: %d", count)
-
-
-class DialplanHolder:
-    """The current runner; `reload` swaps it only for a dialplan that validates.
-
-    The ACD keeps the queues and agents it started with: a reload changes menus and prompts only (and,
-    with the CRM wired, the screening rules from the YAML).
-    """
-
-    def __init__(
-        self,
-        path: Path,
-        clock: Clock = utc_now,
-        crm: CrmWiring | None = None,
-        recordings: RecordingLog | None = None,
-        prompts: PromptAudio | None = None,
-    ) -> None:
-        self._path = path
-        self._clock = clock
-        self._crm = crm
-        self._recordings = recordings
-        self._prompts = prompts
-        self._queues: QueueEntry | None = None
-        self._loaded = load_dialplan(path)
-        self._runner = build_runner(self._loaded, clock, crm=crm, recordings=recordings, prompts=prompts)
-
-    @property
-    def loaded(self) -> LoadedDialplan:
-        return self._loaded
-
-    def use_queues(self, queues: QueueEntry) -> None:
-        self._queues = queues
-        self._runner = build_runner(
-            self._loaded, self._clock, queues, self._crm, self._recordings, prompts=self._prompts
-        )
-
-    def sync_screening_rules(self) -> None:
-        if self._crm is not None:
-            sync_screening_rules(self._crm.engine, self._loaded.model.crm)
-
-    @property
-    def runner(self) -> IvrRunner:
-        return self._runner
-
-    def reload(self) -> bool:
-        try:
-            loaded = load_dialplan(self._path)
-        except DialplanError as exc:
-            log.error("dialplan reload refused, the previous one stays in service:\n%s", exc)
-            return False
-        self._loaded = loaded
-        self._runner = build_runner(
-            loaded, self._clock, self._queues, self._crm, self._recordings, prompts=self._prompts
-        )
-        log.info("dialplan reloaded from %s", self._path)
-        self.sync_screening_rules()
-        return True
 
 
 def prompt_audio(config: ServerConfig) -> PromptAudio | None:
@@ -208,6 +74,167 @@ def prompt_audio(config: ServerConfig) -> PromptAudio | None:
     if config.prompt_dir is None:
         return None
     return PromptAudio(check_prompt_dir(config.prompt_dir), synthesis_voices(config.tts_voice))
+
+
+# -- one builder per capability ------------------------------------------------------------------
+
+
+def build_call_records(config: ServerConfig) -> tuple[Engine, CallRecordWriter]:
+    """The database and the writer every call's records (CDRs, steps, CRM, recordings) go through."""
+    engine = create_engine_from_url(config.database_url)
+    writer = CallRecordWriter(functools.partial(write_batch, engine), dead_letter=config.dead_letter)
+    return engine, writer
+
+
+def build_ivr(
+    config: ServerConfig,
+    clock: Clock,
+    engine: Engine,
+    writer: CallRecordWriter,
+    recording_events: RecordingEvents,
+) -> DialplanHolder:
+    """The runners: the CRM wired to `engine` and the writer, calls recorded as the policies say."""
+    return DialplanHolder(
+        config.dialplan,
+        clock,
+        CrmWiring(engine, WriterCrmSink(writer)),
+        WriterRecordingLog(writer, recording_events),
+        prompt_audio(config),
+    )
+
+
+def build_call_server(config: ServerConfig, handler: IvrCallHandler) -> OutboundServer | ParkedCallServer:
+    """How calls reach the runners: parked on one inbound connection, or one outbound socket each."""
+    if config.call_control == "park":
+        return ParkedCallServer(
+            handler,
+            host=config.esl_host,
+            port=config.esl_port,
+            password=config.esl_password,
+            tts_engine=config.tts_engine or "",
+            tts_voice=config.tts_voice,
+        )
+    return OutboundServer(
+        handler,
+        host=config.app_host,
+        port=config.app_port,
+        backlog=config.backlog,
+        tts_engine=config.tts_engine or "",
+        tts_voice=config.tts_voice,
+    )
+
+
+def build_supervision(
+    config: ServerConfig,
+    engine: Engine,
+    writer: CallRecordWriter,
+    recording_events: RecordingEvents,
+    dialplan: Callable[[], Dialplan],
+) -> tuple[EslSwitch | None, Supervisor | None]:
+    """The inbound connection the ACD's agent legs and the API's supervision share (opened on use),
+    and the Supervisor on it; neither without the ACD or the API."""
+    if not config.acd and config.api_port is None:
+        return None, None
+    switch = EslSwitch(config.esl_host, config.esl_port, config.esl_password)
+    supervisor = Supervisor(
+        switch,
+        config.agent_domain,
+        engine,
+        recordings=WriterRecordingLog(writer, recording_events),
+        dialplan=dialplan,
+    )
+    return switch, supervisor
+
+
+@dataclass(frozen=True)
+class HttpApi:
+    push: PushHub
+    screen_pops: ScreenPopPublisher
+    api: ApiServer
+
+
+def build_http_api(
+    config: ServerConfig, engine: Engine, dialplans: DialplanHolder, calls: Supervisor | None
+) -> HttpApi | None:
+    """The HTTP API with its agents' event streams and the screen pops pushed to them; None without
+    `api_port`. Supervision and PCI-pause calls go to `calls`."""
+    if config.api_port is None:
+        return None
+    region = dialplans.loaded.model.crm.default_region
+    push = PushHub()
+    screen_pops = ScreenPopPublisher(engine, push, region)
+    api = ApiServer(
+        build_api(
+            engine,
+            region=region,
+            push=push,
+            calls=calls,
+            qa_forms=lambda: dialplans.loaded.model.qa_forms,
+        ),
+        host=config.api_host,
+        port=config.api_port,
+    )
+    return HttpApi(push, screen_pops, api)
+
+
+@dataclass(frozen=True)
+class Acd:
+    queues: QueueServer
+    agent_watch: AgentChangeWatcher | None
+    control: ControlServer | None
+
+
+@dataclass(frozen=True)
+class AcdTiming:
+    clock: Clock
+    tuning: SettingsTuning | None
+    tick_seconds: float
+
+
+def build_acd(
+    config: ServerConfig,
+    model: Dialplan,
+    engine: Engine,
+    switch: EslSwitch,
+    writer: CallRecordWriter,
+    *,
+    timing: AcdTiming,
+    screen_pops: ScreenPopPublisher | None,
+    on_agent_change: Callable[[AgentChange], None],
+) -> Acd:
+    """The queues, and what wakes their dispatch when agents change elsewhere: NOTIFY on PostgreSQL,
+    the local control socket for this machine's CLI (both on SQLite's one server)."""
+    queues = QueueServer(
+        model,
+        engine,
+        switch,
+        WriterQueueEvents(writer),
+        server=config.server_name or socket.gethostname(),
+        clock=timing.clock,
+        agent_domain=config.agent_domain,
+        tuning=timing.tuning,
+        tick_seconds=timing.tick_seconds,
+        callback_endpoint=config.callback_endpoint,
+        offers=screen_pops,
+    )
+    agent_watch = None
+    if config.database_url.startswith("postgresql"):
+        agent_watch = AgentChangeWatcher(config.database_url, on_agent_change)
+    control = None
+    if config.control_socket is not None:
+        control = ControlServer(config.control_socket, on_agent_change)
+    return Acd(queues, agent_watch, control)
+
+
+def build_event_listener(config: ServerConfig, on_event: Callable[[Event], None]) -> EventListener:
+    """The inbound event socket: CDR and recording events for every call."""
+    return EventListener(
+        on_event,
+        host=config.esl_host,
+        port=config.esl_port,
+        password=config.esl_password,
+        events=(*CDR_EVENTS, *RECORD_EVENTS),
+    )
 
 
 class Application:
@@ -223,99 +250,35 @@ class Application:
     ) -> None:
         """`acd_tuning` adjusts each queue's settings (tests shorten the YAML's minimum times)."""
         self.config = config
-        self.engine = create_engine_from_url(config.database_url)
-        self.writer = CallRecordWriter(
-            functools.partial(write_batch, self.engine), dead_letter=config.dead_letter
-        )
+        self.engine, self.writer = build_call_records(config)
         self.recording_events = RecordingEvents(self.writer, self._recording_directory)
-        self.dialplans = DialplanHolder(
-            config.dialplan,
-            clock,
-            CrmWiring(self.engine, WriterCrmSink(self.writer)),
-            WriterRecordingLog(self.writer, self.recording_events),
-            prompt_audio(config),
+        self.dialplans = build_ivr(config, clock, self.engine, self.writer, self.recording_events)
+        self.switch, self.supervisor = build_supervision(
+            config, self.engine, self.writer, self.recording_events, lambda: self.dialplans.loaded.model
         )
-        region = self.dialplans.loaded.model.crm.default_region
-        # The ACD's agent legs and the API's supervision share one inbound connection (opened on use).
-        self.switch: EslSwitch | None = None
-        self.supervisor: Supervisor | None = None
-        if config.acd or config.api_port is not None:
-            self.switch = EslSwitch(config.esl_host, config.esl_port, config.esl_password)
-            self.supervisor = Supervisor(
-                self.switch,
-                config.agent_domain,
-                self.engine,
-                recordings=WriterRecordingLog(self.writer, self.recording_events),
-                dialplan=lambda: self.dialplans.loaded.model,
-            )
-        self.push: PushHub | None = None
-        self.screen_pops: ScreenPopPublisher | None = None
-        self.api: ApiServer | None = None
-        if config.api_port is not None:
-            self.push = PushHub()
-            self.screen_pops = ScreenPopPublisher(self.engine, self.push, region)
-            self.api = ApiServer(
-                build_api(
-                    self.engine,
-                    region=region,
-                    push=self.push,
-                    calls=self.supervisor,
-                    qa_forms=lambda: self.dialplans.loaded.model.qa_forms,
-                ),
-                host=config.api_host,
-                port=config.api_port,
-            )
+        http = build_http_api(config, self.engine, self.dialplans, self.supervisor)
+        self.push = None if http is None else http.push
+        self.screen_pops = None if http is None else http.screen_pops
+        self.api = None if http is None else http.api
         self.queues: QueueServer | None = None
         self.agent_watch: AgentChangeWatcher | None = None
         self.control: ControlServer | None = None
         if self.switch is not None and config.acd:
-            self.queues = QueueServer(
+            acd = build_acd(
+                config,
                 self.dialplans.loaded.model,
                 self.engine,
                 self.switch,
-                WriterQueueEvents(self.writer),
-                server=config.server_name or socket.gethostname(),
-                clock=clock,
-                agent_domain=config.agent_domain,
-                tuning=acd_tuning,
-                tick_seconds=acd_tick_seconds,
-                callback_endpoint=config.callback_endpoint,
-                offers=self.screen_pops,
+                self.writer,
+                timing=AcdTiming(clock, acd_tuning, acd_tick_seconds),
+                screen_pops=self.screen_pops,
+                on_agent_change=self._on_agent_change,
             )
+            self.queues, self.agent_watch, self.control = acd.queues, acd.agent_watch, acd.control
             self.dialplans.use_queues(self.queues)
-            # Agents changed by another process or server wake dispatch at once: NOTIFY on
-            # PostgreSQL, the local control socket for this machine's CLI (both on SQLite's one server).
-            if config.database_url.startswith("postgresql"):
-                self.agent_watch = AgentChangeWatcher(config.database_url, self._on_agent_change)
-            if config.control_socket is not None:
-                self.control = ControlServer(config.control_socket, self._on_agent_change)
         self.handler = IvrCallHandler(self.dialplans, self.writer, self.recording_events)
-        self.server: OutboundServer | ParkedCallServer
-        if config.call_control == "park":
-            self.server = ParkedCallServer(
-                self.handler,
-                host=config.esl_host,
-                port=config.esl_port,
-                password=config.esl_password,
-                tts_engine=config.tts_engine or "",
-                tts_voice=config.tts_voice,
-            )
-        else:
-            self.server = OutboundServer(
-                self.handler,
-                host=config.app_host,
-                port=config.app_port,
-                backlog=config.backlog,
-                tts_engine=config.tts_engine or "",
-                tts_voice=config.tts_voice,
-            )
-        self.listener = EventListener(
-            self._on_event,
-            host=config.esl_host,
-            port=config.esl_port,
-            password=config.esl_password,
-            events=(*CDR_EVENTS, *RECORD_EVENTS),
-        )
+        self.server: OutboundServer | ParkedCallServer = build_call_server(config, self.handler)
+        self.listener = build_event_listener(config, self._on_event)
 
     @property
     def outbound(self) -> OutboundServer:

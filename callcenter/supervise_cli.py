@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable
 from typing import cast, get_args
 
-from callcenter.server import ServerConfig
+from callcenter.server_config import ServerConfig
 from callcenter.settings import Settings
 from esl_handlers.supervision import DEFAULT_RING_TIMEOUT, Supervisor
 from esl_handlers.switch import EslSwitch

@@ -1,0 +1,40 @@
+"""`ServerConfig`: what the application server process (callcenter.server) runs with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from freeswitch_conf.settings import CallControl
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    dialplan: Path
+    database_url: str
+    app_host: str
+    app_port: int
+    esl_host: str
+    esl_port: int
+    esl_password: str
+    dead_letter: Path
+    tts_engine: str | None = "flite"
+    tts_voice: str = "slt"
+    backlog: int = 4096
+    # Queued calls go to our ACD (esl_handlers.acd_server); off: transferred to the queue's extension.
+    acd: bool = False
+    agent_domain: str = "callcenter.local"  # agents' phones: user/<extension>@<agent_domain>
+    server_name: str = ""  # this server in agent_state_log and agents.reserved_by; "" = the host name
+    # Where `callcenter agent ...` on this machine says an agent changed (None: not listened to).
+    control_socket: Path | None = None
+    # How callbacks dial the customer, e.g. sofia/gateway/pstn/{number} (None: the ACD's default).
+    callback_endpoint: str | None = None
+    # The HTTP API (customers, calls, screen pops, the agents' event stream); None: not served.
+    api_host: str = "127.0.0.1"
+    api_port: int | None = None
+    # Where `callcenter render` synthesized the prompts (dialplans.prompt_audio); None: prompts
+    # without a recorded file are spoken by TTS.
+    prompt_dir: Path | None = None
+    # "socket": FreeSWITCH connects once per call; "park": calls parked, one inbound connection
+    # (esl_handlers.parked_calls). Must match the rendered dialplan's.
+    call_control: CallControl = "socket"
