@@ -31,6 +31,7 @@ run: migrate render
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy
@@ -58,4 +59,4 @@ sipp-smoke: render
 	$(BIN)/callcenter sipp smoke
 
 clean:
-	rm -rf build var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf build var .mypy_cache .ruff_cache .pytest_cache .import_linter_cache
