@@ -20,7 +20,7 @@ from gevent.event import Event as GEvent
 
 from esl_handlers.acd_agents import AgentDesk
 from ivr_scripts.acd import AgentTarget, DispatchBoard, DispatchError, QueueSettings, QueueTicket
-from ivr_scripts.acd.offer import Candidate, RingGroup
+from ivr_scripts.acd.offer_model import Candidate, RingGroup
 
 EndedBy = Literal["caller", "agent"]
 log = logging.getLogger(__name__)

@@ -34,6 +34,7 @@ from sqlalchemy import Engine
 
 from dialplans import models as plan
 from esl_handlers.acd_agents import AgentDesk
+from esl_handlers.acd_caller import channel_variable, sticky_agent, watch_caller
 from esl_handlers.acd_offer import Conversation, EndedBy, OfferAttempt, OfferObserver, WaitingCaller
 from esl_handlers.acd_voicemail import VOICEMAIL_PROFILE, with_exit_data
 from esl_handlers.codec import Event as EslEvent
@@ -51,15 +52,12 @@ from ivr_scripts.acd import (
     offer_call,
     wait_in_queue,
 )
-from ivr_scripts.acd.from_dialplan import all_queue_rules, priority_for, queue_settings, sticky_since
+from ivr_scripts.acd.from_dialplan import all_queue_rules, priority_for, queue_settings
 from ivr_scripts.acd.settings import VoicemailOverflow
-from ivr_scripts.channel import CallerHungUp, CallInfo, Channel, ChannelError
+from ivr_scripts.channel import CallInfo, Channel
 from ivr_scripts.crm import VAR_CUSTOMER_TIER, VAR_SCREEN_NAME
 from ivr_scripts.runner import QueueResult
 from ivr_scripts.switch import Switch
-from schema.errors import StorageError
-from schema.sticky import last_agent_for
-from schema.threadpool import in_thread
 
 log = logging.getLogger(__name__)
 
@@ -158,14 +156,14 @@ class QueueServer:
         settings = self._settings[queue]
         info = channel.info
         channel.set_variable("park_after_bridge", "true")
-        priority = priority_for(model, self._channel_variable(channel, VAR_CUSTOMER_TIER))
-        screen_name = self._channel_variable(channel, VAR_SCREEN_NAME)
+        priority = priority_for(model, channel_variable(channel, VAR_CUSTOMER_TIER))
+        screen_name = channel_variable(channel, VAR_SCREEN_NAME)
         if screen_name is not None:
             info = CallInfo(info.uuid, info.caller_number, screen_name, info.destination)
         joined = self._clock()
-        sticky = preferred_agent or self._sticky_agent(model, info, queue, joined)
+        sticky = preferred_agent or sticky_agent(self._engine, model, info, queue, joined)
         waiting = WaitingCaller(QueueTicket.for_call(info, queue, joined), settings)
-        self._watch(channel, waiting)
+        watch_caller(channel, waiting, self._end)
         try:
             board_entry = WaitingCall(info.uuid, queue, priority, joined.timestamp(), sticky)
             return self._wait(channel, info, waiting, board_entry, joined)
@@ -174,19 +172,6 @@ class QueueServer:
             waiting.ticket.leave("abandoned", self._clock())
             self._forget(info.uuid)
             raise
-
-    def _sticky_agent(self, model: plan.Queue, info: CallInfo, queue: str, joined: dt.datetime) -> str | None:
-        since = sticky_since(model, joined)
-        if since is None:
-            return None
-        try:
-            agent_id: str | None = in_thread(
-                last_agent_for, self._engine, info.caller_number, queue, since=since
-            )
-        except StorageError as exc:
-            log.warning("call %s: no sticky agent: %s", info.uuid, exc)
-            return None
-        return agent_id
 
     def _wait(
         self,
@@ -239,37 +224,6 @@ class QueueServer:
         conversation.done.wait()
         ended_by: EndedBy = "caller" if waiting.caller_hung_up else (conversation.ended_by or "caller")
         return QueueResult("answered", agent_id=conversation.agent_id, ended_by=ended_by)
-
-    def _channel_variable(self, channel: Channel, name: str) -> str | None:
-        try:
-            return channel.get_variable(name) or None
-        except CallerHungUp:
-            raise
-        except ChannelError as exc:
-            log.warning("call %s: %s unknown: %s", channel.info.uuid, name, exc)
-            return None
-
-    def _watch(self, channel: Channel, waiting: WaitingCaller) -> None:
-        add_listener = getattr(channel, "add_event_listener", None)
-        if add_listener is None:
-            return
-        call_uuid = channel.info.uuid
-
-        def seen(event: EslEvent) -> None:
-            if event.unique_id != call_uuid:
-                return
-            if event.name == "CHANNEL_HANGUP":
-                waiting.caller_hung_up = True
-            elif event.name == "CHANNEL_UNBRIDGE" and waiting.ended_by is None:
-                waiting.ended_by = "caller" if waiting.caller_hung_up else "agent"
-                self._end(call_uuid, waiting.ended_by)
-            elif event.name == "CHANNEL_HANGUP_COMPLETE":
-                waiting.caller_hung_up = True
-                waiting.ended_by = waiting.ended_by or "caller"
-                self._end(call_uuid, waiting.ended_by)
-
-        add_listener(seen)
-        waiting.watched = True
 
     def _position(self, call_uuid: str, queue: str) -> int:
         for index, call in enumerate(self.board.waiting_calls(queue), start=1):

@@ -33,6 +33,7 @@ from typing import Final
 
 from gevent.server import StreamServer
 
+from esl_handlers.call_events import call_info_from_connect
 from esl_handlers.codec import (
     DisconnectNotice,
     EslError,
@@ -45,7 +46,7 @@ from esl_handlers.codec import (
     linger,
 )
 from esl_handlers.connection import EslConnection
-from esl_handlers.esl_channel import EslChannel, call_info_from_connect
+from esl_handlers.esl_channel import EslChannel
 from freeswitch_conf.say import SAY_BY_VARIABLE
 from ivr_scripts.channel import CallerHungUp
 

@@ -35,9 +35,10 @@ from typing import Final
 import gevent
 
 from dialplans.fallback_models import FALLBACK_CONTEXT
+from esl_handlers.call_events import call_info_from_connect
 from esl_handlers.codec import EslError, Event, api
 from esl_handlers.connection import EslConnection
-from esl_handlers.esl_channel import EslChannel, call_info_from_connect
+from esl_handlers.esl_channel import EslChannel
 from esl_handlers.event_listener import EventListener
 from esl_handlers.outbound_server import SOCKET_EVENTS, EventHook, Handler
 from freeswitch_conf.say import SAY_BY_VARIABLE

@@ -32,7 +32,6 @@ What FreeSWITCH answers, checked against its source:
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -46,7 +45,8 @@ from esl_handlers import app_args
 from esl_handlers.codec import EslError, Frame, api, bgapi, event, exit_
 from esl_handlers.codec import Event as EslEvent
 from esl_handlers.connection import EslConnection, open_inbound
-from ivr_scripts.switch import LiveChannel, Originated, OriginateResult, SwitchError
+from esl_handlers.switch_answers import agent_extension, originate_outcome, show_rows
+from ivr_scripts.switch import LiveChannel, Originated, SwitchError
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -55,27 +55,9 @@ PARK: Final = "&park()"
 RecordAction = Literal["start", "stop", "mask", "unmask"]
 # How long past the ring timeout the BACKGROUND_JOB may take before the leg is given up.
 DEFAULT_JOB_MARGIN: Final = 10.0
-_NO_ANSWER: Final = frozenset({"NO_ANSWER", "NO_USER_RESPONSE", "ALLOTTED_TIMEOUT", "PROGRESS_TIMEOUT"})
-_BUSY: Final = frozenset({"USER_BUSY"})
 _GONE: Final = "-ERR No such channel!"
 # callstate values (switch_channel_callstate2str) of a channel that was answered.
 _ANSWERED_STATES: Final = frozenset({"ACTIVE", "HELD", "UNHELD"})
-
-
-def originate_outcome(body: str) -> Originated:
-    """Map a BACKGROUND_JOB body of `originate` to an Originated."""
-    text = body.strip()
-    if text.startswith("+OK"):
-        leg = text[3:].strip()
-        return Originated("answered", leg or None, "SUCCESS")
-    cause = text.removeprefix("-ERR").strip() if text.startswith("-ERR") else text
-    cause = cause or "UNKNOWN"
-    result: OriginateResult = "failed"
-    if cause in _NO_ANSWER:
-        result = "no_answer"
-    elif cause in _BUSY:
-        result = "busy"
-    return Originated(result, None, cause)
 
 
 def _global_settings(number: str, name: str, seconds: int, extra: Mapping[str, str]) -> list[str]:
@@ -89,31 +71,6 @@ def _global_settings(number: str, name: str, seconds: int, extra: Mapping[str, s
     for variable, value in extra.items():
         settings.append(f"{app_args.variable_name(variable)}={app_args.originate_value(value, variable)}")
     return settings
-
-
-def _rows(body: str, what: str) -> list[dict[str, str]]:
-    if body.startswith("-"):
-        raise SwitchError(f"{what} refused: {body.strip()}")
-    try:
-        document = json.loads(body)
-    except ValueError as exc:
-        raise SwitchError(f"{what}: not JSON: {body[:80]!r}") from exc
-    rows = document.get("rows", []) if isinstance(document, dict) else None
-    if not isinstance(rows, list):
-        raise SwitchError(f"{what}: unexpected JSON shape: {body[:80]!r}")
-    return [{str(k): str(v) for k, v in row.items()} for row in rows if isinstance(row, dict)]
-
-
-def agent_extension(row: dict[str, str]) -> str | None:
-    """The user a channel belongs to: presence_id "1001@domain", else the user in an outbound
-    leg's name "sofia/<profile>/1001@host"."""
-    presence = row.get("presence_id") or ""
-    if "@" in presence:
-        return presence.split("@", 1)[0].removeprefix("sip:") or None
-    name = row.get("name") or ""
-    if row.get("direction") == "outbound" and name.count("/") >= 2 and "@" in name:
-        return name.split("/", 2)[2].split("@", 1)[0].removeprefix("sip:") or None
-    return None
 
 
 class EslSwitch:
@@ -334,9 +291,9 @@ class EslSwitch:
             raise SwitchError(f"uuid_setvar {uuid} {name} refused: {body.strip()}")
 
     def channels(self) -> list[LiveChannel]:
-        channel_rows = _rows(self._api("show channels as json"), "show channels")
+        channel_rows = show_rows(self._api("show channels as json"), "show channels")
         bridged: dict[str, str] = {}
-        for row in _rows(self._api("show calls as json"), "show calls"):
+        for row in show_rows(self._api("show calls as json"), "show calls"):
             a, b = row.get("uuid") or "", row.get("b_uuid") or ""
             if a and b:
                 bridged[a], bridged[b] = b, a

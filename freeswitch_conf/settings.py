@@ -100,6 +100,38 @@ class SwitchSettings:
 
     def __post_init__(self) -> None:
         # RenderError, raised by the shared checks, is a ValueError too.
+        self._check_esl_and_network()
+        self._check_paths()
+        if self.say_by not in SAY_BY_CHOICES:
+            raise ValueError(f"say_by must be one of {', '.join(SAY_BY_CHOICES)}, got {self.say_by!r}")
+        if self.tts_engine is not None and self.tts_engine not in TTS_MODULES:
+            raise ValueError(
+                f"tts_engine must be one of {sorted(TTS_MODULES)} or None, got {self.tts_engine!r}"
+            )
+        for network in self.caller_networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"caller_networks: {network!r} is not a network such as 192.0.2.0/24"
+                ) from exc
+        if self.agent_external_ip is not None and not _EXTERNAL_IP.match(self.agent_external_ip):
+            raise ValueError(
+                "agent_external_ip must be an IP address, auto-nat or stun:HOST, "
+                f"not {self.agent_external_ip!r}"
+            )
+        if not _VOICE.match(self.tts_voice):
+            raise ValueError(f"tts_voice must be a voice name such as slt or kal, got {self.tts_voice!r}")
+        if self.log_level not in _LOG_LEVELS:
+            raise ValueError(f"log_level must be one of {_LOG_LEVELS}, got {self.log_level!r}")
+        for name in ("agent_ring_seconds", "max_sessions", "sessions_per_second"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        for agent_id, agent_password in self.agent_passwords.items():
+            check_agent_password(agent_id, agent_password)
+
+    def _check_esl_and_network(self) -> None:
+        """The ESL password and address, the addresses, ports and RTP range."""
         password = self.esl_password
         if not password:
             raise ValueError(
@@ -128,6 +160,9 @@ class SwitchSettings:
             raise ValueError("the callers and agents profiles need different SIP ports")
         if not 0 < self.rtp_start < self.rtp_end < 65536:
             raise ValueError(f"need 0 < rtp_start < rtp_end < 65536, got {self.rtp_start}..{self.rtp_end}")
+
+    def _check_paths(self) -> None:
+        """The directories FreeSWITCH is given, and the say sounds' prefix."""
         for name in ("sounds_dir", "recordings_dir", "voicemail_dir", "log_dir", "db_dir", "moh_dir"):
             path = getattr(self, name)
             if path is not None and not Path(path).is_absolute():
@@ -141,33 +176,6 @@ class SwitchSettings:
                 f"such as {DEFAULT_SAY_SOUND_PREFIX}, got {str(self.say_sound_prefix)!r}"
             )
         preprocess_safe(self.voicemail_dir)
-        if self.say_by not in SAY_BY_CHOICES:
-            raise ValueError(f"say_by must be one of {', '.join(SAY_BY_CHOICES)}, got {self.say_by!r}")
-        if self.tts_engine is not None and self.tts_engine not in TTS_MODULES:
-            raise ValueError(
-                f"tts_engine must be one of {sorted(TTS_MODULES)} or None, got {self.tts_engine!r}"
-            )
-        for network in self.caller_networks:
-            try:
-                ipaddress.ip_network(network, strict=False)
-            except ValueError as exc:
-                raise ValueError(
-                    f"caller_networks: {network!r} is not a network such as 192.0.2.0/24"
-                ) from exc
-        if self.agent_external_ip is not None and not _EXTERNAL_IP.match(self.agent_external_ip):
-            raise ValueError(
-                "agent_external_ip must be an IP address, auto-nat or stun:HOST, "
-                f"not {self.agent_external_ip!r}"
-            )
-        if not _VOICE.match(self.tts_voice):
-            raise ValueError(f"tts_voice must be a voice name such as slt or kal, got {self.tts_voice!r}")
-        if self.log_level not in _LOG_LEVELS:
-            raise ValueError(f"log_level must be one of {_LOG_LEVELS}, got {self.log_level!r}")
-        for name in ("agent_ring_seconds", "max_sessions", "sessions_per_second"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1")
-        for agent_id, agent_password in self.agent_passwords.items():
-            check_agent_password(agent_id, agent_password)
 
 
 def _is_ip(text: str) -> bool:

@@ -6,7 +6,8 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from dialplans.base import WEEKDAYS
-from dialplans.models import Did, Schedule
+from dialplans.models import Did
+from dialplans.schedule_models import Schedule
 
 
 def _minutes(hh_mm: str) -> int:

@@ -13,25 +13,31 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final, cast, get_args
 
 from pydantic_core import PydanticSerializationError, to_jsonable_python
-from sqlalchemy import ColumnElement, Connection, Engine, Select, Table, select, update
+from sqlalchemy import Connection, Engine, Table, select, update
 
-from schema.crm_access import CALLS, CUSTOMERS, QUEUE_LOG, call_visible, customer_visible, may_create_customer
+from schema.crm_access import CALLS, CUSTOMERS, call_visible, customer_visible, may_create_customer
 from schema.crm_lookup import (
     CUSTOMER_KEYS,
     PHONE_NUMBERS,
     SUMMARY_COLUMNS,
     VIEW_COLUMNS,
-    AnyRow,
     customer_summary,
     customer_views,
 )
-from schema.crm_models import Note, Ticket
+from schema.crm_models import Note
+from schema.crm_shared_reads import (
+    TICKETS,
+    call_summaries,
+    call_summary,
+    calls_of_customer,
+    newest_calls_first,
+    tickets_of_customer,
+)
 from schema.crm_views import (
     CallSummary,
     CustomerSummary,
     CustomerView,
     NoteView,
-    Screening,
     TicketStatus,
     TicketView,
 )
@@ -40,12 +46,9 @@ from schema.errors import NotFound, PermissionDenied, RecordRejected
 from schema.phones import keypad_digits, normalise_number
 from schema.viewer import Viewer
 
-TICKETS: Final = cast(Table, Ticket.__table__)
 NOTES: Final = cast(Table, Note.__table__)
-QUEUE_DESTINATION: Final = "queue:"  # how ivr_scripts.runner names a queue in calls.destination
 MAX_PAGE: Final = 500
 CALL_UUID_MAX_LENGTH: Final = 36
-_SCREENINGS: Final = frozenset(get_args(Screening))
 _TICKET_STATUSES: Final = frozenset(get_args(TicketStatus))
 
 
@@ -81,15 +84,7 @@ def create_customer(
     keys = _customer_keys(account_number, fields, keypad_fields)
     at = _utc(now)
     with write_transaction(engine, f"creating customer {name.strip()!r}") as connection:
-        taken = connection.execute(
-            select(PHONE_NUMBERS.c.e164)
-            .where(PHONE_NUMBERS.c.e164.in_(numbers))
-            .order_by(PHONE_NUMBERS.c.e164)
-        ).scalars()
-        if taken_numbers := list(taken):
-            raise RecordRejected(
-                f"phone number {', '.join(taken_numbers)} already belongs to another customer"
-            )
+        _refuse_taken_numbers(connection, numbers)
         customer_id = connection.execute(
             CUSTOMERS.insert()
             .values(
@@ -182,7 +177,7 @@ def list_calls(
         statement = statement.where(CALLS.c.customer_id == customer_id)
     if since is not None:
         statement = statement.where(CALLS.c.started_at >= _utc(since))
-    statement = statement.order_by(*_newest_calls_first()).limit(limit).offset(offset)
+    statement = statement.order_by(*newest_calls_first()).limit(limit).offset(offset)
     with read_connection(engine, "listing calls") as connection:
         return [call_summary(row) for row in connection.execute(statement)]
 
@@ -281,76 +276,6 @@ def set_ticket_status(
     return TicketView.model_validate(dict(row._mapping))
 
 
-# --- Shared by the screen pop: no permission check, the caller has made it -----------------------
-
-
-def call_summaries() -> Select[Any]:
-    """Calls as `CallSummary` rows: the agent is the last queue_log CONNECT's (a correlated subquery
-    on queue_log's (call_uuid, ...) unique index), so a list of calls stays one query."""
-    answered_by = (
-        select(QUEUE_LOG.c.agent_id)
-        .where(QUEUE_LOG.c.call_uuid == CALLS.c.uuid, QUEUE_LOG.c.event == "CONNECT")
-        .order_by(QUEUE_LOG.c.at.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    return select(
-        CALLS.c.uuid,
-        CALLS.c.started_at,
-        CALLS.c.caller_number,
-        CALLS.c.did,
-        CALLS.c.destination,
-        answered_by.label("agent_id"),
-        CALLS.c.outcome,
-        CALLS.c.duration_s,
-        CALLS.c.customer_id,
-        CALLS.c.screening,
-    )
-
-
-def call_summary(row: AnyRow) -> CallSummary:
-    return CallSummary(
-        uuid=row.uuid,
-        started_at=row.started_at,
-        caller_number=row.caller_number,
-        did=row.did,
-        queue=queue_of(row.destination),
-        agent_id=row.agent_id or None,
-        outcome=row.outcome,
-        duration_s=row.duration_s,
-        customer_id=row.customer_id,
-        screening=row.screening if row.screening in _SCREENINGS else None,
-    )
-
-
-def queue_of(destination: str | None) -> str | None:
-    if destination is None or not destination.startswith(QUEUE_DESTINATION):
-        return None
-    return destination.removeprefix(QUEUE_DESTINATION) or None
-
-
-def calls_of_customer(connection: Connection, customer_id: int, *, limit: int = 10) -> list[CallSummary]:
-    statement = call_summaries().where(CALLS.c.customer_id == customer_id)
-    statement = statement.order_by(*_newest_calls_first()).limit(limit)
-    return [call_summary(row) for row in connection.execute(statement)]
-
-
-def tickets_of_customer(
-    connection: Connection, customer_id: int, *, status: TicketStatus | None = "open"
-) -> list[TicketView]:
-    statement = select(TICKETS).where(TICKETS.c.customer_id == customer_id)
-    if status is not None:
-        statement = statement.where(TICKETS.c.status == status)
-    statement = statement.order_by(TICKETS.c.created_at.desc(), TICKETS.c.id.desc())
-    return [TicketView.model_validate(dict(row._mapping)) for row in connection.execute(statement)]
-
-
-def customer_by_id(connection: Connection, customer_id: int) -> CustomerView | None:
-    rows = connection.execute(select(*VIEW_COLUMNS).where(CUSTOMERS.c.id == customer_id)).all()
-    views = customer_views(connection, rows)
-    return views[0] if views else None
-
-
 # --- Helpers ---------------------------------------------------------------------------------------
 
 
@@ -368,10 +293,6 @@ def _check_customer_visible(connection: Connection, viewer: Viewer, customer_id:
         raise NotFound(f"no customer {customer_id}")
 
 
-def _newest_calls_first() -> tuple[ColumnElement[Any], ...]:
-    return (CALLS.c.started_at.desc().nulls_last(), CALLS.c.id.desc())
-
-
 def _normalised_numbers(phones: Sequence[str], region: str) -> list[str]:
     numbers: list[str] = []
     for text in phones:
@@ -381,6 +302,14 @@ def _normalised_numbers(phones: Sequence[str], region: str) -> list[str]:
         if e164 not in numbers:
             numbers.append(e164)
     return numbers
+
+
+def _refuse_taken_numbers(connection: Connection, numbers: Sequence[str]) -> None:
+    taken = connection.execute(
+        select(PHONE_NUMBERS.c.e164).where(PHONE_NUMBERS.c.e164.in_(numbers)).order_by(PHONE_NUMBERS.c.e164)
+    ).scalars()
+    if taken_numbers := list(taken):
+        raise RecordRejected(f"phone number {', '.join(taken_numbers)} already belongs to another customer")
 
 
 def _customer_keys(

@@ -73,20 +73,7 @@ def save_scores(  # noqa: PLR0917 - the positional signature is the lead's contr
         )
         connection.execute(
             QA_SCORES.insert(),
-            [
-                {
-                    "recording_id": recording_id,
-                    "form": form_name,
-                    "reviewer": viewer.user,
-                    "agent_id": row.agent_id,
-                    "criterion": score.criterion,
-                    "score": score.score,
-                    "max_score": score.max_score,
-                    "weight": score.weight,
-                    "scored_at": at,
-                }
-                for score in criteria
-            ],
+            _score_rows(recording_id, form_name, viewer.user, row.agent_id, criteria, at=at),
         )
     total_weight = sum(score.weight for score in criteria)
     percent = sum(score.weight * score.score / score.max_score for score in criteria) / total_weight * PERCENT
@@ -141,6 +128,32 @@ def qa_averages(engine: Engine, viewer: Viewer, *, since: dt.datetime | None = N
             average_percent=float(row.average_percent),
         )
         for row in rows
+    ]
+
+
+def _score_rows(
+    recording_id: int,
+    form_name: str,
+    reviewer: str,
+    agent_id: str | None,
+    criteria: list[QaCriterionScore],
+    *,
+    at: dt.datetime,
+) -> list[dict[str, Any]]:
+    """The qa_scores rows of one review: one per criterion."""
+    return [
+        {
+            "recording_id": recording_id,
+            "form": form_name,
+            "reviewer": reviewer,
+            "agent_id": agent_id,
+            "criterion": score.criterion,
+            "score": score.score,
+            "max_score": score.max_score,
+            "weight": score.weight,
+            "scored_at": at,
+        }
+        for score in criteria
     ]
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 
 from schema.crm_access import CALLS, screen_pop_visible
 from schema.crm_lookup import PHONE_NUMBERS
-from schema.crm_queries import calls_of_customer, customer_by_id, queue_of, tickets_of_customer
+from schema.crm_shared_reads import calls_of_customer, customer_by_id, queue_of, tickets_of_customer
 from schema.crm_views import CustomerSummary, Screening, ScreenPop
 from schema.db import read_connection
 from schema.errors import NotFound

@@ -63,35 +63,7 @@ def run_sipp(
     if call.keys is not None:
         # caller.xml plays dtmf.pcap from its own directory (SIPp resolves it next to the scenario).
         write_dtmf_pcap(work_dir / "dtmf.pcap", call.keys, timing)
-    command = [
-        str(sipp),
-        f"{endpoints.sip_host}:{endpoints.sip_port}",
-        "-sf",
-        str(scenario),
-        "-i",
-        endpoints.sip_host,
-        "-mi",
-        endpoints.sip_host,
-        "-p",
-        str(free_udp_port(endpoints.sip_host)),
-        "-mp",
-        str(free_media_port(endpoints.sip_host)),
-        "-rtp_echo",
-        "-nostdin",
-        "-timeout",
-        f"{timeout_s}s",
-        "-timeout_error",
-        "-trace_err",
-        "-error_file",
-        str(work_dir / "errors.log"),
-        "-trace_stat",
-        "-stf",
-        str(work_dir / "stat.csv"),
-        "-trace_screen",
-        "-screen_file",
-        str(work_dir / "screen.log"),
-        *call.args,
-    ]
+    command = _sipp_command(sipp, call, endpoints, scenario, work_dir, timeout_s=timeout_s)
     if call.csv_rows:
         rows = "\n".join(";".join(row) for row in call.csv_rows)
         (work_dir / "calls.csv").write_text(f"SEQUENTIAL\n{rows}\n", encoding="utf-8")
@@ -123,6 +95,41 @@ def run_sipp(
         errors=error_tail(work_dir),
         work_dir=work_dir,
     )
+
+
+def _sipp_command(
+    sipp: Path, call: SippCall, endpoints: SwitchEndpoints, scenario: Path, work_dir: Path, *, timeout_s: int
+) -> list[str]:
+    """SIPp's command line for `call`: the switch, free local ports, the traces in `work_dir`."""
+    return [
+        str(sipp),
+        f"{endpoints.sip_host}:{endpoints.sip_port}",
+        "-sf",
+        str(scenario),
+        "-i",
+        endpoints.sip_host,
+        "-mi",
+        endpoints.sip_host,
+        "-p",
+        str(free_udp_port(endpoints.sip_host)),
+        "-mp",
+        str(free_media_port(endpoints.sip_host)),
+        "-rtp_echo",
+        "-nostdin",
+        "-timeout",
+        f"{timeout_s}s",
+        "-timeout_error",
+        "-trace_err",
+        "-error_file",
+        str(work_dir / "errors.log"),
+        "-trace_stat",
+        "-stf",
+        str(work_dir / "stat.csv"),
+        "-trace_screen",
+        "-screen_file",
+        str(work_dir / "screen.log"),
+        *call.args,
+    ]
 
 
 def call_counts(stat_file: Path) -> tuple[int, int]:

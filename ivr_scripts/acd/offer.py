@@ -1,4 +1,5 @@
-"""Offering a waiting call to agents, one at a time, until one answers; and recording how it ended.
+"""Offering a waiting call to agents, one at a time, until one answers (how the call ended is
+recorded by ivr_scripts.acd.completion).
 
 Rules (docs/acd.md):
 - Candidates are rung in order, each for `ring_timeout`, showing the caller's number and name. The
@@ -30,9 +31,17 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final, Literal, Protocol
+from typing import Final
 
-from ivr_scripts.acd.model import DispatchError
+from ivr_scripts.acd.caller_id import ANONYMOUS, caller_id_text
+from ivr_scripts.acd.offer_model import (
+    AgentEvents,
+    AgentTarget,
+    Candidate,
+    OfferFailed,
+    OfferOutcome,
+    RingGroup,
+)
 from ivr_scripts.acd.queue_events import Clock, QueueEventName, QueueEventSink
 from ivr_scripts.acd.settings import QueueSettings
 from ivr_scripts.acd.waiting import QueueTicket
@@ -45,77 +54,6 @@ VAR_AGENT: Final = "cc_agent"
 VAR_CALLBACK: Final = "cc_callback"
 ORIGINATE_UUID_VAR: Final = "origination_uuid"
 CANCEL_CAUSE: Final = "ORIGINATOR_CANCEL"
-ANONYMOUS: Final = "anonymous"
-# Punctuation a caller id may keep; anything else (commas, quotes, braces, $ ...) breaks or injects into
-# originate's {var=value,...} block, so it becomes a space.
-_CALLER_ID_PUNCTUATION: Final = frozenset(" +-._()@#*")
-
-
-def caller_id_text(text: str, fallback: str) -> str:
-    """`text` made safe to show on a phone: letters, digits and a little punctuation, spaces collapsed.
-
-    Empty after cleaning (an unknown name, a withheld number): `fallback`.
-    """
-    kept = "".join(ch if ch.isalnum() or ch in _CALLER_ID_PUNCTUATION else " " for ch in text)
-    return " ".join(kept.split())[:80] or fallback
-
-
-class OfferFailed(DispatchError):
-    """The switch failed an originate or a bridge; the agent has been released."""
-
-    def __init__(self, message: str, agent_id: str) -> None:
-        super().__init__(message)
-        self.agent_id = agent_id
-
-
-@dataclass(frozen=True, slots=True)
-class AgentTarget:
-    """An agent to ring and its SIP endpoint, e.g. user/1001@callcenter.local."""
-
-    agent_id: str
-    endpoint: str
-
-
-@dataclass(frozen=True, slots=True)
-class RingGroup:
-    """Agents already reserved for the call, rung together (ring-all): the first to answer takes it."""
-
-    targets: tuple[AgentTarget, ...]
-
-
-Candidate = AgentTarget | RingGroup
-
-
-class AgentEvents(Protocol):
-    """What the agent service hears from the offer flow (each maps to an agent state trigger)."""
-
-    def ring(self, agent_id: str, call_uuid: str) -> None: ...
-
-    def answered(self, agent_id: str, call_uuid: str) -> None: ...
-
-    def no_answer(self, agent_id: str, call_uuid: str) -> None: ...
-
-    def caller_abandoned(self, agent_id: str, call_uuid: str) -> None: ...
-
-    def offer_failed(self, agent_id: str, call_uuid: str) -> None:
-        """The switch failed the offer: release the agent without counting a no-answer."""
-        ...
-
-
-OfferResult = Literal["connected", "no_agent", "caller_left", "callback_unanswered"]
-
-
-@dataclass(frozen=True, slots=True)
-class OfferOutcome:
-    """`connected`: `agent_id` took the call. `no_agent`: every candidate failed; the call stays queued.
-    `caller_left`: the caller left (or the ticket was not waiting). `callback_unanswered`: the agent
-    answered but the customer did not (see the ticket's state for whether another attempt follows)."""
-
-    result: OfferResult
-    agent_id: str | None = None
-    agent_leg: str | None = None
-    customer_leg: str | None = None  # callback tickets: the leg dialled to the customer
-    not_answered: tuple[str, ...] = ()  # agents rung without success, in order
 
 
 def new_leg_uuid() -> str:
@@ -136,41 +74,6 @@ def offer_call(
     """Ring `candidates` in order for `ticket` until one answers; see the module rules."""
     flow = _OfferFlow(switch, ticket, settings, agent_events, events, clock, new_uuid)
     return flow.run(candidates)
-
-
-_COMPLETION_EVENTS: Final[dict[str, QueueEventName]] = {
-    "caller": "COMPLETECALLER",
-    "agent": "COMPLETEAGENT",
-    "transfer": "TRANSFER",
-}
-
-
-def complete_call(
-    ticket: QueueTicket,
-    ended_by: Literal["caller", "agent", "transfer"],
-    *,
-    events: QueueEventSink,
-    clock: Clock,
-) -> float | None:
-    """The bridged call ended: record COMPLETECALLER, COMPLETEAGENT or TRANSFER with the wait and talk
-    seconds, and return the talk seconds (None, recording nothing, if the ticket was not connected:
-    a replayed hang-up)."""
-    if ticket.connected_at is None or not ticket.complete():
-        return None
-    now = clock()
-    talk_s = max(0.0, (now - ticket.connected_at).total_seconds())
-    event = _COMPLETION_EVENTS[ended_by]
-    events.record(
-        event,
-        ticket.call_uuid,
-        ticket.queue,
-        agent_id=ticket.agent_id,
-        wait_s=ticket.wait_s,
-        talk_s=talk_s,
-        at=now,
-        data="callback" if ticket.callback is not None else None,
-    )
-    return talk_s
 
 
 @dataclass(slots=True)
@@ -265,23 +168,7 @@ class _OfferFlow:
         legs = {self.new_uuid(): target for target in group}
         for target in group:
             self.agent_events.ring(target.agent_id, ticket.call_uuid)
-        ticket.cancel_ringing = lambda: self._hang_up_all(legs, CANCEL_CAUSE)
-        try:
-            leg = self.switch.originate_any(
-                [(target.endpoint, leg_uuid) for leg_uuid, target in legs.items()],
-                caller_id_number=number,
-                caller_id_name=name,
-                timeout=self.settings.ring_timeout,
-                variables=variables,
-                leg_variables={leg_uuid: {VAR_AGENT: target.agent_id} for leg_uuid, target in legs.items()},
-            )
-        except SwitchError as exc:
-            self._hang_up_all(legs, CANCEL_CAUSE)
-            for target in group:
-                self.agent_events.offer_failed(target.agent_id, ticket.call_uuid)
-            raise OfferFailed(f"ringing {len(group)} agents failed: {exc}", group[0].agent_id) from exc
-        finally:
-            ticket.cancel_ringing = None
+        leg = self._ring_all(group, legs, number=number, name=name, variables=variables)
         winner = legs.get(leg.leg_uuid or "") if leg.result == "answered" else None
         if leg.result == "answered" and winner is None:
             # An answer on a leg we did not name: nobody to credit or blame; release them all.
@@ -310,6 +197,36 @@ class _OfferFlow:
             return self._dial_customer(winner.agent_id, agent_leg, not_answered)
         ticket.wake()
         return self._connect(winner.agent_id, ticket.call_uuid, agent_leg, not_answered)
+
+    def _ring_all(
+        self,
+        group: Sequence[AgentTarget],
+        legs: dict[str, AgentTarget],
+        *,
+        number: str,
+        name: str,
+        variables: dict[str, str],
+    ) -> Originated:
+        """One originate for every leg of `legs` (leg UUID -> its agent of `group`); while they ring,
+        a caller leaving the ticket cancels them all."""
+        ticket = self.ticket
+        ticket.cancel_ringing = lambda: self._hang_up_all(legs, CANCEL_CAUSE)
+        try:
+            return self.switch.originate_any(
+                [(target.endpoint, leg_uuid) for leg_uuid, target in legs.items()],
+                caller_id_number=number,
+                caller_id_name=name,
+                timeout=self.settings.ring_timeout,
+                variables=variables,
+                leg_variables={leg_uuid: {VAR_AGENT: target.agent_id} for leg_uuid, target in legs.items()},
+            )
+        except SwitchError as exc:
+            self._hang_up_all(legs, CANCEL_CAUSE)
+            for target in group:
+                self.agent_events.offer_failed(target.agent_id, ticket.call_uuid)
+            raise OfferFailed(f"ringing {len(group)} agents failed: {exc}", group[0].agent_id) from exc
+        finally:
+            ticket.cancel_ringing = None
 
     def _hang_up_all(self, legs: Iterable[str], cause: str) -> None:
         for leg_uuid in legs:

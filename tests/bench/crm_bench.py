@@ -41,7 +41,7 @@ from schema.agents import upsert_agents
 from schema.crm_access import CALLS, CUSTOMERS, QUEUE_LOG
 from schema.crm_lookup import PHONE_NUMBERS, caller_match
 from schema.crm_models import Customer, PhoneNumber, Ticket
-from schema.crm_queries import TICKETS, queue_of
+from schema.crm_shared_reads import TICKETS, queue_of
 from schema.crm_views import CallSummary, CustomerView, PhoneNumberView, ScreenPop, TicketView
 from schema.db import create_engine_from_url
 from schema.migrate import upgrade

@@ -36,7 +36,7 @@ from typing import Any, Final
 
 from dialplans.loader import LoadedDialplan
 from esl_handlers.app_args import setvar_list
-from esl_handlers.esl_channel import application_id
+from esl_handlers.channel_commands import application_id
 from esl_handlers.outbound_server import SOCKET_EVENTS
 from freeswitch_conf.directory import directory_users
 from freeswitch_conf.fallback import fallback_extension

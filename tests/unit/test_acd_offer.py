@@ -9,14 +9,9 @@ from dataclasses import dataclass, field
 import pytest
 
 from esl_handlers import app_args
-from ivr_scripts.acd.offer import (
-    AgentTarget,
-    OfferFailed,
-    OfferOutcome,
-    RingGroup,
-    complete_call,
-    offer_call,
-)
+from ivr_scripts.acd.completion import complete_call
+from ivr_scripts.acd.offer import offer_call
+from ivr_scripts.acd.offer_model import AgentTarget, OfferFailed, OfferOutcome, RingGroup
 from ivr_scripts.acd.queue_events import MemoryQueueEvents
 from ivr_scripts.acd.settings import QueueSettings
 from ivr_scripts.acd.waiting import QueueTicket, wait_in_queue

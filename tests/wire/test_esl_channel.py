@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
+from esl_handlers.call_events import CONNECTION_LOST
+from esl_handlers.channel_commands import ChannelTransferred
 from esl_handlers.codec import Event
-from esl_handlers.esl_channel import CONNECTION_LOST, ChannelTransferred, EslChannel
+from esl_handlers.esl_channel import EslChannel
 from ivr_scripts.channel import Audio, CallerHungUp, ChannelError
 from tests.wire.conftest import Serve
 from tests.wire.standin import CallScript

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from esl_handlers.codec import Event
-from esl_handlers.esl_channel import SENSITIVE_VARIABLE_PREFIX, EslChannel
+from esl_handlers.digit_collection import SENSITIVE_VARIABLE_PREFIX
+from esl_handlers.esl_channel import EslChannel
 from ivr_scripts.channel import Audio, CallerHungUp, ChannelError
 from tests.wire.conftest import Serve
 from tests.wire.standin import CallScript, ScriptedCall

@@ -10,7 +10,8 @@ import pytest
 
 from esl_handlers.codec import Event
 from esl_handlers.event_listener import EventListener
-from esl_handlers.switch import EslSwitch, originate_outcome
+from esl_handlers.switch import EslSwitch
+from esl_handlers.switch_answers import originate_outcome
 from ivr_scripts.switch import LiveChannel, Originated, SwitchError
 from tests.wire.standin import InboundSwitch
 from tests.wire.standin.agents import AgentPhone

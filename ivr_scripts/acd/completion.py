@@ -1,0 +1,42 @@
+"""Recording how a bridged queue call ended: COMPLETECALLER, COMPLETEAGENT or TRANSFER."""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+from ivr_scripts.acd.queue_events import Clock, QueueEventName, QueueEventSink
+from ivr_scripts.acd.waiting import QueueTicket
+
+_COMPLETION_EVENTS: Final[dict[str, QueueEventName]] = {
+    "caller": "COMPLETECALLER",
+    "agent": "COMPLETEAGENT",
+    "transfer": "TRANSFER",
+}
+
+
+def complete_call(
+    ticket: QueueTicket,
+    ended_by: Literal["caller", "agent", "transfer"],
+    *,
+    events: QueueEventSink,
+    clock: Clock,
+) -> float | None:
+    """The bridged call ended: record COMPLETECALLER, COMPLETEAGENT or TRANSFER with the wait and talk
+    seconds, and return the talk seconds (None, recording nothing, if the ticket was not connected:
+    a replayed hang-up)."""
+    if ticket.connected_at is None or not ticket.complete():
+        return None
+    now = clock()
+    talk_s = max(0.0, (now - ticket.connected_at).total_seconds())
+    event = _COMPLETION_EVENTS[ended_by]
+    events.record(
+        event,
+        ticket.call_uuid,
+        ticket.queue,
+        agent_id=ticket.agent_id,
+        wait_s=ticket.wait_s,
+        talk_s=talk_s,
+        at=now,
+        data="callback" if ticket.callback is not None else None,
+    )
+    return talk_s
