@@ -38,6 +38,7 @@ from dialplans.base import (
 from dialplans.crm_models import Crm, SelfServiceLookup, Survey
 from dialplans.fallback_models import ServerDownFallback
 from dialplans.recording_models import QaForm, Recording
+from dialplans.vocabulary import NORMAL_CLEARING
 
 _CLOCK_TIME = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
 
@@ -82,7 +83,7 @@ class Transfer(Node):
 
 
 class HangupSpec(Node):
-    cause: HangupCause = Field(default="NORMAL_CLEARING", description="FreeSWITCH hangup cause.")
+    cause: HangupCause = Field(default=NORMAL_CLEARING, description="FreeSWITCH hangup cause.")
     prompt: Name | None = Field(default=None, description="Played before hanging up.")
 
 

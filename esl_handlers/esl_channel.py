@@ -68,6 +68,7 @@ from typing import Final
 import gevent
 from gevent.event import AsyncResult, Event
 
+from dialplans.vocabulary import BUSY_CAUSES, NO_ANSWER_CAUSES, NORMAL_CLEARING
 from esl_handlers import app_args
 from esl_handlers.codec import CommandReply, EslError, api, event, sendmsg_execute, sendmsg_hangup
 from esl_handlers.codec import Event as EslEvent
@@ -92,10 +93,6 @@ CONNECTION_LOST: Final = "CONNECTION_LOST"
 UNDEFINED: Final = "_undef_"
 DIGITS_REGEX: Final = "^[0-9*#]+$"
 INVALID_INPUT_FILE: Final = "silence_stream://250"
-_NO_ANSWER_CAUSES: Final = frozenset(
-    {"NO_ANSWER", "NO_USER_RESPONSE", "ALLOTTED_TIMEOUT", "PROGRESS_TIMEOUT"}
-)
-_BUSY_CAUSES: Final = frozenset({"USER_BUSY"})
 _PLAYBACK_FAILURES: Final = frozenset({"FILE NOT FOUND", "PLAYBACK ERROR"})
 VOICEMAIL_SKIPS: Final = ("skip_greeting", "skip_instructions", "skip_record_urgent_check")
 SENSITIVE_VARIABLE_PREFIX: Final = "cc_pci_"
@@ -228,7 +225,7 @@ class EslChannel:
             if waiter is not None and not waiter.ready():
                 waiter.set(event)
         elif name in ("CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE") and self._is_ours(event):
-            self._end(event.get("Hangup-Cause") or event.get("variable_hangup_cause") or "NORMAL_CLEARING")
+            self._end(event.get("Hangup-Cause") or event.get("variable_hangup_cause") or NORMAL_CLEARING)
             if name == "CHANNEL_HANGUP_COMPLETE":
                 self._finished.set()
         for listener in self._listeners:
@@ -397,7 +394,7 @@ class EslChannel:
     def unmask_recording(self, path: str) -> None:
         self._uuid_record("unmask", path)
 
-    def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
+    def hangup(self, cause: str = NORMAL_CLEARING) -> None:
         if self._gone.is_set():
             return
         try:
@@ -631,8 +628,8 @@ def bridge_outcome(done: EslEvent | Mapping[str, str]) -> BridgeResult:
     disposition = get("variable_originate_disposition") or ""
     if disposition == "SUCCESS":
         return "answered"
-    if disposition in _BUSY_CAUSES:
+    if disposition in BUSY_CAUSES:
         return "busy"
-    if disposition in _NO_ANSWER_CAUSES:
+    if disposition in NO_ANSWER_CAUSES:
         return "no_answer"
     return "failed"

@@ -43,6 +43,7 @@ from sqlalchemy import Engine, func, select
 
 from dialplans.models import Dialplan
 from dialplans.recording_models import RecordingPolicy
+from dialplans.vocabulary import ENTERQUEUE, AgentState
 from esl_handlers import app_args
 from esl_handlers.acd_agents import in_thread
 from esl_handlers.switch import EslSwitch
@@ -67,7 +68,6 @@ log = logging.getLogger(__name__)
 Mode = Literal["listen", "whisper", "barge"]
 Side = Literal["agent", "caller"]
 MODES: Final[tuple[Mode, ...]] = ("listen", "whisper", "barge")
-ON_CALL: Final = "on_call"
 DEFAULT_RING_TIMEOUT: Final = 30.0
 
 
@@ -315,7 +315,7 @@ class Supervisor:
         return found
 
     def _target(self, agent: _AgentRow) -> EavesdropTarget:
-        if agent.state != ON_CALL or agent.call_uuid is None:
+        if agent.state != AgentState.ON_CALL or agent.call_uuid is None:
             raise AgentNotOnCall(f"agent {agent.agent_id} is {agent.state}, not on a call")
         channels = self._switch.channels()
         legs = [c for c in channels if c.agent_extension == agent.extension and c.answered]
@@ -359,7 +359,7 @@ class Supervisor:
                 files = select(func.count()).select_from(Recording).where(Recording.call_uuid == call_uuid)
                 queue = (
                     select(QueueLogEntry.queue)
-                    .where(QueueLogEntry.call_uuid == call_uuid, QueueLogEntry.event == "ENTERQUEUE")
+                    .where(QueueLogEntry.call_uuid == call_uuid, QueueLogEntry.event == ENTERQUEUE)
                     .order_by(QueueLogEntry.at.desc(), QueueLogEntry.id.desc())
                     .limit(1)
                 )

@@ -42,6 +42,7 @@ import gevent
 from gevent.event import AsyncResult
 from gevent.lock import Semaphore
 
+from dialplans.vocabulary import BUSY_CAUSES, NO_ANSWER_CAUSES, NORMAL_CLEARING, ORIGINATOR_CANCEL
 from esl_handlers import app_args
 from esl_handlers.codec import EslError, Frame, api, bgapi, event, exit_
 from esl_handlers.codec import Event as EslEvent
@@ -55,8 +56,6 @@ PARK: Final = "&park()"
 RecordAction = Literal["start", "stop", "mask", "unmask"]
 # How long past the ring timeout the BACKGROUND_JOB may take before the leg is given up.
 DEFAULT_JOB_MARGIN: Final = 10.0
-_NO_ANSWER: Final = frozenset({"NO_ANSWER", "NO_USER_RESPONSE", "ALLOTTED_TIMEOUT", "PROGRESS_TIMEOUT"})
-_BUSY: Final = frozenset({"USER_BUSY"})
 _GONE: Final = "-ERR No such channel!"
 # callstate values (switch_channel_callstate2str) of a channel that was answered.
 _ANSWERED_STATES: Final = frozenset({"ACTIVE", "HELD", "UNHELD"})
@@ -71,9 +70,9 @@ def originate_outcome(body: str) -> Originated:
     cause = text.removeprefix("-ERR").strip() if text.startswith("-ERR") else text
     cause = cause or "UNKNOWN"
     result: OriginateResult = "failed"
-    if cause in _NO_ANSWER:
+    if cause in NO_ANSWER_CAUSES:
         result = "no_answer"
-    elif cause in _BUSY:
+    elif cause in BUSY_CAUSES:
         result = "busy"
     return Originated(result, None, cause)
 
@@ -299,7 +298,7 @@ class EslSwitch:
         if not body.startswith("+OK"):
             raise SwitchError(f"uuid_bridge {caller} {leg} refused: {body.strip()}")
 
-    def hangup(self, uuid: str, cause: str = "NORMAL_CLEARING") -> None:
+    def hangup(self, uuid: str, cause: str = NORMAL_CLEARING) -> None:
         try:
             target = app_args.channel_uuid(uuid)
             command = f"uuid_kill {target} {app_args.hangup_cause(cause)}"
@@ -402,5 +401,5 @@ class EslSwitch:
     def _abandon(self, leg_uuids: Sequence[str], seconds: int) -> SwitchError:
         for leg_uuid in leg_uuids:
             with contextlib.suppress(SwitchError):
-                self.hangup(leg_uuid, "ORIGINATOR_CANCEL")
+                self.hangup(leg_uuid, ORIGINATOR_CANCEL)
         return SwitchError(f"originate got no result within {seconds + self._job_margin:g} s; legs cancelled")

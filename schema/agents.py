@@ -151,7 +151,7 @@ def upsert_agents(engine: Engine, agents: Sequence[AgentProfile]) -> None:
             "name": agent.name,
             "extension": agent.extension,
             "department": agent.department,
-            "state": "logged_out",
+            "state": AgentState.LOGGED_OUT.value,
             "state_since": now,
             "consecutive_no_answers": 0,
             "version": 0,

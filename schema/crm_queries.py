@@ -15,6 +15,7 @@ from typing import Any, Final, cast, get_args
 from pydantic_core import PydanticSerializationError, to_jsonable_python
 from sqlalchemy import ColumnElement, Connection, Engine, Select, Table, select, update
 
+from dialplans.vocabulary import ANSWERED_EVENT
 from schema.crm_access import CALLS, CUSTOMERS, QUEUE_LOG, call_visible, customer_visible, may_create_customer
 from schema.crm_lookup import (
     CUSTOMER_KEYS,
@@ -289,7 +290,7 @@ def call_summaries() -> Select[Any]:
     on queue_log's (call_uuid, ...) unique index), so a list of calls stays one query."""
     answered_by = (
         select(QUEUE_LOG.c.agent_id)
-        .where(QUEUE_LOG.c.call_uuid == CALLS.c.uuid, QUEUE_LOG.c.event == "CONNECT")
+        .where(QUEUE_LOG.c.call_uuid == CALLS.c.uuid, QUEUE_LOG.c.event == ANSWERED_EVENT)
         .order_by(QUEUE_LOG.c.at.desc())
         .limit(1)
         .scalar_subquery()
