@@ -55,6 +55,11 @@ ANSWERED_EVENT: Final = CONNECT
 # FreeSWITCH hang-up causes.
 NORMAL_CLEARING: Final = "NORMAL_CLEARING"
 ORIGINATOR_CANCEL: Final = "ORIGINATOR_CANCEL"
+UNALLOCATED_NUMBER: Final = "UNALLOCATED_NUMBER"
+NORMAL_TEMPORARY_FAILURE: Final = "NORMAL_TEMPORARY_FAILURE"
+CALL_REJECTED: Final = "CALL_REJECTED"
+# Also originate's disposition when the far end answered.
+SUCCESS: Final = "SUCCESS"
 # The causes of an offered leg that rang out unanswered, and of one that was busy.
 NO_ANSWER_CAUSES: Final = frozenset({"NO_ANSWER", "NO_USER_RESPONSE", "ALLOTTED_TIMEOUT", "PROGRESS_TIMEOUT"})
 BUSY_CAUSES: Final = frozenset({"USER_BUSY"})

@@ -68,7 +68,7 @@ from typing import Final
 import gevent
 from gevent.event import AsyncResult, Event
 
-from dialplans.vocabulary import BUSY_CAUSES, NO_ANSWER_CAUSES, NORMAL_CLEARING
+from dialplans.vocabulary import BUSY_CAUSES, NO_ANSWER_CAUSES, NORMAL_CLEARING, SUCCESS
 from esl_handlers import app_args
 from esl_handlers.codec import CommandReply, EslError, api, event, sendmsg_execute, sendmsg_hangup
 from esl_handlers.codec import Event as EslEvent
@@ -626,7 +626,7 @@ def bridge_outcome(done: EslEvent | Mapping[str, str]) -> BridgeResult:
     """
     get = done.get
     disposition = get("variable_originate_disposition") or ""
-    if disposition == "SUCCESS":
+    if disposition == SUCCESS:
         return "answered"
     if disposition in BUSY_CAUSES:
         return "busy"

@@ -42,7 +42,7 @@ import gevent
 from gevent.event import AsyncResult
 from gevent.lock import Semaphore
 
-from dialplans.vocabulary import BUSY_CAUSES, NO_ANSWER_CAUSES, NORMAL_CLEARING, ORIGINATOR_CANCEL
+from dialplans.vocabulary import BUSY_CAUSES, NO_ANSWER_CAUSES, NORMAL_CLEARING, ORIGINATOR_CANCEL, SUCCESS
 from esl_handlers import app_args
 from esl_handlers.codec import EslError, Frame, api, bgapi, event, exit_
 from esl_handlers.codec import Event as EslEvent
@@ -66,7 +66,7 @@ def originate_outcome(body: str) -> Originated:
     text = body.strip()
     if text.startswith("+OK"):
         leg = text[3:].strip()
-        return Originated("answered", leg or None, "SUCCESS")
+        return Originated("answered", leg or None, SUCCESS)
     cause = text.removeprefix("-ERR").strip() if text.startswith("-ERR") else text
     cause = cause or "UNKNOWN"
     result: OriginateResult = "failed"

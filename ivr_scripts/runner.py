@@ -47,7 +47,7 @@ from dialplans.models import (
     Transfer,
     TransferTarget,
 )
-from dialplans.vocabulary import NORMAL_CLEARING
+from dialplans.vocabulary import NORMAL_CLEARING, UNALLOCATED_NUMBER
 from ivr_scripts.channel import Audio, CallerHungUp, Channel
 from ivr_scripts.crm import CallerDirectory, CrmSink, CustomerRecord, ScreeningDecision
 from ivr_scripts.journal import IvrStep, Outcome, OutcomeKind, StepResult, StepSink
@@ -174,7 +174,7 @@ class IvrRunner:
         did = self._dialplan.dids.get(channel.info.destination)
         if did is None:
             state.step("unknown_did", digits=channel.info.destination)
-            channel.hangup("UNALLOCATED_NUMBER")
+            channel.hangup(UNALLOCATED_NUMBER)
             return state.outcome("unknown_did")
         menu_name, is_open = menu_for(did, self._dialplan.schedules, self._clock())
         decision = self._screen(state)
