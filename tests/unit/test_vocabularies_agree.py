@@ -2,6 +2,7 @@
 
 schema/acd_models.py generates its constraints from dialplans.vocabulary (agent states, queue events);
 the migrations are frozen history and write the names out. A migrated database holds the two together.
+The named words of dialplans.vocabulary are words of its own lists.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import CheckConstraint, Engine, Table, text
 
+from dialplans import vocabulary
 from dialplans.vocabulary import QUEUE_EVENT_NAMES, AgentState
 from schema.acd_models import Agent, AgentStateLog, QueueLogEntry
 
@@ -37,3 +39,12 @@ def test_the_generated_constraints_name_every_word_of_the_vocabularies() -> None
     }
     assert any(all(f"'{state}'" in check for state in AgentState) for check in agent_checks)
     assert any(all(f"'{event}'" in check for event in QUEUE_EVENT_NAMES) for check in queue_checks)
+
+
+def test_every_queue_event_and_named_hangup_cause_is_a_word_of_its_vocabulary() -> None:
+    named_events = {getattr(vocabulary, event) for event in QUEUE_EVENT_NAMES}
+    assert named_events == set(QUEUE_EVENT_NAMES)
+    causes = {vocabulary.NORMAL_CLEARING, vocabulary.ORIGINATOR_CANCEL, vocabulary.UNALLOCATED_NUMBER}
+    causes |= {vocabulary.NORMAL_TEMPORARY_FAILURE, vocabulary.CALL_REJECTED, vocabulary.SUCCESS}
+    causes |= vocabulary.NO_ANSWER_CAUSES | vocabulary.BUSY_CAUSES
+    assert causes <= vocabulary.FREESWITCH_HANGUP_CAUSES
