@@ -15,7 +15,6 @@ from dialplans.crm_checks import check_crm, crm_prompts, crm_queues
 from dialplans.errors import Finding, NodePath, unknown_reference
 from dialplans.fallback_checks import check_fallbacks, fallback_prompts
 from dialplans.fallback_models import FALLBACK_CONTEXT
-from dialplans.hangup_causes import FREESWITCH_HANGUP_CAUSES
 from dialplans.models import (
     Action,
     Dialplan,
@@ -30,6 +29,7 @@ from dialplans.models import (
     Transfer,
 )
 from dialplans.recording_checks import check_recording, recording_prompts
+from dialplans.vocabulary import FREESWITCH_HANGUP_CAUSES
 
 
 def check_dialplan(plan: Dialplan) -> list[Finding]:

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, ConfigDict, Discriminator, Field, StringConstraints, Tag
 
 from dialplans.base import HangupCause, Name, Node
+from dialplans.vocabulary import CALL_REJECTED
 
 # A phone number as an engineer writes it: E.164 (+441632960001) or national digits, normalised to
 # E.164 with `crm.default_region` by the checks. Spaces, dots, dashes and brackets are allowed.
@@ -46,7 +47,7 @@ class Blacklist(Node):
         default=None,
         description="Answer, play this, then hang up; without it the call is rejected unanswered.",
     )
-    cause: HangupCause = Field(default="CALL_REJECTED", description="The hangup cause the caller gets.")
+    cause: HangupCause = Field(default=CALL_REJECTED, description="The hangup cause the caller gets.")
 
 
 class Vip(Node):

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 from dialplans.errors import Finding, NodePath, unknown_reference
 from dialplans.fallback_models import FallbackHangup, FallbackVoicemail, ServerDownFallback
-from dialplans.hangup_causes import FREESWITCH_HANGUP_CAUSES
 from dialplans.models import Dialplan
+from dialplans.vocabulary import FREESWITCH_HANGUP_CAUSES
 
 
 def fallbacks(plan: Dialplan) -> Iterator[tuple[NodePath, ServerDownFallback]]:

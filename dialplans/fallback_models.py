@@ -14,11 +14,12 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Discriminator, Field, Tag
 
 from dialplans.base import AgentId, HangupCause, Mailbox, Name, Node, empty_means_defaults
+from dialplans.vocabulary import NORMAL_TEMPORARY_FAILURE
 
 # The FreeSWITCH context the fallbacks are rendered into: reserved, no menu may transfer there.
 FALLBACK_CONTEXT = "cc_fallback"
 # Q.850 41 / SIP 503: a carrier may route the call elsewhere, which "nobody is here" (480) forbids.
-DEFAULT_FALLBACK_CAUSE = "NORMAL_TEMPORARY_FAILURE"
+DEFAULT_FALLBACK_CAUSE = NORMAL_TEMPORARY_FAILURE
 
 
 class FallbackVoicemail(Node):

@@ -36,6 +36,7 @@ from dialplans.crm_models import Crm, SelfServiceLookup, Survey
 from dialplans.fallback_models import ServerDownFallback
 from dialplans.recording_models import QaForm, Recording
 from dialplans.schedule_models import Schedule
+from dialplans.vocabulary import NORMAL_CLEARING
 
 
 class Prompt(Node):
@@ -78,7 +79,7 @@ class Transfer(Node):
 
 
 class HangupSpec(Node):
-    cause: HangupCause = Field(default="NORMAL_CLEARING", description="FreeSWITCH hangup cause.")
+    cause: HangupCause = Field(default=NORMAL_CLEARING, description="FreeSWITCH hangup cause.")
     prompt: Name | None = Field(default=None, description="Played before hanging up.")
 
 

@@ -28,7 +28,7 @@ from ivr_scripts.agent_service import AgentService
 from ivr_scripts.agent_states import AgentState, AgentStateError, AgentStatus, Transition
 from ivr_scripts.switch import LiveChannel, Switch, SwitchError
 from schema.adapters.agent_store import SqlAgentStore
-from schema.agents import release_reservation, reserve_agent
+from schema.agents import reserve_agent
 from schema.errors import StorageError
 from schema.threadpool import in_thread
 
@@ -116,19 +116,11 @@ class AgentDesk:
     def release(self, call_uuid: str, agent_id: str) -> None:
         """Give back a reservation that was never rung (the caller left first)."""
         try:
-            released = in_thread(
-                release_reservation,
-                self._engine,
-                agent_id,
-                call_uuid,
-                at=self._clock(),
-                server=self._server,
-                reason="not offered",
-            )
-        except StorageError as exc:
+            cancelled = in_thread(self._service().reservation_cancelled, agent_id, call_uuid)
+        except (AgentStateError, StorageError) as exc:
             log.error("agent %s: reservation not released: %s", agent_id, exc)
             return
-        if released:
+        if cancelled.changed:
             self._board.agent_available(agent_id)
             gevent.spawn(self._on_free, agent_id)
 
@@ -136,12 +128,8 @@ class AgentDesk:
 
     def apply(self, fact: Callable[[AgentService], Transition], *, max_no_answer: int = 3) -> None:
         """Apply one fact (e.g. `lambda s: s.ring(agent, call)`) and mirror it on the board."""
-        service = self._services.get(max_no_answer)
-        if service is None:
-            service = AgentService(self._store, None, self._clock, max_no_answer=max_no_answer)
-            self._services[max_no_answer] = service
         try:
-            transition = in_thread(fact, service)
+            transition = in_thread(fact, self._service(max_no_answer))
         except (AgentStateError, StorageError) as exc:
             log.error("agent fact not applied: %s", exc)
             return
@@ -163,6 +151,13 @@ class AgentDesk:
         return sum(1 for agent_id in agent_ids if agent_id in self._on_duty)
 
     # -- internals ----------------------------------------------------------------------------
+
+    def _service(self, max_no_answer: int = 3) -> AgentService:
+        service = self._services.get(max_no_answer)
+        if service is None:
+            service = AgentService(self._store, None, self._clock, max_no_answer=max_no_answer)
+            self._services[max_no_answer] = service
+        return service
 
     def _note_duty(self, agent_id: str, state: AgentState) -> None:
         if state in _OFF_DUTY:

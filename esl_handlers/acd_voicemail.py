@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Final
 
+from dialplans.vocabulary import EXITWITHTIMEOUT
 from ivr_scripts.acd import QueueEventName, QueueEventSink, QueueSettings
 from ivr_scripts.acd.settings import VoicemailOverflow
 
@@ -36,7 +37,7 @@ class VoicemailExitEvents:
         at: dt.datetime,
         data: str | None = None,
     ) -> None:
-        if event == "EXITWITHTIMEOUT" and data is None:
+        if event == EXITWITHTIMEOUT and data is None:
             data = self._data
         self._sink.record(
             event,

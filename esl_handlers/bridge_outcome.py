@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final
 
+from dialplans.vocabulary import BUSY_CAUSES, NO_ANSWER_CAUSES, SUCCESS
 from esl_handlers.codec import Event as EslEvent
 from ivr_scripts.channel import BridgeResult
-
-_NO_ANSWER_CAUSES: Final = frozenset(
-    {"NO_ANSWER", "NO_USER_RESPONSE", "ALLOTTED_TIMEOUT", "PROGRESS_TIMEOUT"}
-)
-_BUSY_CAUSES: Final = frozenset({"USER_BUSY"})
 
 
 def bridge_outcome(done: EslEvent | Mapping[str, str]) -> BridgeResult:
@@ -22,10 +17,10 @@ def bridge_outcome(done: EslEvent | Mapping[str, str]) -> BridgeResult:
     """
     get = done.get
     disposition = get("variable_originate_disposition") or ""
-    if disposition == "SUCCESS":
+    if disposition == SUCCESS:
         return "answered"
-    if disposition in _BUSY_CAUSES:
+    if disposition in BUSY_CAUSES:
         return "busy"
-    if disposition in _NO_ANSWER_CAUSES:
+    if disposition in NO_ANSWER_CAUSES:
         return "no_answer"
     return "failed"

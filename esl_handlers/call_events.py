@@ -14,6 +14,7 @@ from typing import Final
 
 from gevent.event import AsyncResult, Event
 
+from dialplans.vocabulary import NORMAL_CLEARING
 from esl_handlers.codec import CommandReply, EslError
 from esl_handlers.codec import Event as EslEvent
 from ivr_scripts.channel import CallerHungUp, CallInfo
@@ -101,7 +102,7 @@ class CallEvents:
             if waiter is not None and not waiter.ready():
                 waiter.set(event)
         elif name in ("CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE") and self._is_ours(event):
-            self.end(event.get("Hangup-Cause") or event.get("variable_hangup_cause") or "NORMAL_CLEARING")
+            self.end(event.get("Hangup-Cause") or event.get("variable_hangup_cause") or NORMAL_CLEARING)
             if name == "CHANNEL_HANGUP_COMPLETE":
                 self._finished.set()
         for listener in self._listeners:

@@ -43,6 +43,7 @@ from typing import Final
 
 import gevent
 
+from dialplans.vocabulary import NORMAL_CLEARING
 from esl_handlers import app_args
 from esl_handlers.bridge_outcome import bridge_outcome
 from esl_handlers.call_events import CallEvents
@@ -247,7 +248,7 @@ class EslChannel:
     def unmask_recording(self, path: str) -> None:
         self._recording.unmask_recording(path)
 
-    def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
+    def hangup(self, cause: str = NORMAL_CLEARING) -> None:
         if self._events.gone:
             return
         try:

@@ -13,8 +13,8 @@ import datetime as dt
 import logging
 from typing import Protocol
 
+from dialplans.vocabulary import QueueEventName
 from esl_handlers.db_writer import Record
-from ivr_scripts.acd.queue_events import QueueEventName
 from schema.acd_records import QueueEvent
 from schema.errors import RecordRejected
 

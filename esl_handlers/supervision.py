@@ -42,6 +42,7 @@ from sqlalchemy import Engine
 
 from dialplans.models import Dialplan
 from dialplans.recording_models import RecordingPolicy
+from dialplans.vocabulary import AgentState
 from esl_handlers import app_args
 from esl_handlers.switch import EslSwitch
 from ivr_scripts.recording import (
@@ -71,7 +72,6 @@ from schema.viewer import Viewer
 
 log = logging.getLogger(__name__)
 
-ON_CALL: Final = "on_call"
 DEFAULT_RING_TIMEOUT: Final = 30.0
 
 
@@ -269,7 +269,7 @@ class Supervisor:
         return found
 
     def _target(self, agent: AgentRow) -> EavesdropTarget:
-        if agent.state != ON_CALL or agent.call_uuid is None:
+        if agent.state != AgentState.ON_CALL or agent.call_uuid is None:
             raise AgentNotOnCall(f"agent {agent.agent_id} is {agent.state}, not on a call")
         channels = self._switch.channels()
         legs = [c for c in channels if c.agent_extension == agent.extension and c.answered]

@@ -41,6 +41,7 @@ import gevent
 from gevent.event import AsyncResult
 from gevent.lock import Semaphore
 
+from dialplans.vocabulary import NORMAL_CLEARING, ORIGINATOR_CANCEL
 from esl_handlers import app_args
 from esl_handlers.codec import EslError, Frame, api, bgapi, event, exit_
 from esl_handlers.codec import Event as EslEvent
@@ -256,7 +257,7 @@ class EslSwitch:
         if not body.startswith("+OK"):
             raise SwitchError(f"uuid_bridge {caller} {leg} refused: {body.strip()}")
 
-    def hangup(self, uuid: str, cause: str = "NORMAL_CLEARING") -> None:
+    def hangup(self, uuid: str, cause: str = NORMAL_CLEARING) -> None:
         try:
             target = app_args.channel_uuid(uuid)
             command = f"uuid_kill {target} {app_args.hangup_cause(cause)}"
@@ -359,5 +360,5 @@ class EslSwitch:
     def _abandon(self, leg_uuids: Sequence[str], seconds: int) -> SwitchError:
         for leg_uuid in leg_uuids:
             with contextlib.suppress(SwitchError):
-                self.hangup(leg_uuid, "ORIGINATOR_CANCEL")
+                self.hangup(leg_uuid, ORIGINATOR_CANCEL)
         return SwitchError(f"originate got no result within {seconds + self._job_margin:g} s; legs cancelled")

@@ -4,12 +4,9 @@ esl_handlers.switch): an originate's BACKGROUND_JOB body, and the rows of `show 
 from __future__ import annotations
 
 import json
-from typing import Final
 
+from dialplans.vocabulary import BUSY_CAUSES, NO_ANSWER_CAUSES, SUCCESS
 from ivr_scripts.switch import Originated, OriginateResult, SwitchError
-
-_NO_ANSWER: Final = frozenset({"NO_ANSWER", "NO_USER_RESPONSE", "ALLOTTED_TIMEOUT", "PROGRESS_TIMEOUT"})
-_BUSY: Final = frozenset({"USER_BUSY"})
 
 
 def originate_outcome(body: str) -> Originated:
@@ -17,13 +14,13 @@ def originate_outcome(body: str) -> Originated:
     text = body.strip()
     if text.startswith("+OK"):
         leg = text[3:].strip()
-        return Originated("answered", leg or None, "SUCCESS")
+        return Originated("answered", leg or None, SUCCESS)
     cause = text.removeprefix("-ERR").strip() if text.startswith("-ERR") else text
     cause = cause or "UNKNOWN"
     result: OriginateResult = "failed"
-    if cause in _NO_ANSWER:
+    if cause in NO_ANSWER_CAUSES:
         result = "no_answer"
-    elif cause in _BUSY:
+    elif cause in BUSY_CAUSES:
         result = "busy"
     return Originated(result, None, cause)
 

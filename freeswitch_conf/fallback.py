@@ -34,6 +34,7 @@ from dialplans.fallback_models import (
 from dialplans.models import Dialplan, Prompt
 from dialplans.prompt_audio import find_prompt_audio, synthesis_voices
 from dialplans.sounds import audio_path
+from dialplans.vocabulary import NORMAL_CLEARING
 from freeswitch_conf.escaping import Built, RenderError, dialable, number_regex, runtime_safe
 from freeswitch_conf.settings import SwitchSettings
 from freeswitch_conf.voicemail import VOICEMAIL_PROFILE, mailbox_name
@@ -121,7 +122,7 @@ def _steps(
         actions += [FallbackAction("set", f"{name}=true") for name in VOICEMAIL_SKIPS]
         actions += [
             FallbackAction("voicemail", runtime_safe(f"{VOICEMAIL_PROFILE} {settings.domain} {box}")),
-            FallbackAction("hangup", "NORMAL_CLEARING"),
+            FallbackAction("hangup", NORMAL_CLEARING),
         ]
     elif isinstance(end, FallbackHangup):
         spec = end.hangup

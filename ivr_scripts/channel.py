@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol
 
+from dialplans.vocabulary import NORMAL_CLEARING
+
 
 class ChannelError(Exception):
     """The channel could not carry out an operation (root of this layer's errors)."""
@@ -21,7 +23,7 @@ class ChannelError(Exception):
 class CallerHungUp(ChannelError):
     """The caller hung up; every pending and later operation on the channel ends with this."""
 
-    def __init__(self, cause: str = "NORMAL_CLEARING") -> None:
+    def __init__(self, cause: str = NORMAL_CLEARING) -> None:
         super().__init__(f"caller hung up ({cause})")
         self.cause = cause
 
@@ -131,7 +133,7 @@ class Channel(Protocol):
 
     def unmask_recording(self, path: str) -> None: ...
 
-    def hangup(self, cause: str = "NORMAL_CLEARING") -> None: ...
+    def hangup(self, cause: str = NORMAL_CLEARING) -> None: ...
 
     def hold(self, music: str, *, seconds: float, exit_keys: str = "") -> str:
         """Play music on hold (e.g. local_stream://moh) for up to `seconds`.

@@ -47,6 +47,7 @@ from dialplans.models import (
     Transfer,
     TransferTarget,
 )
+from dialplans.vocabulary import NORMAL_CLEARING, UNALLOCATED_NUMBER
 from ivr_scripts.channel import Audio, CallerHungUp, Channel
 from ivr_scripts.crm import CallerDirectory, CrmSink, CustomerRecord, ScreeningDecision
 from ivr_scripts.journal import IvrStep, Outcome, OutcomeKind, StepResult, StepSink
@@ -173,7 +174,7 @@ class IvrRunner:
         did = self._dialplan.dids.get(channel.info.destination)
         if did is None:
             state.step("unknown_did", digits=channel.info.destination)
-            channel.hangup("UNALLOCATED_NUMBER")
+            channel.hangup(UNALLOCATED_NUMBER)
             return state.outcome("unknown_did")
         menu_name, is_open = menu_for(did, self._dialplan.schedules, self._clock())
         decision = self._screen(state)
@@ -212,7 +213,7 @@ class IvrRunner:
                 if action.then == "return":
                     greet = False
                     continue
-                return self._hang_up(state, "NORMAL_CLEARING")
+                return self._hang_up(state, NORMAL_CLEARING)
             if isinstance(action, Lookup):
                 ended = run_lookup(
                     state,
@@ -223,7 +224,7 @@ class IvrRunner:
                 )
                 # A failed lookup that is itself the menu's fallback has nowhere left to go.
                 if ended == "hangup" or ended is action:
-                    return self._hang_up(state, "NORMAL_CLEARING")
+                    return self._hang_up(state, NORMAL_CLEARING)
                 pending = None if ended == "return" else ended
                 greet = False
                 continue
@@ -237,7 +238,7 @@ class IvrRunner:
                 return self._transfer(state, action)
             return self._hangup_action(state, action)
         state.step("loop_limit")
-        state.channel.hangup("NORMAL_CLEARING")
+        state.channel.hangup(NORMAL_CLEARING)
         return state.outcome("loop_limit")
 
     def _screen(self, state: _CallState) -> ScreeningDecision | None:
@@ -364,7 +365,7 @@ class IvrRunner:
                 about = SurveyCall(survey_name, queue, agent_id)
                 survey = self._dialplan.surveys[survey_name]
                 run_survey(state, survey, about, sink=self._crm_sink, clock=self._clock)
-            self._hang_up(state, "NORMAL_CLEARING")
+            self._hang_up(state, NORMAL_CLEARING)
         except CallerHungUp:
             state.step("caller_hangup")
 

@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from dialplans.vocabulary import NORMAL_CLEARING
+
 OriginateResult = Literal["answered", "no_answer", "busy", "failed"]
 
 
@@ -67,7 +69,7 @@ class Switch(Protocol):
         """Connect a waiting caller to an answered agent leg (uuid_bridge)."""
         ...
 
-    def hangup(self, uuid: str, cause: str = "NORMAL_CLEARING") -> None:
+    def hangup(self, uuid: str, cause: str = NORMAL_CLEARING) -> None:
         """Tear down any channel (uuid_kill); a channel already gone is not an error."""
         ...
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from dialplans.vocabulary import NORMAL_CLEARING
 from ivr_scripts.channel import Audio, BridgeResult, CallerHungUp, CallInfo, SayKind
 
 SILENCE = "."
@@ -103,7 +104,7 @@ class TerminalChannel:
     def unmask_recording(self, path: str) -> None:
         self._out(f"[recording unmasked: {path}]")
 
-    def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
+    def hangup(self, cause: str = NORMAL_CLEARING) -> None:
         self._end(f"hang up ({cause})")
 
     def hold(self, music: str, *, seconds: float, exit_keys: str = "") -> str:

@@ -22,31 +22,16 @@ from typing import Final
 from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from dialplans import vocabulary
+from dialplans.vocabulary import AgentState
 from schema.models import Base, BigId
 
-AGENT_STATES: Final = (
-    "logged_out",
-    "available",
-    "reserved",
-    "ringing",
-    "on_call",
-    "wrap_up",
-    "on_break",
-)
+# The CHECK constraints below are generated from the shared vocabularies (dialplans.vocabulary), in
+# their order, so the constraint text stays the one migration 0002 created.
+AGENT_STATES: Final = tuple(state.value for state in AgentState)
 # States in which the agent row holds a call (its `call_uuid` is set).
-CALL_STATES: Final = ("reserved", "ringing", "on_call")
-QUEUE_EVENTS: Final = (
-    "ENTERQUEUE",
-    "RINGNOANSWER",
-    "CONNECT",
-    "COMPLETECALLER",
-    "COMPLETEAGENT",
-    "ABANDON",
-    "EXITWITHTIMEOUT",
-    "EXITWITHKEY",
-    "CALLBACK",
-    "TRANSFER",
-)
+CALL_STATES: Final = tuple(state.value for state in vocabulary.CALL_STATES)
+QUEUE_EVENTS: Final = vocabulary.QUEUE_EVENT_NAMES
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Final
 
-from schema.acd_models import AGENT_STATES, QUEUE_EVENTS
+from schema.acd_models import QUEUE_EVENTS
 from schema.errors import RecordRejected
 from schema.records import UUID_MAX_LENGTH
 
@@ -104,11 +104,6 @@ def check_agent_id(agent_id: str) -> None:
 def check_call_uuid(uuid: str) -> None:
     if not isinstance(uuid, str) or not uuid or len(uuid) > UUID_MAX_LENGTH or "\x00" in uuid:
         raise RecordRejected(f"call uuid {uuid!r} is not 1 to {UUID_MAX_LENGTH} characters of text")
-
-
-def check_agent_state(state: str) -> None:
-    if state not in AGENT_STATES:
-        raise RecordRejected(f"agent state {state!r} is not one of {AGENT_STATES}")
 
 
 def check_aware(value: dt.datetime, what: str) -> None:

@@ -1,39 +1,34 @@
 """Agents' live state in the database: reservation, transitions, the agent state log, the queue log.
 
-Safe with several application servers on one PostgreSQL. `reserve_agent` picks and reserves an
-agent in one statement: `UPDATE agents ... WHERE agent_id = (SELECT ... WHERE state = 'available'
-ORDER BY <preference> LIMIT 1 FOR UPDATE SKIP LOCKED) AND state = 'available' RETURNING ...`.
-A row another server has locked is skipped, never waited for; the outer `state = 'available'`
-is a second guard, so one agent is never reserved twice. On SQLite, a write transaction
-(BEGIN IMMEDIATE, see schema.db) excludes every other writer, and the same statement applies.
+Safe with several application servers on one PostgreSQL. `reserve_agent` picks and locks an agent
+in one transaction: `SELECT ... WHERE state IN (<reservable>) ORDER BY <preference> LIMIT 1 FOR UPDATE
+SKIP LOCKED`, the reservable states being those the state machine's `reserve` leaves
+(ivr_scripts.agent_table.RESERVABLE_STATES). A row another server has locked is skipped, never
+waited for. The state machine then applies `reserve` to the row it found, and `write_transition`
+writes the result. On SQLite, a write transaction (BEGIN IMMEDIATE, see schema.db) excludes every
+other writer, and the same statements apply.
 
-Every change of an agent row bumps `version` by one and, in the same transaction, writes one
-agent_state_log row carrying the new version: UNIQUE(agent_id, version) makes the log
-idempotent and orders each agent's history without trusting clocks. A transition is
-conditional (the agent must still hold the expected call and be in an allowed from-state), so
-replaying one changes nothing and returns False.
+`write_transition` is the one write of an agent's state: the state machine decides the move, the
+row's `version` is the guard. Every change bumps `version` by one and, in the same transaction,
+writes one agent_state_log row carrying the new version: UNIQUE(agent_id, version) makes the log
+idempotent and orders each agent's history without trusting clocks. The rest of the agent's moves
+go through ivr_scripts.agent_service with schema.adapters.agent_store.SqlAgentStore.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Final, cast
 
-from sqlalchemy import Connection, Engine, Table, case, or_, select, update
+from sqlalchemy import Connection, Engine, Table, case, insert, or_, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 
-from schema.acd_models import AGENT_STATES, CALL_STATES, Agent, AgentStateLog
-from schema.acd_records import (
-    AgentProfile,
-    AgentSnapshot,
-    QueueEvent,
-    check_agent_id,
-    check_agent_state,
-    check_aware,
-    check_call_uuid,
-)
+from ivr_scripts.agent_states import AgentState, AgentStatus, Transition, Trigger, apply
+from ivr_scripts.agent_table import RESERVABLE_STATES
+from schema.acd_models import Agent, AgentStateLog
+from schema.acd_records import AgentProfile, AgentSnapshot, QueueEvent, check_aware, check_call_uuid
 from schema.agent_notify import announce_agent_change
 from schema.calls import write_batch
 from schema.db import write_transaction
@@ -41,25 +36,6 @@ from schema.errors import RecordRejected, StorageError, translate
 
 AGENTS: Final = cast(Table, Agent.__table__)
 STATE_LOG: Final = cast(Table, AgentStateLog.__table__)
-
-# The from-states each target state may be entered from by `transition_agent`: exactly the moves
-# of the state machine's table (ivr_scripts.agent_states.TABLE and its no-answer and zero wrap-up
-# rules; tests/unit/test_agent_rules_agree.py holds the two together). "reserved" is only entered
-# through `reserve_agent`, which also picks the agent. Moves outside the table (logging out an
-# agent on a call) are supervisors' and the reconciler's `force`, written through
-# schema.adapters.agent_store with the version as the only guard.
-ALLOWED_FROM: Final[Mapping[str, frozenset[str]]] = {
-    "logged_out": frozenset({"available", "wrap_up", "on_break"}),
-    "available": frozenset(AGENT_STATES) - {"available"},
-    "ringing": frozenset({"reserved"}),
-    "on_call": frozenset({"reserved", "ringing"}),
-    # From reserved or ringing: the call ended and its "answered" event was lost.
-    "wrap_up": frozenset({"reserved", "ringing", "on_call"}),
-    # From on_break: a new reason (lunch -> meeting); the same reason again is a replay.
-    "on_break": frozenset({"available", "reserved", "ringing", "wrap_up", "on_break"}),
-}
-# A call stays on the agent row in these states; leaving them clears call_uuid and reserved_by.
-HOLDS_CALL: Final = frozenset(CALL_STATES) | {"wrap_up"}
 
 
 def reserve_agent(
@@ -77,106 +53,84 @@ def reserve_agent(
     preference = {agent_id: rank for rank, agent_id in enumerate(dict.fromkeys(candidates))}
     if not preference:
         return None
-    candidate = AGENTS.alias("candidate")
     pick = (
-        select(candidate.c.agent_id)
-        .where(candidate.c.agent_id.in_(list(preference)), candidate.c.state == "available")
-        .order_by(case(preference, value=candidate.c.agent_id))
+        select(AGENTS)
+        .where(AGENTS.c.agent_id.in_(list(preference)), AGENTS.c.state.in_(RESERVABLE_STATES))
+        .order_by(case(preference, value=AGENTS.c.agent_id))
         .limit(1)
         .with_for_update(skip_locked=True)  # rendered on PostgreSQL only
-        .scalar_subquery()
-    )
-    reserve = (
-        update(AGENTS)
-        .where(AGENTS.c.agent_id == pick, AGENTS.c.state == "available")
-        .values(
-            state="reserved",
-            state_reason=None,
-            call_uuid=call_uuid,
-            state_since=at,
-            wrap_up_until=None,
-            reserved_by=server,
-            version=AGENTS.c.version + 1,
-            updated_at=_now(),
-        )
-        .returning(AGENTS.c.agent_id, AGENTS.c.version)
     )
     with write_transaction(engine, f"reserving an agent for call {call_uuid}") as connection:
-        reserved = connection.execute(reserve).first()
-        if reserved is None:
+        row = connection.execute(pick).first()
+        if row is None:
             return None
-        agent_id, version = reserved
-        announce_agent_change(connection, agent_id, "reserved", version)
-        _log(
-            connection,
-            {
-                "agent_id": agent_id,
-                "version": version,
-                "from_state": "available",
-                "to_state": "reserved",
-                "trigger": "reserve",
-                "reason": None,
-                "call_uuid": call_uuid,
-                "at": at,
-                "server": server,
-            },
+        before = AgentStatus(
+            agent_id=row.agent_id,
+            state=AgentState(row.state),
+            since=row.state_since,
+            consecutive_no_answers=row.consecutive_no_answers,
         )
-        return str(agent_id)
+        reservation = apply(before, Trigger.RESERVE, at=at, call_uuid=call_uuid)
+        if not write_transition(
+            connection, reservation, expected_version=row.version, expected_call_uuid=None, server=server
+        ):
+            return None  # cannot happen under the row lock
+        return str(row.agent_id)
 
 
-def transition_agent(
-    engine: Engine,
-    agent_id: str,
-    expected_call_uuid: str | None,
-    to_state: str,
+def write_transition(
+    connection: Connection,
+    transition: Transition,
     *,
-    trigger: str,
-    reason: str | None,
-    at: dt.datetime,
+    expected_version: int,
+    expected_call_uuid: str | None,
     server: str,
-    wrap_up_until: dt.datetime | None = None,
-    no_answer: bool = False,
 ) -> bool:
-    """Move the agent to `to_state` if it still holds `expected_call_uuid` (None: no call) and
-    its state is one `ALLOWED_FROM[to_state]` allows; write the state-log row. False otherwise.
+    """Store `transition.status` on the agent's row if the row is still at `expected_version`, and
+    write its agent_state_log row; False, writing nothing, if the row moved on since it was read.
 
-    The call stays on the row in ringing, on_call and wrap_up, and is cleared in other states.
-    `no_answer` counts one more consecutive no-answer; entering on_call or logged_out resets the
-    count. `wrap_up_until` is kept only in wrap_up.
+    `reserved_by` names `server` when the transition gives the agent a call it did not hold
+    (`expected_call_uuid`), and is cleared with the call.
     """
-    if to_state == "reserved":
-        raise RecordRejected("agents are reserved by reserve_agent, which also picks the agent")
-    check_agent_state(to_state)
-    return _transition(
-        engine,
-        agent_id,
-        expected_call_uuid,
-        ALLOWED_FROM[to_state],
-        to_state,
-        trigger=trigger,
-        reason=reason,
-        at=at,
-        server=server,
-        wrap_up_until=wrap_up_until,
-        no_answer=no_answer,
+    status = transition.status
+    version = expected_version + 1
+    values: dict[str, Any] = {
+        "state": status.state.value,
+        "state_reason": status.reason,
+        "call_uuid": status.call_uuid,
+        "state_since": status.since,
+        "consecutive_no_answers": status.consecutive_no_answers,
+        "wrap_up_until": status.wrap_up_until,
+        "version": version,
+        "updated_at": _now(),
+    }
+    if status.call_uuid is None:
+        values["reserved_by"] = None
+    elif status.call_uuid != expected_call_uuid:
+        values["reserved_by"] = server
+    moved = connection.execute(
+        update(AGENTS)
+        .where(AGENTS.c.agent_id == transition.agent_id, AGENTS.c.version == expected_version)
+        .values(values)
     )
-
-
-def release_reservation(
-    engine: Engine, agent_id: str, call_uuid: str, *, at: dt.datetime, server: str, reason: str | None = None
-) -> bool:
-    """Give back a reservation that never rang (reserved -> available); False if it is gone."""
-    return _transition(
-        engine,
-        agent_id,
-        call_uuid,
-        frozenset({"reserved"}),
-        "available",
-        trigger="release",
-        reason=reason,
-        at=at,
-        server=server,
+    if moved.rowcount != 1:
+        return False
+    announce_agent_change(connection, transition.agent_id, status.state.value, version)
+    # A log row already holding this version means the row and its log disagree: fail, roll back.
+    connection.execute(
+        insert(STATE_LOG).values(
+            agent_id=transition.agent_id,
+            version=version,
+            from_state=transition.from_state.value,
+            to_state=transition.to_state.value,
+            trigger=transition.trigger.value,
+            reason=transition.reason,
+            call_uuid=transition.call_uuid,
+            at=transition.at,
+            server=server,
+        )
     )
+    return True
 
 
 def upsert_agents(engine: Engine, agents: Sequence[AgentProfile]) -> None:
@@ -197,7 +151,7 @@ def upsert_agents(engine: Engine, agents: Sequence[AgentProfile]) -> None:
             "name": agent.name,
             "extension": agent.extension,
             "department": agent.department,
-            "state": "logged_out",
+            "state": AgentState.LOGGED_OUT.value,
             "state_since": now,
             "consecutive_no_answers": 0,
             "version": 0,
@@ -234,88 +188,6 @@ def agent_snapshot(engine: Engine) -> list[AgentSnapshot]:
 def write_queue_events(engine: Engine, events: Sequence[QueueEvent]) -> None:
     """Append queue events; an event already written (same key, see schema.acd_models) is skipped."""
     write_batch(engine, events)
-
-
-def _transition(
-    engine: Engine,
-    agent_id: str,
-    expected_call_uuid: str | None,
-    allowed_from: frozenset[str],
-    to_state: str,
-    *,
-    trigger: str,
-    reason: str | None,
-    at: dt.datetime,
-    server: str,
-    wrap_up_until: dt.datetime | None = None,
-    no_answer: bool = False,
-) -> bool:
-    check_agent_id(agent_id)
-    check_aware(at, "transition time")
-    action = f"moving agent {agent_id} to {to_state}"
-    with write_transaction(engine, action) as connection:
-        current = connection.execute(
-            select(
-                AGENTS.c.state,
-                AGENTS.c.state_reason,
-                AGENTS.c.call_uuid,
-                AGENTS.c.version,
-                AGENTS.c.consecutive_no_answers,
-            )
-            .where(AGENTS.c.agent_id == agent_id)
-            .with_for_update()
-        ).first()
-        if current is None or current.state not in allowed_from or current.call_uuid != expected_call_uuid:
-            return False
-        if current.state == to_state and current.state_reason == reason:
-            return False  # on_break -> on_break with the same reason: a replay
-        keeps_call = to_state in HOLDS_CALL
-        if to_state in ("on_call", "logged_out"):
-            no_answers = 0
-        else:
-            no_answers = current.consecutive_no_answers + (1 if no_answer else 0)
-        moved = connection.execute(
-            update(AGENTS)
-            .where(AGENTS.c.agent_id == agent_id, AGENTS.c.version == current.version)
-            .values(
-                state=to_state,
-                state_reason=reason,
-                call_uuid=expected_call_uuid if keeps_call else None,
-                **({} if keeps_call else {"reserved_by": None}),
-                state_since=at,
-                consecutive_no_answers=no_answers,
-                wrap_up_until=wrap_up_until if to_state == "wrap_up" else None,
-                version=current.version + 1,
-                updated_at=_now(),
-            )
-        )
-        if moved.rowcount != 1:  # cannot happen under the row lock; kept as the second guard
-            return False
-        announce_agent_change(connection, agent_id, to_state, current.version + 1)
-        _log(
-            connection,
-            {
-                "agent_id": agent_id,
-                "version": current.version + 1,
-                "from_state": current.state,
-                "to_state": to_state,
-                "trigger": trigger,
-                "reason": reason,
-                "call_uuid": expected_call_uuid,
-                "at": at,
-                "server": server,
-            },
-        )
-        return True
-
-
-def _log(connection: Connection, entry: dict[str, Any]) -> None:
-    """Write one agent_state_log row (agent_id, version, from_state, to_state, trigger, reason,
-    call_uuid, at, server); a row already written for that (agent_id, version) is kept."""
-    stmt = _insert(connection)(STATE_LOG).on_conflict_do_nothing(
-        index_elements=[STATE_LOG.c.agent_id, STATE_LOG.c.version]
-    )
-    connection.execute(stmt, entry)
 
 
 def _insert(connection: Connection) -> Any:

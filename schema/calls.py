@@ -42,6 +42,7 @@ from sqlalchemy import ColumnElement, Engine, bindparam, func, or_, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.sql.dml import Insert
 
+from dialplans.vocabulary import ANSWERED_EVENT
 from schema.acd_models import QueueLogEntry
 from schema.acd_records import QueueEvent
 
@@ -52,7 +53,7 @@ from schema.errors import translate
 from schema.merge_sql import SecondsBetween, dialect_insert, earliest, latest
 from schema.models import Call, IvrStep
 from schema.recording_records import RecordingEvent, RecordingFileFacts, RecordingPaused, RecordingPlanned
-from schema.recording_writes import ANSWERED_EVENT, RecordingRecord, write_recordings
+from schema.recording_writes import RecordingRecord, write_recordings
 from schema.records import CallUpdate, IvrStepRecord, SurveyAnswerRecord
 
 Record = CallUpdate | IvrStepRecord | QueueEvent | SurveyAnswerRecord | RecordingRecord

@@ -25,6 +25,7 @@ from typing import Final, cast
 
 from sqlalchemy import ColumnElement, Table, and_, exists, false, or_, select, true
 
+from dialplans.vocabulary import ANSWERED_EVENT
 from schema.acd_models import Agent, QueueLogEntry
 from schema.crm_models import Customer, SurveyResponse
 from schema.models import Call
@@ -38,8 +39,6 @@ QUEUE_LOG: Final = cast(Table, QueueLogEntry.__table__)
 SURVEY_RESPONSES: Final = cast(Table, SurveyResponse.__table__)
 RECORDINGS: Final = cast(Table, Recording.__table__)
 QA_SCORES: Final = cast(Table, QaScore.__table__)
-
-ANSWERED_EVENT: Final = "CONNECT"
 
 
 def customer_visible(viewer: Viewer, customers: Table = CUSTOMERS) -> ColumnElement[bool]:

@@ -9,6 +9,7 @@ from typing import Any, Final, cast, get_args
 
 from sqlalchemy import ColumnElement, Connection, Select, Table, select
 
+from dialplans.vocabulary import ANSWERED_EVENT
 from schema.crm_access import CALLS, CUSTOMERS, QUEUE_LOG
 from schema.crm_lookup import VIEW_COLUMNS, AnyRow, customer_views
 from schema.crm_models import Ticket
@@ -27,7 +28,7 @@ def call_summaries() -> Select[Any]:
     on queue_log's (call_uuid, ...) unique index), so a list of calls stays one query."""
     answered_by = (
         select(QUEUE_LOG.c.agent_id)
-        .where(QUEUE_LOG.c.call_uuid == CALLS.c.uuid, QUEUE_LOG.c.event == "CONNECT")
+        .where(QUEUE_LOG.c.call_uuid == CALLS.c.uuid, QUEUE_LOG.c.event == ANSWERED_EVENT)
         .order_by(QUEUE_LOG.c.at.desc())
         .limit(1)
         .scalar_subquery()

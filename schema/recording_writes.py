@@ -59,6 +59,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.dml import Insert, Update
 
+from dialplans.vocabulary import ANSWERED_EVENT
 from schema.acd_models import QueueLogEntry
 from schema.errors import RecordRejected
 from schema.merge_sql import SecondsBetween, dialect_insert, earliest, latest
@@ -75,7 +76,6 @@ RecordingRecord = RecordingPlanned | RecordingEvent | RecordingFileFacts | Recor
 
 RECORDINGS: Final = cast(Table, Recording.__table__)
 QUEUE_LOG: Final = cast(Table, QueueLogEntry.__table__)
-ANSWERED_EVENT: Final = "CONNECT"
 PLANNED_FIELDS: Final = ("format", "channels", "policy", "queue", "retention_days")
 UPSERT_FIELDS: Final = (
     "call_uuid",

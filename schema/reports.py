@@ -27,11 +27,12 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.sql.elements import ColumnElement
 
+from dialplans.vocabulary import ABANDON, CALLBACK, CONNECT, EXITWITHKEY, EXITWITHTIMEOUT
 from schema.acd_models import QueueLogEntry
 from schema.errors import RecordRejected, translate
 
 QUEUE_LOG: Final = cast(Table, QueueLogEntry.__table__)
-EXIT_EVENTS: Final = ("CONNECT", "ABANDON", "EXITWITHTIMEOUT", "EXITWITHKEY", "CALLBACK")
+EXIT_EVENTS: Final = (CONNECT, ABANDON, EXITWITHTIMEOUT, EXITWITHKEY, CALLBACK)
 # How the offer flow begins the `data` of a callback ticket's events (ivr_scripts.acd.offer).
 CALLBACK_MARK: Final = "callback"
 
@@ -51,11 +52,11 @@ class QueueStats:
 def queue_stats_query(start: dt.datetime, end: dt.datetime, service_level_s: float) -> Select[Any]:
     """One row per queue with the columns of `QueueStats`, in queue order."""
     log = QUEUE_LOG.c
-    connected = log.event == "CONNECT"
+    connected = log.event == CONNECT
     answers_a_callback = and_(connected, log.data.is_not(None), log.data.startswith(CALLBACK_MARK))
     offered = _count(and_(log.event.in_(EXIT_EVENTS), not_(answers_a_callback)))
     within = _count(and_(connected, log.wait_s <= service_level_s))
-    abandoned = _count(log.event == "ABANDON")
+    abandoned = _count(log.event == ABANDON)
     return (
         select(
             log.queue,

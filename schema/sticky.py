@@ -17,6 +17,7 @@ from typing import Any, Final, cast
 from sqlalchemy import Engine, Select, Table, bindparam, select
 from sqlalchemy import exc as sa_exc
 
+from dialplans.vocabulary import ANSWERED_EVENT
 from schema.acd_models import QueueLogEntry
 from schema.errors import RecordRejected, translate
 from schema.models import Call
@@ -53,7 +54,7 @@ def last_agent_query() -> Select[Any]:
         .where(
             calls.caller_number == bindparam("caller_number", type_=calls.caller_number.type),
             log.queue == bindparam("queue", type_=log.queue.type),
-            log.event == "CONNECT",
+            log.event == ANSWERED_EVENT,
             log.at >= bindparam("since", type_=log.at.type),
             log.agent_id != "",
         )

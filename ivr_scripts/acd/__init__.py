@@ -5,6 +5,7 @@ Switch protocols.
 """
 
 from dialplans.models import Strategy
+from dialplans.vocabulary import QueueEventName
 from ivr_scripts.acd.board import DispatchBoard
 from ivr_scripts.acd.completion import complete_call
 from ivr_scripts.acd.estimate import HandleTimes, expected_wait_seconds, expected_wait_text, position_text
@@ -22,7 +23,7 @@ from ivr_scripts.acd.model import (
 )
 from ivr_scripts.acd.offer import offer_call
 from ivr_scripts.acd.offer_model import AgentEvents, AgentTarget, OfferFailed, OfferOutcome
-from ivr_scripts.acd.queue_events import MemoryQueueEvents, QueueEventName, QueueEventSink
+from ivr_scripts.acd.queue_events import MemoryQueueEvents, QueueEventSink
 from ivr_scripts.acd.settings import QueueSettings, QueueSettingsError
 from ivr_scripts.acd.waiting import QueuePrompts, QueueTicket, WaitOutcome, wait_in_queue
 

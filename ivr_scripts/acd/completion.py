@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
-from ivr_scripts.acd.queue_events import Clock, QueueEventName, QueueEventSink
+from dialplans.vocabulary import COMPLETEAGENT, COMPLETECALLER, TRANSFER, QueueEventName
+from ivr_scripts.acd.queue_events import Clock, QueueEventSink
 from ivr_scripts.acd.waiting import QueueTicket
 
 _COMPLETION_EVENTS: Final[dict[str, QueueEventName]] = {
-    "caller": "COMPLETECALLER",
-    "agent": "COMPLETEAGENT",
-    "transfer": "TRANSFER",
+    "caller": COMPLETECALLER,
+    "agent": COMPLETEAGENT,
+    "transfer": TRANSFER,
 }
 
 

@@ -33,6 +33,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from dialplans.vocabulary import (
+    CONNECT,
+    NORMAL_CLEARING,
+    ORIGINATOR_CANCEL,
+    RINGNOANSWER,
+    QueueEventName,
+)
 from ivr_scripts.acd.caller_id import ANONYMOUS, caller_id_text
 from ivr_scripts.acd.offer_model import (
     AgentEvents,
@@ -42,7 +49,7 @@ from ivr_scripts.acd.offer_model import (
     OfferOutcome,
     RingGroup,
 )
-from ivr_scripts.acd.queue_events import Clock, QueueEventName, QueueEventSink
+from ivr_scripts.acd.queue_events import Clock, QueueEventSink
 from ivr_scripts.acd.settings import QueueSettings
 from ivr_scripts.acd.waiting import QueueTicket
 from ivr_scripts.switch import Originated, Switch, SwitchError
@@ -53,7 +60,7 @@ VAR_CALL_UUID: Final = "cc_call_uuid"
 VAR_AGENT: Final = "cc_agent"
 VAR_CALLBACK: Final = "cc_callback"
 ORIGINATE_UUID_VAR: Final = "origination_uuid"
-CANCEL_CAUSE: Final = "ORIGINATOR_CANCEL"
+CANCEL_CAUSE: Final = ORIGINATOR_CANCEL
 
 
 def new_leg_uuid() -> str:
@@ -138,7 +145,7 @@ class _OfferFlow:
             self.agent_events.caller_abandoned(agent, ticket.call_uuid)
             return OfferOutcome("caller_left", agent_id=agent, not_answered=not_answered)
         if leg.result != "answered":
-            self._record("RINGNOANSWER", agent, data=leg.cause)
+            self._record(RINGNOANSWER, agent, data=leg.cause)
             self.agent_events.no_answer(agent, ticket.call_uuid)
             return None
         agent_leg = leg.leg_uuid
@@ -184,7 +191,7 @@ class _OfferFlow:
             return OfferOutcome("caller_left", not_answered=not_answered)
         if winner is None:
             for target in group:
-                self._record("RINGNOANSWER", target.agent_id, data=leg.cause)
+                self._record(RINGNOANSWER, target.agent_id, data=leg.cause)
                 self.agent_events.no_answer(target.agent_id, ticket.call_uuid)
             return None
         for target in group:
@@ -328,7 +335,7 @@ class _OfferFlow:
             self._hang_up_quietly(agent_leg)
             self.agent_events.caller_abandoned(agent, ticket.call_uuid)
             return OfferOutcome("caller_left", agent_id=agent, not_answered=not_answered)
-        self._record("CONNECT", agent, at=now)
+        self._record(CONNECT, agent, at=now)
         self.agent_events.answered(agent, ticket.call_uuid)
         return OfferOutcome(
             "connected",
@@ -350,12 +357,12 @@ class _OfferFlow:
             ticket.call_uuid,
             ticket.queue,
             agent_id=agent,
-            wait_s=ticket.wait_s if event == "CONNECT" else ticket.waited(now),
+            wait_s=ticket.wait_s if event == CONNECT else ticket.waited(now),
             at=now,
             data=data,
         )
 
-    def _hang_up_quietly(self, leg_uuid: str | None, cause: str = "NORMAL_CLEARING") -> None:
+    def _hang_up_quietly(self, leg_uuid: str | None, cause: str = NORMAL_CLEARING) -> None:
         if leg_uuid is None:
             return
         # The leg is gone or the switch unreachable: either way there is nothing more to do here.

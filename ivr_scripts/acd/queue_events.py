@@ -1,4 +1,4 @@
-"""Queue events (the queue_log vocabulary of Asterisk's app_queue) and where the ACD flow reports them.
+"""Where the ACD flow reports queue events (dialplans.vocabulary.QueueEventName, Asterisk's queue_log words).
 
 The waiting loop and the offer flow report every event through a `QueueEventSink`; the server maps
 it to `schema.acd_records.QueueEvent` rows. `MemoryQueueEvents` keeps them in a list for tests.
@@ -9,23 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, Literal, Protocol, get_args
+from typing import Protocol
+
+from dialplans.vocabulary import QueueEventName
 
 Clock = Callable[[], dt.datetime]  # timezone-aware "now"
-
-QueueEventName = Literal[
-    "ENTERQUEUE",
-    "RINGNOANSWER",
-    "CONNECT",
-    "COMPLETECALLER",
-    "COMPLETEAGENT",
-    "ABANDON",
-    "EXITWITHTIMEOUT",
-    "EXITWITHKEY",
-    "CALLBACK",
-    "TRANSFER",
-]
-QUEUE_EVENT_NAMES: Final[tuple[QueueEventName, ...]] = get_args(QueueEventName)
 
 
 class QueueEventSink(Protocol):

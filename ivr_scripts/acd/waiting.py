@@ -33,9 +33,18 @@ from dataclasses import dataclass, field
 from typing import Final, Literal
 
 from dialplans.models import Action
+from dialplans.vocabulary import (
+    ABANDON,
+    CALLBACK,
+    ENTERQUEUE,
+    EXITWITHKEY,
+    EXITWITHTIMEOUT,
+    NORMAL_CLEARING,
+    QueueEventName,
+)
 from ivr_scripts.acd.estimate import expected_wait_audio, position_audio
 from ivr_scripts.acd.hold_sources import HoldSources
-from ivr_scripts.acd.queue_events import Clock, QueueEventName, QueueEventSink
+from ivr_scripts.acd.queue_events import Clock, QueueEventSink
 from ivr_scripts.acd.settings import CallbackOverflow, QueueSettings
 from ivr_scripts.channel import Audio, CallerHungUp, CallInfo, Channel, HoldFailed
 
@@ -223,7 +232,7 @@ def wait_in_queue(
         prompts or QueuePrompts(),
         HoldSources(ticket.call_uuid, settings.music_on_hold),
     )
-    loop.record("ENTERQUEUE", wait_s=0.0, position=loop.position_now())
+    loop.record(ENTERQUEUE, wait_s=0.0, position=loop.position_now())
     try:
         return loop.run()
     except CallerHungUp as hung_up:
@@ -263,7 +272,7 @@ class _WaitLoop:
                     outcome = self._call_back(now)
                     if outcome is not None:
                         return outcome
-                return self._leave("timed_out", "EXITWITHTIMEOUT", now, action=settings.on_max_wait)
+                return self._leave("timed_out", EXITWITHTIMEOUT, now, action=settings.on_max_wait)
             if next_announcement is not None and now >= next_announcement:
                 self._announce()
                 next_announcement = None if every is None else self.clock() + dt.timedelta(seconds=every)
@@ -289,13 +298,13 @@ class _WaitLoop:
         ticket = self.ticket
         if ticket.callback is not None and ticket.state == "waiting":
             # Gone during the callback confirmation: the callback stands.
-            return WaitOutcome("callback", "CALLBACK", ticket.waited(ticket.callback.requested_at))
+            return WaitOutcome("callback", CALLBACK, ticket.waited(ticket.callback.requested_at))
         position = self.position_now()
         if not ticket.leave("abandoned", now):  # already connected: the call's end is recorded elsewhere
             return self._settled() or WaitOutcome("connected", None, ticket.wait_s or 0.0)
         wait_s = ticket.waited(now)
-        self.record("ABANDON", wait_s=wait_s, position=position, data=cause, at=now)
-        return WaitOutcome("abandoned", "ABANDON", wait_s)
+        self.record(ABANDON, wait_s=wait_s, position=position, data=cause, at=now)
+        return WaitOutcome("abandoned", ABANDON, wait_s)
 
     def position_now(self) -> int | None:
         current = self.position()
@@ -352,7 +361,7 @@ class _WaitLoop:
             return settled
         now = self.clock()
         if key == self.settings.exit_key:
-            return self._leave("exited", "EXITWITHKEY", now, key=key, action=self.settings.on_exit_key)
+            return self._leave("exited", EXITWITHKEY, now, key=key, action=self.settings.on_exit_key)
         if key == self.settings.callback_key:
             return self._call_back(now, key=key)
         return None  # a key the channel should not have let through: keep waiting
@@ -364,11 +373,11 @@ class _WaitLoop:
             return None
         wait_s = self.ticket.waited(now)
         self.record(
-            "CALLBACK", wait_s=wait_s, position=self.position_now(), data=self.ticket.caller_number, at=now
+            CALLBACK, wait_s=wait_s, position=self.position_now(), data=self.ticket.caller_number, at=now
         )
         self.channel.play(self.prompts.callback_confirmed)
-        self.channel.hangup("NORMAL_CLEARING")
-        return WaitOutcome("callback", "CALLBACK", wait_s, key=key)
+        self.channel.hangup(NORMAL_CLEARING)
+        return WaitOutcome("callback", CALLBACK, wait_s, key=key)
 
     def _leave(
         self,

@@ -5,33 +5,29 @@
 agent_state_log row keyed by the new version, in one transaction (BEGIN IMMEDIATE on SQLite). If
 anything changed the row since it was read (an event, a reservation, another server) no row matches,
 nothing is written and `save` returns False; the service reads again and re-applies. The version is
-the whole guard, so this path also writes `force` corrections (reconciler, supervisors), which the
-from-state rules of schema.agents.transition_agent would refuse. Reservation stays in
-schema.agents.reserve_agent, which also picks the agent.
+the whole guard (the state machine has already decided the move), so this path also writes `force`
+corrections (reconciler, supervisors). The write itself is schema.agents.write_transition, which
+schema.agents.reserve_agent (it also picks the agent) uses too.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Engine, Row, insert, select, update
+from sqlalchemy import Engine, Row, select
 from sqlalchemy import exc as sa_exc
 
+from dialplans.vocabulary import HOLDS_CALL_STATES
 from ivr_scripts.agent_states import AgentState, AgentStatus, Transition
 from schema.acd_records import check_agent_id
-from schema.agent_notify import announce_agent_change
-from schema.agents import AGENTS, STATE_LOG
+from schema.agents import AGENTS, write_transition
 from schema.db import write_transaction
 from schema.errors import translate
 
-# Rows written by other paths may not meet the state machine's invariants (schema.agents.transition_agent
-# accepts a break without a reason, or a wrap-up without an end); they are read leniently, as below.
+# Rows written before the state machine wrote every row may not meet its invariants (a break without a
+# reason, a wrap-up without an end); they are read leniently, as below.
 UNSPECIFIED_BREAK_REASON: Final = "unspecified"
-_HOLDS_CALL: Final = frozenset(
-    {AgentState.RESERVED, AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP}
-)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,47 +61,16 @@ class SqlAgentStore:
             raise ValueError(
                 f"transition of agent {transition.agent_id} saved over agent {expected.agent_id}"
             )
-        status = transition.status
-        version = expected.version + 1
-        values: dict[str, Any] = {
-            "state": status.state.value,
-            "state_reason": status.reason,
-            "call_uuid": status.call_uuid,
-            "state_since": status.since,
-            "consecutive_no_answers": status.consecutive_no_answers,
-            "wrap_up_until": status.wrap_up_until,
-            "version": version,
-            "updated_at": dt.datetime.now(dt.UTC),
-        }
-        if status.call_uuid is None:
-            values["reserved_by"] = None
-        elif status.call_uuid != expected.call_uuid:
-            values["reserved_by"] = self._server  # a call set by force (the reconciler found it bridged)
         with write_transaction(
-            self._engine, f"moving agent {transition.agent_id} to {status.state}"
+            self._engine, f"moving agent {transition.agent_id} to {transition.status.state}"
         ) as connection:
-            moved = connection.execute(
-                update(AGENTS)
-                .where(AGENTS.c.agent_id == transition.agent_id, AGENTS.c.version == expected.version)
-                .values(values)
+            return write_transition(
+                connection,
+                transition,
+                expected_version=expected.version,
+                expected_call_uuid=expected.call_uuid,
+                server=self._server,
             )
-            if moved.rowcount != 1:
-                return False
-            announce_agent_change(connection, transition.agent_id, status.state.value, version)
-            connection.execute(
-                insert(STATE_LOG).values(
-                    agent_id=transition.agent_id,
-                    version=version,
-                    from_state=transition.from_state.value,
-                    to_state=transition.to_state.value,
-                    trigger=transition.trigger.value,
-                    reason=transition.reason,
-                    call_uuid=transition.call_uuid,
-                    at=transition.at,
-                    server=self._server,
-                )
-            )
-            return True
 
     def _read(self, query: Any, action: str) -> list[Row[Any]]:
         try:
@@ -123,7 +88,7 @@ def _status(row: Row[Any]) -> StoredAgentStatus:
         agent_id=row.agent_id,
         state=state,
         reason=(row.state_reason or UNSPECIFIED_BREAK_REASON) if on_break else None,
-        call_uuid=row.call_uuid if state in _HOLDS_CALL else None,
+        call_uuid=row.call_uuid if state in HOLDS_CALL_STATES else None,
         since=row.state_since,
         consecutive_no_answers=row.consecutive_no_answers,
         wrap_up_until=(row.wrap_up_until or row.state_since) if in_wrap_up else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, func, select
 
+from dialplans.vocabulary import ENTERQUEUE
 from ivr_scripts.supervision import AgentRow, CallFacts
 from schema.acd_models import Agent, QueueLogEntry
 from schema.db import session_scope
@@ -36,7 +37,7 @@ class SqlSupervisionFacts:
             files = select(func.count()).select_from(Recording).where(Recording.call_uuid == call_uuid)
             queue = (
                 select(QueueLogEntry.queue)
-                .where(QueueLogEntry.call_uuid == call_uuid, QueueLogEntry.event == "ENTERQUEUE")
+                .where(QueueLogEntry.call_uuid == call_uuid, QueueLogEntry.event == ENTERQUEUE)
                 .order_by(QueueLogEntry.at.desc(), QueueLogEntry.id.desc())
                 .limit(1)
             )

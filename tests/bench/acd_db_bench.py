@@ -4,7 +4,8 @@ Each process (spawned, own engine) runs the dispatch loop of tests/unit/test_acd
 reserve an agent from 5 random candidates out of 50, hold up to 15 reservations, complete the
 oldest (back to available). One dispatch = one reservation transaction + one completion
 transaction. Reported: sustained reservations/s over both processes (wall clock from the common
-start to the last finish), and the latency of each reserve_agent and transition_agent call.
+start to the last finish), and the latency of each reserve_agent call and each completion (the agent
+service's reservation_cancelled on schema.adapters.agent_store.SqlAgentStore, the path the server uses).
 PostgreSQL is a throwaway server started here (tests.support.postgres.PostgresServer, fsync off
 like the tests'); SQLite (WAL, one file) is measured alongside for comparison.
 
@@ -25,8 +26,10 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from ivr_scripts.agent_service import AgentService
 from schema.acd_records import AgentProfile
-from schema.agents import reserve_agent, transition_agent, upsert_agents
+from schema.adapters.agent_store import SqlAgentStore
+from schema.agents import reserve_agent, upsert_agents
 from schema.db import create_engine_from_url
 from schema.migrate import upgrade
 from tests.support.postgres import INSTALL_HINT, SUPERUSER, PostgresServer, find_pg_bin
@@ -40,6 +43,7 @@ SERVERS = ("app-1", "app-2")
 
 def worker(url: str, server: str, seed: int, start: Any, results: Any) -> None:
     engine = create_engine_from_url(url)
+    agents = AgentService(SqlAgentStore(engine, server), None, lambda: dt.datetime.now(dt.UTC))
     rng = random.Random(seed)
     held: deque[tuple[str, str]] = deque()
     reserve_ms: list[float] = []
@@ -49,16 +53,7 @@ def worker(url: str, server: str, seed: int, start: Any, results: Any) -> None:
     def complete_oldest() -> None:
         agent_id, call = held.popleft()
         began = time.perf_counter()
-        transition_agent(
-            engine,
-            agent_id,
-            call,
-            "available",
-            trigger="complete",
-            reason=None,
-            at=dt.datetime.now(dt.UTC),
-            server=server,
-        )
+        agents.reservation_cancelled(agent_id, call)
         complete_ms.append((time.perf_counter() - began) * 1000)
 
     try:
@@ -85,17 +80,9 @@ def worker(url: str, server: str, seed: int, start: Any, results: Any) -> None:
 def measure(url: str) -> dict[str, float]:
     engine = create_engine_from_url(url)
     upsert_agents(engine, [AgentProfile(agent_id) for agent_id in AGENT_IDS])
+    agents = AgentService(SqlAgentStore(engine, "bench"), None, lambda: dt.datetime.now(dt.UTC))
     for agent_id in AGENT_IDS:
-        transition_agent(
-            engine,
-            agent_id,
-            None,
-            "available",
-            trigger="login",
-            reason=None,
-            at=dt.datetime.now(dt.UTC),
-            server="bench",
-        )
+        agents.login(agent_id)
     engine.dispose()
     context = multiprocessing.get_context("spawn")
     start = context.Barrier(len(SERVERS) + 1)

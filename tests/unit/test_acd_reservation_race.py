@@ -23,9 +23,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from ivr_scripts.agent_service import AgentService
 from schema.acd_models import AgentStateLog
 from schema.acd_records import AgentProfile
-from schema.agents import agent_snapshot, reserve_agent, transition_agent, upsert_agents
+from schema.adapters.agent_store import SqlAgentStore
+from schema.agents import agent_snapshot, reserve_agent, upsert_agents
 from schema.db import create_engine_from_url, session_scope
 from schema.migrate import upgrade
 from tests.support.postgres import PostgresServer
@@ -40,16 +42,14 @@ Dispatch = tuple[str, str | None]  # (call uuid, the agent reserved for it, or N
 def dispatcher(url: str, server: str, seed: int, dispatches: int, start: Any, results: Any) -> None:
     """One application server: `dispatches` reservations, each completed later. Runs in a child."""
     engine = create_engine_from_url(url)
+    agents = AgentService(SqlAgentStore(engine, server), None, lambda: dt.datetime.now(dt.UTC))
     rng = random.Random(seed)
     held: deque[tuple[str, str]] = deque()
     done: list[Dispatch] = []
 
     def complete_oldest() -> None:
         agent_id, call = held.popleft()
-        now = dt.datetime.now(dt.UTC)
-        if not transition_agent(
-            engine, agent_id, call, "available", trigger="complete", reason=None, at=now, server=server
-        ):
+        if not agents.reservation_cancelled(agent_id, call).changed:
             raise AssertionError(f"{server}: agent {agent_id} no longer held call {call}")
 
     try:
@@ -120,11 +120,9 @@ def race_setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple
 def logged_in_agents(url: str) -> Engine:
     engine = create_engine_from_url(url)
     upsert_agents(engine, [AgentProfile(agent_id) for agent_id in AGENT_IDS])
-    now = dt.datetime.now(dt.UTC)
+    agents = AgentService(SqlAgentStore(engine, "t"), None, lambda: dt.datetime.now(dt.UTC))
     for agent_id in AGENT_IDS:
-        assert transition_agent(
-            engine, agent_id, None, "available", trigger="login", reason=None, at=now, server="t"
-        )
+        assert agents.login(agent_id).changed
     return engine
 
 

@@ -1,4 +1,4 @@
-"""Agents in the database: reservation in preference order, conditional transitions, the state log."""
+"""Agents in the database: reservation in preference order, the state machine's moves stored, the log."""
 
 from __future__ import annotations
 
@@ -8,15 +8,13 @@ import datetime as dt
 import pytest
 from sqlalchemy import Engine, select
 
+from ivr_scripts.agent_service import AgentService, UnknownAgent
+from ivr_scripts.agent_states import AgentState, AgentStateError
+from ivr_scripts.agent_table import RESERVABLE_STATES
 from schema.acd_models import AgentStateLog
 from schema.acd_records import AgentProfile
-from schema.agents import (
-    agent_snapshot,
-    release_reservation,
-    reserve_agent,
-    transition_agent,
-    upsert_agents,
-)
+from schema.adapters.agent_store import SqlAgentStore
+from schema.agents import agent_snapshot, reserve_agent, upsert_agents
 from schema.db import session_scope
 from schema.errors import RecordRejected
 
@@ -29,37 +27,15 @@ def at(seconds: float) -> dt.datetime:
     return T0 + dt.timedelta(seconds=seconds)
 
 
+def agents(engine: Engine, seconds: float = 2) -> AgentService:
+    """The agent service on the database, its clock standing at `seconds`."""
+    return AgentService(SqlAgentStore(engine, "s1"), None, lambda: at(seconds))
+
+
 def log_in(engine: Engine, *agent_ids: str) -> None:
     upsert_agents(engine, [AgentProfile(agent_id, name=f"Agent {agent_id}") for agent_id in agent_ids])
     for agent_id in agent_ids:
-        assert transition_agent(
-            engine, agent_id, None, "available", trigger="login", reason=None, at=at(0), server="s1"
-        )
-
-
-def move(
-    engine: Engine,
-    agent_id: str,
-    call: str | None,
-    to_state: str,
-    seconds: float = 2,
-    *,
-    trigger: str = "test",
-    no_answer: bool = False,
-    wrap_up_until: dt.datetime | None = None,
-) -> bool:
-    return transition_agent(
-        engine,
-        agent_id,
-        call,
-        to_state,
-        trigger=trigger,
-        reason=None,
-        at=at(seconds),
-        server="s1",
-        no_answer=no_answer,
-        wrap_up_until=wrap_up_until,
-    )
+        assert agents(engine, 0).login(agent_id).changed
 
 
 def states(engine: Engine) -> dict[str, tuple[str, str | None]]:
@@ -106,7 +82,7 @@ def test_reserve_takes_the_first_available_candidate_in_the_given_order(engine: 
 def test_reserve_skips_busy_and_unknown_candidates(engine: Engine) -> None:
     log_in(engine, "1001", "1002", "1003")
     assert reserve_agent(engine, CALL_A, ["1002"], "s1", at(1)) == "1002"
-    assert move(engine, "1003", None, "on_break")
+    assert agents(engine).go_break("1003", "lunch").changed
 
     assert reserve_agent(engine, CALL_B, ["9999", "1002", "1003", "1001"], "s2", at(3)) == "1001"
     assert states(engine) == {
@@ -133,9 +109,9 @@ def test_a_call_walks_through_ringing_on_call_wrap_up_and_back(engine: Engine) -
     log_in(engine, "1001")
     assert reserve_agent(engine, CALL_A, ["1001"], "s1", at(1)) == "1001"
 
-    assert move(engine, "1001", CALL_A, "ringing", 2)
-    assert move(engine, "1001", CALL_A, "on_call", 4)
-    assert move(engine, "1001", CALL_A, "wrap_up", 60, wrap_up_until=at(90))
+    assert agents(engine).ring("1001", CALL_A, at=at(2)).changed
+    assert agents(engine).answered("1001", CALL_A, at=at(4)).changed
+    assert agents(engine).call_ended("1001", CALL_A, 30, at=at(60)).changed
     (agent,) = agent_snapshot(engine)
     assert (agent.state, agent.call_uuid, agent.wrap_up_until, agent.reserved_by) == (
         "wrap_up",
@@ -143,7 +119,7 @@ def test_a_call_walks_through_ringing_on_call_wrap_up_and_back(engine: Engine) -
         at(90),
         "s1",
     )
-    assert move(engine, "1001", CALL_A, "available", 90)
+    assert agents(engine).wrap_up_expired("1001", at=at(90)).changed
 
     (agent,) = agent_snapshot(engine)
     assert (agent.state, agent.call_uuid, agent.wrap_up_until, agent.reserved_by) == (
@@ -162,18 +138,17 @@ def test_a_call_walks_through_ringing_on_call_wrap_up_and_back(engine: Engine) -
     ]
 
 
-def test_a_transition_needs_the_expected_call_and_an_allowed_from_state(engine: Engine) -> None:
+def test_a_transition_needs_the_held_call_and_a_state_that_allows_it(engine: Engine) -> None:
     log_in(engine, "1001")
     assert reserve_agent(engine, CALL_A, ["1001"], "s1", at(1)) == "1001"
 
-    assert not move(engine, "1001", CALL_B, "ringing")  # another call
-    assert not move(engine, "1001", None, "ringing")  # no call
-    assert not move(engine, "1001", CALL_A, "logged_out")  # no logout while a call is held
-    assert not move(engine, "9999", None, "available")  # no such agent
-    with pytest.raises(RecordRejected, match="reserve_agent"):
-        move(engine, "1001", None, "reserved")
-    with pytest.raises(RecordRejected, match="not one of"):
-        move(engine, "1001", CALL_A, "busy")
+    assert not agents(engine).ring("1001", CALL_B).changed  # another call
+    with pytest.raises(AgentStateError, match="needs a call_uuid"):
+        agents(engine).ring("1001", "")  # no call
+    with pytest.raises(AgentStateError, match="cannot 'logout'"):
+        agents(engine).logout("1001")  # no logout while a call is held
+    with pytest.raises(UnknownAgent):
+        agents(engine).ready("9999")  # no such agent
 
     assert states(engine) == {"1001": ("reserved", CALL_A)}
     assert len(state_log(engine)) == 2
@@ -183,10 +158,10 @@ def test_a_replayed_transition_changes_nothing_and_writes_no_second_log_row(engi
     log_in(engine, "1001")
     assert reserve_agent(engine, CALL_A, ["1001"], "s1", at(1)) == "1001"
 
-    assert move(engine, "1001", CALL_A, "ringing", 2)
+    assert agents(engine).ring("1001", CALL_A).changed
     snapshot = agent_snapshot(engine)
     log = state_log(engine)
-    assert not move(engine, "1001", CALL_A, "ringing", 2)
+    assert not agents(engine).ring("1001", CALL_A).changed
 
     assert agent_snapshot(engine) == snapshot
     assert state_log(engine) == log
@@ -196,14 +171,22 @@ def test_release_gives_back_only_a_reservation_that_never_rang(engine: Engine) -
     log_in(engine, "1001", "1002")
     assert reserve_agent(engine, CALL_A, ["1001"], "s1", at(1)) == "1001"
     assert reserve_agent(engine, CALL_B, ["1002"], "s1", at(1)) == "1002"
-    assert move(engine, "1002", CALL_B, "ringing")
+    assert agents(engine).ring("1002", CALL_B).changed
 
-    assert release_reservation(engine, "1001", CALL_A, at=at(3), server="s1", reason="caller hung up")
-    assert not release_reservation(engine, "1001", CALL_A, at=at(3), server="s1")  # replay
-    assert not release_reservation(engine, "1002", CALL_B, at=at(3), server="s1")  # ringing already
+    assert agents(engine, 3).reservation_cancelled("1001", CALL_A).changed
+    assert not agents(engine, 3).reservation_cancelled("1001", CALL_A).changed  # replay
+    assert not agents(engine, 3).reservation_cancelled("1002", CALL_B).changed  # ringing already
 
     assert states(engine) == {"1001": ("available", None), "1002": ("ringing", CALL_B)}
-    assert state_log(engine)[-1] == ("1001", 3, "reserved", "available", "release", CALL_A, "s1")
+    assert state_log(engine)[-1] == (
+        "1001",
+        3,
+        "reserved",
+        "available",
+        "reservation_cancelled",
+        CALL_A,
+        "s1",
+    )
 
 
 def test_no_answers_are_counted_and_reset_on_answer(engine: Engine) -> None:
@@ -211,15 +194,15 @@ def test_no_answers_are_counted_and_reset_on_answer(engine: Engine) -> None:
 
     def ring_unanswered(call: str) -> None:
         assert reserve_agent(engine, call, ["1001"], "s1", at(1)) == "1001"
-        assert move(engine, "1001", call, "ringing", 2)
-        assert move(engine, "1001", call, "available", 3, trigger="no_answer", no_answer=True)
+        assert agents(engine).ring("1001", call, at=at(2)).changed
+        assert agents(engine).no_answer("1001", call, at=at(3)).to_state == "available"
 
     ring_unanswered(CALL_A)
     ring_unanswered(CALL_B)
     assert agent_snapshot(engine)[0].consecutive_no_answers == 2
 
     assert reserve_agent(engine, CALL_A, ["1001"], "s1", at(4)) == "1001"
-    assert move(engine, "1001", CALL_A, "on_call", 5)
+    assert agents(engine).answered("1001", CALL_A, at=at(5)).changed
     assert agent_snapshot(engine)[0].consecutive_no_answers == 0
 
 
@@ -258,3 +241,53 @@ def test_bad_input_is_refused_where_it_is_made(engine: Engine) -> None:
         reserve_agent(engine, CALL_A, ["1001"], "s1", dt.datetime(2024, 3, 1, 9, 0))
     with pytest.raises(RecordRejected, match="call uuid"):
         reserve_agent(engine, "x" * 37, ["1001"], "s1", at(0))
+
+
+def bring_to(engine: Engine, agent_id: str, state: AgentState) -> None:
+    """Walk a logged-out agent to `state` on the path the server uses."""
+    service = agents(engine, 1)
+    if state is AgentState.LOGGED_OUT:
+        return
+    service.login(agent_id)
+    if state is AgentState.ON_BREAK:
+        service.go_break(agent_id, "lunch")
+    if state in (AgentState.AVAILABLE, AgentState.ON_BREAK):
+        return
+    call = f"c0000000-0000-4000-8000-{agent_id:0>12}"
+    assert reserve_agent(engine, call, [agent_id], "s1", at(1)) == agent_id
+    if state in (AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP):
+        service.ring(agent_id, call)
+    if state in (AgentState.ON_CALL, AgentState.WRAP_UP):
+        service.answered(agent_id, call)
+    if state is AgentState.WRAP_UP:
+        service.call_ended(agent_id, call, 30)
+    assert states(engine)[agent_id][0] == state
+
+
+def test_reserve_picks_an_agent_only_in_a_state_the_table_lets_reserve_leave(engine: Engine) -> None:
+    assert {AgentState.AVAILABLE} == RESERVABLE_STATES
+    by_state = {state: str(1001 + number) for number, state in enumerate(AgentState)}
+    upsert_agents(engine, [AgentProfile(agent_id) for agent_id in by_state.values()])
+    for state, agent_id in by_state.items():
+        bring_to(engine, agent_id, state)
+
+    reserved = {
+        state
+        for state, agent_id in by_state.items()
+        if reserve_agent(engine, CALL_A, [agent_id], "s1", at(5))
+    }
+
+    assert reserved == RESERVABLE_STATES
+
+
+@pytest.mark.parametrize("reason", ["lunch", "meeting"])
+def test_a_break_reason_change_is_a_move_and_the_same_reason_is_a_replay(engine: Engine, reason: str) -> None:
+    upsert_agents(engine, [AgentProfile("1001")])
+    bring_to(engine, "1001", AgentState.ON_BREAK)
+    (before,) = agent_snapshot(engine)
+
+    moved = agents(engine, 3).go_break("1001", reason).changed
+
+    (after,) = agent_snapshot(engine)
+    assert moved is (reason != "lunch")
+    assert (after.state_reason, after.version) == (reason, before.version + (1 if moved else 0))

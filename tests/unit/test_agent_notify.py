@@ -27,9 +27,7 @@ from schema.agent_notify import RESYNC, AgentChange, announce_agent_change, form
 from schema.agents import (
     STATE_LOG,
     agent_snapshot,
-    release_reservation,
     reserve_agent,
-    transition_agent,
     upsert_agents,
 )
 from schema.errors import StorageError
@@ -133,11 +131,9 @@ def test_reservation_transitions_and_release_are_announced_in_commit_order(
     service(agents).login("1002")
     first, second = str(uuid.uuid4()), str(uuid.uuid4())
     assert reserve_agent(agents, first, ["1001"], "a", now()) == "1001"
-    assert transition_agent(
-        agents, "1001", first, "ringing", trigger="ring", reason=None, at=now(), server="a"
-    )
+    assert service(agents).ring("1001", first).changed
     assert reserve_agent(agents, second, ["1002"], "b", now()) == "1002"
-    assert release_reservation(agents, "1002", second, at=now(), server="b")
+    assert service(agents).reservation_cancelled("1002", second).changed
 
     heard_states = [heard.next() for _ in range(6)]
     assert [(c.agent_id, c.state) for c in heard_states] == [
@@ -181,11 +177,9 @@ def test_a_rolled_back_change_is_not_announced(agents: Engine, heard: Heard) -> 
 @pytest.mark.postgres
 def test_a_refused_transition_or_empty_reservation_is_not_announced(agents: Engine, heard: Heard) -> None:
     call = str(uuid.uuid4())
-    assert not transition_agent(
-        agents, "1001", call, "on_call", trigger="answered", reason=None, at=now(), server="a"
-    )
+    assert not service(agents).answered("1001", call).changed
     assert reserve_agent(agents, call, ["1001", "1002"], "a", now()) is None  # nobody available
-    assert not release_reservation(agents, "1001", call, at=now(), server="a")
+    assert not service(agents).reservation_cancelled("1001", call).changed
 
     service(agents).login("1002")
     assert heard.next() == AgentChange("1002", "available", version_of(agents, "1002"))

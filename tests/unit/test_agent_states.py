@@ -10,9 +10,6 @@ import pytest
 
 from ivr_scripts.agent_reconcile import reconcile
 from ivr_scripts.agent_states import (
-    COMMANDS,
-    FACTS,
-    TABLE,
     AgentState,
     AgentStateError,
     AgentStatus,
@@ -24,6 +21,7 @@ from ivr_scripts.agent_states import (
     apply,
     due_timers,
 )
+from ivr_scripts.agent_table import COMMANDS, FACTS, TABLE
 
 S = AgentState
 T = Trigger

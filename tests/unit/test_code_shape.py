@@ -26,11 +26,6 @@ PACKAGES: Final = (
 MIGRATIONS: Final = "schema/migrations"
 MAX_MODULE_LINES: Final = 400
 MAX_FUNCTION_LINES: Final = 60
-# Modules another part of the same refactor is splitting; emptied when that work is merged.
-EXCLUDED: Final[dict[str, str]] = {
-    "ivr_scripts/agent_states.py": "owned by issue 10 helper rules, split in progress",
-    "schema/agents.py": "owned by issue 10 helper rules, split in progress",
-}
 
 
 def production_modules() -> list[str]:
@@ -58,14 +53,10 @@ def shape_offences(source: str) -> list[str]:
     return offences
 
 
-@pytest.mark.parametrize("module", [path for path in production_modules() if path not in EXCLUDED])
+@pytest.mark.parametrize("module", production_modules())
 def test_module_keeps_the_size_rule(module: str) -> None:
     offences = shape_offences((ROOT / module).read_text(encoding="utf-8"))
     assert not offences, f"{module} breaks the size rule:\n  " + "\n  ".join(offences)
-
-
-def test_every_excluded_module_still_exists() -> None:
-    assert [path for path in EXCLUDED if not (ROOT / path).is_file()] == []
 
 
 def test_the_rule_counts_from_def_to_the_last_line_without_decorators() -> None:

@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
+from ivr_scripts.agent_service import AgentService
 from schema.acd_records import AgentProfile, QueueEvent
-from schema.agents import reserve_agent, transition_agent, upsert_agents, write_queue_events
+from schema.adapters.agent_store import SqlAgentStore
+from schema.agents import reserve_agent, upsert_agents, write_queue_events
 from schema.crm_access import CALLS, CUSTOMERS
 from schema.crm_lookup import CUSTOMER_KEYS, PHONE_NUMBERS, find_by_keys
 from schema.crm_queries import (
@@ -62,7 +64,7 @@ def add_agents(engine: Engine, **departments: str | None) -> None:
 
 def offer(engine: Engine, agent_id: str, call_uuid: str) -> None:
     """Make `agent_id` available and reserve them for the call (the agent row now holds call_uuid)."""
-    transition_agent(engine, agent_id, None, "available", trigger="login", reason=None, at=T0, server="test")
+    AgentService(SqlAgentStore(engine, "test"), None, lambda: T0).login(agent_id)
     assert reserve_agent(engine, call_uuid, [agent_id], "test", T0) == agent_id
 
 

@@ -1,21 +1,50 @@
-"""The database and the call logic name the same things the same way.
+"""The CHECK constraints the migrations created are the ones the models generate from the vocabularies.
 
-schema/ may not import ivr_scripts/ (the rooms' rule), so the names its CHECK constraints allow
-are written there again; these tests keep the two lists identical.
+schema/acd_models.py generates its constraints from dialplans.vocabulary (agent states, queue events);
+the migrations are frozen history and write the names out. A migrated database holds the two together.
+The named words of dialplans.vocabulary are words of its own lists.
 """
 
 from __future__ import annotations
 
-from ivr_scripts.acd.queue_events import QUEUE_EVENT_NAMES
-from ivr_scripts.agent_states import CALL_STATES as MACHINE_CALL_STATES
-from ivr_scripts.agent_states import AgentState
-from schema.acd_models import AGENT_STATES, CALL_STATES, QUEUE_EVENTS
+import pytest
+from sqlalchemy import CheckConstraint, Engine, Table, text
+
+from dialplans import vocabulary
+from dialplans.vocabulary import QUEUE_EVENT_NAMES, AgentState
+from schema.acd_models import Agent, AgentStateLog, QueueLogEntry
 
 
-def test_queue_event_names_agree() -> None:
-    assert tuple(QUEUE_EVENTS) == tuple(QUEUE_EVENT_NAMES)
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_migrated_check_constraints_are_the_generated_ones(engine: Engine) -> None:
+    with engine.connect() as connection:
+        created = dict(
+            connection.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all()
+        )
+    checked = 0
+    for model in (Agent, AgentStateLog, QueueLogEntry):
+        table = model.__table__
+        assert isinstance(table, Table)
+        for constraint in table.constraints:
+            if isinstance(constraint, CheckConstraint):
+                assert f"CHECK ({constraint.sqltext})" in created[table.name], (table.name, constraint.name)
+                checked += 1
+    assert checked == 5
 
 
-def test_agent_state_names_agree() -> None:
-    assert set(AGENT_STATES) == {state.value for state in AgentState}
-    assert set(CALL_STATES) == {state.value for state in MACHINE_CALL_STATES}
+def test_the_generated_constraints_name_every_word_of_the_vocabularies() -> None:
+    agent_checks = {str(c.sqltext) for c in Agent.__table__.constraints if isinstance(c, CheckConstraint)}
+    queue_checks = {
+        str(c.sqltext) for c in QueueLogEntry.__table__.constraints if isinstance(c, CheckConstraint)
+    }
+    assert any(all(f"'{state}'" in check for state in AgentState) for check in agent_checks)
+    assert any(all(f"'{event}'" in check for event in QUEUE_EVENT_NAMES) for check in queue_checks)
+
+
+def test_every_queue_event_and_named_hangup_cause_is_a_word_of_its_vocabulary() -> None:
+    named_events = {getattr(vocabulary, event) for event in QUEUE_EVENT_NAMES}
+    assert named_events == set(QUEUE_EVENT_NAMES)
+    causes = {vocabulary.NORMAL_CLEARING, vocabulary.ORIGINATOR_CANCEL, vocabulary.UNALLOCATED_NUMBER}
+    causes |= {vocabulary.NORMAL_TEMPORARY_FAILURE, vocabulary.CALL_REJECTED, vocabulary.SUCCESS}
+    causes |= vocabulary.NO_ANSWER_CAUSES | vocabulary.BUSY_CAUSES
+    assert causes <= vocabulary.FREESWITCH_HANGUP_CAUSES

@@ -1,0 +1,89 @@
+"""Names every room shares: agent states, queue events, FreeSWITCH hang-up causes.
+
+Defined here once, in the bottom room, so the domain, the storage (its CHECK constraints are generated
+from these) and the transport import the same words instead of restating them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final, Literal, get_args
+
+
+class AgentState(StrEnum):
+    LOGGED_OUT = "logged_out"
+    AVAILABLE = "available"
+    RESERVED = "reserved"
+    RINGING = "ringing"
+    ON_CALL = "on_call"
+    WRAP_UP = "wrap_up"
+    ON_BREAK = "on_break"
+
+
+# States in which the agent is tied to a call it was offered or is on (its `call_uuid` is set).
+CALL_STATES: Final = (AgentState.RESERVED, AgentState.RINGING, AgentState.ON_CALL)
+# The agent keeps its call through wrap-up as well.
+HOLDS_CALL_STATES: Final = (*CALL_STATES, AgentState.WRAP_UP)
+
+# Queue events: the queue_log vocabulary of Asterisk's app_queue.
+QueueEventName = Literal[
+    "ENTERQUEUE",
+    "RINGNOANSWER",
+    "CONNECT",
+    "COMPLETECALLER",
+    "COMPLETEAGENT",
+    "ABANDON",
+    "EXITWITHTIMEOUT",
+    "EXITWITHKEY",
+    "CALLBACK",
+    "TRANSFER",
+]
+QUEUE_EVENT_NAMES: Final[tuple[QueueEventName, ...]] = get_args(QueueEventName)
+ENTERQUEUE: Final = "ENTERQUEUE"
+RINGNOANSWER: Final = "RINGNOANSWER"
+CONNECT: Final = "CONNECT"
+COMPLETECALLER: Final = "COMPLETECALLER"
+COMPLETEAGENT: Final = "COMPLETEAGENT"
+ABANDON: Final = "ABANDON"
+EXITWITHTIMEOUT: Final = "EXITWITHTIMEOUT"
+EXITWITHKEY: Final = "EXITWITHKEY"
+CALLBACK: Final = "CALLBACK"
+TRANSFER: Final = "TRANSFER"
+# The event that says an agent answered the call.
+ANSWERED_EVENT: Final = CONNECT
+
+# FreeSWITCH hang-up causes.
+NORMAL_CLEARING: Final = "NORMAL_CLEARING"
+ORIGINATOR_CANCEL: Final = "ORIGINATOR_CANCEL"
+UNALLOCATED_NUMBER: Final = "UNALLOCATED_NUMBER"
+NORMAL_TEMPORARY_FAILURE: Final = "NORMAL_TEMPORARY_FAILURE"
+CALL_REJECTED: Final = "CALL_REJECTED"
+# Also originate's disposition when the far end answered.
+SUCCESS: Final = "SUCCESS"
+# The causes of an offered leg that rang out unanswered, and of one that was busy.
+NO_ANSWER_CAUSES: Final = frozenset({"NO_ANSWER", "NO_USER_RESPONSE", "ALLOTTED_TIMEOUT", "PROGRESS_TIMEOUT"})
+BUSY_CAUSES: Final = frozenset({"USER_BUSY"})
+
+# The hangup cause names FreeSWITCH 1.10 understands (CAUSE_CHART in src/switch_channel.c). A name
+# outside this list is not refused, only warned about: FreeSWITCH maps an unknown name to no cause at
+# all, which is rarely what the engineer meant.
+FREESWITCH_HANGUP_CAUSES: frozenset[str] = frozenset(
+    """
+    NONE UNALLOCATED_NUMBER NO_ROUTE_TRANSIT_NET NO_ROUTE_DESTINATION CHANNEL_UNACCEPTABLE
+    CALL_AWARDED_DELIVERED NORMAL_CLEARING USER_BUSY NO_USER_RESPONSE NO_ANSWER SUBSCRIBER_ABSENT
+    CALL_REJECTED NUMBER_CHANGED REDIRECTION_TO_NEW_DESTINATION EXCHANGE_ROUTING_ERROR
+    DESTINATION_OUT_OF_ORDER INVALID_NUMBER_FORMAT FACILITY_REJECTED RESPONSE_TO_STATUS_ENQUIRY
+    NORMAL_UNSPECIFIED NORMAL_CIRCUIT_CONGESTION NETWORK_OUT_OF_ORDER NORMAL_TEMPORARY_FAILURE
+    SWITCH_CONGESTION ACCESS_INFO_DISCARDED REQUESTED_CHAN_UNAVAIL PRE_EMPTED FACILITY_NOT_SUBSCRIBED
+    OUTGOING_CALL_BARRED INCOMING_CALL_BARRED BEARERCAPABILITY_NOTAUTH BEARERCAPABILITY_NOTAVAIL
+    SERVICE_UNAVAILABLE BEARERCAPABILITY_NOTIMPL CHAN_NOT_IMPLEMENTED FACILITY_NOT_IMPLEMENTED
+    SERVICE_NOT_IMPLEMENTED INVALID_CALL_REFERENCE INCOMPATIBLE_DESTINATION INVALID_MSG_UNSPECIFIED
+    MANDATORY_IE_MISSING MESSAGE_TYPE_NONEXIST WRONG_MESSAGE IE_NONEXIST INVALID_IE_CONTENTS
+    WRONG_CALL_STATE RECOVERY_ON_TIMER_EXPIRE MANDATORY_IE_LENGTH_ERROR PROTOCOL_ERROR INTERWORKING
+    SUCCESS ORIGINATOR_CANCEL CRASH SYSTEM_SHUTDOWN LOSE_RACE MANAGER_REQUEST BLIND_TRANSFER
+    ATTENDED_TRANSFER ALLOTTED_TIMEOUT USER_CHALLENGE MEDIA_TIMEOUT PICKED_OFF USER_NOT_REGISTERED
+    PROGRESS_TIMEOUT INVALID_GATEWAY GATEWAY_DOWN INVALID_URL INVALID_PROFILE NO_PICKUP SRTP_READ_ERROR
+    BOWOUT BUSY_EVERYWHERE DECLINE DOES_NOT_EXIST_ANYWHERE NOT_ACCEPTABLE UNWANTED NO_IDENTITY
+    BAD_IDENTITY_INFO UNSUPPORTED_CERTIFICATE INVALID_IDENTITY STALE_DATE REJECT_ALL
+    """.split()  # noqa: SIM905 -- the chart reads better as a block of words
+)

@@ -1,0 +1,63 @@
+"""AgentDesk.release gives a never-rung reservation back through the agent service, and frees the agent."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import gevent
+from sqlalchemy import Engine
+
+from esl_handlers.acd_agents import AgentDesk
+from ivr_scripts.agent_service import AgentService
+from schema.acd_records import AgentProfile
+from schema.adapters.agent_store import SqlAgentStore
+from schema.agents import agent_snapshot, reserve_agent, upsert_agents
+
+T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+CALL = "d0000000-0000-4000-8000-000000000001"
+
+
+class Board:
+    def __init__(self) -> None:
+        self.available: list[str] = []
+
+    def agent_available(self, agent_id: str, **_: Any) -> None:
+        self.available.append(agent_id)
+
+    def agent_unavailable(self, agent_id: str) -> None:
+        pass
+
+
+def reserved_desk(engine: Engine) -> tuple[AgentDesk, Board, list[str]]:
+    upsert_agents(engine, [AgentProfile("1001")])
+    AgentService(SqlAgentStore(engine, "s1"), None, lambda: T0).login("1001")
+    assert reserve_agent(engine, CALL, ["1001"], "s1", T0) == "1001"
+    board, freed = Board(), []
+    desk = AgentDesk(None, engine, board, server="s1", clock=lambda: T0, on_free=freed.append)  # type: ignore[arg-type]
+    return desk, board, freed
+
+
+def test_a_released_reservation_makes_the_agent_available_and_offers_it_a_call(engine: Engine) -> None:
+    desk, board, freed = reserved_desk(engine)
+
+    desk.release(CALL, "1001")
+    gevent.sleep(0)
+
+    (agent,) = agent_snapshot(engine)
+    assert (agent.state, agent.call_uuid, agent.reserved_by) == ("available", None, None)
+    assert board.available == ["1001"]
+    assert freed == ["1001"]
+
+
+def test_a_reservation_that_already_rang_is_not_released(engine: Engine) -> None:
+    desk, board, freed = reserved_desk(engine)
+    AgentService(SqlAgentStore(engine, "s1"), None, lambda: T0).ring("1001", CALL)
+
+    desk.release(CALL, "1001")
+    gevent.sleep(0)
+
+    (agent,) = agent_snapshot(engine)
+    assert (agent.state, agent.call_uuid) == ("ringing", CALL)
+    assert board.available == []
+    assert freed == []
