@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from freeswitch_conf.settings import CallControl
-from tests.live.support import CALL_CONTROL, ROOT, Build, Live, freeswitch_builds
+from tests.support.live.harness import CALL_CONTROL, ROOT, Build, Live, freeswitch_builds
 
 LOG_KEEP_DIR = ROOT / "var" / "live-logs"
 _TAIL_LINES = 60

@@ -16,17 +16,17 @@ from pathlib import Path
 import pytest
 
 from sipp_scenarios.switch import EslError, SwitchEndpoints, esl_api
-from tests.live import support
-from tests.live.support import ROOT, Build
+from tests.support.live import harness
+from tests.support.live.harness import ROOT, Build
 
 pytestmark = pytest.mark.live
 
 
 @pytest.fixture(scope="module")
 def environment(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -> dict[str, str]:
-    build, _ = support.skip_without(build)
+    build, _ = harness.skip_without(build)
     work = tmp_path_factory.mktemp("live_run")
-    dialplan = support.live_dialplan(work)
+    dialplan = harness.live_dialplan(work)
     env = {
         **os.environ,
         "FREESWITCH_BIN": str(build.binary),
@@ -35,11 +35,11 @@ def environment(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -
         "CALLCENTER_VAR_DIR": str(work / "var"),
         "CALLCENTER_BUILD_DIR": str(work / "build"),
         "DATABASE_URL": f"sqlite:///{work / 'calls.db'}",
-        "CALLCENTER_ESL_PORT": str(support.free_port(socket.SOCK_STREAM)),
-        "CALLCENTER_APP_PORT": str(support.free_port(socket.SOCK_STREAM)),
-        "CALLCENTER_API_PORT": str(support.free_port(socket.SOCK_STREAM)),
-        "CALLCENTER_CALLER_SIP_PORT": str(support.free_sip_port()),
-        "CALLCENTER_AGENT_SIP_PORT": str(support.free_sip_port()),
+        "CALLCENTER_ESL_PORT": str(harness.free_port(socket.SOCK_STREAM)),
+        "CALLCENTER_APP_PORT": str(harness.free_port(socket.SOCK_STREAM)),
+        "CALLCENTER_API_PORT": str(harness.free_port(socket.SOCK_STREAM)),
+        "CALLCENTER_CALLER_SIP_PORT": str(harness.free_sip_port()),
+        "CALLCENTER_AGENT_SIP_PORT": str(harness.free_sip_port()),
     }
     for command in (("db", "upgrade"), ("render",)):
         cli(env, *command, timeout=60).check_returncode()

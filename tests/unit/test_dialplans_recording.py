@@ -9,7 +9,7 @@ import pytest
 import dialplans
 from dialplans.loader import load_dialplan
 from dialplans.recording_models import DEFAULT_RECORDING_DIRECTORY, QaCriterion, RecordingPolicy
-from tests.unit.dialplan_helpers import WriteYaml, messages
+from tests.support.dialplans import WriteYaml, messages
 
 EXAMPLE = Path(dialplans.__file__).parent / "main.yaml"
 

@@ -10,7 +10,7 @@ import pytest
 from dialplans.loader import DialplanError, load_dialplan
 from dialplans.models import GotoMenu, Transfer
 from dialplans.yaml_source import MAX_DEPTH, read_yaml
-from tests.unit.dialplan_helpers import WriteYaml, messages
+from tests.support.dialplans import WriteYaml, messages
 
 VALID = """\
 prompts:

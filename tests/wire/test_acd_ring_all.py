@@ -1,5 +1,5 @@
 """Ring-all queues end to end over real TCP: every free agent rung by one originate, the first to answer
-takes the call, the others go back to available without a no-answer (tests/wire/acd_rig.py's rig)."""
+takes the call, the others go back to available without a no-answer (tests/support/acd_rig.py's rig)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.wire.acd_rig import DIALPLAN, RigFactory, endpoint, events_of, make_rig
-from tests.wire.support import wait_until
+from tests.support.acd_rig import DIALPLAN, RigFactory, endpoint, events_of, make_rig
+from tests.support.waiting import wait_until
 
 __all__ = ["make_rig"]  # the fixture, used by name
 

@@ -10,9 +10,9 @@ import pytest
 from esl_handlers.codec import Event
 from esl_handlers.esl_channel import CONNECTION_LOST, ChannelTransferred, EslChannel
 from ivr_scripts.channel import Audio, CallerHungUp, ChannelError
-from tests.wire.conftest import Serve
-from tests.wire.standin import CallScript
-from tests.wire.support import wait_until
+from tests.support.outbound_servers import Serve
+from tests.support.standin import CallScript
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.wire
 

@@ -9,8 +9,8 @@ import pytest
 
 from esl_handlers.codec import Event
 from esl_handlers.event_listener import EventListener
-from tests.wire.standin import InboundCall, InboundSwitch
-from tests.wire.support import wait_until
+from tests.support.standin import InboundCall, InboundSwitch
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.wire
 

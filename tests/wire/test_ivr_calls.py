@@ -19,8 +19,8 @@ from esl_handlers.app import Application, ServerConfig
 from schema.db import create_engine_from_url, session_scope
 from schema.models import Call, IvrStep
 from schema.queries import call_with_steps
-from tests.wire.standin import CallScript, InboundCall, InboundSwitch, OutboundSwitch, ScriptedCall
-from tests.wire.support import unsampled_uuid, wait_until
+from tests.support.standin import CallScript, InboundCall, InboundSwitch, OutboundSwitch, ScriptedCall
+from tests.support.waiting import unsampled_uuid, wait_until
 
 pytestmark = pytest.mark.wire
 

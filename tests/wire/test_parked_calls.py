@@ -18,9 +18,9 @@ from esl_handlers.parked_calls import ParkedCallServer
 from ivr_scripts.channel import Audio
 from schema.db import create_engine_from_url, session_scope
 from schema.queries import call_with_steps
-from tests.wire.standin import CallScript, InboundSwitch
-from tests.wire.standin.parked import PARK_VARIABLES, ParkedCall
-from tests.wire.support import unsampled_uuid, wait_until
+from tests.support.standin import CallScript, InboundSwitch
+from tests.support.standin.parked import PARK_VARIABLES, ParkedCall
+from tests.support.waiting import unsampled_uuid, wait_until
 
 pytestmark = pytest.mark.wire
 

@@ -17,12 +17,12 @@ from esl_handlers.outbound_server import SOCKET_EVENTS
 from esl_handlers.switch import EslSwitch
 from ivr_scripts.channel import CallerHungUp
 from ivr_scripts.switch import LiveChannel
+from tests.support.outbound_servers import Serve
+from tests.support.standin import CallScript, InboundSwitch, OutboundSwitch, ScriptedCall
+from tests.support.standin.agents import AgentPhone
+from tests.support.standin.transcripts import WireFrame, parse_frames, switch_frames
 from tests.support.transcripts import CAPTURES_DIR, VERSIONS, load
-from tests.wire.conftest import Serve
-from tests.wire.standin import CallScript, InboundSwitch, OutboundSwitch, ScriptedCall
-from tests.wire.standin.agents import AgentPhone
-from tests.wire.standin.transcripts import WireFrame, parse_frames, switch_frames
-from tests.wire.support import wait_until
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.wire
 

@@ -20,11 +20,11 @@ from gevent import socket as gsocket
 
 from tests.captures.capture import SETVAR_PROBE
 from tests.captures.esl_recorder import REDACTED
+from tests.support.standin import CallScript, InboundSwitch, OutboundSwitch, ScriptedCall, TemplateLibrary
+from tests.support.standin.agents import AgentPhone
+from tests.support.standin.script import ParkEvent
+from tests.support.standin.transcripts import WireFrame, parse_frames, switch_frames
 from tests.support.transcripts import CAPTURES_DIR, VERSIONS, Entry, load
-from tests.wire.standin import CallScript, InboundSwitch, OutboundSwitch, ScriptedCall, TemplateLibrary
-from tests.wire.standin.agents import AgentPhone
-from tests.wire.standin.script import ParkEvent
-from tests.wire.standin.transcripts import WireFrame, parse_frames, switch_frames
 from tests.wire.test_standin_transcripts import UUID, WAIT, Receiver, assert_same_frames, replay
 
 pytestmark = pytest.mark.wire

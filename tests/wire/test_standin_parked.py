@@ -5,7 +5,7 @@ replayed over TCP against an InboundSwitch built from that capture's templates; 
 two calls when the capture shows them arriving and fires the second call's lease when the capture shows
 the park ending. What comes back must match the capture frame for frame (kinds, reply texts and api
 bodies byte for byte, event names and header-name order, Application-*, Unique-ID, the filter's
-variable). See tests/wire/standin/parked.py for what the capture taught.
+variable). See tests/support/standin/parked.py for what the capture taught.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import pytest
 from gevent import socket as gsocket
 
 from tests.captures.esl_recorder import REDACTED
+from tests.support.standin import CallScript, InboundSwitch, TemplateLibrary
+from tests.support.standin.parked import PARK_VARIABLES, ParkedCall
+from tests.support.standin.transcripts import WireFrame, parse_frames, switch_frames
 from tests.support.transcripts import CAPTURES_DIR, VERSIONS, Entry, load
-from tests.wire.standin import CallScript, InboundSwitch, TemplateLibrary
-from tests.wire.standin.parked import PARK_VARIABLES, ParkedCall
-from tests.wire.standin.transcripts import WireFrame, parse_frames, switch_frames
 from tests.wire.test_standin_transcripts import WAIT, Receiver, assert_same_frames, replay
 
 pytestmark = pytest.mark.wire

@@ -19,9 +19,9 @@ import gevent
 import pytest
 from gevent import socket as gsocket
 
+from tests.support.standin import CallScript, InboundCall, InboundSwitch, OutboundSwitch, TemplateLibrary
+from tests.support.standin.transcripts import WireFrame, parse_frames, switch_frames
 from tests.support.transcripts import VERSIONS, Entry, load
-from tests.wire.standin import CallScript, InboundCall, InboundSwitch, OutboundSwitch, TemplateLibrary
-from tests.wire.standin.transcripts import WireFrame, parse_frames, switch_frames
 
 pytestmark = pytest.mark.wire
 

@@ -12,9 +12,9 @@ from esl_handlers.codec import Event
 from esl_handlers.event_listener import EventListener
 from esl_handlers.switch import EslSwitch, originate_outcome
 from ivr_scripts.switch import LiveChannel, Originated, SwitchError
-from tests.wire.standin import InboundSwitch
-from tests.wire.standin.agents import AgentPhone
-from tests.wire.support import wait_until
+from tests.support.standin import InboundSwitch
+from tests.support.standin.agents import AgentPhone
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.wire
 

@@ -14,11 +14,11 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
-from tests.wire.standin.script import Collected, Execution, Said
-from tests.wire.standin.wire import separate_string
+from tests.support.standin.script import Collected, Execution, Said
+from tests.support.standin.wire import separate_string
 
 if TYPE_CHECKING:
-    from tests.wire.standin.call import ScriptedCall
+    from tests.support.standin.call import ScriptedCall
 
 FAILED_BRIDGE_CAUSES: Final = {"no_answer": "NO_ANSWER", "busy": "USER_BUSY", "failed": "USER_NOT_REGISTERED"}
 DIALSTATUS: Final = {

@@ -44,11 +44,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from tests.wire.standin.wire import separate_string
+from tests.support.standin.wire import separate_string
 
 if TYPE_CHECKING:
-    from tests.wire.standin.agents import Leg
-    from tests.wire.standin.call import ScriptedCall
+    from tests.support.standin.agents import Leg
+    from tests.support.standin.call import ScriptedCall
 
 # What audio_bridge_on_exchange_media gives an answered leg whose caller left.
 PARTNER_LEFT_CAUSE: Final = "NORMAL_CLEARING"

@@ -3,7 +3,7 @@
 Two greenlets play FreeSWITCH's two threads: the listener (reads commands, replies at once,
 queues `sendmsg` for the channel) and the session (runs the queued applications one after
 another and fires their events). Events reach the application only once it subscribed to their type
-(`myevents`, `event plain ...`, less what `nixevent` removed: tests/wire/standin/subscription.py).
+(`myevents`, `event plain ...`, less what `nixevent` removed: tests/support/standin/subscription.py).
 """
 
 from __future__ import annotations
@@ -23,16 +23,16 @@ from gevent.event import Event
 from gevent.lock import Semaphore
 from gevent.queue import Queue
 
-from tests.wire.standin.agents import Leg
-from tests.wire.standin.apps import AppRunner
-from tests.wire.standin.recording import SessionRecorder
-from tests.wire.standin.render import EventRenderer
-from tests.wire.standin.script import CallScript, Collected, Execution, Said
-from tests.wire.standin.setvar import uuid_setvar, uuid_setvar_multi
-from tests.wire.standin.subscription import Subscription
-from tests.wire.standin.templates import APP_HEADERS, CallIdentity, TemplateLibrary
-from tests.wire.standin.uuid_bridge import other_leg_overrides, run_uuid_bridge
-from tests.wire.standin.wire import (
+from tests.support.standin.agents import Leg
+from tests.support.standin.apps import AppRunner
+from tests.support.standin.recording import SessionRecorder
+from tests.support.standin.render import EventRenderer
+from tests.support.standin.script import CallScript, Collected, Execution, Said
+from tests.support.standin.setvar import uuid_setvar, uuid_setvar_multi
+from tests.support.standin.subscription import Subscription
+from tests.support.standin.templates import APP_HEADERS, CallIdentity, TemplateLibrary
+from tests.support.standin.uuid_bridge import other_leg_overrides, run_uuid_bridge
+from tests.support.standin.wire import (
     CommandReader,
     ReceivedCommand,
     api_response,
@@ -44,7 +44,7 @@ from tests.wire.standin.wire import (
 )
 
 if TYPE_CHECKING:
-    from tests.wire.standin.agents import AgentPhones
+    from tests.support.standin.agents import AgentPhones
 
 SOCKET_DATA: Final = "127.0.0.1:8084 async full"
 _VARIABLE: Final = re.compile(r"\$\{([^}]*)\}")
@@ -364,7 +364,7 @@ class ScriptedCall:
         if self.hangup_cause is not None:
             self._hangup_tail()
 
-    # -- uuid_bridge (tests/wire/standin/uuid_bridge.py) ---------------------------------------
+    # -- uuid_bridge (tests/support/standin/uuid_bridge.py) ---------------------------------------
 
     def request_uuid_bridge(self, leg: Leg) -> None:
         """switch_ivr_uuid_bridge: CF_TRANSFER stops what runs; the bridge runs in the session."""

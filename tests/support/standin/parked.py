@@ -36,14 +36,14 @@ from typing import TYPE_CHECKING, Final
 
 import gevent
 
+from tests.support.standin.call import ScriptedCall, SequenceCounter
+from tests.support.standin.script import CallScript, Execution
+from tests.support.standin.templates import TemplateLibrary, default_library
+from tests.support.standin.wire import ReceivedCommand, separate_string
 from tests.support.transcripts import CAPTURES_DIR, VERSIONS
-from tests.wire.standin.call import ScriptedCall, SequenceCounter
-from tests.wire.standin.script import CallScript, Execution
-from tests.wire.standin.templates import TemplateLibrary, default_library
-from tests.wire.standin.wire import ReceivedCommand, separate_string
 
 if TYPE_CHECKING:
-    from tests.wire.standin.agents import AgentPhones
+    from tests.support.standin.agents import AgentPhones
 
 CAPTURE: Final = "parked_control_inbound"
 # What the rendered DID sets before `park` (the capture's; docs/inbound-control.md).

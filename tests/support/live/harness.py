@@ -32,7 +32,7 @@ from freeswitch_conf.settings import CallControl, call_control_setting
 from sipp_scenarios.switch import FreeSwitch, SwitchEndpoints
 from sipp_scenarios.tools import FREESWITCH_ENV, ToolMissing, find_sipp
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "dialplans" / "main.yaml"
 SHARED_BUILDS = ROOT.parent / "shared" / "freeswitch"
 PASSWORD = "live-test-" + os.urandom(6).hex()

@@ -2,7 +2,7 @@
 on, against the stand-in switch on both sides (the caller on the outbound socket, the agents' phones
 behind mod_event_socket), on SQLite and PostgreSQL; and the database rows the tests read back.
 
-`make_rig` is a pytest fixture: a test module imports it (`from tests.wire.acd_rig import make_rig`).
+`make_rig` is a pytest fixture: a test module imports it (`from tests.support.acd_rig import make_rig`).
 The dialplan is written here; the YAML's minimum times (10 s) are shortened through `acd_tuning`.
 """
 
@@ -27,8 +27,8 @@ from schema.agent_store import SqlAgentStore
 from schema.agents import upsert_agents
 from schema.db import create_engine_from_url, session_scope
 from schema.models import Call
-from tests.wire.standin import CallScript, InboundSwitch, OutboundSwitch, ScriptedCall
-from tests.wire.standin.agents import AgentPhone
+from tests.support.standin import CallScript, InboundSwitch, OutboundSwitch, ScriptedCall
+from tests.support.standin.agents import AgentPhone
 
 PASSWORD = "acd-wire-secret"
 DOMAIN = "callcenter.local"

@@ -28,9 +28,9 @@ from gevent.event import Event
 from gevent.lock import Semaphore
 from gevent.server import StreamServer
 
-from tests.wire.standin.agents import AgentPhones
-from tests.wire.standin.call import SequenceCounter
-from tests.wire.standin.parked import (
+from tests.support.standin.agents import AgentPhones
+from tests.support.standin.call import SequenceCounter
+from tests.support.standin.parked import (
     CAPTURED_FALLBACK,
     LEASE,
     PARK_VARIABLES,
@@ -39,11 +39,11 @@ from tests.wire.standin.parked import (
     parked_library,
     sched_transfer,
 )
-from tests.wire.standin.render import EventRenderer
-from tests.wire.standin.script import CallScript
-from tests.wire.standin.subscription import Subscription
-from tests.wire.standin.templates import CallIdentity, TemplateLibrary, default_library
-from tests.wire.standin.wire import (
+from tests.support.standin.render import EventRenderer
+from tests.support.standin.script import CallScript
+from tests.support.standin.subscription import Subscription
+from tests.support.standin.templates import CallIdentity, TemplateLibrary, default_library
+from tests.support.standin.wire import (
     CommandReader,
     ReceivedCommand,
     api_response,
@@ -401,7 +401,7 @@ class InboundSwitch:
         )
         self._deliver("BACKGROUND_JOB", plain, json_frame, self._decoded(json_frame))
 
-    # -- park mode (tests/wire/standin/parked.py) -----------------------------------------------
+    # -- park mode (tests/support/standin/parked.py) -----------------------------------------------
 
     def park_call(
         self,
