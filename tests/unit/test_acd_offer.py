@@ -22,7 +22,8 @@ from ivr_scripts.acd.settings import QueueSettings
 from ivr_scripts.acd.waiting import QueueTicket, wait_in_queue
 from ivr_scripts.channel import CallInfo
 from ivr_scripts.switch import LiveChannel, Originated, OriginateResult, SwitchError
-from tests.unit.test_acd_waiting import CALL, START, FakeClock, Press, ScriptedChannel
+from tests.fakes.clock import START, FakeClock
+from tests.fakes.hold_channel import CALL, Press, ScriptedChannel
 
 SETTINGS = QueueSettings(ring_timeout=15, callback_ring_timeout=25, callback_attempts=2)
 
@@ -60,7 +61,7 @@ class Originate:
 
 
 @dataclass
-class ScriptedSwitch:
+class RingingSwitch:
     clock: FakeClock
     rings: dict[str, list[Ring]]
     bridge_fails: bool = False
@@ -183,7 +184,7 @@ def targets(*agents: str) -> list[AgentTarget]:
 @dataclass
 class Offer:
     clock: FakeClock
-    switch: ScriptedSwitch
+    switch: RingingSwitch
     ticket: QueueTicket
     agents: AgentLog
     events: MemoryQueueEvents
@@ -207,7 +208,7 @@ class Offer:
 
 def make_offer(rings: dict[str, list[Ring]], *, waited_before: float = 40) -> Offer:
     clock = FakeClock()
-    switch = ScriptedSwitch(clock, rings)
+    switch = RingingSwitch(clock, rings)
     info = CallInfo(CALL, "+15551234567", "Jane Doe", "4001")
     ticket = QueueTicket.for_call(info, "sales", START - dt.timedelta(seconds=waited_before))
     woken: list[str] = []
@@ -493,7 +494,7 @@ def test_from_the_callback_key_to_the_callback_call() -> None:
     assert waited.kind == "callback"
 
     clock.advance(300)  # the caller's turn comes
-    switch = ScriptedSwitch(clock, {endpoint("1001"): [Ring("answered", 5)], CUSTOMER: [Ring("answered", 5)]})
+    switch = RingingSwitch(clock, {endpoint("1001"): [Ring("answered", 5)], CUSTOMER: [Ring("answered", 5)]})
     agents = AgentLog()
     legs = iter(["agent-leg", "customer-leg"])
     outcome = offer_call(

@@ -36,7 +36,7 @@ from schema.recording_records import RecordingEvent, RecordingFileFacts, Recordi
 from schema.recording_views import RecordingView
 from schema.recordings import get_recording, list_recordings
 from schema.viewer import SYSTEM
-from tests.unit.test_http_api_recordings import AGENT_LEG, LIVE_CALL, ScriptedSwitch
+from tests.fakes.supervision_switch import AGENT_LEG, LIVE_CALL, SupervisionSwitch
 
 NOW = dt.datetime.now(dt.UTC)
 OLD = NOW - dt.timedelta(days=100)  # past a 30-day retention
@@ -325,7 +325,7 @@ def test_list_shows_an_agents_recordings_newest_first(
 
 
 @pytest.fixture
-def switch(store: Store) -> ScriptedSwitch:
+def switch(store: Store) -> SupervisionSwitch:
     """Agent 1001 (sales) on LIVE_CALL, 2001 (care) logged out; CRM users of each role."""
     create_user(store.engine, "alice", "agent", agent_id="1001")
     create_user(store.engine, "sam", "supervisor", department="sales")
@@ -337,10 +337,10 @@ def switch(store: Store) -> ScriptedSwitch:
         session.execute(
             update(Agent).where(Agent.agent_id == "1001").values(state="on_call", call_uuid=LIVE_CALL)
         )
-    return ScriptedSwitch([LiveChannel(AGENT_LEG, "1001", LIVE_CALL, True)])
+    return SupervisionSwitch([LiveChannel(AGENT_LEG, "1001", LIVE_CALL, True)])
 
 
-def supervise(switch: ScriptedSwitch, *argv: str) -> int:
+def supervise(switch: SupervisionSwitch, *argv: str) -> int:
     return cmd_supervise(
         load_settings(), parse("supervise", *argv), connect=lambda _: cast(EslSwitch, switch)
     )
@@ -350,7 +350,7 @@ def supervise(switch: ScriptedSwitch, *argv: str) -> int:
     ("mode", "doing"), [("listen", "listening to"), ("barge", "in a three-way call with")]
 )
 def test_a_supervisor_joins_their_agents_call_from_their_phone(
-    switch: ScriptedSwitch, capsys: pytest.CaptureFixture[str], mode: str, doing: str
+    switch: SupervisionSwitch, capsys: pytest.CaptureFixture[str], mode: str, doing: str
 ) -> None:
     assert supervise(switch, mode, "1001", "--from", "1201", "--as", "sam") == 0
 
@@ -379,7 +379,7 @@ def test_a_supervisor_joins_their_agents_call_from_their_phone(
     ],
 )
 def test_supervision_is_refused_outside_the_users_rights(
-    switch: ScriptedSwitch, capsys: pytest.CaptureFixture[str], user: str, agent: str, problem: str
+    switch: SupervisionSwitch, capsys: pytest.CaptureFixture[str], user: str, agent: str, problem: str
 ) -> None:
     assert supervise(switch, "whisper", agent, "--from", "1201", "--as", user) == 1
 
@@ -388,7 +388,7 @@ def test_supervision_is_refused_outside_the_users_rights(
 
 
 def test_a_phone_that_does_not_answer_joins_nothing(
-    switch: ScriptedSwitch, capsys: pytest.CaptureFixture[str]
+    switch: SupervisionSwitch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     switch.answers = False
 
@@ -400,7 +400,7 @@ def test_a_phone_that_does_not_answer_joins_nothing(
     )
 
 
-def test_an_unreachable_switch_exits_2(switch: ScriptedSwitch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unreachable_switch_exits_2(switch: SupervisionSwitch, capsys: pytest.CaptureFixture[str]) -> None:
     switch.fails = True
 
     assert supervise(switch, "listen", "1001", "--from", "1201", "--as", "sam") == 2
@@ -411,7 +411,10 @@ def test_an_unreachable_switch_exits_2(switch: ScriptedSwitch, capsys: pytest.Ca
 
 
 def test_the_real_event_socket_is_used_by_default(
-    store: Store, switch: ScriptedSwitch, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    store: Store,
+    switch: SupervisionSwitch,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("CALLCENTER_ESL_PORT", str(closed_port()))
     monkeypatch.setenv("CALLCENTER_ESL_PASSWORD", "not-used")

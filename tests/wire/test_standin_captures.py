@@ -24,8 +24,8 @@ from tests.support.standin import CallScript, InboundSwitch, OutboundSwitch, Scr
 from tests.support.standin.agents import AgentPhone
 from tests.support.standin.script import ParkEvent
 from tests.support.standin.transcripts import WireFrame, parse_frames, switch_frames
+from tests.support.transcript_replay import UUID, WAIT, Receiver, assert_same_frames, replay
 from tests.support.transcripts import CAPTURES_DIR, VERSIONS, Entry, load
-from tests.wire.test_standin_transcripts import UUID, WAIT, Receiver, assert_same_frames, replay
 
 pytestmark = pytest.mark.wire
 

@@ -20,8 +20,8 @@ from tests.captures.esl_recorder import REDACTED
 from tests.support.standin import CallScript, InboundSwitch, TemplateLibrary
 from tests.support.standin.parked import PARK_VARIABLES, ParkedCall
 from tests.support.standin.transcripts import WireFrame, parse_frames, switch_frames
+from tests.support.transcript_replay import WAIT, Receiver, assert_same_frames, replay
 from tests.support.transcripts import CAPTURES_DIR, VERSIONS, Entry, load
-from tests.wire.test_standin_transcripts import WAIT, Receiver, assert_same_frames, replay
 
 pytestmark = pytest.mark.wire
 
