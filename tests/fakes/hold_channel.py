@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ivr_scripts.channel import Audio, BridgeResult, CallerHungUp, CallInfo
+from ivr_scripts.channel import Audio, BridgeResult, CallerHungUp, CallInfo, SayKind
 from tests.fakes.clock import FakeClock
 
 CALL = "6f0b8a52-0d7e-4b59-9d4e-1c2f3a4b5c6d"
@@ -103,9 +103,19 @@ class ScriptedChannel:
         raise AssertionError("the queue does not answer")
 
     def collect_digits(
-        self, audio: Audio, *, max_digits: int, timeout: float, digit_timeout: float, terminators: str = "#"
+        self,
+        audio: Audio,
+        *,
+        max_digits: int,
+        timeout: float,
+        digit_timeout: float,
+        terminators: str = "#",
+        sensitive: bool = False,
     ) -> str:
         raise AssertionError("the queue collects keys through hold")
+
+    def say(self, kind: SayKind, value: str, *, language: str = "en") -> None:
+        raise AssertionError("the queue announces with play")
 
     def transfer(self, extension: str, context: str) -> None:
         raise AssertionError("the queue returns actions instead of transferring")
@@ -120,4 +130,19 @@ class ScriptedChannel:
         raise AssertionError("not used")
 
     def record(self, path: str) -> None:
+        raise AssertionError("not used")
+
+    def start_recording(self, path: str, *, stereo: bool) -> None:
+        raise AssertionError("the queue does not record")
+
+    def stop_recording(self, path: str) -> None:
+        raise AssertionError("the queue does not record")
+
+    def mask_recording(self, path: str) -> None:
+        raise AssertionError("the queue does not record")
+
+    def unmask_recording(self, path: str) -> None:
+        raise AssertionError("the queue does not record")
+
+    def voicemail(self, profile: str, domain: str, box: str) -> None:
         raise AssertionError("not used")

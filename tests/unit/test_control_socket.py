@@ -40,10 +40,12 @@ class Heard:
         self._changes.put(change)
 
     def next(self) -> AgentChange:
-        return self._changes.get(timeout=WAIT)
+        change: AgentChange = self._changes.get(timeout=WAIT)  # gevent has no type stubs
+        return change
 
     def pending(self) -> int:
-        return self._changes.qsize()
+        size: int = self._changes.qsize()
+        return size
 
 
 @pytest.fixture

@@ -92,7 +92,10 @@ def test_an_unanswered_customer_releases_the_agent_without_a_no_answer(make_rig:
     assert rig.state_log("1001")[-3:] == ["reserved", "ringing", "available"]
     queues = rig.app.queues
     assert queues is not None
-    waiting = lambda: [call.call_uuid for call in queues.board.waiting_calls("callback")]  # noqa: E731
+
+    def waiting() -> list[str]:
+        return [call.call_uuid for call in queues.board.waiting_calls("callback")]
+
     wait_until(lambda: call_uuid not in waiting(), what="the callback given up (one attempt)")
     assert events_of(rig.queue_log(call_uuid)) == [("ENTERQUEUE", ""), ("CALLBACK", "")]  # no RINGNOANSWER
     assert rig.events.agents.legs == {}  # the agent's answered leg was hung up

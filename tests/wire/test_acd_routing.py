@@ -62,7 +62,7 @@ def routing_dialplan(tmp_path: Path, make_rig: RigFactory) -> None:
 
 def rung_agents(originated: list[str]) -> list[str]:
     """The agents the originates dialled, in order (each originate ends `<endpoint> &park()`)."""
-    rung = []
+    rung: list[str] = []
     for command in originated:
         rung.extend(agent_id for agent_id in ("1001", "1002", "1003") if f"{endpoint(agent_id)} " in command)
     return rung

@@ -172,7 +172,7 @@ def test_calls_without_the_mark_are_not_taken_and_the_connection_comes_back(swit
     parked = server(switch, handler, retry_max=0.5)
     try:
         other = {name: value for name, value in RENDERED.items() if name != "cc_control"}
-        stranger = switch.park_call(CallScript(variables={}), variables=other)  # type: ignore[arg-type]
+        stranger = switch.park_call(CallScript(variables={}), variables=other)
         switch.drop_connections()
         assert switch.wait_for_subscribers(1, timeout=5)
         wait_until(parked.wait_connected, timeout=5)
