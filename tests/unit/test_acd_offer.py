@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import pytest
 
@@ -525,12 +526,14 @@ def test_from_the_callback_key_to_the_callback_call() -> None:
     ("ended_by", "event"),
     [("caller", "COMPLETECALLER"), ("agent", "COMPLETEAGENT"), ("transfer", "TRANSFER")],
 )
-def test_completion_records_wait_and_talk_seconds_once(ended_by: str, event: str) -> None:
+def test_completion_records_wait_and_talk_seconds_once(
+    ended_by: Literal["caller", "agent", "transfer"], event: str
+) -> None:
     offer = make_offer({endpoint("1001"): [Ring("answered", 5)]}, waited_before=30)
     offer.run(targets("1001"))
     offer.clock.advance(125)
 
-    talk = complete_call(offer.ticket, ended_by, events=offer.events, clock=offer.clock)  # type: ignore[arg-type]
+    talk = complete_call(offer.ticket, ended_by, events=offer.events, clock=offer.clock)
 
     assert talk == 125
     assert events_of(offer)[-1] == (event, "1001", 35, None)

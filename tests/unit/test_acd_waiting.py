@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -31,9 +32,9 @@ class Run:
     events: MemoryQueueEvents
 
 
-def make_run(script: list[HoldStep], *, waited_before: float = 0.0, **channel: object) -> Run:
+def make_run(script: list[HoldStep], *, waited_before: float = 0.0, **channel: Any) -> Run:
     clock = FakeClock()
-    chan = ScriptedChannel(clock, script, **channel)  # type: ignore[arg-type]
+    chan = ScriptedChannel(clock, script, **channel)
     ticket = QueueTicket.for_call(chan.info, "sales", START - dt.timedelta(seconds=waited_before))
     return Run(clock, chan, ticket, MemoryQueueEvents())
 
@@ -287,6 +288,6 @@ def test_leaving_cancels_an_agent_that_is_ringing() -> None:
         {"music_on_hold": ""},
     ],
 )
-def test_settings_that_cannot_work_are_refused(kwargs: dict[str, object]) -> None:
+def test_settings_that_cannot_work_are_refused(kwargs: dict[str, Any]) -> None:
     with pytest.raises(QueueSettingsError):
-        QueueSettings(**kwargs)  # type: ignore[arg-type]
+        QueueSettings(**kwargs)

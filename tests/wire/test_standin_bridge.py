@@ -7,6 +7,7 @@ originate / uuid_bridge / uuid_kill / show. The stand-in's two sides share one s
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from gevent.event import Event as GEvent
@@ -114,12 +115,10 @@ def frames_of(call: ScriptedCall, name: str) -> list[WireFrame]:
     return [f for f in parse_frames(bytes(call.sent))[0] if f.event_name == name]
 
 
-def place_holding_call(
-    serve: Serve, inbound: InboundSwitch, holder: Holder, **script: object
-) -> ScriptedCall:
+def place_holding_call(serve: Serve, inbound: InboundSwitch, holder: Holder, **script: Any) -> ScriptedCall:
     server, _ = serve(holder, socket_events=BRIDGE_TEST_EVENTS)
     switch = OutboundSwitch(server.address, inbound=inbound)
-    call = switch.place_call(CallScript(**script))  # type: ignore[arg-type]
+    call = switch.place_call(CallScript(**script))
     wait_until(lambda: call.current_app == ("playback", MOH), what="the caller on hold")
     return call
 

@@ -40,7 +40,7 @@ from tests.support.standin.parked import (
     sched_transfer,
 )
 from tests.support.standin.render import EventRenderer
-from tests.support.standin.script import CallScript
+from tests.support.standin.script import CallScript, Version
 from tests.support.standin.subscription import Subscription
 from tests.support.standin.templates import CallIdentity, TemplateLibrary, default_library
 from tests.support.standin.wire import (
@@ -81,7 +81,7 @@ class InboundCall:
 class InboundSession:
     """One connected event listener."""
 
-    def __init__(self, sock: socket.socket, peer: str, version: str = "1.10.12") -> None:
+    def __init__(self, sock: socket.socket, peer: str, version: Version = "1.10.12") -> None:
         self.sock = sock
         self.peer = peer
         self.authed = False
@@ -128,7 +128,7 @@ class InboundSwitch:
         host: str = "127.0.0.1",
         port: int = 0,
         *,
-        version: str = "1.10.12",
+        version: Version = "1.10.12",
         library: TemplateLibrary | None = None,
     ) -> None:
         self.password = password
@@ -414,7 +414,7 @@ class InboundSwitch:
         """A call reaches a parked DID now: the dialplan's multiset `variables`, sched_transfer
         `lease`, park; its events up to CHANNEL_PARK go to the matching subscribers before this returns.
         `fallback`: the actions of the lease's extension (run when `ParkedCall.fire_lease()`)."""
-        script = replace(script or CallScript(variables={}), version=self.version)  # type: ignore[arg-type]
+        script = replace(script or CallScript(variables={}), version=self.version)
         call = ParkedCall(
             script,
             self.parked_library,
