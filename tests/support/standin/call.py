@@ -1,9 +1,10 @@
 """One call through the stand-in switch, from the `socket` app's connect to the socket's close.
 
 Two greenlets play FreeSWITCH's two threads: the listener (reads commands, replies at once,
-queues `sendmsg` for the channel) and the session (runs the queued applications one after
-another and fires their events). Events reach the application only once it subscribed to their type
-(`myevents`, `event plain ...`, less what `nixevent` removed: tests/support/standin/subscription.py).
+queues `sendmsg` for the channel: listener.py) and the session (runs the queued applications one
+after another, apps.py, and fires their events; media.py plays what they play). Events reach the
+application only once it subscribed to their type (`myevents`, `event plain ...`, less what
+`nixevent` removed: tests/support/standin/subscription.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 from urllib.parse import unquote
 
@@ -25,18 +26,17 @@ from gevent.queue import Queue
 
 from tests.support.standin.agents import Leg
 from tests.support.standin.apps import AppRunner
+from tests.support.standin.listener import CommandHandler, HangupRequest
+from tests.support.standin.media import CallMedia
 from tests.support.standin.recording import SessionRecorder
 from tests.support.standin.render import EventRenderer
 from tests.support.standin.script import CallScript, Collected, Execution, Said
-from tests.support.standin.setvar import uuid_setvar, uuid_setvar_multi
 from tests.support.standin.subscription import Subscription
 from tests.support.standin.templates import APP_HEADERS, CallIdentity, TemplateLibrary
 from tests.support.standin.uuid_bridge import other_leg_overrides, run_uuid_bridge
 from tests.support.standin.wire import (
     CommandReader,
     ReceivedCommand,
-    api_response,
-    command_reply,
     goodbye_notice,
     linger_notice,
     separate_string,
@@ -48,11 +48,6 @@ if TYPE_CHECKING:
 
 SOCKET_DATA: Final = "127.0.0.1:8084 async full"
 _VARIABLE: Final = re.compile(r"\$\{([^}]*)\}")
-
-
-@dataclass(frozen=True)
-class _Hangup:
-    cause: str
 
 
 # switch_channel_state_t, in order: the number is Channel-State-Number.
@@ -138,22 +133,21 @@ class ScriptedCall:
         self.last_response: str | None = None
         self.socket_app_uuid = str(uuid.uuid4())
         self._occurrences: Counter[str] = Counter()
-        self._sendmsgs = 0
         self._app_index = 0
-        self._queue: Queue[Execution | _Hangup | None] = Queue()
-        self._interrupt = Event()
-        self._wake = Event()  # set by a hang-up or a uuid_break
-        self.break_flag = False  # CF_BREAK
+        # What the listener hands the session: executions, hang-ups, None to wake it.
+        self.app_queue: Queue[Execution | HangupRequest | None] = Queue()
+        self.media = CallMedia(self)
         self.breaks_received = 0
         self._running_app = False
         self._tail_sent = False
-        self._deferred: list[Callable[[], None]] | None = None  # events held back while an api runs
+        self.deferred_events: list[Callable[[], None]] | None = None  # held back while an api runs
         self._other_leg_block: list[tuple[str, str]] = []  # Other-Leg-* once uuid_bridge named a leg
         self._notice_at = "after_hangup_complete"
         self._write_lock = Semaphore()
         self._sock: gsocket.socket | None = None
         self._done = Event()
         self.apps = AppRunner(self)
+        self.listener = CommandHandler(self)
         self.recorder = SessionRecorder(self)
         # The inbound side sharing this switch (uuid_bridge, uuid_kill, show, event listeners).
         self.phones = phones
@@ -209,7 +203,7 @@ class ScriptedCall:
                     self.closed_by_app = self._sock is not None
                     return
                 self.commands.append(command)
-                self._handle(command)
+                self.listener.handle(command)
         except Exception as exc:  # recorded for the test to report, never swallowed silently
             self.error = f"{type(exc).__name__}: {exc}"
             raise
@@ -239,98 +233,6 @@ class ScriptedCall:
             self.sent += data
             self.frames_sent.append(data)
 
-    # -- listener side ---------------------------------------------------------------------------
-
-    def _handle(self, command: ReceivedCommand) -> None:
-        verb = command.verb
-        if verb in ("myevents", "event", "nixevent"):
-            self.send(command_reply(self.subscription.command(verb, command.argument)))
-        elif verb == "filter":
-            self.send(command_reply(self.subscription.add_filter(command.argument)))
-        elif verb == "linger":
-            self.linger = True
-            seconds = command.argument.strip()
-            self.send(command_reply(f"+OK will linger {seconds} seconds" if seconds else "+OK will linger"))
-            if self.script.park_event == "after_linger_reply" and self._sendmsgs == 0:
-                self.emit("CHANNEL_PARK")
-        elif verb == "nolinger":
-            self.linger = False
-            self.send(command_reply("+OK will not linger"))
-        elif verb == "sendmsg":
-            self._sendmsg(command)
-        elif verb == "api":
-            # The reply goes out before the events the command fires (uuid_record's RECORD_START /
-            # RECORD_STOP): api_exec writes it at once, the events go through the event queue.
-            self._deferred = []
-            try:
-                reply = self._api(command.argument)
-            finally:
-                deferred, self._deferred = self._deferred, None
-            self.send(api_response(reply))
-            for fire in deferred:
-                fire()
-        elif verb == "exit":
-            self.send(command_reply("+OK bye"))
-            self.send(goodbye_notice(self.uuid))
-            self.close()
-        else:
-            self.send(command_reply("-ERR command not found"))
-
-    def _sendmsg(self, command: ReceivedCommand) -> None:
-        index = self._sendmsgs
-        self._sendmsgs += 1
-        kind = (command.header("call-command") or "").lower()
-        app = command.header("execute-app-name") or ""
-        if self.script.malformed_at == index:
-            self.send(self.script.malformed_frame)
-            return
-        refusal = self.script.refuse_apps.get(app) if kind == "execute" else None
-        if refusal is not None:
-            self.send(command_reply(refusal))
-            return
-        park = self.script.park_event if index == 0 else "none"
-        if park == "before_first_reply":
-            self.emit("CHANNEL_PARK")
-        self.send(command_reply("+OK"))
-        if park == "after_first_reply":
-            self.emit("CHANNEL_PARK")
-        if kind == "execute":
-            execution = Execution(app, command.header("execute-app-arg"), command.header("Event-UUID"))
-            self.executions.append(execution)
-            self._queue.put(execution)
-        elif kind == "hangup":
-            self._queue.put(_Hangup(command.header("hangup-cause") or "NORMAL_CLEARING"))
-
-    def _api(self, line: str) -> str:
-        name, _, arg = line.partition(" ")
-        if name == "uuid_getvar":
-            parts = arg.split(" ")
-            if len(parts) < 2 or parts[0] != self.uuid:
-                return "-ERR No such channel!\n"
-            value = self.get_var(parts[1])
-            return "_undef_" if value is None else value
-        if name == "uuid_break":
-            # mod_commands break_function: "+OK" once the flag is set, "-ERR No such channel!" for a
-            # channel not there (both releases answer "+OK", tests/transcripts/*/park_hold).
-            if arg.split(" ")[0] != self.uuid or self.hangup_cause is not None:
-                return "-ERR No such channel!\n"
-            self.breaks_received += 1
-            self.break_flag = True
-            self._wake.set()
-            return "+OK\n"
-        if name == "uuid_record":
-            argv = arg.split()
-            if not argv or argv[0] != self.uuid or self.hangup_cause is not None:
-                return "-ERR Cannot locate session!\n"
-            return self.recorder.api(argv)
-        if name == "uuid_setvar":
-            return uuid_setvar(self.channels(), arg)
-        if name == "uuid_setvar_multi":
-            return uuid_setvar_multi(self.channels(), arg)
-        if name == "status":
-            return self.library.status_body
-        return f"-ERR {name} Command not found!\n"
-
     # -- session side ----------------------------------------------------------------------------
 
     def _session_loop(self) -> None:
@@ -338,10 +240,10 @@ class ScriptedCall:
             if self._pending_bridge is not None:
                 self._run_bridge(self._pending_bridge)
                 continue
-            item = self._queue.get()
+            item = self.app_queue.get()
             if item is None or self.hangup_cause is not None or self.transferred_to is not None:
                 continue
-            if isinstance(item, _Hangup):
+            if isinstance(item, HangupRequest):
                 self.hangup(item.cause, by="application")
                 continue
             index = self._app_index
@@ -374,9 +276,9 @@ class ScriptedCall:
         self._partner_cause = None
         self._bridge_over.clear()
         self.redirected = True
-        self._interrupt.set()
-        self._wake.set()
-        self._queue.put(None)
+        self.media.interrupt.set()
+        self.media.wake.set()
+        self.app_queue.put(None)
 
     def wait_for_bridge_end(self) -> str | None:
         """Block while bridged; the leg's hangup cause, or None if the caller left first."""
@@ -421,8 +323,8 @@ class ScriptedCall:
         """switch_ivr_park_session: CS_PARK, CHANNEL_PARK, and queued applications run again."""
         self.redirected = False
         self.parked = True
-        self._interrupt.clear()
-        self._wake.clear()
+        self.media.interrupt.clear()
+        self.media.wake.clear()
         self.current_app = None
         self.emit_state("CS_PARK")
         self.emit("CHANNEL_PARK")
@@ -491,62 +393,6 @@ class ScriptedCall:
         """switch_channel_expand_variables for plain ${name} references."""
         return _VARIABLE.sub(lambda m: self.get_var(m.group(1)) or "", text)
 
-    def media_wait(self, seconds: float) -> bool:
-        """Let media play; True if the caller hung up meanwhile."""
-        if self._interrupt.is_set():
-            return True
-        if seconds > 0:
-            self._interrupt.wait(seconds)
-        return bool(self._interrupt.is_set())
-
-    def clear_break(self) -> None:
-        """switch_core_session_exec clears CF_BREAK as an application starts."""
-        self.break_flag = False
-        if self.hangup_cause is None and not self.redirected:
-            self._wake.clear()
-
-    def play_media(self, seconds: float | None, keys: str = "", key_after: float = 0.0) -> str:
-        """Play media for `seconds` (None: until broken) while the caller presses `keys`.
-
-        Returns "hangup", "break" (uuid_break), "terminator" (a key in playback_terminators,
-        left in playback_terminator_used) or "done". switch_ivr_play_file checks CF_BREAK and
-        the DTMF input callback (mod_dptools on_dtmf) on every frame: every key is a DTMF event,
-        a key that is no terminator is swallowed, and the keys pressed after a terminator stay in
-        the channel's DTMF queue for whatever reads digits next.
-        """
-        if keys:
-            before = self._wait_media(key_after)
-            if before != "done":
-                return before
-            terminators = self.get_var("playback_terminators")
-            if terminators is None:
-                terminators = "*"
-            elif terminators.lower() == "any":
-                terminators = "1234567890*#"
-            elif terminators.lower() == "none":
-                terminators = ""
-            for index, key in enumerate(keys):
-                self.emit("DTMF", overrides={"DTMF-Digit": key})
-                if key in terminators:
-                    self.set_var("playback_terminator_used", key)
-                    for later in keys[index + 1 :]:
-                        self.emit("DTMF", overrides={"DTMF-Digit": later})
-                        self.dtmf_queue += later
-                    return "terminator"
-        return self._wait_media(seconds)
-
-    def _wait_media(self, seconds: float | None) -> str:
-        if self.hangup_cause is None and not self.break_flag and (seconds is None or seconds > 0):
-            self._wake.wait(seconds)
-        if self.hangup_cause is not None:
-            return "hangup"
-        if self.redirected:
-            return "redirect"
-        if self.break_flag:
-            self.break_flag = False  # switch_ivr_play_file clears CF_BREAK as it stops
-            return "break"
-        return "done"
-
     def scripted_hangup_point(self, index: int) -> bool:
         """Called where a running application would notice the caller leaving."""
         if self.script.hangup_at == index:
@@ -565,8 +411,8 @@ class ScriptedCall:
             return False
         self.hangup_cause = cause
         self.hung_up_by = by
-        self._interrupt.set()
-        self._wake.set()
+        self.media.interrupt.set()
+        self.media.wake.set()
         self._bridge_over.set()
         return True
 
@@ -682,8 +528,8 @@ class ScriptedCall:
         record_callback adds them (SWITCH_STACK_BOTTOM) and both releases send them. Rendered from a
         captured RECORD_* template when the library has one, else from the CHANNEL_PARK template.
         The socket gets it only if it subscribed to it (myevents does not include it)."""
-        if self._deferred is not None:
-            self._deferred.append(lambda: self.emit_record(event_name, tail=tail))
+        if self.deferred_events is not None:
+            self.deferred_events.append(lambda: self.emit_record(event_name, tail=tail))
             return
         to_socket = self.subscription.wants(event_name)
         forward = self.phones is not None and self.phones.switch.has_subscriber(event_name)

@@ -256,7 +256,7 @@ class ParkedCall(ScriptedCall):
                 command.header("Event-UUID"),
             )
             self.executions.append(execution)
-            self._queue.put(execution)
+            self.app_queue.put(execution)
         elif kind == "hangup":
             self.hangup_parsed_by_app = self._running_app
             self.hangup(command.header("hangup-cause") or "NORMAL_CLEARING", by="application")
