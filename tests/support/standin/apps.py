@@ -113,7 +113,7 @@ class AppRunner:
         arg = call.expand(execution.arg) if execution.arg else ""
         call.last_response = None
         call.current_app = (execution.app, arg or None)
-        call.emit(f"CHANNEL_EXECUTE:{execution.app}", app_headers=self._headers(execution, arg, None))
+        call.emitter.emit(f"CHANNEL_EXECUTE:{execution.app}", app_headers=self._headers(execution, arg, None))
         call.media.clear_break()
         handler(execution, arg, index)
 
@@ -126,7 +126,7 @@ class AppRunner:
         drop_prefixes: tuple[str, ...] = (),
     ) -> None:
         response = self.call.last_response or "_none_"
-        self.call.emit(
+        self.call.emitter.emit(
             f"CHANNEL_EXECUTE_COMPLETE:{execution.app}",
             app_headers=self._headers(execution, arg, response),
             drop_vars=drop_vars,
@@ -154,7 +154,7 @@ class AppRunner:
         call = self.call
         if not call.scripted_hangup_point(index) and not call.answered:
             call.answered = True
-            call.emit("CHANNEL_ANSWER")
+            call.emitter.emit("CHANNEL_ANSWER")
         self.complete(execution, arg)
 
     def _playback(self, execution: Execution, arg: str, index: int) -> None:
@@ -278,8 +278,8 @@ class AppRunner:
         self.complete(execution, arg)
         # The transfer ends the socket app's park: the channel leaves for the new extension.
         call.transferred_to = target
-        call.emit("CHANNEL_UNPARK")
-        call.emit_socket_complete()
+        call.emitter.emit("CHANNEL_UNPARK")
+        call.emitter.emit_socket_complete()
 
     def _play_and_get_digits(self, execution: Execution, arg: str, index: int) -> None:
         call = self.call
@@ -306,7 +306,7 @@ class AppRunner:
         call.recorder.prompt()
         for position, key in enumerate(keys):
             if position >= len(queued):
-                call.emit("DTMF", overrides={"DTMF-Digit": key})
+                call.emitter.emit("DTMF", overrides={"DTMF-Digit": key})
             call.recorder.key(key)
         if not keys and call.script.realtime_collect and call.media.wait(timeout_ms / 1000):
             self.complete(execution, arg)
@@ -375,10 +375,10 @@ class AppRunner:
         call.set_var("originate_disposition", "SUCCESS")
         call.set_var("DIALSTATUS", "SUCCESS")
         call.bridged = True
-        call.emit("CHANNEL_BRIDGE")
+        call.emitter.emit("CHANNEL_BRIDGE")
         caller_left = call.scripted_hangup_point(index) or call.media.wait(call.script.talk_seconds)
         call.set_var("bridge_hangup_cause", call.hangup_cause if caller_left else "NORMAL_CLEARING")
-        call.emit("CHANNEL_UNBRIDGE")
+        call.emitter.emit("CHANNEL_UNBRIDGE")
         call.bridged = False
         if not caller_left and _true(call.get_var("hangup_after_bridge")):
             call.hangup("NORMAL_CLEARING", by="switch")

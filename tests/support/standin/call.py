@@ -12,9 +12,7 @@ from __future__ import annotations
 import contextlib
 import re
 import uuid
-from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 from urllib.parse import unquote
 
@@ -26,46 +24,26 @@ from gevent.queue import Queue
 
 from tests.support.standin.agents import Leg
 from tests.support.standin.apps import AppRunner
+from tests.support.standin.emitter import EventEmitter
 from tests.support.standin.listener import CommandHandler, HangupRequest
 from tests.support.standin.media import CallMedia
 from tests.support.standin.recording import SessionRecorder
-from tests.support.standin.render import EventRenderer
 from tests.support.standin.script import CallScript, Collected, Execution, Said
 from tests.support.standin.subscription import Subscription
-from tests.support.standin.templates import APP_HEADERS, CallIdentity, TemplateLibrary
-from tests.support.standin.uuid_bridge import other_leg_overrides, run_uuid_bridge
+from tests.support.standin.templates import CallIdentity, TemplateLibrary
+from tests.support.standin.uuid_bridge import run_uuid_bridge
 from tests.support.standin.wire import (
     CommandReader,
     ReceivedCommand,
     goodbye_notice,
     linger_notice,
     separate_string,
-    serialize_plain,
 )
 
 if TYPE_CHECKING:
     from tests.support.standin.agents import AgentPhones
 
-SOCKET_DATA: Final = "127.0.0.1:8084 async full"
 _VARIABLE: Final = re.compile(r"\$\{([^}]*)\}")
-
-
-# switch_channel_state_t, in order: the number is Channel-State-Number.
-CHANNEL_STATES: Final = (
-    "CS_NEW",
-    "CS_INIT",
-    "CS_ROUTING",
-    "CS_SOFT_EXECUTE",
-    "CS_EXECUTE",
-    "CS_EXCHANGE_MEDIA",
-    "CS_PARK",
-    "CS_CONSUME_MEDIA",
-    "CS_HIBERNATE",
-    "CS_RESET",
-    "CS_HANGUP",
-    "CS_REPORTING",
-    "CS_DESTROY",
-)
 
 
 class SequenceCounter:
@@ -99,8 +77,7 @@ class ScriptedCall:
             other_leg=str(uuid.uuid4()),
         )
         self.library = library
-        self._sequence = sequence
-        self._renderer = EventRenderer(self.identity)
+        self.emitter = EventEmitter(self, sequence)
         # What the call recorded.
         self.commands: list[ReceivedCommand] = []
         self.executions: list[Execution] = []
@@ -132,7 +109,6 @@ class ScriptedCall:
         self.current_app: tuple[str, str | None] | None = None
         self.last_response: str | None = None
         self.socket_app_uuid = str(uuid.uuid4())
-        self._occurrences: Counter[str] = Counter()
         self._app_index = 0
         # What the listener hands the session: executions, hang-ups, None to wake it.
         self.app_queue: Queue[Execution | HangupRequest | None] = Queue()
@@ -141,7 +117,6 @@ class ScriptedCall:
         self._running_app = False
         self._tail_sent = False
         self.deferred_events: list[Callable[[], None]] | None = None  # held back while an api runs
-        self._other_leg_block: list[tuple[str, str]] = []  # Other-Leg-* once uuid_bridge named a leg
         self._notice_at = "after_hangup_complete"
         self._write_lock = Semaphore()
         self._sock: gsocket.socket | None = None
@@ -193,7 +168,7 @@ class ScriptedCall:
             if first.line != "connect":
                 self.error = f"expected connect, got {first.line!r}"
                 return
-            self.send(self._connect_reply())
+            self.send(self.emitter.connect_reply())
             session = gevent.spawn(self._session_loop)
             if self.script.hangup_after is not None:
                 timer = gevent.spawn_later(self.script.hangup_after, self.caller_hangup)
@@ -270,7 +245,7 @@ class ScriptedCall:
 
     def request_uuid_bridge(self, leg: Leg) -> None:
         """switch_ivr_uuid_bridge: CF_TRANSFER stops what runs; the bridge runs in the session."""
-        self.attach_other_leg(leg)
+        self.emitter.attach_other_leg(leg)
         self._pending_bridge = leg
         self.bridged_legs.append(leg.uuid)
         self._partner_cause = None
@@ -295,30 +270,6 @@ class ScriptedCall:
             self._partner_cause = cause
             self.phones.hang_up_leg(leg_uuid, cause)
 
-    def attach_other_leg(self, leg: Leg) -> None:
-        """From now on every event carries `leg` as Other-Leg-* (the block of a captured CHANNEL_BRIDGE,
-        rendered for this leg), spliced in before the variables where a template has none."""
-        self.set_other_leg(leg.uuid)
-        try:
-            template = self.library.get("CHANNEL_BRIDGE")
-        except KeyError:
-            return
-        headers = self._renderer.render(template, sequence=0, overrides=other_leg_overrides(leg))
-        self._other_leg_block = [(name, value) for name, value in headers if name.startswith("Other-")]
-
-    def _with_other_leg(self, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        if not self._other_leg_block or any(name == "Other-Leg-Unique-ID" for name, _ in headers):
-            return headers
-        at = next(
-            (i for i, (name, _) in enumerate(headers) if name.startswith("variable_") or name in APP_HEADERS),
-            len(headers),
-        )
-        return [*headers[:at], *self._other_leg_block, *headers[at:]]
-
-    def set_other_leg(self, leg_uuid: str) -> None:
-        self.identity = replace(self.identity, other_leg=leg_uuid)
-        self._renderer = EventRenderer(self.identity)
-
     def park_again(self) -> None:
         """switch_ivr_park_session: CS_PARK, CHANNEL_PARK, and queued applications run again."""
         self.redirected = False
@@ -326,15 +277,8 @@ class ScriptedCall:
         self.media.interrupt.clear()
         self.media.wake.clear()
         self.current_app = None
-        self.emit_state("CS_PARK")
-        self.emit("CHANNEL_PARK")
-
-    def emit_state(self, state: str) -> None:
-        """CHANNEL_STATE for the channel entering `state` (switch_channel_perform_set_running_state)."""
-        self.emit(
-            f"CHANNEL_STATE:{state}",
-            overrides={"Channel-State": state, "Channel-State-Number": str(CHANNEL_STATES.index(state))},
-        )
+        self.emitter.emit_state("CS_PARK")
+        self.emitter.emit("CHANNEL_PARK")
 
     def continue_dialplan(self) -> None:
         """CS_EXECUTE after the bridge: the dialplan's next action after `socket`, if any."""
@@ -345,11 +289,11 @@ class ScriptedCall:
             return
         headers = [("Application", "transfer"), ("Application-Data", target)]
         self.current_app = ("transfer", target)
-        self.emit("CHANNEL_EXECUTE:transfer", app_headers=headers)
+        self.emitter.emit("CHANNEL_EXECUTE:transfer", app_headers=headers)
         argv = [*separate_string(target), "XML", "default"]
         self.transferred_to = (argv[0], argv[1], argv[2])
         done = [*headers, ("Application-Response", "_none_")]
-        self.emit("CHANNEL_EXECUTE_COMPLETE:transfer", app_headers=done)
+        self.emitter.emit("CHANNEL_EXECUTE_COMPLETE:transfer", app_headers=done)
 
     def channel_row(self) -> Leg:
         """This call as a row of `show channels` (an inbound channel running `socket`)."""
@@ -373,7 +317,7 @@ class ScriptedCall:
         if name in self.vars:
             return self.vars[name]
         if self.library.connect is not None:
-            for key, encoded in self._renderer.prepared(self.library.connect)[1]:
+            for key, encoded in self.emitter.renderer.prepared(self.library.connect)[1]:
                 if key == "variable_" + name:
                     return unquote(encoded)
         if name == "uuid":
@@ -421,7 +365,7 @@ class ScriptedCall:
             return
         if self.phones is not None:
             self.phones.detach(self.uuid)
-        self.emit("CHANNEL_HANGUP")
+        self.emitter.emit("CHANNEL_HANGUP")
         if not self.linger:
             self.recorder.hangup()
             self.send(goodbye_notice(self.uuid))
@@ -446,15 +390,15 @@ class ScriptedCall:
             return
         self._tail_sent = True
         if self.parked:
-            self.emit("CHANNEL_UNPARK")
+            self.emitter.emit("CHANNEL_UNPARK")
         if not self.socket_done:
-            self.emit_socket_complete()
-        self.emit("CHANNEL_STATE:CS_HANGUP", overrides={"Channel-State": "CS_HANGUP"})
+            self.emitter.emit_socket_complete()
+        self.emitter.emit("CHANNEL_STATE:CS_HANGUP", overrides={"Channel-State": "CS_HANGUP"})
         # switch_core_session_hangup_state removes the media bugs: both releases send RECORD_STOP
         # between the CS_HANGUP and the CS_REPORTING CHANNEL_STATE (tests/transcripts/*/record_session).
         self.recorder.hangup()
-        self.emit("CHANNEL_STATE:CS_REPORTING", overrides={"Channel-State": "CS_REPORTING"})
-        self.emit("CHANNEL_HANGUP_COMPLETE")
+        self.emitter.emit("CHANNEL_STATE:CS_REPORTING", overrides={"Channel-State": "CS_REPORTING"})
+        self.emitter.emit("CHANNEL_HANGUP_COMPLETE")
         if self.linger and self._notice_at == "after_hangup_complete":
             self._send_linger_notice()
         gevent.spawn_later(self.script.max_linger, self.close)
@@ -464,117 +408,3 @@ class ScriptedCall:
 
     def channel_name(self) -> str:
         return f"sofia/lab/{self.identity.caller_number}@127.0.0.1:5070"
-
-    def emit_socket_complete(self) -> None:
-        template = self.library.get("CHANNEL_EXECUTE_COMPLETE:socket", self._occurrences["socket"])
-        data = dict(template.app_headers).get("Application-Data", SOCKET_DATA)
-        self.emit(
-            "CHANNEL_EXECUTE_COMPLETE:socket",
-            app_headers=[
-                ("Application", "socket"),
-                ("Application-Data", data),
-                ("Application-Response", self.last_response or "_none_"),
-                ("Application-UUID", self.socket_app_uuid),
-            ],
-        )
-
-    def emit(
-        self,
-        role: str,
-        *,
-        overrides: Mapping[str, str | None] | None = None,
-        app_headers: list[tuple[str, str]] | None = None,
-        drop_vars: frozenset[str] = frozenset(),
-        drop_prefixes: tuple[str, ...] = (),
-    ) -> None:
-        event_name = role.partition(":")[0]
-        to_socket = self.subscription.wants(event_name)
-        forward = self.phones is not None and self.phones.switch.has_subscriber(event_name)
-        if not to_socket and not forward:
-            return
-        template = self.library.get(role, self._occurrences[role])
-        self._occurrences[role] += 1
-        in_place: dict[str, str | None] = {"current_application_response": self.last_response}
-        if self.current_app is not None:
-            in_place["current_application"] = self.current_app[0]
-            in_place["current_application_data"] = self.current_app[1]
-        if self.hangup_cause is not None:
-            in_place["hangup_cause"] = self.hangup_cause
-        fixed: dict[str, str | None] = {"Hangup-Cause": self.hangup_cause}
-        if overrides:
-            fixed.update(overrides)
-        headers = self._renderer.render(
-            template,
-            sequence=self._sequence.next(),
-            overrides=fixed,
-            variables=self.vars,
-            in_place=in_place,
-            script_vars=self.library.script_vars,
-            drop_vars=drop_vars,
-            drop_prefixes=drop_prefixes,
-            app_headers=app_headers or (),
-        )
-        if not drop_prefixes:
-            headers = self._with_other_leg(headers)
-        if forward and self.phones is not None:
-            self.phones.switch.deliver_headers(event_name, headers, template.body)
-        if to_socket and self.subscription.passes(headers):
-            self.events_sent.append(role)
-            self.send(serialize_plain(headers, template.body))
-
-    def emit_record(self, event_name: str, *, tail: list[tuple[str, str]]) -> None:
-        """RECORD_START / RECORD_STOP: the channel's data (switch_channel_event_set_data), then `tail`
-        (Record-File-Path, and Record-Completion-Cause for a stop) after the variables, as
-        record_callback adds them (SWITCH_STACK_BOTTOM) and both releases send them. Rendered from a
-        captured RECORD_* template when the library has one, else from the CHANNEL_PARK template.
-        The socket gets it only if it subscribed to it (myevents does not include it)."""
-        if self.deferred_events is not None:
-            self.deferred_events.append(lambda: self.emit_record(event_name, tail=tail))
-            return
-        to_socket = self.subscription.wants(event_name)
-        forward = self.phones is not None and self.phones.switch.has_subscriber(event_name)
-        if not to_socket and not forward:
-            return
-        try:
-            template = self.library.get(event_name, self._occurrences[event_name])
-            self._occurrences[event_name] += 1
-            captured = True
-        except KeyError:
-            template = self.library.get("CHANNEL_PARK")
-            captured = False
-        in_place: dict[str, str | None] = {"current_application_response": self.last_response}
-        if self.current_app is not None:
-            in_place["current_application"] = self.current_app[0]
-            in_place["current_application_data"] = self.current_app[1]
-        if self.hangup_cause is not None:
-            in_place["hangup_cause"] = self.hangup_cause
-        overrides: dict[str, str | None] = {"Event-Name": event_name, "Hangup-Cause": self.hangup_cause}
-        if captured:
-            overrides.update(tail)
-        headers = self._renderer.render(
-            template,
-            sequence=self._sequence.next(),
-            overrides=overrides,
-            variables=self.vars,
-            in_place=in_place,
-            script_vars=self.library.script_vars,
-            app_headers=() if captured else tail,
-        )
-        headers = self._with_other_leg(headers)
-        if forward and self.phones is not None:
-            self.phones.switch.deliver_headers(event_name, headers, None)
-        if to_socket and self.subscription.passes(headers):
-            self.events_sent.append(event_name)
-            self.send(serialize_plain(headers, None))
-
-    def _connect_reply(self) -> bytes:
-        template = self.library.connect
-        if template is None:
-            raise RuntimeError("template library has no connect reply (CHANNEL_DATA)")
-        headers = self._renderer.render(
-            template,
-            sequence=self._sequence.next(),
-            variables=dict(self.vars),
-            script_vars=self.library.script_vars,
-        )
-        return "".join(f"{name}: {value}\n" for name, value in headers).encode() + b"\n"

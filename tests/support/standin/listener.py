@@ -40,7 +40,7 @@ class CommandHandler:
             seconds = command.argument.strip()
             call.send(command_reply(f"+OK will linger {seconds} seconds" if seconds else "+OK will linger"))
             if call.script.park_event == "after_linger_reply" and self._sendmsgs == 0:
-                call.emit("CHANNEL_PARK")
+                call.emitter.emit("CHANNEL_PARK")
         elif verb == "nolinger":
             call.linger = False
             call.send(command_reply("+OK will not linger"))
@@ -79,10 +79,10 @@ class CommandHandler:
             return
         park = call.script.park_event if index == 0 else "none"
         if park == "before_first_reply":
-            call.emit("CHANNEL_PARK")
+            call.emitter.emit("CHANNEL_PARK")
         call.send(command_reply("+OK"))
         if park == "after_first_reply":
-            call.emit("CHANNEL_PARK")
+            call.emitter.emit("CHANNEL_PARK")
         if kind == "execute":
             execution = Execution(app, command.header("execute-app-arg"), command.header("Event-UUID"))
             call.executions.append(execution)

@@ -55,11 +55,11 @@ class CallMedia:
             elif terminators.lower() == "none":
                 terminators = ""
             for index, key in enumerate(keys):
-                self._call.emit("DTMF", overrides={"DTMF-Digit": key})
+                self._call.emitter.emit("DTMF", overrides={"DTMF-Digit": key})
                 if key in terminators:
                     self._call.set_var("playback_terminator_used", key)
                     for later in keys[index + 1 :]:
-                        self._call.emit("DTMF", overrides={"DTMF-Digit": later})
+                        self._call.emitter.emit("DTMF", overrides={"DTMF-Digit": later})
                         self._call.dtmf_queue += later
                     return "terminator"
         return self._wait(seconds)

@@ -107,7 +107,7 @@ class SessionRecorder:
         bug = self._bugs[path] = _Bug(path, stereo)
         self.started.append(path)
         self._write(bug)  # switch_core_file_open creates the file
-        self.call.emit_record("RECORD_START", tail=[("Record-File-Path", path)])
+        self.call.emitter.emit_record("RECORD_START", tail=[("Record-File-Path", path)])
 
     def stop(self, path: str, cause: str = "success-maxtime") -> bool:
         bug = self._bugs.pop(path, None)
@@ -120,7 +120,9 @@ class SessionRecorder:
         call.set_var("record_ms", str(bug.samples // (SAMPLE_RATE // 1000)))
         call.set_var("record_completion_cause", cause)
         self.stopped.append((path, cause))
-        call.emit_record("RECORD_STOP", tail=[("Record-File-Path", path), ("Record-Completion-Cause", cause)])
+        call.emitter.emit_record(
+            "RECORD_STOP", tail=[("Record-File-Path", path), ("Record-Completion-Cause", cause)]
+        )
         return True
 
     def hangup(self) -> None:
