@@ -40,9 +40,9 @@ from freeswitch_conf.render import SwitchSettings
 from freeswitch_conf.settings import CALL_CONTROL_CHOICES, CallControl
 from sipp_scenarios.dtmf_pcap import DtmfTiming
 from sipp_scenarios.sipp_run import SippCall, run_sipp
-from tests.live import support
+from tests.support.live import harness
 
-DID = support.OPEN_DID
+DID = harness.OPEN_DID
 FLOOR_DID = "4999"
 MENU_TAIL = "silence_stream://250 cc_digits_1 ^[0-9*#]+$ 3000"  # what EslChannel sends after the prompt
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -99,22 +99,22 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-ServerStarter = Callable[[support.Live], contextlib.AbstractContextManager[subprocess.Popen[bytes]]]
+ServerStarter = Callable[[harness.Live], contextlib.AbstractContextManager[subprocess.Popen[bytes]]]
 
 
 def measure(
     load: Load,
     *,
     did: str | None = None,
-    conf_hook: support.ConfHook | None = None,
-    server: ServerStarter = support.app_server,
+    conf_hook: harness.ConfHook | None = None,
+    server: ServerStarter = harness.app_server,
     how: str | None = None,
 ) -> tuple[float, float] | None:
     """SIPp's load against `did` on the first build, beside `server` (`callcenter serve` unless told):
     FreeSWITCH's and the app server's CPU ms per call (None: no build)."""
-    builds = support.freeswitch_builds()
+    builds = harness.freeswitch_builds()
     if not builds:
-        print(f"skipped: {support.NO_FREESWITCH}")
+        print(f"skipped: {harness.NO_FREESWITCH}")
         return None
     build = builds[0]
     work = Path(tempfile.mkdtemp(prefix="bench-live-"))
@@ -125,7 +125,7 @@ def measure(
         "the XML dialplan alone (floor)" if load.floor else f"the IVR, call control {load.call_control}"
     )
     with (
-        support.live_switch(work, build, conf_hook=conf_hook, call_control=load.call_control) as live,
+        harness.live_switch(work, build, conf_hook=conf_hook, call_control=load.call_control) as live,
         server(live) as app,
     ):
         switch_pid = live.switch.pid

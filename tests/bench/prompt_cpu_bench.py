@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 from tests.bench.live_bench import cpu_seconds
-from tests.live import support
-from tests.live.support import OPEN_DID, Live, free_sip_port, free_udp_port
+from tests.support.live import harness
+from tests.support.live.harness import OPEN_DID, Live, free_sip_port, free_udp_port
 
 CALLS = int(os.environ.get("CALLS", "200"))
 RATE = 5
@@ -40,7 +40,7 @@ def load(live: Live, work: Path) -> tuple[int, float]:
     work.mkdir(parents=True, exist_ok=True)
     # A copy in the run directory: SIPp writes its statistics file beside the scenario.
     scenario = work / "load.xml"
-    scenario.write_bytes((support.ROOT / "sipp_scenarios" / "load.xml").read_bytes())
+    scenario.write_bytes((harness.ROOT / "sipp_scenarios" / "load.xml").read_bytes())
     started = time.monotonic()
     completed = subprocess.run(
         [
@@ -89,7 +89,7 @@ def load(live: Live, work: Path) -> tuple[int, float]:
 
 def measure(live: Live, label: str, prompt_dir: Path) -> str:
     serving = dataclasses.replace(live, prompts=dataclasses.replace(live.prompts, prompt_dir=prompt_dir))
-    with support.app_server(serving):
+    with harness.app_server(serving):
         pid = freeswitch_pid(live)
         before = cpu_seconds(pid)
         ok, wall = load(live, live.work / f"load-{label}")
@@ -105,14 +105,14 @@ def measure(live: Live, label: str, prompt_dir: Path) -> str:
 
 
 def run() -> None:
-    builds = support.freeswitch_builds()
+    builds = harness.freeswitch_builds()
     if not builds:
-        print(support.NO_FREESWITCH)
+        print(harness.NO_FREESWITCH)
         return
     for build in builds:
         with tempfile.TemporaryDirectory(prefix="prompt-cpu-") as scratch:
             work = Path(scratch)
-            with support.live_switch(work, build) as live:
+            with harness.live_switch(work, build) as live:
                 print(live.prompts.lines()[-1], flush=True)
                 empty = work / "no-prompts"
                 empty.mkdir()

@@ -31,7 +31,7 @@ from gevent.socket import wait_read
 from esl_handlers.esl_channel import EslChannel
 from esl_handlers.outbound_server import OutboundServer
 from ivr_scripts.channel import Audio, CallerHungUp
-from tests.wire.standin import CallScript, OutboundSwitch, ScriptedCall
+from tests.support.standin import CallScript, OutboundSwitch, ScriptedCall
 
 BURST_CALLS = 3000
 BURST_CONCURRENCY = 100

@@ -3,7 +3,7 @@
     python -m tests.captures.capture --build /work/shared/freeswitch/1.10.12/bin/freeswitch \\
         --out tests/transcripts/1.10.12 [--only NAME ...] [--work DIR]
 
-Starts the build on the example dialplan's rendered conf (tests.live.support.live_switch), places
+Starts the build on the example dialplan's rendered conf (tests.support.live.harness.live_switch), places
 real SIPp calls to the main line (DID 4001, whose dialplan runs `socket` to SwitchEndpoints.app_port),
 and plays the application's side itself: a scripted outbound-ESL server where the `socket` app
 connects, and, where a scenario needs one, an inbound ESL client (originate, uuid_bridge, bgapi,
@@ -48,8 +48,8 @@ from sipp_scenarios.generate import DEFAULT_CALLER
 from sipp_scenarios.sipp_run import free_media_port, free_udp_port
 from tests.bench.live_bench import add_public_extension
 from tests.captures.esl_recorder import CaptureError, Frame, Recorder
-from tests.live import support
-from tests.live.support import Build, Live
+from tests.support.live import harness
+from tests.support.live.harness import Build, Live
 
 DESCRIPTION: Final = "Recapture the ESL transcripts from a real FreeSWITCH."
 DID: Final = "4001"
@@ -766,7 +766,7 @@ SCENARIOS: Final[dict[str, Callable[[Rig], None]]] = {
 }
 
 
-def with_music(work: Path) -> support.Mutation:
+def with_music(work: Path) -> harness.Mutation:
     """The dialplan's sounds folder with one music file, so local_stream://moh has a source."""
 
     def mutate(data: dict[str, Any]) -> None:
@@ -795,7 +795,7 @@ def main(argv: list[str] | None = None) -> int:
     build = Build(args.build.resolve().parents[1].name, args.build)
     work = args.work or Path(tempfile.mkdtemp(prefix="captures-"))
     failed: list[str] = []
-    with support.live_switch(work, build, with_music(work), conf_hook=parked_extensions) as live:
+    with harness.live_switch(work, build, with_music(work), conf_hook=parked_extensions) as live:
         for name in args.only or list(SCENARIOS):
             started = time.monotonic()
             try:

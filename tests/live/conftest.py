@@ -11,16 +11,17 @@ from pathlib import Path
 import pytest
 
 from freeswitch_conf.settings import CallControl
-from tests.live.support import CALL_CONTROL, ROOT, Build, Live, freeswitch_builds
+from tests.support.live.harness import CALL_CONTROL, ROOT, Build, Live, freeswitch_builds
 
 LOG_KEEP_DIR = ROOT / "var" / "live-logs"
 _TAIL_LINES = 60
 _BUILDS = freeswitch_builds()
+_BUILD_PARAMS: list[Build | None] = [*_BUILDS] or [None]
 
 
 @pytest.fixture(
     scope="module",
-    params=_BUILDS or [None],
+    params=_BUILD_PARAMS,
     ids=[build.release for build in _BUILDS] or ["no-freeswitch"],
 )
 def build(request: pytest.FixtureRequest) -> Build | None:

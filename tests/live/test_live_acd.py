@@ -26,8 +26,8 @@ from sipp_scenarios.dtmf_pcap import DtmfTiming, Tone, write_dtmf_pcap
 from sipp_scenarios.generate import MenuPath
 from sipp_scenarios.runner import path_call
 from sipp_scenarios.sipp_run import run_sipp
-from tests.live import support
-from tests.live.acd_support import (
+from tests.support.live import harness
+from tests.support.live.acd import (
     agent_phone,
     agents_ready,
     call_uuid_of,
@@ -38,7 +38,7 @@ from tests.live.acd_support import (
     steady_calls,
     wait_for_event,
 )
-from tests.live.support import Build, Live
+from tests.support.live.harness import Build, Live
 
 pytestmark = pytest.mark.live
 
@@ -64,14 +64,14 @@ def live(
     tmp_path_factory: pytest.TempPathFactory, build: Build | None, call_control: CallControl
 ) -> Iterator[Live]:
     work = tmp_path_factory.mktemp(f"live_acd_{call_control}")
-    with support.live_switch(work, build, quick_queues, call_control=call_control) as running:
+    with harness.live_switch(work, build, quick_queues, call_control=call_control) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def customer_port() -> int:
     """Where the callback customer's SIPp phone listens: the server dials callbacks there."""
-    return support.free_sip_port()
+    return harness.free_sip_port()
 
 
 @pytest.fixture(scope="module")
@@ -79,14 +79,14 @@ def app_server(live: Live, customer_port: int) -> Iterator[subprocess.Popen[byte
     endpoint = f"sofia/{CALLERS_PROFILE}/{{number}}@{live.endpoints.sip_host}:{customer_port}"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CALLCENTER_CALLBACK_ENDPOINT", endpoint)
-        with support.app_server(live) as process:
-            support.callcenter(live, "agent", "sync")
+        with harness.app_server(live) as process:
+            harness.callcenter(live, "agent", "sync")
             yield process
 
 
 @pytest.fixture(scope="module")
 def engine(live: Live) -> Iterator[Engine]:
-    engine = create_engine_from_url(support.database_url(live))
+    engine = create_engine_from_url(harness.database_url(live))
     yield engine
     engine.dispose()
 

@@ -30,8 +30,8 @@ from sipp_scenarios.generate import MenuPath
 from sipp_scenarios.runner import path_call
 from sipp_scenarios.sipp_run import ScenarioResult, SippCall, run_sipp
 from sipp_scenarios.switch import esl_api
-from tests.live import support
-from tests.live.support import OPEN_DID, Build, Live
+from tests.support.live import harness
+from tests.support.live.harness import OPEN_DID, Build, Live
 
 pytestmark = pytest.mark.live
 
@@ -69,24 +69,24 @@ def reject_unanswered(data: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -> Iterator[Live]:
-    with support.live_switch(tmp_path_factory.mktemp("live_crm"), build) as running:
+    with harness.live_switch(tmp_path_factory.mktemp("live_crm"), build) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def app_server(live: Live) -> Iterator[subprocess.Popen[bytes]]:
-    support.callcenter(live, "db", "upgrade")
+    harness.callcenter(live, "db", "upgrade")
     customers = live.work / "customers.csv"
     customers.write_text(CUSTOMERS, encoding="utf-8")
-    support.callcenter(live, "import", "customers", str(customers))
-    support.callcenter(live, "agent", "sync")
-    with support.app_server(live) as process:
+    harness.callcenter(live, "import", "customers", str(customers))
+    harness.callcenter(live, "agent", "sync")
+    with harness.app_server(live) as process:
         yield process
 
 
 @pytest.fixture(scope="module")
 def engine(live: Live) -> Iterator[Engine]:
-    engine = create_engine_from_url(support.database_url(live))
+    engine = create_engine_from_url(harness.database_url(live))
     yield engine
     engine.dispose()
 
@@ -158,9 +158,9 @@ def test_blacklisted_caller_hears_the_prompt_and_is_hung_up(
 @pytest.fixture
 def rejecting(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -> Iterator[Live]:
     """A switch and server of their own, for this test only: the blacklist without a prompt."""
-    with support.live_switch(tmp_path_factory.mktemp("live_crm_reject"), build, reject_unanswered) as running:
-        support.callcenter(running, "db", "upgrade")
-        with support.app_server(running):
+    with harness.live_switch(tmp_path_factory.mktemp("live_crm_reject"), build, reject_unanswered) as running:
+        harness.callcenter(running, "db", "upgrade")
+        with harness.app_server(running):
             yield running
 
 
@@ -175,7 +175,7 @@ def test_blacklisted_caller_is_refused_unanswered_with_603(rejecting: Live) -> N
         timeout_s=30,
     )
     assert result.ok, result.errors
-    engine = create_engine_from_url(support.database_url(rejecting))
+    engine = create_engine_from_url(harness.database_url(rejecting))
     try:
         row = ended_call(engine, BLOCKED)
         steps = steps_of(engine, row.uuid)
@@ -221,8 +221,8 @@ def test_vip_skips_the_menus_to_their_own_agent(
     """Vera (gold, owned by 1003) calls: no menu, the VIP greeting, the vip queue and 1003's phone.
     1001 is first in that queue and idle longer: without the dedicated agent the ACD would offer it."""
     for agent in (OTHER_VIP_AGENT, VIP_AGENT):
-        support.callcenter(live, "agent", "login", agent)
-        support.callcenter(live, "agent", "ready", agent)
+        harness.callcenter(live, "agent", "login", agent)
+        harness.callcenter(live, "agent", "ready", agent)
     phone = AgentPhone(
         live.sipp,
         agent_login(live, VIP_AGENT),
@@ -237,8 +237,8 @@ def test_vip_skips_the_menus_to_their_own_agent(
         answered = phone.finish(timeout=30)
     finally:
         phone.stop()
-        support.callcenter(live, "agent", "logout", OTHER_VIP_AGENT)
-        support.callcenter(live, "agent", "logout", VIP_AGENT)
+        harness.callcenter(live, "agent", "logout", OTHER_VIP_AGENT)
+        harness.callcenter(live, "agent", "logout", VIP_AGENT)
     assert result.ok, result.errors
     assert answered.ok, answered.errors
     row = ended_call(engine, VIP)
@@ -307,8 +307,8 @@ def test_survey_after_the_agent_hangs_up(
 ) -> None:
     """Menu 1 then 1 (the repair queue, survey after_call); the agent answers and hangs up after 3 s; the
     caller, still on the line, keys 4 (satisfaction) and 1 (resolved)."""
-    support.callcenter(live, "agent", "login", SURVEY_AGENT)
-    support.callcenter(live, "agent", "ready", SURVEY_AGENT)
+    harness.callcenter(live, "agent", "login", SURVEY_AGENT)
+    harness.callcenter(live, "agent", "ready", SURVEY_AGENT)
     phone = AgentPhone(
         live.sipp,
         agent_login(live, SURVEY_AGENT),
@@ -328,7 +328,7 @@ def test_survey_after_the_agent_hangs_up(
         answered = phone.finish(timeout=30)
     finally:
         phone.stop()
-        support.callcenter(live, "agent", "logout", SURVEY_AGENT)
+        harness.callcenter(live, "agent", "logout", SURVEY_AGENT)
     assert answered.ok, answered.errors
     assert result.ok, result.errors
     row = ended_call(engine, SURVEYED)

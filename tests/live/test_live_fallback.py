@@ -28,8 +28,8 @@ from sipp_scenarios.agent_phone import AgentLogin, AgentOptions, AgentPhone, Reg
 from sipp_scenarios.dtmf_pcap import Tone, tone_packets, write_rtp_pcap
 from sipp_scenarios.sipp_run import ScenarioResult
 from sipp_scenarios.switch import esl_api
-from tests.live import support
-from tests.live.support import OPEN_DID, Build, Live, free_sip_port
+from tests.support.live import harness
+from tests.support.live.harness import OPEN_DID, Build, Live, free_sip_port
 
 pytestmark = pytest.mark.live
 
@@ -50,7 +50,7 @@ def live(
     tmp_path_factory: pytest.TempPathFactory, build: Build | None, call_control: CallControl
 ) -> Iterator[Live]:
     work = tmp_path_factory.mktemp(f"live_fallback_{call_control}")
-    with support.live_switch(work, build, call_control=call_control) as running:
+    with harness.live_switch(work, build, call_control=call_control) as running:
         assert esl_api(running.endpoints, "fsctl loglevel debug").startswith("+OK")
         yield running
 
@@ -146,7 +146,7 @@ def speaking_caller(work: Path, seconds: float) -> str:
     # The caller's voice: mod_voicemail keeps no message under 3 s and ends one on silence.
     write_rtp_pcap(work / "voice.pcap", tone_packets(Tone(start_ms=0, duration_ms=int(seconds * 1000))))
     path = work / "caller_speaks.xml"
-    path.write_text(support.scenario("caller speaks", _INVITE, _SPEAK, _BYE), encoding="utf-8")
+    path.write_text(harness.scenario("caller speaks", _INVITE, _SPEAK, _BYE), encoding="utf-8")
     return str(path)
 
 
@@ -154,7 +154,7 @@ def hung_up_caller(work: Path) -> str:
     """A caller who is answered and then waits for FreeSWITCH to hang up, keeping its BYE's Reason."""
     work.mkdir(parents=True, exist_ok=True)
     path = work / "caller_hung_up.xml"
-    path.write_text(support.scenario("caller hung up", _INVITE, support.await_bye()), encoding="utf-8")
+    path.write_text(harness.scenario("caller hung up", _INVITE, harness.await_bye()), encoding="utf-8")
     return str(path)
 
 
@@ -244,7 +244,7 @@ def test_application_server_killed_mid_menu_the_caller_reaches_the_fallback(live
     phone.start()
     try:
         phone.wait_registered(timeout=20)
-        with support.app_server(live) as server:
+        with harness.app_server(live) as server:
             work = live.work / "killed" / "caller"
             # Parked, the caller reaches the fallback when the lease runs out (PARK_LEASE_SECONDS after
             # the park); they stay on the line long enough for that.
@@ -275,7 +275,7 @@ _CONTROLLED = {
     "park": _EXECUTE.format(application="park", data=""),
 }
 
-_INVITE = support.invite(caller="+15550000001", tag="SIPpTag01")
+_INVITE = harness.invite(caller="+15550000001", tag="SIPpTag01")
 
 _SPEAK = """  <nop>
     <action>

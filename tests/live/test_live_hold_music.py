@@ -21,8 +21,8 @@ from ivr_scripts.acd.hold_sources import FALLBACK_HOLD_TONE
 from sipp_scenarios.dtmf_pcap import DtmfTiming
 from sipp_scenarios.sipp_run import SippCall, run_sipp
 from sipp_scenarios.switch import esl_api
-from tests.live import support
-from tests.live.support import Build, Live
+from tests.support.live import harness
+from tests.support.live.harness import Build, Live
 
 pytestmark = pytest.mark.live
 
@@ -56,7 +56,7 @@ def hold_queues(data: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -> Iterator[Live]:
-    with support.live_switch(tmp_path_factory.mktemp("live_hold"), build, hold_queues) as running:
+    with harness.live_switch(tmp_path_factory.mktemp("live_hold"), build, hold_queues) as running:
         # mod_local_stream says which stream a playback opens only at DEBUG.
         esl_api(running.endpoints, "fsctl loglevel debug")
         yield running
@@ -64,7 +64,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -> Itera
 
 @pytest.fixture
 def app_server(live: Live) -> Iterator[subprocess.Popen[bytes]]:
-    with support.app_server(live) as process:
+    with harness.app_server(live) as process:
         yield process
 
 

@@ -28,9 +28,9 @@ from sipp_scenarios.generate import MenuPath
 from sipp_scenarios.runner import path_call
 from sipp_scenarios.sipp_run import run_sipp
 from sipp_scenarios.switch import esl_api
-from tests.live import support
-from tests.live.acd_support import call_uuid_of, steady_calls
-from tests.live.support import Build, Live
+from tests.support.live import harness
+from tests.support.live.acd import call_uuid_of, steady_calls
+from tests.support.live.harness import Build, Live
 
 pytestmark = pytest.mark.live
 
@@ -46,7 +46,7 @@ def pci_line(data: dict[str, Any]) -> None:
     steady_calls(data)
     data["recording"]["policies"]["pci_line"] = {"mode": "all", "stereo": False, "format": "wav"}
     data["dids"][DID] = {
-        **data["dids"][support.OPEN_DID],
+        **data["dids"][harness.OPEN_DID],
         "name": "Recorded main line",
         "recording": "pci_line",
     }
@@ -55,13 +55,13 @@ def pci_line(data: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -> Iterator[Live]:
-    with support.live_switch(tmp_path_factory.mktemp("live_masking"), build, pci_line) as running:
+    with harness.live_switch(tmp_path_factory.mktemp("live_masking"), build, pci_line) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def engine(live: Live) -> Iterator[Engine]:
-    engine = create_engine_from_url(support.database_url(live))
+    engine = create_engine_from_url(harness.database_url(live))
     yield engine
     engine.dispose()
 
@@ -119,7 +119,7 @@ def longest_zero_run(samples: array.array[int]) -> tuple[int, int]:
 
 
 def test_card_digits_are_masked_in_the_recording_and_stored_nowhere(live: Live, engine: Engine) -> None:
-    with support.app_server(live):
+    with harness.app_server(live):
         call_uuid, steps = key_in_card(live, engine)
         time.sleep(1.0)
     lookups = [step for step in steps if step.result.startswith("lookup_")]

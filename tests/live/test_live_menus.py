@@ -5,7 +5,7 @@ Each path is one SIPp call from its own caller number, keying RFC 2833 DTMF from
 answer, so the first key falls in the greeting (type-ahead). The test watches the database: once the
 call's steps reach the path's end (a queue, an extension, a hang-up) a caller left waiting in a queue
 is hung up from the switch (uuid_kill), and the steps must be exactly the keys the path pressed, in
-the menus it pressed them in. Opening hours are pinned by the live dialplan (support.live_dialplan):
+the menus it pressed them in. Opening hours are pinned by the live dialplan (harness.live_dialplan):
 4001 is always open, 4003 (the same line) never, 4002 is 24x7.
 """
 
@@ -25,8 +25,8 @@ from schema.db import create_engine_from_url
 from sipp_scenarios.dtmf_pcap import DtmfTiming
 from sipp_scenarios.generate import MenuPath, menu_paths
 from sipp_scenarios.sipp_run import SippCall, run_sipp
-from tests.live import support
-from tests.live.support import CLOSED_DID, Build, Live
+from tests.support.live import harness
+from tests.support.live.harness import CLOSED_DID, Build, Live
 
 pytestmark = pytest.mark.live
 
@@ -41,19 +41,19 @@ def live(
     tmp_path_factory: pytest.TempPathFactory, build: Build | None, call_control: CallControl
 ) -> Iterator[Live]:
     work = tmp_path_factory.mktemp(f"live_menus_{call_control}")
-    with support.live_switch(work, build, call_control=call_control) as running:
+    with harness.live_switch(work, build, call_control=call_control) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def app_server(live: Live) -> Iterator[subprocess.Popen[bytes]]:
-    with support.app_server(live) as process:
+    with harness.app_server(live) as process:
         yield process
 
 
 @pytest.fixture(scope="module")
 def engine(live: Live) -> Iterator[Engine]:
-    engine = create_engine_from_url(support.database_url(live))
+    engine = create_engine_from_url(harness.database_url(live))
     yield engine
     engine.dispose()
 

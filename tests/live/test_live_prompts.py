@@ -22,15 +22,15 @@ from sqlalchemy import select
 from dialplans.prompt_audio import find_prompt_audio, synthesis_voices
 from schema.db import create_engine_from_url
 from schema.models import Call, IvrStep
-from tests.live import support
-from tests.live.support import CLOSED_DID, Build, Live, free_sip_port, free_udp_port
+from tests.support.live import harness
+from tests.support.live.harness import CLOSED_DID, Build, Live, free_sip_port, free_udp_port
 
 pytestmark = pytest.mark.live
 
 CLOSED_PATH = ("closed_message", "closed_options", "goodbye")
 
 CALLER = (
-    support.invite(caller="+15550000777", tag="SIPpTag77")
+    harness.invite(caller="+15550000777", tag="SIPpTag77")
     + """  <recv request="BYE" timeout="90000"/>
   <send>
     <![CDATA[
@@ -52,13 +52,13 @@ CALLER = (
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -> Iterator[Live]:
-    with support.live_switch(tmp_path_factory.mktemp("live"), build) as running:
+    with harness.live_switch(tmp_path_factory.mktemp("live"), build) as running:
         yield running
 
 
 @pytest.fixture
 def app_server(live: Live) -> Iterator[subprocess.Popen[bytes]]:
-    with support.app_server(live) as process:
+    with harness.app_server(live) as process:
         yield process
 
 
@@ -94,7 +94,7 @@ def test_a_call_hears_its_prompts_from_files_not_mod_flite(
     before = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
     run_dir = live.work / "prompts_call"
     run_dir.mkdir()
-    (run_dir / "caller.xml").write_text(support.scenario("prompts caller", CALLER), encoding="utf-8")
+    (run_dir / "caller.xml").write_text(harness.scenario("prompts caller", CALLER), encoding="utf-8")
     started = time.monotonic()
     completed = subprocess.run(
         [
@@ -148,7 +148,7 @@ def test_a_call_hears_its_prompts_from_files_not_mod_flite(
     heard = sum(seconds(path) for path in files.values()) + menu.timeout
     assert elapsed >= 0.9 * heard, (elapsed, heard)
 
-    engine = create_engine_from_url(support.database_url(live))
+    engine = create_engine_from_url(harness.database_url(live))
     try:
         deadline = time.monotonic() + 10
         while True:

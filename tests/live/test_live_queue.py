@@ -22,8 +22,8 @@ from sipp_scenarios.agent_phone import AgentLogin, AgentOptions, AgentPhone, Reg
 from sipp_scenarios.generate import DEFAULT_CALLER
 from sipp_scenarios.runner import queue_call
 from sipp_scenarios.switch import esl_api
-from tests.live import support
-from tests.live.support import Build, Live
+from tests.support.live import harness
+from tests.support.live.harness import Build, Live
 
 pytestmark = pytest.mark.live
 
@@ -32,13 +32,13 @@ QUEUE = "insurance"
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -> Iterator[Live]:
-    with support.live_switch(tmp_path_factory.mktemp("live_queue"), build) as running:
+    with harness.live_switch(tmp_path_factory.mktemp("live_queue"), build) as running:
         yield running
 
 
 @pytest.fixture
 def app_server(live: Live) -> Iterator[subprocess.Popen[bytes]]:
-    with support.app_server(live) as process:
+    with harness.app_server(live) as process:
         yield process
 
 
@@ -64,9 +64,9 @@ def test_agent_phone_registers_with_its_rendered_password(live: Live) -> None:
 
 def test_queued_caller_is_answered_by_the_sipp_agent(live: Live, app_server: subprocess.Popen[bytes]) -> None:
     agent_id, login = agent_login(live)
-    support.callcenter(live, "agent", "sync")
-    support.callcenter(live, "agent", "login", agent_id)
-    support.callcenter(live, "agent", "ready", agent_id)
+    harness.callcenter(live, "agent", "sync")
+    harness.callcenter(live, "agent", "login", agent_id)
+    harness.callcenter(live, "agent", "ready", agent_id)
     report = queue_call(
         live.conf_dir,
         dialplan=live.loaded.model,
@@ -77,7 +77,7 @@ def test_queued_caller_is_answered_by_the_sipp_agent(live: Live, app_server: sub
     )
     assert live.switch.alive(), live.switch.log_tail()
     assert report.ok, f"{report}\n{live.switch.log_tail()}"
-    engine = create_engine_from_url(support.database_url(live))
+    engine = create_engine_from_url(harness.database_url(live))
     try:
         with engine.connect() as db:
             connects = db.execute(

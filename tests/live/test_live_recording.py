@@ -29,8 +29,8 @@ from schema.models import Call
 from schema.recording_models import Recording
 from sipp_scenarios.agent_phone import AgentLogin, AgentOptions
 from sipp_scenarios.runner import queue_call
-from tests.live import support
-from tests.live.support import Build, Live
+from tests.support.live import harness
+from tests.support.live.harness import Build, Live
 
 pytestmark = pytest.mark.live
 
@@ -49,7 +49,7 @@ class RecordedLive:
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -> Iterator[RecordedLive]:
-    with support.live_switch(tmp_path_factory.mktemp("live_recording"), build) as live:
+    with harness.live_switch(tmp_path_factory.mktemp("live_recording"), build) as live:
         assert live.loaded.model.queues[QUEUE].recording is not None, "the example's queue should be recorded"
         yield RecordedLive(live, Path(live.loaded.model.recording.directory))
 
@@ -80,10 +80,10 @@ def closed_recording(engine: Engine, call_uuid: str, timeout: float = 20.0) -> R
 def test_a_queued_call_is_recorded_with_its_real_length(recorded: RecordedLive) -> None:
     live = recorded.live
     agent_id, login = agent_login(live)
-    with support.app_server(live):
-        support.callcenter(live, "agent", "sync")
-        support.callcenter(live, "agent", "login", agent_id)
-        support.callcenter(live, "agent", "ready", agent_id)
+    with harness.app_server(live):
+        harness.callcenter(live, "agent", "sync")
+        harness.callcenter(live, "agent", "login", agent_id)
+        harness.callcenter(live, "agent", "ready", agent_id)
         report = queue_call(
             live.conf_dir,
             dialplan=live.loaded.model,
@@ -94,7 +94,7 @@ def test_a_queued_call_is_recorded_with_its_real_length(recorded: RecordedLive) 
         )
         assert live.switch.alive(), live.switch.log_tail()
         assert report.ok, f"{report}\n{live.switch.log_tail()}"
-        engine = create_engine_from_url(support.database_url(live))
+        engine = create_engine_from_url(harness.database_url(live))
         try:
             with engine.connect() as db:
                 (call_uuid,) = db.execute(

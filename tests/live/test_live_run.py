@@ -9,24 +9,24 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from sipp_scenarios.switch import EslError, SwitchEndpoints, esl_api
-from tests.live import support
-from tests.live.support import ROOT, Build
+from tests.support.cli import callcenter_process, start_callcenter
+from tests.support.live import harness
+from tests.support.live.harness import ROOT, Build
 
 pytestmark = pytest.mark.live
 
 
 @pytest.fixture(scope="module")
 def environment(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -> dict[str, str]:
-    build, _ = support.skip_without(build)
+    build, _ = harness.skip_without(build)
     work = tmp_path_factory.mktemp("live_run")
-    dialplan = support.live_dialplan(work)
+    dialplan = harness.live_dialplan(work)
     env = {
         **os.environ,
         "FREESWITCH_BIN": str(build.binary),
@@ -35,27 +35,15 @@ def environment(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -
         "CALLCENTER_VAR_DIR": str(work / "var"),
         "CALLCENTER_BUILD_DIR": str(work / "build"),
         "DATABASE_URL": f"sqlite:///{work / 'calls.db'}",
-        "CALLCENTER_ESL_PORT": str(support.free_port(socket.SOCK_STREAM)),
-        "CALLCENTER_APP_PORT": str(support.free_port(socket.SOCK_STREAM)),
-        "CALLCENTER_API_PORT": str(support.free_port(socket.SOCK_STREAM)),
-        "CALLCENTER_CALLER_SIP_PORT": str(support.free_sip_port()),
-        "CALLCENTER_AGENT_SIP_PORT": str(support.free_sip_port()),
+        "CALLCENTER_ESL_PORT": str(harness.free_port(socket.SOCK_STREAM)),
+        "CALLCENTER_APP_PORT": str(harness.free_port(socket.SOCK_STREAM)),
+        "CALLCENTER_API_PORT": str(harness.free_port(socket.SOCK_STREAM)),
+        "CALLCENTER_CALLER_SIP_PORT": str(harness.free_sip_port()),
+        "CALLCENTER_AGENT_SIP_PORT": str(harness.free_sip_port()),
     }
     for command in (("db", "upgrade"), ("render",)):
-        cli(env, *command, timeout=60).check_returncode()
+        callcenter_process(*command, env=env, timeout=60).check_returncode()
     return env
-
-
-def cli(env: dict[str, str], *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("callcenter")), *args],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=timeout,
-    )
 
 
 def wait_for(path: Path, pattern: str, process: subprocess.Popen[bytes], timeout: float = 60) -> str:
@@ -75,25 +63,19 @@ def test_run_brings_up_freeswitch_and_the_server_and_demo_places_a_call(environm
     var.mkdir(parents=True, exist_ok=True)
     output = var / "run.out"
     with output.open("wb") as sink:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("callcenter")), "run"],
-            env=environment,
-            stdin=subprocess.DEVNULL,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
+        process = start_callcenter("run", env=environment, output=sink)
     try:
         said = wait_for(output, r"outbound ESL server listening", process)
         port = environment["CALLCENTER_CALLER_SIP_PORT"]
         assert f"Call sip:<DID>@127.0.0.1:{port}" in said, said
         endpoints = SwitchEndpoints.from_conf(Path(environment["CALLCENTER_BUILD_DIR"]) / "freeswitch")
-        demo = cli(environment, "demo", "--did", "4002", "--keys", "1", timeout=150)
+        demo = callcenter_process("demo", "--did", "4002", "--keys", "1", env=environment, timeout=150)
         assert demo.returncode == 0, (demo.stdout, demo.stderr)
         assert "SIPp: ok" in demo.stdout, demo.stdout
         assert re.search(r"-> 4002, outcome \w+", demo.stdout), demo.stdout
         assert re.search(r"roadside_line\s+ok\s+roadside_options\s+1", demo.stdout), demo.stdout
         assert esl_api(endpoints, "status").startswith("UP")
-        smoke = cli(environment, "sipp", "smoke", "--did", "4002", timeout=300)
+        smoke = callcenter_process("sipp", "smoke", "--did", "4002", env=environment, timeout=300)
         assert smoke.returncode == 0, (smoke.stdout, smoke.stderr)
         assert "sipp smoke: 2/2 menu paths went where their keys say" in smoke.stdout, smoke.stdout
     finally:
@@ -109,13 +91,7 @@ def test_without_freeswitch_run_says_how_to_get_one_and_serves_alone(environment
     var = Path(env["CALLCENTER_VAR_DIR"])
     output = var / "alone.out"
     with output.open("wb") as sink:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("callcenter")), "run"],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
+        process = start_callcenter("run", env=env, output=sink)
     try:
         said = wait_for(output, r"outbound ESL server listening", process)
     finally:

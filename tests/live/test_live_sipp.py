@@ -17,21 +17,21 @@ import pytest
 from freeswitch_conf.reload import RELOADXML
 from freeswitch_conf.render import modules_for
 from sipp_scenarios.switch import esl_api, profile_running
-from tests.live import support
-from tests.live.support import Build, Live
+from tests.support.live import harness
+from tests.support.live.harness import Build, Live
 
 pytestmark = pytest.mark.live
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -> Iterator[Live]:
-    with support.live_switch(tmp_path_factory.mktemp("live"), build) as running:
+    with harness.live_switch(tmp_path_factory.mktemp("live"), build) as running:
         yield running
 
 
 @pytest.fixture
 def app_server(live: Live) -> Iterator[subprocess.Popen[bytes]]:
-    with support.app_server(live) as process:
+    with harness.app_server(live) as process:
         yield process
 
 
@@ -52,9 +52,9 @@ def test_both_profiles_run_and_reloadxml_accepts_the_conf(live: Live) -> None:
 STARTER = """
 import sys, tempfile, time
 from pathlib import Path
-from tests.live import support
-build = support.Build(sys.argv[1], Path(sys.argv[2]))
-running = support.live_switch(Path(tempfile.mkdtemp(dir=sys.argv[3])), build)
+from tests.support.live import harness
+build = harness.Build(sys.argv[1], Path(sys.argv[2]))
+running = harness.live_switch(Path(tempfile.mkdtemp(dir=sys.argv[3])), build)
 live = running.__enter__()
 print(live.switch.pid, flush=True)
 time.sleep(120)
@@ -63,10 +63,10 @@ time.sleep(120)
 
 def test_freeswitch_dies_with_the_process_that_started_it(build: Build | None, tmp_path: Path) -> None:
     """Killed outright (no atexit, no finally), the process that started FreeSWITCH takes it along."""
-    found, _ = support.skip_without(build)
+    found, _ = harness.skip_without(build)
     with subprocess.Popen(
         [sys.executable, "-c", STARTER, found.release, str(found.binary), str(tmp_path)],
-        cwd=support.ROOT,
+        cwd=harness.ROOT,
         stdout=subprocess.PIPE,
         text=True,
     ) as starter:

@@ -19,8 +19,8 @@ from sqlalchemy import Engine
 from schema.db import create_engine_from_url
 from sipp_scenarios.agent_phone import AgentOptions
 from sipp_scenarios.switch import esl_api
-from tests.live import support
-from tests.live.acd_support import (
+from tests.support.live import harness
+from tests.support.live.acd import (
     agent_phone,
     agents_ready,
     call_uuid_of,
@@ -29,7 +29,7 @@ from tests.live.acd_support import (
     steady_calls,
     wait_for_event,
 )
-from tests.live.support import Build, Live
+from tests.support.live.harness import Build, Live
 
 pytestmark = pytest.mark.live
 
@@ -48,21 +48,21 @@ def quick_agent(data: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -> Iterator[Live]:
-    with support.live_switch(tmp_path_factory.mktemp("live_supervision"), build, quick_agent) as running:
+    with harness.live_switch(tmp_path_factory.mktemp("live_supervision"), build, quick_agent) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def app_server(live: Live) -> Iterator[subprocess.Popen[bytes]]:
-    with support.app_server(live) as process:
-        support.callcenter(live, "agent", "sync")
-        support.callcenter(live, "user", "add", "boss", "--role", "manager")
+    with harness.app_server(live) as process:
+        harness.callcenter(live, "agent", "sync")
+        harness.callcenter(live, "user", "add", "boss", "--role", "manager")
         yield process
 
 
 @pytest.fixture(scope="module")
 def engine(live: Live) -> Iterator[Engine]:
-    engine = create_engine_from_url(support.database_url(live))
+    engine = create_engine_from_url(harness.database_url(live))
     yield engine
     engine.dispose()
 
@@ -106,7 +106,7 @@ def test_a_supervisor_joins_a_live_call(
         wait_for_event(engine, call_uuid, "CONNECT", timeout=40)
         options = AgentOptions(hangup_after_ms=SUPERVISOR_MS, timeout_s=60)
         with agent_phone(live, SUPERVISOR_PHONE, options, f"{mode}-supervisor") as supervisor:
-            support.callcenter(live, "supervise", mode, AGENT, "--from", SUPERVISOR_PHONE, "--as", "boss")
+            harness.callcenter(live, "supervise", mode, AGENT, "--from", SUPERVISOR_PHONE, "--as", "boss")
             leg, rows = eavesdropping(live)
             whisper = tuple(
                 variable(live, leg["uuid"], f"eavesdrop_whisper_{side}") for side in ("aleg", "bleg")

@@ -16,9 +16,9 @@ import pytest
 
 from sipp_scenarios.agent_phone import AgentLogin, AgentOptions, AgentPhone, Registrar
 from sipp_scenarios.sipp_run import ScenarioResult
-from tests.live.registrar import OFFER, REALM, SipMessage, digest_params, digest_response
-from tests.live.registrar import Registrar as FakeRegistrar
-from tests.live.support import sipp_binary_or_skip
+from tests.support.live.harness import sipp_binary_or_skip
+from tests.support.live.registrar import OFFER, REALM, SipMessage, digest_params, digest_response
+from tests.support.live.registrar import Registrar as FakeRegistrar
 
 pytestmark = pytest.mark.live
 

@@ -18,7 +18,7 @@ import pytest
 from sipp_scenarios.dtmf_pcap import DtmfTiming, RtpEvent, decode_rtp_event
 from sipp_scenarios.sipp_run import SippCall, run_sipp
 from sipp_scenarios.switch import SwitchEndpoints
-from tests.live.support import answer_invite, free_udp_port, scenario, send_bye, sipp_or_skip
+from tests.support.live.harness import answer_invite, free_udp_port, scenario, send_bye, sipp_or_skip
 
 pytestmark = pytest.mark.live
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.dialplan_helpers import WriteYaml, write_plan
+from tests.support.dialplans import WriteYaml, write_plan
 
 
 @pytest.fixture

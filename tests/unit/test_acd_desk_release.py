@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import gevent
 from sqlalchemy import Engine
 
+from dialplans.loader import load_dialplan
 from esl_handlers.acd_agents import AgentDesk
+from ivr_scripts.acd.board import DispatchBoard
 from ivr_scripts.agent_service import AgentService
 from schema.acd_records import AgentProfile
 from schema.adapters.agent_store import SqlAgentStore
 from schema.agents import agent_snapshot, reserve_agent, upsert_agents
+from tests.support.dialplans import EXAMPLE
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 CALL = "d0000000-0000-4000-8000-000000000001"
 
 
-class Board:
+class Board(DispatchBoard):
+    """A board that only notes who was made available (the desk's agent is not set up on it)."""
+
     def __init__(self) -> None:
+        super().__init__()
         self.available: list[str] = []
 
-    def agent_available(self, agent_id: str, **_: Any) -> None:
+    def agent_available(self, agent_id: str, idle_since: float | None = None) -> None:
         self.available.append(agent_id)
 
     def agent_unavailable(self, agent_id: str) -> None:
@@ -33,8 +38,9 @@ def reserved_desk(engine: Engine) -> tuple[AgentDesk, Board, list[str]]:
     upsert_agents(engine, [AgentProfile("1001")])
     AgentService(SqlAgentStore(engine, "s1"), None, lambda: T0).login("1001")
     assert reserve_agent(engine, CALL, ["1001"], "s1", T0) == "1001"
-    board, freed = Board(), []
-    desk = AgentDesk(None, engine, board, server="s1", clock=lambda: T0, on_free=freed.append)  # type: ignore[arg-type]
+    board, freed = Board(), list[str]()
+    plan = load_dialplan(EXAMPLE).model
+    desk = AgentDesk(plan, engine, board, server="s1", clock=lambda: T0, on_free=freed.append)
     return desk, board, freed
 
 

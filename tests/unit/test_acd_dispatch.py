@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,7 @@ from ivr_scripts.acd import (
     UnknownQueue,
     WaitingCall,
 )
+from tests.support.unchecked import unchecked
 
 
 def uuid(n: int) -> str:
@@ -53,8 +55,8 @@ def board_for(
     return board
 
 
-def call(n: int, queue: str = "sales", **fields: object) -> WaitingCall:
-    return WaitingCall(uuid(n), queue, **fields)  # type: ignore[arg-type]
+def call(n: int, queue: str = "sales", **fields: Any) -> WaitingCall:
+    return WaitingCall(uuid(n), queue, **fields)
 
 
 def picked(board: DispatchBoard, waiting: WaitingCall) -> tuple[str, ...]:
@@ -318,6 +320,6 @@ def test_unknown_names_and_invalid_rules_raise_dispatch_errors() -> None:
     with pytest.raises(DispatchError, match="already waiting"):
         board.add_call(call(1))
     with pytest.raises(DispatchError, match="strategy"):
-        QueueRules("q", "random", ())  # type: ignore[arg-type]
+        QueueRules("q", unchecked("random"), ())
     with pytest.raises(DispatchError, match="more than one tier"):
         QueueRules("q", "top-down", (Tier("a"), Tier("a", 2)))

@@ -13,7 +13,7 @@ from ivr_scripts.acd.hold_sources import FALLBACK_HOLD_TONE, HoldSources
 from ivr_scripts.acd.queue_events import MemoryQueueEvents
 from ivr_scripts.acd.settings import QueueSettings
 from ivr_scripts.acd.waiting import QueueTicket, WaitOutcome, wait_in_queue
-from ivr_scripts.channel import HOLD_FAILURE_PAUSE, Audio, CallInfo, HoldFailed
+from ivr_scripts.channel import HOLD_FAILURE_PAUSE, Audio, BridgeResult, CallInfo, HoldFailed, SayKind
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 CALL = "0c6a1f3e-2b44-4c1e-9a0d-7f5e3c2b1a09"
@@ -61,15 +61,68 @@ class FailingChannel:
     def interrupt(self) -> None:
         self.interrupted = True
 
-    def play(self, audio: Audio) -> None:
+    def play(self, audio: Audio, *, type_ahead: bool = False) -> None:
         self.plays.append(audio.label)
         self.now += dt.timedelta(seconds=2)
+
+    # The rest of the Channel: the waiting loop only holds and plays.
+
+    def answer(self) -> None:
+        raise AssertionError("not used")
+
+    def collect_digits(
+        self,
+        audio: Audio,
+        *,
+        max_digits: int,
+        timeout: float,
+        digit_timeout: float,
+        terminators: str = "#",
+        sensitive: bool = False,
+    ) -> str:
+        raise AssertionError("not used")
+
+    def say(self, kind: SayKind, value: str, *, language: str = "en") -> None:
+        raise AssertionError("not used")
+
+    def transfer(self, extension: str, context: str) -> None:
+        raise AssertionError("not used")
+
+    def bridge(self, endpoint: str, *, timeout: float) -> BridgeResult:
+        raise AssertionError("not used")
+
+    def set_variable(self, name: str, value: str) -> None:
+        raise AssertionError("not used")
+
+    def get_variable(self, name: str) -> str | None:
+        raise AssertionError("not used")
+
+    def record(self, path: str) -> None:
+        raise AssertionError("not used")
+
+    def start_recording(self, path: str, *, stereo: bool) -> None:
+        raise AssertionError("not used")
+
+    def stop_recording(self, path: str) -> None:
+        raise AssertionError("not used")
+
+    def mask_recording(self, path: str) -> None:
+        raise AssertionError("not used")
+
+    def unmask_recording(self, path: str) -> None:
+        raise AssertionError("not used")
+
+    def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
+        raise AssertionError("not used")
+
+    def voicemail(self, profile: str, domain: str, box: str) -> None:
+        raise AssertionError("not used")
 
 
 def wait(channel: FailingChannel, settings: QueueSettings) -> tuple[WaitOutcome, QueueTicket]:
     ticket = QueueTicket.for_call(channel.info, "sales", START)
     outcome = wait_in_queue(
-        channel,  # type: ignore[arg-type]  # only what the waiting loop uses
+        channel,
         ticket,
         settings,
         position=lambda: 1,
@@ -148,7 +201,7 @@ def test_an_agent_taking_the_call_during_a_failed_hold_wins_over_the_fallback(
     holder.append(ticket)
     with caplog.at_level(logging.WARNING):
         outcome = wait_in_queue(
-            channel,  # type: ignore[arg-type]
+            channel,
             ticket,
             QueueSettings(music_on_hold=BROKEN, announce_every=None),
             position=lambda: 1,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -18,135 +19,9 @@ from ivr_scripts.acd.waiting import (
     WaitOutcome,
     wait_in_queue,
 )
-from ivr_scripts.channel import Audio, BridgeResult, CallerHungUp, CallInfo
-
-START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
-CALL = "6f0b8a52-0d7e-4b59-9d4e-1c2f3a4b5c6d"
-MUSIC = "local_stream://moh"
-
-
-class FakeClock:
-    def __init__(self, start: dt.datetime = START) -> None:
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += dt.timedelta(seconds=seconds)
-
-    def elapsed(self) -> float:
-        return (self.now - START).total_seconds()
-
-
-@dataclass(frozen=True)
-class Music:
-    """The hold runs its full time."""
-
-
-@dataclass(frozen=True)
-class Press:
-    key: str
-    after: float
-
-
-@dataclass(frozen=True)
-class HangUp:
-    after: float
-
-
-@dataclass(frozen=True)
-class Meanwhile:
-    """After `after` seconds of music another greenlet runs `action` (which may interrupt the hold)."""
-
-    after: float
-    action: Callable[[], None]
-    key: str = ""  # a key the caller pressed at the same moment
-
-
-HoldStep = Music | Press | HangUp | Meanwhile
-
-
-@dataclass
-class ScriptedChannel:
-    """A Channel whose holds follow a script; logs what the caller hears, at which second."""
-
-    clock: FakeClock
-    script: list[HoldStep]
-    caller_number: str = "+15551234567"
-    caller_name: str = "Jane Doe"
-    play_seconds: float = 2.0
-    hang_up_on_play: bool = False
-    log: list[tuple[float, str, str]] = field(default_factory=list)
-    holds: list[tuple[float, float, str]] = field(default_factory=list)  # (start, seconds, exit keys)
-    interrupted: bool = False
-    interrupts: int = 0
-
-    @property
-    def info(self) -> CallInfo:
-        return CallInfo(CALL, self.caller_number, self.caller_name, "4001")
-
-    def hold(self, music: str, *, seconds: float, exit_keys: str = "") -> str:
-        assert music == MUSIC
-        assert seconds > 0
-        self.holds.append((self.clock.elapsed(), seconds, exit_keys))
-        if not self.script:
-            raise AssertionError(f"unexpected hold at {self.clock.elapsed()} s")
-        step = self.script.pop(0)
-        if isinstance(step, Music):
-            self.clock.advance(seconds)
-            return ""
-        assert step.after <= seconds, "scripted step later than the hold lasts"
-        self.clock.advance(step.after)
-        if isinstance(step, Press):
-            assert step.key in exit_keys, f"key {step.key} is not an exit key here ({exit_keys!r})"
-            return step.key
-        if isinstance(step, HangUp):
-            raise CallerHungUp("NORMAL_CLEARING")
-        self.interrupted = False
-        step.action()
-        if step.key:
-            return step.key
-        if self.interrupted:
-            return ""
-        self.clock.advance(seconds - step.after)
-        return ""
-
-    def interrupt(self) -> None:
-        self.interrupts += 1
-        self.interrupted = True
-
-    def play(self, audio: Audio, *, type_ahead: bool = False) -> None:
-        self.log.append((self.clock.elapsed(), "play", audio.text or audio.label))
-        self.clock.advance(self.play_seconds)
-        if self.hang_up_on_play:
-            raise CallerHungUp("NORMAL_CLEARING")
-
-    def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
-        self.log.append((self.clock.elapsed(), "hangup", cause))
-
-    def answer(self) -> None:
-        raise AssertionError("the queue does not answer")
-
-    def collect_digits(
-        self, audio: Audio, *, max_digits: int, timeout: float, digit_timeout: float, terminators: str = "#"
-    ) -> str:
-        raise AssertionError("the queue collects keys through hold")
-
-    def transfer(self, extension: str, context: str) -> None:
-        raise AssertionError("the queue returns actions instead of transferring")
-
-    def bridge(self, endpoint: str, *, timeout: float) -> BridgeResult:
-        raise AssertionError("agents are bridged through the switch")
-
-    def set_variable(self, name: str, value: str) -> None:
-        raise AssertionError("not used")
-
-    def get_variable(self, name: str) -> str | None:
-        raise AssertionError("not used")
-
-    def record(self, path: str) -> None:
-        raise AssertionError("not used")
+from ivr_scripts.channel import CallerHungUp
+from tests.fakes.clock import START, FakeClock
+from tests.fakes.hold_channel import CALL, HangUp, HoldStep, Meanwhile, Music, Press, ScriptedChannel
 
 
 @dataclass
@@ -157,9 +32,9 @@ class Run:
     events: MemoryQueueEvents
 
 
-def make_run(script: list[HoldStep], *, waited_before: float = 0.0, **channel: object) -> Run:
+def make_run(script: list[HoldStep], *, waited_before: float = 0.0, **channel: Any) -> Run:
     clock = FakeClock()
-    chan = ScriptedChannel(clock, script, **channel)  # type: ignore[arg-type]
+    chan = ScriptedChannel(clock, script, **channel)
     ticket = QueueTicket.for_call(chan.info, "sales", START - dt.timedelta(seconds=waited_before))
     return Run(clock, chan, ticket, MemoryQueueEvents())
 
@@ -413,6 +288,6 @@ def test_leaving_cancels_an_agent_that_is_ringing() -> None:
         {"music_on_hold": ""},
     ],
 )
-def test_settings_that_cannot_work_are_refused(kwargs: dict[str, object]) -> None:
+def test_settings_that_cannot_work_are_refused(kwargs: dict[str, Any]) -> None:
     with pytest.raises(QueueSettingsError):
-        QueueSettings(**kwargs)  # type: ignore[arg-type]
+        QueueSettings(**kwargs)

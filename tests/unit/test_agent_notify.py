@@ -31,25 +31,12 @@ from schema.agents import (
     upsert_agents,
 )
 from schema.errors import StorageError
+from tests.fakes.agent_changes import HeardChanges
 from tests.support.postgres import free_port
 
 WAIT = 10.0  # seconds: a bound on waiting for a notification, never a sleep
 ON_POSTGRES = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-
-class Heard:
-    """on_change that queues what it hears; `next()` waits for the next change, bounded."""
-
-    def __init__(self) -> None:
-        self._changes: gevent.queue.Queue[AgentChange] = gevent.queue.Queue()
-
-    def __call__(self, change: AgentChange) -> None:
-        self._changes.put(change)
-
-    def next(self, timeout: float = WAIT) -> AgentChange:
-        change: AgentChange = self._changes.get(timeout=timeout)
-        return change
 
 
 def now() -> dt.datetime:
@@ -67,9 +54,9 @@ def agents(engine: Engine) -> Engine:
 
 
 @pytest.fixture
-def heard(database_url: str) -> Iterator[Heard]:
+def heard(database_url: str) -> Iterator[HeardChanges]:
     """A started watcher on the test's database; yields once it listens (its first RESYNC)."""
-    heard = Heard()
+    heard = HeardChanges()
     watcher = AgentChangeWatcher(database_url, heard, backoff_start=0.05, backoff_max=0.2)
     watcher.start()
     try:
@@ -101,7 +88,7 @@ def test_malformed_payloads_are_refused(payload: str) -> None:
 
 def test_the_watcher_needs_postgresql() -> None:
     with pytest.raises(WatcherError, match="need PostgreSQL"):
-        AgentChangeWatcher("sqlite:///var/callcenter.db", Heard())
+        AgentChangeWatcher("sqlite:///var/callcenter.db", HeardChanges())
 
 
 @ON_SQLITE
@@ -116,7 +103,9 @@ def test_nothing_is_sent_on_sqlite(engine: Engine) -> None:
 
 @ON_POSTGRES
 @pytest.mark.postgres
-def test_a_committed_command_reaches_the_watcher_with_state_and_version(agents: Engine, heard: Heard) -> None:
+def test_a_committed_command_reaches_the_watcher_with_state_and_version(
+    agents: Engine, heard: HeardChanges
+) -> None:
     service(agents).login("1001")
 
     assert heard.next() == AgentChange("1001", "available", version_of(agents, "1001"))
@@ -125,7 +114,7 @@ def test_a_committed_command_reaches_the_watcher_with_state_and_version(agents: 
 @ON_POSTGRES
 @pytest.mark.postgres
 def test_reservation_transitions_and_release_are_announced_in_commit_order(
-    agents: Engine, heard: Heard
+    agents: Engine, heard: HeardChanges
 ) -> None:
     service(agents).login("1001")
     service(agents).login("1002")
@@ -150,7 +139,7 @@ def test_reservation_transitions_and_release_are_announced_in_commit_order(
 
 @ON_POSTGRES
 @pytest.mark.postgres
-def test_a_rolled_back_change_is_not_announced(agents: Engine, heard: Heard) -> None:
+def test_a_rolled_back_change_is_not_announced(agents: Engine, heard: HeardChanges) -> None:
     # A state-log row already holding 1001's next version makes the save's INSERT fail after its
     # UPDATE and NOTIFY ran: the whole transaction rolls back.
     with agents.begin() as connection:
@@ -175,7 +164,9 @@ def test_a_rolled_back_change_is_not_announced(agents: Engine, heard: Heard) -> 
 
 @ON_POSTGRES
 @pytest.mark.postgres
-def test_a_refused_transition_or_empty_reservation_is_not_announced(agents: Engine, heard: Heard) -> None:
+def test_a_refused_transition_or_empty_reservation_is_not_announced(
+    agents: Engine, heard: HeardChanges
+) -> None:
     call = str(uuid.uuid4())
     assert not service(agents).answered("1001", call).changed
     assert reserve_agent(agents, call, ["1001", "1002"], "a", now()) is None  # nobody available
@@ -188,7 +179,7 @@ def test_a_refused_transition_or_empty_reservation_is_not_announced(agents: Engi
 @ON_POSTGRES
 @pytest.mark.postgres
 def test_a_change_made_by_the_cli_in_another_process_is_heard(
-    agents: Engine, heard: Heard, database_url: str, tmp_path: Path
+    agents: Engine, heard: HeardChanges, database_url: str, tmp_path: Path
 ) -> None:
     script = "import sys; from callcenter.cli import main; sys.exit(main(sys.argv[1:]))"
     done = subprocess.run(
@@ -206,7 +197,7 @@ def test_a_change_made_by_the_cli_in_another_process_is_heard(
 
 @ON_POSTGRES
 @pytest.mark.postgres
-def test_a_malformed_notification_is_ignored(agents: Engine, heard: Heard) -> None:
+def test_a_malformed_notification_is_ignored(agents: Engine, heard: HeardChanges) -> None:
     with agents.begin() as connection:
         connection.execute(text("SELECT pg_notify('cc_agents', 'not a change')"))
     service(agents).login("1001")
@@ -216,7 +207,7 @@ def test_a_malformed_notification_is_ignored(agents: Engine, heard: Heard) -> No
 
 @ON_POSTGRES
 @pytest.mark.postgres
-def test_a_dropped_connection_reconnects_and_asks_for_a_resync(agents: Engine, heard: Heard) -> None:
+def test_a_dropped_connection_reconnects_and_asks_for_a_resync(agents: Engine, heard: HeardChanges) -> None:
     with agents.begin() as connection:
         terminated = connection.execute(
             text(
@@ -233,7 +224,7 @@ def test_a_dropped_connection_reconnects_and_asks_for_a_resync(agents: Engine, h
 
 
 def test_a_watcher_that_cannot_connect_keeps_retrying_and_stops_at_once() -> None:
-    heard = Heard()
+    heard = HeardChanges()
     unreachable = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere"
     watcher = AgentChangeWatcher(unreachable, heard, backoff_start=0.01, backoff_max=0.02)
     watcher.start()

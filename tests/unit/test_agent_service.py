@@ -19,6 +19,7 @@ from ivr_scripts.agent_states import (
     Trigger,
     apply,
 )
+from tests.fakes.clock import FakeClock
 
 S = AgentState
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -64,18 +65,6 @@ class MemoryStore:
         return write
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> dt.datetime:
-        self.now += dt.timedelta(seconds=seconds)
-        return self.now
-
-
 def status_in(
     state: AgentState, agent_id: str = "1001", call: str = CALL_A, **overrides: object
 ) -> AgentStatus:
@@ -92,10 +81,10 @@ def status_in(
 
 def service_for(
     *statuses: AgentStatus, **options: int
-) -> tuple[AgentService, MemoryStore, InMemoryStateLog, Clock]:
+) -> tuple[AgentService, MemoryStore, InMemoryStateLog, FakeClock]:
     store = MemoryStore(*statuses)
     log = InMemoryStateLog()
-    clock = Clock()
+    clock = FakeClock()
     return AgentService(store, log, clock, **options), store, log, clock
 
 
@@ -296,11 +285,11 @@ def test_endless_contention_is_an_error_not_a_silent_loss() -> None:
 
 def test_attempts_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
-        AgentService(MemoryStore(), None, Clock(), attempts=0)
+        AgentService(MemoryStore(), None, FakeClock(), attempts=0)
 
 
 def test_without_a_log_the_store_alone_records() -> None:
     store = MemoryStore(status_in(S.AVAILABLE))
-    service = AgentService(store, None, Clock())
+    service = AgentService(store, None, FakeClock())
     assert service.logout("1001").changed
     assert [t.to_state for t in store.saved] == [S.LOGGED_OUT]

@@ -16,6 +16,7 @@ from schema.acd_records import AgentProfile
 from schema.adapters.agent_store import UNSPECIFIED_BREAK_REASON, SqlAgentStore, StoredAgentStatus
 from schema.agents import AGENTS, agent_snapshot, reserve_agent, upsert_agents
 from schema.db import session_scope
+from tests.fakes.clock import FakeClock
 
 S = AgentState
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -27,14 +28,6 @@ LogRow = tuple[str, int, str, str, str, str | None, str | None, dt.datetime, str
 
 def at(seconds: float) -> dt.datetime:
     return T0 + dt.timedelta(seconds=seconds)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 def read(store: SqlAgentStore, agent_id: str) -> StoredAgentStatus:
@@ -112,7 +105,7 @@ def test_a_save_over_a_changed_row_writes_nothing(engine: Engine, store: SqlAgen
 
 
 def test_a_reservation_by_dispatch_makes_an_older_read_lose(engine: Engine, store: SqlAgentStore) -> None:
-    service = AgentService(store, None, Clock())
+    service = AgentService(store, None, FakeClock())
     service.login("1001")
     read_before = read(store, "1001")
     assert reserve_agent(engine, CALL_A, ["1001"], "s2", at(3)) == "1001"
@@ -125,7 +118,7 @@ def test_a_reservation_by_dispatch_makes_an_older_read_lose(engine: Engine, stor
 
 
 def test_the_service_retries_a_race_lost_to_another_server(engine: Engine, store: SqlAgentStore) -> None:
-    other = AgentService(SqlAgentStore(engine, "s2"), None, Clock())
+    other = AgentService(SqlAgentStore(engine, "s2"), None, FakeClock())
     other.login("1001")
     other.go_break("1001", "lunch")
 
@@ -140,7 +133,7 @@ def test_the_service_retries_a_race_lost_to_another_server(engine: Engine, store
                 other.go_break("1001", "training")
             return super().save(transition, expected=expected)
 
-    service = AgentService(RacingStore(engine, "s1"), None, Clock())
+    service = AgentService(RacingStore(engine, "s1"), None, FakeClock())
     moved = service.go_break("1001", "meeting")
 
     assert (moved.from_state, moved.to_state, moved.status.reason) == (S.ON_BREAK, S.ON_BREAK, "meeting")
@@ -155,7 +148,7 @@ def test_the_service_retries_a_race_lost_to_another_server(engine: Engine, store
 def test_a_call_from_reservation_to_wrap_up_expiry_through_the_service(
     engine: Engine, store: SqlAgentStore
 ) -> None:
-    clock = Clock()
+    clock = FakeClock()
     service = AgentService(store, None, clock)
     service.login("1001")
     assert reserve_agent(engine, CALL_A, ["1001"], "s1", at(1)) == "1001"
@@ -189,7 +182,7 @@ def test_a_call_from_reservation_to_wrap_up_expiry_through_the_service(
 def test_reconciler_corrections_are_saved_even_outside_the_table(
     engine: Engine, store: SqlAgentStore
 ) -> None:
-    service = AgentService(store, None, Clock())
+    service = AgentService(store, None, FakeClock())
     service.login("1001")
     service.login("1002")
     assert reserve_agent(engine, CALL_A, ["1001"], "s2", at(1)) == "1001"
@@ -224,7 +217,7 @@ def test_rows_the_state_machine_would_not_write_are_read_leniently(
     available, on_break = read(store, "1001"), read(store, "1002")
     assert (available.state, available.reason) == (S.AVAILABLE, None)
     assert (on_break.state, on_break.reason) == (S.ON_BREAK, UNSPECIFIED_BREAK_REASON)
-    assert AgentService(store, None, Clock()).ready("1002").to_state is S.AVAILABLE
+    assert AgentService(store, None, FakeClock()).ready("1002").to_state is S.AVAILABLE
 
 
 def test_save_needs_the_status_the_store_read(store: SqlAgentStore) -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.cli import main
 from schema.agents import agent_snapshot
 from schema.db import create_engine_from_url
+from tests.support.cli import callcenter, callcenter_output
 
 PLAN = """\
 prompts:
@@ -39,16 +39,10 @@ def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return url
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(["agent", *argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def test_sync_creates_the_dialplans_agents_logged_out(
     cli_database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = run(capsys, "sync")
+    code, out, _ = callcenter_output(capsys, "agent", "sync")
 
     assert code == 0
     assert out.startswith("synced 2 agents from ")
@@ -61,30 +55,46 @@ def test_sync_creates_the_dialplans_agents_logged_out(
         ("1001", "Alice Moreau", "1001", "service", "logged_out"),  # the extension defaults to the id
         ("1002", "Ben Okafor", "2002", None, "logged_out"),
     ]
-    assert run(capsys, "sync")[0] == 0  # again: nothing changes, nothing fails
+    assert callcenter_output(capsys, "agent", "sync")[0] == 0  # again: nothing changes, nothing fails
 
 
 def test_a_shift_login_break_ready_logout(cli_database: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "sync")[0] == 0
+    assert callcenter_output(capsys, "agent", "sync")[0] == 0
 
-    assert run(capsys, "login", "1001") == (0, "agent 1001: logged_out → available\n", "")
-    assert run(capsys, "break", "1001", "lunch") == (0, "agent 1001: available → on_break (lunch)\n", "")
+    assert callcenter_output(capsys, "agent", "login", "1001") == (
+        0,
+        "agent 1001: logged_out → available\n",
+        "",
+    )
+    assert callcenter_output(capsys, "agent", "break", "1001", "lunch") == (
+        0,
+        "agent 1001: available → on_break (lunch)\n",
+        "",
+    )
 
-    code, out, _ = run(capsys, "status", "1001")
+    code, out, _ = callcenter_output(capsys, "agent", "status", "1001")
     assert code == 0
     assert out.split()[:4] == ["1001", "on_break", "lunch", "-"]
 
-    assert run(capsys, "ready", "1001") == (0, "agent 1001: on_break → available\n", "")
-    assert run(capsys, "ready", "1001") == (0, "agent 1001: already available\n", "")
-    assert run(capsys, "logout", "1001") == (0, "agent 1001: available → logged_out\n", "")
+    assert callcenter_output(capsys, "agent", "ready", "1001") == (
+        0,
+        "agent 1001: on_break → available\n",
+        "",
+    )
+    assert callcenter_output(capsys, "agent", "ready", "1001") == (0, "agent 1001: already available\n", "")
+    assert callcenter_output(capsys, "agent", "logout", "1001") == (
+        0,
+        "agent 1001: available → logged_out\n",
+        "",
+    )
 
 
 def test_list_shows_every_agent(cli_database: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "sync")[0] == 0
-    assert run(capsys, "break", "1002", "lunch")[0] == 1  # logged out: refused
-    assert run(capsys, "login", "1002")[0] == 0
+    assert callcenter_output(capsys, "agent", "sync")[0] == 0
+    assert callcenter_output(capsys, "agent", "break", "1002", "lunch")[0] == 1  # logged out: refused
+    assert callcenter_output(capsys, "agent", "login", "1002")[0] == 0
 
-    code, out, _ = run(capsys, "list")
+    code, out, _ = callcenter_output(capsys, "agent", "list")
 
     header, first, second = out.splitlines()
     assert code == 0
@@ -96,17 +106,17 @@ def test_list_shows_every_agent(cli_database: str, capsys: pytest.CaptureFixture
 def test_a_refused_command_exits_1_with_the_reason(
     cli_database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(capsys, "sync")[0] == 0
+    assert callcenter_output(capsys, "agent", "sync")[0] == 0
 
-    code, out, err = run(capsys, "break", "1001", "lunch")
+    code, out, err = callcenter_output(capsys, "agent", "break", "1001", "lunch")
 
     assert (code, out) == (1, "")
     assert err == "callcenter agent break: agent 1001 is logged_out; cannot 'go_break'\n"
-    assert run(capsys, "status", "1001")[1].split()[1] == "logged_out"
+    assert callcenter_output(capsys, "agent", "status", "1001")[1].split()[1] == "logged_out"
 
 
 def test_an_unknown_agent_exits_1(cli_database: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "login", "9999")
+    code, out, err = callcenter_output(capsys, "agent", "login", "9999")
 
     assert (code, out) == (1, "")
     assert "unknown agent '9999'" in err
@@ -115,6 +125,6 @@ def test_an_unknown_agent_exits_1(cli_database: str, capsys: pytest.CaptureFixtu
 
 def test_break_needs_a_reason(cli_database: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
-        main(["agent", "break", "1001"])
+        callcenter("agent", "break", "1001")
     assert exited.value.code == 2
     assert "reason" in capsys.readouterr().err

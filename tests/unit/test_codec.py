@@ -34,6 +34,7 @@ from esl_handlers.codec import (
     sendmsg_hangup,
 )
 from esl_handlers.headers import percent_decode
+from tests.support.unchecked import unchecked
 
 UUID = "3094dd46-b45e-4d4b-9c38-5280aaf6a3e0"
 
@@ -284,9 +285,9 @@ def test_frames_are_immutable() -> None:
     frame = parse_one(EXECUTE_COMPLETE)
     assert isinstance(frame, Event)
     with pytest.raises(AttributeError):
-        frame.body = "x"  # type: ignore[misc]
+        unchecked(frame).body = "x"
     with pytest.raises(TypeError):
-        frame.headers["Event-Name"] = "x"  # type: ignore[index]
+        unchecked(frame.headers)["Event-Name"] = "x"
 
 
 # --- split and batched feeding ------------------------------------------------------------------
@@ -603,8 +604,8 @@ def test_encoders_refuse_line_breaks(call: Callable[[str], bytes], separator: st
     "call",
     [
         lambda: event("plain", []),
-        lambda: event("yaml", ["ALL"]),  # type: ignore[arg-type]
-        lambda: event("xml", ["ALL"]),  # type: ignore[arg-type]
+        lambda: event(unchecked("yaml"), ["ALL"]),
+        lambda: event(unchecked("xml"), ["ALL"]),
         lambda: event("plain", ["CHANNEL_CREATE DTMF"]),
         lambda: linger(0),
         lambda: linger(-5),

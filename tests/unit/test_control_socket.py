@@ -12,12 +12,12 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
-import gevent.queue
 import pytest
 
 from callcenter.cli import main
 from esl_handlers.control import ControlServer, ControlSocketError, parse_message, send_agent_changed
 from schema.agent_notify import AgentChange
+from tests.fakes.agent_changes import HeardChanges
 
 WAIT = 10.0  # seconds: a bound on waiting for a datagram, never a sleep
 
@@ -30,42 +30,26 @@ def short_dir() -> Iterator[Path]:
     shutil.rmtree(directory, ignore_errors=True)
 
 
-class Heard:
-    """on_change that queues what it hears; `next()` waits for the next change, bounded."""
-
-    def __init__(self) -> None:
-        self._changes: gevent.queue.Queue[AgentChange] = gevent.queue.Queue()
-
-    def __call__(self, change: AgentChange) -> None:
-        self._changes.put(change)
-
-    def next(self) -> AgentChange:
-        return self._changes.get(timeout=WAIT)
-
-    def pending(self) -> int:
-        return self._changes.qsize()
+@pytest.fixture
+def heard() -> HeardChanges:
+    return HeardChanges()
 
 
 @pytest.fixture
-def heard() -> Heard:
-    return Heard()
-
-
-@pytest.fixture
-def server(short_dir: Path, heard: Heard) -> Iterator[ControlServer]:
+def server(short_dir: Path, heard: HeardChanges) -> Iterator[ControlServer]:
     control = ControlServer(short_dir / "var" / "control.sock", heard)
     control.start()
     yield control
     control.stop()
 
 
-def test_a_sent_change_reaches_the_server(server: ControlServer, heard: Heard) -> None:
+def test_a_sent_change_reaches_the_server(server: ControlServer, heard: HeardChanges) -> None:
     assert send_agent_changed(server.path, "1001") is True
 
     assert heard.next() == AgentChange(agent_id="1001")
 
 
-def test_an_agent_id_with_spaces_and_colons_arrives_whole(server: ControlServer, heard: Heard) -> None:
+def test_an_agent_id_with_spaces_and_colons_arrives_whole(server: ControlServer, heard: HeardChanges) -> None:
     send_agent_changed(server.path, "team a:7")
 
     assert heard.next() == AgentChange(agent_id="team a:7")
@@ -85,7 +69,7 @@ def test_sending_to_a_socket_left_by_a_dead_server_is_silent(short_dir: Path) ->
 
 
 def test_malformed_messages_are_ignored_and_the_next_good_one_arrives(
-    server: ControlServer, heard: Heard, caplog: pytest.LogCaptureFixture
+    server: ControlServer, heard: HeardChanges, caplog: pytest.LogCaptureFixture
 ) -> None:
     bad = [b"hello", b"agent ", b"agent", b"\xff\xfe", b"agent a\nb", b"AGENT 1001", b"agent 1\x002"]
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sender, caplog.at_level(logging.WARNING):
@@ -98,7 +82,7 @@ def test_malformed_messages_are_ignored_and_the_next_good_one_arrives(
     assert sum("malformed" in record.getMessage() for record in caplog.records) == len(bad)
 
 
-def test_a_failing_handler_does_not_stop_the_server(short_dir: Path, heard: Heard) -> None:
+def test_a_failing_handler_does_not_stop_the_server(short_dir: Path, heard: HeardChanges) -> None:
     calls = 0
 
     def flaky(change: AgentChange) -> None:
@@ -119,7 +103,7 @@ def test_a_failing_handler_does_not_stop_the_server(short_dir: Path, heard: Hear
     assert calls == 2
 
 
-def test_the_socket_is_private_and_removed_on_stop(short_dir: Path, heard: Heard) -> None:
+def test_the_socket_is_private_and_removed_on_stop(short_dir: Path, heard: HeardChanges) -> None:
     control = ControlServer(short_dir / "control.sock", heard)
     control.start()
     assert stat.S_IMODE(control.path.stat().st_mode) == 0o600
@@ -128,7 +112,7 @@ def test_the_socket_is_private_and_removed_on_stop(short_dir: Path, heard: Heard
     assert not control.path.exists()
 
 
-def test_a_socket_left_by_a_dead_server_is_taken_over(short_dir: Path, heard: Heard) -> None:
+def test_a_socket_left_by_a_dead_server_is_taken_over(short_dir: Path, heard: HeardChanges) -> None:
     path = short_dir / "control.sock"
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as dead:
         dead.bind(os.fspath(path))
@@ -141,7 +125,7 @@ def test_a_socket_left_by_a_dead_server_is_taken_over(short_dir: Path, heard: He
         control.stop()
 
 
-def test_a_second_server_on_the_same_socket_is_refused(server: ControlServer, heard: Heard) -> None:
+def test_a_second_server_on_the_same_socket_is_refused(server: ControlServer, heard: HeardChanges) -> None:
     with pytest.raises(ControlSocketError, match="another application server"):
         ControlServer(server.path, heard).start()
 
@@ -149,7 +133,7 @@ def test_a_second_server_on_the_same_socket_is_refused(server: ControlServer, he
     assert heard.next() == AgentChange(agent_id="1001")
 
 
-def test_a_file_that_is_not_a_socket_is_left_alone(short_dir: Path, heard: Heard) -> None:
+def test_a_file_that_is_not_a_socket_is_left_alone(short_dir: Path, heard: HeardChanges) -> None:
     path = short_dir / "control.sock"
     path.write_text("keep me")
 
@@ -188,7 +172,7 @@ agents:
 
 
 def test_agent_commands_wake_the_local_server_only_when_they_change_something(
-    tmp_path: Path, short_dir: Path, heard: Heard, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, short_dir: Path, heard: HeardChanges, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plan = tmp_path / "plan.yaml"
     plan.write_text(textwrap.dedent(PLAN), encoding="utf-8")

@@ -16,8 +16,9 @@ from sqlalchemy import Engine, delete, insert, select
 
 from schema.acd_models import QueueLogEntry
 from schema.acd_records import QueueEvent
-from schema.calls import write_batch
-from schema.crm_models import Customer, SurveyResponse
+from schema.calls import Record, write_batch
+from schema.crm_access import CUSTOMERS
+from schema.crm_models import SurveyResponse
 from schema.errors import RecordRejected
 from schema.migrate import upgrade
 from schema.models import Call
@@ -34,9 +35,9 @@ def add_customer(engine: Engine, name: str) -> int:
     with engine.begin() as connection:
         return int(
             connection.execute(
-                insert(Customer.__table__)
+                insert(CUSTOMERS)
                 .values(name=name, custom_fields={}, created_at=T0, updated_at=T0)
-                .returning(Customer.__table__.c.id)
+                .returning(CUSTOMERS.c.id)
             ).scalar_one()
         )
 
@@ -98,7 +99,7 @@ def test_a_customer_deleted_since_the_lookup_does_not_sink_the_batch(engine: Eng
     jane, gone = add_customer(engine, "Jane Doe"), add_customer(engine, "Gone Soon")
     write_batch(engine, [CallUpdate("c1", customer_id=jane), CallUpdate("c2", customer_id=jane)])
     with engine.begin() as connection:
-        connection.execute(delete(Customer.__table__).where(Customer.__table__.c.id == gone))
+        connection.execute(delete(CUSTOMERS).where(CUSTOMERS.c.id == gone))
 
     write_batch(
         engine,
@@ -117,7 +118,7 @@ def test_deleting_a_customer_unlinks_their_calls(engine: Engine) -> None:
     jane = add_customer(engine, "Jane Doe")
     write_batch(engine, [CallUpdate("c1", customer_id=jane, screening="known")])
     with engine.begin() as connection:
-        connection.execute(delete(Customer.__table__).where(Customer.__table__.c.id == jane))
+        connection.execute(delete(CUSTOMERS).where(CUSTOMERS.c.id == jane))
     row = call_row(engine, "c1")
     assert (row["customer_id"], row["screening"]) == (None, "known")
 
@@ -163,7 +164,7 @@ def test_survey_answers_are_stored_once_and_the_first_answer_stays(engine: Engin
 
 
 def test_answers_ride_with_call_records_and_queue_events_without_creating_calls(engine: Engine) -> None:
-    batch = [
+    batch: list[Record] = [
         CallUpdate("c1", outcome="queued"),
         QueueEvent(at(60), "c1", "support", "COMPLETEAGENT", agent_id="alice", talk_s=50.0),
         answer("c1", "overall", 5),
@@ -218,7 +219,7 @@ def test_call_writes_work_in_a_process_that_never_imported_the_crm_models(tmp_pa
         import datetime as dt
         from sqlalchemy import insert, select
         from sqlalchemy.orm import Session
-        from schema.calls import write_batch
+        from schema.calls import Record, write_batch
         from schema.db import create_engine_from_url
         from schema.models import Base, Call
         from schema.records import CallUpdate

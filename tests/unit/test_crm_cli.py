@@ -3,7 +3,6 @@ what the database holds afterwards."""
 
 from __future__ import annotations
 
-import argparse
 import io
 import textwrap
 from collections.abc import Iterator
@@ -12,13 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from callcenter.crm_cli import add_crm_parsers
-from callcenter.settings import load_settings
 from dialplans.crm_models import Blacklist, Crm
 from schema.crm_users import authenticate
 from schema.db import create_engine_from_url
 from schema.screening_rules import list_rules, sync_yaml_rules
 from schema.viewer import SYSTEM, Viewer
+from tests.support.cli import callcenter
 
 PLAN = """\
 prompts:
@@ -44,25 +42,16 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine
     monkeypatch.setenv("CALLCENTER_ROOT", str(tmp_path))
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("CALLCENTER_DIALPLAN", str(plan))
-    assert run("user", "add", "maria", "--role", "manager") == 0  # creates and migrates the database
+    assert callcenter("user", "add", "maria", "--role", "manager") == 0  # creates and migrates the database
     engine = create_engine_from_url(url)
     yield engine
     engine.dispose()
 
 
-def run(*argv: str) -> int:
-    """Parse like `callcenter` does (cli.py adds these parsers the same way) and run the command."""
-    parser = argparse.ArgumentParser(prog="callcenter")
-    add_crm_parsers(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    code: int = args.func(load_settings(), args)
-    return code
-
-
 def test_users_of_each_role_are_added(database: Engine, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
-    assert run("user", "add", "alice", "--role", "agent", "--agent", "1001") == 0
-    assert run("user", "add", "sam", "--role", "supervisor", "--department", "sales") == 0
+    assert callcenter("user", "add", "alice", "--role", "agent", "--agent", "1001") == 0
+    assert callcenter("user", "add", "sam", "--role", "supervisor", "--department", "sales") == 0
 
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("user alice (agent, agent 1001) added as #")
@@ -83,7 +72,7 @@ def test_refusals_exit_1_with_the_reason(
 ) -> None:
     capsys.readouterr()
 
-    assert run(*argv) == 1
+    assert callcenter(*argv) == 1
 
     captured = capsys.readouterr()
     assert captured.out == ""
@@ -92,7 +81,7 @@ def test_refusals_exit_1_with_the_reason(
 
 def test_a_role_outside_the_three_is_a_usage_error(database: Engine) -> None:
     with pytest.raises(SystemExit) as exit_:
-        run("user", "add", "root", "--role", "admin")
+        callcenter("user", "add", "root", "--role", "admin")
     assert exit_.value.code == 2
 
 
@@ -100,7 +89,7 @@ def test_a_token_is_printed_once_and_works_until_revoked(
     database: Engine, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     capsys.readouterr()
-    assert run("token", "issue", "maria", "--label", "laptop") == 0
+    assert callcenter("token", "issue", "maria", "--label", "laptop") == 0
     captured = capsys.readouterr()
     token = captured.out.strip()
     assert captured.out == f"{token}\n"  # stdout holds the token alone, for scripts
@@ -108,11 +97,11 @@ def test_a_token_is_printed_once_and_works_until_revoked(
     assert authenticate(database, token) == Viewer("maria", "manager")
 
     monkeypatch.setattr("sys.stdin", io.StringIO(token + "\n"))
-    assert run("token", "revoke", "-") == 0
+    assert callcenter("token", "revoke", "-") == 0
     assert capsys.readouterr().out == "token revoked\n"
     assert authenticate(database, token) is None
 
-    assert run("token", "revoke", token) == 1
+    assert callcenter("token", "revoke", token) == 1
     assert capsys.readouterr().err == "callcenter token revoke: no such active token\n"
 
 
@@ -120,9 +109,11 @@ def test_the_blacklist_is_added_to_listed_and_removed(
     database: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
-    assert run("blacklist", "add", "01632 960099", "--reason", "abusive") == 0  # national, in the plan's GB
-    assert run("blacklist", "add", "+44909", "--prefix") == 0
-    assert run("blacklist", "add", "+1 202 555 0143", "--region", "US") == 0
+    assert (
+        callcenter("blacklist", "add", "01632 960099", "--reason", "abusive") == 0
+    )  # national, in the plan's GB
+    assert callcenter("blacklist", "add", "+44909", "--prefix") == 0
+    assert callcenter("blacklist", "add", "+1 202 555 0143", "--region", "US") == 0
     out = capsys.readouterr().out
     assert out.count("blacklisted:") == 3
 
@@ -136,16 +127,16 @@ def test_the_blacklist_is_added_to_listed_and_removed(
     }
     assert all(rule.created_by.startswith("cli@") for rule in list_rules(database, SYSTEM))
 
-    assert run("blacklist", "list") == 0
+    assert callcenter("blacklist", "list") == 0
     listing = capsys.readouterr().out.splitlines()
     assert listing[0].split() == ["ID", "PATTERN", "KIND", "SOURCE", "BY", "REASON"]
     assert sorted(line.split()[1] for line in listing[1:]) == ["+12025550143", "+441632960099", "+44909"]
 
-    assert run("blacklist", "remove", "+44 1632 960099") == 0
-    assert run("blacklist", "remove", "+44909", "--prefix") == 0
-    prefix_again = run("blacklist", "remove", "+44909", "--prefix")
+    assert callcenter("blacklist", "remove", "+44 1632 960099") == 0
+    assert callcenter("blacklist", "remove", "+44909", "--prefix") == 0
+    prefix_again = callcenter("blacklist", "remove", "+44909", "--prefix")
     us_rule = next(rule for rule in list_rules(database, SYSTEM) if rule.pattern == "+12025550143")
-    assert run("blacklist", "remove", "--id", str(us_rule.id)) == 0
+    assert callcenter("blacklist", "remove", "--id", str(us_rule.id)) == 0
 
     assert prefix_again == 1
     assert "prefix +44909 is not blacklisted" in capsys.readouterr().err
@@ -158,7 +149,7 @@ def test_rules_from_the_dialplan_are_not_removed_here(
     sync_yaml_rules(database, Crm(default_region="GB", blacklist=Blacklist(numbers=["+441632960055"])))
     capsys.readouterr()
 
-    assert run("blacklist", "remove", "+441632960055") == 1
+    assert callcenter("blacklist", "remove", "+441632960055") == 1
 
     assert "comes from the dialplan YAML: remove it there" in capsys.readouterr().err
     assert [rule.pattern for rule in list_rules(database, SYSTEM)] == ["+441632960055"]
@@ -167,6 +158,6 @@ def test_rules_from_the_dialplan_are_not_removed_here(
 def test_a_number_that_is_not_one_is_refused(database: Engine, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
 
-    assert run("blacklist", "add", "12") == 1
+    assert callcenter("blacklist", "add", "12") == 1
 
     assert "'12' is not a full phone number (E.164, or national in GB)" in capsys.readouterr().err

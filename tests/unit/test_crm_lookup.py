@@ -14,7 +14,7 @@ from schema.db import create_engine_from_url
 from schema.errors import StorageError
 from schema.screening_rules import add_rule
 from schema.viewer import SYSTEM, Viewer
-from tests.unit.test_crm_queries import jane
+from tests.support.crm_records import jane
 
 
 @pytest.mark.parametrize("caller_id", ["+12025550143", "2025550143", "(202) 555-0143", "0012025550143"])

@@ -35,7 +35,7 @@ from schema.crm_queries import (
 from schema.errors import NotFound, PermissionDenied
 from schema.screenpop import build_screen_pop
 from schema.viewer import SYSTEM, Viewer
-from tests.unit.test_crm_queries import T0, add_agents, at, connect, insert_call, offer
+from tests.support.crm_records import T0, add_agents, at, connect, insert_call, offer
 
 VIEWERS = {
     "agent 1001": Viewer("ann", "agent", agent_id="1001", department="sales"),

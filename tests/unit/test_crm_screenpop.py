@@ -11,7 +11,7 @@ from schema.crm_views import CustomerSummary
 from schema.errors import NotFound
 from schema.screenpop import build_screen_pop, display_name
 from schema.viewer import SYSTEM, Viewer
-from tests.unit.test_crm_queries import at, connect, insert_call, jane
+from tests.support.crm_records import at, connect, insert_call, jane
 
 
 def test_the_pop_of_a_known_caller_has_the_customer_last_ten_calls_and_open_tickets(engine: Engine) -> None:

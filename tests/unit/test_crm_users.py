@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from typing import TypedDict
 
 import pytest
 from sqlalchemy import Engine, select, update
 
 from schema.crm_models import ApiToken, CrmUser
-from schema.crm_users import authenticate, create_user, issue_token, revoke_token
+from schema.crm_users import USERS, authenticate, create_user, issue_token, revoke_token
 from schema.errors import NotFound, RecordRejected
 from schema.viewer import Viewer
 
@@ -81,7 +82,7 @@ def test_an_inactive_user_is_refused(engine: Engine) -> None:
     create_user(engine, "alice", "agent", agent_id="a-100")
     token = issue_token(engine, "alice")
     with engine.begin() as connection:
-        connection.execute(update(CrmUser.__table__).values(active=False))
+        connection.execute(update(USERS).values(active=False))
     assert authenticate(engine, token) is None
 
 
@@ -98,6 +99,11 @@ def test_a_token_for_an_unknown_user_is_not_found(engine: Engine) -> None:
         issue_token(engine, "nobody")
 
 
+class UserExtras(TypedDict, total=False):
+    agent_id: str
+    department: str
+
+
 @pytest.mark.parametrize(
     ("username", "role", "extra", "complaint"),
     [
@@ -110,7 +116,7 @@ def test_a_token_for_an_unknown_user_is_not_found(engine: Engine) -> None:
     ],
 )
 def test_bad_users_are_refused(
-    engine: Engine, username: str, role: str, extra: dict[str, str], complaint: str
+    engine: Engine, username: str, role: str, extra: UserExtras, complaint: str
 ) -> None:
     with pytest.raises(RecordRejected, match=complaint):
         create_user(engine, username, role, **extra)

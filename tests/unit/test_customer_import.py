@@ -4,7 +4,6 @@ progress."""
 
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as dt
 import io
@@ -16,8 +15,7 @@ import openpyxl
 import pytest
 from sqlalchemy import Engine, select, text
 
-from callcenter.import_cli import ProgressBar, add_import_parser
-from callcenter.settings import load_settings
+from callcenter.import_cli import ProgressBar
 from schema.crm_lookup import caller_match, find_by_keys
 from schema.crm_models import Customer, CustomerKey, PhoneNumber
 from schema.customer_import import (
@@ -32,6 +30,7 @@ from schema.db import WRITE_TRANSACTION, create_engine_from_url
 from schema.import_sources import open_source
 from schema.migrate import upgrade
 from schema.viewer import SYSTEM
+from tests.support.cli import callcenter
 
 T0 = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
 HEADER = "Full Name,Phone 1,Mobile,Account,Tier,Department,Owner,Licence Plate,Purchase Date,Colour"
@@ -460,11 +459,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *argv: str) -> int:
     monkeypatch.setenv("CALLCENTER_ROOT", str(tmp_path))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'var' / 'callcenter.db'}")
     monkeypatch.setenv("CALLCENTER_DIALPLAN", str(tmp_path / "no-such-plan.yaml"))
-    parser = argparse.ArgumentParser(prog="callcenter")
-    add_import_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["import", "customers", *argv])
-    code: int = args.func(load_settings(), args)
-    return code
+    return callcenter("import", "customers", *argv)
 
 
 def test_the_command_prints_the_mapping_progress_and_a_summary(

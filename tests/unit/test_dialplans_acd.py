@@ -6,7 +6,7 @@ import pytest
 
 from dialplans.loader import load_dialplan
 from dialplans.models import OverflowMessage, OverflowToCallback, OverflowToQueue, OverflowToVoicemail
-from tests.unit.dialplan_helpers import WriteYaml, messages
+from tests.support.dialplans import WriteYaml, messages
 
 OVERFLOW_FORMS = "{queue: NAME}, {play: PROMPT, then: hangup}, {voicemail: BOX}, {callback: {}}"
 

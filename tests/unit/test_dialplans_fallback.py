@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dialplans.fallback_models import FallbackHangup, FallbackVoicemail
 from dialplans.loader import load_dialplan
-from tests.unit.dialplan_helpers import WriteYaml, messages
+from tests.support.dialplans import WriteYaml, messages
 
 BASE = """\
 prompts:

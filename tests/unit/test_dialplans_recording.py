@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-import dialplans
 from dialplans.loader import load_dialplan
 from dialplans.recording_models import DEFAULT_RECORDING_DIRECTORY, QaCriterion, RecordingPolicy
-from tests.unit.dialplan_helpers import WriteYaml, messages
-
-EXAMPLE = Path(dialplans.__file__).parent / "main.yaml"
+from tests.support.dialplans import EXAMPLE, WriteYaml, messages
 
 GOOD = """\
 prompts:

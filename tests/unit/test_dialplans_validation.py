@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dialplans.loader import DialplanError, load_dialplan, validate_file
-from tests.unit.dialplan_helpers import WriteYaml, messages
+from tests.support.dialplans import WriteYaml, messages
 
 ACTION_FORMS = (
     "{menu: NAME}, {play: PROMPT, then: return|hangup}, {transfer: {extension|queue: ...}}, {hangup: {...}}, "

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from dialplans.loader import DialplanError, load_dialplan
-from dialplans.models import GotoMenu, Transfer
+from dialplans.models import GotoMenu, Hangup, Transfer
 from dialplans.yaml_source import MAX_DEPTH, read_yaml
-from tests.unit.dialplan_helpers import WriteYaml, messages
+from tests.support.dialplans import WriteYaml, messages
 
 VALID = """\
 prompts:
@@ -219,7 +219,9 @@ def test_scalars_keep_the_text_as_written(plan_file: WriteYaml) -> None:
     assert model.queues["intl"].extension == "0044"  # not the octal 36
     assert (model.menus["main"].max_retries, model.menus["main"].timeout) == (2, 2.5)
     assert isinstance(model.menus["main"].options["1"], Transfer)
-    assert model.menus["main"].fallback.hangup.cause == "NORMAL_CLEARING"  # type: ignore[union-attr]
+    fallback = model.menus["main"].fallback
+    assert isinstance(fallback, Hangup)
+    assert fallback.hangup.cause == "NORMAL_CLEARING"
     assert list(model.dids) == ["+4420"]
 
 

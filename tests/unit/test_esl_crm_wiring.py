@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,14 @@ import gevent
 import pytest
 from sqlalchemy import Engine
 
+from esl_handlers.acd_agents import AgentDesk
 from esl_handlers.acd_offer import OfferAttempt, WaitingCaller
 from esl_handlers.crm_sink import WriterCrmSink
 from esl_handlers.db_writer import Record
 from esl_handlers.screen_pop import SCREENPOP_EVENT, ScreenPopPublisher
 from ivr_scripts.acd import DispatchBoard, QueueSettings, QueueTicket
+from ivr_scripts.agent_service import AgentService
+from ivr_scripts.agent_states import Transition
 from ivr_scripts.crm import CallerProfile, CrmUnavailable, CustomerRecord, ScreeningDecision, SurveyAnswer
 from schema.adapters.crm_directory import SqlCallerDirectory, customer_record
 from schema.crm_queries import create_customer
@@ -207,11 +211,14 @@ def test_a_pop_that_cannot_be_built_is_logged_and_never_raised(
 # -- OfferAttempt.ring and its observer ---------------------------------------------------------
 
 
-class Desk:
-    def __init__(self) -> None:
+class Desk(AgentDesk):
+    """Counts the facts an offer applies; none of the real desk's state is built (OfferAttempt only
+    calls apply)."""
+
+    def __init__(self) -> None:  # no super().__init__(): no dialplan, engine or board behind it
         self.facts = 0
 
-    def apply(self, fact: Any, *, max_no_answer: int = 3) -> None:
+    def apply(self, fact: Callable[[AgentService], Transition], *, max_no_answer: int = 3) -> None:
         self.facts += 1
 
 
@@ -231,7 +238,7 @@ def test_every_ring_tells_the_observer_and_its_failure_never_stops_the_offer(fai
     ticket = QueueTicket(CALL, "sales", "+12025550143", "Jane Doe (gold)", NOW)
     desk, observer = Desk(), Observer(fail)
     attempt = OfferAttempt(
-        desk,  # type: ignore[arg-type]
+        desk,
         DispatchBoard(),
         WaitingCaller(ticket, QueueSettings()),
         lambda agent_id: f"user/{agent_id}@x",

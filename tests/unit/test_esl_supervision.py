@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from esl_handlers.supervision import eavesdrop_variables, may_supervise
+from ivr_scripts.supervision import Mode, Side
 from schema.errors import NotFound, PermissionDenied
 from schema.viewer import SYSTEM, Viewer
 
@@ -24,9 +25,9 @@ from schema.viewer import SYSTEM, Viewer
     ],
 )
 def test_each_mode_sets_the_whisper_variables_for_the_side_eavesdropped(
-    mode: str, side: str, aleg: str, bleg: str
+    mode: Mode, side: Side, aleg: str, bleg: str
 ) -> None:
-    assert eavesdrop_variables(mode, side) == {  # type: ignore[arg-type]
+    assert eavesdrop_variables(mode, side) == {
         "eavesdrop_enable_dtmf": "false",  # the supervisor cannot key themselves into another mode
         "eavesdrop_whisper_aleg": aleg,
         "eavesdrop_whisper_bleg": bleg,

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, update
 from schema.crm_models import CrmUser
 from schema.crm_users import create_user, issue_token, revoke_token
 from schema.db import session_scope
-from tests.unit.test_http_api_support import CALL_OF_JANE, CALL_OF_MAX, ApiClient, Seed, running_api, seed
+from tests.support.http_api import CALL_OF_JANE, CALL_OF_MAX, ApiClient, Seed, running_api, seed
 
 
 @pytest.fixture

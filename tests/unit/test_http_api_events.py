@@ -12,7 +12,7 @@ from http_api.push import SCREENPOP_EVENT, PushHub, PushMessage
 from schema.crm_views import ScreenPop
 from schema.screenpop import build_screen_pop
 from schema.viewer import SYSTEM
-from tests.unit.test_http_api_support import CALL_OF_JANE, REGION, running_api, seed
+from tests.support.http_api import CALL_OF_JANE, REGION, running_api, seed
 
 DEADLINE_S = 10.0  # a generous bound for things that happen within milliseconds
 

@@ -1,10 +1,10 @@
 """The API's recording, QA and supervision routes over a real socket, on SQLite and PostgreSQL: what each
 role may see and do, the PCI pause and listen/whisper/barge through the real Supervisor over a scripted
 switch, 503 without call control, bad input, and every route's answers against the OpenAPI document.
-On-demand recording (start / stop) uses the dialplan of tests/unit/test_ivr_recording.py, whose queue
+On-demand recording (start / stop) uses recording_plan (tests/support/ivr_calls.py), whose queue
 sales records on demand and whose DID 4001 records all calls.
 
-The world (tests.unit.test_http_api_support.seed): agents 1001 (alice, sales) and 1002 (bob, support);
+The world (tests.support.http_api.seed): agents 1001 (alice, sales) and 1002 (bob, support);
 sam supervises sales, maria is a manager; here also sue, who supervises support. Recordings: one closed
 of each agent, and one running of the live call 1001 is on.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, cast
 
 import pytest
@@ -27,7 +27,7 @@ from esl_handlers.switch import EslSwitch
 from http_api import ApiServer, build_api
 from http_api.recording_routes import RECORDING_ROUTES, CallControl
 from ivr_scripts.recording import PlannedRecording
-from ivr_scripts.switch import LiveChannel, Originated, SwitchError
+from ivr_scripts.switch import LiveChannel
 from schema.acd_models import Agent
 from schema.acd_records import QueueEvent
 from schema.calls import Record, write_batch
@@ -37,12 +37,11 @@ from schema.recording_records import RecordingEvent, RecordingFileFacts, Recordi
 from schema.recordings import list_recordings, mark_deleted
 from schema.records import CallUpdate
 from schema.viewer import SYSTEM
-from tests.unit.test_http_api_openapi import operations, problems
-from tests.unit.test_http_api_support import REGION, T0, ApiClient, Reply, seed
-from tests.unit.test_ivr_recording import recording_plan
+from tests.fakes.supervision_switch import AGENT_LEG, LIVE_CALL, SupervisionSwitch
+from tests.support.http_api import REGION, T0, ApiClient, Reply, seed
+from tests.support.ivr_calls import recording_plan
+from tests.support.openapi import operations, problems
 
-LIVE_CALL = "5b0c9a52-0000-4000-8000-00000000000a"
-AGENT_LEG = "5b0c9a52-0000-4000-8000-00000000000b"
 ON_DEMAND_CALL = "5b0c9a52-0000-4000-8000-00000000000c"  # queued in sales (on_demand) from DID 4001 (all)
 PLAN = recording_plan(queue_policies={"sales": "ask"})
 FORMS = {
@@ -53,54 +52,6 @@ FORMS = {
         ]
     )
 }
-
-
-@dataclass
-class ScriptedSwitch:
-    """The switch calls the Supervisor makes, answered from a script: the live channels, whether the
-    supervisor's phone answers, and every command sent."""
-
-    channels_now: list[LiveChannel] = field(default_factory=list)
-    answers: bool = True
-    fails: bool = False
-    sent: list[tuple[Any, ...]] = field(default_factory=list)
-
-    def channels(self) -> list[LiveChannel]:
-        self._maybe_fail()
-        return list(self.channels_now)
-
-    def originate_application(
-        self,
-        endpoint: str,
-        application: str,
-        argument: str,
-        *,
-        caller_id_number: str,
-        caller_id_name: str,
-        timeout: float,
-        variables: dict[str, str] | None = None,
-    ) -> Originated:
-        self._maybe_fail()
-        leg = (variables or {}).get("origination_uuid")
-        self.sent.append(("originate", endpoint, application, argument, dict(variables or {})))
-        if self.answers:
-            return Originated("answered", leg, "SUCCESS")
-        return Originated("no_answer", None, "NO_ANSWER")
-
-    def record(self, uuid: str, action: str, path: str) -> None:
-        self._maybe_fail()
-        self.sent.append(("uuid_record", uuid, action, path))
-
-    def set_variable(self, uuid: str, name: str, value: str) -> None:
-        self._maybe_fail()
-        self.sent.append(("uuid_setvar", uuid, name, value))
-
-    def close(self) -> None:
-        self.sent.append(("close",))
-
-    def _maybe_fail(self) -> None:
-        if self.fails:
-            raise SwitchError("no FreeSWITCH answers on 127.0.0.1:8021")
 
 
 @dataclass
@@ -126,7 +77,7 @@ class World:
     engine: Engine
     tokens: dict[str, str]
     ids: dict[str, int]  # recording id by call uuid
-    switch: ScriptedSwitch
+    switch: SupervisionSwitch
     running_path: str
 
 
@@ -165,7 +116,7 @@ def world(engine: Engine) -> World:
         session.execute(
             update(Agent).where(Agent.agent_id == "1001").values(state="on_call", call_uuid=LIVE_CALL)
         )
-    switch = ScriptedSwitch([LiveChannel(AGENT_LEG, "1001", LIVE_CALL, True)])
+    switch = SupervisionSwitch([LiveChannel(AGENT_LEG, "1001", LIVE_CALL, True)])
     running = f"/var/lib/callcenter/recordings/2026/03/02/{LIVE_CALL}.wav"
     return World(engine, tokens, ids, switch, running)
 

@@ -16,17 +16,10 @@ from ivr_scripts.channel import Audio, CallerHungUp, CallInfo, Channel
 from ivr_scripts.crm import CrmUnavailable, CustomerRecord
 from ivr_scripts.journal import StepResult
 from ivr_scripts.recording import CallRecorder
-from tests.unit.test_ivr_recording import MemoryRecordingLog
-from tests.unit.test_ivr_runner import (
-    HANG_UP,
-    MONDAY_NOON_LONDON,
-    PLAN,
-    CrmCall,
-    FakeChannel,
-    FakeDirectory,
-    crm_plan,
-    run_crm_call,
-)
+from tests.fakes.crm import FakeDirectory
+from tests.fakes.ivr_channel import HANG_UP, FakeChannel
+from tests.fakes.recording_log import MemoryRecordingLog
+from tests.support.ivr_calls import MONDAY_NOON_LONDON, PLAN, CrmCall, crm_plan, run_crm_call
 
 CARD = "4111111111111111"
 OTHER_CARD = "5500005555555559"

@@ -23,38 +23,14 @@ from ivr_scripts.recording import (
 )
 from ivr_scripts.runner import QueueResult
 from ivr_scripts.terminal import TerminalChannel
-from tests.unit.test_ivr_runner import (
-    MONDAY_NOON_LONDON,
-    FakeChannel,
-    FakeDirectory,
-    crm_plan,
-    run_crm_call,
-)
+from tests.fakes.crm import FakeDirectory
+from tests.fakes.ivr_channel import FakeChannel
+from tests.fakes.recording_log import MemoryRecordingLog
+from tests.support.ivr_calls import MONDAY_NOON_LONDON, crm_plan, recording_plan, run_crm_call
 
 DAY = "/rec/2026/11/23"
 FIRST = f"{DAY}/uuid-crm.wav"
 SECOND = f"{DAY}/uuid-crm-2.wav"
-POLICIES: dict[str, Any] = {
-    "ivr": {"mode": "all", "stereo": False, "announce": "recorded", "retention_days": 30},
-    "talk": {"mode": "all", "stereo": True, "announce": "talk_recorded", "retention_days": 365},
-    "mono": {"mode": "all", "stereo": False, "retention_days": 400},
-    "talk_mp3": {"mode": "all", "format": "mp3", "announce": "talk_recorded"},
-    "off": {"mode": "none"},
-    "ask": {"mode": "on_demand"},
-    "half": {"mode": "percent", "percent": 50},
-}
-
-
-class MemoryRecordingLog:
-    def __init__(self) -> None:
-        self.planned_recordings: list[PlannedRecording] = []
-        self.pauses: list[tuple[str, dt.datetime]] = []
-
-    def planned(self, recording: PlannedRecording) -> None:
-        self.planned_recordings.append(recording)
-
-    def paused(self, path: str, at: dt.datetime) -> None:
-        self.pauses.append((path, at))
 
 
 class JoiningQueues:
@@ -69,32 +45,6 @@ class JoiningQueues:
         assert isinstance(channel, FakeChannel)
         channel.events.append(f"join:{queue}")
         return self.results.pop(0)
-
-
-def recording_plan(
-    *,
-    default: str | None = "ivr",
-    did: str | None = None,
-    queue_policies: dict[str, str] | None = None,
-    **sections: Any,
-) -> Dialplan:
-    """The runner tests' plan with recording: DID 4001 uses `did` (else `default`), queues as given,
-    other sections (crm) added as they are."""
-    queues: dict[str, Any] = {
-        "sales": {"extension": "2001"},
-        "operators": {"extension": "2009"},
-        "vips": {"extension": "2100"},
-    }
-    for queue, policy in (queue_policies or {}).items():
-        queues[queue]["recording"] = policy
-    dids = {"4001": {"schedule": "office", "menu": "main", "closed_menu": "closed", "recording": did}}
-    return crm_plan(
-        prompts={"recorded": {"text": "calls are recorded"}, "talk_recorded": {"text": "this call is"}},
-        recording={"directory": "/rec", "policies": POLICIES, "default_policy": default},
-        queues=queues,
-        dids=dids,
-        **sections,
-    )
 
 
 def recorded_call(

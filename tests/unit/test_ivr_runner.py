@@ -4,80 +4,21 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from dialplans.models import Dialplan, GotoMenu, Transfer
-from ivr_scripts.channel import Audio, BridgeResult, CallerHungUp, CallInfo, SayKind
-from ivr_scripts.crm import (
-    CallerProfile,
-    CrmUnavailable,
-    CustomerRecord,
-    ScreeningDecision,
-    SurveyAnswer,
-)
-from ivr_scripts.journal import IvrStep, ListSink, Outcome
+from ivr_scripts.channel import CallInfo
+from ivr_scripts.journal import ListSink, Outcome
 from ivr_scripts.prompts import PromptBook
-from ivr_scripts.recording import RecordingLog
-from ivr_scripts.runner import IvrRunner, QueueEntry, QueueResult
+from ivr_scripts.runner import IvrRunner, QueueResult
 from ivr_scripts.terminal import TerminalChannel
+from tests.fakes.queues import ScriptedQueues
+from tests.support.ivr_calls import MONDAY_NOON_LONDON, PLAN, crm_plan, run_crm_call
 
-MONDAY_NOON_LONDON = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 SUNDAY_NOON_LONDON = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 CHRISTMAS_NOON = dt.datetime(2026, 12, 25, 12, 0, tzinfo=dt.UTC)
-
-PLAN: dict[str, Any] = {
-    "prompts": {
-        name: {"text": f"text of {name}"}
-        for name in ("hello", "options", "invalid", "timeout", "hours", "sub", "closed", "bye")
-    },
-    "schedules": {
-        "office": {
-            "timezone": "Europe/London",
-            "hours": [{"days": ["mon", "tue", "wed", "thu", "fri"], "open": "08:00", "close": "18:00"}],
-            "holidays": [{"date": "2026-12-25", "name": "Christmas"}],
-        }
-    },
-    "queues": {"sales": {"extension": "2001"}, "operators": {"extension": "2009"}},
-    "menus": {
-        "main": {
-            "greeting": "hello",
-            "prompt": "options",
-            "invalid_prompt": "invalid",
-            "timeout_prompt": "timeout",
-            "max_retries": 3,
-            "options": {
-                "1": {"menu": "sub"},
-                "2": {"transfer": {"queue": "sales"}},
-                "3": {"play": "hours", "then": "return"},
-                "4": {"play": "hours", "then": "hangup"},
-                "7": {"transfer": {"extension": "1007"}},
-                "9": {"hangup": {"prompt": "bye"}},
-            },
-            "fallback": {"transfer": {"queue": "operators"}},
-        },
-        "sub": {
-            "prompt": "sub",
-            "max_retries": 2,
-            "options": {"1": {"transfer": {"extension": "1001"}}, "*": {"menu": "main"}},
-            "fallback": {"menu": "main"},
-        },
-        "closed": {
-            "prompt": "closed",
-            "max_retries": 1,
-            "options": {"1": {"transfer": {"queue": "operators"}}},
-            "fallback": {"hangup": {}},
-        },
-    },
-    "dids": {
-        "4001": {"schedule": "office", "menu": "main", "closed_menu": "closed"},
-        "4002": {"menu": "sub"},
-    },
-}
 
 
 def run_call(
@@ -182,22 +123,6 @@ def test_wandering_caller_is_stopped_by_loop_limit() -> None:
     assert steps[-1].endswith("loop_limit:")
 
 
-class ScriptedQueues:
-    """A fake ACD: hands back the scripted results in order and remembers who joined."""
-
-    def __init__(self, *results: QueueResult) -> None:
-        self.results = list(results)
-        self.joined: list[tuple[str, tuple[str, ...]]] = []
-        self.preferred: list[str | None] = []
-
-    def join(
-        self, channel: object, queue: str, *, ivr_path: tuple[str, ...], preferred_agent: str | None = None
-    ) -> QueueResult:
-        self.joined.append((queue, ivr_path))
-        self.preferred.append(preferred_agent)
-        return self.results.pop(0)
-
-
 def run_with_queues(keys: str, queues: ScriptedQueues) -> tuple[Outcome, list[str], TerminalChannel]:
     dialplan = Dialplan.model_validate(PLAN)
     runner = IvrRunner(
@@ -241,243 +166,6 @@ def test_queue_result_needs_its_action_exactly_when_kind_is_action() -> None:
         QueueResult("action")
     with pytest.raises(ValueError, match="exactly when"):
         QueueResult("answered", action=GotoMenu(menu="sub"))
-
-
-# --- Fakes the CRM tests share (screening, self-service, surveys) --------------------------------
-
-HANG_UP = "<hang up>"  # in a FakeChannel's answers: the caller hangs up at that prompt
-
-
-class FakeChannel:
-    """A scripted Channel that records everything done to the call as readable events.
-
-    `answers` are the caller's keys for each collect_digits in turn ("" is silence, HANG_UP hangs up);
-    once they run out the caller stays silent. Once the caller has hung up, every later operation
-    raises CallerHungUp, as on the switch. Recording operations are events too (`record:start:<path>`,
-    `record:mask:<path>`...); `sensitive` keeps the sensitive flag of each collect_digits in turn.
-    """
-
-    def __init__(self, info: CallInfo, answers: Iterable[str] = ()) -> None:
-        self._info = info
-        self._answers = list(answers)
-        self.events: list[str] = []
-        self.variables: dict[str, str] = {}
-        self.collects: list[dict[str, Any]] = []
-        self.sensitive: list[bool] = []
-        self.typed_over: list[str] = []  # the prompts played with type_ahead, in order
-        self.stereo: dict[str, bool] = {}
-        self.gone = False
-        self.after_hangup: list[str] = []  # operations tried once the caller had gone
-
-    @property
-    def info(self) -> CallInfo:
-        return self._info
-
-    def heard(self, kind: str) -> list[str]:
-        """The events of one kind (play, collect, say, hangup...), without the kind."""
-        prefix = f"{kind}:"
-        return [event.removeprefix(prefix) for event in self.events if event.startswith(prefix)]
-
-    def answer(self) -> None:
-        self._still_there("answer")
-        self.events.append("answer")
-
-    def play(self, audio: Audio, *, type_ahead: bool = False) -> None:
-        self._still_there("play")
-        if type_ahead:
-            self.typed_over.append(audio.label)
-        self.events.append(
-            f"play:{audio.label}" + (f"={audio.text}" if audio.label.startswith("field:") else "")
-        )
-
-    def collect_digits(
-        self,
-        audio: Audio,
-        *,
-        max_digits: int,
-        timeout: float,
-        digit_timeout: float,
-        terminators: str = "#",
-        sensitive: bool = False,
-    ) -> str:
-        self._still_there("collect_digits")
-        self.events.append(f"collect:{audio.label}")
-        self.sensitive.append(sensitive)
-        self.collects.append(
-            {
-                "max_digits": max_digits,
-                "timeout": timeout,
-                "digit_timeout": digit_timeout,
-                "term": terminators,
-            }
-        )
-        answer = self._answers.pop(0) if self._answers else ""
-        if answer == HANG_UP:
-            self.gone = True
-            raise CallerHungUp()
-        return answer
-
-    def say(self, kind: SayKind, value: str, *, language: str = "en") -> None:
-        self._still_there("say")
-        self.events.append(f"say:{kind}={value}")
-
-    def transfer(self, extension: str, context: str) -> None:
-        self._still_there("transfer")
-        self.events.append(f"transfer:{extension}@{context}")
-
-    def bridge(self, endpoint: str, *, timeout: float) -> BridgeResult:
-        raise AssertionError("the IVR runner does not bridge")
-
-    def set_variable(self, name: str, value: str) -> None:
-        self._still_there("set_variable")
-        self.variables[name] = value
-
-    def get_variable(self, name: str) -> str | None:
-        return self.variables.get(name)
-
-    def record(self, path: str) -> None:
-        raise AssertionError("the IVR runner records with start_recording")
-
-    def start_recording(self, path: str, *, stereo: bool) -> None:
-        self._still_there("start_recording")
-        self.events.append(f"record:start:{path}")
-        self.stereo[path] = stereo
-
-    def stop_recording(self, path: str) -> None:
-        self._still_there("stop_recording")
-        self.events.append(f"record:stop:{path}")
-
-    def mask_recording(self, path: str) -> None:
-        self._still_there("mask_recording")
-        self.events.append(f"record:mask:{path}")
-
-    def unmask_recording(self, path: str) -> None:
-        self._still_there("unmask_recording")
-        self.events.append(f"record:unmask:{path}")
-
-    def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
-        self._still_there("hangup")
-        self.events.append(f"hangup:{cause}")
-
-    def hold(self, music: str, *, seconds: float, exit_keys: str = "") -> str:
-        raise AssertionError("only the ACD holds")
-
-    def interrupt(self) -> None:
-        raise AssertionError("only the ACD interrupts")
-
-    def voicemail(self, profile: str, domain: str, box: str) -> None:
-        raise AssertionError("only the ACD leaves voicemail")
-
-    def _still_there(self, operation: str) -> None:
-        if self.gone:
-            self.after_hangup.append(operation)
-            raise CallerHungUp()
-
-
-class FakeDirectory:
-    """Customers in dictionaries; `down` makes every call raise CrmUnavailable."""
-
-    def __init__(
-        self,
-        profiles: dict[str, CallerProfile] | None = None,
-        keys: dict[tuple[str, str], list[CustomerRecord]] | None = None,
-        *,
-        down: bool = False,
-    ) -> None:
-        self.profiles = profiles or {}
-        self.keys = keys or {}
-        self.down = down
-        self.finds: list[tuple[str, str]] = []
-
-    def profile(self, caller_number: str) -> CallerProfile:
-        if self.down:
-            raise CrmUnavailable("database down")
-        return self.profiles.get(caller_number, CallerProfile(e164=caller_number))
-
-    def find(self, by: str, keys: str) -> list[CustomerRecord]:
-        self.finds.append((by, keys))
-        if self.down:
-            raise CrmUnavailable("database down")
-        return self.keys.get((by, keys), [])
-
-    def customer(self, customer_id: int) -> CustomerRecord | None:
-        raise AssertionError("the call logic finds customers by caller ID or keys")
-
-
-class MemoryCrmSink:
-    def __init__(self) -> None:
-        self.screenings: list[tuple[str, ScreeningDecision]] = []
-        self.answers: list[SurveyAnswer] = []
-
-    def record_screening(self, call_uuid: str, decision: ScreeningDecision) -> None:
-        self.screenings.append((call_uuid, decision))
-
-    def record_survey_answer(self, answer: SurveyAnswer) -> None:
-        self.answers.append(answer)
-
-
-def crm_plan(**sections: Any) -> Dialplan:
-    """PLAN with CRM sections added (crm, self_service, surveys, extra queues, menus or prompts)."""
-    plan = copy.deepcopy(PLAN)
-    for name in (
-        "help",
-        "vip_hello",
-        "ask_account",
-        "not_found",
-        "your_date",
-        "no_date",
-        "thanks",
-        "q1",
-        "q2",
-    ):
-        plan["prompts"][name] = {"text": f"text of {name}"}
-    for key, value in sections.items():
-        if isinstance(plan.get(key), dict):
-            plan[key] = {**plan[key], **value}
-        else:
-            plan[key] = value
-    return Dialplan.model_validate(plan)
-
-
-@dataclass
-class CrmCall:
-    outcome: Outcome
-    steps: list[IvrStep]
-    channel: FakeChannel
-    sink: MemoryCrmSink
-
-    def results(self) -> list[str]:
-        return [f"{step.menu}:{step.result}:{step.digits or ''}" for step in self.steps]
-
-
-def run_crm_call(
-    dialplan: Dialplan,
-    answers: Iterable[str] = (),
-    *,
-    directory: FakeDirectory | None = None,
-    queues: QueueEntry | None = None,
-    caller: str = "+15551230001",
-    crm_sink: MemoryCrmSink | None = None,
-    with_sink: bool = True,
-    at: dt.datetime = MONDAY_NOON_LONDON,
-    recordings: RecordingLog | None = None,
-    call_uuid: str = "uuid-crm",
-) -> CrmCall:
-    sink = crm_sink or MemoryCrmSink()
-    runner = IvrRunner(
-        dialplan,
-        PromptBook.build(dialplan, Path("/nonexistent")),
-        clock=lambda: at,
-        queues=queues,
-        directory=directory,
-        crm_sink=sink if with_sink else None,
-        recordings=recordings,
-    )
-    channel = FakeChannel(CallInfo(call_uuid, caller, "Caller", "4001"), answers)
-    steps = ListSink()
-    outcome = runner.run(channel, steps)
-    assert [step.seq for _, step in steps.steps] == list(range(1, len(steps.steps) + 1))
-    return CrmCall(outcome, [step for _, step in steps.steps], channel, sink)
 
 
 def test_no_directory_keeps_the_runner_as_it_was() -> None:

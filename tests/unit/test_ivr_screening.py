@@ -13,7 +13,9 @@ from dialplans.models import GotoMenu
 from ivr_scripts.crm import CallerProfile, CustomerRecord
 from ivr_scripts.runner import QueueResult
 from ivr_scripts.screening import decide, screen, screen_name, screening_variables
-from tests.unit.test_ivr_runner import FakeDirectory, ScriptedQueues, crm_plan, run_crm_call
+from tests.fakes.crm import FakeDirectory
+from tests.fakes.queues import ScriptedQueues
+from tests.support.ivr_calls import crm_plan, run_crm_call
 
 CALLER = "+15551230001"
 JANE = CustomerRecord(7, "Jane Doe", tier="gold", owner_agent_id="1001", department="claims")

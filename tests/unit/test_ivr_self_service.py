@@ -14,7 +14,8 @@ from ivr_scripts.crm import CallerProfile, CustomerRecord
 from ivr_scripts.journal import Outcome
 from ivr_scripts.self_service import sayable
 from ivr_scripts.simulate import simulate
-from tests.unit.test_ivr_runner import PLAN, FakeDirectory, crm_plan, run_crm_call
+from tests.fakes.crm import FakeDirectory
+from tests.support.ivr_calls import PLAN, crm_plan, run_crm_call
 
 CALLER = "+15551230001"
 FIELDS = {"appointment": "2026-12-01", "amount": "12.50", "status": "Approved", "name": "Jane Doe"}

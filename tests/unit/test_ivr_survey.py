@@ -6,14 +6,9 @@ from typing import Any, Literal
 
 from ivr_scripts.crm import SurveyAnswer
 from ivr_scripts.runner import QueueResult
-from tests.unit.test_ivr_runner import (
-    HANG_UP,
-    MONDAY_NOON_LONDON,
-    CrmCall,
-    ScriptedQueues,
-    crm_plan,
-    run_crm_call,
-)
+from tests.fakes.ivr_channel import HANG_UP
+from tests.fakes.queues import ScriptedQueues
+from tests.support.ivr_calls import MONDAY_NOON_LONDON, CrmCall, crm_plan, run_crm_call
 
 SURVEY: dict[str, Any] = {
     "intro": "help",

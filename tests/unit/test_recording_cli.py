@@ -5,7 +5,6 @@ rights over a scripted switch; with their output and exit codes."""
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import hashlib
 import os
@@ -19,9 +18,8 @@ from typing import cast
 import pytest
 from sqlalchemy import Engine, update
 
-from callcenter.recording_cli import add_recording_parser
 from callcenter.settings import load_settings
-from callcenter.supervise_cli import add_supervise_parser, cmd_supervise
+from callcenter.supervise_cli import cmd_supervise
 from esl_handlers.switch import EslSwitch
 from ivr_scripts.switch import LiveChannel
 from schema.acd_models import Agent
@@ -36,7 +34,8 @@ from schema.recording_records import RecordingEvent, RecordingFileFacts, Recordi
 from schema.recording_views import RecordingView
 from schema.recordings import get_recording, list_recordings
 from schema.viewer import SYSTEM
-from tests.unit.test_http_api_recordings import AGENT_LEG, LIVE_CALL, ScriptedSwitch
+from tests.fakes.supervision_switch import AGENT_LEG, LIVE_CALL, SupervisionSwitch
+from tests.support.cli import callcenter, parse
 
 NOW = dt.datetime.now(dt.UTC)
 OLD = NOW - dt.timedelta(days=100)  # past a 30-day retention
@@ -104,21 +103,6 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     engine.dispose()
 
 
-def parse(*argv: str) -> argparse.Namespace:
-    """Parse as `callcenter` does (cli.py adds these parsers the same way)."""
-    parser = argparse.ArgumentParser(prog="callcenter")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_recording_parser(sub)
-    add_supervise_parser(sub)
-    return parser.parse_args(argv)
-
-
-def run(*argv: str) -> int:
-    args = parse(*argv)
-    code: int = args.func(load_settings(), args)
-    return code
-
-
 # --- prune -----------------------------------------------------------------------------------------
 
 
@@ -126,7 +110,7 @@ def test_prune_deletes_expired_files_and_marks_them(store: Store, capsys: pytest
     old = store.add("old", started=OLD)
     recent = store.add("recent", started=RECENT)
 
-    assert run("recordings", "prune") == 0
+    assert callcenter("recordings", "prune") == 0
 
     assert not old.exists()
     assert recent.exists()
@@ -138,7 +122,7 @@ def test_prune_deletes_expired_files_and_marks_them(store: Store, capsys: pytest
 def test_a_dry_run_lists_and_changes_nothing(store: Store, capsys: pytest.CaptureFixture[str]) -> None:
     old = store.add("old", started=OLD)
 
-    assert run("recordings", "prune", "--dry-run") == 0
+    assert callcenter("recordings", "prune", "--dry-run") == 0
 
     assert old.exists()
     assert store.view("old").deleted_at is None
@@ -152,13 +136,13 @@ def test_kept_recordings_survive_until_unkept(store: Store, capsys: pytest.Captu
     old = store.add("disputed", started=OLD)
     recording_id = store.view("disputed").id
 
-    assert run("recordings", "keep", str(recording_id), "--reason", "dispute #4711") == 0
-    assert run("recordings", "prune") == 0
+    assert callcenter("recordings", "keep", str(recording_id), "--reason", "dispute #4711") == 0
+    assert callcenter("recordings", "prune") == 0
     assert old.exists()
     assert store.view("disputed").keep_reason == "dispute #4711"
 
-    assert run("recordings", "unkeep", str(recording_id)) == 0
-    assert run("recordings", "prune") == 0
+    assert callcenter("recordings", "unkeep", str(recording_id)) == 0
+    assert callcenter("recordings", "prune") == 0
     assert not old.exists()
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"recording #{recording_id} kept (dispute #4711): pruning leaves it alone"
@@ -174,8 +158,8 @@ def test_a_rerun_after_an_interrupted_prune_finishes_the_job(
     second = store.add("second", started=OLD + dt.timedelta(hours=1))
     first.unlink()  # interrupted between deleting the file and marking the row
 
-    assert run("recordings", "prune") == 0
-    assert run("recordings", "prune") == 0
+    assert callcenter("recordings", "prune") == 0
+    assert callcenter("recordings", "prune") == 0
 
     assert not second.exists()
     assert store.view("first").deleted_at is not None
@@ -201,7 +185,7 @@ def test_prune_refuses_paths_outside_the_recording_directory(
         ],
     )
 
-    assert run("recordings", "prune") == 1
+    assert callcenter("recordings", "prune") == 1
 
     assert stray.exists()
     assert store.view("stray").deleted_at is None
@@ -222,8 +206,8 @@ def test_backup_copies_verifies_and_marks_and_a_rerun_copies_nothing(
     two = store.add("two", started=OLD)
     dest = tmp_path / "backup"
 
-    assert run("recordings", "backup", str(dest)) == 0
-    assert run("recordings", "backup", str(dest)) == 0
+    assert callcenter("recordings", "backup", str(dest)) == 0
+    assert callcenter("recordings", "backup", str(dest)) == 0
 
     for source in (one, two):
         copy = dest / source.relative_to(store.root)
@@ -249,7 +233,7 @@ def test_a_rerun_after_an_interrupted_backup_verifies_the_copy_without_copying(
     copy.write_bytes(source.read_bytes())  # copied, then interrupted before the mark
     os.utime(copy, (1_000_000, 1_000_000))
 
-    assert run("recordings", "backup", str(dest)) == 0
+    assert callcenter("recordings", "backup", str(dest)) == 0
 
     assert copy.stat().st_mtime == 1_000_000  # not copied again
     assert store.view("one").backed_up_at is not None
@@ -264,7 +248,7 @@ def test_a_file_that_no_longer_matches_its_sha256_is_not_marked(
     source.write_bytes(b"changed after it was closed")
     dest = tmp_path / "backup"
 
-    assert run("recordings", "backup", str(dest)) == 1
+    assert callcenter("recordings", "backup", str(dest)) == 1
 
     assert store.view("tampered").backed_up_at is None
     assert store.view("fine").backed_up_at is not None
@@ -281,7 +265,7 @@ def test_a_missing_file_is_reported_and_left_for_later(
 ) -> None:
     store.add("lost", started=RECENT).unlink()
 
-    assert run("recordings", "backup", str(tmp_path / "backup")) == 1
+    assert callcenter("recordings", "backup", str(tmp_path / "backup")) == 1
 
     assert store.view("lost").backed_up_at is None
     assert "callcenter recordings backup: file missing: " in capsys.readouterr().err
@@ -292,7 +276,7 @@ def test_backup_refuses_a_destination_inside_the_recording_directory(
 ) -> None:
     store.add("one", started=RECENT)
 
-    assert run("recordings", "backup", str(store.root / "backup")) == 2
+    assert callcenter("recordings", "backup", str(store.root / "backup")) == 2
 
     assert store.view("one").backed_up_at is None
     assert "overlaps the recording directory" in capsys.readouterr().err
@@ -302,7 +286,7 @@ def test_backup_refuses_a_destination_inside_the_recording_directory(
 
 
 def test_keeping_an_unknown_recording_fails_clearly(store: Store, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run("recordings", "keep", "424242") == 1
+    assert callcenter("recordings", "keep", "424242") == 1
     assert capsys.readouterr().err == "callcenter recordings keep: no recording 424242\n"
 
 
@@ -313,7 +297,7 @@ def test_list_shows_an_agents_recordings_newest_first(
     newer = store.add("newer", started=RECENT)
     store.add("theirs", started=RECENT, agent="2001")
 
-    assert run("recordings", "list", "--agent", "1001") == 0
+    assert callcenter("recordings", "list", "--agent", "1001") == 0
 
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["ID", "STARTED", "(UTC)", "AGENT", "SECONDS", "FMT", "STATE", "PATH"]
@@ -325,7 +309,7 @@ def test_list_shows_an_agents_recordings_newest_first(
 
 
 @pytest.fixture
-def switch(store: Store) -> ScriptedSwitch:
+def switch(store: Store) -> SupervisionSwitch:
     """Agent 1001 (sales) on LIVE_CALL, 2001 (care) logged out; CRM users of each role."""
     create_user(store.engine, "alice", "agent", agent_id="1001")
     create_user(store.engine, "sam", "supervisor", department="sales")
@@ -337,10 +321,10 @@ def switch(store: Store) -> ScriptedSwitch:
         session.execute(
             update(Agent).where(Agent.agent_id == "1001").values(state="on_call", call_uuid=LIVE_CALL)
         )
-    return ScriptedSwitch([LiveChannel(AGENT_LEG, "1001", LIVE_CALL, True)])
+    return SupervisionSwitch([LiveChannel(AGENT_LEG, "1001", LIVE_CALL, True)])
 
 
-def supervise(switch: ScriptedSwitch, *argv: str) -> int:
+def supervise(switch: SupervisionSwitch, *argv: str) -> int:
     return cmd_supervise(
         load_settings(), parse("supervise", *argv), connect=lambda _: cast(EslSwitch, switch)
     )
@@ -350,7 +334,7 @@ def supervise(switch: ScriptedSwitch, *argv: str) -> int:
     ("mode", "doing"), [("listen", "listening to"), ("barge", "in a three-way call with")]
 )
 def test_a_supervisor_joins_their_agents_call_from_their_phone(
-    switch: ScriptedSwitch, capsys: pytest.CaptureFixture[str], mode: str, doing: str
+    switch: SupervisionSwitch, capsys: pytest.CaptureFixture[str], mode: str, doing: str
 ) -> None:
     assert supervise(switch, mode, "1001", "--from", "1201", "--as", "sam") == 0
 
@@ -379,7 +363,7 @@ def test_a_supervisor_joins_their_agents_call_from_their_phone(
     ],
 )
 def test_supervision_is_refused_outside_the_users_rights(
-    switch: ScriptedSwitch, capsys: pytest.CaptureFixture[str], user: str, agent: str, problem: str
+    switch: SupervisionSwitch, capsys: pytest.CaptureFixture[str], user: str, agent: str, problem: str
 ) -> None:
     assert supervise(switch, "whisper", agent, "--from", "1201", "--as", user) == 1
 
@@ -388,7 +372,7 @@ def test_supervision_is_refused_outside_the_users_rights(
 
 
 def test_a_phone_that_does_not_answer_joins_nothing(
-    switch: ScriptedSwitch, capsys: pytest.CaptureFixture[str]
+    switch: SupervisionSwitch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     switch.answers = False
 
@@ -400,7 +384,7 @@ def test_a_phone_that_does_not_answer_joins_nothing(
     )
 
 
-def test_an_unreachable_switch_exits_2(switch: ScriptedSwitch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unreachable_switch_exits_2(switch: SupervisionSwitch, capsys: pytest.CaptureFixture[str]) -> None:
     switch.fails = True
 
     assert supervise(switch, "listen", "1001", "--from", "1201", "--as", "sam") == 2
@@ -411,12 +395,15 @@ def test_an_unreachable_switch_exits_2(switch: ScriptedSwitch, capsys: pytest.Ca
 
 
 def test_the_real_event_socket_is_used_by_default(
-    store: Store, switch: ScriptedSwitch, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    store: Store,
+    switch: SupervisionSwitch,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("CALLCENTER_ESL_PORT", str(closed_port()))
     monkeypatch.setenv("CALLCENTER_ESL_PASSWORD", "not-used")
 
-    assert run("supervise", "listen", "1001", "--from", "1201", "--as", "sam") == 2
+    assert callcenter("supervise", "listen", "1001", "--from", "1201", "--as", "sam") == 2
 
     assert "callcenter supervise: the switch refused or did not answer" in capsys.readouterr().err
 

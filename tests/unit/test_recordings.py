@@ -29,6 +29,7 @@ from schema.recordings import (
     set_keep,
 )
 from schema.viewer import SYSTEM, Viewer
+from tests.support.unchecked import unchecked
 
 T0 = dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
@@ -191,7 +192,7 @@ def test_a_deleted_recording_cannot_be_kept_and_bad_values_are_refused(world: Wo
     with pytest.raises(RecordRejected, match="500"):
         set_keep(engine, MANAGER, world.ids["c2"], True, "x" * 501)
     with pytest.raises(RecordRejected, match="keep"):
-        set_keep(engine, MANAGER, world.ids["c2"], "yes", None)  # type: ignore[arg-type]
+        set_keep(engine, MANAGER, world.ids["c2"], unchecked("yes"), None)
 
 
 # --- pruning ---------------------------------------------------------------------------------------

@@ -24,7 +24,9 @@ from freeswitch_conf.say import (
     resolve_say_by,
     say_by_setting,
 )
+from ivr_scripts.channel import SayKind
 from tests.support.rendering import Loaded
+from tests.support.unchecked import unchecked
 
 PASSWORD = "k3y-with.plenty_of:entropy"
 PLAN: dict[str, Any] = {
@@ -71,7 +73,13 @@ def test_say_finds_english_with_its_module_and_the_callie_sounds(tmp_path: Path,
 def test_the_language_our_say_argument_names_is_rendered(tmp_path: Path, loaded: Loaded) -> None:
     """`say en NUMBER PRONOUNCED 42`: the first token is the language switch_ivr_say looks up."""
     root = check_conf(render(tmp_path, loaded))
-    for kind, value in (("number", "42"), ("money", "12.5"), ("date", "2024-03-01"), ("digits", "007")):
+    said: tuple[tuple[SayKind, str], ...] = (
+        ("number", "42"),
+        ("money", "12.5"),
+        ("date", "2024-03-01"),
+        ("digits", "007"),
+    )
+    for kind, value in said:
         language = say_argument(kind, value).split()[0]
         assert locate_language(root, language).get("say-module") == "en"
 
@@ -242,4 +250,4 @@ def test_say_by_setting_names_the_choices() -> None:
     with pytest.raises(ValueError, match="auto, say, tts"):
         say_by_setting("TTS")
     with pytest.raises(ValueError, match="say_by"):
-        SwitchSettings(esl_password=PASSWORD, say_by="flite")  # type: ignore[arg-type]
+        SwitchSettings(esl_password=PASSWORD, say_by=unchecked("flite"))

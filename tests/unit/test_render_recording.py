@@ -15,8 +15,8 @@ from freeswitch_conf.check import check_conf
 from freeswitch_conf.recording import MP3_MODULE, records_mp3
 from freeswitch_conf.reload import changed_files, plan_reload
 from freeswitch_conf.render import BASE_MODULES, SwitchSettings, modules_for, render_conf, render_files
+from tests.support.dialplans import EXAMPLE
 from tests.support.rendering import Loaded
-from tests.unit.test_dialplans_recording import EXAMPLE
 
 PLAN: dict[str, Any] = {
     "prompts": {"opts": {"text": "press 1"}},

@@ -9,6 +9,7 @@ import pytest
 
 from schema.errors import RecordRejected, StorageError
 from schema.records import CallUpdate, IvrStepRecord
+from tests.support.unchecked import unchecked
 
 NOW = dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -42,7 +43,7 @@ def test_direction_is_inbound_or_outbound() -> None:
 @pytest.mark.parametrize("seq", [-1, True, 1.5])
 def test_a_step_number_is_a_whole_number(seq: object) -> None:
     with pytest.raises(RecordRejected, match="seq"):
-        IvrStepRecord("u", seq, None, None, None, "ok", NOW)  # type: ignore[arg-type]
+        IvrStepRecord("u", unchecked(seq), None, None, None, "ok", NOW)
 
 
 def test_a_step_needs_a_result() -> None:
@@ -65,4 +66,4 @@ def test_rejections_are_value_errors_of_the_storage_layer() -> None:
 def test_records_are_frozen() -> None:
     update = CallUpdate("u")
     with pytest.raises(dataclasses.FrozenInstanceError):
-        update.outcome = "queued"  # type: ignore[misc]
+        unchecked(update).outcome = "queued"

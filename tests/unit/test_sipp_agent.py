@@ -14,7 +14,7 @@ from freeswitch_conf.render import SwitchSettings, render_conf
 from sipp_scenarios.agent_phone import AgentLogin, AgentOptions, AgentPhone, Registrar
 from sipp_scenarios.runner import SmokeError, queue_path
 from tests.support.rendering import Loaded
-from tests.unit.test_sipp_scenarios import flow, scenario
+from tests.support.sipp_flows import flow, scenario
 
 PLAN = Dialplan.model_validate(
     {

@@ -7,6 +7,8 @@ The named words of dialplans.vocabulary are words of its own lists.
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 from sqlalchemy import CheckConstraint, Engine, Table, text
 
@@ -18,7 +20,7 @@ from schema.acd_models import Agent, AgentStateLog, QueueLogEntry
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_migrated_check_constraints_are_the_generated_ones(engine: Engine) -> None:
     with engine.connect() as connection:
-        created = dict(
+        created: dict[str, str] = dict(
             connection.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all()
         )
     checked = 0
@@ -33,9 +35,13 @@ def test_the_migrated_check_constraints_are_the_generated_ones(engine: Engine) -
 
 
 def test_the_generated_constraints_name_every_word_of_the_vocabularies() -> None:
-    agent_checks = {str(c.sqltext) for c in Agent.__table__.constraints if isinstance(c, CheckConstraint)}
+    agent_checks = {
+        str(c.sqltext) for c in cast(Table, Agent.__table__).constraints if isinstance(c, CheckConstraint)
+    }
     queue_checks = {
-        str(c.sqltext) for c in QueueLogEntry.__table__.constraints if isinstance(c, CheckConstraint)
+        str(c.sqltext)
+        for c in cast(Table, QueueLogEntry.__table__).constraints
+        if isinstance(c, CheckConstraint)
     }
     assert any(all(f"'{state}'" in check for state in AgentState) for check in agent_checks)
     assert any(all(f"'{event}'" in check for event in QUEUE_EVENT_NAMES) for check in queue_checks)

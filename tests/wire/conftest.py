@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
-from esl_handlers.outbound_server import Handler, OutboundServer
-from tests.wire.standin import OutboundSwitch
-
-Serve = Callable[..., tuple[OutboundServer, OutboundSwitch]]
+from tests.support.outbound_servers import OutboundServers, Serve
 
 
 @pytest.fixture
 def serve() -> Iterator[Serve]:
     """serve(handler, **options) -> (OutboundServer on 127.0.0.1:<free port>, switch calling it)."""
-    servers: list[OutboundServer] = []
-
-    def start(handler: Handler, **options: Any) -> tuple[OutboundServer, OutboundSwitch]:
-        settings: dict[str, Any] = {"command_timeout": 5.0, "linger_timeout": 5.0, **options}
-        server = OutboundServer(handler, port=0, **settings)
-        server.start()
-        servers.append(server)
-        return server, OutboundSwitch(server.address)
-
-    yield start
-    for server in servers:
-        server.stop(timeout=1.0)
+    servers = OutboundServers()
+    yield servers.start
+    servers.stop_all()

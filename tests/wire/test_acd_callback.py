@@ -1,12 +1,12 @@
 """Callbacks end to end over real TCP: the caller keeps their place and hangs up; when their turn comes
 the agent is rung first, then the customer is dialled through the callers' trunk and the two legs are
-bridged (tests/wire/acd_rig.py: queue `callback` with key 9, queue `late` with a callback overflow)."""
+bridged (tests/support/acd_rig.py: queue `callback` with key 9, queue `late` with a callback overflow)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.wire.acd_rig import (
+from tests.support.acd_rig import (
     DOMAIN,
     Rig,
     RigFactory,
@@ -16,7 +16,7 @@ from tests.wire.acd_rig import (
     make_rig,
     ready_agents,
 )
-from tests.wire.support import wait_until
+from tests.support.waiting import wait_until
 
 __all__ = ["make_rig"]  # the fixture, used by name
 
@@ -92,7 +92,10 @@ def test_an_unanswered_customer_releases_the_agent_without_a_no_answer(make_rig:
     assert rig.state_log("1001")[-3:] == ["reserved", "ringing", "available"]
     queues = rig.app.queues
     assert queues is not None
-    waiting = lambda: [call.call_uuid for call in queues.board.waiting_calls("callback")]  # noqa: E731
+
+    def waiting() -> list[str]:
+        return [call.call_uuid for call in queues.board.waiting_calls("callback")]
+
     wait_until(lambda: call_uuid not in waiting(), what="the callback given up (one attempt)")
     assert events_of(rig.queue_log(call_uuid)) == [("ENTERQUEUE", ""), ("CALLBACK", "")]  # no RINGNOANSWER
     assert rig.events.agents.legs == {}  # the agent's answered leg was hung up

@@ -1,6 +1,6 @@
 """Queued calls end to end over real TCP: stand-in switch -> IVR -> ACD -> agent phones -> database rows.
 
-The application runs in-process as `callcenter serve` wires it with the ACD on (tests/wire/acd_rig.py),
+The application runs in-process as `callcenter serve` wires it with the ACD on (tests/support/acd_rig.py),
 against the stand-in switch on both sides, on SQLite and PostgreSQL; each call takes a second or two.
 """
 
@@ -14,8 +14,8 @@ from esl_handlers.control import send_agent_changed
 from ivr_scripts.runner import utc_now
 from schema.agents import reserve_agent
 from schema.db import create_engine_from_url
-from tests.wire.acd_rig import RigFactory, endpoint, events_of, make_rig, ready_agents
-from tests.wire.support import wait_until
+from tests.support.acd_rig import RigFactory, endpoint, events_of, make_rig, ready_agents
+from tests.support.waiting import wait_until
 
 __all__ = ["make_rig"]  # the fixture, used by name
 

@@ -1,14 +1,15 @@
 """Ring-all queues end to end over real TCP: every free agent rung by one originate, the first to answer
-takes the call, the others go back to available without a no-answer (tests/wire/acd_rig.py's rig)."""
+takes the call, the others go back to available without a no-answer (tests/support/acd_rig.py's rig)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.wire.acd_rig import DIALPLAN, RigFactory, endpoint, events_of, make_rig
-from tests.wire.support import wait_until
+from tests.support.acd_rig import DIALPLAN, Rig, RigFactory, endpoint, events_of, make_rig
+from tests.support.waiting import wait_until
 
 __all__ = ["make_rig"]  # the fixture, used by name
 
@@ -23,6 +24,11 @@ RING_ALL_QUEUE = """queues:
     ring_timeout: 5
 """
 RING_ALL_OPTION = '      "8": {transfer: {queue: everyone}}\n    fallback:'
+
+
+def agent_available(rig: Rig, agent_id: str) -> Callable[[], bool]:
+    """A predicate for wait_until: the agent's state is available (bound now, not at the loop's end)."""
+    return lambda: rig.agent_state(agent_id) == "available"
 
 
 @pytest.fixture
@@ -58,7 +64,7 @@ def test_ring_all_the_second_agent_answers_and_the_others_are_released_without_a
     losers = {leg: cause for leg, cause in rig.events.agents.ended.items() if cause == "LOSE_RACE"}
     assert len(losers) == 2
     for agent_id in ("1001", "1003"):
-        wait_until(lambda a=agent_id: rig.agent_state(a) == "available", timeout=5, what=f"{agent_id} free")
+        wait_until(agent_available(rig, agent_id), timeout=5, what=f"{agent_id} free")
         assert rig.state_log(agent_id)[-3:] == ["reserved", "ringing", "available"]
         assert rig.no_answers(agent_id) == 0
     wait_until(lambda: rig.agent_state("1002") == "available", timeout=5, what="1002 free after the call")
@@ -84,4 +90,4 @@ def test_ring_all_nobody_answering_is_a_ringnoanswer_for_each(make_rig: RigFacto
     for agent_id in ("1001", "1002", "1003"):
         # Freed agents may be rung again before the caller leaves: every round counts once per agent.
         assert rig.no_answers(agent_id) == rows.count(("RINGNOANSWER", agent_id)) >= 1
-        wait_until(lambda a=agent_id: rig.agent_state(a) == "available", timeout=5, what=f"{agent_id} free")
+        wait_until(agent_available(rig, agent_id), timeout=5, what=f"{agent_id} free")

@@ -1,5 +1,5 @@
 """Routing end to end over real TCP: a queued call reaches the agent its skills and tier levels call for,
-and an agent without the required skills is never rung (tests/wire/acd_rig.py's rig).
+and an agent without the required skills is never rung (tests/support/acd_rig.py's rig).
 
 Per-call extra skills are not tested here: the ACD server builds every `WaitingCall` without
 `extra_skills` (no channel variable feeds them yet), so only the dispatch unit tests cover them.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.wire.acd_rig import DIALPLAN, RigFactory, endpoint, events_of, make_rig
+from tests.support.acd_rig import DIALPLAN, RigFactory, endpoint, events_of, make_rig
 
 __all__ = ["make_rig"]  # the fixture, used by name
 
@@ -62,7 +62,7 @@ def routing_dialplan(tmp_path: Path, make_rig: RigFactory) -> None:
 
 def rung_agents(originated: list[str]) -> list[str]:
     """The agents the originates dialled, in order (each originate ends `<endpoint> &park()`)."""
-    rung = []
+    rung: list[str] = []
     for command in originated:
         rung.extend(agent_id for agent_id in ("1001", "1002", "1003") if f"{endpoint(agent_id)} " in command)
     return rung

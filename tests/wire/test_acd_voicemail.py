@@ -1,4 +1,4 @@
-"""A queue overflowing to voicemail at max wait, end to end over real TCP (tests/wire/acd_rig.py's rig):
+"""A queue overflowing to voicemail at max wait, end to end over real TCP (tests/support/acd_rig.py's rig):
 EXITWITHTIMEOUT names the mailbox and mod_voicemail's `voicemail` runs on the caller's channel."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from ivr_scripts.acd import QueueSettings
-from tests.wire import acd_rig
-from tests.wire.acd_rig import DIALPLAN, DOMAIN, RigFactory, events_of, make_rig
+from tests.support import acd_rig
+from tests.support.acd_rig import DIALPLAN, DOMAIN, RigFactory, events_of, make_rig
 
 __all__ = ["make_rig"]  # the fixture, used by name
 

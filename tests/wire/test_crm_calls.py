@@ -1,4 +1,4 @@
-"""The CRM on live calls, end to end over real TCP (tests/wire/acd_rig.py's rig, SQLite and PostgreSQL):
+"""The CRM on live calls, end to end over real TCP (tests/support/acd_rig.py's rig, SQLite and PostgreSQL):
 caller screening before the menu (blacklist, VIP green channel), self-service read-backs with `say`,
 the post-call survey, and the screen pop over real HTTP (GET and the agent's event stream).
 """
@@ -23,9 +23,9 @@ from schema.crm_views import CustomerView
 from schema.db import create_engine_from_url, session_scope
 from schema.models import IvrStep
 from schema.viewer import SYSTEM
-from tests.wire.acd_rig import Rig, RigFactory, endpoint, events_of, make_rig
-from tests.wire.standin import Said, ScriptedCall
-from tests.wire.support import wait_until
+from tests.support.acd_rig import Rig, RigFactory, endpoint, events_of, make_rig
+from tests.support.standin import Said, ScriptedCall
+from tests.support.waiting import wait_until
 
 __all__ = ["make_rig"]  # the fixture, used by name
 

@@ -12,9 +12,10 @@ from esl_handlers.channel_commands import ChannelTransferred
 from esl_handlers.codec import Event
 from esl_handlers.esl_channel import EslChannel
 from ivr_scripts.channel import Audio, CallerHungUp, ChannelError
-from tests.wire.conftest import Serve
-from tests.wire.standin import CallScript
-from tests.wire.support import wait_until
+from tests.support.outbound_servers import Serve
+from tests.support.standin import CallScript
+from tests.support.standin.script import BridgeOutcome, NoticePlacement, ParkEvent, Version
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.wire
 
@@ -178,7 +179,7 @@ def test_a_hangup_after_some_seconds_ends_the_playing_prompt(serve: Serve) -> No
 
 
 @pytest.mark.parametrize("park", ["before_first_reply", "after_first_reply", "none"])
-def test_events_arriving_before_a_reply_do_not_confuse_the_channel(serve: Serve, park: str) -> None:
+def test_events_arriving_before_a_reply_do_not_confuse_the_channel(serve: Serve, park: ParkEvent) -> None:
     done: list[str] = []
 
     def handler(channel: EslChannel) -> None:
@@ -188,7 +189,7 @@ def test_events_arriving_before_a_reply_do_not_confuse_the_channel(serve: Serve,
         channel.hangup()
 
     _, switch = serve(handler)
-    call = switch.run_call(CallScript(park_event=park))  # type: ignore[arg-type]
+    call = switch.run_call(CallScript(park_event=park))
     assert done == ["played"]
     # The socket does not take CHANNEL_PARK (outbound_server.SOCKET_EVENTS): however it races the
     # replies, it never reaches the application.
@@ -198,7 +199,7 @@ def test_events_arriving_before_a_reply_do_not_confuse_the_channel(serve: Serve,
 @pytest.mark.parametrize("version", ["1.10.12", "1.11.2"])
 @pytest.mark.parametrize("placement", ["after_hangup", "after_hangup_complete"])
 def test_the_server_reads_past_the_linger_notice_until_hangup_complete(
-    serve: Serve, version: str, placement: str
+    serve: Serve, version: Version, placement: NoticePlacement
 ) -> None:
     seen: list[str] = []
 
@@ -209,7 +210,7 @@ def test_the_server_reads_past_the_linger_notice_until_hangup_complete(
 
     _, switch = serve(handler)
     call = switch.run_call(
-        CallScript(version=version, bridges=["answered"], hangup_at=1, linger_notice=placement)  # type: ignore[arg-type]
+        CallScript(version=version, bridges=["answered"], hangup_at=1, linger_notice=placement)
     )
     assert call.closed_by_app
     assert seen[-1] == "CHANNEL_HANGUP_COMPLETE"
@@ -245,7 +246,7 @@ def test_an_err_reply_raises_channel_error_and_the_call_goes_on(serve: Serve) ->
     ("outcome", "expected"),
     [("answered", "answered"), ("no_answer", "no_answer"), ("busy", "busy"), ("failed", "failed")],
 )
-def test_bridge_outcomes_and_the_caller_stays(serve: Serve, outcome: str, expected: str) -> None:
+def test_bridge_outcomes_and_the_caller_stays(serve: Serve, outcome: BridgeOutcome, expected: str) -> None:
     results: list[str] = []
 
     def handler(channel: EslChannel) -> None:
@@ -256,7 +257,7 @@ def test_bridge_outcomes_and_the_caller_stays(serve: Serve, outcome: str, expect
         channel.hangup()
 
     _, switch = serve(handler)
-    call = switch.run_call(CallScript(bridges=[outcome]))  # type: ignore[list-item]
+    call = switch.run_call(CallScript(bridges=[outcome]))
     assert results == [expected, "after"]
     assert ("bridge", "{call_timeout=15,origination_caller_id_number=4001}user/1001") in call.executed
     assert call.hung_up_by == "application"

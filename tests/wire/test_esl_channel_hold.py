@@ -10,8 +10,8 @@ import pytest
 from esl_handlers.codec import Event
 from esl_handlers.esl_channel import EslChannel
 from ivr_scripts.channel import Audio, CallerHungUp
-from tests.wire.conftest import Serve
-from tests.wire.standin import CallScript, ScriptedCall
+from tests.support.outbound_servers import Serve
+from tests.support.standin import CallScript, ScriptedCall
 
 pytestmark = pytest.mark.wire
 

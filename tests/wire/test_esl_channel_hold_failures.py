@@ -15,8 +15,8 @@ from ivr_scripts.acd.queue_events import MemoryQueueEvents
 from ivr_scripts.acd.settings import QueueSettings
 from ivr_scripts.acd.waiting import QueueTicket, WaitOutcome, wait_in_queue
 from ivr_scripts.channel import ENDED_EARLY, HoldFailed
-from tests.wire.conftest import Serve
-from tests.wire.standin import CallScript
+from tests.support.outbound_servers import Serve
+from tests.support.standin import CallScript
 
 pytestmark = pytest.mark.wire
 

@@ -11,9 +11,9 @@ from esl_handlers.codec import Event
 from esl_handlers.digit_collection import SENSITIVE_VARIABLE_PREFIX
 from esl_handlers.esl_channel import EslChannel
 from ivr_scripts.channel import Audio, CallerHungUp, ChannelError
-from tests.wire.conftest import Serve
-from tests.wire.standin import CallScript, ScriptedCall
-from tests.wire.standin.recording import decode_wav
+from tests.support.outbound_servers import Serve
+from tests.support.standin import CallScript, ScriptedCall
+from tests.support.standin.recording import decode_wav
 
 pytestmark = pytest.mark.wire
 

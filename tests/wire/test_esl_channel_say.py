@@ -10,8 +10,8 @@ import pytest
 from esl_handlers.codec import Event
 from esl_handlers.esl_channel import EslChannel
 from ivr_scripts.channel import CallerHungUp, SayKind
-from tests.wire.conftest import Serve
-from tests.wire.standin import CallScript, Said
+from tests.support.outbound_servers import Serve
+from tests.support.standin import CallScript, Said
 
 pytestmark = pytest.mark.wire
 

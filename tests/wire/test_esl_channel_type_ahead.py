@@ -11,9 +11,9 @@ import pytest
 
 from esl_handlers.esl_channel import EslChannel
 from ivr_scripts.channel import Audio
-from tests.wire.conftest import Serve
-from tests.wire.standin import CallScript
-from tests.wire.standin.call import ScriptedCall
+from tests.support.outbound_servers import Serve
+from tests.support.standin import CallScript
+from tests.support.standin.call import ScriptedCall
 
 pytestmark = pytest.mark.wire
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
 from esl_handlers.codec import Event
 from esl_handlers.event_listener import EventListener
-from tests.wire.standin import InboundCall, InboundSwitch
-from tests.wire.support import wait_until
+from tests.support.standin import InboundCall, InboundSwitch
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.wire
 
@@ -25,11 +26,11 @@ def switch() -> Iterator[InboundSwitch]:
     switch.stop()
 
 
-def make_listener(switch: InboundSwitch, received: list[Event], **options: object) -> EventListener:
-    settings: dict[str, object] = {"retry_initial": 0.02, "retry_max": 0.1, "retry_after_auth_failure": 0.05}
+def make_listener(switch: InboundSwitch, received: list[Event], **options: Any) -> EventListener:
+    settings: dict[str, Any] = {"retry_initial": 0.02, "retry_max": 0.1, "retry_after_auth_failure": 0.05}
     settings.update(options)
     host, port = switch.address
-    return EventListener(received.append, host, port, **settings)  # type: ignore[arg-type]
+    return EventListener(received.append, host, port, **settings)
 
 
 @pytest.fixture

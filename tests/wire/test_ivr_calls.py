@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -19,8 +20,8 @@ from callcenter.server import Application, ServerConfig
 from schema.db import create_engine_from_url, session_scope
 from schema.models import Call, IvrStep
 from schema.queries import call_with_steps
-from tests.wire.standin import CallScript, InboundCall, InboundSwitch, OutboundSwitch, ScriptedCall
-from tests.wire.support import unsampled_uuid, wait_until
+from tests.support.standin import CallScript, InboundCall, InboundSwitch, OutboundSwitch, ScriptedCall
+from tests.support.waiting import unsampled_uuid, wait_until
 
 pytestmark = pytest.mark.wire
 
@@ -39,10 +40,10 @@ class Rig:
     events: InboundSwitch
     database_url: str
 
-    def call(self, **script: object) -> ScriptedCall:
+    def call(self, **script: Any) -> ScriptedCall:
         # The example's line 4001 records a 10 % sample (policy ivr_sample): keep these calls out of it.
         script.setdefault("uuid", unsampled_uuid(IVR_SAMPLE_PERCENT))
-        call = self.switch.run_call(CallScript(**script), timeout=15)  # type: ignore[arg-type]
+        call = self.switch.run_call(CallScript(**script), timeout=15)
         assert self.app.writer.flush(10)
         return call
 

@@ -8,19 +8,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import gevent
 import pytest
 
 from callcenter.server import Application, ServerConfig
 from esl_handlers.esl_channel import EslChannel
+from esl_handlers.outbound_server import Handler
 from esl_handlers.parked_calls import ParkedCallServer
 from ivr_scripts.channel import Audio
 from schema.db import create_engine_from_url, session_scope
 from schema.queries import call_with_steps
-from tests.wire.standin import CallScript, InboundSwitch
-from tests.wire.standin.parked import PARK_VARIABLES, ParkedCall
-from tests.wire.support import unsampled_uuid, wait_until
+from tests.support.standin import CallScript, InboundSwitch
+from tests.support.standin.parked import PARK_VARIABLES, ParkedCall
+from tests.support.waiting import unsampled_uuid, wait_until
 
 pytestmark = pytest.mark.wire
 
@@ -68,9 +70,9 @@ def app(switch: InboundSwitch, database_url: str, tmp_path: Path) -> Iterator[Ap
     assert not (tmp_path / "dead_letter.jsonl").exists(), "records were dead-lettered"
 
 
-def park(switch: InboundSwitch, **script: object) -> ParkedCall:
+def park(switch: InboundSwitch, **script: Any) -> ParkedCall:
     script.setdefault("uuid", unsampled_uuid(10))
-    return switch.park_call(CallScript(**script), variables=RENDERED)  # type: ignore[arg-type]
+    return switch.park_call(CallScript(**script), variables=RENDERED)
 
 
 def test_a_parked_call_runs_the_ivr_and_its_rows_are_written(
@@ -102,9 +104,9 @@ def lease(call: ParkedCall) -> list[str]:
     return [command for command in call.api_commands if command.startswith("sched_")]
 
 
-def server(switch: InboundSwitch, handler: object, **tuning: float) -> ParkedCallServer:
+def server(switch: InboundSwitch, handler: Handler, **tuning: Any) -> ParkedCallServer:
     host, port = switch.address
-    parked = ParkedCallServer(handler, host=host, port=port, password=PASSWORD, **tuning)  # type: ignore[arg-type]
+    parked = ParkedCallServer(handler, host=host, port=port, password=PASSWORD, **tuning)
     parked.start()
     assert parked.wait_connected(5)
     return parked
@@ -172,7 +174,7 @@ def test_calls_without_the_mark_are_not_taken_and_the_connection_comes_back(swit
     parked = server(switch, handler, retry_max=0.5)
     try:
         other = {name: value for name, value in RENDERED.items() if name != "cc_control"}
-        stranger = switch.park_call(CallScript(variables={}), variables=other)  # type: ignore[arg-type]
+        stranger = switch.park_call(CallScript(variables={}), variables=other)
         switch.drop_connections()
         assert switch.wait_for_subscribers(1, timeout=5)
         wait_until(parked.wait_connected, timeout=5)

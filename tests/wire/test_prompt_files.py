@@ -13,8 +13,8 @@ from callcenter.server import Application, ServerConfig
 from dialplans.loader import load_dialplan
 from dialplans.prompt_audio import Voice, prompt_audio_path
 from esl_handlers.app_args import quoted
-from tests.wire.standin import CallScript, InboundSwitch, OutboundSwitch, ScriptedCall
-from tests.wire.support import unsampled_uuid
+from tests.support.standin import CallScript, InboundSwitch, OutboundSwitch, ScriptedCall
+from tests.support.waiting import unsampled_uuid
 
 pytestmark = pytest.mark.wire
 

@@ -1,4 +1,4 @@
-"""Recording on live calls, end to end over real TCP (tests/wire/acd_rig.py, SQLite and PostgreSQL):
+"""Recording on live calls, end to end over real TCP (tests/support/acd_rig.py, SQLite and PostgreSQL):
 the record command with the policy's path and channels, RECORD_START / RECORD_STOP filling the
 recordings table with the closed file's size and SHA-256, a queue's policy taking over, percentage
 sampling over many calls, and a card number masked in the recording and kept out of everything stored
@@ -16,8 +16,8 @@ import gevent
 import pytest
 
 from ivr_scripts.recording import sampled
-from tests.wire.acd_rig import RigFactory, make_rig
-from tests.wire.recording_rig import (
+from tests.support.acd_rig import RigFactory, make_rig
+from tests.support.recording_rig import (
     CARD,
     SAMPLE_PERCENT,
     day_path,
@@ -27,8 +27,8 @@ from tests.wire.recording_rig import (
     recordings,
     settle,
 )
-from tests.wire.standin import CallScript, ScriptedCall
-from tests.wire.standin.recording import decode_wav
+from tests.support.standin import CallScript, ScriptedCall
+from tests.support.standin.recording import decode_wav
 
 __all__ = ["make_rig"]  # the fixture, used by name
 

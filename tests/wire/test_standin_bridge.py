@@ -7,6 +7,7 @@ originate / uuid_bridge / uuid_kill / show. The stand-in's two sides share one s
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from gevent.event import Event as GEvent
@@ -17,12 +18,12 @@ from esl_handlers.outbound_server import SOCKET_EVENTS
 from esl_handlers.switch import EslSwitch
 from ivr_scripts.channel import CallerHungUp
 from ivr_scripts.switch import LiveChannel
+from tests.support.outbound_servers import Serve
+from tests.support.standin import CallScript, InboundSwitch, OutboundSwitch, ScriptedCall
+from tests.support.standin.agents import AgentPhone
+from tests.support.standin.transcripts import WireFrame, parse_frames, switch_frames
 from tests.support.transcripts import CAPTURES_DIR, VERSIONS, load
-from tests.wire.conftest import Serve
-from tests.wire.standin import CallScript, InboundSwitch, OutboundSwitch, ScriptedCall
-from tests.wire.standin.agents import AgentPhone
-from tests.wire.standin.transcripts import WireFrame, parse_frames, switch_frames
-from tests.wire.support import wait_until
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.wire
 
@@ -114,12 +115,10 @@ def frames_of(call: ScriptedCall, name: str) -> list[WireFrame]:
     return [f for f in parse_frames(bytes(call.sent))[0] if f.event_name == name]
 
 
-def place_holding_call(
-    serve: Serve, inbound: InboundSwitch, holder: Holder, **script: object
-) -> ScriptedCall:
+def place_holding_call(serve: Serve, inbound: InboundSwitch, holder: Holder, **script: Any) -> ScriptedCall:
     server, _ = serve(holder, socket_events=BRIDGE_TEST_EVENTS)
     switch = OutboundSwitch(server.address, inbound=inbound)
-    call = switch.place_call(CallScript(**script))  # type: ignore[arg-type]
+    call = switch.place_call(CallScript(**script))
     wait_until(lambda: call.current_app == ("playback", MOH), what="the caller on hold")
     return call
 

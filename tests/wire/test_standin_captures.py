@@ -20,12 +20,12 @@ from gevent import socket as gsocket
 
 from tests.captures.capture import SETVAR_PROBE
 from tests.captures.esl_recorder import REDACTED
+from tests.support.standin import CallScript, InboundSwitch, OutboundSwitch, ScriptedCall, TemplateLibrary
+from tests.support.standin.agents import AgentPhone
+from tests.support.standin.script import ParkEvent, Version
+from tests.support.standin.transcripts import WireFrame, parse_frames, switch_frames
+from tests.support.transcript_replay import UUID, WAIT, Receiver, assert_same_frames, replay
 from tests.support.transcripts import CAPTURES_DIR, VERSIONS, Entry, load
-from tests.wire.standin import CallScript, InboundSwitch, OutboundSwitch, ScriptedCall, TemplateLibrary
-from tests.wire.standin.agents import AgentPhone
-from tests.wire.standin.script import ParkEvent
-from tests.wire.standin.transcripts import WireFrame, parse_frames, switch_frames
-from tests.wire.test_standin_transcripts import UUID, WAIT, Receiver, assert_same_frames, replay
 
 pytestmark = pytest.mark.wire
 
@@ -98,13 +98,13 @@ def _park_event(entries: tuple[Entry, ...]) -> ParkEvent:
 
 
 @pytest.mark.parametrize(("name", "version"), _cases())
-def test_outbound_capture_matches_the_standin(name: str, version: str) -> None:
+def test_outbound_capture_matches_the_standin(name: str, version: Version) -> None:
     sent, captured, call = _replay_outbound(name, version)
     assert_same_frames(sent, captured, call.uuid)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_variables_set_by_api_reach_later_events(version: str) -> None:
+def test_variables_set_by_api_reach_later_events(version: Version) -> None:
     """event_subset: api uuid_setvar / uuid_setvar_multi fire no event, and every event after them
     carries the variables as captured (the value with a space URL-encoded: `one%20two`)."""
     sent, captured, _ = _replay_outbound("event_subset_outbound", version)
@@ -124,7 +124,7 @@ def test_variables_set_by_api_reach_later_events(version: str) -> None:
     assert all(found == [probe, ("variable_cc_a", "1"), ("variable_cc_b", "2")] for _, found in ours)
 
 
-def _replay_outbound(name: str, version: str) -> tuple[list[WireFrame], list[WireFrame], ScriptedCall]:
+def _replay_outbound(name: str, version: Version) -> tuple[list[WireFrame], list[WireFrame], ScriptedCall]:
     """Replay a capture's application side against the stand-in: what it sent, what was captured."""
     case = OUTBOUND_CASES[name]
     entries = load(version, name, CAPTURES_DIR)
@@ -151,7 +151,7 @@ def _replay_outbound(name: str, version: str) -> tuple[list[WireFrame], list[Wir
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_bgapi_jobs_match_the_standin(version: str) -> None:
+def test_bgapi_jobs_match_the_standin(version: Version) -> None:
     """bgapi with and without our Job-UUID (status, version, an unknown command, an originate to a
     user who is not registered), api uuid_bridge of unknown channels: frames and job bodies."""
     name = "bgapi_jobs_inbound"
@@ -214,7 +214,7 @@ def _leg_story(frames: list[WireFrame], caller: str | None) -> list[tuple[str, s
 
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("name", sorted(ORIGINATE_PHONES))
-def test_an_originated_leg_matches_the_standin(version: str, name: str) -> None:
+def test_an_originated_leg_matches_the_standin(version: Version, name: str) -> None:
     """bgapi originate to a phone that is busy, never answers, or is not registered, and a
     supervisor's `&eavesdrop(<caller>)` leg that answers and hangs up: the leg's events in order
     (CHANNEL_HANGUP, the application's completion, CHANNEL_HANGUP_COMPLETE; the causes and
@@ -249,7 +249,7 @@ def test_an_originated_leg_matches_the_standin(version: str, name: str) -> None:
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_setvar_escaping_round_trips_through_the_real_switch(version: str) -> None:
+def test_setvar_escaping_round_trips_through_the_real_switch(version: Version) -> None:
     """socket_events: what app_args.setvar_list escaped, uuid_getvar read back unchanged from the real
     switch (separator, quotes, a backslash before a letter), and the stand-in answers the same."""
     sent, captured, _ = _replay_outbound("socket_events_outbound", version)

@@ -5,7 +5,7 @@ replayed over TCP against an InboundSwitch built from that capture's templates; 
 two calls when the capture shows them arriving and fires the second call's lease when the capture shows
 the park ending. What comes back must match the capture frame for frame (kinds, reply texts and api
 bodies byte for byte, event names and header-name order, Application-*, Unique-ID, the filter's
-variable). See tests/wire/standin/parked.py for what the capture taught.
+variable). See tests/support/standin/parked.py for what the capture taught.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ import pytest
 from gevent import socket as gsocket
 
 from tests.captures.esl_recorder import REDACTED
+from tests.support.standin import CallScript, InboundSwitch, TemplateLibrary
+from tests.support.standin.parked import PARK_VARIABLES, ParkedCall
+from tests.support.standin.script import Version
+from tests.support.standin.transcripts import WireFrame, parse_frames, switch_frames
+from tests.support.transcript_replay import WAIT, Receiver, assert_same_frames, replay
 from tests.support.transcripts import CAPTURES_DIR, VERSIONS, Entry, load
-from tests.wire.standin import CallScript, InboundSwitch, TemplateLibrary
-from tests.wire.standin.parked import PARK_VARIABLES, ParkedCall
-from tests.wire.standin.transcripts import WireFrame, parse_frames, switch_frames
-from tests.wire.test_standin_transcripts import WAIT, Receiver, assert_same_frames, replay
 
 pytestmark = pytest.mark.wire
 
@@ -80,7 +81,7 @@ def _arrivals(entries: tuple[Entry, ...]) -> list[Arrival]:
     return arrivals
 
 
-def _replay(version: str) -> tuple[list[WireFrame], list[WireFrame], InboundSwitch, list[ParkedCall]]:
+def _replay(version: Version) -> tuple[list[WireFrame], list[WireFrame], InboundSwitch, list[ParkedCall]]:
     entries = load(version, NAME, CAPTURES_DIR)
     arrivals = {a.uuid: a for a in _arrivals(entries)}
     library = TemplateLibrary.from_transcripts(
@@ -124,7 +125,7 @@ def _replay(version: str) -> tuple[list[WireFrame], list[WireFrame], InboundSwit
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_parked_control_matches_the_standin(version: str) -> None:
+def test_parked_control_matches_the_standin(version: Version) -> None:
     ours, captured, _, calls = _replay(version)
     assert_same_frames(ours, captured, None, app_uuids=frozenset({"cc1", "cc2", "cc3"}))
     for index, (mine, theirs) in enumerate(zip(ours, captured, strict=True)):
@@ -137,7 +138,7 @@ def test_parked_control_matches_the_standin(version: str) -> None:
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_parked_call_records_what_the_application_did(version: str) -> None:
+def test_parked_call_records_what_the_application_did(version: Version) -> None:
     _, _, switch, calls = _replay(version)
     renewed, leased = calls
     assert renewed.executed == [("answer", None), ("playback", "silence_stream://500")]
@@ -159,7 +160,7 @@ def test_parked_call_records_what_the_application_did(version: str) -> None:
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_the_filter_passes_only_calls_carrying_the_variable(version: str) -> None:
+def test_the_filter_passes_only_calls_carrying_the_variable(version: Version) -> None:
     """`filter variable_cc_control park`: a parked call's events pass from multiset's completion on (its
     CHANNEL_EXECUTE comes before the variable exists); a call parked without the variable sends none,
     to the filtered connection, while an unfiltered one gets both."""
@@ -208,7 +209,7 @@ def test_the_filter_passes_only_calls_carrying_the_variable(version: str) -> Non
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_sendmsg_and_sched_commands_without_a_channel(version: str) -> None:
+def test_sendmsg_and_sched_commands_without_a_channel(version: Version) -> None:
     switch = InboundSwitch(password="pw", version=version)
     switch.start()
     sock = gsocket.create_connection(switch.address)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.wire.standin import CallScript, ScriptedCall, default_library
-from tests.wire.standin.call import SequenceCounter
-from tests.wire.standin.setvar import names_set, uuid_setvar, uuid_setvar_multi
-from tests.wire.standin.subscription import MYEVENTS, Subscription, event_type
+from tests.support.standin import CallScript, ScriptedCall, default_library
+from tests.support.standin.call import SequenceCounter
+from tests.support.standin.setvar import names_set, uuid_setvar, uuid_setvar_multi
+from tests.support.standin.subscription import MYEVENTS, Subscription, event_type
 
 pytestmark = pytest.mark.wire
 

@@ -1,4 +1,4 @@
-"""Supervision on a live ACD call over real TCP (tests/wire/acd_rig.py, SQLite and PostgreSQL): the
+"""Supervision on a live ACD call over real TCP (tests/support/acd_rig.py, SQLite and PostgreSQL): the
 eavesdrop originate for each mode with the agent's leg as the target, the permission rule, and the
 API's PCI pause (uuid_record mask/unmask) of the call's running recording, and the API's start and
 stop of a recording when the queue's policy is on_demand (uuid_setvar RECORD_STEREO, uuid_record).
@@ -22,11 +22,11 @@ from schema.agents import upsert_agents
 from schema.db import create_engine_from_url
 from schema.errors import NotFound, PermissionDenied
 from schema.viewer import Viewer
-from tests.wire.acd_rig import DOMAIN, Rig, RigFactory, make_rig
-from tests.wire.recording_rig import day_path, recording_dialplan, recordings
-from tests.wire.standin import ScriptedCall
-from tests.wire.standin.agents import Leg
-from tests.wire.support import wait_until
+from tests.support.acd_rig import DOMAIN, Rig, RigFactory, make_rig
+from tests.support.recording_rig import day_path, recording_dialplan, recordings
+from tests.support.standin import ScriptedCall
+from tests.support.standin.agents import Leg
+from tests.support.waiting import wait_until
 
 __all__ = ["make_rig"]  # the fixture, used by name
 

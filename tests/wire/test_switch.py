@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import gevent
 import pytest
@@ -13,9 +13,9 @@ from esl_handlers.event_listener import EventListener
 from esl_handlers.switch import EslSwitch
 from esl_handlers.switch_answers import originate_outcome
 from ivr_scripts.switch import LiveChannel, Originated, SwitchError
-from tests.wire.standin import InboundSwitch
-from tests.wire.standin.agents import AgentPhone
-from tests.wire.support import wait_until
+from tests.support.standin import InboundSwitch
+from tests.support.standin.agents import AgentPhone
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.wire
 
@@ -229,10 +229,10 @@ def test_a_wrong_password_raises_switch_error(switch: InboundSwitch) -> None:
     ],
 )
 def test_arguments_that_would_change_the_command_are_refused(
-    switch: InboundSwitch, client: EslSwitch, call: object
+    switch: InboundSwitch, client: EslSwitch, call: Callable[[EslSwitch], object]
 ) -> None:
     with pytest.raises(SwitchError, match="refused before sending"):
-        call(client)  # type: ignore[operator]
+        call(client)
     assert all(c.verb in ("auth", "event") for s in switch.sessions for c in s.commands)
 
 

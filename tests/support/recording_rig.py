@@ -1,5 +1,5 @@
 """What the recording wire tests share: a dialplan with recording policies writing under the test's
-temporary directory, and reading the recordings table back (tests/wire/acd_rig.py runs the rest)."""
+temporary directory, and reading the recordings table back (tests/support/acd_rig.py runs the rest)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from sqlalchemy import MetaData, select
 
 from schema.db import create_engine_from_url
 from schema.recording_models import Recording
-from tests.wire.acd_rig import Rig
-from tests.wire.standin import ScriptedCall
+from tests.support.acd_rig import Rig
+from tests.support.standin import ScriptedCall
 
 CARD = "4111111111111111"
 SAMPLE_PERCENT = 25

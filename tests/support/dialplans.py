@@ -6,6 +6,7 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
+import dialplans
 from dialplans.loader import validate_file
 
 WriteYaml = Callable[[str], Path]
@@ -20,3 +21,6 @@ def write_plan(text: str) -> Path:
 
 def messages(path: Path) -> list[str]:
     return [str(diagnostic) for diagnostic in validate_file(path)]
+
+
+EXAMPLE = Path(dialplans.__file__).parent / "main.yaml"

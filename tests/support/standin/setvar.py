@@ -26,10 +26,10 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
-from tests.wire.standin.wire import separate_string
+from tests.support.standin.wire import separate_string
 
 if TYPE_CHECKING:
-    from tests.wire.standin.call import ScriptedCall
+    from tests.support.standin.call import ScriptedCall
 
 SETVAR_USAGE: Final = "-USAGE: <uuid> <var> [value]\n"
 SETVAR_MULTI_USAGE: Final = "-USAGE: <uuid> <var>=<value>;<var>=<value>...\n"

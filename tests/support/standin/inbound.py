@@ -28,9 +28,9 @@ from gevent.event import Event
 from gevent.lock import Semaphore
 from gevent.server import StreamServer
 
-from tests.wire.standin.agents import AgentPhones
-from tests.wire.standin.call import SequenceCounter
-from tests.wire.standin.parked import (
+from tests.support.standin.agents import AgentPhones
+from tests.support.standin.call import SequenceCounter
+from tests.support.standin.parked import (
     CAPTURED_FALLBACK,
     LEASE,
     PARK_VARIABLES,
@@ -39,11 +39,11 @@ from tests.wire.standin.parked import (
     parked_library,
     sched_transfer,
 )
-from tests.wire.standin.render import EventRenderer
-from tests.wire.standin.script import CallScript
-from tests.wire.standin.subscription import Subscription
-from tests.wire.standin.templates import CallIdentity, TemplateLibrary, default_library
-from tests.wire.standin.wire import (
+from tests.support.standin.render import EventRenderer
+from tests.support.standin.script import CallScript, Version
+from tests.support.standin.subscription import Subscription
+from tests.support.standin.templates import CallIdentity, TemplateLibrary, default_library
+from tests.support.standin.wire import (
     CommandReader,
     ReceivedCommand,
     api_response,
@@ -81,7 +81,7 @@ class InboundCall:
 class InboundSession:
     """One connected event listener."""
 
-    def __init__(self, sock: socket.socket, peer: str, version: str = "1.10.12") -> None:
+    def __init__(self, sock: socket.socket, peer: str, version: Version = "1.10.12") -> None:
         self.sock = sock
         self.peer = peer
         self.authed = False
@@ -128,7 +128,7 @@ class InboundSwitch:
         host: str = "127.0.0.1",
         port: int = 0,
         *,
-        version: str = "1.10.12",
+        version: Version = "1.10.12",
         library: TemplateLibrary | None = None,
     ) -> None:
         self.password = password
@@ -401,7 +401,7 @@ class InboundSwitch:
         )
         self._deliver("BACKGROUND_JOB", plain, json_frame, self._decoded(json_frame))
 
-    # -- park mode (tests/wire/standin/parked.py) -----------------------------------------------
+    # -- park mode (tests/support/standin/parked.py) -----------------------------------------------
 
     def park_call(
         self,
@@ -414,7 +414,7 @@ class InboundSwitch:
         """A call reaches a parked DID now: the dialplan's multiset `variables`, sched_transfer
         `lease`, park; its events up to CHANNEL_PARK go to the matching subscribers before this returns.
         `fallback`: the actions of the lease's extension (run when `ParkedCall.fire_lease()`)."""
-        script = replace(script or CallScript(variables={}), version=self.version)  # type: ignore[arg-type]
+        script = replace(script or CallScript(variables={}), version=self.version)
         call = ParkedCall(
             script,
             self.parked_library,

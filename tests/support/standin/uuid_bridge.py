@@ -35,7 +35,7 @@ uuid_bridge) and CS_PARK (before the CHANNEL_PARK of park_after_bridge) are sent
 send them (tests/transcripts/*/agent_answered_outbound.jsonl). From the uuid_bridge command on,
 every event of the caller carries the leg as Other-Leg-* (switch_ivr_uuid_bridge sets the
 originatee profile at once): the interrupted playback's completion, CHANNEL_UNPARK and the socket's
-completion already do (ScriptedCall.attach_other_leg). Not modelled: an application sent during the
+completion already do (EventEmitter.attach_other_leg). Not modelled: an application sent during the
 bridge (FreeSWITCH runs it inside the bridge loop; the stand-in runs it once the call is parked
 again, or drops it when the call ends).
 """
@@ -44,11 +44,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from tests.wire.standin.wire import separate_string
+from tests.support.standin.wire import separate_string
 
 if TYPE_CHECKING:
-    from tests.wire.standin.agents import Leg
-    from tests.wire.standin.call import ScriptedCall
+    from tests.support.standin.agents import Leg
+    from tests.support.standin.call import ScriptedCall
 
 # What audio_bridge_on_exchange_media gives an answered leg whose caller left.
 PARTNER_LEFT_CAUSE: Final = "NORMAL_CLEARING"
@@ -75,18 +75,18 @@ def run_uuid_bridge(call: ScriptedCall, leg: Leg) -> None:
         call.end_partner(leg.uuid, PARTNER_LEFT_CAUSE)
         return
     if not call.socket_done:  # the socket app's park ends, and the app returns
-        call.emit("CHANNEL_UNPARK")
-        call.emit_socket_complete()
+        call.emitter.emit("CHANNEL_UNPARK")
+        call.emitter.emit_socket_complete()
         call.socket_done = True
     call.parked = False
     for state in ("CS_HIBERNATE", "CS_RESET", "CS_SOFT_EXECUTE"):
-        call.emit_state(state)
+        call.emitter.emit_state(state)
     call.set_var("bridge_channel", leg.name)
     call.set_var("bridge_uuid", leg.uuid)
     call.set_var("signal_bond", leg.uuid)
-    call.set_other_leg(leg.uuid)
+    call.emitter.set_other_leg(leg.uuid)
     call.current_app = ("uuid_bridge", leg.uuid)
-    call.emit(
+    call.emitter.emit(
         "CHANNEL_EXECUTE:uuid_bridge",
         app_headers=[("Application", "uuid_bridge"), ("Application-Data", leg.uuid)],
     )
@@ -94,14 +94,14 @@ def run_uuid_bridge(call: ScriptedCall, leg: Leg) -> None:
         call.phones.bridged_by(leg, call.uuid)
     call.bridged = True
     other_leg = other_leg_overrides(leg)
-    call.emit("CHANNEL_BRIDGE", overrides=other_leg)
+    call.emitter.emit("CHANNEL_BRIDGE", overrides=other_leg)
     cause = call.wait_for_bridge_end()
     if cause is None:  # the caller left: the leg goes first, then the caller's UNBRIDGE
         call.end_partner(leg.uuid, PARTNER_LEFT_CAUSE)
         cause = PARTNER_LEFT_CAUSE
     call.set_var("bridge_hangup_cause", cause)
     call.set_var("last_bridge_to", leg.uuid)
-    call.emit("CHANNEL_UNBRIDGE", overrides=other_leg)
+    call.emitter.emit("CHANNEL_UNBRIDGE", overrides=other_leg)
     call.bridged = False
     call.set_var("bridge_uuid", None)
     if call.hangup_cause is None:

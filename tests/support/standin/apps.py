@@ -14,11 +14,11 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
-from tests.wire.standin.script import Collected, Execution, Said
-from tests.wire.standin.wire import separate_string
+from tests.support.standin.script import Collected, Execution, Said
+from tests.support.standin.wire import separate_string
 
 if TYPE_CHECKING:
-    from tests.wire.standin.call import ScriptedCall
+    from tests.support.standin.call import ScriptedCall
 
 FAILED_BRIDGE_CAUSES: Final = {"no_answer": "NO_ANSWER", "busy": "USER_BUSY", "failed": "USER_NOT_REGISTERED"}
 DIALSTATUS: Final = {
@@ -113,8 +113,8 @@ class AppRunner:
         arg = call.expand(execution.arg) if execution.arg else ""
         call.last_response = None
         call.current_app = (execution.app, arg or None)
-        call.emit(f"CHANNEL_EXECUTE:{execution.app}", app_headers=self._headers(execution, arg, None))
-        call.clear_break()
+        call.emitter.emit(f"CHANNEL_EXECUTE:{execution.app}", app_headers=self._headers(execution, arg, None))
+        call.media.clear_break()
         handler(execution, arg, index)
 
     def complete(
@@ -126,7 +126,7 @@ class AppRunner:
         drop_prefixes: tuple[str, ...] = (),
     ) -> None:
         response = self.call.last_response or "_none_"
-        self.call.emit(
+        self.call.emitter.emit(
             f"CHANNEL_EXECUTE_COMPLETE:{execution.app}",
             app_headers=self._headers(execution, arg, response),
             drop_vars=drop_vars,
@@ -154,7 +154,7 @@ class AppRunner:
         call = self.call
         if not call.scripted_hangup_point(index) and not call.answered:
             call.answered = True
-            call.emit("CHANNEL_ANSWER")
+            call.emitter.emit("CHANNEL_ANSWER")
         self.complete(execution, arg)
 
     def _playback(self, execution: Execution, arg: str, index: int) -> None:
@@ -170,9 +170,9 @@ class AppRunner:
             script = call.script
             keys = script.hold_keys[self._holds] if self._holds < len(script.hold_keys) else ""
             self._holds += 1
-            outcome = call.play_media(None, keys, script.hold_key_after)
+            outcome = call.media.play(None, keys, script.hold_key_after)
         else:
-            outcome = call.play_media(call.script.media_seconds, self._prompt_keys())
+            outcome = call.media.play(call.script.media_seconds, self._prompt_keys())
         if outcome not in ("hangup", "redirect"):
             call.recorder.prompt()
         if outcome == "redirect" or (outcome == "hangup" and not call.hangup_parsed_by_app):
@@ -193,7 +193,7 @@ class AppRunner:
             keys = self._prompt_keys()
         if (
             not call.scripted_hangup_point(index)
-            and call.play_media(call.script.media_seconds, keys) != "hangup"
+            and call.media.play(call.script.media_seconds, keys) != "hangup"
         ):
             call.recorder.prompt()
         self.complete(execution, arg)
@@ -215,7 +215,7 @@ class AppRunner:
         if understood:
             call.said.append(Said(argv[0], argv[1], argv[2], argv[3] if len(argv) == 5 else None, argv[-1]))
         if not call.scripted_hangup_point(index) and understood:
-            call.play_media(call.script.media_seconds, self._prompt_keys())
+            call.media.play(call.script.media_seconds, self._prompt_keys())
             call.recorder.prompt()
         self.complete(execution, arg)
 
@@ -251,7 +251,7 @@ class AppRunner:
         (without sleep_eat_digits the key stays queued for the next application; not modelled here)."""
         call = self.call
         if not call.scripted_hangup_point(index):
-            call.play_media(int(arg or "0") / 1000)
+            call.media.play(int(arg or "0") / 1000)
         self.complete(execution, arg)
 
     def _hangup(self, execution: Execution, arg: str, index: int) -> None:
@@ -264,7 +264,7 @@ class AppRunner:
         return, so CHANNEL_HANGUP comes before its CHANNEL_EXECUTE_COMPLETE."""
         call = self.call
         if not call.scripted_hangup_point(index):
-            call.media_wait(call.script.media_seconds)  # the message
+            call.media.wait(call.script.media_seconds)  # the message
             call.caller_hangup()
         self.complete(execution, arg)
 
@@ -278,8 +278,8 @@ class AppRunner:
         self.complete(execution, arg)
         # The transfer ends the socket app's park: the channel leaves for the new extension.
         call.transferred_to = target
-        call.emit("CHANNEL_UNPARK")
-        call.emit_socket_complete()
+        call.emitter.emit("CHANNEL_UNPARK")
+        call.emitter.emit_socket_complete()
 
     def _play_and_get_digits(self, execution: Execution, arg: str, index: int) -> None:
         call = self.call
@@ -295,7 +295,7 @@ class AppRunner:
             call.set_var(variable, None)
             if regex:
                 call.set_var(f"{variable}_invalid", None)
-        if call.scripted_hangup_point(index) or call.media_wait(call.script.media_seconds):
+        if call.scripted_hangup_point(index) or call.media.wait(call.script.media_seconds):
             self.complete(execution, arg)
             return
         scripted = call.script.keys[self._collects] if self._collects < len(call.script.keys) else ""
@@ -306,9 +306,9 @@ class AppRunner:
         call.recorder.prompt()
         for position, key in enumerate(keys):
             if position >= len(queued):
-                call.emit("DTMF", overrides={"DTMF-Digit": key})
+                call.emitter.emit("DTMF", overrides={"DTMF-Digit": key})
             call.recorder.key(key)
-        if not keys and call.script.realtime_collect and call.media_wait(timeout_ms / 1000):
+        if not keys and call.script.realtime_collect and call.media.wait(timeout_ms / 1000):
             self.complete(execution, arg)
             return
         # switch_play_and_get_digits: up to max_tries reads (argv[2]); a read whose digits the regex
@@ -356,7 +356,7 @@ class AppRunner:
         if outcome == "answered":
             self._bridge_answered(execution, arg, index)
             return
-        if call.scripted_hangup_point(index) or call.media_wait(call.script.media_seconds):
+        if call.scripted_hangup_point(index) or call.media.wait(call.script.media_seconds):
             cause = "ORIGINATOR_CANCEL"
         else:
             cause = FAILED_BRIDGE_CAUSES[outcome]
@@ -375,10 +375,10 @@ class AppRunner:
         call.set_var("originate_disposition", "SUCCESS")
         call.set_var("DIALSTATUS", "SUCCESS")
         call.bridged = True
-        call.emit("CHANNEL_BRIDGE")
-        caller_left = call.scripted_hangup_point(index) or call.media_wait(call.script.talk_seconds)
+        call.emitter.emit("CHANNEL_BRIDGE")
+        caller_left = call.scripted_hangup_point(index) or call.media.wait(call.script.talk_seconds)
         call.set_var("bridge_hangup_cause", call.hangup_cause if caller_left else "NORMAL_CLEARING")
-        call.emit("CHANNEL_UNBRIDGE")
+        call.emitter.emit("CHANNEL_UNBRIDGE")
         call.bridged = False
         if not caller_left and _true(call.get_var("hangup_after_bridge")):
             call.hangup("NORMAL_CLEARING", by="switch")

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 import gevent
 
-from tests.wire.standin.call import ScriptedCall, SequenceCounter
-from tests.wire.standin.script import CallScript
-from tests.wire.standin.templates import TemplateLibrary, default_library
+from tests.support.standin.call import ScriptedCall, SequenceCounter
+from tests.support.standin.script import CallScript
+from tests.support.standin.templates import TemplateLibrary, default_library
 
 if TYPE_CHECKING:
-    from tests.wire.standin.inbound import InboundSwitch
+    from tests.support.standin.inbound import InboundSwitch
 
 
 class OutboundSwitch:

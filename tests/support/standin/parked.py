@@ -36,14 +36,14 @@ from typing import TYPE_CHECKING, Final
 
 import gevent
 
+from tests.support.standin.call import ScriptedCall, SequenceCounter
+from tests.support.standin.script import CallScript, Execution
+from tests.support.standin.templates import TemplateLibrary, default_library
+from tests.support.standin.wire import ReceivedCommand, separate_string
 from tests.support.transcripts import CAPTURES_DIR, VERSIONS
-from tests.wire.standin.call import ScriptedCall, SequenceCounter
-from tests.wire.standin.script import CallScript, Execution
-from tests.wire.standin.templates import TemplateLibrary, default_library
-from tests.wire.standin.wire import ReceivedCommand, separate_string
 
 if TYPE_CHECKING:
-    from tests.wire.standin.agents import AgentPhones
+    from tests.support.standin.agents import AgentPhones
 
 CAPTURE: Final = "parked_control_inbound"
 # What the rendered DID sets before `park` (the capture's; docs/inbound-control.md).
@@ -174,7 +174,7 @@ class ParkedCall(ScriptedCall):
         self.api_commands: list[str] = []  # api lines naming this call, as received
         self.lease_fired = False
         if occurrences is not None:  # one sequenced capture of several calls: the n-th use overall
-            self._occurrences = occurrences
+            self.emitter.occurrences = occurrences
         self._park_uuid = str(uuid_module.uuid4())
         self._session: gevent.Greenlet | None = None
 
@@ -204,12 +204,12 @@ class ParkedCall(ScriptedCall):
             "sched_transfer", self.lease, before=lambda: self.set_var("last_sched_id", str(task.task_id))
         )
         self.current_app = ("park", None)
-        self.emit(
+        self.emitter.emit(
             "CHANNEL_EXECUTE:park",
             app_headers=[("Application", "park"), ("Application-UUID", self._park_uuid)],
         )
         self.parked = True
-        self.emit("CHANNEL_PARK")
+        self.emitter.emit("CHANNEL_PARK")
         self._session = gevent.spawn(self._session_loop)
 
     def _dialplan_app(
@@ -220,11 +220,11 @@ class ParkedCall(ScriptedCall):
         app_uuid = str(uuid_module.uuid4())
         headers = [("Application", app), ("Application-Data", arg)]
         self.current_app = (app, arg)
-        self.emit(
+        self.emitter.emit(
             f"CHANNEL_EXECUTE:{app}", app_headers=[*headers, ("Application-UUID", app_uuid)], drop_vars=unset
         )
         before()
-        self.emit(
+        self.emitter.emit(
             f"CHANNEL_EXECUTE_COMPLETE:{app}",
             app_headers=[*headers, ("Application-Response", "_none_"), ("Application-UUID", app_uuid)],
         )
@@ -232,7 +232,7 @@ class ParkedCall(ScriptedCall):
     def _complete_park(self) -> None:
         """park's EXECUTE_COMPLETE: current_application[_data] and the response are still those of the
         last application that ran inside it (the capture: playback, `FILE PLAYED`)."""
-        self.emit(
+        self.emitter.emit(
             "CHANNEL_EXECUTE_COMPLETE:park",
             app_headers=[
                 ("Application", "park"),
@@ -256,7 +256,7 @@ class ParkedCall(ScriptedCall):
                 command.header("Event-UUID"),
             )
             self.executions.append(execution)
-            self._queue.put(execution)
+            self.app_queue.put(execution)
         elif kind == "hangup":
             self.hangup_parsed_by_app = self._running_app
             self.hangup(command.header("hangup-cause") or "NORMAL_CLEARING", by="application")
@@ -276,7 +276,7 @@ class ParkedCall(ScriptedCall):
     def _transfer(self, task: ScheduledTransfer) -> None:
         self.transferred_to = (task.extension, task.dialplan, task.context)
         self.parked = False
-        self.emit("CHANNEL_UNPARK")
+        self.emitter.emit("CHANNEL_UNPARK")
         self._complete_park()
         self._running_app = True
         try:
@@ -296,7 +296,7 @@ class ParkedCall(ScriptedCall):
     def hangup(self, cause: str, *, by: str) -> None:
         if not self._mark_hung_up(cause, by):
             return
-        self.emit("CHANNEL_HANGUP")
+        self.emitter.emit("CHANNEL_HANGUP")
         if not self._running_app:
             self._hangup_tail()
 
@@ -306,12 +306,12 @@ class ParkedCall(ScriptedCall):
         self._tail_sent = True
         if self.parked:
             self.parked = False
-            self.emit("CHANNEL_UNPARK")
+            self.emitter.emit("CHANNEL_UNPARK")
             self._complete_park()
-        self.emit("CHANNEL_STATE:CS_HANGUP", overrides={"Channel-State": "CS_HANGUP"})
+        self.emitter.emit("CHANNEL_STATE:CS_HANGUP", overrides={"Channel-State": "CS_HANGUP"})
         self.recorder.hangup()
-        self.emit("CHANNEL_STATE:CS_REPORTING", overrides={"Channel-State": "CS_REPORTING"})
-        self.emit("CHANNEL_HANGUP_COMPLETE")
+        self.emitter.emit("CHANNEL_STATE:CS_REPORTING", overrides={"Channel-State": "CS_REPORTING"})
+        self.emitter.emit("CHANNEL_HANGUP_COMPLETE")
         if self.phones is not None:
             self.phones.detach(self.uuid)
         if self._session is not None:  # the session loop waits on its queue for ever otherwise

@@ -21,8 +21,8 @@ from sipp_scenarios.dtmf_pcap import DtmfTiming
 from sipp_scenarios.generate import MenuPath
 from sipp_scenarios.runner import path_call, queue_path
 from sipp_scenarios.sipp_run import ScenarioResult, free_media_port, run_sipp
-from tests.live import support
-from tests.live.support import Live
+from tests.support.live import harness
+from tests.support.live.harness import Live
 
 CALL_TIMEOUT_S = 90
 HOLD_MUSIC = "silence_stream://-1"
@@ -30,7 +30,7 @@ HOLD_MUSIC = "silence_stream://-1"
 
 def steady_calls(data: dict[str, Any]) -> None:
     """Callers hold on silence: these tests are about routing, and the hold music has its own
-    (tests/live/test_live_hold_music.py). (support.live_dialplan already drops the lines' sampled
+    (tests/live/test_live_hold_music.py). (harness.live_dialplan already drops the lines' sampled
     recording, whose legal notice would swallow a first key.)"""
     for queue in data["queues"].values():
         queue["music_on_hold"] = HOLD_MUSIC
@@ -59,12 +59,12 @@ def agents_ready(live: Live, *agent_ids: str) -> Iterator[None]:
     agent is available, and `ready` then fails on an agent already ringing or on the call.
     """
     for agent_id in agent_ids:
-        support.callcenter(live, "agent", "login", agent_id)
+        harness.callcenter(live, "agent", "login", agent_id)
     try:
         yield
     finally:
         for agent_id in agent_ids:
-            support.callcenter(live, "agent", "logout", agent_id)
+            harness.callcenter(live, "agent", "logout", agent_id)
 
 
 @contextlib.contextmanager
@@ -137,9 +137,9 @@ def wait_for_event(engine: Engine, call_uuid: str, event: str, timeout: float = 
 
 
 # Answers one call and stays in it until the far end's BYE.
-CUSTOMER_PHONE = support.scenario(
+CUSTOMER_PHONE = harness.scenario(
     "callback customer: answer, wait for the BYE",
-    support.answer_invite(tag="Customer", origin="customer", media_port="[media_port]"),
+    harness.answer_invite(tag="Customer", origin="customer", media_port="[media_port]"),
     """\
   <recv request="ACK">
     <action>
@@ -147,7 +147,7 @@ CUSTOMER_PHONE = support.scenario(
     </action>
   </recv>
 """,
-    support.await_bye(),
+    harness.await_bye(),
 )
 
 

@@ -43,7 +43,7 @@ class CallScript:
         order, the keys the caller presses `hold_key_after` seconds into it ("" = none).
     max_linger: how long the switch keeps a hung-up call's socket open for the application.
     recordings_dir: record_session writes real WAV files for paths under this directory (None:
-        none is written, as for a switch on another host); see tests/wire/standin/recording.py.
+        none is written, as for a switch on another host); see tests/support/standin/recording.py.
     after_socket_transfer: the dialplan action after `socket` ("<extension> XML <context>", as
         public.xml renders the fallback), run when a uuid_bridge ends and neither
         park_after_bridge, transfer_after_bridge nor hangup_after_bridge applies; None: no action

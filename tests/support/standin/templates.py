@@ -2,7 +2,7 @@
 
 A template is a captured event split into the block before the channel variables, the
 variables, and the block after (the Application-* headers are dropped there and rebuilt per
-event, in FreeSWITCH's order). Rendering a template for a call (tests/wire/standin/render.py):
+event, in FreeSWITCH's order). Rendering a template for a call (tests/support/standin/render.py):
 
 - substitutes the call's identity (UUID, caller number and name, destination, the bridged
   leg's UUID) wherever the captured call's values appear;
@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import unquote
 
+from tests.support.standin.setvar import names_set
+from tests.support.standin.transcripts import WireFrame, parse_frames
+from tests.support.standin.wire import separate_string
 from tests.support.transcripts import VERSIONS, Entry, load
-from tests.wire.standin.setvar import names_set
-from tests.wire.standin.transcripts import WireFrame, parse_frames
-from tests.wire.standin.wire import separate_string
 
 APP_HEADERS: Final = ("Application", "Application-Data", "Application-Response", "Application-UUID")
 DESTINATION_HEADERS: Final = frozenset(

@@ -8,11 +8,11 @@ Inbound (mod_event_socket on 8021): `InboundSwitch(password=...)` accepts event 
 answers auth / event / api / bgapi / exit, and emits a call's events to its subscribers.
 """
 
-from tests.wire.standin.call import ScriptedCall
-from tests.wire.standin.inbound import InboundCall, InboundSession, InboundSwitch
-from tests.wire.standin.outbound import OutboundSwitch
-from tests.wire.standin.script import CallScript, Collected, Execution, Said
-from tests.wire.standin.templates import TemplateLibrary, default_library
+from tests.support.standin.call import ScriptedCall
+from tests.support.standin.inbound import InboundCall, InboundSession, InboundSwitch
+from tests.support.standin.outbound import OutboundSwitch
+from tests.support.standin.script import CallScript, Collected, Execution, Said
+from tests.support.standin.templates import TemplateLibrary, default_library
 
 __all__ = [
     "CallScript",

@@ -19,7 +19,7 @@ subscribes with `event plain RECORD_START RECORD_STOP`; myevents does not includ
   "+OK Success", "-ERR Cannot mask recording session!" (no bug for that exact path),
   "-ERR Cannot locate session!", "-USAGE: ..." with fewer than three arguments.
 - Masked (SMBF_MASK) frames are written as silence.
-- RECORD_STEREO is set before a `uuid_record start` with `uuid_setvar` (tests/wire/standin/setvar.py).
+- RECORD_STEREO is set before a `uuid_record start` with `uuid_setvar` (tests/support/standin/setvar.py).
 
 The audio is symbolic and deterministic: each prompt the caller hears is one 20 ms frame of
 PROMPT_LEVEL on the sent side; each key the caller presses is one frame of `key_level(key)` on the
@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
-    from tests.wire.standin.call import ScriptedCall
+    from tests.support.standin.call import ScriptedCall
 
 SAMPLE_RATE: Final = 8000
 FRAME: Final = 160  # 20 ms at 8 kHz
@@ -107,7 +107,7 @@ class SessionRecorder:
         bug = self._bugs[path] = _Bug(path, stereo)
         self.started.append(path)
         self._write(bug)  # switch_core_file_open creates the file
-        self.call.emit_record("RECORD_START", tail=[("Record-File-Path", path)])
+        self.call.emitter.emit_record("RECORD_START", tail=[("Record-File-Path", path)])
 
     def stop(self, path: str, cause: str = "success-maxtime") -> bool:
         bug = self._bugs.pop(path, None)
@@ -120,7 +120,9 @@ class SessionRecorder:
         call.set_var("record_ms", str(bug.samples // (SAMPLE_RATE // 1000)))
         call.set_var("record_completion_cause", cause)
         self.stopped.append((path, cause))
-        call.emit_record("RECORD_STOP", tail=[("Record-File-Path", path), ("Record-Completion-Cause", cause)])
+        call.emitter.emit_record(
+            "RECORD_STOP", tail=[("Record-File-Path", path), ("Record-Completion-Cause", cause)]
+        )
         return True
 
     def hangup(self) -> None:

@@ -2,7 +2,7 @@
 on, against the stand-in switch on both sides (the caller on the outbound socket, the agents' phones
 behind mod_event_socket), on SQLite and PostgreSQL; and the database rows the tests read back.
 
-`make_rig` is a pytest fixture: a test module imports it (`from tests.wire.acd_rig import make_rig`).
+`make_rig` is a pytest fixture: a test module imports it (`from tests.support.acd_rig import make_rig`).
 The dialplan is written here; the YAML's minimum times (10 s) are shortened through `acd_tuning`.
 """
 
@@ -27,8 +27,8 @@ from schema.adapters.agent_store import SqlAgentStore
 from schema.agents import upsert_agents
 from schema.db import create_engine_from_url, session_scope
 from schema.models import Call
-from tests.wire.standin import CallScript, InboundSwitch, OutboundSwitch, ScriptedCall
-from tests.wire.standin.agents import AgentPhone
+from tests.support.standin import CallScript, InboundSwitch, OutboundSwitch, ScriptedCall
+from tests.support.standin.agents import AgentPhone, Behaviour
 
 PASSWORD = "acd-wire-secret"
 DOMAIN = "callcenter.local"
@@ -133,15 +133,32 @@ class Rig:
     events: InboundSwitch
     database_url: str
 
-    def phone(self, agent_id: str, behaviour: Any = "answer", **options: float) -> None:
-        self.events.agents.phone(endpoint(agent_id), AgentPhone(behaviour, **options))  # type: ignore[arg-type]
+    def phone(
+        self,
+        agent_id: str,
+        behaviour: Behaviour = "answer",
+        *,
+        ring_seconds: float | None = None,
+        talk_seconds: float | None = None,
+    ) -> None:
+        phone = AgentPhone(behaviour, ring_seconds=ring_seconds, talk_seconds=talk_seconds)
+        self.events.agents.phone(endpoint(agent_id), phone)
 
-    def customer(self, number: str, behaviour: Any = "answer", **options: float) -> None:
+    def customer(
+        self,
+        number: str,
+        behaviour: Behaviour = "answer",
+        *,
+        ring_seconds: float | None = None,
+        talk_seconds: float | None = None,
+    ) -> None:
         """The phone a callback dials (through the callers' trunk)."""
-        self.events.agents.phone(customer_endpoint(number), AgentPhone(behaviour, **options))  # type: ignore[arg-type]
+        phone = AgentPhone(behaviour, ring_seconds=ring_seconds, talk_seconds=talk_seconds)
+        self.events.agents.phone(customer_endpoint(number), phone)
 
-    def place(self, **script: object) -> ScriptedCall:
-        return self.switch.place_call(CallScript(destination="4001", **script))  # type: ignore[arg-type]
+    def place(self, **script: Any) -> ScriptedCall:
+        """A caller dialling 4001; `script`: the CallScript fields besides the destination."""
+        return self.switch.place_call(CallScript(destination="4001", **script))
 
     def finish(self, call: ScriptedCall, timeout: float = 15) -> ScriptedCall:
         assert call.wait(timeout), f"call still open; commands: {call.executed}"
@@ -158,7 +175,8 @@ class Rig:
     def call_row(self, call_uuid: str) -> Call:
         rows = self._rows(Call, Call.uuid == call_uuid)
         assert len(rows) == 1
-        return rows[0]
+        row: Call = rows[0]
+        return row
 
     def agent_state(self, agent_id: str) -> str:
         engine = create_engine_from_url(self.database_url)

@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Final, Literal
 import gevent
 from gevent.event import Event as GEvent
 
-from tests.wire.standin.setvar import uuid_setvar, uuid_setvar_multi
-from tests.wire.standin.wire import separate_string
+from tests.support.standin.setvar import uuid_setvar, uuid_setvar_multi
+from tests.support.standin.wire import separate_string
 
 if TYPE_CHECKING:
-    from tests.wire.standin.call import ScriptedCall
-    from tests.wire.standin.inbound import InboundCall, InboundSwitch
+    from tests.support.standin.call import ScriptedCall
+    from tests.support.standin.inbound import InboundCall, InboundSwitch
 
 Behaviour = Literal["answer", "no_answer", "busy", "unregistered", "fail"]
 FAILURE_CAUSES: Final = {
@@ -474,7 +474,7 @@ class AgentPhones:
         role: str | None = None,
         app_headers: list[tuple[str, str]] | None = None,
     ) -> None:
-        from tests.wire.standin.inbound import InboundCall  # noqa: PLC0415 - inbound imports this module
+        from tests.support.standin.inbound import InboundCall  # noqa: PLC0415 - inbound imports this module
 
         call: InboundCall = InboundCall(
             uuid=leg.uuid,

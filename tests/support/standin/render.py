@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from tests.wire.standin.templates import DESTINATION_HEADERS, CallIdentity, EventTemplate, Header, Identity
-from tests.wire.standin.wire import url_encode
+from tests.support.standin.templates import DESTINATION_HEADERS, CallIdentity, EventTemplate, Header, Identity
+from tests.support.standin.wire import url_encode
 
 Entry = tuple[str, str]  # name, URL-encoded value
 

@@ -14,7 +14,6 @@ import secrets
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -31,8 +30,9 @@ from freeswitch_conf.render import SwitchSettings, render_conf
 from freeswitch_conf.settings import CallControl, call_control_setting
 from sipp_scenarios.switch import FreeSwitch, SwitchEndpoints
 from sipp_scenarios.tools import FREESWITCH_ENV, ToolMissing, find_sipp
+from tests.support.cli import callcenter_process, start_callcenter
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "dialplans" / "main.yaml"
 SHARED_BUILDS = ROOT.parent / "shared" / "freeswitch"
 PASSWORD = "live-test-" + os.urandom(6).hex()
@@ -234,15 +234,7 @@ def database_url(live: Live) -> str:
 
 def callcenter(live: Live, *args: str) -> subprocess.CompletedProcess[str]:
     """Run one `callcenter` command (e.g. `agent login 1003`); fails the test when it fails."""
-    completed = subprocess.run(
-        [str(Path(sys.executable).with_name("callcenter")), *args],
-        env=callcenter_env(live),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    completed = callcenter_process(*args, env=callcenter_env(live), timeout=60)
     assert completed.returncode == 0, (args, completed.stdout, completed.stderr)
     return completed
 
@@ -250,17 +242,10 @@ def callcenter(live: Live, *args: str) -> subprocess.CompletedProcess[str]:
 @contextlib.contextmanager
 def app_server(live: Live) -> Iterator[subprocess.Popen[bytes]]:
     """`callcenter serve` pointed at the live switch, as the README's `make run` starts it."""
-    executable = Path(sys.executable).with_name("callcenter")
     log = live.work / "app_server.out"
     with log.open("ab") as output:
         start = output.tell()
-        process = subprocess.Popen(
-            [str(executable), "serve"],
-            env=callcenter_env(live),
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+        process = start_callcenter("serve", env=callcenter_env(live), output=output)
         try:
             wait_ready(live, process, log, start)
             yield process
