@@ -10,9 +10,9 @@ from sqlalchemy import Engine
 
 from esl_handlers.acd_agents import AgentDesk
 from ivr_scripts.agent_service import AgentService
-from schema.acd_records import AgentProfile
+from schema.acd.agents import agent_snapshot, reserve_agent, upsert_agents
+from schema.acd.records import AgentProfile
 from schema.adapters.agent_store import SqlAgentStore
-from schema.agents import agent_snapshot, reserve_agent, upsert_agents
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 CALL = "d0000000-0000-4000-8000-000000000001"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from callcenter.cli import main
-from schema.agents import agent_snapshot
+from schema.acd.agents import agent_snapshot
 from schema.db import create_engine_from_url
 
 PLAN = """\

@@ -1,4 +1,4 @@
-"""The CRM data layer's customers, calls, tickets and notes (schema.crm_queries), on SQLite and PostgreSQL.
+"""The CRM data layer's customers, calls, tickets and notes (schema.crm.queries), on SQLite and PostgreSQL.
 
 Permissions per role are in test_crm_permissions.py; here the viewer is the system or a manager.
 The helpers at the top (calls, queue events, agents) are shared with the other CRM test modules.
@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from ivr_scripts.agent_service import AgentService
-from schema.acd_records import AgentProfile, QueueEvent
+from schema.acd.agents import reserve_agent, upsert_agents, write_queue_events
+from schema.acd.records import AgentProfile, QueueEvent
 from schema.adapters.agent_store import SqlAgentStore
-from schema.agents import reserve_agent, upsert_agents, write_queue_events
-from schema.crm_access import CALLS, CUSTOMERS
-from schema.crm_lookup import CUSTOMER_KEYS, PHONE_NUMBERS, find_by_keys
-from schema.crm_queries import (
+from schema.crm.access import CALLS, CUSTOMERS
+from schema.crm.lookup import CUSTOMER_KEYS, PHONE_NUMBERS, find_by_keys
+from schema.crm.queries import (
     add_note,
     create_customer,
     customer_calls,
@@ -31,7 +31,7 @@ from schema.crm_queries import (
     search_customers,
     set_ticket_status,
 )
-from schema.crm_views import CustomerView
+from schema.crm.views import CustomerView
 from schema.errors import NotFound, PermissionDenied, RecordRejected
 from schema.viewer import SYSTEM, Viewer
 

@@ -10,8 +10,8 @@ import logging
 import pytest
 from sqlalchemy import Engine, select, update
 
-from schema.crm_models import ApiToken, CrmUser
-from schema.crm_users import authenticate, create_user, issue_token, revoke_token
+from schema.crm.models import ApiToken, CrmUser
+from schema.crm.users import authenticate, create_user, issue_token, revoke_token
 from schema.errors import NotFound, RecordRejected
 from schema.viewer import Viewer
 

@@ -16,8 +16,8 @@ from callcenter.server import Application, ServerConfig
 from esl_handlers.esl_channel import EslChannel
 from esl_handlers.parked_calls import ParkedCallServer
 from ivr_scripts.channel import Audio
+from schema.calls.queries import call_with_steps
 from schema.db import create_engine_from_url, session_scope
-from schema.queries import call_with_steps
 from tests.wire.standin import CallScript, InboundSwitch
 from tests.wire.standin.parked import PARK_VARIABLES, ParkedCall
 from tests.wire.support import unsampled_uuid, wait_until
