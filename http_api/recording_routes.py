@@ -1,6 +1,6 @@
 """The API's recording, QA and supervision routes: recordings and their keep flag, QA scores and averages
-(over schema.recording.recordings and schema.recording.qa), the PCI pause of a call's recording, and listen / whisper /
-barge (over a `CallControl`: esl_handlers.supervision.Supervisor in the call server).
+(over schema.recording.recordings and schema.recording.qa), the PCI pause of a call's recording, and
+listen / whisper / barge (over a `CallControl`: esl_handlers.supervision.Supervisor in the call server).
 
 The data layer and the Supervisor decide who may do what (NotFound / PermissionDenied, which the app
 turns into 404 / 403). What only the switch can refuse becomes:

@@ -75,7 +75,8 @@ class QaResult(View):
 
 
 class QaAverage(View):
-    """An agent's QA average: the mean percent of their scored recordings (see `schema.recording.qa.qa_averages`)."""
+    """An agent's QA average: the mean percent of their scored recordings
+    (see `schema.recording.qa.qa_averages`)."""
 
     agent_id: str | None = None
     recordings: int

@@ -1,4 +1,4 @@
-"""Customer import (customer_import.pipeline, customer_rows, customer_writer; callcenter.import_cli) on SQLite
+"""Customer import (customer_import.pipeline, .rows, .writer; callcenter.import_cli) on SQLite
 and PostgreSQL: mapping, E.164, de-duplication, the per-row error report, re-runs, refused batches,
 progress."""
 
