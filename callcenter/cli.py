@@ -33,9 +33,9 @@ from freeswitch_conf.settings import call_control_setting
 from ivr_scripts.agent_service import AgentService, UnknownAgent
 from ivr_scripts.agent_states import AgentStateError, AgentStatus, Transition
 from ivr_scripts.simulate import simulate
-from schema.acd_records import AgentProfile
+from schema.acd.agents import upsert_agents
+from schema.acd.records import AgentProfile
 from schema.adapters.agent_store import SqlAgentStore
-from schema.agents import upsert_agents
 from schema.db import create_engine_from_url
 from schema.errors import StorageError
 from schema.migrate import current_revision, upgrade

@@ -20,14 +20,14 @@ from sqlalchemy import Engine
 
 from callcenter.settings import Settings
 from dialplans.loader import load_dialplan
-from schema.crm_models import ROLES
-from schema.crm_users import create_user, issue_token, revoke_token
-from schema.crm_views import ScreeningRuleView
+from schema.crm.models import ROLES
+from schema.crm.phones import normalise_number
+from schema.crm.screening_rules import add_rule, list_rules, remove_rule
+from schema.crm.users import create_user, issue_token, revoke_token
+from schema.crm.views import ScreeningRuleView
 from schema.db import create_engine_from_url
 from schema.errors import StorageError
 from schema.migrate import upgrade
-from schema.phones import normalise_number
-from schema.screening_rules import add_rule, list_rules, remove_rule
 from schema.viewer import Viewer
 
 Action = Callable[[Settings, argparse.Namespace, Engine], int]

@@ -20,8 +20,8 @@ from ivr_scripts.prompts import PromptAudio, PromptBook
 from ivr_scripts.recording import RecordingLog
 from ivr_scripts.runner import Clock, IvrRunner, QueueEntry, utc_now
 from schema.adapters.crm_directory import SqlCallerDirectory
+from schema.crm.screening_rules import sync_yaml_rules
 from schema.errors import StorageError
-from schema.screening_rules import sync_yaml_rules
 from schema.threadpool import in_thread
 
 log = logging.getLogger(__name__)

@@ -21,18 +21,18 @@ from typing import TextIO
 import phonenumbers
 
 from callcenter.settings import Settings
-from dialplans.loader import DialplanError, load_dialplan
-from schema.customer_import import (
+from customer_import.pipeline import (
     DEFAULT_BATCH_SIZE,
     ImportOptions,
     ImportProgress,
     ImportSummary,
     import_customers,
 )
-from schema.customer_rows import FIELDS, SKIP, map_columns
+from customer_import.rows import FIELDS, SKIP, map_columns
+from customer_import.sources import ImportFailed, open_source
+from dialplans.loader import DialplanError, load_dialplan
 from schema.db import create_engine_from_url
 from schema.errors import StorageError
-from schema.import_sources import ImportFailed, open_source
 from schema.migrate import upgrade
 
 DEFAULT_REGION = "US"

@@ -1,6 +1,6 @@
 """`callcenter recordings prune|backup|keep|unkeep|list`: recording files and their bookkeeping.
 
-No logic here: ivr_scripts.retention deletes and copies files, schema.recordings keeps the books.
+No logic here: ivr_scripts.retention deletes and copies files, schema.recording.recordings keeps the books.
 schema.adapters.recording_catalog's `SqlRecordingCatalog` plumbs the one into the other.
 
 - `prune [--dry-run]`: delete the files of recordings past their policy's retention_days, except
@@ -30,12 +30,12 @@ from sqlalchemy import Engine
 from callcenter.settings import Settings
 from dialplans.loader import load_dialplan
 from ivr_scripts.retention import BackupReport, PruneReport, UnsafePath, backup, prune
-from schema import recordings
 from schema.adapters.recording_catalog import SqlRecordingCatalog
 from schema.db import create_engine_from_url
 from schema.errors import NotFound, PermissionDenied, RecordRejected, StorageError
 from schema.migrate import upgrade
-from schema.recording_views import RecordingView
+from schema.recording import recordings
+from schema.recording.views import RecordingView
 from schema.viewer import Viewer
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_FAILED = 0, 1, 2

@@ -59,8 +59,8 @@ from esl_handlers.switch import EslSwitch
 from http_api import ApiServer, PushHub, build_api
 from ivr_scripts.prompts import PromptAudio
 from ivr_scripts.runner import Clock, utc_now
-from schema.agent_notify import AgentChange
-from schema.calls import write_batch
+from schema.acd.agent_notify import AgentChange
+from schema.calls.writes import write_batch
 from schema.db import create_engine_from_url
 from schema.migrate import upgrade
 

@@ -26,7 +26,7 @@ from esl_handlers.supervision import DEFAULT_RING_TIMEOUT, Supervisor
 from esl_handlers.switch import EslSwitch
 from ivr_scripts.supervision import Mode, SupervisionError
 from ivr_scripts.switch import SwitchError
-from schema.crm_users import user_viewer
+from schema.crm.users import user_viewer
 from schema.db import create_engine_from_url
 from schema.errors import NotFound, PermissionDenied, StorageError
 from schema.migrate import upgrade

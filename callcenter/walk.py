@@ -19,7 +19,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from dialplans.models import Dialplan
-from schema.models import Call, IvrStep
+from schema.calls.models import Call, IvrStep
 from sipp_scenarios.dtmf_pcap import DtmfTiming
 from sipp_scenarios.generate import MenuPath
 from sipp_scenarios.runner import path_call

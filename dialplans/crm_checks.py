@@ -79,7 +79,7 @@ def lookup_actions(plan: Dialplan) -> Iterator[tuple[NodePath, Lookup]]:
 
 
 def normalise_number(text: str, region: str) -> tuple[str | None, str]:
-    """E.164 for `text` in `region`, or None and why not (the rule of the CRM's schema.phones)."""
+    """E.164 for `text` in `region`, or None and why not (the rule of the CRM's schema.crm.phones)."""
     raw = text.strip()
     if raw.startswith("00"):
         raw = "+" + raw[2:]

@@ -27,8 +27,8 @@ from ivr_scripts.agent_reconcile import LiveAgentChannel, reconcile
 from ivr_scripts.agent_service import AgentService
 from ivr_scripts.agent_states import AgentState, AgentStateError, AgentStatus, Transition
 from ivr_scripts.switch import LiveChannel, Switch, SwitchError
+from schema.acd.agents import reserve_agent
 from schema.adapters.agent_store import SqlAgentStore
-from schema.agents import reserve_agent
 from schema.errors import StorageError
 from schema.threadpool import in_thread
 

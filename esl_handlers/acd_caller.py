@@ -14,8 +14,8 @@ from esl_handlers.acd_offer import EndedBy, WaitingCaller
 from esl_handlers.codec import Event as EslEvent
 from ivr_scripts.acd.from_dialplan import sticky_since
 from ivr_scripts.channel import CallerHungUp, CallInfo, Channel, ChannelError
+from schema.acd.sticky import last_agent_for
 from schema.errors import StorageError
-from schema.sticky import last_agent_for
 from schema.threadpool import in_thread
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 A caller choosing a queue `join`s it in their own greenlet: the call goes on the dispatch board and
 `wait_in_queue` holds them (music, announcements, keys, max wait) while dispatch runs in another
 greenlet. Dispatch is event-driven, never polled: it runs when a caller joins and when an agent
-becomes free (`AgentDesk.on_free`), and reserves candidates one at a time (schema.agents.reserve_agent,
+becomes free (`AgentDesk.on_free`), and reserves candidates one at a time (schema.acd.agents.reserve_agent,
 atomic across servers) just before `offer_call` rings them over the `Switch`.
 
 The caller's channel gets `park_after_bridge=true` before it waits: when the agent hangs up,

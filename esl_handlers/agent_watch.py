@@ -1,7 +1,7 @@
 """Hearing every agent change on every application server: LISTEN cc_agents on PostgreSQL.
 
 Each agent write notifies `cc_agents` with `<agent_id>:<state>:<version>` in its own transaction
-(schema.agent_notify), whichever process or server made it. `AgentChangeWatcher` keeps one
+(schema.acd.agent_notify), whichever process or server made it. `AgentChangeWatcher` keeps one
 dedicated psycopg 3 connection (autocommit) that runs `LISTEN cc_agents` and blocks in
 `connection.notifies()`, psycopg's generator that yields each notification as it arrives: no
 polling, no query every N ms.
@@ -37,7 +37,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from schema.agent_notify import CHANNEL, RESYNC, AgentChange, parse_payload
+from schema.acd.agent_notify import CHANNEL, RESYNC, AgentChange, parse_payload
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from esl_handlers.codec import Event
-from schema.records import CallUpdate
+from schema.calls.records import CallUpdate
 
 CDR_EVENTS = ("CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE")
 

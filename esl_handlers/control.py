@@ -26,8 +26,8 @@ from typing import Any, Final
 import gevent
 import gevent.socket
 
-from schema.acd_records import check_agent_id
-from schema.agent_notify import AgentChange
+from schema.acd.agent_notify import AgentChange
+from schema.acd.records import check_agent_id
 from schema.errors import RecordRejected
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from typing import Final
 from esl_handlers.db_writer import Record
 from esl_handlers.session import RecordQueue
 from ivr_scripts.crm import CrmSink, ScreeningDecision, SurveyAnswer
+from schema.calls.records import CallUpdate, SurveyAnswerRecord
 from schema.errors import RecordRejected
-from schema.records import CallUpdate, SurveyAnswerRecord
 
 log = logging.getLogger(__name__)
 DETAIL_MAX: Final = 200  # screening_detail is free text (a block reason); a call row needs no essay

@@ -26,12 +26,12 @@ from typing import Any, Protocol
 import gevent
 import gevent.event
 
-from schema.acd_records import QueueEvent
+from schema.acd.records import QueueEvent
+from schema.calls.records import CallUpdate, IvrStepRecord, SurveyAnswerRecord
 from schema.errors import RecordRejected, StorageError
-from schema.recording_records import RecordingEvent, RecordingFileFacts, RecordingPaused, RecordingPlanned
-from schema.records import CallUpdate, IvrStepRecord, SurveyAnswerRecord
+from schema.recording.records import RecordingEvent, RecordingFileFacts, RecordingPaused, RecordingPlanned
 
-# What `schema.calls.write_batch` takes, in one transaction: call records, queue events, survey answers
+# What `schema.calls.writes.write_batch` takes, in one transaction: call records, queue events, survey answers
 # and what is known of recordings.
 Record = (
     CallUpdate

@@ -1,7 +1,7 @@
 """Queue events from the ACD flow to the database, through the same non-blocking writer as call records.
 
 `WriterQueueEvents` is the `ivr_scripts.acd.queue_events.QueueEventSink` the server hands to the
-waiting loop and the offer flow: each event becomes a `schema.acd_records.QueueEvent` appended to the
+waiting loop and the offer flow: each event becomes a `schema.acd.records.QueueEvent` appended to the
 `CallRecordWriter`, which batches it with the call records into one transaction. Recording never
 blocks the call and never raises into it: an event the record checks refuse is logged and dropped,
 like a malformed channel event (esl_handlers.session.submit_event).
@@ -15,7 +15,7 @@ from typing import Protocol
 
 from dialplans.vocabulary import QueueEventName
 from esl_handlers.db_writer import Record
-from schema.acd_records import QueueEvent
+from schema.acd.records import QueueEvent
 from schema.errors import RecordRejected
 
 log = logging.getLogger(__name__)

@@ -38,9 +38,9 @@ from gevent.pool import Group
 from esl_handlers.cdr import from_micros
 from esl_handlers.codec import Event
 from esl_handlers.db_writer import RecordQueue
+from schema.calls.records import UUID_MAX_LENGTH
 from schema.errors import RecordRejected
-from schema.recording_records import RecordingEvent, RecordingFileFacts, recording_format
-from schema.records import UUID_MAX_LENGTH
+from schema.recording.records import RecordingEvent, RecordingFileFacts, recording_format
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from esl_handlers.db_writer import RecordQueue
 from esl_handlers.recording_events import RecordingEvents
 from ivr_scripts.recording import PlannedRecording
 from schema.errors import RecordRejected
-from schema.recording_records import RecordingPaused, RecordingPlanned
+from schema.recording.records import RecordingPaused, RecordingPlanned
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """`ScreenPopPublisher`: when the ACD rings an agent, push the caller's screen pop to the agent's sessions.
 
 The ACD calls `offered` from the offer flow (esl_handlers.acd_offer.OfferAttempt.ring), once per agent rung,
-for single and ring-all offers alike. It returns at once: the pop (schema.screenpop.build_screen_pop, as
+for single and ring-all offers alike. It returns at once: the pop (schema.crm.screenpop.build_screen_pop, as
 SYSTEM) is built in gevent's thread pool by a greenlet of its own and published as a `screenpop` event
 whose data is the `ScreenPop` JSON the API serves at GET /api/screenpop/{call_uuid}. A failure is logged
 and never reaches the offer: the phone rings whether the pop arrives or not.
@@ -17,7 +17,7 @@ from typing import Final, Protocol
 import gevent.pool
 from sqlalchemy import Engine
 
-from schema.screenpop import build_screen_pop
+from schema.crm.screenpop import build_screen_pop
 from schema.threadpool import in_thread
 from schema.viewer import SYSTEM
 

@@ -19,8 +19,8 @@ from esl_handlers.esl_channel import EslChannel
 from esl_handlers.recording_events import RecordingEvents
 from ivr_scripts.journal import IvrStep
 from ivr_scripts.runner import IvrRunner
+from schema.calls.records import CallUpdate, IvrStepRecord
 from schema.errors import RecordRejected
-from schema.records import CallUpdate, IvrStepRecord
 
 log = logging.getLogger(__name__)
 

@@ -44,7 +44,7 @@ from http_api.routing import (
     path_values,
     read_body,
 )
-from schema.crm_users import authenticate
+from schema.crm.users import authenticate
 from schema.errors import NotFound, PermissionDenied, RecordRejected, StorageError, StorageUnavailable
 from schema.viewer import Viewer
 

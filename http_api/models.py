@@ -1,6 +1,6 @@
 """The API's own shapes: query parameters, request bodies, `Me` and the error body.
 
-What the API returns otherwise are the data layer's views (schema/crm_views.py), served as they are.
+What the API returns otherwise are the data layer's views (schema/crm/views.py), served as they are.
 Every model forbids unknown fields, so a misspelt parameter or body field is a 400 that names it,
 never silently ignored.
 """
@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from schema.crm_views import TicketStatus
+from schema.crm.views import TicketStatus
 
 MAX_DATABASE_ID = 2**63 - 1  # BIGINT: a larger id could only fail in the database
 

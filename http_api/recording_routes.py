@@ -1,6 +1,6 @@
 """The API's recording, QA and supervision routes: recordings and their keep flag, QA scores and averages
-(over schema.recordings and schema.qa), the PCI pause of a call's recording, and listen / whisper /
-barge (over a `CallControl`: esl_handlers.supervision.Supervisor in the call server).
+(over schema.recording.recordings and schema.recording.qa), the PCI pause of a call's recording, and
+listen / whisper / barge (over a `CallControl`: esl_handlers.supervision.Supervisor in the call server).
 
 The data layer and the Supervisor decide who may do what (NotFound / PermissionDenied, which the app
 turns into 404 / 403). What only the switch can refuse becomes:
@@ -39,8 +39,8 @@ from http_api.models import (
 from http_api.routing import ApiError, Context, Handler, Result, Route
 from ivr_scripts.supervision import Mode, Supervision, SupervisionError
 from ivr_scripts.switch import SwitchError
-from schema import qa, recordings
-from schema.recording_views import QaAverage, QaResult, RecordingView
+from schema.recording import qa, recordings
+from schema.recording.views import QaAverage, QaResult, RecordingView
 from schema.viewer import Viewer
 
 _T = TypeVar("_T")

@@ -25,8 +25,10 @@ from http_api.models import (
 from http_api.push import EventStream
 from http_api.recording_routes import RECORDING_ROUTES
 from http_api.routing import ApiError, Context, Result, Route
-from schema import crm_queries, screening_rules, screenpop, surveys
-from schema.crm_views import (
+from schema.calls import surveys
+from schema.crm import queries as crm_queries
+from schema.crm import screening_rules, screenpop
+from schema.crm.views import (
     CallSummary,
     CustomerSummary,
     CustomerView,

@@ -1,6 +1,6 @@
 """The agent state machine's transition table: which trigger moves an agent from which state to which.
 
-ivr_scripts.agent_states applies it; the database's reservation guard (schema.agents) is derived from it.
+ivr_scripts.agent_states applies it; the database's reservation guard (schema.acd.agents) is derived from it.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ _SAMPLE_SPACE: Final = 2**64
 @dataclass(frozen=True, slots=True)
 class PlannedRecording:
     """A recording the call logic started, with what the switch's events cannot tell (the policy, the
-    queue, the retention); the server stores it as schema.recording_records.RecordingPlanned."""
+    queue, the retention); the server stores it as schema.recording.records.RecordingPlanned."""
 
     call_uuid: str
     path: str

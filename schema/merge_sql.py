@@ -1,4 +1,4 @@
-"""SQL pieces the idempotent writers share (`schema.calls`, `schema.recording_writes`): the dialect's
+"""SQL pieces the idempotent writers share (`schema.calls.writes`, `schema.recording.writes`): the dialect's
 INSERT ... ON CONFLICT, NULL-safe earliest/latest merges, and seconds between two timestamps."""
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
     PostgreSQL stores `timestamptz`. SQLite has no timestamp type: SQLAlchemy stores fixed-width
     text (`YYYY-MM-DD HH:MM:SS.ffffff`) and drops the offset, so every value is converted to UTC
     before it is written. That keeps text comparison equal to time comparison, which the merge
-    rules of `schema.calls` rely on, and values read back are UTC again. Naive datetimes are
+    rules of `schema.calls.writes` rely on, and values read back are UTC again. Naive datetimes are
     refused: their zone would be a guess.
     """
 

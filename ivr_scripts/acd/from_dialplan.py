@@ -4,7 +4,7 @@ Where each field of a `dialplans.models.Queue` lands:
 - strategy, tiers, required_skills: `QueueRules` (dispatch), keyed by the queue's YAML key.
 - music_on_hold, announce, max_wait, on_max_wait, exit_key, exit_action, callback_key, ring_timeout,
   wrap_up, max_no_answer: `QueueSettings` (the waiting caller, the offer flow, the agent service).
-- priorities: `priority_for`; sticky_days: `sticky_since` (the window handed to schema.sticky).
+- priorities: `priority_for`; sticky_days: `sticky_since` (the window handed to schema.acd.sticky).
 - name, extension: not the ACD's; the renderer and reports read them from the dialplan.
 - survey: not the ACD's; the IVR runner runs it after the queue hands the call back (agent hung up first).
 """

@@ -1,7 +1,7 @@
 """Where the ACD flow reports queue events (dialplans.vocabulary.QueueEventName, Asterisk's queue_log words).
 
 The waiting loop and the offer flow report every event through a `QueueEventSink`; the server maps
-it to `schema.acd_records.QueueEvent` rows. `MemoryQueueEvents` keeps them in a list for tests.
+it to `schema.acd.records.QueueEvent` rows. `MemoryQueueEvents` keeps them in a list for tests.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ agent_state_log row keyed by the new version, in one transaction (BEGIN IMMEDIAT
 anything changed the row since it was read (an event, a reservation, another server) no row matches,
 nothing is written and `save` returns False; the service reads again and re-applies. The version is
 the whole guard (the state machine has already decided the move), so this path also writes `force`
-corrections (reconciler, supervisors). The write itself is schema.agents.write_transition, which
-schema.agents.reserve_agent (it also picks the agent) uses too.
+corrections (reconciler, supervisors). The write itself is schema.acd.agents.write_transition, which
+schema.acd.agents.reserve_agent (it also picks the agent) uses too.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from sqlalchemy import exc as sa_exc
 
 from dialplans.vocabulary import HOLDS_CALL_STATES
 from ivr_scripts.agent_states import AgentState, AgentStatus, Transition
-from schema.acd_records import check_agent_id
-from schema.agents import AGENTS, write_transition
+from schema.acd.agents import AGENTS, write_transition
+from schema.acd.records import check_agent_id
 from schema.db import write_transaction
 from schema.errors import translate
 

@@ -1,4 +1,4 @@
-"""`SqlCallerDirectory`: the IVR's `CallerDirectory` over the CRM data layer (schema.crm_lookup/crm_queries).
+"""`SqlCallerDirectory`: the IVR's `CallerDirectory` over the CRM data layer (schema.crm.lookup/crm_queries).
 
 The call server reads as `SYSTEM` (it screens every caller and serves self-service for any customer).
 Each question runs in gevent's thread pool, so only the calling greenlet waits for the database, and a
@@ -20,9 +20,9 @@ from sqlalchemy import Engine
 
 from dialplans.crm_models import BY_ACCOUNT
 from ivr_scripts.crm import CallerDirectory, CallerProfile, CrmUnavailable, CustomerRecord
-from schema.crm_lookup import caller_match, find_by_keys
-from schema.crm_queries import get_customer
-from schema.crm_views import CustomerSummary, CustomerView
+from schema.crm.lookup import caller_match, find_by_keys
+from schema.crm.queries import get_customer
+from schema.crm.views import CustomerSummary, CustomerView
 from schema.errors import NotFound, StorageError
 from schema.threadpool import in_thread
 from schema.viewer import SYSTEM
@@ -30,7 +30,7 @@ from schema.viewer import SYSTEM
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 # A lookup by keys that matches more than one customer is ambiguous (T9 keypad text): two are enough
-# to tell, as schema.crm_lookup.find_by_keys' default says.
+# to tell, as schema.crm.lookup.find_by_keys' default says.
 FIND_LIMIT = 2
 
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from schema import recordings
-from schema.recording_views import BackupCandidate, PruneCandidate
+from schema.recording import recordings
+from schema.recording.views import BackupCandidate, PruneCandidate
 
 
 @dataclass(frozen=True)
 class SqlRecordingCatalog:
-    """ivr_scripts.retention's RecordingCatalog over the recordings table (schema.recordings)."""
+    """ivr_scripts.retention's RecordingCatalog over the recordings table (schema.recording.recordings)."""
 
     engine: Engine
 

@@ -7,10 +7,10 @@ from sqlalchemy import Engine, func, select
 
 from dialplans.vocabulary import ENTERQUEUE
 from ivr_scripts.supervision import AgentRow, CallFacts
-from schema.acd_models import Agent, QueueLogEntry
+from schema.acd.models import Agent, QueueLogEntry
+from schema.calls.models import Call
 from schema.db import session_scope
-from schema.models import Call
-from schema.recording_models import Recording
+from schema.recording.models import Recording
 
 
 class SqlSupervisionFacts:

@@ -12,11 +12,11 @@ from alembic import context
 from sqlalchemy import Connection
 
 # Imported for their side effect: the ACD, CRM and recording tables join Base.metadata.
-import schema.acd_models
-import schema.crm_models
-import schema.recording_models  # noqa: F401
+import schema.acd.models
+import schema.crm.models
+import schema.recording.models  # noqa: F401
+from schema.calls.models import Base
 from schema.db import create_engine_from_url
-from schema.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from ivr_scripts.agent_service import AgentService
-from schema.acd_records import AgentProfile
+from schema.acd.agents import reserve_agent, upsert_agents
+from schema.acd.records import AgentProfile
 from schema.adapters.agent_store import SqlAgentStore
-from schema.agents import reserve_agent, upsert_agents
 from schema.db import create_engine_from_url
 from schema.migrate import upgrade
 from tests.support.postgres import INSTALL_HINT, SUPERUSER, PostgresServer, find_pg_bin

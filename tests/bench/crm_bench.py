@@ -35,18 +35,18 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from schema.acd_models import QueueLogEntry
-from schema.acd_records import AgentProfile
-from schema.agents import upsert_agents
-from schema.crm_access import CALLS, CUSTOMERS, QUEUE_LOG
-from schema.crm_lookup import PHONE_NUMBERS, caller_match
-from schema.crm_models import Customer, PhoneNumber, Ticket
-from schema.crm_shared_reads import TICKETS, queue_of
-from schema.crm_views import CallSummary, CustomerView, PhoneNumberView, ScreenPop, TicketView
+from schema.acd.agents import upsert_agents
+from schema.acd.models import QueueLogEntry
+from schema.acd.records import AgentProfile
+from schema.calls.models import Call
+from schema.crm.access import CALLS, CUSTOMERS, QUEUE_LOG
+from schema.crm.lookup import PHONE_NUMBERS, caller_match
+from schema.crm.models import Customer, PhoneNumber, Ticket
+from schema.crm.screenpop import build_screen_pop, display_name
+from schema.crm.shared_reads import TICKETS, queue_of
+from schema.crm.views import CallSummary, CustomerView, PhoneNumberView, ScreenPop, TicketView
 from schema.db import create_engine_from_url
 from schema.migrate import upgrade
-from schema.models import Call
-from schema.screenpop import build_screen_pop, display_name
 from schema.viewer import SYSTEM, Viewer
 from tests.support.postgres import INSTALL_HINT, SUPERUSER, PostgresServer, find_pg_bin
 

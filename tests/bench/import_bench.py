@@ -30,12 +30,12 @@ from pathlib import Path
 import openpyxl
 from sqlalchemy import select
 
-from schema.crm_models import Customer, CustomerKey, PhoneNumber
-from schema.customer_import import ImportOptions, ImportSummary, import_customers
+from customer_import.pipeline import ImportOptions, ImportSummary, import_customers
+from customer_import.sources import open_source
+from schema.crm.models import Customer, CustomerKey, PhoneNumber
+from schema.crm.phones import keypad_digits, normalise_number
 from schema.db import create_engine_from_url, session_scope
-from schema.import_sources import open_source
 from schema.migrate import upgrade
-from schema.phones import keypad_digits, normalise_number
 from tests.support.postgres import INSTALL_HINT, SUPERUSER, PostgresServer, find_pg_bin
 
 HEADER = (

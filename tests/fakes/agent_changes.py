@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gevent.queue
 
-from schema.agent_notify import AgentChange
+from schema.acd.agent_notify import AgentChange
 
 WAIT = 10.0  # seconds: a bound on waiting for a change, never a sleep
 

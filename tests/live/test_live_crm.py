@@ -20,10 +20,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from freeswitch_conf.directory import directory_users
-from schema.acd_models import QueueLogEntry
-from schema.crm_models import SurveyResponse
+from schema.acd.models import QueueLogEntry
+from schema.calls.models import Call, IvrStep
+from schema.crm.models import SurveyResponse
 from schema.db import create_engine_from_url
-from schema.models import Call, IvrStep
 from sipp_scenarios.agent_phone import AgentLogin, AgentOptions, AgentPhone, Registrar
 from sipp_scenarios.dtmf_pcap import DtmfTiming, write_dtmf_pcap
 from sipp_scenarios.generate import MenuPath

@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from schema.calls.models import IvrStep
 from schema.db import create_engine_from_url
-from schema.models import IvrStep
 from sipp_scenarios.dtmf_pcap import DtmfTiming, Tone, write_dtmf_pcap
 from sipp_scenarios.generate import MenuPath
 from sipp_scenarios.runner import path_call

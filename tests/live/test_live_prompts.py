@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import select
 
 from dialplans.prompt_audio import find_prompt_audio, synthesis_voices
+from schema.calls.models import Call, IvrStep
 from schema.db import create_engine_from_url
-from schema.models import Call, IvrStep
 from tests.support.live import harness
 from tests.support.live.harness import CLOSED_DID, Build, Live, free_sip_port, free_udp_port
 

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from freeswitch_conf.directory import directory_users
-from schema.acd_models import QueueLogEntry
+from schema.acd.models import QueueLogEntry
+from schema.calls.models import Call
 from schema.db import create_engine_from_url
-from schema.models import Call
 from sipp_scenarios.agent_phone import AgentLogin, AgentOptions, AgentPhone, Registrar
 from sipp_scenarios.generate import DEFAULT_CALLER
 from sipp_scenarios.runner import queue_call

@@ -23,10 +23,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from freeswitch_conf.directory import directory_users
-from schema.acd_models import QueueLogEntry
+from schema.acd.models import QueueLogEntry
+from schema.calls.models import Call
 from schema.db import create_engine_from_url
-from schema.models import Call
-from schema.recording_models import Recording
+from schema.recording.models import Recording
 from sipp_scenarios.agent_phone import AgentLogin, AgentOptions
 from sipp_scenarios.runner import queue_call
 from tests.support.live import harness

@@ -21,12 +21,12 @@ from callcenter.server import Application, ServerConfig
 from ivr_scripts.acd import QueueSettings
 from ivr_scripts.agent_service import AgentService
 from ivr_scripts.runner import utc_now
-from schema.acd_models import AgentStateLog, QueueLogEntry
-from schema.acd_records import AgentProfile
+from schema.acd.agents import upsert_agents
+from schema.acd.models import AgentStateLog, QueueLogEntry
+from schema.acd.records import AgentProfile
 from schema.adapters.agent_store import SqlAgentStore
-from schema.agents import upsert_agents
+from schema.calls.models import Call
 from schema.db import create_engine_from_url, session_scope
-from schema.models import Call
 from tests.support.standin import CallScript, InboundSwitch, OutboundSwitch, ScriptedCall
 from tests.support.standin.agents import AgentPhone, Behaviour
 

@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import Engine
 
 from ivr_scripts.agent_service import AgentService
-from schema.acd_records import AgentProfile, QueueEvent
+from schema.acd.agents import reserve_agent, upsert_agents, write_queue_events
+from schema.acd.records import AgentProfile, QueueEvent
 from schema.adapters.agent_store import SqlAgentStore
-from schema.agents import reserve_agent, upsert_agents, write_queue_events
-from schema.crm_access import CALLS
-from schema.crm_queries import create_customer
-from schema.crm_views import CustomerView
+from schema.crm.access import CALLS
+from schema.crm.queries import create_customer
+from schema.crm.views import CustomerView
 from schema.viewer import SYSTEM, Viewer
 
 T0 = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)

@@ -20,13 +20,13 @@ import gevent
 from sqlalchemy import Engine
 
 from http_api import ApiServer, PushHub, build_api
-from schema.acd_records import AgentProfile
-from schema.agents import upsert_agents
-from schema.calls import write_batch
-from schema.crm_queries import create_customer
-from schema.crm_users import create_user, issue_token
-from schema.crm_views import CustomerView
-from schema.records import CallUpdate, SurveyAnswerRecord
+from schema.acd.agents import upsert_agents
+from schema.acd.records import AgentProfile
+from schema.calls.records import CallUpdate, SurveyAnswerRecord
+from schema.calls.writes import write_batch
+from schema.crm.queries import create_customer
+from schema.crm.users import create_user, issue_token
+from schema.crm.views import CustomerView
 from schema.viewer import SYSTEM
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)

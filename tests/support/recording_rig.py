@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import MetaData, select
 
 from schema.db import create_engine_from_url
-from schema.recording_models import Recording
+from schema.recording.models import Recording
 from tests.support.acd_rig import Rig
 from tests.support.standin import ScriptedCall
 

@@ -11,9 +11,9 @@ from dialplans.loader import load_dialplan
 from esl_handlers.acd_agents import AgentDesk
 from ivr_scripts.acd.board import DispatchBoard
 from ivr_scripts.agent_service import AgentService
-from schema.acd_records import AgentProfile
+from schema.acd.agents import agent_snapshot, reserve_agent, upsert_agents
+from schema.acd.records import AgentProfile
 from schema.adapters.agent_store import SqlAgentStore
-from schema.agents import agent_snapshot, reserve_agent, upsert_agents
 from tests.support.dialplans import EXAMPLE
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)

@@ -24,10 +24,10 @@ import pytest
 from sqlalchemy import Engine, select
 
 from ivr_scripts.agent_service import AgentService
-from schema.acd_models import AgentStateLog
-from schema.acd_records import AgentProfile
+from schema.acd.agents import agent_snapshot, reserve_agent, upsert_agents
+from schema.acd.models import AgentStateLog
+from schema.acd.records import AgentProfile
 from schema.adapters.agent_store import SqlAgentStore
-from schema.agents import agent_snapshot, reserve_agent, upsert_agents
 from schema.db import create_engine_from_url, session_scope
 from schema.migrate import upgrade
 from tests.support.postgres import PostgresServer

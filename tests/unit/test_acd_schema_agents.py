@@ -11,10 +11,10 @@ from sqlalchemy import Engine, select
 from ivr_scripts.agent_service import AgentService, UnknownAgent
 from ivr_scripts.agent_states import AgentState, AgentStateError
 from ivr_scripts.agent_table import RESERVABLE_STATES
-from schema.acd_models import AgentStateLog
-from schema.acd_records import AgentProfile
+from schema.acd.agents import agent_snapshot, reserve_agent, upsert_agents
+from schema.acd.models import AgentStateLog
+from schema.acd.records import AgentProfile
 from schema.adapters.agent_store import SqlAgentStore
-from schema.agents import agent_snapshot, reserve_agent, upsert_agents
 from schema.db import session_scope
 from schema.errors import RecordRejected
 

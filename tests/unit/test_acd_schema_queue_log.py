@@ -9,12 +9,12 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import Engine, func, select
 
-from schema.acd_models import QueueLogEntry
-from schema.acd_records import QueueEvent
-from schema.agents import write_queue_events
+from schema.acd.agents import write_queue_events
+from schema.acd.models import QueueLogEntry
+from schema.acd.records import QueueEvent
+from schema.acd.reports import QueueStats, queue_stats
 from schema.db import session_scope
 from schema.errors import RecordRejected
-from schema.reports import QueueStats, queue_stats
 
 T0 = dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC)
 HOUR = dt.timedelta(hours=1)

@@ -21,15 +21,15 @@ from sqlalchemy import Engine, event, insert, text
 
 from esl_handlers.agent_watch import APPLICATION_NAME, AgentChangeWatcher, WatcherError
 from ivr_scripts.agent_service import AgentService
-from schema.acd_records import AgentProfile
-from schema.adapters.agent_store import SqlAgentStore
-from schema.agent_notify import RESYNC, AgentChange, announce_agent_change, format_payload, parse_payload
-from schema.agents import (
+from schema.acd.agent_notify import RESYNC, AgentChange, announce_agent_change, format_payload, parse_payload
+from schema.acd.agents import (
     STATE_LOG,
     agent_snapshot,
     reserve_agent,
     upsert_agents,
 )
+from schema.acd.records import AgentProfile
+from schema.adapters.agent_store import SqlAgentStore
 from schema.errors import StorageError
 from tests.fakes.agent_changes import HeardChanges
 from tests.support.postgres import free_port

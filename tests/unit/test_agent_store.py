@@ -11,10 +11,10 @@ from sqlalchemy import Engine, select, update
 from ivr_scripts.agent_reconcile import LiveAgentChannel, reconcile
 from ivr_scripts.agent_service import AgentService
 from ivr_scripts.agent_states import AgentState, AgentStateError, AgentStatus, Transition, Trigger, apply
-from schema.acd_models import AgentStateLog
-from schema.acd_records import AgentProfile
+from schema.acd.agents import AGENTS, agent_snapshot, reserve_agent, upsert_agents
+from schema.acd.models import AgentStateLog
+from schema.acd.records import AgentProfile
 from schema.adapters.agent_store import UNSPECIFIED_BREAK_REASON, SqlAgentStore, StoredAgentStatus
-from schema.agents import AGENTS, agent_snapshot, reserve_agent, upsert_agents
 from schema.db import session_scope
 from tests.fakes.clock import FakeClock
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from schema.agents import agent_snapshot
+from schema.acd.agents import agent_snapshot
 from schema.db import create_engine_from_url
 from tests.support.cli import callcenter, callcenter_output
 

@@ -19,6 +19,7 @@ PACKAGES: Final = (
     "ivr_scripts",
     "schema",
     "http_api",
+    "customer_import",
     "freeswitch_conf",
     "dialplans",
     "sipp_scenarios",

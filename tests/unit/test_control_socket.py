@@ -16,7 +16,7 @@ import pytest
 
 from callcenter.cli import main
 from esl_handlers.control import ControlServer, ControlSocketError, parse_message, send_agent_changed
-from schema.agent_notify import AgentChange
+from schema.acd.agent_notify import AgentChange
 from tests.fakes.agent_changes import HeardChanges
 
 WAIT = 10.0  # seconds: a bound on waiting for a datagram, never a sleep

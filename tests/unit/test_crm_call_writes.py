@@ -14,15 +14,15 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, delete, insert, select
 
-from schema.acd_models import QueueLogEntry
-from schema.acd_records import QueueEvent
-from schema.calls import Record, write_batch
-from schema.crm_access import CUSTOMERS
-from schema.crm_models import SurveyResponse
+from schema.acd.models import QueueLogEntry
+from schema.acd.records import QueueEvent
+from schema.calls.models import Call
+from schema.calls.records import CallUpdate, SurveyAnswerRecord
+from schema.calls.writes import Record, write_batch
+from schema.crm.access import CUSTOMERS
+from schema.crm.models import SurveyResponse
 from schema.errors import RecordRejected
 from schema.migrate import upgrade
-from schema.models import Call
-from schema.records import CallUpdate, SurveyAnswerRecord
 
 T0 = dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -211,7 +211,7 @@ def test_a_survey_answer_keeps_nul_characters_as_replacement_marks() -> None:
 
 def test_call_writes_work_in_a_process_that_never_imported_the_crm_models(tmp_path: Path) -> None:
     """calls.customer_id references customers: writing and reading calls must not depend on someone
-    else having imported schema.crm_models first (SQLAlchemy resolves the key by table name)."""
+    else having imported schema.crm.models first (SQLAlchemy resolves the key by table name)."""
     url = f"sqlite:///{tmp_path / 'calls.db'}"
     upgrade(url)
     script = textwrap.dedent(
@@ -219,10 +219,10 @@ def test_call_writes_work_in_a_process_that_never_imported_the_crm_models(tmp_pa
         import datetime as dt
         from sqlalchemy import insert, select
         from sqlalchemy.orm import Session
-        from schema.calls import Record, write_batch
+        from schema.calls.writes import Record, write_batch
         from schema.db import create_engine_from_url
-        from schema.models import Base, Call
-        from schema.records import CallUpdate
+        from schema.calls.models import Base, Call
+        from schema.calls.records import CallUpdate
 
         engine = create_engine_from_url({url!r})
         now = dt.datetime.now(dt.UTC)

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import Engine
 
 from dialplans.crm_models import Blacklist, Crm
-from schema.crm_users import authenticate
+from schema.crm.screening_rules import list_rules, sync_yaml_rules
+from schema.crm.users import authenticate
 from schema.db import create_engine_from_url
-from schema.screening_rules import list_rules, sync_yaml_rules
 from schema.viewer import SYSTEM, Viewer
 from tests.support.cli import callcenter
 

@@ -1,4 +1,4 @@
-"""Caller-ID lookup and keypad lookup (schema.crm_lookup), on SQLite and PostgreSQL."""
+"""Caller-ID lookup and keypad lookup (schema.crm.lookup), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from schema.crm_lookup import caller_match, find_by_keys
-from schema.crm_queries import create_customer
-from schema.crm_views import CustomerSummary
+from schema.crm.lookup import caller_match, find_by_keys
+from schema.crm.queries import create_customer
+from schema.crm.screening_rules import add_rule
+from schema.crm.views import CustomerSummary
 from schema.db import create_engine_from_url
 from schema.errors import StorageError
-from schema.screening_rules import add_rule
 from schema.viewer import SYSTEM, Viewer
 from tests.support.crm_records import jane
 

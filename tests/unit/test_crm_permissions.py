@@ -1,4 +1,4 @@
-"""Every CRM data-layer query, for every role (schema.crm_access), on SQLite and PostgreSQL.
+"""Every CRM data-layer query, for every role (schema.crm.access), on SQLite and PostgreSQL.
 
 The world: departments sales (agents 1001, 1002) and service (agent 2001); customers ann (1001's),
 bo (1002's), cy (2001's) and orphan (nobody's). Calls: ann's; bo's; cy's answered by 1001; cy's
@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from schema.crm_access import SURVEY_RESPONSES, survey_response_visible
-from schema.crm_lookup import caller_match, find_by_keys
-from schema.crm_queries import (
+from schema.crm.access import SURVEY_RESPONSES, survey_response_visible
+from schema.crm.lookup import caller_match, find_by_keys
+from schema.crm.queries import (
     NOTES,
     add_note,
     create_customer,
@@ -32,8 +32,8 @@ from schema.crm_queries import (
     search_customers,
     set_ticket_status,
 )
+from schema.crm.screenpop import build_screen_pop
 from schema.errors import NotFound, PermissionDenied
-from schema.screenpop import build_screen_pop
 from schema.viewer import SYSTEM, Viewer
 from tests.support.crm_records import T0, add_agents, at, connect, insert_call, offer
 
@@ -323,7 +323,7 @@ def test_a_refused_ticket_change_changes_nothing(world: World) -> None:
     assert [t.status for t in customer_tickets(world.engine, SYSTEM, cy, status=None)] == ["open"]
 
 
-# --- survey answers (the clause schema.surveys uses) -------------------------------------------------
+# --- survey answers (the clause schema.calls.surveys uses) -------------------------------------------------
 
 
 def test_survey_response_visible(world: World) -> None:

@@ -1,4 +1,4 @@
-"""The CRM data layer's customers, calls, tickets and notes (schema.crm_queries), on SQLite and PostgreSQL.
+"""The CRM data layer's customers, calls, tickets and notes (schema.crm.queries), on SQLite and PostgreSQL.
 
 Permissions per role are in test_crm_permissions.py; here the viewer is the system or a manager.
 The helpers at the top (calls, queue events, agents) are shared with the other CRM test modules.
@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from schema.acd_records import QueueEvent
-from schema.agents import write_queue_events
-from schema.crm_access import CUSTOMERS
-from schema.crm_lookup import CUSTOMER_KEYS, PHONE_NUMBERS, find_by_keys
-from schema.crm_queries import (
+from schema.acd.agents import write_queue_events
+from schema.acd.records import QueueEvent
+from schema.crm.access import CUSTOMERS
+from schema.crm.lookup import CUSTOMER_KEYS, PHONE_NUMBERS, find_by_keys
+from schema.crm.queries import (
     add_note,
     create_customer,
     customer_calls,

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import Connection, Engine, event
 
 from dialplans.crm_models import Crm
+from schema.crm.screening_rules import add_rule, list_rules, remove_rule, rules_for_number, sync_yaml_rules
 from schema.db import create_engine_from_url
 from schema.errors import NotFound, PermissionDenied, RecordRejected
 from schema.migrate import upgrade
-from schema.screening_rules import add_rule, list_rules, remove_rule, rules_for_number, sync_yaml_rules
 from schema.viewer import SYSTEM, Viewer
 from tests.support.unchecked import unchecked
 
@@ -165,7 +165,7 @@ def test_the_sync_leaves_database_rules_alone_and_does_not_duplicate_them(engine
 def test_a_yaml_number_that_will_not_normalise_is_skipped_with_a_warning(
     engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="schema.screening_rules"):
+    with caplog.at_level(logging.WARNING, logger="schema.crm.screening_rules"):
         stored = sync_yaml_rules(engine, crm(blacklist={"numbers": ["123", "01632 960001"]}))
     assert stored == 1
     assert patterns(engine) == [("block", NUMBER, False, "yaml")]

@@ -1,4 +1,4 @@
-"""The screen pop (schema.screenpop): payload on SQLite and PostgreSQL, and the SIP caller name."""
+"""The screen pop (schema.crm.screenpop): payload on SQLite and PostgreSQL, and the SIP caller name."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import Engine
 
 from esl_handlers.app_args import originate_value
-from schema.crm_queries import open_ticket, set_ticket_status
-from schema.crm_views import CustomerSummary
+from schema.crm.queries import open_ticket, set_ticket_status
+from schema.crm.screenpop import build_screen_pop, display_name
+from schema.crm.views import CustomerSummary
 from schema.errors import NotFound
-from schema.screenpop import build_screen_pop, display_name
 from schema.viewer import SYSTEM, Viewer
 from tests.support.crm_records import at, connect, insert_call, jane
 

@@ -7,13 +7,13 @@ import datetime as dt
 import pytest
 from sqlalchemy import Engine
 
-from schema.acd_records import AgentProfile
-from schema.agents import upsert_agents
-from schema.calls import write_batch
-from schema.crm_views import SurveyAverage
+from schema.acd.agents import upsert_agents
+from schema.acd.records import AgentProfile
+from schema.calls.records import SurveyAnswerRecord
+from schema.calls.surveys import survey_averages
+from schema.calls.writes import write_batch
+from schema.crm.views import SurveyAverage
 from schema.errors import RecordRejected
-from schema.records import SurveyAnswerRecord
-from schema.surveys import survey_averages
 from schema.viewer import SYSTEM, Viewer
 from tests.support.unchecked import unchecked
 

@@ -11,8 +11,8 @@ from typing import TypedDict
 import pytest
 from sqlalchemy import Engine, select, update
 
-from schema.crm_models import ApiToken, CrmUser
-from schema.crm_users import USERS, authenticate, create_user, issue_token, revoke_token
+from schema.crm.models import ApiToken, CrmUser
+from schema.crm.users import USERS, authenticate, create_user, issue_token, revoke_token
 from schema.errors import NotFound, RecordRejected
 from schema.viewer import Viewer
 

@@ -1,4 +1,4 @@
-"""Customer import (schema.customer_import, customer_rows, customer_writer; callcenter.import_cli) on SQLite
+"""Customer import (customer_import.pipeline, .rows, .writer, .sources; callcenter.import_cli) on SQLite
 and PostgreSQL: mapping, E.164, de-duplication, the per-row error report, re-runs, refused batches,
 progress."""
 
@@ -16,18 +16,18 @@ import pytest
 from sqlalchemy import Engine, select, text
 
 from callcenter.import_cli import ProgressBar
-from schema.crm_lookup import caller_match, find_by_keys
-from schema.crm_models import Customer, CustomerKey, PhoneNumber
-from schema.customer_import import (
+from customer_import.pipeline import (
     DatabaseFailed,
     ImportOptions,
     ImportProgress,
     ImportSummary,
     import_customers,
 )
-from schema.customer_rows import BadMapping, map_columns
+from customer_import.rows import BadMapping, map_columns
+from customer_import.sources import open_source
+from schema.crm.lookup import caller_match, find_by_keys
+from schema.crm.models import Customer, CustomerKey, PhoneNumber
 from schema.db import WRITE_TRANSACTION, create_engine_from_url
-from schema.import_sources import open_source
 from schema.migrate import upgrade
 from schema.viewer import SYSTEM
 from tests.support.cli import callcenter

@@ -10,9 +10,9 @@ from pathlib import Path
 import gevent
 
 from esl_handlers.db_writer import CallRecordWriter, Record
-from schema.acd_records import QueueEvent
+from schema.acd.records import QueueEvent
+from schema.calls.records import CallUpdate
 from schema.errors import RecordRejected, StorageError
-from schema.records import CallUpdate
 
 
 class FlakyDatabase:

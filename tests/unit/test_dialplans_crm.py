@@ -7,7 +7,7 @@ import pytest
 from dialplans.crm_checks import normalise_number
 from dialplans.crm_models import SayField, SayPrompt
 from dialplans.loader import load_dialplan
-from schema import phones
+from schema.crm import phones
 from tests.support.dialplans import WriteYaml, messages
 
 SAY_FORMS = "{prompt: PROMPT}, {field: NAME, as: number|digits|date|money|text, missing: PROMPT}"

@@ -24,11 +24,11 @@ from ivr_scripts.agent_service import AgentService
 from ivr_scripts.agent_states import Transition
 from ivr_scripts.crm import CallerProfile, CrmUnavailable, CustomerRecord, ScreeningDecision, SurveyAnswer
 from schema.adapters.crm_directory import SqlCallerDirectory, customer_record
-from schema.crm_queries import create_customer
-from schema.crm_views import CustomerSummary
+from schema.calls.records import CallUpdate, SurveyAnswerRecord
+from schema.crm.queries import create_customer
+from schema.crm.screening_rules import add_rule
+from schema.crm.views import CustomerSummary
 from schema.db import create_engine_from_url
-from schema.records import CallUpdate, SurveyAnswerRecord
-from schema.screening_rules import add_rule
 from schema.viewer import SYSTEM
 
 CALL = "7d6c0a4e-0000-4000-8000-000000000001"

@@ -15,7 +15,7 @@ from esl_handlers.db_writer import Record
 from esl_handlers.recording_events import RECORD_EVENTS, RecordingEvents, file_facts, recording_event
 from esl_handlers.recording_log import WriterRecordingLog
 from ivr_scripts.recording import PlannedRecording
-from schema.recording_records import (
+from schema.recording.records import (
     RecordingEvent,
     RecordingFileFacts,
     RecordingPaused,
@@ -158,7 +158,7 @@ def test_a_record_the_schema_refuses_is_logged_and_the_call_goes_on(caplog: pyte
     queue = Queue()
     log = WriterRecordingLog(queue)
     with caplog.at_level(logging.ERROR):
-        # The plan's format must be its path's suffix (schema.recording_records).
+        # The plan's format must be its path's suffix (schema.recording.records).
         log.planned(PlannedRecording(CALL, PATH, "all_calls", "mp3", 1, None, 30, dt.datetime.now(dt.UTC)))
         log.paused(PATH, dt.datetime(2026, 11, 23, 10))  # a time without its zone
     assert queue.records == []

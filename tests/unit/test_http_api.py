@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, update
 
-from schema.crm_models import CrmUser
-from schema.crm_users import create_user, issue_token, revoke_token
+from schema.crm.models import CrmUser
+from schema.crm.users import create_user, issue_token, revoke_token
 from schema.db import session_scope
 from tests.support.http_api import CALL_OF_JANE, CALL_OF_MAX, ApiClient, Seed, running_api, seed
 

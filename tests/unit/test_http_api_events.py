@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine
 
 from http_api.push import SCREENPOP_EVENT, PushHub, PushMessage
-from schema.crm_views import ScreenPop
-from schema.screenpop import build_screen_pop
+from schema.crm.screenpop import build_screen_pop
+from schema.crm.views import ScreenPop
 from schema.viewer import SYSTEM
 from tests.support.http_api import CALL_OF_JANE, REGION, running_api, seed
 

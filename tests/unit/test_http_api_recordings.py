@@ -28,14 +28,14 @@ from http_api import ApiServer, build_api
 from http_api.recording_routes import RECORDING_ROUTES, CallControl
 from ivr_scripts.recording import PlannedRecording
 from ivr_scripts.switch import LiveChannel
-from schema.acd_models import Agent
-from schema.acd_records import QueueEvent
-from schema.calls import Record, write_batch
-from schema.crm_users import create_user, issue_token
+from schema.acd.models import Agent
+from schema.acd.records import QueueEvent
+from schema.calls.records import CallUpdate
+from schema.calls.writes import Record, write_batch
+from schema.crm.users import create_user, issue_token
 from schema.db import session_scope
-from schema.recording_records import RecordingEvent, RecordingFileFacts, RecordingPaused, RecordingPlanned
-from schema.recordings import list_recordings, mark_deleted
-from schema.records import CallUpdate
+from schema.recording.recordings import list_recordings, mark_deleted
+from schema.recording.records import RecordingEvent, RecordingFileFacts, RecordingPaused, RecordingPlanned
 from schema.viewer import SYSTEM
 from tests.fakes.supervision_switch import AGENT_LEG, LIVE_CALL, SupervisionSwitch
 from tests.support.http_api import REGION, T0, ApiClient, Reply, seed

@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from schema.import_sources import CsvSource, RowProblem, SourceRow, UnreadableFile, open_source
+from customer_import.sources import CsvSource, RowProblem, SourceRow, UnreadableFile, open_source
 
 
 def read_all(path: Path, **options: str) -> tuple[tuple[str, ...], list[SourceRow]]:

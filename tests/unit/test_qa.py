@@ -16,14 +16,14 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy import exc as sa_exc
 
 from dialplans.recording_models import QaCriterion, QaForm
-from schema.acd_records import AgentProfile, QueueEvent
-from schema.agents import upsert_agents
-from schema.calls import Record, write_batch
+from schema.acd.agents import upsert_agents
+from schema.acd.records import AgentProfile, QueueEvent
+from schema.calls.writes import Record, write_batch
 from schema.errors import NotFound, PermissionDenied, RecordRejected
-from schema.qa import qa_averages, save_scores
-from schema.recording_models import QaScore
-from schema.recording_records import RecordingEvent, RecordingPlanned
-from schema.recordings import list_recordings
+from schema.recording.models import QaScore
+from schema.recording.qa import qa_averages, save_scores
+from schema.recording.recordings import list_recordings
+from schema.recording.records import RecordingEvent, RecordingPlanned
 from schema.viewer import SYSTEM, Viewer
 
 T0 = dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC)

@@ -22,17 +22,17 @@ from callcenter.settings import load_settings
 from callcenter.supervise_cli import cmd_supervise
 from esl_handlers.switch import EslSwitch
 from ivr_scripts.switch import LiveChannel
-from schema.acd_models import Agent
-from schema.acd_records import AgentProfile, QueueEvent
-from schema.agents import upsert_agents
-from schema.calls import Record, write_batch
-from schema.crm_models import CrmUser
-from schema.crm_users import create_user
+from schema.acd.agents import upsert_agents
+from schema.acd.models import Agent
+from schema.acd.records import AgentProfile, QueueEvent
+from schema.calls.writes import Record, write_batch
+from schema.crm.models import CrmUser
+from schema.crm.users import create_user
 from schema.db import create_engine_from_url, session_scope
 from schema.migrate import upgrade
-from schema.recording_records import RecordingEvent, RecordingFileFacts, RecordingPlanned
-from schema.recording_views import RecordingView
-from schema.recordings import get_recording, list_recordings
+from schema.recording.recordings import get_recording, list_recordings
+from schema.recording.records import RecordingEvent, RecordingFileFacts, RecordingPlanned
+from schema.recording.views import RecordingView
 from schema.viewer import SYSTEM
 from tests.fakes.supervision_switch import AGENT_LEG, LIVE_CALL, SupervisionSwitch
 from tests.support.cli import callcenter, parse

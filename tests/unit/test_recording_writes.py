@@ -12,19 +12,19 @@ import pytest
 from sqlalchemy import Engine, Table, insert, select
 from sqlalchemy import exc as sa_exc
 
-from schema.acd_records import QueueEvent
-from schema.calls import Record, write_batch
+from schema.acd.records import QueueEvent
+from schema.calls.models import Call
+from schema.calls.records import CallUpdate
+from schema.calls.writes import Record, write_batch
 from schema.errors import RecordRejected
-from schema.models import Call
-from schema.recording_models import Recording
-from schema.recording_records import (
+from schema.recording.models import Recording
+from schema.recording.records import (
     RecordingEvent,
     RecordingFileFacts,
     RecordingPaused,
     RecordingPlanned,
     recording_format,
 )
-from schema.records import CallUpdate
 
 T0 = dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC)
 SHA = "ab" * 32

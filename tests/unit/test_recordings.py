@@ -14,12 +14,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from schema.acd_records import AgentProfile, QueueEvent
-from schema.agents import upsert_agents
-from schema.calls import Record, write_batch
+from schema.acd.agents import upsert_agents
+from schema.acd.records import AgentProfile, QueueEvent
+from schema.calls.writes import Record, write_batch
 from schema.errors import NotFound, PermissionDenied, RecordRejected
-from schema.recording_records import RecordingEvent, RecordingFileFacts, RecordingPlanned
-from schema.recordings import (
+from schema.recording.recordings import (
     backup_candidates,
     due_for_pruning,
     get_recording,
@@ -28,6 +27,7 @@ from schema.recordings import (
     mark_deleted,
     set_keep,
 )
+from schema.recording.records import RecordingEvent, RecordingFileFacts, RecordingPlanned
 from schema.viewer import SYSTEM, Viewer
 from tests.support.unchecked import unchecked
 

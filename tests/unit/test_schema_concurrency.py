@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Engine, select
 
-from schema.calls import write_batch
+from schema.calls.models import Call, IvrStep
+from schema.calls.records import CallUpdate, IvrStepRecord
+from schema.calls.writes import write_batch
 from schema.db import session_scope
-from schema.models import Call, IvrStep
-from schema.records import CallUpdate, IvrStepRecord
 
 T0 = dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC)
 UUIDS = [f"concurrent-{n:02d}" for n in range(30)]

@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import Engine, event, exc, func, select
 from sqlalchemy.engine import make_url
 
-from schema.calls import write_batch
+from schema.calls.models import Call, IvrStep
+from schema.calls.records import CallUpdate, IvrStepRecord
+from schema.calls.writes import write_batch
 from schema.db import create_engine_from_url, session_scope
 from schema.errors import RecordRejected, StorageError, StorageUnavailable
 from schema.migrate import upgrade
-from schema.models import Call, IvrStep
-from schema.records import CallUpdate, IvrStepRecord
 from tests.support.postgres import PostgresServer, free_port
 
 T0 = dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC)

@@ -7,12 +7,12 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 # Imported for their side effect: the ACD and CRM tables join Base.metadata.
-import schema.acd_models
-import schema.crm_models
-import schema.recording_models  # noqa: F401
+import schema.acd.models
+import schema.crm.models
+import schema.recording.models  # noqa: F401
+from schema.calls.models import Base
 from schema.db import create_engine_from_url
 from schema.migrate import current_revision, downgrade, upgrade
-from schema.models import Base
 
 ALL_TABLES = {
     "alembic_version",

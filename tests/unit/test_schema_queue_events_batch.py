@@ -18,14 +18,14 @@ from sqlalchemy import Engine, select
 from esl_handlers.db_writer import CallRecordWriter, Record
 from esl_handlers.queue_event_sink import WriterQueueEvents
 from ivr_scripts.acd.queue_events import QueueEventSink
-from schema.acd_models import QueueLogEntry
-from schema.acd_records import QueueEvent
-from schema.agents import write_queue_events
-from schema.calls import write_batch
+from schema.acd.agents import write_queue_events
+from schema.acd.models import QueueLogEntry
+from schema.acd.records import QueueEvent
+from schema.calls.models import Call, IvrStep
+from schema.calls.records import CallUpdate, IvrStepRecord
+from schema.calls.writes import write_batch
 from schema.db import session_scope
 from schema.errors import RecordRejected
-from schema.models import Call, IvrStep
-from schema.records import CallUpdate, IvrStepRecord
 
 T0 = dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC)
 CALLER = "+15551230000"

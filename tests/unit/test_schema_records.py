@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
+from schema.calls.records import CallUpdate, IvrStepRecord
 from schema.errors import RecordRejected, StorageError
-from schema.records import CallUpdate, IvrStepRecord
 from tests.support.unchecked import unchecked
 
 NOW = dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC)

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, inspect
 
-from schema.acd_records import QueueEvent
-from schema.agents import write_queue_events
-from schema.calls import write_batch
+from schema.acd.agents import write_queue_events
+from schema.acd.records import QueueEvent
+from schema.acd.sticky import last_agent_for, last_agent_query
+from schema.calls.records import CallUpdate
+from schema.calls.writes import write_batch
 from schema.db import create_engine_from_url
 from schema.errors import RecordRejected
 from schema.migrate import upgrade
-from schema.records import CallUpdate
-from schema.sticky import last_agent_for, last_agent_query
 
 T0 = dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)

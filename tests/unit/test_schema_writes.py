@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, select
 
-from schema.calls import merge_call_updates, write_batch
+from schema.calls.models import Call, IvrStep
+from schema.calls.queries import call_with_steps
+from schema.calls.records import CallUpdate, IvrStepRecord
+from schema.calls.writes import merge_call_updates, write_batch
 from schema.db import session_scope
-from schema.models import Call, IvrStep
-from schema.queries import call_with_steps
-from schema.records import CallUpdate, IvrStepRecord
 
 T0 = dt.datetime(2024, 3, 1, 9, 0, 0, 123456, tzinfo=dt.UTC)
 CALLER = "+15551230000"

@@ -1,6 +1,6 @@
 """The CHECK constraints the migrations created are the ones the models generate from the vocabularies.
 
-schema/acd_models.py generates its constraints from dialplans.vocabulary (agent states, queue events);
+schema/acd/models.py generates its constraints from dialplans.vocabulary (agent states, queue events);
 the migrations are frozen history and write the names out. A migrated database holds the two together.
 The named words of dialplans.vocabulary are words of its own lists.
 """
@@ -14,7 +14,7 @@ from sqlalchemy import CheckConstraint, Engine, Table, text
 
 from dialplans import vocabulary
 from dialplans.vocabulary import QUEUE_EVENT_NAMES, AgentState
-from schema.acd_models import Agent, AgentStateLog, QueueLogEntry
+from schema.acd.models import Agent, AgentStateLog, QueueLogEntry
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

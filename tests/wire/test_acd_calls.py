@@ -12,7 +12,7 @@ import pytest
 
 from esl_handlers.control import send_agent_changed
 from ivr_scripts.runner import utc_now
-from schema.agents import reserve_agent
+from schema.acd.agents import reserve_agent
 from schema.db import create_engine_from_url
 from tests.support.acd_rig import RigFactory, endpoint, events_of, make_rig, ready_agents
 from tests.support.waiting import wait_until

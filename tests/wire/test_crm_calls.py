@@ -16,12 +16,12 @@ import pytest
 from gevent.event import AsyncResult
 from sqlalchemy import select
 
-from schema.crm_models import SurveyResponse
-from schema.crm_queries import create_customer, open_ticket
-from schema.crm_users import create_user, issue_token
-from schema.crm_views import CustomerView
+from schema.calls.models import IvrStep
+from schema.crm.models import SurveyResponse
+from schema.crm.queries import create_customer, open_ticket
+from schema.crm.users import create_user, issue_token
+from schema.crm.views import CustomerView
 from schema.db import create_engine_from_url, session_scope
-from schema.models import IvrStep
 from schema.viewer import SYSTEM
 from tests.support.acd_rig import Rig, RigFactory, endpoint, events_of, make_rig
 from tests.support.standin import Said, ScriptedCall

@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import func, select
 
 from callcenter.server import Application, ServerConfig
+from schema.calls.models import Call, IvrStep
+from schema.calls.queries import call_with_steps
 from schema.db import create_engine_from_url, session_scope
-from schema.models import Call, IvrStep
-from schema.queries import call_with_steps
 from tests.support.standin import CallScript, InboundCall, InboundSwitch, OutboundSwitch, ScriptedCall
 from tests.support.waiting import unsampled_uuid, wait_until
 

@@ -18,8 +18,8 @@ from esl_handlers.esl_channel import EslChannel
 from esl_handlers.outbound_server import Handler
 from esl_handlers.parked_calls import ParkedCallServer
 from ivr_scripts.channel import Audio
+from schema.calls.queries import call_with_steps
 from schema.db import create_engine_from_url, session_scope
-from schema.queries import call_with_steps
 from tests.support.standin import CallScript, InboundSwitch
 from tests.support.standin.parked import PARK_VARIABLES, ParkedCall
 from tests.support.waiting import unsampled_uuid, wait_until

@@ -17,8 +17,8 @@ import pytest
 from esl_handlers.recording_log import WriterRecordingLog
 from esl_handlers.supervision import Supervisor
 from ivr_scripts.supervision import AgentNotOnCall, EavesdropTarget, Mode, SupervisionError
-from schema.acd_records import AgentProfile
-from schema.agents import upsert_agents
+from schema.acd.agents import upsert_agents
+from schema.acd.records import AgentProfile
 from schema.db import create_engine_from_url
 from schema.errors import NotFound, PermissionDenied
 from schema.viewer import Viewer

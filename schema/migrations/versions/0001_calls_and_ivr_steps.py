@@ -17,7 +17,7 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-# Written out here rather than imported from schema.models: a migration must keep describing the
+# Written out here rather than imported from schema.calls.models: a migration must keep describing the
 # schema of its own revision after the models move on. Names are final (op.f): the models'
 # naming convention must not be applied to them a second time.
 _BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")

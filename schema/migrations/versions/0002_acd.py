@@ -17,7 +17,7 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-# Written out here rather than imported from schema.acd_models, for the reason given in 0001.
+# Written out here rather than imported from schema.acd.models, for the reason given in 0001.
 _BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _AGENT_STATES = "'logged_out', 'available', 'reserved', 'ringing', 'on_call', 'wrap_up', 'on_break'"
 _CALL_STATES = "'reserved', 'ringing', 'on_call'"

@@ -18,7 +18,7 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-# Written out here rather than imported from schema.crm_models, for the reason given in 0001.
+# Written out here rather than imported from schema.crm.models, for the reason given in 0001.
 _BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 

@@ -17,7 +17,7 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-# Written out here rather than imported from schema.recording_models, for the reason given in 0001.
+# Written out here rather than imported from schema.recording.models, for the reason given in 0001.
 _BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 

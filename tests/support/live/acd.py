@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from freeswitch_conf.directory import directory_users
-from schema.acd_models import QueueLogEntry
-from schema.models import Call
+from schema.acd.models import QueueLogEntry
+from schema.calls.models import Call
 from sipp_scenarios.agent_phone import AgentLogin, AgentOptions, AgentPhone, Registrar
 from sipp_scenarios.dtmf_pcap import DtmfTiming
 from sipp_scenarios.generate import MenuPath

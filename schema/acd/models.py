@@ -1,6 +1,6 @@
 """The ACD's tables: agents and their live state, the agent state log, the queue log.
 
-They share `schema.models.Base`, so importing this module registers them on `Base.metadata`
+They share `schema.calls.models.Base`, so importing this module registers them on `Base.metadata`
 (schema/migrations/env.py does). Migration 0002 creates exactly these.
 
 Idempotency keys, chosen so a replay writes nothing and no legitimate row is lost:
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from dialplans import vocabulary
 from dialplans.vocabulary import AgentState
-from schema.models import Base, BigId
+from schema.calls.models import Base, BigId
 
 # The CHECK constraints below are generated from the shared vocabularies (dialplans.vocabulary), in
 # their order, so the constraint text stays the one migration 0002 created.

@@ -10,7 +10,7 @@ row whatever order they arrive in, and a replay changes nothing:
 agent_id is filled from the call's queue_log CONNECT; agent_leg_uuid from a stop event's
 other_leg_uuid (the channel's last_bridge_to / bridge_uuid when the recording closed).
 
-Like schema/records.py, every record is checked when it is made (`RecordRejected`, a ValueError):
+Like schema/calls/records.py, every record is checked when it is made (`RecordRejected`, a ValueError):
 times carry a timezone, the path is 1 to 1024 characters without NUL and names a .wav or .mp3
 file (the fixed layout <directory>/YYYY/MM/DD/<call uuid>[-<n>].<format>), a plan's format is its
 path's suffix, so a row created by a switch event before its plan already has the right format.
@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Final, Literal, cast, get_args
 
-from schema.acd_records import check_aware, check_call_uuid
+from schema.acd.records import check_aware, check_call_uuid
+from schema.calls.records import NAME_MAX_LENGTH
 from schema.errors import RecordRejected
-from schema.records import NAME_MAX_LENGTH
 
 RecordingFormat = Literal["wav", "mp3"]
 RECORDING_FORMATS: Final = get_args(RecordingFormat)

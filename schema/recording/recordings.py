@@ -1,6 +1,6 @@
 """The recordings data layer: lists and the keep flag for people, and the bookkeeping of pruning and backup.
 
-Reads and the keep flag take the viewer and apply `schema.crm_access.recording_visible`: a recording
+Reads and the keep flag take the viewer and apply `schema.crm.access.recording_visible`: a recording
 the viewer may not see is `NotFound`, exactly like a missing one. Only supervisors (of recordings
 they see), managers and the system set the keep flag; agents get `PermissionDenied`.
 
@@ -20,11 +20,11 @@ from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, false, func, or_, select, update
 
-from schema.crm_access import RECORDINGS, may_review_recordings, recording_visible
+from schema.crm.access import RECORDINGS, may_review_recordings, recording_visible
 from schema.db import read_connection, write_transaction
 from schema.errors import NotFound, PermissionDenied, RecordRejected
-from schema.recording_records import normalised_sha256
-from schema.recording_views import BackupCandidate, PruneCandidate, RecordingView
+from schema.recording.records import normalised_sha256
+from schema.recording.views import BackupCandidate, PruneCandidate, RecordingView
 from schema.viewer import Viewer
 
 MAX_PAGE: Final = 500

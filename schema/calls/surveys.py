@@ -2,7 +2,7 @@
 
 What a viewer sees: an agent, the answers about their own calls; a supervisor, the answers about
 calls of the agents of their department (agents.department); a manager, every answer
-(`schema.crm_access.survey_response_visible`). Answers with no agent count for managers only.
+(`schema.crm.access.survey_response_visible`). Answers with no agent count for managers only.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Final, Literal
 from sqlalchemy import Engine, Float, cast, func, select
 from sqlalchemy import exc as sa_exc
 
-from schema.crm_access import SURVEY_RESPONSES, survey_response_visible
-from schema.crm_views import SurveyAverage
+from schema.crm.access import SURVEY_RESPONSES, survey_response_visible
+from schema.crm.views import SurveyAverage
 from schema.errors import RecordRejected, translate
 from schema.viewer import Viewer
 

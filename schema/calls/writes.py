@@ -1,14 +1,14 @@
 """Idempotent writes of call records: both writers upsert by channel UUID and the database merges.
 
-A batch may also carry queue events (`schema.acd_records.QueueEvent`), written in the same
+A batch may also carry queue events (`schema.acd.records.QueueEvent`), written in the same
 transaction as the call records: queue_log rows are inserted `ON CONFLICT DO NOTHING` on their
-key (call_uuid, queue, event, agent_id, at), exactly as `schema.agents.write_queue_events` does,
+key (call_uuid, queue, event, agent_id, at), exactly as `schema.acd.agents.write_queue_events` does,
 so a replay through either path writes nothing. A queue event needs no call row (queue_log has
 no foreign key): a batch of queue events alone touches only queue_log. Survey answers
 (`SurveyAnswerRecord`) likewise: inserted `ON CONFLICT (call_uuid, question) DO NOTHING` (the
 first answer stored stays, a replay changes nothing), no call row needed. Recording records
-(`schema.recording_writes.RecordingRecord`) are merged into the recordings table by path, and the
-agent of a call's recordings is refreshed from its queue_log CONNECT: see schema/recording_writes.py.
+(`schema.recording.writes.RecordingRecord`) are merged into the recordings table by path, and the
+agent of a call's recordings is refreshed from its queue_log CONNECT: see schema/recording/writes.py.
 
 Merge rule for a call row (`INSERT ... ON CONFLICT (uuid) DO UPDATE`), field by field:
 - started_at, answered_at: the earliest value any writer gave; ended_at: the latest.
@@ -43,18 +43,18 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.sql.dml import Insert
 
 from dialplans.vocabulary import ANSWERED_EVENT
-from schema.acd_models import QueueLogEntry
-from schema.acd_records import QueueEvent
+from schema.acd.models import QueueLogEntry
+from schema.acd.records import QueueEvent
+from schema.calls.models import Call, IvrStep
+from schema.calls.records import CallUpdate, IvrStepRecord, SurveyAnswerRecord
 
 # calls.customer_id references customers: SQLAlchemy must know that table to resolve the foreign key.
-from schema.crm_models import Customer, SurveyResponse
+from schema.crm.models import Customer, SurveyResponse
 from schema.db import WRITE_TRANSACTION
 from schema.errors import translate
 from schema.merge_sql import SecondsBetween, dialect_insert, earliest, latest
-from schema.models import Call, IvrStep
-from schema.recording_records import RecordingEvent, RecordingFileFacts, RecordingPaused, RecordingPlanned
-from schema.recording_writes import RecordingRecord, write_recordings
-from schema.records import CallUpdate, IvrStepRecord, SurveyAnswerRecord
+from schema.recording.records import RecordingEvent, RecordingFileFacts, RecordingPaused, RecordingPlanned
+from schema.recording.writes import RecordingRecord, write_recordings
 
 Record = CallUpdate | IvrStepRecord | QueueEvent | SurveyAnswerRecord | RecordingRecord
 RECORDING_RECORDS: Final = (RecordingPlanned, RecordingEvent, RecordingFileFacts, RecordingPaused)
@@ -152,7 +152,7 @@ def _pick(old: Any, new: Any, choose: Callable[[Any, Any], Any]) -> Any:
 
 
 def queue_log_row(event: QueueEvent) -> dict[str, Any]:
-    """The queue_log row of an event: `at` in UTC, '' for no agent (see schema.acd_models)."""
+    """The queue_log row of an event: `at` in UTC, '' for no agent (see schema.acd.models)."""
     return {
         "at": event.at.astimezone(dt.UTC),
         "call_uuid": event.call_uuid,

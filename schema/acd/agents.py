@@ -27,10 +27,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ivr_scripts.agent_states import AgentState, AgentStatus, Transition, Trigger, apply
 from ivr_scripts.agent_table import RESERVABLE_STATES
-from schema.acd_models import Agent, AgentStateLog
-from schema.acd_records import AgentProfile, AgentSnapshot, QueueEvent, check_aware, check_call_uuid
-from schema.agent_notify import announce_agent_change
-from schema.calls import write_batch
+from schema.acd.agent_notify import announce_agent_change
+from schema.acd.models import Agent, AgentStateLog
+from schema.acd.records import AgentProfile, AgentSnapshot, QueueEvent, check_aware, check_call_uuid
+from schema.calls.writes import write_batch
 from schema.db import write_transaction
 from schema.errors import RecordRejected, StorageError, translate
 
@@ -186,7 +186,7 @@ def agent_snapshot(engine: Engine) -> list[AgentSnapshot]:
 
 
 def write_queue_events(engine: Engine, events: Sequence[QueueEvent]) -> None:
-    """Append queue events; an event already written (same key, see schema.acd_models) is skipped."""
+    """Append queue events; an event already written (same key, see schema.acd.models) is skipped."""
     write_batch(engine, events)
 
 

@@ -15,7 +15,7 @@ from typing import Final, cast
 from sqlalchemy import Engine, Table, insert, select, update
 from sqlalchemy import exc as sa_exc
 
-from schema.crm_models import ROLES, ApiToken, CrmUser
+from schema.crm.models import ROLES, ApiToken, CrmUser
 from schema.db import read_connection, write_transaction
 from schema.errors import NotFound, RecordRejected, translate
 from schema.viewer import Role, Viewer

@@ -12,13 +12,13 @@ from typing import Final
 
 from sqlalchemy import Engine, select
 
-from schema.crm_access import CALLS, screen_pop_visible
-from schema.crm_lookup import PHONE_NUMBERS
-from schema.crm_shared_reads import calls_of_customer, customer_by_id, queue_of, tickets_of_customer
-from schema.crm_views import CustomerSummary, Screening, ScreenPop
+from schema.crm.access import CALLS, screen_pop_visible
+from schema.crm.lookup import PHONE_NUMBERS
+from schema.crm.phones import normalise_number
+from schema.crm.shared_reads import calls_of_customer, customer_by_id, queue_of, tickets_of_customer
+from schema.crm.views import CustomerSummary, Screening, ScreenPop
 from schema.db import read_connection
 from schema.errors import NotFound
-from schema.phones import normalise_number
 from schema.viewer import Viewer
 
 RECENT_CALLS: Final = 10
@@ -35,7 +35,7 @@ def build_screen_pop(
     engine: Engine, viewer: Viewer, call_uuid: str, *, caller_number: str | None = None, region: str = "US"
 ) -> ScreenPop:
     """The pop of `call_uuid`: the customer (None when unknown), their last 10 calls and open tickets.
-    `NotFound` when the viewer may not see it (`schema.crm_access.screen_pop_visible`)."""
+    `NotFound` when the viewer may not see it (`schema.crm.access.screen_pop_visible`)."""
     with read_connection(engine, f"building the screen pop of call {call_uuid}") as connection:
         call = connection.execute(
             select(CALLS.c.customer_id, CALLS.c.caller_number, CALLS.c.destination, CALLS.c.screening).where(

@@ -26,10 +26,10 @@ from typing import Final, cast
 from sqlalchemy import ColumnElement, Table, and_, exists, false, or_, select, true
 
 from dialplans.vocabulary import ANSWERED_EVENT
-from schema.acd_models import Agent, QueueLogEntry
-from schema.crm_models import Customer, SurveyResponse
-from schema.models import Call
-from schema.recording_models import QaScore, Recording
+from schema.acd.models import Agent, QueueLogEntry
+from schema.calls.models import Call
+from schema.crm.models import Customer, SurveyResponse
+from schema.recording.models import QaScore, Recording
 from schema.viewer import Viewer
 
 CUSTOMERS: Final = cast(Table, Customer.__table__)

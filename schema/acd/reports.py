@@ -28,7 +28,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.sql.elements import ColumnElement
 
 from dialplans.vocabulary import ABANDON, CALLBACK, CONNECT, EXITWITHKEY, EXITWITHTIMEOUT
-from schema.acd_models import QueueLogEntry
+from schema.acd.models import QueueLogEntry
 from schema.errors import RecordRejected, translate
 
 QUEUE_LOG: Final = cast(Table, QueueLogEntry.__table__)

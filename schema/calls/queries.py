@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from schema.models import Call
+from schema.calls.models import Call
 
 
 def call_with_steps(session: Session, uuid: str) -> Call | None:

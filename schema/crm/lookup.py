@@ -4,7 +4,7 @@ become storage errors, and customer rows turned into views.
 
 `caller_match` normalises the number (lru-cached), then runs two indexed queries on one connection:
 phone_numbers.e164 (UNIQUE) joined to its customer, and the screening rules for the number and its
-prefixes (`schema.screening_rules.rules_for_number`).
+prefixes (`schema.crm.screening_rules.rules_for_number`).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from typing import Any, Final, TypeAlias, cast
 
 from sqlalchemy import Connection, Engine, Row, Select, Table, bindparam, select
 
-from schema.crm_access import CUSTOMERS, customer_visible
-from schema.crm_models import CustomerKey, PhoneNumber
-from schema.crm_views import CallerMatch, CustomerSummary, CustomerView, PhoneNumberView
+from schema.crm.access import CUSTOMERS, customer_visible
+from schema.crm.models import CustomerKey, PhoneNumber
+from schema.crm.phones import normalise_number
+from schema.crm.screening_rules import rules_for_number
+from schema.crm.views import CallerMatch, CustomerSummary, CustomerView, PhoneNumberView
 from schema.db import read_connection
-from schema.phones import normalise_number
-from schema.screening_rules import rules_for_number
 from schema.viewer import Viewer
 
 PHONE_NUMBERS: Final = cast(Table, PhoneNumber.__table__)

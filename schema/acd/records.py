@@ -1,6 +1,6 @@
-"""What the ACD hands to schema/agents.py: plain frozen values, checked on creation.
+"""What the ACD hands to schema/acd/agents.py: plain frozen values, checked on creation.
 
-Same rules as schema/records.py: a bad value fails where it is made (`RecordRejected`, a
+Same rules as schema/calls/records.py: a bad value fails where it is made (`RecordRejected`, a
 ValueError), times must carry a timezone, NUL characters in text become U+FFFD.
 """
 
@@ -11,9 +11,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Final
 
-from schema.acd_models import QUEUE_EVENTS
+from schema.acd.models import QUEUE_EVENTS
+from schema.calls.records import UUID_MAX_LENGTH
 from schema.errors import RecordRejected
-from schema.records import UUID_MAX_LENGTH
 
 AGENT_ID_MAX_LENGTH: Final = 64
 DATA_MAX_LENGTH: Final = 1024

@@ -34,10 +34,10 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.dml import UpdateBase
 
-from schema.crm_models import Customer, CustomerKey, PhoneNumber
-from schema.customer_rows import SCALARS, PreparedRow, RowError, RowRules, stored_keypads
+from customer_import.rows import SCALARS, PreparedRow, RowError, RowRules, stored_keypads
+from customer_import.sources import ImportFailed
+from schema.crm.models import Customer, CustomerKey, PhoneNumber
 from schema.errors import translate
-from schema.import_sources import ImportFailed
 
 LOOKUP_CHUNK: Final = 5_000  # customers read back per statement
 

@@ -14,7 +14,7 @@ import datetime as dt
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from schema.models import Base, BigId
+from schema.calls.models import Base, BigId
 
 
 class Recording(Base):

@@ -2,7 +2,7 @@
 
 Columns map to customer fields by their header (`DEFAULT_ALIASES`, overridable per column with
 `ImportOptions.mapping`); every other column is a custom field. Phone numbers become E.164 in the
-default region. Both are `schema.customer_rows`'s job; writing is `schema.customer_writer`'s.
+default region. Both are `customer_import.rows`'s job; writing is `customer_import.writer`'s.
 
 De-duplication. A row's keys are its account number and its phone numbers. If they lead to no
 customer, the row creates one (it needs a name). If they all lead to the same customer, the row
@@ -21,8 +21,8 @@ changes nothing: every row finds its customer and no value differs, which the su
 `changed_nothing` (a file that gives one customer different values in two rows is the exception:
 the later row wins each time).
 
-Speed: rows are normalised (`schema.customer_rows`) in a pool of processes (phone parsing
-dominates) while this process reads, plans and writes (`schema.customer_writer`). On SQLite the
+Speed: rows are normalised (`customer_import.rows`) in a pool of processes (phone parsing
+dominates) while this process reads, plans and writes (`customer_import.writer`). On SQLite the
 import's connection uses a larger page cache while it runs.
 """
 
@@ -47,7 +47,7 @@ from typing import Any, Final
 from sqlalchemy import Connection, Engine
 from sqlalchemy import exc as sa_exc
 
-from schema.customer_rows import (
+from customer_import.rows import (
     ACCOUNT_KIND,
     BadMapping,
     PreparedRow,
@@ -57,10 +57,10 @@ from schema.customer_rows import (
     prepare_plain_rows,
     prepare_rows,
 )
-from schema.customer_writer import BatchCounts, CustomerWriter
+from customer_import.sources import ImportFailed, SourceRow, TableSource
+from customer_import.writer import BatchCounts, CustomerWriter
 from schema.db import WRITE_TRANSACTION
 from schema.errors import RecordRejected, StorageError, translate
-from schema.import_sources import ImportFailed, SourceRow, TableSource
 
 DEFAULT_BATCH_SIZE: Final = 50_000
 PREPARE_CHUNK: Final = 5_000

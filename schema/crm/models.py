@@ -16,7 +16,7 @@ from typing import Any, Final
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from schema.models import Base, BigId
+from schema.calls.models import Base, BigId
 
 TICKET_STATUSES: Final = ("open", "pending", "closed")
 OPPORTUNITY_STAGES: Final = ("new", "contacted", "won", "lost")

@@ -22,12 +22,12 @@ from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, sel
 from sqlalchemy import exc as sa_exc
 
 from dialplans.crm_models import PREFIX_PATTERN, Crm
-from schema.crm_access import may_read_screening_rules, may_write_screening_rules
-from schema.crm_models import RULE_KINDS, ScreeningRule
-from schema.crm_views import ScreeningRuleView
+from schema.crm.access import may_read_screening_rules, may_write_screening_rules
+from schema.crm.models import RULE_KINDS, ScreeningRule
+from schema.crm.phones import normalise_number
+from schema.crm.views import ScreeningRuleView
 from schema.db import write_transaction
 from schema.errors import NotFound, PermissionDenied, RecordRejected, translate
-from schema.phones import normalise_number
 from schema.viewer import Viewer
 
 RuleKind = Literal["block", "vip"]

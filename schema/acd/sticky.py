@@ -18,9 +18,9 @@ from sqlalchemy import Engine, Select, Table, bindparam, select
 from sqlalchemy import exc as sa_exc
 
 from dialplans.vocabulary import ANSWERED_EVENT
-from schema.acd_models import QueueLogEntry
+from schema.acd.models import QueueLogEntry
+from schema.calls.models import Call
 from schema.errors import RecordRejected, translate
-from schema.models import Call
 
 QUEUE_LOG: Final = cast(Table, QueueLogEntry.__table__)
 CALLS: Final = cast(Table, Call.__table__)

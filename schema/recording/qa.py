@@ -3,7 +3,7 @@
 Scores are stored per recording, reviewer and criterion (qa_scores), with the form's max_score and
 weight at the time, and the recording's agent (so an average keeps counting for the agent who took
 the call). Reviewers are supervisors (recordings of their department's agents) and managers;
-agents get `PermissionDenied`. Who sees the averages follows `schema.crm_access.qa_score_visible`.
+agents get `PermissionDenied`. Who sees the averages follows `schema.crm.access.qa_score_visible`.
 
 Percentages:
 - a review (one reviewer's scores of one recording) scores
@@ -22,7 +22,8 @@ from typing import Any, Final
 from sqlalchemy import Engine, Float, cast, delete, func, select
 
 from dialplans.recording_models import QaForm
-from schema.crm_access import (
+from schema.calls.records import NAME_MAX_LENGTH
+from schema.crm.access import (
     QA_SCORES,
     RECORDINGS,
     may_review_recordings,
@@ -31,8 +32,7 @@ from schema.crm_access import (
 )
 from schema.db import read_connection, write_transaction
 from schema.errors import NotFound, PermissionDenied, RecordRejected
-from schema.recording_views import QaAverage, QaCriterionScore, QaResult
-from schema.records import NAME_MAX_LENGTH
+from schema.recording.views import QaAverage, QaCriterionScore, QaResult
 from schema.viewer import Viewer
 
 PERCENT: Final = 100.0

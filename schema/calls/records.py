@@ -1,4 +1,4 @@
-"""What the writers hand to `schema.calls.write_batch`: plain frozen values, checked on creation.
+"""What the writers hand to `schema.calls.writes.write_batch`: plain frozen values, checked on creation.
 
 A `CallUpdate` carries whatever one writer knows about a call at one moment; None means "not
 known here", never "erase". A `SurveyAnswerRecord` is one keypad answer to a post-call survey
@@ -15,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Final
 
-from schema.crm_models import SCREENINGS
+from schema.crm.models import SCREENINGS
 from schema.errors import RecordRejected
 
 UUID_MAX_LENGTH: Final = 36

@@ -1,10 +1,10 @@
-"""Recording records, written inside `schema.calls.write_batch`'s transaction: one row per file, keyed
+"""Recording records, written inside `schema.calls.writes.write_batch`'s transaction: one row per file, keyed
 by its path, whatever order the records arrive in; a replay changes nothing (not even updated_at).
 
 Merge rule for a recordings row:
 - A plan or a switch event creates the row if the path is new (`INSERT ... ON CONFLICT (path) DO
   UPDATE`). A switch event arriving before the plan creates a valid row: format from the path's
-  suffix (a plan's format is its suffix too, see schema.recording_records), one channel, no policy,
+  suffix (a plan's format is its suffix too, see schema.recording.records), one channel, no policy,
   queue or retention until the plan says otherwise.
 - format, channels, policy, queue, retention_days: the plan's (the newest plan's, were there two);
   switch events never touch them.
@@ -60,11 +60,11 @@ from sqlalchemy import (
 from sqlalchemy.sql.dml import Insert, Update
 
 from dialplans.vocabulary import ANSWERED_EVENT
-from schema.acd_models import QueueLogEntry
+from schema.acd.models import QueueLogEntry
 from schema.errors import RecordRejected
 from schema.merge_sql import SecondsBetween, dialect_insert, earliest, latest
-from schema.recording_models import Recording
-from schema.recording_records import (
+from schema.recording.models import Recording
+from schema.recording.records import (
     RecordingEvent,
     RecordingFileFacts,
     RecordingPaused,

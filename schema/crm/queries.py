@@ -1,6 +1,6 @@
 """The CRM data layer's reads and small writes: customers, their calls, tickets and notes.
 
-Every function takes the viewer and applies `schema.crm_access`: a record the viewer may not see is
+Every function takes the viewer and applies `schema.crm.access`: a record the viewer may not see is
 `NotFound`, exactly like a missing one. A call's queue is read from `calls.destination`
 ("queue:<name>", as the IVR runner writes it) and its agent from the queue_log CONNECT row, in the
 same query. Lists are newest first.
@@ -15,8 +15,8 @@ from typing import Any, Final, cast, get_args
 from pydantic_core import PydanticSerializationError, to_jsonable_python
 from sqlalchemy import Connection, Engine, Table, select, update
 
-from schema.crm_access import CALLS, CUSTOMERS, call_visible, customer_visible, may_create_customer
-from schema.crm_lookup import (
+from schema.crm.access import CALLS, CUSTOMERS, call_visible, customer_visible, may_create_customer
+from schema.crm.lookup import (
     CUSTOMER_KEYS,
     PHONE_NUMBERS,
     SUMMARY_COLUMNS,
@@ -24,8 +24,9 @@ from schema.crm_lookup import (
     customer_summary,
     customer_views,
 )
-from schema.crm_models import Note
-from schema.crm_shared_reads import (
+from schema.crm.models import Note
+from schema.crm.phones import keypad_digits, normalise_number
+from schema.crm.shared_reads import (
     TICKETS,
     call_summaries,
     call_summary,
@@ -33,7 +34,7 @@ from schema.crm_shared_reads import (
     newest_calls_first,
     tickets_of_customer,
 )
-from schema.crm_views import (
+from schema.crm.views import (
     CallSummary,
     CustomerSummary,
     CustomerView,
@@ -43,7 +44,6 @@ from schema.crm_views import (
 )
 from schema.db import read_connection, write_transaction
 from schema.errors import NotFound, PermissionDenied, RecordRejected
-from schema.phones import keypad_digits, normalise_number
 from schema.viewer import Viewer
 
 NOTES: Final = cast(Table, Note.__table__)

@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from schema.crm_views import View
-from schema.recording_records import RecordingFormat
+from schema.crm.views import View
+from schema.recording.records import RecordingFormat
 
 
 class RecordingView(View):
@@ -75,7 +75,8 @@ class QaResult(View):
 
 
 class QaAverage(View):
-    """An agent's QA average: the mean percent of their scored recordings (see `schema.qa.qa_averages`)."""
+    """An agent's QA average: the mean percent of their scored recordings
+    (see `schema.recording.qa.qa_averages`)."""
 
     agent_id: str | None = None
     recordings: int

@@ -1,4 +1,4 @@
-"""CRM reads with no permission check, shared by schema.crm_queries and the screen pop (schema.screenpop):
+"""CRM reads with no permission check, shared by schema.crm.queries and the screen pop (schema.crm.screenpop):
 the caller has checked what the viewer may see. A call's queue is read from `calls.destination`
 ("queue:<name>", as the IVR runner writes it) and its agent from the queue_log CONNECT row, in the
 same query."""
@@ -10,10 +10,10 @@ from typing import Any, Final, cast, get_args
 from sqlalchemy import ColumnElement, Connection, Select, Table, select
 
 from dialplans.vocabulary import ANSWERED_EVENT
-from schema.crm_access import CALLS, CUSTOMERS, QUEUE_LOG
-from schema.crm_lookup import VIEW_COLUMNS, AnyRow, customer_views
-from schema.crm_models import Ticket
-from schema.crm_views import CallSummary, CustomerView, Screening, TicketStatus, TicketView
+from schema.crm.access import CALLS, CUSTOMERS, QUEUE_LOG
+from schema.crm.lookup import VIEW_COLUMNS, AnyRow, customer_views
+from schema.crm.models import Ticket
+from schema.crm.views import CallSummary, CustomerView, Screening, TicketStatus, TicketView
 
 TICKETS: Final = cast(Table, Ticket.__table__)
 QUEUE_DESTINATION: Final = "queue:"  # how ivr_scripts.runner names a queue in calls.destination

@@ -4,7 +4,7 @@
 first_name + last_name), phone (any number of columns; a cell may hold several numbers separated
 by `;`, `,` or `|`), account_number, tier, department, owner_agent_id, `custom:<name>`, or `skip`.
 Every other column is a custom field under its header as written. `prepare_rows` turns source
-rows into `PreparedRow`s: phone numbers in E.164 (`schema.phones.normalise_number`, the default
+rows into `PreparedRow`s: phone numbers in E.164 (`schema.crm.phones.normalise_number`, the default
 region), keypad keys, and the row's errors. It is pure, so the import runs it in worker processes.
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple
 
-from schema.import_sources import ImportFailed, SourceRow
-from schema.phones import keypad_digits, normalise_number
+from customer_import.sources import ImportFailed, SourceRow
+from schema.crm.phones import keypad_digits, normalise_number
 
 SCALARS: Final = ("name", "account_number", "tier", "department", "owner_agent_id")
 FIELDS: Final = (*SCALARS, "first_name", "last_name", "phone")

@@ -1,0 +1,1 @@
+"""Customer import: tables of customers (CSV, Excel) read, checked and written in bulk."""

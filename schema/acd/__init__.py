@@ -1,0 +1,1 @@
+"""The ACD's storage: agents and their live state, the agent state log, the queue log."""

@@ -1,0 +1,1 @@
+"""Recordings: their rows and writes, the recordings data layer, QA scoring."""
