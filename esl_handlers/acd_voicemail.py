@@ -6,11 +6,11 @@ and writes EXITWITHTIMEOUT with the data `voicemail:BOX`, so reports can tell it
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 from typing import Final
 
 from dialplans.vocabulary import EXITWITHTIMEOUT
-from ivr_scripts.acd import QueueEventName, QueueEventSink, QueueSettings
+from ivr_scripts.acd import QueueEventReport, QueueEventSink, QueueSettings
 from ivr_scripts.acd.settings import VoicemailOverflow
 
 # The mod_voicemail profile freeswitch_conf renders (freeswitch_conf.voicemail.VOICEMAIL_PROFILE).
@@ -24,32 +24,10 @@ class VoicemailExitEvents:
         self._sink = sink
         self._data = f"voicemail:{mailbox}"
 
-    def record(
-        self,
-        event: QueueEventName,
-        call_uuid: str,
-        queue: str,
-        *,
-        agent_id: str | None = None,
-        wait_s: float | None = None,
-        talk_s: float | None = None,
-        position: int | None = None,
-        at: dt.datetime,
-        data: str | None = None,
-    ) -> None:
-        if event == EXITWITHTIMEOUT and data is None:
-            data = self._data
-        self._sink.record(
-            event,
-            call_uuid,
-            queue,
-            agent_id=agent_id,
-            wait_s=wait_s,
-            talk_s=talk_s,
-            position=position,
-            at=at,
-            data=data,
-        )
+    def record(self, event: QueueEventReport) -> None:
+        if event.event == EXITWITHTIMEOUT and event.data is None:
+            event = dataclasses.replace(event, data=self._data)
+        self._sink.record(event)
 
 
 def with_exit_data(sink: QueueEventSink, settings: QueueSettings) -> QueueEventSink:

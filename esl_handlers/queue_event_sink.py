@@ -9,12 +9,11 @@ like a malformed channel event (esl_handlers.session.submit_event).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Protocol
 
-from dialplans.vocabulary import QueueEventName
 from esl_handlers.db_writer import Record
+from ivr_scripts.acd.queue_events import QueueEventReport
 from schema.acd.records import QueueEvent
 from schema.errors import RecordRejected
 
@@ -33,32 +32,10 @@ class WriterQueueEvents:
     def __init__(self, writer: RecordSubmitter) -> None:
         self._writer = writer
 
-    def record(
-        self,
-        event: QueueEventName,
-        call_uuid: str,
-        queue: str,
-        *,
-        agent_id: str | None = None,
-        wait_s: float | None = None,
-        talk_s: float | None = None,
-        position: int | None = None,
-        at: dt.datetime,
-        data: str | None = None,
-    ) -> None:
+    def record(self, event: QueueEventReport) -> None:
         try:
-            record = QueueEvent(
-                at=at,
-                call_uuid=call_uuid,
-                queue=queue,
-                event=event,
-                agent_id=agent_id,
-                wait_s=wait_s,
-                talk_s=talk_s,
-                position=position,
-                data=data,
-            )
+            record = QueueEvent.from_report(event)
         except RecordRejected as exc:
-            log.error("queue event %s of call %s not recorded: %s", event, call_uuid, exc)
+            log.error("queue event %s of call %s not recorded: %s", event.event, event.call_uuid, exc)
             return
         self._writer.submit(record)

@@ -23,7 +23,7 @@ from ivr_scripts.acd.model import (
 )
 from ivr_scripts.acd.offer import offer_call
 from ivr_scripts.acd.offer_model import AgentEvents, AgentTarget, OfferFailed, OfferOutcome
-from ivr_scripts.acd.queue_events import MemoryQueueEvents, QueueEventSink
+from ivr_scripts.acd.queue_events import MemoryQueueEvents, QueueEventReport, QueueEventSink
 from ivr_scripts.acd.settings import QueueSettings, QueueSettingsError
 from ivr_scripts.acd.waiting import QueuePrompts, QueueTicket, WaitOutcome, wait_in_queue
 
@@ -40,6 +40,7 @@ __all__ = [
     "OfferFailed",
     "OfferOutcome",
     "QueueEventName",
+    "QueueEventReport",
     "QueueEventSink",
     "QueuePrompts",
     "QueueRules",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Final, Literal
 
 from dialplans.vocabulary import COMPLETEAGENT, COMPLETECALLER, TRANSFER, QueueEventName
-from ivr_scripts.acd.queue_events import Clock, QueueEventSink
+from ivr_scripts.acd.queue_events import Clock, QueueEventReport, QueueEventSink
 from ivr_scripts.acd.waiting import QueueTicket
 
 _COMPLETION_EVENTS: Final[dict[str, QueueEventName]] = {
@@ -31,13 +31,15 @@ def complete_call(
     talk_s = max(0.0, (now - ticket.connected_at).total_seconds())
     event = _COMPLETION_EVENTS[ended_by]
     events.record(
-        event,
-        ticket.call_uuid,
-        ticket.queue,
-        agent_id=ticket.agent_id,
-        wait_s=ticket.wait_s,
-        talk_s=talk_s,
-        at=now,
-        data="callback" if ticket.callback is not None else None,
+        QueueEventReport(
+            event=event,
+            call_uuid=ticket.call_uuid,
+            queue=ticket.queue,
+            agent_id=ticket.agent_id,
+            wait_s=ticket.wait_s,
+            talk_s=talk_s,
+            at=now,
+            data="callback" if ticket.callback is not None else None,
+        )
     )
     return talk_s

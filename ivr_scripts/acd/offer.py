@@ -49,7 +49,7 @@ from ivr_scripts.acd.offer_model import (
     OfferOutcome,
     RingGroup,
 )
-from ivr_scripts.acd.queue_events import Clock, QueueEventSink
+from ivr_scripts.acd.queue_events import Clock, QueueEventReport, QueueEventSink
 from ivr_scripts.acd.settings import QueueSettings
 from ivr_scripts.acd.waiting import QueueTicket
 from ivr_scripts.switch import Originated, Switch, SwitchError
@@ -353,13 +353,15 @@ class _OfferFlow:
         if ticket.callback is not None:
             data = "callback" if data is None else f"callback {data}"
         self.events.record(
-            event,
-            ticket.call_uuid,
-            ticket.queue,
-            agent_id=agent,
-            wait_s=ticket.wait_s if event == CONNECT else ticket.waited(now),
-            at=now,
-            data=data,
+            QueueEventReport(
+                event=event,
+                call_uuid=ticket.call_uuid,
+                queue=ticket.queue,
+                agent_id=agent,
+                wait_s=ticket.wait_s if event == CONNECT else ticket.waited(now),
+                at=now,
+                data=data,
+            )
         )
 
     def _hang_up_quietly(self, leg_uuid: str | None, cause: str = NORMAL_CLEARING) -> None:

@@ -1,7 +1,8 @@
 """Where the ACD flow reports queue events (dialplans.vocabulary.QueueEventName, Asterisk's queue_log words).
 
-The waiting loop and the offer flow report every event through a `QueueEventSink`; the server maps
-it to `schema.acd.records.QueueEvent` rows. `MemoryQueueEvents` keeps them in a list for tests.
+The waiting loop and the offer flow report every event as a `QueueEventReport` through a
+`QueueEventSink`; the server maps it to `schema.acd.records.QueueEvent` rows. `MemoryQueueEvents`
+keeps them in a list for tests.
 """
 
 from __future__ import annotations
@@ -16,59 +17,34 @@ from dialplans.vocabulary import QueueEventName
 Clock = Callable[[], dt.datetime]  # timezone-aware "now"
 
 
-class QueueEventSink(Protocol):
-    def record(
-        self,
-        event: QueueEventName,
-        call_uuid: str,
-        queue: str,
-        *,
-        agent_id: str | None = None,
-        wait_s: float | None = None,
-        talk_s: float | None = None,
-        position: int | None = None,
-        at: dt.datetime,
-        data: str | None = None,
-    ) -> None:
-        """Record one event; `data` is free text such as a hang-up cause or the exit key."""
-        ...
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueEventReport:
+    """One queue event as the ACD flow reports it; `data` is free text such as a hang-up cause or the
+    exit key."""
 
-
-@dataclass(frozen=True, slots=True)
-class RecordedQueueEvent:
     event: QueueEventName
     call_uuid: str
     queue: str
-    agent_id: str | None
-    wait_s: float | None
-    talk_s: float | None
-    position: int | None
+    agent_id: str | None = None
+    wait_s: float | None = None
+    talk_s: float | None = None
+    position: int | None = None
     at: dt.datetime
-    data: str | None
+    data: str | None = None
+
+
+class QueueEventSink(Protocol):
+    def record(self, event: QueueEventReport) -> None: ...
 
 
 class MemoryQueueEvents:
     """A `QueueEventSink` that keeps every event in order."""
 
     def __init__(self) -> None:
-        self.events: list[RecordedQueueEvent] = []
+        self.events: list[QueueEventReport] = []
 
-    def record(
-        self,
-        event: QueueEventName,
-        call_uuid: str,
-        queue: str,
-        *,
-        agent_id: str | None = None,
-        wait_s: float | None = None,
-        talk_s: float | None = None,
-        position: int | None = None,
-        at: dt.datetime,
-        data: str | None = None,
-    ) -> None:
-        self.events.append(
-            RecordedQueueEvent(event, call_uuid, queue, agent_id, wait_s, talk_s, position, at, data)
-        )
+    def record(self, event: QueueEventReport) -> None:
+        self.events.append(event)
 
     def names(self) -> list[QueueEventName]:
         return [recorded.event for recorded in self.events]

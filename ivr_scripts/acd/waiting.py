@@ -44,7 +44,7 @@ from dialplans.vocabulary import (
 )
 from ivr_scripts.acd.estimate import expected_wait_audio, position_audio
 from ivr_scripts.acd.hold_sources import HoldSources
-from ivr_scripts.acd.queue_events import Clock, QueueEventSink
+from ivr_scripts.acd.queue_events import Clock, QueueEventReport, QueueEventSink
 from ivr_scripts.acd.settings import CallbackOverflow, QueueSettings
 from ivr_scripts.channel import Audio, CallerHungUp, CallInfo, Channel, HoldFailed
 
@@ -320,13 +320,15 @@ class _WaitLoop:
         at: dt.datetime | None = None,
     ) -> None:
         self.events.record(
-            event,
-            self.ticket.call_uuid,
-            self.ticket.queue,
-            wait_s=wait_s,
-            position=position,
-            at=at or self.clock(),
-            data=data,
+            QueueEventReport(
+                event=event,
+                call_uuid=self.ticket.call_uuid,
+                queue=self.ticket.queue,
+                wait_s=wait_s,
+                position=position,
+                at=at or self.clock(),
+                data=data,
+            )
         )
 
     def _settled(self) -> WaitOutcome | None:

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Final
 
+from ivr_scripts.acd.queue_events import QueueEventReport
 from schema.acd.models import QUEUE_EVENTS
 from schema.calls.records import UUID_MAX_LENGTH
 from schema.errors import RecordRejected
@@ -89,6 +90,21 @@ class QueueEvent:
         if self.data is not None and len(self.data) > DATA_MAX_LENGTH:
             raise RecordRejected(f"{where}: data is longer than {DATA_MAX_LENGTH} characters")
         _clean_fields(self, where)
+
+    @classmethod
+    def from_report(cls, report: QueueEventReport) -> QueueEvent:
+        """The row of one reported queue event (raises RecordRejected like the constructor)."""
+        return cls(
+            at=report.at,
+            call_uuid=report.call_uuid,
+            queue=report.queue,
+            event=report.event,
+            agent_id=report.agent_id,
+            wait_s=report.wait_s,
+            talk_s=report.talk_s,
+            position=report.position,
+            data=report.data,
+        )
 
 
 def check_agent_id(agent_id: str) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, select
 
 from esl_handlers.db_writer import CallRecordWriter, Record
 from esl_handlers.queue_event_sink import WriterQueueEvents
-from ivr_scripts.acd.queue_events import QueueEventSink
+from ivr_scripts.acd.queue_events import QueueEventReport, QueueEventSink
 from schema.acd.agents import write_queue_events
 from schema.acd.models import QueueLogEntry
 from schema.acd.records import QueueEvent
@@ -165,11 +165,32 @@ def test_the_sink_submits_one_queue_event_per_record() -> None:
     writer = Submitted()
     sink: QueueEventSink = WriterQueueEvents(writer)
 
-    sink.record("ENTERQUEUE", "call-a", "repair", position=3, at=at(0))
     sink.record(
-        "CONNECT", "call-a", "repair", agent_id="1002", wait_s=34.0, talk_s=None, at=at(34), data="callback"
+        QueueEventReport(event="ENTERQUEUE", call_uuid="call-a", queue="repair", position=3, at=at(0))
     )
-    sink.record("COMPLETEAGENT", "call-a", "repair", agent_id="1002", wait_s=34.0, talk_s=60.5, at=at(95))
+    sink.record(
+        QueueEventReport(
+            event="CONNECT",
+            call_uuid="call-a",
+            queue="repair",
+            agent_id="1002",
+            wait_s=34.0,
+            talk_s=None,
+            at=at(34),
+            data="callback",
+        )
+    )
+    sink.record(
+        QueueEventReport(
+            event="COMPLETEAGENT",
+            call_uuid="call-a",
+            queue="repair",
+            agent_id="1002",
+            wait_s=34.0,
+            talk_s=60.5,
+            at=at(95),
+        )
+    )
 
     assert writer.records == [
         QueueEvent(at(0), "call-a", "repair", "ENTERQUEUE", position=3),
@@ -183,8 +204,14 @@ def test_the_sink_drops_and_logs_an_event_it_cannot_record(caplog: pytest.LogCap
     sink = WriterQueueEvents(writer)
 
     with caplog.at_level(logging.ERROR, logger="esl_handlers.queue_event_sink"):
-        sink.record("ABANDON", "call-a", "", wait_s=3.0, at=at(3))  # no queue
-        sink.record("ABANDON", "call-a", "repair", wait_s=3.0, at=dt.datetime(2024, 3, 1))  # no zone
+        sink.record(
+            QueueEventReport(event="ABANDON", call_uuid="call-a", queue="", wait_s=3.0, at=at(3))
+        )  # no queue
+        sink.record(
+            QueueEventReport(
+                event="ABANDON", call_uuid="call-a", queue="repair", wait_s=3.0, at=dt.datetime(2024, 3, 1)
+            )
+        )  # no zone
 
     assert writer.records == []
     assert len(caplog.records) == 2
@@ -197,8 +224,14 @@ def test_events_through_the_writer_reach_the_database(engine: Engine, tmp_path: 
     sink = WriterQueueEvents(writer)
     try:
         writer.submit(CallUpdate("call-a", caller_number=CALLER, started_at=at(0)))
-        sink.record("ENTERQUEUE", "call-a", "repair", position=1, at=at(1))
-        sink.record("CONNECT", "call-a", "repair", agent_id="1001", wait_s=9.0, at=at(10))
+        sink.record(
+            QueueEventReport(event="ENTERQUEUE", call_uuid="call-a", queue="repair", position=1, at=at(1))
+        )
+        sink.record(
+            QueueEventReport(
+                event="CONNECT", call_uuid="call-a", queue="repair", agent_id="1001", wait_s=9.0, at=at(10)
+            )
+        )
         assert writer.flush(30)
     finally:
         writer.stop()
