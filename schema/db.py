@@ -1,4 +1,11 @@
-"""Engines and sessions: one factory that sets each database up the same way, one session scope."""
+"""Engines and the one way to open each kind of connection: `read_connection`, `write_transaction`
+and `session_scope`, each turning SQLAlchemy errors into `schema.errors` through `translate`.
+
+Two openers stay outside on purpose: customer_import holds one connection across many batch
+transactions (each batch commits on its own, see customer_import.writer), and the LISTEN of
+esl_handlers.agent_watch uses a raw psycopg connection in autocommit, outside the pool, because it
+blocks waiting for notifications for the life of the process.
+"""
 
 from __future__ import annotations
 
