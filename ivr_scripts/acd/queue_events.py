@@ -7,13 +7,11 @@ it to `schema.acd.records.QueueEvent` rows. `MemoryQueueEvents` keeps them in a 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from dialplans.clock import Clock as Clock  # noqa: PLC0414 (re-exported: the ACD flow imports it from here)
 from dialplans.vocabulary import QueueEventName
-
-Clock = Callable[[], dt.datetime]  # timezone-aware "now"
 
 
 class QueueEventSink(Protocol):
