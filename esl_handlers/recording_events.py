@@ -32,7 +32,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Final, Literal
 
-import gevent
 from gevent.pool import Group
 
 from esl_handlers.cdr import from_micros
@@ -41,6 +40,7 @@ from esl_handlers.db_writer import RecordQueue
 from schema.calls.records import UUID_MAX_LENGTH
 from schema.errors import RecordRejected
 from schema.recording.records import RecordingEvent, RecordingFileFacts, recording_format
+from schema.threadpool import in_thread
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ class RecordingEvents:
         return path.startswith(directory + "/") or path in self._planned
 
     def _hash(self, path: str) -> None:
-        facts = gevent.get_hub().threadpool.apply(self._facts, (path,))
+        facts = in_thread(self._facts, path)
         if facts is not None:
             self._queue.submit(facts)
 
