@@ -2,7 +2,7 @@
 
 What FreeSWITCH sends (src/switch_ivr_async.c, switch_channel.c):
 - record_callback fires RECORD_START when the media bug starts, with `Record-File-Path` (the path as
-  record_session resolved it; ours are absolute, so it is the path we gave).
+  record_session resolved it; the server's are absolute, so it is the path given).
 - On close (stop_record_session, uuid_record stop, or the hang-up: switch_core_session_hangup_state
   removes every media bug before CHANNEL_HANGUP_COMPLETE) send_record_stop_event sets the channel
   variables record_samples, record_seconds and record_ms (samples written / the rate) and
@@ -14,7 +14,7 @@ What FreeSWITCH sends (src/switch_ivr_async.c, switch_channel.c):
   last_bridge_to. A recording closed by the hang-up (after the unbridge) so still names the agent's
   leg in `variable_last_bridge_to`; `variable_bridge_uuid` is read first, for a stop during the bridge.
 - mod_voicemail's messages (switch_ivr_record_file) fire the same events: only paths under the
-  dialplan's recording directory are ours.
+  dialplan's recording directory are this server's.
 
 Both the call's own socket (EslChannel subscribes it when it starts a recording) and the event
 listener deliver them; the records merge by path, so the second copy changes nothing. After a stop,
@@ -131,7 +131,7 @@ class RecordingEvents:
         self._jobs = Group()
 
     def planned(self, path: str) -> None:
-        """A path this server started: ours even if a reload has moved the directory since."""
+        """A path this server started: this server's even if a reload has moved the directory since."""
         _remember(self._planned, path)
 
     def on_event(self, event: Event) -> None:

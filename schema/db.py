@@ -50,7 +50,7 @@ def create_engine_from_url(url: str, *, busy_timeout_ms: int = 30_000, echo: boo
             _configure_sqlite(engine, busy_timeout_ms=busy_timeout_ms, in_memory=database in ("", ":memory:"))
             return engine
         if parsed.drivername in ("postgresql", "postgres"):
-            parsed = parsed.set(drivername="postgresql+psycopg")  # the driver we ship, not psycopg2
+            parsed = parsed.set(drivername="postgresql+psycopg")  # the pinned driver, not psycopg2
         return sa_create_engine(parsed, echo=echo, pool_pre_ping=True)
     except sa_exc.SQLAlchemyError as exc:
         raise translate(exc, f"opening {parsed.render_as_string(hide_password=True)}") from exc

@@ -24,7 +24,7 @@ USERS: Final = cast(Table, CrmUser.__table__)
 TOKENS: Final = cast(Table, ApiToken.__table__)
 NAME_MAX_LENGTH: Final = 64
 TOKEN_BYTES: Final = 32
-# token_urlsafe(32) gives 43 characters; anything much longer is not ours and is not worth hashing.
+# token_urlsafe(32) gives 43 characters; anything much longer is not one of these and is not worth hashing.
 TOKEN_MAX_LENGTH: Final = 256
 
 
