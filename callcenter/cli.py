@@ -305,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except DialplanError as exc:
-        # A broken dialplan is the engineer's input, not our crash: its diagnostics, no traceback.
+        # A broken dialplan is the engineer's input, not a program crash: its diagnostics, no traceback.
         print(exc, file=sys.stderr)
         return 1
     return code

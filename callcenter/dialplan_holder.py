@@ -13,12 +13,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from dialplans.clock import Clock
 from dialplans.crm_models import Crm
 from dialplans.loader import DialplanError, LoadedDialplan, load_dialplan
 from ivr_scripts.crm import CrmSink
 from ivr_scripts.prompts import PromptAudio, PromptBook
 from ivr_scripts.recording import RecordingLog
-from ivr_scripts.runner import Clock, IvrRunner, QueueEntry, utc_now
+from ivr_scripts.runner import IvrRunner, QueueEntry, utc_now
 from schema.adapters.crm_directory import SqlCallerDirectory
 from schema.crm.screening_rules import sync_yaml_rules
 from schema.errors import StorageError

@@ -37,6 +37,7 @@ from sqlalchemy import Engine
 
 from callcenter.dialplan_holder import CrmWiring, DialplanHolder
 from callcenter.server_config import ServerConfig
+from dialplans.clock import Clock
 from dialplans.models import Dialplan
 from dialplans.prompt_audio import check_prompt_dir, synthesis_voices
 from esl_handlers.acd_server import QueueServer, SettingsTuning
@@ -58,7 +59,7 @@ from esl_handlers.supervision import Supervisor
 from esl_handlers.switch import EslSwitch
 from http_api import ApiServer, PushHub, build_api
 from ivr_scripts.prompts import PromptAudio
-from ivr_scripts.runner import Clock, utc_now
+from ivr_scripts.runner import utc_now
 from schema.acd.agent_notify import AgentChange
 from schema.calls.writes import write_batch
 from schema.db import create_engine_from_url

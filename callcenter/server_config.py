@@ -21,7 +21,7 @@ class ServerConfig:
     tts_engine: str | None = "flite"
     tts_voice: str = "slt"
     backlog: int = 4096
-    # Queued calls go to our ACD (esl_handlers.acd_server); off: transferred to the queue's extension.
+    # Queued calls go to the built-in ACD (esl_handlers.acd_server); off: sent to the queue's extension.
     acd: bool = False
     agent_domain: str = "callcenter.local"  # agents' phones: user/<extension>@<agent_domain>
     server_name: str = ""  # this server in agent_state_log and agents.reserved_by; "" = the host name

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
 
 from dialplans.models import Dialplan
 from schema.calls.models import Call, IvrStep
+from schema.db import session_scope
 from sipp_scenarios.dtmf_pcap import DtmfTiming
 from sipp_scenarios.generate import MenuPath
 from sipp_scenarios.runner import path_call
@@ -42,13 +42,13 @@ class WalkedCall:
 
 def call_uuid_of(engine: Engine, caller: str) -> str | None:
     """The newest call from `caller`."""
-    with Session(engine) as db:
+    with session_scope(engine) as db:
         query = select(Call.uuid).where(Call.caller_number == caller).order_by(Call.id.desc()).limit(1)
         return db.scalars(query).first()
 
 
 def steps_of(engine: Engine, call_uuid: str) -> list[IvrStep]:
-    with Session(engine) as db:
+    with session_scope(engine) as db:
         return list(db.scalars(select(IvrStep).where(IvrStep.call_uuid == call_uuid).order_by(IvrStep.seq)))
 
 
@@ -56,7 +56,7 @@ def wait_ended(engine: Engine, call_uuid: str, timeout: float = 15.0) -> Call | 
     """The call's row once it has ended (or as it is when `timeout` runs out)."""
     deadline = time.monotonic() + timeout
     while True:
-        with Session(engine) as db:
+        with session_scope(engine) as db:
             row = db.scalars(select(Call).where(Call.uuid == call_uuid)).first()
         if (row is not None and row.ended_at is not None) or time.monotonic() > deadline:
             return row

@@ -12,7 +12,6 @@ command line is offered a call within one tick.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Mapping
 
@@ -21,6 +20,7 @@ import gevent.event
 from sqlalchemy import Engine
 
 from dialplans import models as plan
+from dialplans.clock import Clock
 from ivr_scripts.acd import DispatchBoard
 from ivr_scripts.acd.from_dialplan import agent_view
 from ivr_scripts.agent_reconcile import LiveAgentChannel, reconcile
@@ -33,7 +33,6 @@ from schema.errors import StorageError
 from schema.threadpool import in_thread
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], dt.datetime]
 _OFF_DUTY = frozenset({AgentState.LOGGED_OUT, AgentState.ON_BREAK})
 
 

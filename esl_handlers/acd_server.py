@@ -33,6 +33,7 @@ from gevent.event import AsyncResult
 from sqlalchemy import Engine
 
 from dialplans import models as plan
+from dialplans.clock import Clock
 from esl_handlers.acd_agents import AgentDesk
 from esl_handlers.acd_caller import channel_variable, sticky_agent, watch_caller
 from esl_handlers.acd_offer import Conversation, EndedBy, OfferAttempt, OfferObserver, WaitingCaller
@@ -61,7 +62,6 @@ from ivr_scripts.switch import Switch
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], dt.datetime]
 SettingsTuning = Callable[[str, QueueSettings], QueueSettings]
 
 

@@ -23,7 +23,7 @@ _WORD: Final = re.compile(r"^[^\s'\"\\]+$")
 _CONTROL: Final = re.compile(r"[\r\n\x00]")
 _SPACES: Final = re.compile(r"\s+")
 _SETVAR_ESCAPE: Final = re.compile(r"[\\'\";]")
-# One channel UUID (FreeSWITCH's own or an origination_uuid we chose), a Q.850 cause name, one
+# One channel UUID (FreeSWITCH's own or an origination_uuid this server chose), a Q.850 cause name, one
 # dial string without the separators originate gives a meaning (',' '|' ':_:' lists, '{' '['
 # variable blocks, '&' applications) or that would split the command (spaces, quotes).
 _UUID: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")

@@ -2,7 +2,7 @@
 
 FreeSWITCH echoes each application's Event-UUID as Application-UUID on CHANNEL_EXECUTE_COMPLETE,
 and the completion is matched by it, never by application name. The first CHANNEL_HANGUP or
-CHANNEL_HANGUP_COMPLETE of our channel, or the connection closing, fails every pending wait with
+CHANNEL_HANGUP_COMPLETE of this channel, or the connection closing, fails every pending wait with
 its own `CallerHungUp(cause)`; later calls raise it at once.
 """
 

@@ -30,6 +30,7 @@ from schema.acd.records import QueueEvent
 from schema.calls.records import CallUpdate, IvrStepRecord, SurveyAnswerRecord
 from schema.errors import RecordRejected, StorageError
 from schema.recording.records import RecordingEvent, RecordingFileFacts, RecordingPaused, RecordingPlanned
+from schema.threadpool import in_thread
 
 # What `schema.calls.writes.write_batch` takes, in one transaction: call records, queue events, survey answers
 # and what is known of recordings.
@@ -136,7 +137,7 @@ class CallRecordWriter:
         delay = self._backoff_start
         while True:
             try:
-                gevent.get_hub().threadpool.apply(self._write, (batch,))
+                in_thread(self._write, batch)
             except RecordRejected as exc:
                 if len(batch) > 1:
                     # One bad record must not take its neighbours down: split until it stands alone.

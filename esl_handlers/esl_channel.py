@@ -25,7 +25,7 @@ Choices checked against the FreeSWITCH source (see docs/ for the longer notes):
 - hold is `playback` of the music with playback_terminators set first (mod_dptools on_dtmf
   takes an unset one as '*', so no keys means 'none'); playback_function clears
   playback_terminator_used before playing and on_dtmf sets it to the key, which the completion
-  carries. Our timer and `interrupt()` end it with `api uuid_break <uuid>` (mod_commands
+  carries. The channel's timer and `interrupt()` end it with `api uuid_break <uuid>` (mod_commands
   break_function sets CF_BREAK; switch_ivr_play_file then stops and playback reports
   "FILE PLAYED" for a break as for the end of the file). switch_core_session_exec clears
   CF_BREAK when an application starts, after firing CHANNEL_EXECUTE, so a break is only sent
@@ -307,7 +307,7 @@ class EslChannel:
             self._request_break(media)
 
     def voicemail(self, profile: str, domain: str, box: str) -> None:
-        # Our conf has no phrases section, and mod_voicemail's leave ends without recording when its
+        # The rendered conf has no phrases section, and mod_voicemail's leave ends without recording when its
         # greeting macro fails (TRY_CODE in voicemail_leave_main): these channel variables, read once
         # and cleared by the module, make it skip the greeting, the instructions and the urgent
         # check, so the caller hears the beep (tone-spec) and records.
@@ -365,7 +365,7 @@ def _escape_for_split(text: str) -> str:
     return text.replace("\\", "\\\\").replace("'", "\\'")
 
 
-# A hold that plays less than half of min(asked, this) without a key or a break of ours has failed.
+# A hold that plays less than half of min(asked, this) without a key or a break sent from here has failed.
 HOLD_SHORTEST_PLAY: Final = 2.0
 HOLD_BACK_OFF_MAX: Final = 8.0
 HOLD_BACK_OFF_SHORTEST: Final = 0.02  # below this the back-off is not worth a `sleep`
@@ -374,7 +374,7 @@ FILE_NOT_FOUND: Final = "FILE NOT FOUND"  # the source does not exist: a failure
 
 def _hold_failure(done: EslEvent, key: str, media: _Media, elapsed: float, asked: float) -> str | None:
     """Why a hold's playback failed, or None: the switch's error response, or ENDED_EARLY when it
-    ended far sooner than asked with no key and no break of ours (a source that ends at once)."""
+    ended far sooner than asked with no key and no break sent from here (a source that ends at once)."""
     response = done.get("Application-Response")
     if response in _PLAYBACK_FAILURES:
         return response

@@ -8,7 +8,7 @@ listener; the cost per call falls by ~10 ms of FreeSWITCH CPU (docs/inbound-cont
 The dialplan (public.xml, park mode) sets the call's variables with `cc_control=park`, schedules
 the fallback lease `sched_transfer +<lease> <fallback> XML cc_fallback`, and parks. This server
 subscribes to CHANNEL_PARK and the events a call reads, filtered to `variable_cc_control park`
-(our parked callers; agent legs, supervisors and other channels never reach us), and on the
+(the callers this server parked; agent legs, supervisors and other channels never reach it), and on the
 CHANNEL_PARK of a call it does not know runs the handler with an `EslChannel` that drives the call
 with `sendmsg <uuid>`.
 
@@ -146,7 +146,7 @@ class ParkedCallServer:
             return
         name = event.name
         if call.done:
-            pass  # released: where the call went is not ours to lease
+            pass  # released: where the call went is not this server's to lease
         elif name == "CHANNEL_BRIDGE":
             call.bridged = True
             gevent.spawn(self._lease_command, call, f"sched_del {uuid}")

@@ -2,7 +2,7 @@
 
 What FreeSWITCH sends (src/switch_ivr_async.c, switch_channel.c):
 - record_callback fires RECORD_START when the media bug starts, with `Record-File-Path` (the path as
-  record_session resolved it; ours are absolute, so it is the path we gave).
+  record_session resolved it; the server's are absolute, so it is the path given).
 - On close (stop_record_session, uuid_record stop, or the hang-up: switch_core_session_hangup_state
   removes every media bug before CHANNEL_HANGUP_COMPLETE) send_record_stop_event sets the channel
   variables record_samples, record_seconds and record_ms (samples written / the rate) and
@@ -14,7 +14,7 @@ What FreeSWITCH sends (src/switch_ivr_async.c, switch_channel.c):
   last_bridge_to. A recording closed by the hang-up (after the unbridge) so still names the agent's
   leg in `variable_last_bridge_to`; `variable_bridge_uuid` is read first, for a stop during the bridge.
 - mod_voicemail's messages (switch_ivr_record_file) fire the same events: only paths under the
-  dialplan's recording directory are ours.
+  dialplan's recording directory are this server's.
 
 Both the call's own socket (EslChannel subscribes it when it starts a recording) and the event
 listener deliver them; the records merge by path, so the second copy changes nothing. After a stop,
@@ -32,7 +32,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Final, Literal
 
-import gevent
 from gevent.pool import Group
 
 from esl_handlers.cdr import from_micros
@@ -41,6 +40,7 @@ from esl_handlers.db_writer import RecordQueue
 from schema.calls.records import UUID_MAX_LENGTH
 from schema.errors import RecordRejected
 from schema.recording.records import RecordingEvent, RecordingFileFacts, recording_format
+from schema.threadpool import in_thread
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ class RecordingEvents:
         self._jobs = Group()
 
     def planned(self, path: str) -> None:
-        """A path this server started: ours even if a reload has moved the directory since."""
+        """A path this server started: this server's even if a reload has moved the directory since."""
         _remember(self._planned, path)
 
     def on_event(self, event: Event) -> None:
@@ -160,7 +160,7 @@ class RecordingEvents:
         return path.startswith(directory + "/") or path in self._planned
 
     def _hash(self, path: str) -> None:
-        facts = gevent.get_hub().threadpool.apply(self._facts, (path,))
+        facts = in_thread(self._facts, path)
         if facts is not None:
             self._queue.submit(facts)
 

@@ -3,7 +3,7 @@
 mod_dptools say_function splits its argument with switch_separate_string into at most five tokens,
 `<module>[:<lang>] <say_type> <say_method> [<gender>] <text>`, and hands them to switch_ivr_say, which
 finds the language in the `languages` (or `phrases`) XML section and calls that language's say module.
-What mod_say_en does with the text decides what we may send (src/mod/say/mod_say_en/mod_say_en.c):
+What mod_say_en does with the text decides what may be sent (src/mod/say/mod_say_en/mod_say_en.c):
 
 - NUMBER goes through en_say_general_count: digits (and commas) only, at most 9 of them, else
   "Parse Error!" and nothing is said. No sign, no decimals.

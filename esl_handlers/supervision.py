@@ -12,7 +12,7 @@ does with it (mod_dptools eavesdrop_function, switch_ivr_async.c switch_ivr_eave
 - So with the agent's leg as the target: listen = neither, whisper to the agent = bleg only,
   barge (three-way) = both. With the caller's channel as the target, whisper is aleg only.
 - eavesdrop_enable_dtmf (default on) lets the supervisor switch modes with keys 1 (aleg), 2 (bleg),
-  3 (both), 0 (listen), * (stop). We turn it off: the mode stays the one permission was checked for.
+  3 (both), 0 (listen), * (stop). It is turned off: the mode stays the one permission was checked for.
 
 Which leg: the agent's (`agent_leg_for`): the agents table says whom the agent is on a call with
 (agents.call_uuid), and `show channels` finds the agent's own answered leg by its presence

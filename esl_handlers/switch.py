@@ -22,7 +22,7 @@ What FreeSWITCH answers, checked against its source:
   without rows; `show channels` rows come from the channels table (uuid, direction, name,
   presence_id, callstate, ...), `show calls` from basic_calls, which pairs uuid with b_uuid.
 - originate's second argument `&app(arg)` runs one application on the answered leg instead of
-  our `&park()` (originate_function: the text up to ')' is the application, after '(' its argument).
+  the `&park()` used here (originate_function: the text up to ')' is the application, after '(' its argument).
 - session_record_function (uuid_record <uuid> start|stop|mask|unmask <path>): "+OK Success";
   "-ERR Cannot locate session!", "-ERR Cannot record session!", "-ERR Cannot stop record session!",
   "-ERR Cannot mask recording session!" / "...unmask..." (no recording of that exact path).

@@ -46,7 +46,7 @@ def check_conf(conf_dir: Path) -> ET.Element:
     """The assembled document's root; raises ConfCheckError when FreeSWITCH could not load it."""
     assembled = assemble(conf_dir)
     try:
-        # Our own rendering, read back; expat refuses entity expansion bombs by itself.
+        # The renderer's own output, read back; expat refuses entity expansion bombs by itself.
         root = ET.fromstring(assembled.text)  # noqa: S314
     except ET.ParseError as exc:
         raise ConfCheckError(f"the assembled configuration is not well-formed XML: {exc}") from exc

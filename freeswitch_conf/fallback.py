@@ -50,7 +50,7 @@ _SPACES: Final = re.compile(r"\s+")
 # listen, 2 to save", "marked urgent" and goodbye with phrase macros (lang/en/vm/sounds.xml of
 # FreeSWITCH's sample conf) that this conf does not carry: a missing greeting macro ends the
 # application before it records anything. These channel variables skip each of them, so the caller
-# hears our own greeting, the profile's tone, and is recorded until hanging up, '#' or silence.
+# hears the built-in greeting, the profile's tone, and is recorded until hanging up, '#' or silence.
 VOICEMAIL_SKIPS: Final = (
     "skip_greeting",
     "skip_instructions",

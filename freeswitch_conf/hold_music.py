@@ -1,4 +1,4 @@
-"""The hold music we ship: a calm chord loop synthesized at render time (no sound pack needed).
+"""The bundled hold music: a calm chord loop synthesized at render time (no sound pack needed).
 
 mod_local_stream plays every file of its directory in turn, opened at the stream's `rate` (8000 in
 local_stream.conf; the core resamples anything else). So the rendered conf carries one file,

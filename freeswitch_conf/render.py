@@ -73,7 +73,7 @@ _CORE_CONFIGS = ("switch", "acl", "modules", "pre_load_modules", "post_load_modu
 _SECRET_FILES = frozenset({"autoload_configs/event_socket.conf.xml"})
 # The directory holds the agents' SIP passwords.
 _SECRET_DIRS = ("directory/",)
-# Marks a directory as ours: render_conf replaces a non-empty directory only when it carries this.
+# Marks a directory as rendered here: render_conf replaces a non-empty directory only when it carries this.
 MARKER = ".rendered-by-callcenter"
 _SECRET_MODE = 0o600
 # Where FreeSWITCH's packages keep their configuration: render_files' default `conf_dir`.
@@ -107,7 +107,7 @@ def render_conf(loaded: DialplanSource, settings: SwitchSettings, out_dir: Path)
         raise RenderError(f"refusing to replace {out_dir}: it holds files callcenter did not render")
     files: dict[str, str | bytes] = dict(render_files(loaded, settings, conf_dir=out_dir))
     files[MARKER] = "Rendered by `callcenter render`; every file here is replaced on the next render.\n"
-    if settings.moh_dir is None:  # our own hold music, unless the engineer points at theirs
+    if settings.moh_dir is None:  # the bundled hold music, unless the engineer points at other music
         files |= hold_music_files(out_dir if out_dir.is_dir() else None)
     modes = {name: _SECRET_MODE for name in files if name in _SECRET_FILES or name.startswith(_SECRET_DIRS)}
     return write_tree(out_dir, files, modes)

@@ -38,7 +38,7 @@ def call_control_setting(value: str) -> CallControl:
 # The fallback lease of a parked call, set by the dialplan before `park` (esl_handlers.parked_calls).
 PARK_LEASE_SECONDS = 15
 _LOG_LEVELS = ("debug", "info", "notice", "warning", "err", "crit", "alert")
-# The TTS engines we know how to load, by the name the `speak` application uses.
+# The TTS engines the renderer knows how to load, by the name the `speak` application uses.
 TTS_MODULES = {"flite": "mod_flite"}
 DEFAULT_RECORDINGS_DIR = Path("/var/lib/callcenter/recordings")
 DEFAULT_VOICEMAIL_DIR = Path("/var/lib/callcenter/voicemail")
@@ -82,7 +82,7 @@ class SwitchSettings:
     prompt_dir: Path | None = None
     """Where render synthesized the prompts (dialplans.prompt_audio): the fallbacks play those files."""
     caller_networks: tuple[str, ...] = ()
-    """CIDRs allowed to call the DIDs (your carriers); empty lets any address that reaches sip_ip."""
+    """CIDRs allowed to call the DIDs (the carriers); empty lets any address that reaches sip_ip."""
     log_level: str = "info"
     call_control: CallControl = "socket"
     """How calls reach the application server (esl_handlers.parked_calls): `socket`, an outbound
@@ -91,7 +91,7 @@ class SwitchSettings:
     max_sessions: int = 1000
     sessions_per_second: int = 60
     """FreeSWITCH's new-call throttle (switch.conf sessions-per-second; its own default is 30). Calls
-    over it are refused with 503. Twice the rate we plan for: arrivals come in bursts, and at 30 a
+    over it are refused with 503. Twice the planned rate: arrivals come in bursts, and at 30 a
     SIPp load of exactly 30 calls/s had 31 of 1,000 calls refused (docs/performance.md)."""
     agent_passwords: Mapping[str, str] = field(default_factory=dict, repr=False, hash=False)
     agent_external_ip: str | None = None

@@ -6,7 +6,7 @@ on the caller's channel; a fallback's `then: {voicemail: BOX}` has FreeSWITCH's 
 mod_voicemail (voicemail_leave_main) then looks BOX up as a user of the
 directory domain (`id` or `number-alias`) and refuses to record for an unknown user ("Can't find
 user"); it needs no password to leave a message (`vm-password` only guards checking the box, which
-our dialplan never offers). So each box that is not already an agent's extension becomes a
+the rendered dialplan never offers). So each box that is not already an agent's extension becomes a
 directory user of its own. Such a user has no SIP password, and mod_sofia treats a user without one
 as authenticated (sofia_reg_parse_auth), so each carries `sip-forbid-register` (AUTH_FORBIDDEN for
 REGISTER and INVITE alike): nobody can register or call as a mailbox.

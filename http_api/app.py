@@ -6,8 +6,8 @@ comes in and serialises what goes out. Every request but the OpenAPI document ne
 
 Each request goes: route (404 / 405) → token (401) → path, query, body (400 / 413) → handler, whose
 data-layer errors become 404 / 403 / 409 / 422 / 503. Database calls run in gevent's thread pool
-(`in_threadpool`), so a slow query holds up only its own request, never the calls the same process
-is handling. Tokens are never logged, and nothing here logs headers.
+(`schema.threadpool.in_thread`), so a slow query holds up only its own request, never the calls the
+same process is handling. Tokens are never logged, and nothing here logs headers.
 """
 
 from __future__ import annotations
@@ -17,12 +17,11 @@ import functools
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
-from typing import Any, Final
+from typing import Final
 from wsgiref.types import StartResponse, WSGIEnvironment
 
-import gevent
 from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
 
@@ -46,6 +45,7 @@ from http_api.routing import (
 )
 from schema.crm.users import authenticate
 from schema.errors import NotFound, PermissionDenied, RecordRejected, StorageError, StorageUnavailable
+from schema.threadpool import in_thread
 from schema.viewer import Viewer
 
 log = logging.getLogger(__name__)
@@ -65,24 +65,6 @@ _STREAM_HEADERS: Final = (
 )
 
 
-def in_threadpool(call: Callable[[], Any]) -> Any:
-    """Run blocking database work in gevent's thread pool: only the calling greenlet waits.
-
-    An exception comes back as a value and is raised here, in the request's greenlet: the pool would
-    print a failing call to stderr with its arguments, and those can hold a token."""
-    failed, outcome = gevent.get_hub().threadpool.apply(_capture, (call,))
-    if failed:
-        raise outcome
-    return outcome
-
-
-def _capture(call: Callable[[], Any]) -> tuple[bool, Any]:
-    try:
-        return False, call()
-    except Exception as exc:
-        return True, exc
-
-
 def build_api(
     engine: Engine,
     *,
@@ -90,7 +72,7 @@ def build_api(
     push: PushHub | None = None,
     calls: CallControl | None = None,
     qa_forms: Mapping[str, QaForm] | QaForms | None = None,
-    run: Runner = in_threadpool,
+    run: Runner = in_thread,
 ) -> ApiApp:
     """The WSGI app. `region`: the default region for national phone numbers (the dialplan's
     crm.default_region). Without `push`, GET /api/events answers 503; without `calls` (the switch:

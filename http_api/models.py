@@ -30,7 +30,7 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-# --- responses of our own --------------------------------------------------------------------------
+# --- responses of this API's own -------------------------------------------------------------------
 
 
 class ErrorBody(ApiModel):

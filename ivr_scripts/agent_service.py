@@ -11,9 +11,10 @@ silently loses. Repeats and stale facts return without writing. No I/O here: the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Final, Protocol
 
+from dialplans.clock import Clock
 from ivr_scripts.agent_states import (
     AgentStateError,
     AgentStatus,
@@ -25,8 +26,6 @@ from ivr_scripts.agent_states import (
 )
 
 DEFAULT_ATTEMPTS: Final = 3
-
-Clock = Callable[[], dt.datetime]
 
 
 class UnknownAgent(AgentStateError, LookupError):

@@ -23,12 +23,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Final, Literal, Protocol
 
+from dialplans.clock import Clock
 from dialplans.models import Dialplan
 from dialplans.recording_models import RecordFormat, RecordingPolicy
 from ivr_scripts.channel import ChannelError
 from ivr_scripts.journal import CallSteps
 
-Clock = Callable[[], dt.datetime]
 NamedPolicy = tuple[str, RecordingPolicy]
 log = logging.getLogger(__name__)
 

@@ -31,11 +31,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from dialplans.clock import Clock
 from dialplans.models import (
     Action,
     Dialplan,
@@ -58,7 +58,6 @@ from ivr_scripts.screening import screen, screening_variables
 from ivr_scripts.self_service import run_lookup
 from ivr_scripts.survey import SurveyCall, run_survey
 
-Clock = Callable[[], dt.datetime]
 log = logging.getLogger(__name__)
 
 

@@ -8,15 +8,12 @@ the pseudo-menu `survey:<name>` so menu reports are not skewed by survey keys.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 
+from dialplans.clock import Clock
 from dialplans.crm_models import Survey, SurveyQuestion
 from ivr_scripts.crm import CrmSink, SurveyAnswer
 from ivr_scripts.journal import CallSteps
-
-Clock = Callable[[], dt.datetime]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,11 @@
-"""Engines and sessions: one factory that sets each database up the same way, one session scope."""
+"""Engines and the one way to open each kind of connection: `read_connection`, `write_transaction`
+and `session_scope`, each turning SQLAlchemy errors into `schema.errors` through `translate`.
+
+Two openers stay outside on purpose: customer_import holds one connection across many batch
+transactions (each batch commits on its own, see customer_import.writer), and the LISTEN of
+esl_handlers.agent_watch uses a raw psycopg connection in autocommit, outside the pool, because it
+blocks waiting for notifications for the life of the process.
+"""
 
 from __future__ import annotations
 
@@ -43,7 +50,7 @@ def create_engine_from_url(url: str, *, busy_timeout_ms: int = 30_000, echo: boo
             _configure_sqlite(engine, busy_timeout_ms=busy_timeout_ms, in_memory=database in ("", ":memory:"))
             return engine
         if parsed.drivername in ("postgresql", "postgres"):
-            parsed = parsed.set(drivername="postgresql+psycopg")  # the driver we ship, not psycopg2
+            parsed = parsed.set(drivername="postgresql+psycopg")  # the pinned driver, not psycopg2
         return sa_create_engine(parsed, echo=echo, pool_pre_ping=True)
     except sa_exc.SQLAlchemyError as exc:
         raise translate(exc, f"opening {parsed.render_as_string(hide_password=True)}") from exc

@@ -40,7 +40,7 @@ def translate(exc: sa_exc.SQLAlchemyError, action: str) -> StorageError:
     if isinstance(exc, _REJECTED):
         return RecordRejected(message)
     if isinstance(exc, sa_exc.StatementError) and not isinstance(exc, sa_exc.DBAPIError):
-        return RecordRejected(message)  # a value our own types refused before it reached the database
+        return RecordRejected(message)  # a value the project's types refused before it reached the database
     return StorageError(message)
 
 

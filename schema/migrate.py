@@ -9,10 +9,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, text
-from sqlalchemy import exc as sa_exc
 
-from schema.db import WRITE_TRANSACTION, create_engine_from_url
-from schema.errors import translate
+from schema.db import create_engine_from_url, read_connection, write_transaction
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # pg_advisory_xact_lock key: application servers starting together migrate one at a time.
@@ -39,10 +37,8 @@ def current_revision(url: str) -> str | None:
     """The database's revision, or None when it was never migrated."""
     engine = create_engine_from_url(url)
     try:
-        with engine.connect() as connection:
+        with read_connection(engine, "reading the database revision") as connection:
             return MigrationContext.configure(connection).get_current_revision()
-    except sa_exc.SQLAlchemyError as exc:
-        raise translate(exc, "reading the database revision") from exc
     finally:
         engine.dispose()
 
@@ -51,14 +47,10 @@ def _run(url: str, alembic_command: Callable[[Config], None], action: str) -> No
     engine = create_engine_from_url(url)
     config = alembic_config()
     try:
-        with engine.connect() as connection:
-            connection.execution_options(**{WRITE_TRANSACTION: True})
-            with connection.begin():
-                _lock(connection)
-                config.attributes["connection"] = connection
-                alembic_command(config)
-    except sa_exc.SQLAlchemyError as exc:
-        raise translate(exc, action) from exc
+        with write_transaction(engine, action) as connection:
+            _lock(connection)
+            config.attributes["connection"] = connection
+            alembic_command(config)
     finally:
         engine.dispose()
 

@@ -64,7 +64,7 @@ class Registrar:
         """The agents profile of a rendered conf: its sip-ip, sip-port and forced registration domain."""
         path = conf_dir / "autoload_configs" / "sofia.conf.xml"
         try:
-            root = ET.parse(path).getroot()  # noqa: S314 - our own rendered configuration
+            root = ET.parse(path).getroot()  # noqa: S314 - the project's own rendered configuration
         except (OSError, ET.ParseError) as exc:
             raise SmokeError(f"cannot read {path}: {exc}") from exc
         profile = next((p for p in root.iter("profile") if p.get("name") == _AGENTS_PROFILE), None)
@@ -77,7 +77,7 @@ class Registrar:
 @dataclass(frozen=True)
 class AgentOptions:
     hangup_after_ms: int = 0
-    """0: stay in the call until the far end's BYE; otherwise send our own BYE after about this long."""
+    """0: stay in the call until the far end's BYE; otherwise send a BYE of its own after about this long."""
     timeout_s: int = 120
     answers: bool = True
     """False: the phone rings and is never picked up; it waits for the switch's CANCEL

@@ -266,7 +266,7 @@ def _read_frame(stream: BinaryIO) -> tuple[dict[str, str], str]:
 
 def _parse(path: Path) -> ET.Element:
     try:
-        return ET.parse(path).getroot()  # noqa: S314 - our own rendered configuration
+        return ET.parse(path).getroot()  # noqa: S314 - the project's own rendered configuration
     except (OSError, ET.ParseError) as exc:
         raise SmokeError(f"cannot read {path}: {exc}") from exc
 

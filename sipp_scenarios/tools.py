@@ -8,7 +8,7 @@ from pathlib import Path
 
 FREESWITCH_ENV = "FREESWITCH_BIN"
 SIPP_ENV = "SIPP_BIN"
-# Where SIPp packages put the RFC 2833 captures; ours are generated, these only confirm PCAP support.
+# Where SIPp packages put the RFC 2833 captures; the tests' are generated, these only confirm PCAP support.
 SIPP_PCAP_DIRS = (Path("/usr/share/sip-tester"), Path("/usr/share/sipp"))
 
 

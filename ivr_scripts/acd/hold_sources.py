@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 # mod_tone_stream (teletone): %(on ms, off ms, Hz, Hz), repeated for ever with loops=-1. The North
 # American ringback (440 + 480 Hz, 2 s on, 4 s off): every caller knows it as "still connecting",
-# it is silent two thirds of the time, and it needs no file, only mod_tone_stream, which we always load.
+# it is silent two thirds of the time, and it needs no file, only mod_tone_stream, which is always loaded.
 FALLBACK_HOLD_TONE: Final = "tone_stream://%(2000,4000,440,480);loops=-1"
 
 

@@ -97,7 +97,7 @@ class _OfferFlow:
         not_answered: list[str] = []
         is_callback = self.ticket.callback is not None
         for target in candidates:
-            if not self._still_waiting(is_callback):  # the server releases what it reserved but we never rang
+            if not self._still_waiting(is_callback):  # the server releases what it reserved but never rang
                 return OfferOutcome("caller_left", not_answered=tuple(not_answered))
             if isinstance(target, RingGroup):
                 outcome = self._offer_to_group(target.targets, is_callback, tuple(not_answered))
@@ -178,7 +178,7 @@ class _OfferFlow:
         leg = self._ring_all(group, legs, number=number, name=name, variables=variables)
         winner = legs.get(leg.leg_uuid or "") if leg.result == "answered" else None
         if leg.result == "answered" and winner is None:
-            # An answer on a leg we did not name: nobody to credit or blame; release them all.
+            # An answer on a leg the offer did not name: nobody to credit or blame; release them all.
             self._hang_up_quietly(leg.leg_uuid)
             for target in group:
                 self.agent_events.caller_abandoned(target.agent_id, ticket.call_uuid)

@@ -18,7 +18,7 @@ EXITWITHTIMEOUT and no action, after which the server can send the caller to the
 `sofia/<profile>/{number}@<host>` for a peer without a gateway. The default,
 `loopback/{number}/default`, re-enters the dialplan in context `default` (mod_loopback:
 loopback/<exten>[/<context>[/<dialplan>]]); it works only where that context routes outside numbers,
-which ours (the agents' context) does not, so a deployment sets the server's callback endpoint.
+which the rendered one (the agents' context) does not, so a deployment sets the server's callback endpoint.
 """
 
 from __future__ import annotations

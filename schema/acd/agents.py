@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from typing import Any, Final, cast
 
 from sqlalchemy import Connection, Engine, Table, case, insert, or_, select, update
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ivr_scripts.agent_states import AgentState, AgentStatus, Transition, Trigger, apply
@@ -31,8 +30,8 @@ from schema.acd.agent_notify import announce_agent_change
 from schema.acd.models import Agent, AgentStateLog
 from schema.acd.records import AgentProfile, AgentSnapshot, QueueEvent, check_aware, check_call_uuid
 from schema.calls.writes import write_batch
-from schema.db import write_transaction
-from schema.errors import RecordRejected, StorageError, translate
+from schema.db import read_connection, write_transaction
+from schema.errors import RecordRejected, StorageError
 
 AGENTS: Final = cast(Table, Agent.__table__)
 STATE_LOG: Final = cast(Table, AgentStateLog.__table__)
@@ -177,11 +176,8 @@ def upsert_agents(engine: Engine, agents: Sequence[AgentProfile]) -> None:
 
 def agent_snapshot(engine: Engine) -> list[AgentSnapshot]:
     """Every agent row, by agent id."""
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(select(AGENTS).order_by(AGENTS.c.agent_id)).all()
-    except sa_exc.SQLAlchemyError as exc:
-        raise translate(exc, "reading the agents") from exc
+    with read_connection(engine, "reading the agents") as connection:
+        rows = connection.execute(select(AGENTS).order_by(AGENTS.c.agent_id)).all()
     return [AgentSnapshot(**row._asdict()) for row in rows]
 
 

@@ -24,12 +24,12 @@ from typing import Any, Final, cast
 
 from sqlalchemy import Engine, Float, Integer, Select, Table, and_, case, func, not_, select
 from sqlalchemy import cast as sql_cast
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.sql.elements import ColumnElement
 
 from dialplans.vocabulary import ABANDON, CALLBACK, CONNECT, EXITWITHKEY, EXITWITHTIMEOUT
 from schema.acd.models import QueueLogEntry
-from schema.errors import RecordRejected, translate
+from schema.db import read_connection
+from schema.errors import RecordRejected
 
 QUEUE_LOG: Final = cast(Table, QueueLogEntry.__table__)
 EXIT_EVENTS: Final = (CONNECT, ABANDON, EXITWITHTIMEOUT, EXITWITHKEY, CALLBACK)
@@ -80,11 +80,8 @@ def queue_stats(
     """The figures of every queue with an exit in [start, end); see the module docstring."""
     if start.tzinfo is None or end.tzinfo is None:
         raise RecordRejected("report times need a timezone")
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(queue_stats_query(start, end, service_level_s)).all()
-    except sa_exc.SQLAlchemyError as exc:
-        raise translate(exc, "reading queue figures") from exc
+    with read_connection(engine, "reading queue figures") as connection:
+        rows = connection.execute(queue_stats_query(start, end, service_level_s)).all()
     return [
         QueueStats(
             queue=row.queue,

@@ -15,12 +15,12 @@ import functools
 from typing import Any, Final, cast
 
 from sqlalchemy import Engine, Select, Table, bindparam, select
-from sqlalchemy import exc as sa_exc
 
 from dialplans.vocabulary import ANSWERED_EVENT
 from schema.acd.models import QueueLogEntry
 from schema.calls.models import Call
-from schema.errors import RecordRejected, translate
+from schema.db import read_connection
+from schema.errors import RecordRejected
 
 QUEUE_LOG: Final = cast(Table, QueueLogEntry.__table__)
 CALLS: Final = cast(Table, Call.__table__)
@@ -36,11 +36,8 @@ def last_agent_for(engine: Engine, caller_number: str, queue: str, *, since: dt.
     if not caller_number:
         return None
     params = {"caller_number": caller_number, "queue": queue, "since": since.astimezone(dt.UTC)}
-    try:
-        with engine.connect() as connection:
-            agent = connection.execute(last_agent_query(), params).scalar()
-    except sa_exc.SQLAlchemyError as exc:
-        raise translate(exc, f"reading the last agent of a caller in queue {queue!r}") from exc
+    with read_connection(engine, f"reading the last agent of a caller in queue {queue!r}") as connection:
+        agent = connection.execute(last_agent_query(), params).scalar()
     return None if agent is None else str(agent)
 
 

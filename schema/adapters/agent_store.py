@@ -16,14 +16,12 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import Engine, Row, select
-from sqlalchemy import exc as sa_exc
 
 from dialplans.vocabulary import HOLDS_CALL_STATES
 from ivr_scripts.agent_states import AgentState, AgentStatus, Transition
 from schema.acd.agents import AGENTS, write_transition
 from schema.acd.records import check_agent_id
-from schema.db import write_transaction
-from schema.errors import translate
+from schema.db import read_connection, write_transaction
 
 # Rows written before the state machine wrote every row may not meet its invariants (a break without a
 # reason, a wrap-up without an end); they are read leniently, as below.
@@ -73,11 +71,8 @@ class SqlAgentStore:
             )
 
     def _read(self, query: Any, action: str) -> list[Row[Any]]:
-        try:
-            with self._engine.connect() as connection:
-                return list(connection.execute(query).all())
-        except sa_exc.SQLAlchemyError as exc:
-            raise translate(exc, action) from exc
+        with read_connection(self._engine, action) as connection:
+            return list(connection.execute(query).all())
 
 
 def _status(row: Row[Any]) -> StoredAgentStatus:

@@ -11,11 +11,11 @@ import datetime as dt
 from typing import Final, Literal
 
 from sqlalchemy import Engine, Float, cast, func, select
-from sqlalchemy import exc as sa_exc
 
 from schema.crm.access import SURVEY_RESPONSES, survey_response_visible
 from schema.crm.views import SurveyAverage
-from schema.errors import RecordRejected, translate
+from schema.db import read_connection
+from schema.errors import RecordRejected
 from schema.viewer import Viewer
 
 GROUPINGS: Final = ("agent", "queue")
@@ -50,11 +50,8 @@ def survey_averages(
     )
     if since is not None:
         query = query.where(answers.answered_at >= since)
-    try:
-        with engine.connect() as connection:
-            rows = list(connection.execute(query))
-    except sa_exc.SQLAlchemyError as exc:
-        raise translate(exc, "reading survey averages") from exc
+    with read_connection(engine, "reading survey averages") as connection:
+        rows = list(connection.execute(query))
     rows.sort(key=lambda row: (row.key is None, row.key or "", row.question))
     return [
         SurveyAverage(

@@ -39,7 +39,6 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Engine, bindparam, func, or_, select
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.sql.dml import Insert
 
 from dialplans.vocabulary import ANSWERED_EVENT
@@ -50,8 +49,7 @@ from schema.calls.records import CallUpdate, IvrStepRecord, SurveyAnswerRecord
 
 # calls.customer_id references customers: SQLAlchemy must know that table to resolve the foreign key.
 from schema.crm.models import Customer, SurveyResponse
-from schema.db import WRITE_TRANSACTION
-from schema.errors import translate
+from schema.db import write_transaction
 from schema.merge_sql import SecondsBetween, dialect_insert, earliest, latest
 from schema.recording.records import RecordingEvent, RecordingFileFacts, RecordingPaused, RecordingPlanned
 from schema.recording.writes import RecordingRecord, write_recordings
@@ -100,25 +98,20 @@ def write_batch(engine: Engine, records: Sequence[Record]) -> None:
     recordings = [r for r in records if isinstance(r, RECORDING_RECORDS)]
     connected = {r.call_uuid for r in records if isinstance(r, QueueEvent) and r.event == ANSWERED_EVENT}
     now = dt.datetime.now(dt.UTC)
-    try:
-        with engine.connect() as connection:
-            connection.execution_options(**{WRITE_TRANSACTION: True})
-            with connection.begin():
-                dialect = connection.dialect.name
-                if calls:
-                    # executemany: one execution per record, in order (psycopg pipelines them), so a
-                    # batch may update one call several times; a single multi-row INSERT could not.
-                    connection.execute(_call_upsert(dialect), [_call_params(call, now) for call in calls])
-                if steps:
-                    connection.execute(_step_insert(dialect), [_step_params(s) for s in steps])
-                if queue_rows:
-                    connection.execute(_queue_insert(dialect), queue_rows)
-                if answers:
-                    connection.execute(_survey_insert(dialect), [_survey_params(a) for a in answers])
-                if recordings or connected:
-                    write_recordings(connection, recordings, connected_calls=connected, now=now)
-    except sa_exc.SQLAlchemyError as exc:
-        raise translate(exc, f"writing {len(records)} call records") from exc
+    with write_transaction(engine, f"writing {len(records)} call records") as connection:
+        dialect = connection.dialect.name
+        if calls:
+            # executemany: one execution per record, in order (psycopg pipelines them), so a
+            # batch may update one call several times; a single multi-row INSERT could not.
+            connection.execute(_call_upsert(dialect), [_call_params(call, now) for call in calls])
+        if steps:
+            connection.execute(_step_insert(dialect), [_step_params(s) for s in steps])
+        if queue_rows:
+            connection.execute(_queue_insert(dialect), queue_rows)
+        if answers:
+            connection.execute(_survey_insert(dialect), [_survey_params(a) for a in answers])
+        if recordings or connected:
+            write_recordings(connection, recordings, connected_calls=connected, now=now)
 
 
 def merge_call_updates(updates: Iterable[CallUpdate]) -> list[CallUpdate]:

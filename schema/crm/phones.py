@@ -35,7 +35,7 @@ def normalise_number(text: str, region: str) -> str | None:
         parsed = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
         return None
-    # Full numbers only: a local-only number (no area code) or an extension is not a caller ID we can match.
+    # Full numbers only: a local-only number (no area code) or an extension is not a caller ID that can match.
     if phonenumbers.is_possible_number_with_reason(parsed) != phonenumbers.ValidationResult.IS_POSSIBLE:
         return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

@@ -26,8 +26,8 @@ from schema.crm.access import may_read_screening_rules, may_write_screening_rule
 from schema.crm.models import RULE_KINDS, ScreeningRule
 from schema.crm.phones import normalise_number
 from schema.crm.views import ScreeningRuleView
-from schema.db import write_transaction
-from schema.errors import NotFound, PermissionDenied, RecordRejected, translate
+from schema.db import read_connection, write_transaction
+from schema.errors import NotFound, PermissionDenied, RecordRejected
 from schema.viewer import Viewer
 
 RuleKind = Literal["block", "vip"]
@@ -113,11 +113,8 @@ def list_rules(engine: Engine, viewer: Viewer, *, kind: RuleKind | None = None) 
     query = select(RULES).order_by(RULES.c.kind, RULES.c.pattern, RULES.c.is_prefix)
     if kind is not None:
         query = query.where(RULES.c.kind == _checked_kind(kind))
-    try:
-        with engine.connect() as connection:
-            return [_view(row) for row in connection.execute(query).mappings()]
-    except sa_exc.SQLAlchemyError as exc:
-        raise translate(exc, "reading the screening rules") from exc
+    with read_connection(engine, "reading the screening rules") as connection:
+        return [_view(row) for row in connection.execute(query).mappings()]
 
 
 def add_rule(

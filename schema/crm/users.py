@@ -17,14 +17,14 @@ from sqlalchemy import exc as sa_exc
 
 from schema.crm.models import ROLES, ApiToken, CrmUser
 from schema.db import read_connection, write_transaction
-from schema.errors import NotFound, RecordRejected, translate
+from schema.errors import NotFound, RecordRejected
 from schema.viewer import Role, Viewer
 
 USERS: Final = cast(Table, CrmUser.__table__)
 TOKENS: Final = cast(Table, ApiToken.__table__)
 NAME_MAX_LENGTH: Final = 64
 TOKEN_BYTES: Final = 32
-# token_urlsafe(32) gives 43 characters; anything much longer is not ours and is not worth hashing.
+# token_urlsafe(32) gives 43 characters; anything much longer is not one of these and is not worth hashing.
 TOKEN_MAX_LENGTH: Final = 256
 
 
@@ -112,11 +112,8 @@ def authenticate(engine: Engine, token: str) -> Viewer | None:
         .join(TOKENS, TOKENS.c.user_id == USERS.c.id)
         .where(TOKENS.c.token_sha256 == token_hash(token), TOKENS.c.revoked_at.is_(None), USERS.c.active)
     )
-    try:
-        with engine.connect() as connection:
-            row = connection.execute(query).one_or_none()
-    except sa_exc.SQLAlchemyError as exc:
-        raise translate(exc, "checking a token") from exc
+    with read_connection(engine, "checking a token") as connection:
+        row = connection.execute(query).one_or_none()
     if row is None:
         return None
     return Viewer(row.username, cast(Role, row.role), row.agent_id, row.department)
