@@ -350,8 +350,12 @@ class QueueServer:
         if call_uuid is None or conversation is None:
             return
         ended_by: EndedBy = "caller" if event.unique_id == conversation.customer_leg else "agent"
-        delay = self._leg_grace if conversation.watched else 0.0
-        self._later(delay, self._end, call_uuid, ended_by)
+        if conversation.watched:
+            self._later(self._leg_grace, self._end, call_uuid, ended_by)
+        else:
+            # At once, not on a zero-delay timer: libev does not run equal-deadline timers in the order
+            # they were set, so the second leg's hang-up could end the conversation as the first.
+            self._end(call_uuid, ended_by)
 
     def _end(self, call_uuid: str, ended_by: EndedBy) -> None:
         conversation = self._talking.pop(call_uuid, None)
