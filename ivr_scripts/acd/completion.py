@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
+from dialplans.clock import Clock
 from dialplans.vocabulary import COMPLETEAGENT, COMPLETECALLER, TRANSFER, QueueEventName
-from ivr_scripts.acd.queue_events import Clock, QueueEventReport, QueueEventSink
+from ivr_scripts.acd.queue_events import QueueEventReport, QueueEventSink
 from ivr_scripts.acd.waiting import QueueTicket
 
 _COMPLETION_EVENTS: Final[dict[str, QueueEventName]] = {

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from dialplans.clock import Clock
 from dialplans.vocabulary import (
     CONNECT,
     NORMAL_CLEARING,
@@ -49,7 +50,7 @@ from ivr_scripts.acd.offer_model import (
     OfferOutcome,
     RingGroup,
 )
-from ivr_scripts.acd.queue_events import Clock, QueueEventReport, QueueEventSink
+from ivr_scripts.acd.queue_events import QueueEventReport, QueueEventSink
 from ivr_scripts.acd.settings import QueueSettings
 from ivr_scripts.acd.waiting import QueueTicket
 from ivr_scripts.switch import Originated, Switch, SwitchError

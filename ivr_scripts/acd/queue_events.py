@@ -11,7 +11,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
-from dialplans.clock import Clock as Clock  # noqa: PLC0414 (re-exported: the ACD flow imports it from here)
 from dialplans.vocabulary import QueueEventName
 
 

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
+from dialplans.clock import Clock
 from dialplans.models import Action
 from dialplans.vocabulary import (
     ABANDON,
@@ -44,7 +45,7 @@ from dialplans.vocabulary import (
 )
 from ivr_scripts.acd.estimate import expected_wait_audio, position_audio
 from ivr_scripts.acd.hold_sources import HoldSources
-from ivr_scripts.acd.queue_events import Clock, QueueEventReport, QueueEventSink
+from ivr_scripts.acd.queue_events import QueueEventReport, QueueEventSink
 from ivr_scripts.acd.settings import CallbackOverflow, QueueSettings
 from ivr_scripts.channel import Audio, CallerHungUp, CallInfo, Channel, HoldFailed
 
