@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ivr_scripts.channel import Audio, BridgeResult, CallerHungUp, CallInfo, SayKind
+from ivr_scripts.channel import Audio, CallerHungUp, CallInfo
 from tests.fakes.clock import FakeClock
+from tests.fakes.unused_channel import UnusedChannel
 
 CALL = "6f0b8a52-0d7e-4b59-9d4e-1c2f3a4b5c6d"
 MUSIC = "local_stream://moh"
@@ -42,7 +43,7 @@ HoldStep = Music | Press | HangUp | Meanwhile
 
 
 @dataclass
-class ScriptedChannel:
+class ScriptedChannel(UnusedChannel):
     """A Channel whose holds follow a script; logs what the caller hears, at which second."""
 
     clock: FakeClock
@@ -98,51 +99,3 @@ class ScriptedChannel:
 
     def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
         self.log.append((self.clock.elapsed(), "hangup", cause))
-
-    def answer(self) -> None:
-        raise AssertionError("the queue does not answer")
-
-    def collect_digits(
-        self,
-        audio: Audio,
-        *,
-        max_digits: int,
-        timeout: float,
-        digit_timeout: float,
-        terminators: str = "#",
-        sensitive: bool = False,
-    ) -> str:
-        raise AssertionError("the queue collects keys through hold")
-
-    def say(self, kind: SayKind, value: str, *, language: str = "en") -> None:
-        raise AssertionError("the queue announces with play")
-
-    def transfer(self, extension: str, context: str) -> None:
-        raise AssertionError("the queue returns actions instead of transferring")
-
-    def bridge(self, endpoint: str, *, timeout: float) -> BridgeResult:
-        raise AssertionError("agents are bridged through the switch")
-
-    def set_variable(self, name: str, value: str) -> None:
-        raise AssertionError("not used")
-
-    def get_variable(self, name: str) -> str | None:
-        raise AssertionError("not used")
-
-    def record(self, path: str) -> None:
-        raise AssertionError("not used")
-
-    def start_recording(self, path: str, *, stereo: bool) -> None:
-        raise AssertionError("the queue does not record")
-
-    def stop_recording(self, path: str) -> None:
-        raise AssertionError("the queue does not record")
-
-    def mask_recording(self, path: str) -> None:
-        raise AssertionError("the queue does not record")
-
-    def unmask_recording(self, path: str) -> None:
-        raise AssertionError("the queue does not record")
-
-    def voicemail(self, profile: str, domain: str, box: str) -> None:
-        raise AssertionError("not used")

@@ -13,7 +13,8 @@ from ivr_scripts.acd.hold_sources import FALLBACK_HOLD_TONE, HoldSources
 from ivr_scripts.acd.queue_events import MemoryQueueEvents
 from ivr_scripts.acd.settings import QueueSettings
 from ivr_scripts.acd.waiting import QueueTicket, WaitOutcome, wait_in_queue
-from ivr_scripts.channel import HOLD_FAILURE_PAUSE, Audio, BridgeResult, CallInfo, HoldFailed, SayKind
+from ivr_scripts.channel import HOLD_FAILURE_PAUSE, Audio, CallInfo, HoldFailed
+from tests.fakes.unused_channel import UnusedChannel
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 CALL = "0c6a1f3e-2b44-4c1e-9a0d-7f5e3c2b1a09"
@@ -22,7 +23,7 @@ MUSIC = "local_stream://moh"
 
 
 @dataclass
-class FailingChannel:
+class FailingChannel(UnusedChannel):
     """Holds on `broken` sources fail after the back-off the Channel protocol promises; others play.
 
     `on_hold(n)` runs at the start of the n-th hold (from 1), standing in for another greenlet.
@@ -64,59 +65,6 @@ class FailingChannel:
     def play(self, audio: Audio, *, type_ahead: bool = False) -> None:
         self.plays.append(audio.label)
         self.now += dt.timedelta(seconds=2)
-
-    # The rest of the Channel: the waiting loop only holds and plays.
-
-    def answer(self) -> None:
-        raise AssertionError("not used")
-
-    def collect_digits(
-        self,
-        audio: Audio,
-        *,
-        max_digits: int,
-        timeout: float,
-        digit_timeout: float,
-        terminators: str = "#",
-        sensitive: bool = False,
-    ) -> str:
-        raise AssertionError("not used")
-
-    def say(self, kind: SayKind, value: str, *, language: str = "en") -> None:
-        raise AssertionError("not used")
-
-    def transfer(self, extension: str, context: str) -> None:
-        raise AssertionError("not used")
-
-    def bridge(self, endpoint: str, *, timeout: float) -> BridgeResult:
-        raise AssertionError("not used")
-
-    def set_variable(self, name: str, value: str) -> None:
-        raise AssertionError("not used")
-
-    def get_variable(self, name: str) -> str | None:
-        raise AssertionError("not used")
-
-    def record(self, path: str) -> None:
-        raise AssertionError("not used")
-
-    def start_recording(self, path: str, *, stereo: bool) -> None:
-        raise AssertionError("not used")
-
-    def stop_recording(self, path: str) -> None:
-        raise AssertionError("not used")
-
-    def mask_recording(self, path: str) -> None:
-        raise AssertionError("not used")
-
-    def unmask_recording(self, path: str) -> None:
-        raise AssertionError("not used")
-
-    def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
-        raise AssertionError("not used")
-
-    def voicemail(self, profile: str, domain: str, box: str) -> None:
-        raise AssertionError("not used")
 
 
 def wait(channel: FailingChannel, settings: QueueSettings) -> tuple[WaitOutcome, QueueTicket]:
