@@ -112,12 +112,7 @@ class EventEmitter:
             return
         template = call.library.get(role, self.occurrences[role])
         self.occurrences[role] += 1
-        in_place: dict[str, str | None] = {"current_application_response": call.last_response}
-        if call.current_app is not None:
-            in_place["current_application"] = call.current_app[0]
-            in_place["current_application_data"] = call.current_app[1]
-        if call.hangup_cause is not None:
-            in_place["hangup_cause"] = call.hangup_cause
+        in_place = self._in_place_variables()
         fixed: dict[str, str | None] = {"Hangup-Cause": call.hangup_cause}
         if overrides:
             fixed.update(overrides)
@@ -140,6 +135,17 @@ class EventEmitter:
             call.events_sent.append(role)
             call.send(serialize_plain(headers, template.body))
 
+    def _in_place_variables(self) -> dict[str, str | None]:
+        """The channel variables an event shows as they are now, whatever the template captured."""
+        call = self._call
+        in_place: dict[str, str | None] = {"current_application_response": call.last_response}
+        if call.current_app is not None:
+            in_place["current_application"] = call.current_app[0]
+            in_place["current_application_data"] = call.current_app[1]
+        if call.hangup_cause is not None:
+            in_place["hangup_cause"] = call.hangup_cause
+        return in_place
+
     def emit_record(self, event_name: str, *, tail: list[tuple[str, str]]) -> None:
         """RECORD_START / RECORD_STOP: the channel's data (switch_channel_event_set_data), then `tail`
         (Record-File-Path, and Record-Completion-Cause for a stop) after the variables, as
@@ -161,12 +167,7 @@ class EventEmitter:
         except KeyError:
             template = call.library.get("CHANNEL_PARK")
             captured = False
-        in_place: dict[str, str | None] = {"current_application_response": call.last_response}
-        if call.current_app is not None:
-            in_place["current_application"] = call.current_app[0]
-            in_place["current_application_data"] = call.current_app[1]
-        if call.hangup_cause is not None:
-            in_place["hangup_cause"] = call.hangup_cause
+        in_place = self._in_place_variables()
         overrides: dict[str, str | None] = {"Event-Name": event_name, "Hangup-Cause": call.hangup_cause}
         if captured:
             overrides.update(tail)
