@@ -1,14 +1,15 @@
 """Announcing agent changes to every application server, in the transaction that makes them.
 
 On PostgreSQL every write of an agent's live state also runs `pg_notify('cc_agents',
-'<agent_id>:<state>:<version>')` on the same connection, inside the same transaction: PostgreSQL
+'<agent_id>:<state>:<version>')` in the same statement (schema.acd.agents.write_transition), inside
+the same transaction: PostgreSQL
 delivers a notification only when its transaction commits, so a change that rolls back is never
 announced and a committed one always is (to every session listening at that moment). Listeners
 are esl_handlers.agent_watch.AgentChangeWatcher; a notification missed while a listener was
 disconnected is covered by the "resync" it emits on reconnecting.
 
-On SQLite (one application server) there is no NOTIFY and `announce_agent_change` does nothing;
-the CLI tells the local server through its control socket instead (esl_handlers.control).
+On SQLite (one application server) there is no NOTIFY; the CLI tells the local server through its
+control socket instead (esl_handlers.control).
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import Connection, text
+from sqlalchemy import ColumnElement, func
 
 CHANNEL: Final = "cc_agents"
-_NOTIFY: Final = text(f"SELECT pg_notify('{CHANNEL}', :payload)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +42,9 @@ class AgentChange:
 RESYNC: Final = AgentChange(agent_id=None)
 
 
-def announce_agent_change(connection: Connection, agent_id: str, state: str, version: int) -> None:
-    """Queue the notification of this change on `connection`'s open transaction (PostgreSQL only)."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(_NOTIFY, {"payload": format_payload(agent_id, state, version)})
+def agent_change_notification(agent_id: str, state: str, version: int) -> ColumnElement[str]:
+    """`pg_notify('cc_agents', '<agent_id>:<state>:<version>')`, to run inside the write it announces."""
+    return func.pg_notify(CHANNEL, format_payload(agent_id, state, version))
 
 
 def format_payload(agent_id: str, state: str, version: int) -> str:

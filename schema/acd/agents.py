@@ -21,12 +21,24 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Final, cast
 
-from sqlalchemy import Connection, Engine, Table, case, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Table,
+    Update,
+    case,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ivr_scripts.agent_states import AgentState, AgentStatus, Transition, Trigger, apply
 from ivr_scripts.agent_table import RESERVABLE_STATES
-from schema.acd.agent_notify import announce_agent_change
+from schema.acd.agent_notify import agent_change_notification
 from schema.acd.models import Agent, AgentStateLog
 from schema.acd.records import AgentProfile, AgentSnapshot, QueueEvent, check_aware, check_call_uuid
 from schema.calls.writes import write_batch
@@ -107,29 +119,45 @@ def write_transition(
         values["reserved_by"] = None
     elif status.call_uuid != expected_call_uuid:
         values["reserved_by"] = server
-    moved = connection.execute(
+    move = (
         update(AGENTS)
         .where(AGENTS.c.agent_id == transition.agent_id, AGENTS.c.version == expected_version)
         .values(values)
     )
-    if moved.rowcount != 1:
-        return False
-    announce_agent_change(connection, transition.agent_id, status.state.value, version)
     # A log row already holding this version means the row and its log disagree: fail, roll back.
-    connection.execute(
-        insert(STATE_LOG).values(
-            agent_id=transition.agent_id,
-            version=version,
-            from_state=transition.from_state.value,
-            to_state=transition.to_state.value,
-            trigger=transition.trigger.value,
-            reason=transition.reason,
-            call_uuid=transition.call_uuid,
-            at=transition.at,
-            server=server,
-        )
-    )
+    log_row = {
+        "agent_id": transition.agent_id,
+        "version": version,
+        "from_state": transition.from_state.value,
+        "to_state": transition.to_state.value,
+        "trigger": transition.trigger.value,
+        "reason": transition.reason,
+        "call_uuid": transition.call_uuid,
+        "at": transition.at,
+        "server": server,
+    }
+    if connection.dialect.name == "postgresql":
+        announcement = agent_change_notification(transition.agent_id, status.state.value, version)
+        return _move_log_and_announce(connection, move, log_row, announcement)
+    if connection.execute(move).rowcount != 1:
+        return False
+    connection.execute(insert(STATE_LOG).values(log_row))
     return True
+
+
+def _move_log_and_announce(
+    connection: Connection, move: Update, log_row: dict[str, Any], announcement: ColumnElement[Any]
+) -> bool:
+    """PostgreSQL: the guarded UPDATE, its log row and its NOTIFY in one statement, one round trip.
+
+    `WITH moved AS (UPDATE ... RETURNING agent_id) INSERT INTO agent_state_log SELECT ... FROM moved
+    RETURNING pg_notify(...)`: the log row and the notification exist only if the row moved.
+    """
+    moved = move.returning(AGENTS.c.agent_id).cte("moved")
+    columns = [name for name in log_row if name != "agent_id"]
+    rows = select(moved.c.agent_id, *(literal(log_row[name], STATE_LOG.c[name].type) for name in columns))
+    logged = insert(STATE_LOG).from_select(["agent_id", *columns], rows).returning(announcement)
+    return len(connection.execute(logged).all()) == 1
 
 
 def upsert_agents(engine: Engine, agents: Sequence[AgentProfile]) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, event, insert, text
 
 from esl_handlers.agent_watch import APPLICATION_NAME, AgentChangeWatcher, WatcherError
 from ivr_scripts.agent_service import AgentService
-from schema.acd.agent_notify import RESYNC, AgentChange, announce_agent_change, format_payload, parse_payload
+from schema.acd.agent_notify import RESYNC, AgentChange, format_payload, parse_payload
 from schema.acd.agents import (
     STATE_LOG,
     agent_snapshot,
@@ -92,13 +92,12 @@ def test_the_watcher_needs_postgresql() -> None:
 
 
 @ON_SQLITE
-def test_nothing_is_sent_on_sqlite(engine: Engine) -> None:
+def test_nothing_is_announced_on_sqlite(agents: Engine) -> None:
     statements: list[str] = []
-    with engine.connect() as connection:
-        connection.exec_driver_sql("SELECT 1")  # open the connection before counting
-        event.listen(connection, "before_cursor_execute", lambda *args: statements.append(args[2]))
-        announce_agent_change(connection, "1001", "available", 1)
-    assert statements == []
+    event.listen(agents, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    service(agents).login("1001")
+    assert any("agent_state_log" in sql for sql in statements)
+    assert not [sql for sql in statements if "pg_notify" in sql]
 
 
 @ON_POSTGRES
