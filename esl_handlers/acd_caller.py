@@ -11,9 +11,8 @@ from sqlalchemy import Engine
 
 from dialplans import models as plan
 from esl_handlers.acd_offer import EndedBy, WaitingCaller
-from esl_handlers.codec import Event as EslEvent
 from ivr_scripts.acd.from_dialplan import sticky_since
-from ivr_scripts.channel import CallerHungUp, CallInfo, Channel, ChannelError
+from ivr_scripts.channel import CallerHungUp, CallInfo, CallLeg, Channel, ChannelError, LegEvent
 from schema.acd.sticky import last_agent_for
 from schema.errors import StorageError
 from schema.threadpool import in_thread
@@ -47,15 +46,11 @@ def sticky_agent(
     return agent_id
 
 
-def watch_caller(channel: Channel, waiting: WaitingCaller, end: Callable[[str, EndedBy], None]) -> None:
-    """Follow the caller's hang-up and unbridge (on a channel that reports events): `end` is
-    told when the conversation ended, and by whom."""
-    add_listener = getattr(channel, "add_event_listener", None)
-    if add_listener is None:
-        return
-    call_uuid = channel.info.uuid
+def watch_caller(leg: CallLeg, waiting: WaitingCaller, end: Callable[[str, EndedBy], None]) -> None:
+    """Follow the caller's hang-up and unbridge: `end` is told when the conversation ended, and by whom."""
+    call_uuid = leg.channel.info.uuid
 
-    def seen(event: EslEvent) -> None:
+    def seen(event: LegEvent) -> None:
         if event.unique_id != call_uuid:
             return
         if event.name == "CHANNEL_HANGUP":
@@ -68,5 +63,5 @@ def watch_caller(channel: Channel, waiting: WaitingCaller, end: Callable[[str, E
             waiting.ended_by = waiting.ended_by or "caller"
             end(call_uuid, waiting.ended_by)
 
-    add_listener(seen)
+    leg.events.add_event_listener(seen)
     waiting.watched = True

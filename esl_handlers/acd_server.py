@@ -55,7 +55,7 @@ from ivr_scripts.acd import (
 )
 from ivr_scripts.acd.from_dialplan import all_queue_rules, priority_for, queue_settings
 from ivr_scripts.acd.settings import VoicemailOverflow
-from ivr_scripts.channel import CallInfo, Channel
+from ivr_scripts.channel import CallInfo, CallLeg, Channel
 from ivr_scripts.crm import VAR_CUSTOMER_TIER, VAR_SCREEN_NAME
 from ivr_scripts.runner import QueueResult
 from ivr_scripts.switch import Switch
@@ -146,7 +146,7 @@ class QueueServer:
 
     def join(
         self,
-        channel: Channel,
+        leg: CallLeg,
         queue: str,
         *,
         ivr_path: tuple[str, ...],
@@ -154,6 +154,7 @@ class QueueServer:
     ) -> QueueResult:
         model = self._dialplan.queues[queue]
         settings = self._settings[queue]
+        channel = leg.channel
         info = channel.info
         channel.set_variable("park_after_bridge", "true")
         priority = priority_for(model, channel_variable(channel, VAR_CUSTOMER_TIER))
@@ -163,7 +164,7 @@ class QueueServer:
         joined = self._clock()
         sticky = preferred_agent or sticky_agent(self._engine, model, info, queue, joined)
         waiting = WaitingCaller(QueueTicket.for_call(info, queue, joined), settings)
-        watch_caller(channel, waiting, self._end)
+        watch_caller(leg, waiting, self._end)
         try:
             board_entry = WaitingCall(info.uuid, queue, priority, joined.timestamp(), sticky)
             return self._wait(channel, info, waiting, board_entry, joined)

@@ -60,6 +60,7 @@ from ivr_scripts.channel import (
     Audio,
     BridgeResult,
     CallInfo,
+    CallLeg,
     ChannelError,
     HoldFailed,
     SayKind,
@@ -135,6 +136,11 @@ class EslChannel:
     @property
     def transferred(self) -> bool:
         return self._commands.transferred
+
+    @property
+    def leg(self) -> CallLeg:
+        """This channel with its recording control and its events, as the runner and the ACD take it."""
+        return CallLeg(self, self._recording, self._events)
 
     def add_event_listener(self, listener: Callable[[EslEvent], None]) -> None:
         """Observe every event of this call (DTMF, CHANNEL_ANSWER, ...); must not block."""
@@ -235,18 +241,6 @@ class EslChannel:
 
     def record(self, path: str) -> None:
         self._recording.record(path)
-
-    def start_recording(self, path: str, *, stereo: bool) -> None:
-        self._recording.start_recording(path, stereo=stereo)
-
-    def stop_recording(self, path: str) -> None:
-        self._recording.stop_recording(path)
-
-    def mask_recording(self, path: str) -> None:
-        self._recording.mask_recording(path)
-
-    def unmask_recording(self, path: str) -> None:
-        self._recording.unmask_recording(path)
 
     def hangup(self, cause: str = NORMAL_CLEARING) -> None:
         if self._events.gone:

@@ -82,7 +82,7 @@ class IvrCallHandler:
                 did=info.destination or None,
             )
         )
-        outcome = self._runners.runner.run(channel, _QueueSink(self._queue))
+        outcome = self._runners.runner.run(channel.leg, _QueueSink(self._queue))
         log.info(
             "call %s from %s to %s: %s %s",
             info.uuid,

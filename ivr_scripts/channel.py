@@ -1,6 +1,7 @@
-"""The Channel protocol: everything the call logic may do to a call.
+"""A call leg as the call logic sees it: `Channel` (the media verbs), `RecordingControl` (recordings
+running beside the call) and `CallEvents` (what the switch reports about the leg), bundled as `CallLeg`.
 
-IVR menus, queues and recording rules are written against this protocol only.
+IVR menus, queues and recording rules are written against these protocols only.
 `esl_handlers.esl_channel.EslChannel` implements it over the event socket,
 `ivr_scripts.terminal.TerminalChannel` in the terminal simulator, and the
 unit tests use scripted fakes. Every method blocks the calling greenlet until
@@ -10,6 +11,7 @@ soon as the caller has gone, whatever was pending.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol
 
@@ -120,19 +122,6 @@ class Channel(Protocol):
 
     def record(self, path: str) -> None: ...
 
-    def start_recording(self, path: str, *, stereo: bool) -> None:
-        """Record the call into `path` from now on, through any bridge, until the call ends or
-        `stop_recording`; `stereo`: the caller on the left channel, the other party on the right."""
-        ...
-
-    def stop_recording(self, path: str) -> None: ...
-
-    def mask_recording(self, path: str) -> None:
-        """Write silence into the recording at `path` until `unmask_recording` (PCI: card digits)."""
-        ...
-
-    def unmask_recording(self, path: str) -> None: ...
-
     def hangup(self, cause: str = NORMAL_CLEARING) -> None: ...
 
     def hold(self, music: str, *, seconds: float, exit_keys: str = "") -> str:
@@ -162,3 +151,54 @@ class Channel(Protocol):
         up after recording (the usual end) raises `CallerHungUp`, the message being kept.
         """
         ...
+
+
+class RecordingControl(Protocol):
+    """Recordings that run beside the call (ivr_scripts.recording.CallRecorder drives them)."""
+
+    def start_recording(self, path: str, *, stereo: bool) -> None:
+        """Record the call into `path` from now on, through any bridge, until the call ends or
+        `stop_recording`; `stereo`: the caller on the left channel, the other party on the right."""
+        ...
+
+    def stop_recording(self, path: str) -> None: ...
+
+    def mask_recording(self, path: str) -> None:
+        """Write silence into the recording at `path` until `unmask_recording` (PCI: card digits)."""
+        ...
+
+    def unmask_recording(self, path: str) -> None: ...
+
+
+class LegEvent(Protocol):
+    """One event the switch reported about a call leg (an ESL event satisfies it)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def unique_id(self) -> str | None: ...
+
+
+class CallEvents(Protocol):
+    """The switch's reports about a call leg, for whoever must follow them (the ACD watches the end)."""
+
+    def add_event_listener(self, listener: Callable[[LegEvent], None]) -> None:
+        """Call `listener` with every later event of the leg, in order, until the leg is gone."""
+        ...
+
+
+class NoEvents:
+    """A leg whose events nobody reports (the terminal simulator, tests without an ACD)."""
+
+    def add_event_listener(self, listener: Callable[[LegEvent], None]) -> None:
+        del listener
+
+
+@dataclass(frozen=True, slots=True)
+class CallLeg:
+    """One call leg's three faces; the runner and the ACD get them together, each used for its part."""
+
+    channel: Channel
+    recording: RecordingControl
+    events: CallEvents

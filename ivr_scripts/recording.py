@@ -19,14 +19,14 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from typing import Final, Literal, Protocol
 
 from dialplans.clock import Clock
 from dialplans.models import Dialplan
 from dialplans.recording_models import RecordFormat, RecordingPolicy
-from ivr_scripts.channel import ChannelError
+from ivr_scripts.channel import ChannelError, RecordingControl
 from ivr_scripts.journal import CallSteps
 
 NamedPolicy = tuple[str, RecordingPolicy]
@@ -108,6 +108,33 @@ def recording_path(
     return f"{directory.rstrip('/')}/{day:%Y/%m/%d}/{name}.{fmt}"
 
 
+class CallRecording(Protocol):
+    """What the runner asks of a call's recordings: `CallRecorder`, or `NOT_RECORDING` when the runner
+    has no recording log."""
+
+    def start_for_line(self, named: NamedPolicy | None) -> None: ...
+
+    def join_queue(self, queue: str, named: NamedPolicy | None) -> None: ...
+
+    def masked(self) -> AbstractContextManager[None]: ...
+
+
+class _NotRecording:
+    """Records nothing: no policy applies, a sensitive entry has no file to mask."""
+
+    def start_for_line(self, named: NamedPolicy | None) -> None:
+        del named
+
+    def join_queue(self, queue: str, named: NamedPolicy | None) -> None:
+        del queue, named
+
+    def masked(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
+
+NOT_RECORDING: Final[CallRecording] = _NotRecording()
+
+
 class CallRecorder:
     """The recordings of one call, started and stopped as its policies say.
 
@@ -124,8 +151,16 @@ class CallRecorder:
     - `masked`: a sensitive entry (card digits) writes silence into every running file.
     """
 
-    def __init__(self, call: CallSteps, recordings: RecordingLog, directory: str, clock: Clock) -> None:
+    def __init__(
+        self,
+        call: CallSteps,
+        control: RecordingControl,
+        recordings: RecordingLog,
+        directory: str,
+        clock: Clock,
+    ) -> None:
         self._call = call
+        self._control = control
         self._log = recordings
         self._directory = directory
         self._clock = clock
@@ -168,12 +203,12 @@ class CallRecorder:
         The files are unmasked however the body ends; when it ends with an error (the caller hung up
         while keying) a failing unmask does not hide that error.
         """
-        channel = self._call.channel
+        control = self._control
         masked: list[str] = []
         failed = False
         try:
             for planned in self._running:
-                channel.mask_recording(planned.path)
+                control.mask_recording(planned.path)
                 masked.append(planned.path)
                 self._log.paused(planned.path, self._clock())
             yield
@@ -183,7 +218,7 @@ class CallRecorder:
         finally:
             for path in masked:
                 try:
-                    channel.unmask_recording(path)
+                    control.unmask_recording(path)
                 except ChannelError:
                     if not failed:
                         raise
@@ -197,7 +232,7 @@ class CallRecorder:
         started = self._clock()
         self._files += 1
         path = recording_path(self._directory, self._uuid, policy.format, started, self._files)
-        self._call.channel.start_recording(path, stereo=policy.stereo)
+        self._control.start_recording(path, stereo=policy.stereo)
         planned = PlannedRecording(
             call_uuid=self._uuid,
             path=path,
@@ -214,7 +249,7 @@ class CallRecorder:
 
     def _stop(self, recordings: list[PlannedRecording]) -> None:
         for planned in recordings:
-            self._call.channel.stop_recording(planned.path)
+            self._control.stop_recording(planned.path)
 
     def _refile(self, change: Callable[[PlannedRecording], PlannedRecording]) -> None:
         for index, planned in enumerate(self._running):

@@ -48,11 +48,18 @@ from dialplans.models import (
     TransferTarget,
 )
 from dialplans.vocabulary import NORMAL_CLEARING, UNALLOCATED_NUMBER
-from ivr_scripts.channel import Audio, CallerHungUp, Channel
+from ivr_scripts.channel import Audio, CallerHungUp, CallLeg, Channel
 from ivr_scripts.crm import CallerDirectory, CrmSink, CustomerRecord, ScreeningDecision
 from ivr_scripts.journal import IvrStep, Outcome, OutcomeKind, StepResult, StepSink
 from ivr_scripts.prompts import PromptBook
-from ivr_scripts.recording import CallRecorder, RecordingLog, policy_for_did, policy_for_queue
+from ivr_scripts.recording import (
+    NOT_RECORDING,
+    CallRecorder,
+    CallRecording,
+    RecordingLog,
+    policy_for_did,
+    policy_for_queue,
+)
 from ivr_scripts.schedule import menu_for
 from ivr_scripts.screening import screen, screening_variables
 from ivr_scripts.self_service import run_lookup
@@ -86,7 +93,7 @@ class QueueEntry(Protocol):
 
     def join(
         self,
-        channel: Channel,
+        leg: CallLeg,
         queue: str,
         *,
         ivr_path: tuple[str, ...],
@@ -105,7 +112,7 @@ VAR_QUEUE = "cc_queue"
 class _CallState:
     """The bookkeeping of one run: step numbering and the menus visited."""
 
-    channel: Channel
+    leg: CallLeg
     sink: StepSink
     clock: Clock
     prompts: PromptBook
@@ -113,7 +120,11 @@ class _CallState:
     path: list[str] = field(default_factory=list)
     menu: str | None = None
     customer: CustomerRecord | None = None  # whom screening matched (self-service `by: caller_id`)
-    recorder: CallRecorder | None = None  # None: the runner records nothing
+    recorder: CallRecording = NOT_RECORDING
+
+    @property
+    def channel(self) -> Channel:
+        return self.leg.channel
 
     def step(self, result: StepResult, *, prompt: str | None = None, digits: str | None = None) -> None:
         self.seq += 1
@@ -131,7 +142,7 @@ class _CallState:
         self.step("played", prompt=prompt)
 
     def masked(self) -> AbstractContextManager[None]:
-        return nullcontext() if self.recorder is None else self.recorder.masked()
+        return self.recorder.masked()
 
 
 class IvrRunner:
@@ -156,12 +167,12 @@ class IvrRunner:
         self._crm_sink = crm_sink
         self._recordings = recordings
 
-    def run(self, channel: Channel, sink: StepSink) -> Outcome:
+    def run(self, leg: CallLeg, sink: StepSink) -> Outcome:
         """Answer the call and run its menus until it is transferred or hung up."""
-        state = _CallState(channel, sink, self._clock, self._prompts)
+        state = _CallState(leg, sink, self._clock, self._prompts)
         if self._recordings is not None:
             directory = self._dialplan.recording.directory
-            state.recorder = CallRecorder(state, self._recordings, directory, self._clock)
+            state.recorder = CallRecorder(state, leg.recording, self._recordings, directory, self._clock)
         try:
             return self._run(state)
         except CallerHungUp:
@@ -182,8 +193,7 @@ class IvrRunner:
         channel.answer()
         if decision is not None:
             self._leave_variables(state, decision)
-        if state.recorder is not None:
-            state.recorder.start_for_line(policy_for_did(self._dialplan, channel.info.destination))
+        state.recorder.start_for_line(policy_for_did(self._dialplan, channel.info.destination))
         if decision is not None and decision.kind == "vip" and is_open:
             # Only while the line is open: out of hours the VIP queue is unstaffed, and the closed menu
             # (emergency options, voicemail) serves VIPs as it serves everyone.
@@ -332,7 +342,7 @@ class IvrRunner:
         state.step("queue", digits=queue)
         self._record_queue(state, queue)
         result = self._queues.join(
-            state.channel, queue, ivr_path=tuple(state.path), preferred_agent=preferred_agent
+            state.leg, queue, ivr_path=tuple(state.path), preferred_agent=preferred_agent
         )
         if result.kind == "action":
             assert result.action is not None  # QueueResult guarantees it
@@ -345,8 +355,7 @@ class IvrRunner:
 
     def _record_queue(self, state: _CallState, queue: str) -> None:
         """From joining `queue` on, its recording policy (if it names one) governs the call."""
-        if state.recorder is not None:
-            state.recorder.join_queue(queue, policy_for_queue(self._dialplan, queue))
+        state.recorder.join_queue(queue, policy_for_queue(self._dialplan, queue))
 
     def _after_agent_hung_up(self, state: _CallState, queue: str, agent_id: str | None) -> None:
         """The caller is still on the line (the ACD leaves them parked): the survey, if any, then hang up.

@@ -36,7 +36,7 @@ def simulate(
     )
     out(f"call from {caller} to {did} at {when.isoformat()}")
     sink = ListSink()
-    outcome = runner.run(channel, sink)
+    outcome = runner.run(channel.leg, sink)
     out(f"outcome: {outcome.kind}" + (f" -> {outcome.destination}" if outcome.destination else ""))
     out("menus visited: " + (" > ".join(outcome.menu_path) or "none"))
     return outcome

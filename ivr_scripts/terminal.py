@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dialplans.vocabulary import NORMAL_CLEARING
-from ivr_scripts.channel import Audio, BridgeResult, CallerHungUp, CallInfo, SayKind
+from ivr_scripts.channel import Audio, BridgeResult, CallerHungUp, CallInfo, CallLeg, NoEvents, SayKind
 
 SILENCE = "."
 
@@ -35,6 +35,11 @@ class TerminalChannel:
         self._prompts_heard = 0
         self._variables: dict[str, str] = {}
         self.ended: str | None = None
+
+    @property
+    def leg(self) -> CallLeg:
+        """This channel as a call leg: it prints its recording verbs too; nobody reports its events."""
+        return CallLeg(self, self, NoEvents())
 
     @property
     def info(self) -> CallInfo:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ivr_scripts.channel import Audio, BridgeResult, CallerHungUp, CallInfo, SayKind
+from ivr_scripts.channel import Audio, BridgeResult, CallerHungUp, CallInfo, CallLeg, NoEvents, SayKind
 
 HANG_UP = "<hang up>"  # in a FakeChannel's answers: the caller hangs up at that prompt
 
@@ -30,6 +30,11 @@ class FakeChannel:
         self.stereo: dict[str, bool] = {}
         self.gone = False
         self.after_hangup: list[str] = []  # operations tried once the caller had gone
+
+    @property
+    def leg(self) -> CallLeg:
+        """This fake as a call leg: it notes its recording verbs too; it reports no events."""
+        return CallLeg(self, self, NoEvents())
 
     @property
     def info(self) -> CallInfo:

@@ -14,7 +14,7 @@ class ScriptedQueues:
         self.preferred: list[str | None] = []
 
     def join(
-        self, channel: object, queue: str, *, ivr_path: tuple[str, ...], preferred_agent: str | None = None
+        self, leg: object, queue: str, *, ivr_path: tuple[str, ...], preferred_agent: str | None = None
     ) -> QueueResult:
         self.joined.append((queue, ivr_path))
         self.preferred.append(preferred_agent)

@@ -49,18 +49,6 @@ class UnusedChannel:
     def record(self, path: str) -> None:
         raise AssertionError("record not used")
 
-    def start_recording(self, path: str, *, stereo: bool) -> None:
-        raise AssertionError("start_recording not used")
-
-    def stop_recording(self, path: str) -> None:
-        raise AssertionError("stop_recording not used")
-
-    def mask_recording(self, path: str) -> None:
-        raise AssertionError("mask_recording not used")
-
-    def unmask_recording(self, path: str) -> None:
-        raise AssertionError("unmask_recording not used")
-
     def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
         raise AssertionError("hangup not used")
 

@@ -132,7 +132,7 @@ def run_crm_call(
     )
     channel = FakeChannel(CallInfo(call_uuid, caller, "Caller", "4001"), answers)
     steps = ListSink()
-    outcome = runner.run(channel, steps)
+    outcome = runner.run(channel.leg, steps)
     assert [step.seq for _, step in steps.steps] == list(range(1, len(steps.steps) + 1))
     return CrmCall(outcome, [step for _, step in steps.steps], channel, sink)
 

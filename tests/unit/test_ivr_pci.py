@@ -199,7 +199,9 @@ class BareCall:
 @pytest.fixture
 def recorder_and_channel() -> tuple[CallRecorder, FakeChannel]:
     channel = FakeChannel(CallInfo("abc", "1", "c", "4001"))
-    recorder = CallRecorder(BareCall(channel), MemoryRecordingLog(), "/rec", lambda: MONDAY_NOON_LONDON)
+    recorder = CallRecorder(
+        BareCall(channel), channel, MemoryRecordingLog(), "/rec", lambda: MONDAY_NOON_LONDON
+    )
     recorder.start_for_line(("all", pci_plan().recording.policies["all"]))
     return recorder, channel
 

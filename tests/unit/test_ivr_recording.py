@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from dialplans.models import Dialplan
-from ivr_scripts.channel import Audio, CallInfo, Channel
+from ivr_scripts.channel import Audio, CallInfo, CallLeg
 from ivr_scripts.crm import CallerProfile, CustomerRecord
 from ivr_scripts.recording import (
     PlannedRecording,
@@ -40,10 +40,10 @@ class JoiningQueues:
         self.results = list(results)
 
     def join(
-        self, channel: Channel, queue: str, *, ivr_path: tuple[str, ...], preferred_agent: str | None = None
+        self, leg: CallLeg, queue: str, *, ivr_path: tuple[str, ...], preferred_agent: str | None = None
     ) -> QueueResult:
-        assert isinstance(channel, FakeChannel)
-        channel.events.append(f"join:{queue}")
+        assert isinstance(leg.channel, FakeChannel)
+        leg.channel.events.append(f"join:{queue}")
         return self.results.pop(0)
 
 

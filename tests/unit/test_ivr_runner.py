@@ -31,7 +31,7 @@ def run_call(
         CallInfo("uuid-1", "+15551230001", "Caller", did), keys, out=heard.append, hang_up_after=hang_up_after
     )
     sink = ListSink()
-    outcome = runner.run(channel, sink)
+    outcome = runner.run(channel.leg, sink)
     results = [f"{step.menu}:{step.result}:{step.digits or ''}" for _, step in sink.steps]
     assert [step.seq for _, step in sink.steps] == list(range(1, len(sink.steps) + 1))
     return outcome, results, channel, heard
@@ -133,7 +133,7 @@ def run_with_queues(keys: str, queues: ScriptedQueues) -> tuple[Outcome, list[st
     )
     channel = TerminalChannel(CallInfo("uuid-q", "+15551230001", "Caller", "4001"), keys, out=lambda _: None)
     sink = ListSink()
-    outcome = runner.run(channel, sink)
+    outcome = runner.run(channel.leg, sink)
     return outcome, [f"{step.menu}:{step.result}:{step.digits or ''}" for _, step in sink.steps], channel
 
 

@@ -45,10 +45,10 @@ def test_a_recording_subscribes_the_socket_sets_stereo_then_records(serve: Serve
     def handler(channel: EslChannel) -> None:
         channel.add_event_listener(seen.append)
         channel.answer()
-        channel.start_recording(path, stereo=True)
+        channel.leg.recording.start_recording(path, stereo=True)
         channel.play(Audio("hello", text="Hello."))
-        channel.start_recording(path.replace("call", "call-2"), stereo=False)
-        channel.stop_recording(path)
+        channel.leg.recording.start_recording(path.replace("call", "call-2"), stereo=False)
+        channel.leg.recording.stop_recording(path)
         channel.hangup()
 
     _, switch = serve(handler)
@@ -78,7 +78,7 @@ def test_the_hang_up_stops_the_recording_before_hangup_complete(serve: Serve, tm
 
     def handler(channel: EslChannel) -> None:
         channel.add_event_listener(lambda event: seen.append(event.name))
-        channel.start_recording(path, stereo=False)
+        channel.leg.recording.start_recording(path, stereo=False)
         channel.play(Audio("hello", text="Hello."))
 
     _, switch = serve(handler)
@@ -90,11 +90,11 @@ def test_mask_and_unmask_write_silence_into_the_file(serve: Serve, tmp_path: Pat
     path = f"{tmp_path}/masked.wav"
 
     def handler(channel: EslChannel) -> None:
-        channel.start_recording(path, stereo=True)
+        channel.leg.recording.start_recording(path, stereo=True)
         channel.collect_digits(ASK, max_digits=1, timeout=1, digit_timeout=1)
-        channel.mask_recording(path)
+        channel.leg.recording.mask_recording(path)
         channel.collect_digits(ASK, max_digits=4, timeout=1, digit_timeout=1, terminators="#")
-        channel.unmask_recording(path)
+        channel.leg.recording.unmask_recording(path)
         channel.collect_digits(ASK, max_digits=1, timeout=1, digit_timeout=1)
         channel.hangup()
 
@@ -113,7 +113,7 @@ def test_masking_a_path_that_is_not_recording_is_refused(serve: Serve) -> None:
 
     def handler(channel: EslChannel) -> None:
         try:
-            channel.mask_recording("/srv/rec/never-started.wav")
+            channel.leg.recording.mask_recording("/srv/rec/never-started.wav")
         except ChannelError as exc:
             errors.append(str(exc))
         channel.hangup()
@@ -129,10 +129,10 @@ def test_masking_after_the_caller_left_is_a_hang_up(serve: Serve) -> None:
     raised: list[BaseException] = []
 
     def handler(channel: EslChannel) -> None:
-        channel.start_recording("/srv/rec/a.wav", stereo=False)
+        channel.leg.recording.start_recording("/srv/rec/a.wav", stereo=False)
         try:
             channel.collect_digits(ASK, max_digits=4, timeout=1, digit_timeout=1)
-            channel.mask_recording("/srv/rec/a.wav")
+            channel.leg.recording.mask_recording("/srv/rec/a.wav")
         except CallerHungUp as exc:
             raised.append(exc)
 
@@ -147,7 +147,7 @@ def test_a_path_freeswitch_would_misread_is_refused_before_anything_is_sent(serv
     def handler(channel: EslChannel) -> None:
         for path in ("/srv/rec/a b.wav", "recordings/a.wav"):
             try:
-                channel.start_recording(path, stereo=True)
+                channel.leg.recording.start_recording(path, stereo=True)
             except ValueError as exc:
                 errors.append(str(exc))
         channel.hangup()
