@@ -40,7 +40,8 @@ from callcenter.server_config import ServerConfig
 from dialplans.clock import Clock
 from dialplans.models import Dialplan
 from dialplans.prompt_audio import check_prompt_dir, synthesis_voices
-from esl_handlers.acd_server import QueueServer, SettingsTuning
+from esl_handlers.acd_offer import NOBODY_WATCHES_OFFERS
+from esl_handlers.acd_server import QueueServer, SettingsTuning, untuned
 from esl_handlers.agent_watch import AgentChangeWatcher
 from esl_handlers.cdr import CDR_EVENTS
 from esl_handlers.codec import Event
@@ -188,7 +189,7 @@ class Acd:
 @dataclass(frozen=True)
 class AcdTiming:
     clock: Clock
-    tuning: SettingsTuning | None
+    tuning: SettingsTuning
     tick_seconds: float
 
 
@@ -216,7 +217,7 @@ def build_acd(
         tuning=timing.tuning,
         tick_seconds=timing.tick_seconds,
         callback_endpoint=config.callback_endpoint,
-        offers=screen_pops,
+        offers=NOBODY_WATCHES_OFFERS if screen_pops is None else screen_pops,
     )
     agent_watch = None
     if config.database_url.startswith("postgresql"):
@@ -246,7 +247,7 @@ class Application:
         config: ServerConfig,
         *,
         clock: Clock = utc_now,
-        acd_tuning: SettingsTuning | None = None,
+        acd_tuning: SettingsTuning = untuned,
         acd_tick_seconds: float = 1.0,
     ) -> None:
         """`acd_tuning` adjusts each queue's settings (tests shorten the YAML's minimum times)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Final, Literal, Protocol
 
 from gevent.event import AsyncResult
 from gevent.event import Event as GEvent
@@ -30,6 +30,14 @@ class OfferObserver(Protocol):
     def offered(self, agent_id: str, call_uuid: str, caller_number: str) -> None:
         """Agent `agent_id` is being rung for the call; must return at once (it runs in the offer flow)."""
         ...
+
+
+class _NobodyWatchesOffers:
+    def offered(self, agent_id: str, call_uuid: str, caller_number: str) -> None:
+        del agent_id, call_uuid, caller_number
+
+
+NOBODY_WATCHES_OFFERS: Final[OfferObserver] = _NobodyWatchesOffers()
 
 
 @dataclass(eq=False)
@@ -68,7 +76,7 @@ class OfferAttempt:
         waiting: WaitingCaller,
         endpoint: Callable[[str], str],
         *,
-        offers: OfferObserver | None = None,
+        offers: OfferObserver = NOBODY_WATCHES_OFFERS,
     ) -> None:
         self._desk = desk
         self._offers = offers
@@ -119,11 +127,10 @@ class OfferAttempt:
     def ring(self, agent_id: str, call_uuid: str) -> None:
         self._reserved_not_rung.discard(agent_id)
         self._desk.apply(lambda service: service.ring(agent_id, call_uuid))
-        if self._offers is not None:
-            try:
-                self._offers.offered(agent_id, call_uuid, self._ticket.caller_number)
-            except Exception:  # a screen pop must never cost the caller the offer
-                log.exception("call %s: offer observer failed for agent %s", call_uuid, agent_id)
+        try:
+            self._offers.offered(agent_id, call_uuid, self._ticket.caller_number)
+        except Exception:  # a screen pop must never cost the caller the offer
+            log.exception("call %s: offer observer failed for agent %s", call_uuid, agent_id)
 
     def answered(self, agent_id: str, call_uuid: str) -> None:
         self._desk.apply(lambda service: service.answered(agent_id, call_uuid))

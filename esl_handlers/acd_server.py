@@ -36,7 +36,14 @@ from dialplans import models as plan
 from dialplans.clock import Clock
 from esl_handlers.acd_agents import AgentDesk
 from esl_handlers.acd_caller import channel_variable, sticky_agent, watch_caller
-from esl_handlers.acd_offer import Conversation, EndedBy, OfferAttempt, OfferObserver, WaitingCaller
+from esl_handlers.acd_offer import (
+    NOBODY_WATCHES_OFFERS,
+    Conversation,
+    EndedBy,
+    OfferAttempt,
+    OfferObserver,
+    WaitingCaller,
+)
 from esl_handlers.acd_voicemail import VOICEMAIL_PROFILE, with_exit_data
 from esl_handlers.codec import Event as EslEvent
 from ivr_scripts.acd import (
@@ -65,6 +72,12 @@ log = logging.getLogger(__name__)
 SettingsTuning = Callable[[str, QueueSettings], QueueSettings]
 
 
+def untuned(queue: str, settings: QueueSettings) -> QueueSettings:
+    """The queue's settings as the dialplan gives them (a SettingsTuning that changes nothing)."""
+    del queue
+    return settings
+
+
 class QueueServer:
     def __init__(
         self,
@@ -76,13 +89,13 @@ class QueueServer:
         server: str,
         clock: Clock,
         agent_domain: str,
-        tuning: SettingsTuning | None = None,
+        tuning: SettingsTuning = untuned,
         tick_seconds: float = 1.0,
         no_answer_retry: float = 5.0,
         leg_grace: float = 2.0,
         callback_endpoint: str | None = None,
         callback_retry: float = 60.0,
-        offers: OfferObserver | None = None,
+        offers: OfferObserver = NOBODY_WATCHES_OFFERS,
     ) -> None:
         """`offers` hears of every agent rung (the screen pop); it must not block."""
         self._dialplan = dialplan
@@ -100,9 +113,7 @@ class QueueServer:
         self._callback_retry = callback_retry
         self._offers = offers
         self._settings = {
-            name: (tuning or (lambda _, s: s))(
-                name, queue_settings(queue, callback_endpoint=callback_endpoint)
-            )
+            name: tuning(name, queue_settings(queue, callback_endpoint=callback_endpoint))
             for name, queue in dialplan.queues.items()
         }
         self.handle_times = HandleTimes()

@@ -56,9 +56,7 @@ def submit_event(queue: RecordQueue, event: Event) -> None:
 
 
 class IvrCallHandler:
-    def __init__(
-        self, runners: RunnerSource, queue: RecordQueue, recordings: RecordingEvents | None = None
-    ) -> None:
+    def __init__(self, runners: RunnerSource, queue: RecordQueue, recordings: RecordingEvents) -> None:
         """`recordings`: where this call's RECORD_START / RECORD_STOP events go."""
         self._runners = runners
         self._queue = queue
@@ -66,8 +64,7 @@ class IvrCallHandler:
 
     def on_event(self, event: Event) -> None:
         submit_event(self._queue, event)
-        if self._recordings is not None:
-            self._recordings.on_event(event)
+        self._recordings.on_event(event)
 
     def __call__(self, channel: EslChannel) -> None:
         info = channel.info
