@@ -13,7 +13,9 @@ Semantics a telecom engineer can rely on (docs/dialplan.md says the same):
 - A transfer to a queue goes to the ACD when the runner has one (`queues`): the caller waits
   there, and what the queue hands back (an overflow or exit-key action) runs like a menu choice.
   Without an ACD the call is transferred to the queue's extension in FreeSWITCH. When the agent
-  hangs up first the caller answers the queue's survey, if it has one, and the call is hung up.
+  hangs up first the caller answers the queue's survey, if it has one and the runner has a CRM sink
+  (`crm_sink`) to keep the answers (without one the survey is skipped, with a warning), and the call
+  is hung up.
 - With a customer directory (`directory`), callers are screened before the call is answered
   (ivr_scripts.screening): blacklisted callers are refused, VIPs go straight to the VIP queue
   (their own agent preferred), everyone else reaches the menu. `{lookup: ...}` options run
