@@ -316,30 +316,48 @@ class Application:
         if self.api is not None:
             self.api.start()
 
-    def stop(self) -> None:
-        if self.push is not None:
-            self.push.close()  # ends the open event streams, so the API stops at once
-        if self.api is not None:
-            self.api.stop()
-        self.listener.stop()
-        self.server.stop(timeout=5)
+    def stop(self) -> list[str]:
+        """Stop every part; the names of those that failed (each logged), in order.
+
+        Call records are flushed whatever else fails: the parts that still produce records (the API,
+        the event listener, the call server, the queues, the recording events) stop first, each
+        failure logged and passed over, then the writer flushes, and only then the rest.
+        """
+        failed: list[str] = []
+
+        def attempt(part: str, stop: Callable[[], object]) -> None:
+            try:
+                stop()
+            except Exception:
+                log.exception("stopping the %s failed; going on with the shutdown", part)
+                failed.append(part)
+
+        try:
+            if self.push is not None:
+                attempt("event streams", self.push.close)  # the API then stops at once
+            if self.api is not None:
+                attempt("HTTP API", self.api.stop)
+            attempt("event listener", self.listener.stop)
+            attempt("call server", lambda: self.server.stop(timeout=5))
+            if self.queues is not None:
+                attempt("queue server", self.queues.stop)
+            attempt("recording events", self.recording_events.stop)
+        finally:
+            attempt("call record writer", lambda: self.writer.stop(timeout=10))
         if self.control is not None:
-            self.control.stop()
+            attempt("control socket", self.control.stop)
         if self.agent_watch is not None:
-            self.agent_watch.stop()
-        if self.queues is not None:
-            self.queues.stop()
+            attempt("agent watcher", self.agent_watch.stop)
         if self.switch is not None:
-            self.switch.close()
+            attempt("switch connection", self.switch.close)
         if self.screen_pops is not None:
-            self.screen_pops.stop()
-        self.recording_events.stop()
-        self.writer.stop(timeout=10)
+            attempt("screen pops", self.screen_pops.stop)
         # Database work still running in the thread pool holds pooled connections; let it finish so
         # dispose() closes them rather than leaving them to the garbage collector.
         with gevent.Timeout(10, False):
             gevent.get_hub().threadpool.join()
-        self.engine.dispose()
+        attempt("database engine", self.engine.dispose)
+        return failed
 
 
 def serve(config: ServerConfig) -> None:
@@ -353,4 +371,6 @@ def serve(config: ServerConfig) -> None:
     app.start()
     stopping.wait()
     log.info("stopping")
-    app.stop()
+    failed = app.stop()
+    if failed:
+        raise SystemExit(f"stopped, but these parts failed to stop cleanly: {', '.join(failed)}")

@@ -266,7 +266,7 @@ def make_rig(database_url: str, tmp_path: Path) -> Iterator[RigFactory]:
 
     yield start
     for app, events in started:
-        app.stop()
+        assert app.stop() == [], "parts failed to stop"
         events.stop()
     assert not (tmp_path / "dead_letter.jsonl").exists(), "records were dead-lettered"
 

@@ -86,7 +86,7 @@ def make_rig(database_url: str, tmp_path: Path, when: dt.datetime) -> Iterator[R
         assert events.wait_for_subscribers(1, timeout=5)
         yield Rig(app, OutboundSwitch(app.outbound.address), events, database_url)
     finally:
-        app.stop()
+        assert app.stop() == [], "parts failed to stop"
         events.stop()
     assert not (tmp_path / "dead_letter.jsonl").exists(), "records were dead-lettered"
 

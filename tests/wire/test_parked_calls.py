@@ -66,7 +66,7 @@ def app(switch: InboundSwitch, database_url: str, tmp_path: Path) -> Iterator[Ap
         assert app.server.wait_connected(5)
         yield app
     finally:
-        app.stop()
+        assert app.stop() == [], "parts failed to stop"
     assert not (tmp_path / "dead_letter.jsonl").exists(), "records were dead-lettered"
 
 

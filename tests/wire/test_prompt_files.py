@@ -59,7 +59,7 @@ def run_call(tmp_path: Path, prompt_dir: Path, keys: list[str]) -> ScriptedCall:
         script = CallScript(keys=keys, uuid=unsampled_uuid(10), destination="4001")
         return OutboundSwitch(app.outbound.address).run_call(script, timeout=15)
     finally:
-        app.stop()
+        assert app.stop() == [], "parts failed to stop"
         events.stop()
 
 
