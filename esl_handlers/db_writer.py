@@ -18,6 +18,7 @@ import datetime as dt
 import itertools
 import json
 import logging
+import os
 from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -164,9 +165,14 @@ class CallRecordWriter:
             return
 
     def _to_dead_letter(self, records: Sequence[Record], reason: str) -> None:
-        self._dead_letter.parent.mkdir(parents=True, exist_ok=True)
-        with self._dead_letter.open("a", encoding="utf-8") as handle:
+        self._dead_letter.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Readable by this user only: the records carry callers' numbers.
+        with open(self._dead_letter, "a", encoding="utf-8", opener=_private_opener) as handle:
             for record in records:
                 line = {"kind": type(record).__name__, "reason": reason, **dataclasses.asdict(record)}
                 handle.write(json.dumps(line, default=_json_default) + "\n")
         self.dead_lettered += len(records)
+
+
+def _private_opener(path: str, flags: int) -> int:
+    return os.open(path, flags, 0o600)

@@ -45,7 +45,7 @@ def create_engine_from_url(url: str, *, busy_timeout_ms: int = 30_000, echo: boo
         if parsed.get_backend_name() == "sqlite":
             database = parsed.database or ""
             if database and database != ":memory:" and not database.startswith("file:"):
-                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                _create_private_file(Path(database).expanduser())
             engine = sa_create_engine(parsed, echo=echo)
             _configure_sqlite(engine, busy_timeout_ms=busy_timeout_ms, in_memory=database in ("", ":memory:"))
             return engine
@@ -129,3 +129,11 @@ def read_connection(engine: Engine, action: str) -> Iterator[Connection]:
             yield connection
     except sa_exc.SQLAlchemyError as exc:
         raise translate(exc, action) from exc
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the SQLite file (and its directory) readable by this user only: it holds callers'
+    numbers and notes. SQLite gives its -wal and -shm files the database file's mode. An existing
+    file keeps the mode it has."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -78,6 +79,7 @@ def test_refused_batch_goes_to_dead_letter_and_the_rest_continues(tmp_path: Path
     assert lines[0]["kind"] == "CallUpdate"
     assert "value too long" in lines[0]["reason"]
     assert db.batches == [["u3"]]
+    assert stat.S_IMODE((tmp_path / "dead.jsonl").stat().st_mode) == 0o600  # callers' numbers
     writer.stop()
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import stat
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -159,3 +161,19 @@ def test_session_scope_passes_other_errors_through_after_rolling_back(engine: En
 def test_a_bad_url_is_a_storage_error() -> None:
     with pytest.raises(StorageError, match="not a database URL"):
         create_engine_from_url("no url at all")
+
+
+def test_a_new_sqlite_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    database = tmp_path / "var" / "callcenter.db"
+    engine = create_engine_from_url(f"sqlite:///{database}")
+    try:
+        upgrade(f"sqlite:///{database}")
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE probe (x INTEGER)")
+            connection.exec_driver_sql("INSERT INTO probe VALUES (1)")
+            modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in database.parent.iterdir()}
+    finally:
+        engine.dispose()
+    assert modes["callcenter.db"] == 0o600
+    assert all(mode == 0o600 for mode in modes.values()), modes  # the -wal and -shm files too
+    assert stat.S_IMODE(database.parent.stat().st_mode) == 0o700
