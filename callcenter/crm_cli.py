@@ -1,8 +1,10 @@
 """`callcenter user|token|blacklist …`: the CRM's admin commands (no logic here: schema does the work).
 
 - `user add NAME --role agent|supervisor|manager [--agent ID] [--department D]`: an HTTP API user;
-- `token issue NAME [--label L]`: prints a new token once (only its hash is kept);
-  `token revoke TOKEN` (or `-` to read it from stdin, out of the shell history);
+- `user disable NAME` / `user enable NAME`: a disabled user's tokens stop working at the next request;
+- `token issue NAME [--label L]`: prints a new token once (only its hash is kept); `token list [NAME]`
+  shows ids, users, labels and states (never a token); `token revoke TOKEN` (or `-` to read it from
+  stdin, out of the shell history) or `token revoke --id ID`;
 - `blacklist add NUMBER [--prefix] [--reason R]`, `blacklist remove NUMBER [--prefix]` or
   `blacklist remove --id ID`, `blacklist list`: the database side of the blacklist, written as the
   call server itself (`schema.viewer` role system, named `cli@<host>` in `created_by`). National
@@ -23,7 +25,15 @@ from dialplans.loader import load_dialplan
 from schema.crm.models import ROLES
 from schema.crm.phones import normalise_number
 from schema.crm.screening_rules import add_rule, list_rules, remove_rule
-from schema.crm.users import create_user, issue_token, revoke_token
+from schema.crm.users import (
+    TokenInfo,
+    create_user,
+    issue_token,
+    list_tokens,
+    revoke_token,
+    revoke_token_id,
+    set_user_active,
+)
 from schema.crm.views import ScreeningRuleView
 from schema.db import create_engine_from_url
 from schema.errors import StorageError
@@ -42,15 +52,28 @@ def add_crm_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add.add_argument("--role", required=True, choices=ROLES, help="what the user may see")
     add.add_argument("--agent", help="the agent id an agent user works as (required for agents)")
     add.add_argument("--department", help="the department a supervisor oversees (required for them)")
+    for action, text in (
+        ("disable", "her tokens stop working at once; kept"),
+        ("enable", "tokens work again"),
+    ):
+        user_actions.add_parser(action, help=f"{action} a user ({text})").add_argument(
+            "name", help="user name"
+        )
     user.set_defaults(func=cmd_user)
 
-    token = sub.add_parser("token", help="API tokens: issue (shown once) and revoke")
+    token = sub.add_parser("token", help="API tokens: issue (shown once), list and revoke")
     token_actions = token.add_subparsers(dest="action", required=True)
     issue = token_actions.add_parser("issue", help="print a new token for the user, once")
     issue.add_argument("name", help="user name")
     issue.add_argument("--label", help="what the token is for, e.g. alice-desktop")
-    revoke = token_actions.add_parser("revoke", help="revoke a token")
-    revoke.add_argument("token", help="the token, or - to read it from stdin")
+    listing = token_actions.add_parser(
+        "list", help="every token's id, user, label and state (never the token)"
+    )
+    listing.add_argument("name", nargs="?", help="only this user's tokens")
+    revoke = token_actions.add_parser("revoke", help="revoke a token, given itself or its id")
+    which = revoke.add_mutually_exclusive_group(required=True)
+    which.add_argument("token", nargs="?", help="the token, or - to read it from stdin")
+    which.add_argument("--id", type=int, help="the token id `token list` shows")
     token.set_defaults(func=cmd_token)
 
     blacklist = sub.add_parser("blacklist", help="numbers and prefixes refused before the menu")
@@ -96,6 +119,10 @@ def _with_engine(settings: Settings, args: argparse.Namespace, action: Action) -
 
 
 def _user(settings: Settings, args: argparse.Namespace, engine: Engine) -> int:
+    if args.action in ("disable", "enable"):
+        set_user_active(engine, args.name, args.action == "enable")
+        print(f"user {args.name} {args.action}d")
+        return 0
     user_id = create_user(engine, args.name, args.role, agent_id=args.agent, department=args.department)
     scope = {"agent": f"agent {args.agent}", "supervisor": f"department {args.department}"}.get(args.role)
     print(f"user {args.name} ({args.role}{', ' + scope if scope else ''}) added as #{user_id}")
@@ -108,12 +135,30 @@ def _token(settings: Settings, args: argparse.Namespace, engine: Engine) -> int:
         print(token)
         print(f"token for {args.name} issued: it is shown this once, keep it safe", file=sys.stderr)
         return 0
-    token = _token_argument(args.token)
-    if not revoke_token(engine, token):
+    if args.action == "list":
+        print(f"{'ID':>5} {'USER':<20} {'LABEL':<20} {'CREATED':<20} STATE")
+        for info in list_tokens(engine, args.name):
+            print(_token_row(info))
+        return 0
+    revoked = (
+        revoke_token_id(engine, args.id)
+        if args.id is not None
+        else revoke_token(engine, _token_argument(args.token))
+    )
+    if not revoked:
         print("callcenter token revoke: no such active token", file=sys.stderr)
         return 1
     print("token revoked")
     return 0
+
+
+def _token_row(info: TokenInfo) -> str:
+    if info.revoked_at is not None:
+        state = f"revoked {info.revoked_at:%Y-%m-%d %H:%M}"
+    else:
+        state = "active" if info.user_active else "inactive (user disabled)"
+    created = f"{info.created_at:%Y-%m-%d %H:%M}"
+    return f"{info.id:>5} {info.username:<20} {info.label or '-':<20} {created:<20} {state}"
 
 
 def _token_argument(text: str, stdin_marker: str = "-") -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from dataclasses import dataclass
 from typing import Final, cast
 
 from sqlalchemy import Engine, Table, insert, select, update
@@ -101,6 +102,55 @@ def revoke_token(engine: Engine, token: str, *, now: dt.datetime | None = None) 
             .values(revoked_at=now or dt.datetime.now(dt.UTC))
         )
         return result.rowcount == 1
+
+
+def revoke_token_id(engine: Engine, token_id: int, *, now: dt.datetime | None = None) -> bool:
+    """Revoke the token with this id (as `list_tokens` shows it); False when there is no such active token."""
+    with write_transaction(engine, f"revoking token #{token_id}") as connection:
+        result = connection.execute(
+            update(TOKENS)
+            .where(TOKENS.c.id == token_id, TOKENS.c.revoked_at.is_(None))
+            .values(revoked_at=now or dt.datetime.now(dt.UTC))
+        )
+        return result.rowcount == 1
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """What may be shown of a token: never the token, never its hash."""
+
+    id: int
+    username: str
+    label: str | None
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+    user_active: bool
+
+
+def list_tokens(engine: Engine, username: str | None = None) -> list[TokenInfo]:
+    """Every token (or one user's), oldest first; NotFound for an unknown `username`."""
+    query = (
+        select(TOKENS.c.id, USERS.c.username, TOKENS.c.label, TOKENS.c.created_at, TOKENS.c.revoked_at)
+        .add_columns(USERS.c.active.label("user_active"))
+        .join(USERS, TOKENS.c.user_id == USERS.c.id)
+        .order_by(TOKENS.c.id)
+    )
+    with read_connection(engine, "listing tokens") as connection:
+        if username is not None:
+            if connection.execute(select(USERS.c.id).where(USERS.c.username == username)).first() is None:
+                raise NotFound(f"no user {username!r}")
+            query = query.where(USERS.c.username == username)
+        return [TokenInfo(**row._asdict()) for row in connection.execute(query)]
+
+
+def set_user_active(engine: Engine, username: str, active: bool) -> None:
+    """Enable or disable a user: a disabled user's tokens stop working at the next request (they are
+    kept, so enabling the user again restores them). NotFound for an unknown user."""
+    action = f"{'enabling' if active else 'disabling'} user {username!r}"
+    with write_transaction(engine, action) as connection:
+        result = connection.execute(update(USERS).where(USERS.c.username == username).values(active=active))
+        if result.rowcount != 1:
+            raise NotFound(f"no user {username!r}")
 
 
 def authenticate(engine: Engine, token: str) -> Viewer | None:

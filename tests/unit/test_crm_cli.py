@@ -105,6 +105,66 @@ def test_a_token_is_printed_once_and_works_until_revoked(
     assert capsys.readouterr().err == "callcenter token revoke: no such active token\n"
 
 
+def issued(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    assert callcenter("token", "issue", *argv) == 0
+    return capsys.readouterr().out.strip()
+
+
+def test_tokens_are_listed_without_the_secret_and_revoked_by_id(
+    database: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert callcenter("user", "add", "alice", "--role", "agent", "--agent", "1001") == 0
+    capsys.readouterr()
+    laptop = issued(capsys, "maria", "--label", "laptop")
+    desk = issued(capsys, "alice", "--label", "desk")
+
+    assert callcenter("token", "list") == 0
+    listing = capsys.readouterr().out
+    assert laptop not in listing
+    assert desk not in listing
+    rows = [line.split() for line in listing.splitlines()[1:]]
+    assert [(row[1], row[2], row[-1]) for row in rows] == [
+        ("maria", "laptop", "active"),
+        ("alice", "desk", "active"),
+    ]
+    desk_id = rows[1][0]
+
+    assert callcenter("token", "list", "alice") == 0
+    assert [line.split()[1] for line in capsys.readouterr().out.splitlines()[1:]] == ["alice"]
+
+    assert callcenter("token", "revoke", "--id", desk_id) == 0
+    assert capsys.readouterr().out == "token revoked\n"
+    assert authenticate(database, desk) is None
+    assert authenticate(database, laptop) == Viewer("maria", "manager")
+    assert callcenter("token", "revoke", "--id", desk_id) == 1
+    assert capsys.readouterr().err == "callcenter token revoke: no such active token\n"
+    assert callcenter("token", "list", "alice") == 0
+    assert "revoked" in capsys.readouterr().out
+
+    assert callcenter("token", "list", "nobody") == 1
+    assert capsys.readouterr().err == "callcenter token list: no user 'nobody'\n"
+
+
+def test_a_disabled_user_is_refused_until_enabled_again(
+    database: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    token = issued(capsys, "maria")
+
+    assert callcenter("user", "disable", "maria") == 0
+    assert capsys.readouterr().out == "user maria disabled\n"
+    assert authenticate(database, token) is None
+    assert callcenter("token", "list", "maria") == 0
+    assert capsys.readouterr().out.splitlines()[1].endswith("inactive (user disabled)")
+
+    assert callcenter("user", "enable", "maria") == 0
+    assert authenticate(database, token) == Viewer("maria", "manager")
+
+    capsys.readouterr()
+    assert callcenter("user", "disable", "nobody") == 1
+    assert capsys.readouterr().err == "callcenter user disable: no user 'nobody'\n"
+
+
 def test_the_blacklist_is_added_to_listed_and_removed(
     database: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
