@@ -65,6 +65,7 @@ from schema.acd.agent_notify import AgentChange
 from schema.calls.writes import write_batch
 from schema.db import create_engine_from_url
 from schema.migrate import upgrade
+from schema.threadpool import WorkerPool
 
 __all__ = ["Application", "ServerConfig", "serve"]
 
@@ -153,6 +154,7 @@ class HttpApi:
     push: PushHub
     screen_pops: ScreenPopPublisher
     api: ApiServer
+    pool: WorkerPool
 
 
 def build_http_api(
@@ -165,6 +167,7 @@ def build_http_api(
     region = dialplans.loaded.model.crm.default_region
     push = PushHub()
     screen_pops = ScreenPopPublisher(engine, push, region)
+    pool = WorkerPool(config.api_threads)
     api = ApiServer(
         build_api(
             engine,
@@ -172,11 +175,12 @@ def build_http_api(
             push=push,
             calls=calls,
             qa_forms=lambda: dialplans.loaded.model.qa_forms,
+            run=pool.run,
         ),
         host=config.api_host,
         port=config.api_port,
     )
-    return HttpApi(push, screen_pops, api)
+    return HttpApi(push, screen_pops, api, pool)
 
 
 @dataclass(frozen=True)
@@ -262,6 +266,7 @@ class Application:
         self.push = None if http is None else http.push
         self.screen_pops = None if http is None else http.screen_pops
         self.api = None if http is None else http.api
+        self.api_pool = None if http is None else http.pool
         self.queues: QueueServer | None = None
         self.agent_watch: AgentChangeWatcher | None = None
         self.control: ControlServer | None = None
@@ -337,6 +342,8 @@ class Application:
                 attempt("event streams", self.push.close)  # the API then stops at once
             if self.api is not None:
                 attempt("HTTP API", self.api.stop)
+            if self.api_pool is not None:
+                attempt("HTTP API's threads", self.api_pool.close)
             attempt("event listener", self.listener.stop)
             attempt("call server", lambda: self.server.stop(timeout=5))
             if self.queues is not None:

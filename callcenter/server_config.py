@@ -32,6 +32,8 @@ class ServerConfig:
     # The HTTP API (customers, calls, screen pops, the agents' event stream); None: not served.
     api_host: str = "127.0.0.1"
     api_port: int | None = None
+    # The API's own database threads: API work never waits for, nor holds up, call handling's.
+    api_threads: int = 8
     # Where `callcenter render` synthesized the prompts (dialplans.prompt_audio); None: prompts
     # without a recorded file are spoken by TTS.
     prompt_dir: Path | None = None

@@ -3,7 +3,9 @@
 The call server reads as `SYSTEM` (it screens every caller and serves self-service for any customer).
 Each question runs in gevent's thread pool, so only the calling greenlet waits for the database, and a
 storage failure becomes `CrmUnavailable`: the call logic then treats the caller as unknown, or the lookup
-as failed, instead of dropping the call.
+as failed, instead of dropping the call. So does a question not answered within `answer_within`
+(1 s by default): a locked or slow database delays a caller by that much at most. The abandoned
+read finishes in its thread and its answer is dropped.
 
 A matched caller comes back with their custom fields (one more primary-key read after the indexed
 caller-ID match), because `by: caller_id` self-service reads them from the screening profile.
@@ -16,6 +18,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+import gevent
 from sqlalchemy import Engine
 
 from dialplans.crm_models import BY_ACCOUNT
@@ -32,11 +35,20 @@ _T = TypeVar("_T")
 # A lookup by keys that matches more than one customer is ambiguous (T9 keypad text): two are enough
 # to tell, as schema.crm.lookup.find_by_keys' default says.
 FIND_LIMIT = 2
+ANSWER_WITHIN = 1.0  # seconds a caller waits for the CRM before going on as unknown / the lookup failing
 
 
 class SqlCallerDirectory(CallerDirectory):
-    def __init__(self, engine: Engine, region: str, keypad_fields: Sequence[str] = ("plate",)) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        region: str,
+        keypad_fields: Sequence[str] = ("plate",),
+        *,
+        answer_within: float = ANSWER_WITHIN,
+    ) -> None:
         self._engine = engine
+        self._answer_within = answer_within
         self._region = region
         self._keys = frozenset((BY_ACCOUNT, *keypad_fields))
 
@@ -77,10 +89,20 @@ class SqlCallerDirectory(CallerDirectory):
             return None if summary is None else customer_record(summary)
 
     def _ask(self, function: Callable[..., _T], *args: Any, what: str, **kwargs: Any) -> _T:
+        deadline = gevent.Timeout(self._answer_within)
+        deadline.start()
         try:
             return in_thread(function, *args, **kwargs)
         except StorageError as exc:
             raise CrmUnavailable(f"the CRM could not answer about {what}: {exc}") from exc
+        except gevent.Timeout as expired:
+            if expired is not deadline:
+                raise
+            raise CrmUnavailable(
+                f"the CRM did not answer about {what} within {self._answer_within:g} s"
+            ) from None
+        finally:
+            deadline.close()
 
 
 def customer_record(customer: CustomerSummary | CustomerView) -> CustomerRecord:

@@ -155,7 +155,11 @@ class ScriptedCall:
         session: gevent.Greenlet | None = None
         timer: gevent.Greenlet | None = None
         try:
-            sock = gsocket.create_connection(address, timeout=self.script.connect_timeout)
+            # As FreeSWITCH connects from its own process: no name resolution, so not through gevent's
+            # thread pool, which a test may be holding full on purpose.
+            sock = gsocket.socket(gsocket.AF_INET, gsocket.SOCK_STREAM)
+            sock.settimeout(self.script.connect_timeout)
+            sock.connect(address)
             sock.settimeout(None)
             sock.setsockopt(gsocket.IPPROTO_TCP, gsocket.TCP_NODELAY, 1)  # as the socket app does
             self._sock = sock
