@@ -43,6 +43,7 @@ CSV_SUFFIXES: Final = frozenset({".csv", ".txt", ".tsv"})
 XLSX_SUFFIXES: Final = frozenset({".xlsx", ".xlsm"})
 DELIMITERS: Final = (",", ";", "\t", "|")
 MAX_RECORD_LINES: Final = 100  # lines one CSV record may span (quoted fields holding line breaks)
+_READ_AGAIN: Final = "; the row is skipped and the lines after it are read as rows"
 
 
 class ImportFailed(Exception):
@@ -172,7 +173,8 @@ class CsvSource(_Closing):
             if isinstance(record, list) and any(cell.strip() for cell in record):
                 return record
             if isinstance(record, str):
-                raise UnreadableFile(f"{self.path}: the header is not readable CSV: {record}")
+                why = record.removesuffix(_READ_AGAIN)
+                raise UnreadableFile(f"{self.path}: the header is not readable CSV: {why}")
         raise UnreadableFile(f"{self.path}: the file is empty")
 
     def _records(self, *, check_shape: bool = True) -> Iterator[tuple[int, list[str] | str]]:
@@ -210,10 +212,7 @@ class CsvSource(_Closing):
         """The problem of a record taken as a quote never closed; its lines but the first are read again."""
         first = self._feed.taken[0][0]
         self._feed.read_again_after_first()
-        return (
-            f"a quote opened on line {first} is never closed: {reason}; "
-            "the row is skipped and the lines after it are read as rows"
-        )
+        return f"a quote opened on line {first} is never closed: {reason}{_READ_AGAIN}"
 
     def _shape_problem(self, record: list[str]) -> str | None:
         width = self._header_width

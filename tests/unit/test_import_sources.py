@@ -206,6 +206,15 @@ def test_text_after_a_closing_quote_is_a_problem_of_its_row(tmp_path: Path) -> N
     ]
 
 
+def test_a_header_whose_quote_is_never_closed_is_unreadable(tmp_path: Path) -> None:
+    with pytest.raises(UnreadableFile) as raised:
+        open_source(write_bytes(tmp_path, "c.csv", b'"a,b\n1,2\n'))
+
+    assert str(raised.value).endswith(
+        "the header is not readable CSV: a quote opened on line 1 is never closed: the file ends inside it"
+    )
+
+
 def test_fraction_read_grows_with_the_rows(tmp_path: Path) -> None:
     path = tmp_path / "big.csv"
     path.write_text("n\n" + "".join(f"{i}\n" for i in range(200_000)), encoding="utf-8")
