@@ -14,7 +14,8 @@ row's.
 
 Errors are per row: a row with any problem (unreadable cell, bad number, too long a value, no
 name for a new customer, no phone and no account, a conflict) is reported - row number, column,
-value, message - in a CSV report and skipped whole; the import goes on. The database is written in
+value, message - in a CSV report and skipped whole; the import goes on. The report's cells that a
+spreadsheet would run as formulas get a leading `'` (`spreadsheet_safe`). The database is written in
 batches, one transaction each; if the database refuses a batch (a constraint, a concurrent
 writer), that batch is retried row by row so only the refused rows are reported. Re-running a file
 changes nothing: every row finds its customer and no value differs, which the summary shows as
@@ -116,6 +117,23 @@ class ImportSummary:
 
 
 REPORT_HEADER: Final = ("row", "column", "value", "message")
+# A cell starting so is a formula to a spreadsheet; `'` is in the list so that a report cell
+# starting with `'` always had one added, and dropping it gives the original back.
+FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A report cell as written: with a leading `'` if a spreadsheet would run it as a formula (OWASP)."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def _report_row(error: RowError) -> tuple[int, str, str, str]:
+    return (
+        error.row,
+        spreadsheet_safe(error.column),
+        spreadsheet_safe(error.value),
+        spreadsheet_safe(error.message),
+    )
 
 
 def import_customers(
@@ -181,7 +199,7 @@ def _flush(
 ) -> None:
     for counts, errors in _write_isolating(writer, pending):
         summary.add(counts)
-        report_writer.writerows(sorted(errors))
+        report_writer.writerows(_report_row(error) for error in sorted(errors))
         summary.rows_rejected += len({error.row for error in errors})
     pending.clear()
 

@@ -6,6 +6,13 @@ row 1 in both when it is the first line), the row's cells as text keyed by heade
 problems found reading it (undecodable bytes, a short or long CSV record, an Excel error value
 such as `#N/A`). A row with problems is still yielded, so the importer can report it and go on.
 
+A quoted CSV field may hold line breaks, its record spanning up to `MAX_RECORD_LINES` lines. A quote
+that is never closed would swallow the rest of the file into one cell, so a record spanning lines
+is taken as such a quote when the file ends inside it, when it runs past `MAX_RECORD_LINES` lines,
+when the text after its closing quote is not CSV, or when it ends with more or fewer fields than
+the header: that record's first line becomes a row problem, and the lines after it are read again
+as rows of their own. No line is lost: each is part of a row or of a reported one.
+
 Cells are text: Excel numbers that are whole are written without a decimal point (a phone number
 stored as a number, 447700900123, stays digits), dates as ISO 8601 (`2024-03-01`, or
 `2024-03-01T10:30:00` with a time), booleans as TRUE/FALSE. Columns with an empty header are
@@ -30,9 +37,13 @@ import openpyxl
 from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.utils.exceptions import InvalidFileException
 
+from customer_import.line_feed import LineFeed, RecordTooLong
+
 CSV_SUFFIXES: Final = frozenset({".csv", ".txt", ".tsv"})
 XLSX_SUFFIXES: Final = frozenset({".xlsx", ".xlsm"})
 DELIMITERS: Final = (",", ";", "\t", "|")
+MAX_RECORD_LINES: Final = 100  # lines one CSV record may span (quoted fields holding line breaks)
+_READ_AGAIN: Final = "; the row is skipped and the lines after it are read as rows"
 
 
 class ImportFailed(Exception):
@@ -143,7 +154,8 @@ class CsvSource(_Closing):
             self._delimiter = delimiter or _sniff_delimiter(self._text)
             if len(self._delimiter) != 1:
                 raise UnreadableFile(f"the delimiter is one character, not {self._delimiter!r}")
-            self._reader = csv.reader(self._text, delimiter=self._delimiter)
+            self._feed = LineFeed(self._text, MAX_RECORD_LINES)
+            self._reader = csv.reader(self._feed, delimiter=self._delimiter, strict=True)
             header = self._first_record()
             if any(_undecodable(cell) for cell in header):
                 raise UnreadableFile(
@@ -157,33 +169,66 @@ class CsvSource(_Closing):
             raise
 
     def _first_record(self) -> list[str]:
-        for _number, record in self._records():
+        for _number, record in self._records(check_shape=False):
             if isinstance(record, list) and any(cell.strip() for cell in record):
                 return record
-            if isinstance(record, csv.Error):
-                raise UnreadableFile(f"{self.path}: the header is not readable CSV: {record}")
+            if isinstance(record, str):
+                why = record.removesuffix(_READ_AGAIN)
+                raise UnreadableFile(f"{self.path}: the header is not readable CSV: {why}")
         raise UnreadableFile(f"{self.path}: the file is empty")
 
-    def _records(self) -> Iterator[tuple[int, list[str] | csv.Error]]:
+    def _records(self, *, check_shape: bool = True) -> Iterator[tuple[int, list[str] | str]]:
+        """(first line, record) for each record; a record that cannot be a row is (first line, why)."""
+        feed, reader = self._feed, self._reader
         while True:
-            start = self._reader.line_num + 1
+            feed.start_record()
             try:
-                record = next(self._reader)
+                record = next(reader)
             except StopIteration:
                 return
-            except csv.Error as exc:
-                yield start, exc
+            except (csv.Error, RecordTooLong) as exc:
+                yield feed.taken[0][0], self._unreadable(exc)
                 continue
-            yield start, record
+            if len(feed.taken) > 1 and check_shape and (shape := self._shape_problem(record)):
+                last = feed.taken[-1][0]
+                yield (
+                    feed.taken[0][0],
+                    self._quote_not_closed(f"after the quote closing on line {last}, {shape}"),
+                )
+                continue
+            yield feed.taken[0][0], record
+
+    def _unreadable(self, error: Exception) -> str:
+        taken = self._feed.taken
+        if isinstance(error, RecordTooLong):
+            return self._quote_not_closed(f"no closing quote within {MAX_RECORD_LINES} lines")
+        if str(error) == "unexpected end of data":
+            return self._quote_not_closed("the file ends inside it")
+        if len(taken) > 1:
+            return self._quote_not_closed(f"line {taken[-1][0]} is not readable as CSV after it ({error})")
+        return f"not readable as CSV: {error}"
+
+    def _quote_not_closed(self, reason: str) -> str:
+        """The problem of a record taken as a quote never closed; its lines but the first are read again."""
+        first = self._feed.taken[0][0]
+        self._feed.read_again_after_first()
+        return f"a quote opened on line {first} is never closed: {reason}{_READ_AGAIN}"
+
+    def _shape_problem(self, record: list[str]) -> str | None:
+        width = self._header_width
+        if len(record) < self._positions[-1] + 1:  # trailing columns without a header may be left out
+            return f"the row has {len(record)} fields, the header has {width}"
+        if len(record) > width and any(record[width:]):
+            return f"the row has more fields than the header ({width})"
+        return None
 
     def rows(self) -> Iterator[SourceRow]:
-        columns, positions, width = self.columns, self._positions, self._header_width
-        needed = positions[-1] + 1  # trailing columns without a header may be left out
+        columns, positions = self.columns, self._positions
+        needed = positions[-1] + 1
         in_order = positions == tuple(range(len(positions)))
         for number, record in self._records():
-            if isinstance(record, csv.Error):
-                problem = RowProblem("", "", f"not readable as CSV: {record}")
-                yield SourceRow(number, dict.fromkeys(columns, ""), (problem,))
+            if isinstance(record, str):
+                yield SourceRow(number, dict.fromkeys(columns, ""), (RowProblem("", "", record),))
                 continue
             joined = "".join(record)
             if not joined or joined.isspace():
@@ -196,12 +241,8 @@ class CsvSource(_Closing):
                     for name, at in zip(columns, positions, strict=True)
                 }
             problems: list[RowProblem] = []
-            if len(record) < needed:
-                problems.append(
-                    RowProblem("", "", f"the row has {len(record)} fields, the header has {width}")
-                )
-            elif len(record) > width and any(record[width:]):
-                problems.append(RowProblem("", "", f"the row has more fields than the header ({width})"))
+            if shape := self._shape_problem(record):
+                problems.append(RowProblem("", "", shape))
             if not joined.isascii() or "\x00" in joined:
                 problems.extend(_text_problems(values, self._encoding_name))
             yield SourceRow(number, values, tuple(problems))

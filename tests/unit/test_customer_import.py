@@ -22,6 +22,7 @@ from customer_import.pipeline import (
     ImportProgress,
     ImportSummary,
     import_customers,
+    spreadsheet_safe,
 )
 from customer_import.rows import BadMapping, map_columns
 from customer_import.sources import open_source
@@ -134,7 +135,7 @@ def test_bad_rows_are_reported_with_their_row_numbers_and_the_good_rows_land(
         ["5", "", "", "no phone number and no account number to know the customer by"],
         ["6", "", "", "the row has 2 fields, the header has 5"],
         ["7", "tier", "x" * 65, "longer than 64 characters"],
-        ["8", "plate", "---", "no letters or digits to key in, or too many"],
+        ["8", "plate", "'---", "no letters or digits to key in, or too many"],
         [
             "9",
             "phone",
@@ -561,3 +562,77 @@ def test_the_progress_lines_are_plain_when_not_on_a_terminal() -> None:
     bar.finish()
 
     assert stream.getvalue() == ("import: 5,000 rows  1,000 rows/s\nimport: 15,000 rows  1,000 rows/s\n")
+
+
+UNCLOSED = (
+    "a quote opened on line 3 is never closed: the file ends inside it; "
+    "the row is skipped and the lines after it are read as rows"
+)
+
+
+def test_an_unclosed_quote_loses_only_its_own_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_csv(
+        tmp_path / "customers.csv",
+        "name,phone",
+        "Ann Lee,415 555 0100",
+        '"Smith,415 555 0101',
+        "Cy Ng,415 555 0102",
+    )
+
+    assert cli(tmp_path, monkeypatch, str(path)) == 1
+
+    out = capsys.readouterr().out
+    assert "customers.csv: 3 rows read in " in out
+    assert f"1 rows skipped with errors: see {tmp_path / 'customers.errors.csv'}" in out
+    with (tmp_path / "customers.errors.csv").open(encoding="utf-8", newline="") as handle:
+        assert list(csv.reader(handle))[1:] == [["3", "", "", UNCLOSED]]
+    engine = create_engine_from_url(f"sqlite:///{tmp_path / 'var' / 'callcenter.db'}")
+    try:
+        assert sorted(customers(engine)) == ["Ann Lee", "Cy Ng"]
+    finally:
+        engine.dispose()
+
+
+def test_a_quoted_field_across_lines_still_imports(engine: Engine, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "customers.csv",
+        "name,phone,notes",
+        'Ann Lee,415 555 0100,"first line',
+        'second line, with a comma"',
+        "Cy Ng,415 555 0102,",
+    )
+
+    summary = run(engine, path)
+
+    assert report(summary) == []
+    assert customers(engine)["Ann Lee"]["custom_fields"] == {"notes": "first line\nsecond line, with a comma"}
+    assert sorted(customers(engine)) == ["Ann Lee", "Cy Ng"]
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "'"])
+def test_the_error_report_neutralises_cells_a_spreadsheet_would_run_as_formulas(
+    engine: Engine, tmp_path: Path, start: str
+) -> None:
+    formula = f"{start}2+5+cmd|' /C calc'!A0"
+    as_phone = f"{start}SUM(2+5)*cmd"  # no ; , or | that would split it into several numbers
+    path = tmp_path / "customers.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(
+            [["name", "=tel", "notes"], ["Ann", as_phone, ""], ["Bob", "415 555 0100", formula]]
+        )
+
+    summary = run(engine, path, mapping={"=tel": "phone"})
+
+    assert [row[1:3] for row in report(summary)] == [["'=tel", "'" + as_phone]]
+    assert customers(engine)["Bob"]["custom_fields"] == {"notes": formula}  # stored as read
+
+
+def test_report_cells_starting_like_formulas_get_a_quote_that_reading_them_back_drops() -> None:
+    cells = ["=1+2", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "'x", "plain", "", "1=2", " =x"]
+
+    written = [spreadsheet_safe(cell) for cell in cells]
+
+    assert written == ["'=1+2", "'+1", "'-1", "'@SUM(A1)", "'\tx", "'\rx", "''x", "plain", "", "1=2", " =x"]
+    assert [cell[1:] if cell.startswith("'") else cell for cell in written] == cells

@@ -8,7 +8,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from customer_import.sources import CsvSource, RowProblem, SourceRow, UnreadableFile, open_source
+from customer_import.sources import (
+    MAX_RECORD_LINES,
+    CsvSource,
+    RowProblem,
+    SourceRow,
+    UnreadableFile,
+    open_source,
+)
 
 
 def read_all(path: Path, **options: str) -> tuple[tuple[str, ...], list[SourceRow]]:
@@ -119,6 +126,93 @@ def test_files_that_are_not_tables_are_unreadable(
 def test_a_missing_file_is_unreadable(tmp_path: Path) -> None:
     with pytest.raises(UnreadableFile, match="No such file"):
         open_source(tmp_path / "missing.csv")
+
+
+SKIPPED = "; the row is skipped and the lines after it are read as rows"
+
+
+def test_a_quoted_field_may_run_over_lines_up_to_the_limit(tmp_path: Path) -> None:
+    notes = "\n".join(f"line {i}" for i in range(MAX_RECORD_LINES))
+    path = write_bytes(tmp_path, "c.csv", f'a,b\n1,"{notes}"\n2,x\n'.encode())
+
+    _, rows = read_all(path)
+
+    assert rows == [
+        SourceRow(2, {"a": "1", "b": notes}),
+        SourceRow(2 + MAX_RECORD_LINES, {"a": "2", "b": "x"}),
+    ]
+
+
+def test_a_quote_not_closed_within_the_limit_loses_only_its_row(tmp_path: Path) -> None:
+    lines = "".join(f"{i},x\n" for i in range(3, 3 + 2 * MAX_RECORD_LINES))
+    path = write_bytes(tmp_path, "c.csv", f'a,b\n"open,y\n{lines}'.encode())
+
+    _, rows = read_all(path)
+
+    assert rows[0] == SourceRow(
+        2,
+        {"a": "", "b": ""},
+        (
+            RowProblem(
+                "",
+                "",
+                f"a quote opened on line 2 is never closed: no closing quote within {MAX_RECORD_LINES} lines"
+                + SKIPPED,
+            ),
+        ),
+    )
+    assert rows[1:] == [SourceRow(i, {"a": str(i), "b": "x"}) for i in range(3, 3 + 2 * MAX_RECORD_LINES)]
+
+
+@pytest.mark.parametrize(
+    ("data", "reason", "line3"),
+    [
+        (
+            b'a,b\n"x,1\ny,2"\nz,3\n',
+            "after the quote closing on line 3, the row has 1 fields, the header has 2",
+            {"a": "y", "b": '2"'},
+        ),
+        (
+            b'a,b\n"x,1\ny"z,2\nz,3\n',
+            "line 3 is not readable as CSV after it (',' expected after '\"')",
+            {"a": 'y"z', "b": "2"},
+        ),
+    ],
+)
+def test_a_quote_closed_lines_later_in_a_malformed_row_loses_only_its_row(
+    tmp_path: Path, data: bytes, reason: str, line3: dict[str, str]
+) -> None:
+    _, rows = read_all(write_bytes(tmp_path, "c.csv", data))
+
+    assert rows == [
+        SourceRow(
+            2,
+            {"a": "", "b": ""},
+            (RowProblem("", "", f"a quote opened on line 2 is never closed: {reason}" + SKIPPED),),
+        ),
+        SourceRow(3, line3),
+        SourceRow(4, {"a": "z", "b": "3"}),
+    ]
+
+
+def test_text_after_a_closing_quote_is_a_problem_of_its_row(tmp_path: Path) -> None:
+    _, rows = read_all(write_bytes(tmp_path, "c.csv", b'a,b\n"ab"c,1\nz,3\n'))
+
+    assert rows == [
+        SourceRow(
+            2, {"a": "", "b": ""}, (RowProblem("", "", "not readable as CSV: ',' expected after '\"'"),)
+        ),
+        SourceRow(3, {"a": "z", "b": "3"}),
+    ]
+
+
+def test_a_header_whose_quote_is_never_closed_is_unreadable(tmp_path: Path) -> None:
+    with pytest.raises(UnreadableFile) as raised:
+        open_source(write_bytes(tmp_path, "c.csv", b'"a,b\n1,2\n'))
+
+    assert str(raised.value).endswith(
+        "the header is not readable CSV: a quote opened on line 1 is never closed: the file ends inside it"
+    )
 
 
 def test_fraction_read_grows_with_the_rows(tmp_path: Path) -> None:
