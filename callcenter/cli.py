@@ -128,6 +128,7 @@ def server_config(settings: Settings) -> ServerConfig:
         tts_voice=settings.tts_voice,
         acd=True,
         control_socket=settings.control_socket,
+        app_limits=settings.app_limits,
         callback_endpoint=settings.callback_endpoint,
         api_host=settings.api_host,
         api_port=settings.api_port,

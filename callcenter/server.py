@@ -124,6 +124,7 @@ def build_call_server(config: ServerConfig, handler: IvrCallHandler) -> Outbound
         backlog=config.backlog,
         tts_engine=config.tts_engine or "",
         tts_voice=config.tts_voice,
+        limits=config.app_limits,
     )
 
 

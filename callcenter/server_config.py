@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from esl_handlers.socket_limits import OutboundLimits
 from freeswitch_conf.settings import CallControl
 
 
@@ -40,3 +41,5 @@ class ServerConfig:
     # "socket": FreeSWITCH connects once per call; "park": calls parked, one inbound connection
     # (esl_handlers.parked_calls). Must match the rendered dialplan's.
     call_control: CallControl = "socket"
+    # Who may connect to the outbound socket and what a peer may hold there (call control "socket").
+    app_limits: OutboundLimits = field(default_factory=OutboundLimits)

@@ -11,8 +11,13 @@ import json
 import os
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
+
+from esl_handlers.socket_limits import OutboundLimits
+
+_Number = TypeVar("_Number", int, float)
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,8 @@ class Settings:
     # How calls reach the application server: "socket" (one outbound socket each) or "park"
     # (parked, driven over one inbound connection); both the rendered dialplan and `serve` read it.
     call_control: str = "socket"
+    # Who may connect to the outbound socket and what a peer may hold (CALLCENTER_APP_ALLOWED_PEERS ...).
+    app_limits: OutboundLimits = field(default_factory=OutboundLimits)
 
     @property
     def prompt_dir(self) -> Path:
@@ -124,13 +131,14 @@ def load_settings(root: Path | None = None) -> Settings:
     base = (root or Path(os.environ.get("CALLCENTER_ROOT", Path.cwd()))).resolve()
     var_dir = Path(os.environ.get("CALLCENTER_VAR_DIR", base / "var"))
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'callcenter.db'}"
+    esl_host = os.environ.get("CALLCENTER_ESL_HOST", "127.0.0.1")
     return Settings(
         root=base,
         database_url=database_url,
         dialplan=Path(os.environ.get("CALLCENTER_DIALPLAN", base / "dialplans" / "main.yaml")),
         build_dir=Path(os.environ.get("CALLCENTER_BUILD_DIR", base / "build")),
         var_dir=var_dir,
-        esl_host=os.environ.get("CALLCENTER_ESL_HOST", "127.0.0.1"),
+        esl_host=esl_host,
         esl_port=_int("CALLCENTER_ESL_PORT", 8021),
         app_host=os.environ.get("CALLCENTER_APP_HOST", "127.0.0.1"),
         app_port=_int("CALLCENTER_APP_PORT", 8084),
@@ -151,7 +159,38 @@ def load_settings(root: Path | None = None) -> Settings:
         if os.environ.get("CALLCENTER_PROMPT_DIR")
         else None,
         call_control=_choice("CALLCENTER_CALL_CONTROL", ("socket", "park"), "socket"),
+        app_limits=_outbound_limits(esl_host),
     )
+
+
+def _outbound_limits(esl_host: str) -> OutboundLimits:
+    """The outbound socket's guards; by default only the ESL host (FreeSWITCH) may connect."""
+    raw_peers = os.environ.get("CALLCENTER_APP_ALLOWED_PEERS")
+    peers = (esl_host,) if raw_peers is None else tuple(p.strip() for p in raw_peers.split(",") if p.strip())
+    if not peers:
+        raise SystemExit("CALLCENTER_APP_ALLOWED_PEERS must name at least one address, network or host")
+    defaults = OutboundLimits()
+    return OutboundLimits(
+        allowed_peers=peers,
+        max_body_bytes=_positive("CALLCENTER_APP_MAX_FRAME_BYTES", defaults.max_body_bytes, int),
+        buffer_budget_bytes=_positive(
+            "CALLCENTER_APP_BUFFER_BUDGET_BYTES", defaults.buffer_budget_bytes, int
+        ),
+        frame_deadline=_positive("CALLCENTER_APP_FRAME_DEADLINE", defaults.frame_deadline, float),
+    )
+
+
+def _positive(name: str, default: _Number, kind: type[_Number]) -> _Number:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = kind(raw)
+    except ValueError as exc:
+        raise SystemExit(f"{name} must be a positive {kind.__name__}, got {raw!r}") from exc
+    if value <= 0:
+        raise SystemExit(f"{name} must be a positive {kind.__name__}, got {raw!r}")
+    return value
 
 
 def _choice(name: str, choices: tuple[str, ...], default: str) -> str:

@@ -5,6 +5,8 @@ CONTRACT (other modules are written against these names; keep them):
     parser = EslParser(max_body=16 * 1024 * 1024)
     frames: list[Frame] = parser.feed(data)      # raises ProtocolError on a bad frame
     parser.feed_eof()                            # raises ProtocolError if a frame was cut short
+    parser.buffered_bytes                        # bytes held of the frame not yet complete
+    parser.discard()                             # free them; the parser is unusable afterwards
 
 Frame is one of:
     AuthRequest()
@@ -242,6 +244,19 @@ class EslParser:
         except ProtocolError as exc:
             self._failed = exc
             raise
+
+    @property
+    def buffered_bytes(self) -> int:
+        """Bytes held of the frame not yet complete (after feed(), nothing else is kept)."""
+        return len(self._buffer)
+
+    def discard(self) -> None:
+        """The connection is gone: free the buffered bytes; later feeds raise ProtocolError."""
+        self._buffer = bytearray()
+        self._pending = None
+        self._scan_from = 0
+        if self._failed is None:
+            self._failed = ProtocolError("the parser's input was discarded")
 
     def feed_eof(self) -> None:
         """The peer closed the connection; raise ProtocolError if that cut a frame short."""

@@ -5,6 +5,10 @@ command/reply or api/response frame, so replies are matched to requests first in
 Every other frame (events, disconnect notices, auth requests) goes to `on_frame`, called in the
 reader greenlet: it must not block. A protocol error or the peer closing ends this connection
 only; every pending and later request then fails with `ConnectionClosed`.
+
+With a `ReadBudget` the bytes of the partial frame the parser holds are counted in it after every
+read (the budget may close this or another connection); with a `frame_deadline` a frame whose
+first byte has arrived must be complete within that many seconds, or the connection is closed.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import TypeVar
@@ -32,6 +37,7 @@ from esl_handlers.codec import (
     RudeRejection,
     auth,
 )
+from esl_handlers.socket_limits import ReadBudget
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +68,8 @@ class EslConnection:
         on_frame: Callable[[Frame], None],
         on_close: Callable[[str], None] | None = None,
         parser: EslParser | None = None,
+        budget: ReadBudget | None = None,
+        frame_deadline: float | None = None,
     ) -> None:
         self.name = name
         self._sock = sock
@@ -73,6 +81,9 @@ class EslConnection:
         self._closed = Event()
         self._close_reason = ""
         self._reader: gevent.Greenlet | None = None
+        self._budget = budget
+        self._frame_deadline = frame_deadline
+        self._frame_started = 0.0
 
     @property
     def closed(self) -> bool:
@@ -126,6 +137,9 @@ class EslConnection:
         with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)
         self._sock.close()
+        self._parser.discard()
+        if self._budget is not None:
+            self._budget.release(self)
         while self._pending:
             waiter = self._pending.popleft()
             if not waiter.ready():
@@ -144,13 +158,10 @@ class EslConnection:
         return reply
 
     def _read_loop(self) -> None:
-        sock = self._sock
         parser = self._parser
         while not self.closed:
-            try:
-                data = sock.recv(RECV_SIZE)
-            except OSError as exc:
-                self.close(f"receive failed: {exc}")
+            data = self._receive()
+            if data is None:
                 return
             if not data:
                 try:
@@ -160,14 +171,44 @@ class EslConnection:
                 else:
                     self.close("closed by FreeSWITCH")
                 return
+            was_partial = parser.buffered_bytes > 0
             try:
                 frames = parser.feed(data)
             except ProtocolError as exc:
                 log.warning("%s: protocol error, dropping the connection: %s", self.name, exc)
                 self.close(f"protocol error: {exc}")
                 return
+            if not was_partial or frames:
+                self._frame_started = time.monotonic()
+            if self._budget is not None:
+                self._budget.hold(self, parser.buffered_bytes)
             for frame in frames:
                 self._dispatch(frame)
+
+    def _receive(self) -> bytes | None:
+        """The next bytes (b"" at the peer's close); None when this connection was closed instead."""
+        deadline = self._frame_deadline
+        if deadline is None or not self._parser.buffered_bytes:
+            return self._recv()
+        remaining = self._frame_started + deadline - time.monotonic()
+        timer = gevent.Timeout.start_new(max(remaining, 0.0))
+        try:
+            return self._recv()
+        except gevent.Timeout as exc:
+            if exc is not timer:
+                raise
+            log.warning("%s: a frame not complete within %gs, dropping the connection", self.name, deadline)
+            self.close(f"frame not complete within {deadline:g} s")
+            return None
+        finally:
+            timer.close()
+
+    def _recv(self) -> bytes | None:
+        try:
+            return self._sock.recv(RECV_SIZE)
+        except OSError as exc:
+            self.close(f"receive failed: {exc}")
+            return None
 
     def _dispatch(self, frame: Frame) -> None:
         if isinstance(frame, CommandReply | ApiResponse):

@@ -20,6 +20,11 @@ lookup of Unique-ID), then serialized (~5 KB) to it and parsed here. An IVR call
 CHANNEL_STATE alone fires seven times a call. `nixevent` of the other 18 would cost more bytes on
 the wire, and mod_event_socket reads a command one byte per recv() with a sched_yield() after each.
 
+Guards (docs/reliability.md, "The outbound socket"): a peer outside `limits.allowed_peers` is
+closed before anything is read or sent (refusals logged at most once a minute); each connection's
+parser refuses a frame over the size limits; a frame must arrive within `limits.frame_deadline`
+once started; the partial frames of all connections share one `ReadBudget`.
+
 The listen backlog is large: when a burst overflows a small backlog the kernel drops the SYNs
 and FreeSWITCH waits 25 s for `connect` before giving up on the socket action.
 """
@@ -37,6 +42,7 @@ from esl_handlers.call_events import call_info_from_connect
 from esl_handlers.codec import (
     DisconnectNotice,
     EslError,
+    EslParser,
     Event,
     Frame,
     connect,
@@ -47,6 +53,8 @@ from esl_handlers.codec import (
 )
 from esl_handlers.connection import EslConnection
 from esl_handlers.esl_channel import EslChannel
+from esl_handlers.peer_allow_list import PeerAllowList, RefusalLog
+from esl_handlers.socket_limits import OutboundLimits, ReadBudget
 from freeswitch_conf.say import SAY_BY_VARIABLE
 from ivr_scripts.channel import CallerHungUp
 
@@ -107,15 +115,21 @@ class OutboundServer:
         tts_engine: str = "flite",
         tts_voice: str = "kal",
         socket_events: Sequence[str] = SOCKET_EVENTS,
+        limits: OutboundLimits | None = None,
     ) -> None:
         """`socket_events`: what each call's socket subscribes to (SOCKET_EVENTS; more for a hook
-        that wants, say, DTMF or CHANNEL_BRIDGE)."""
+        that wants, say, DTMF or CHANNEL_BRIDGE). `limits`: who may connect and what a peer may
+        hold (OutboundLimits(): 127.0.0.1 only)."""
         self._handler = handler
         self._subscribe = event("plain", socket_events)
         self._on_event = on_event
         self._command_timeout = command_timeout
         self._linger_timeout = linger_timeout
         self._tts = (tts_engine, tts_voice)
+        self._limits = limits if limits is not None else OutboundLimits()
+        self._allowed = PeerAllowList(self._limits.allowed_peers)
+        self._refusals = RefusalLog(log)
+        self._budget = ReadBudget(self._limits.buffer_budget_bytes)
         self._server = StreamServer((host, port), self._serve_call, backlog=backlog)
         self._active = 0
         self._served = 0
@@ -133,6 +147,20 @@ class OutboundServer:
     def calls_served(self) -> int:
         return self._served
 
+    @property
+    def refused_peers(self) -> int:
+        """Connections closed unserved because the peer is not an allowed one."""
+        return self._refusals.refused
+
+    @property
+    def held_bytes(self) -> int:
+        """Bytes of partial frames held now, across all connections."""
+        return self._budget.total
+
+    @property
+    def peak_held_bytes(self) -> int:
+        return self._budget.peak
+
     def start(self) -> None:
         self._server.start()
         log.info("outbound ESL server listening on %s:%d", *self.address)
@@ -145,6 +173,10 @@ class OutboundServer:
         self._server.stop(timeout=timeout)
 
     def _serve_call(self, sock: socket.socket, address: tuple[str, int]) -> None:
+        if not self._allowed.allows(str(address[0])):
+            self._refusals.refused_peer(str(address[0]), self._allowed.entries)
+            sock.close()
+            return
         self._active += 1
         try:
             self._run_call(sock, f"{address[0]}:{address[1]}")
@@ -157,8 +189,15 @@ class OutboundServer:
     def _run_call(self, sock: socket.socket, peer: str) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         dispatch = _Dispatch(self._on_event)
+        limits = self._limits
         conn = EslConnection(
-            sock, name=f"outbound {peer}", on_frame=dispatch.on_frame, on_close=dispatch.on_close
+            sock,
+            name=f"outbound {peer}",
+            on_frame=dispatch.on_frame,
+            on_close=dispatch.on_close,
+            parser=EslParser(max_body=limits.max_body_bytes, max_header_bytes=limits.max_header_bytes),
+            budget=self._budget,
+            frame_deadline=limits.frame_deadline,
         )
         conn.start()
         try:

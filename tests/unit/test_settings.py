@@ -7,13 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.cli import server_config
 from callcenter.settings import load_settings
 
 
 @pytest.fixture
 def settings_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in ("CALLCENTER_ESL_PASSWORD", "CALLCENTER_VAR_DIR", "DATABASE_URL"):
+    for name in ("CALLCENTER_ESL_PASSWORD", "CALLCENTER_VAR_DIR", "DATABASE_URL", "CALLCENTER_ESL_HOST"):
         monkeypatch.delenv(name, raising=False)
+    for name in ("ALLOWED_PEERS", "MAX_FRAME_BYTES", "BUFFER_BUDGET_BYTES", "FRAME_DEADLINE"):
+        monkeypatch.delenv(f"CALLCENTER_APP_{name}", raising=False)
     return tmp_path
 
 
@@ -76,4 +79,53 @@ def test_call_control_is_the_socket_unless_park_is_asked_for(
     assert load_settings(settings_root).call_control == "park"
     monkeypatch.setenv("CALLCENTER_CALL_CONTROL", "parked")
     with pytest.raises(SystemExit, match="CALLCENTER_CALL_CONTROL must be one of socket, park"):
+        load_settings(settings_root)
+
+
+def test_the_outbound_socket_allows_the_esl_host_by_default(
+    settings_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CALLCENTER_ESL_HOST", "10.0.0.5")
+    limits = load_settings(settings_root).app_limits
+    assert limits.allowed_peers == ("10.0.0.5",)
+    assert (limits.max_body_bytes, limits.buffer_budget_bytes, limits.frame_deadline) == (
+        1024 * 1024,
+        64 * 1024 * 1024,
+        5.0,
+    )
+
+
+def test_the_outbound_socket_limits_come_from_the_environment(
+    settings_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CALLCENTER_APP_ALLOWED_PEERS", " 192.0.2.7, 10.1.0.0/16 ")
+    monkeypatch.setenv("CALLCENTER_APP_MAX_FRAME_BYTES", "200000")
+    monkeypatch.setenv("CALLCENTER_APP_BUFFER_BUDGET_BYTES", "9000000")
+    monkeypatch.setenv("CALLCENTER_APP_FRAME_DEADLINE", "2.5")
+    settings = load_settings(settings_root)
+    limits = settings.app_limits
+    assert limits.allowed_peers == ("192.0.2.7", "10.1.0.0/16")
+    assert (limits.max_body_bytes, limits.buffer_budget_bytes, limits.frame_deadline) == (
+        200000,
+        9000000,
+        2.5,
+    )
+    assert server_config(settings).app_limits == limits
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CALLCENTER_APP_FRAME_DEADLINE", "soon"),
+        ("CALLCENTER_APP_FRAME_DEADLINE", "0"),
+        ("CALLCENTER_APP_BUFFER_BUDGET_BYTES", "-1"),
+        ("CALLCENTER_APP_MAX_FRAME_BYTES", "1MB"),
+        ("CALLCENTER_APP_ALLOWED_PEERS", " , "),
+    ],
+)
+def test_a_bad_outbound_socket_limit_names_its_variable(
+    settings_root: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit, match=name):
         load_settings(settings_root)
