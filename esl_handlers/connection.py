@@ -242,7 +242,7 @@ def open_inbound(
     Raises AuthenticationFailed, EslError or OSError; the password is never logged.
     """
     where = f"{host}:{port}"
-    sock = gsocket.create_connection((host, port), timeout=connect_timeout)
+    sock = connect_tcp(host, port, connect_timeout)
     sock.settimeout(None)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     asked = Event()
@@ -272,3 +272,25 @@ def open_inbound(
         conn.close("login failed")
         raise
     return conn
+
+
+def connect_tcp(host: str, port: int, timeout: float) -> gsocket.socket:
+    """A TCP connection to `host`; a numeric address is connected to without name resolution.
+
+    gevent resolves names, and even numeric addresses under `create_connection`, in the hub's thread
+    pool, where the database work of calls runs: with that pool full (a locked database), an ESL
+    connect would wait behind it. FreeSWITCH's address is almost always numeric (127.0.0.1)."""
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host)
+        except OSError:
+            continue
+        sock = gsocket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(timeout)
+            sock.connect((host, port))
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    return gsocket.create_connection((host, port), timeout=timeout)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,13 +22,15 @@ import gevent.threadpool
 import pytest
 from sqlalchemy import Connection, text
 
+from esl_handlers.connection import open_inbound
 from schema.adapters.crm_directory import ANSWER_WITHIN
 from schema.crm.queries import create_customer
 from schema.crm.users import create_user, issue_token
 from schema.db import create_engine_from_url
+from schema.threadpool import in_thread
 from schema.viewer import SYSTEM
 from tests.support.acd_rig import Rig, RigFactory, make_rig
-from tests.support.standin import ScriptedCall
+from tests.support.standin import InboundSwitch, ScriptedCall
 
 __all__ = ["make_rig"]  # the fixture, used by name
 
@@ -52,6 +55,7 @@ dids:
 """
 API_WRITES = 12  # more than the hub's 10 threads: before the API had its own, they took them all
 MENU_WITHIN = 1.0  # seconds from the call's start to the menu prompt
+ESL_PASSWORD = "isolation-test-secret-0123"
 
 
 def seconds_to_menu(rig: Rig) -> tuple[float, ScriptedCall]:
@@ -145,3 +149,23 @@ def test_a_crm_that_does_not_answer_in_time_leaves_the_caller_unknown(make_rig: 
     assert ANSWER_WITHIN <= elapsed < ANSWER_WITHIN + MENU_WITHIN, f"the menu came after {elapsed:.2f} s"
     row: Any = rig.call_row(call.uuid)
     assert row.screening == "unknown"
+
+
+def test_an_esl_connect_does_not_wait_for_a_full_thread_pool() -> None:
+    switch = InboundSwitch(password=ESL_PASSWORD)
+    switch.start()
+    release = threading.Event()
+    hub_threads = gevent.get_hub().threadpool.maxsize
+    holders = [gevent.spawn(in_thread, release.wait, 30) for _ in range(hub_threads + 2)]
+    try:
+        gevent.sleep(0.2)  # every hub thread now waits
+        began = time.monotonic()
+        host, port = switch.address
+        connection = open_inbound(host, port, ESL_PASSWORD, on_frame=lambda frame: None)
+        elapsed = time.monotonic() - began
+        connection.close()
+    finally:
+        release.set()
+        gevent.joinall(holders, timeout=10)
+        switch.stop()
+    assert elapsed < MENU_WITHIN, f"the connect took {elapsed:.2f} s"
