@@ -17,20 +17,31 @@ import pytest
 from callcenter.cli import main
 from dialplans.loader import validate_file
 from freeswitch_conf.escaping import RenderError, preprocess_safe
-from tests.unit.test_dialplans_sounds import write_plan
 
-FALLBACK = "fallback:\n  then: {hangup: {prompt: hello}}\n"
+PLAN = """\
+sounds_dir: {sounds_dir}
+prompts:
+  hello: {{file: hello.wav, text: Hello}}
+menus:
+  main:
+    prompt: hello
+    options: {{}}
+    fallback: {{hangup: }}
+dids:
+  "4001": {{menu: main}}
+fallback:
+  then: {{hangup: {{prompt: hello}}}}
+"""
 
 
 def plan_in(folder: Path, sounds_dir: str) -> Path:
-    plan = write_plan(
-        folder, f'"{sounds_dir}"' if '"' not in sounds_dir else f"'{sounds_dir}'", with_audio=False
-    )
+    """plan.yaml in `folder`, its sounds in `folder/sounds_dir`, with the prompt's recording there."""
+    quoted = f'"{sounds_dir}"' if '"' not in sounds_dir else f"'{sounds_dir}'"
+    plan = folder / "plan.yaml"
+    plan.write_text(PLAN.format(sounds_dir=quoted), encoding="utf-8")
     audio = folder / sounds_dir
-    (audio / "nested").mkdir(parents=True)
+    audio.mkdir(parents=True)
     (audio / "hello.wav").write_bytes(b"RIFF")
-    (audio / "nested" / "recorded.wav").write_bytes(b"RIFF")
-    plan.write_text(plan.read_text(encoding="utf-8") + FALLBACK, encoding="utf-8")
     return plan
 
 
