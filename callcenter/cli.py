@@ -23,7 +23,7 @@ from callcenter.server_config import ServerConfig
 from callcenter.settings import Settings, load_settings
 from callcenter.supervise_cli import add_supervise_parser
 from dialplans.jsonschema import dialplan_json_schema
-from dialplans.loader import DialplanError, load_dialplan, validate_file
+from dialplans.loader import DialplanError, LoadedDialplan, load_dialplan, validate_file
 from esl_handlers.control import send_agent_changed
 from freeswitch_conf.hold_music import own_music_problem
 from freeswitch_conf.prompt_audio import render_prompt_audio
@@ -77,6 +77,14 @@ def _cmd_render(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 2
     loaded = load_dialplan(settings.dialplan)
+    try:
+        return _render(settings, loaded, Path(args.out) if args.out else settings.conf_dir)
+    except ValueError as exc:  # RenderError, or a setting SwitchSettings refuses: input, not a crash
+        print(f"callcenter render: {exc}", file=sys.stderr)
+        return 1
+
+
+def _render(settings: Settings, loaded: LoadedDialplan, out: Path) -> int:
     switch = SwitchSettings(
         esl_password=settings.esl_password(),
         esl_host=settings.esl_host,
@@ -97,7 +105,6 @@ def _cmd_render(settings: Settings, args: argparse.Namespace) -> int:
     )
     # Prompts first: the fallbacks the conf renders play the synthesized files.
     report = render_prompt_audio(loaded.model, loaded.sounds_dir, settings.prompt_dir, settings.tts_voice)
-    out = Path(args.out) if args.out else settings.conf_dir
     written = render_conf(loaded, switch, out)
     print(f"rendered {len(written)} files into {out}", file=sys.stderr)
     problem = own_music_problem(switch.moh_dir) if switch.moh_dir is not None else None

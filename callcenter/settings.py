@@ -2,7 +2,8 @@
 
 The ESL password is never a default: unless CALLCENTER_ESL_PASSWORD is set, one is generated on
 first use and kept in var/esl_password (mode 0600), so the rendered event_socket.conf and the
-event listener always agree and nobody runs with FreeSWITCH's ClueCon.
+event listener always agree and nobody runs with FreeSWITCH's ClueCon. One given or kept by hand must
+have MIN_ESL_PASSWORD_LENGTH characters, or the command that needs it exits naming where it came from.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from typing import TypeVar
 from esl_handlers.socket_limits import OutboundLimits
 
 _Number = TypeVar("_Number", int, float)
+
+# Anyone who reaches the event socket controls every call: no short, guessable password. The
+# generated one (secrets.token_urlsafe(24)) has 32 characters.
+MIN_ESL_PASSWORD_LENGTH = 16
 
 
 @dataclass(frozen=True)
@@ -78,9 +83,14 @@ class Settings:
         """The ESL password: from the environment, else the generated one under var/."""
         from_env = os.environ.get("CALLCENTER_ESL_PASSWORD")
         if from_env:
-            return from_env
+            return _strong_esl_password(
+                from_env, "CALLCENTER_ESL_PASSWORD", "unset it and a strong one is generated"
+            )
         if self.password_file.exists():
-            return self.password_file.read_text(encoding="utf-8").strip()
+            kept = self.password_file.read_text(encoding="utf-8").strip()
+            return _strong_esl_password(
+                kept, f"{self.password_file} holds a password that", "delete the file to generate one"
+            )
         self.var_dir.mkdir(parents=True, exist_ok=True)
         password = secrets.token_urlsafe(24)
         fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -111,6 +121,18 @@ class Settings:
                 json.dump(stored, handle, indent=2, sort_keys=True)
             os.replace(temporary, self.agent_passwords_file)
         return {agent: stored[agent] for agent in wanted}
+
+
+def _strong_esl_password(password: str, source: str, remedy: str) -> str:
+    """`password`, or exit naming where it came from; the password itself is never shown."""
+    if any(ch.isspace() or not ch.isprintable() for ch in password):
+        raise SystemExit(f"{source} must not contain whitespace or control characters ({remedy})")
+    if len(password) < MIN_ESL_PASSWORD_LENGTH:
+        raise SystemExit(
+            f"{source} is too weak: use at least {MIN_ESL_PASSWORD_LENGTH} characters ({remedy}, "
+            "then run `callcenter render` again; docs/configuration.md)"
+        )
+    return password
 
 
 def _int(name: str, default: int) -> int:

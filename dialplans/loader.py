@@ -21,7 +21,7 @@ from dialplans.checks import check_dialplan
 from dialplans.errors import Diagnostic, DialplanError, Finding, format_path
 from dialplans.messages import describe
 from dialplans.models import Dialplan
-from dialplans.sounds import audio_findings, audio_path, resolve_sounds_dir
+from dialplans.sounds import audio_findings, audio_path, resolve_sounds_dir, sound_path_findings
 from dialplans.yaml_source import Position, SourceDocument, read_yaml
 
 __all__ = [
@@ -86,7 +86,11 @@ def _load(path: Path, max_bytes: int) -> tuple[LoadedDialplan | None, list[Diagn
                 document.report(document.locate(node_path, key=at_key), format_path(node_path), message)
         return None, _in_file_order(document)
     sounds_dir = resolve_sounds_dir(path, model.sounds_dir)
-    findings: list[Finding] = [*check_dialplan(model), *audio_findings(model, sounds_dir)]
+    findings: list[Finding] = [
+        *check_dialplan(model),
+        *sound_path_findings(model, sounds_dir),
+        *audio_findings(model, sounds_dir),
+    ]
     for finding in findings:
         document.report(
             document.locate(finding.path), format_path(finding.path), finding.message, finding.severity

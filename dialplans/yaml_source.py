@@ -160,6 +160,15 @@ def read_yaml(text: str, file: str, *, max_nodes: int = MAX_NODES) -> SourceDocu
     if root is None:
         document.report(_START, "", "the file is empty; a dialplan needs at least `menus` and `dids`")
         return document
+    if isinstance(root, ScalarNode) and root.tag == _NULL_TAG:
+        # `---` alone is an empty scalar that PyYAML places after the line: point at the document.
+        document.report(
+            _position(root.start_mark) if root.value else _START,
+            "",
+            "the document is empty (a null value): a dialplan is a mapping of `key: value` lines, "
+            "and needs at least `menus` and `dids`",
+        )
+        return document
     document.data = _Walker(document).value(root, ())
     return document
 

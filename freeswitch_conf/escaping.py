@@ -80,14 +80,17 @@ def runtime_safe(value: object) -> str:
     return text
 
 
-def preprocess_safe(value: object) -> Built:
+def preprocess_safe(value: object, *, spaces: bool = False) -> Built:
     """A value for an X-PRE-PROCESS directive, which FreeSWITCH reads raw, without XML decoding:
-    it is checked, not escaped, and written as is."""
+    it is checked, not escaped, and written as is. `set` keeps the spaces inside a value (it skips
+    only those after the `=`), so `spaces` allows them there, for a path that holds one."""
     text = str(value)
-    if not _PREPROCESS_SAFE.match(text):
+    inner = text.replace(" ", "") if spaces and text.strip(" ") == text else text
+    if not _PREPROCESS_SAFE.match(inner):
+        allowed = "letters, digits, spaces inside and" if spaces else "letters, digits and"
         raise RenderError(
             f"{text!r} cannot be written into vars.xml: FreeSWITCH's pre-processor reads it raw "
-            "(use only letters, digits and _ . , : / @ + = * % -)"
+            f"(use only {allowed} _ . , : / @ + = * % -)"
         )
     return Built(text)
 

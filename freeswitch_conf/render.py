@@ -195,4 +195,5 @@ def _global_vars(settings: SwitchSettings, sounds_dir: Path) -> list[tuple[str, 
     ]
     if settings.tts_engine:
         pairs += [("tts_engine", settings.tts_engine), ("tts_voice", settings.tts_voice)]
-    return [(name, preprocess_safe(value)) for name, value in pairs]
+    # The sounds folder may hold a space: FreeSWITCH prefixes it to file names, never splits it.
+    return [(name, preprocess_safe(value, spaces=name == "sound_prefix")) for name, value in pairs]

@@ -401,7 +401,7 @@ def test_the_real_event_socket_is_used_by_default(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("CALLCENTER_ESL_PORT", str(closed_port()))
-    monkeypatch.setenv("CALLCENTER_ESL_PASSWORD", "not-used")
+    monkeypatch.setenv("CALLCENTER_ESL_PASSWORD", "not-used-by-this-test")
 
     assert callcenter("supervise", "listen", "1001", "--from", "1201", "--as", "sam") == 2
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from callcenter.cli import server_config
-from callcenter.settings import load_settings
+from callcenter.settings import MIN_ESL_PASSWORD_LENGTH, load_settings
 
 
 @pytest.fixture
@@ -24,15 +24,62 @@ def test_esl_password_is_generated_once_private_and_never_cluecon(settings_root:
     settings = load_settings(settings_root)
     first = settings.esl_password()
     assert len(first) >= 24
+    assert len(first) >= MIN_ESL_PASSWORD_LENGTH
     assert first.lower() != "cluecon"
     assert load_settings(settings_root).esl_password() == first
     assert stat.S_IMODE(settings.password_file.stat().st_mode) == 0o600
 
 
 def test_esl_password_from_the_environment_wins(settings_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CALLCENTER_ESL_PASSWORD", "from-env-secret")
-    assert load_settings(settings_root).esl_password() == "from-env-secret"
+    monkeypatch.setenv("CALLCENTER_ESL_PASSWORD", "from-env-secret-16")
+    assert load_settings(settings_root).esl_password() == "from-env-secret-16"
     assert not (settings_root / "var" / "esl_password").exists()
+
+
+def test_the_minimum_esl_password_length_is_sixteen() -> None:
+    assert MIN_ESL_PASSWORD_LENGTH == 16
+
+
+@pytest.mark.parametrize("password", ["Q", "Zq7-pW9x", "Zq7-pW9x_kL2mN4", "ClueCon"])
+def test_a_short_esl_password_from_the_environment_is_refused_without_showing_it(
+    settings_root: Path, monkeypatch: pytest.MonkeyPatch, password: str
+) -> None:
+    monkeypatch.setenv("CALLCENTER_ESL_PASSWORD", password)
+    with pytest.raises(SystemExit) as refused:
+        load_settings(settings_root).esl_password()
+    message = str(refused.value.code)
+    assert message.startswith("CALLCENTER_ESL_PASSWORD is too weak: use at least 16 characters")
+    assert password not in message
+    assert not (settings_root / "var" / "esl_password").exists()
+
+
+def test_an_esl_password_of_sixteen_characters_is_accepted(
+    settings_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CALLCENTER_ESL_PASSWORD", "Zq7-pW9x_kL2mN4v")
+    assert load_settings(settings_root).esl_password() == "Zq7-pW9x_kL2mN4v"
+
+
+def test_an_esl_password_with_a_space_is_refused_without_showing_it(
+    settings_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CALLCENTER_ESL_PASSWORD", "Zq7-pW9x kL2mN4v-long")
+    with pytest.raises(SystemExit) as refused:
+        load_settings(settings_root).esl_password()
+    message = str(refused.value.code)
+    assert message.startswith("CALLCENTER_ESL_PASSWORD must not contain whitespace or control characters")
+    assert "kL2mN4v" not in message
+
+
+def test_a_weak_kept_esl_password_is_refused_naming_the_file(settings_root: Path) -> None:
+    settings = load_settings(settings_root)
+    settings.var_dir.mkdir()
+    settings.password_file.write_text("Zq7-pW9x\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as refused:
+        settings.esl_password()
+    message = str(refused.value.code)
+    assert message.startswith(f"{settings.password_file} holds a password that is too weak")
+    assert "Zq7-pW9x" not in message
 
 
 def test_agent_passwords_are_kept_and_new_agents_get_their_own(settings_root: Path) -> None:
