@@ -241,6 +241,8 @@ def read_body(environ: Mapping[str, Any]) -> bytes:
         length = MAX_BODY_BYTES + 1
     try:
         data = bytes(stream.read(length))
+    except TimeoutError as exc:
+        raise ApiError(408, str(exc), [("Connection", "close")]) from exc
     except OSError as exc:  # gevent's input: a malformed chunk, or the peer gone before the body's end
         what = "the chunked body is malformed" if not length_text else "the request body ended early"
         detail = exc.args[0] if exc.args else type(exc).__name__

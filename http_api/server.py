@@ -9,8 +9,9 @@ errors go to `http_api.server`.
 Hostile or broken clients are refused in the HTTP layer, before the app: an ambiguous body framing
 (http_api.framing) is a 400; a request head (request line and headers) must arrive within
 `head_timeout` seconds of the connection being ready for it, which also ends idle keep-alive
-connections; beyond `max_connections` open connections a new one gets a 503 and is closed. These are
-the client's faults, logged as warnings, never as internal errors.
+connections, and its body within `body_timeout` seconds after the head (http_api.timed_input);
+beyond `max_connections` open connections a new one gets a 503 and is closed. These are the
+client's faults, logged as warnings, never as internal errors.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from gevent.pywsgi import LoggingLogAdapter, WSGIHandler, WSGIServer
 
 from http_api.framing import FramingError, content_length
 from http_api.models import ErrorBody
+from http_api.timed_input import TimedInput
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("http_api.access")
@@ -37,6 +39,7 @@ class _HeadTimeout(TimeoutError):
 
 class _Handler(WSGIHandler):  # type: ignore[misc]  # gevent ships no type hints
     _head_deadline: Timeout | None = None
+    wsgi_input: Any
 
     def handle_one_request(self) -> Any:
         try:
@@ -55,6 +58,13 @@ class _Handler(WSGIHandler):  # type: ignore[misc]  # gevent ships no type hints
             return bool(super().read_request(raw_requestline))
         finally:
             self._end_head_deadline()
+
+    def get_environ(self) -> Any:
+        """The WSGI environ, its body stream bound to the body deadline (gevent drains it too)."""
+        environ = super().get_environ()
+        if environ.get("wsgi.input") is self.wsgi_input:  # not an upgraded connection's raw stream
+            self.wsgi_input = environ["wsgi.input"] = TimedInput(self.wsgi_input, self.server.body_timeout)
+        return environ
 
     def MessageClass(self, *args: Any) -> Any:  # gevent's name
         """The parsed headers, refused when the body's framing is ambiguous (before gevent reads it)."""
@@ -99,8 +109,11 @@ class _Handler(WSGIHandler):  # type: ignore[misc]  # gevent ships no type hints
 
 
 class _Server(WSGIServer):  # type: ignore[misc]  # gevent ships no type hints
-    def __init__(self, *args: Any, head_timeout: float, max_connections: int, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, head_timeout: float, body_timeout: float, max_connections: int, **kwargs: Any
+    ) -> None:
         self.head_timeout = head_timeout
+        self.body_timeout = body_timeout
         self.max_connections = max_connections
         self.open_connections = 0
         self._refusing = False
@@ -155,20 +168,22 @@ class ApiServer:
         backlog: int = 256,
         stop_timeout: float = 2.0,
         head_timeout: float = 10.0,
+        body_timeout: float = 30.0,
         max_connections: int = 256,
     ) -> None:
         """`port` 0 takes a free port (see `port` once started). Open event streams get `stop_timeout`
         seconds to end when the server stops (close the PushHub first to end them at once). A request
-        head must arrive within `head_timeout` seconds; at most `max_connections` are open at once
-        (event streams included), others get a 503."""
-        if head_timeout <= 0 or max_connections < 1:
-            raise ValueError("head_timeout must be positive and max_connections at least 1")
+        head must arrive within `head_timeout` seconds, its body within `body_timeout` more; at most
+        `max_connections` are open at once (event streams included), others get a 503."""
+        if head_timeout <= 0 or body_timeout <= 0 or max_connections < 1:
+            raise ValueError("head_timeout and body_timeout must be positive, max_connections at least 1")
         self._app = app
         self._host = host
         self._requested_port = port
         self._backlog = backlog
         self._stop_timeout = stop_timeout
         self._head_timeout = head_timeout
+        self._body_timeout = body_timeout
         self._max_connections = max_connections
         self._server: _Server | None = None
 
@@ -179,6 +194,7 @@ class ApiServer:
             (self._host, self._requested_port),
             self._app,
             head_timeout=self._head_timeout,
+            body_timeout=self._body_timeout,
             max_connections=self._max_connections,
             backlog=self._backlog,
             handler_class=_Handler,

@@ -303,3 +303,34 @@ def test_connections_beyond_the_cap_get_503_and_are_closed(sqlite_engine: Engine
     assert "connections" in refused.error
     assert refused.closed
     assert served.status == 200
+
+
+def test_a_peer_trickling_its_body_gets_408_at_the_deadline(sqlite_engine: Engine) -> None:
+    data = seed(sqlite_engine)
+    with serving(sqlite_engine, data, body_timeout=1.0) as api:
+        head = api.head("POST", api.notes_path, f"Content-Length: {len(NOTE)}")
+
+        def trickle_body() -> tuple[float, bytes]:
+            started = time.monotonic()
+            with socket.create_connection(("127.0.0.1", api.port), timeout=0.3) as sock:
+                sock.sendall(head)
+                answer = b""
+                for byte in NOTE:
+                    try:
+                        sock.sendall(bytes([byte]))
+                        answer += sock.recv(65536)
+                    except TimeoutError:
+                        continue
+                    except OSError:
+                        break
+                    if answer:
+                        break
+                return time.monotonic() - started, answer
+
+        elapsed, answer = in_thread(trickle_body)
+        notes = api.notes()
+
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert b"request body did not arrive within 1 s" in answer
+    assert 0.8 <= elapsed < 2.5
+    assert notes == []
