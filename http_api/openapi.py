@@ -29,6 +29,7 @@ ERROR_MEANINGS: Final = {
         "The record exists already, or the call is not in a state for this (no live call, no running "
         "recording, the supervisor's phone did not answer)."
     ),
+    408: "The body did not arrive within the server's deadline (30 s by default).",
     413: f"The body is over {MAX_BODY_BYTES} bytes.",
     422: "The data layer refused the record (the message says why).",
     503: (
@@ -75,7 +76,7 @@ def error_statuses(route: Route) -> list[int]:
     if route.parameters:
         statuses.add(404)
     if route.body is not None:
-        statuses.add(413)
+        statuses.update((408, 413))
     return sorted(statuses)
 
 

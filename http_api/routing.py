@@ -9,6 +9,7 @@ cannot disagree.
 from __future__ import annotations
 
 import functools
+import json
 import re
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
@@ -182,6 +183,7 @@ def parse_query(model: type[BaseModel] | None, query_string: str) -> BaseModel |
 def parse_body(model: type[BaseModel], data: bytes) -> BaseModel:
     if not data.strip():
         raise ApiError(400, "request body is empty: send a JSON object")
+    _refuse_duplicate_keys(data)
     try:
         return model.model_validate_json(data)
     except ValidationError as exc:
@@ -189,6 +191,31 @@ def parse_body(model: type[BaseModel], data: bytes) -> BaseModel:
         if invalid_json:
             raise ApiError(400, f"request body is not valid JSON: {invalid_json[0]['msg']}") from exc
         raise ApiError(400, describe(exc, "body field")) from exc
+
+
+def _refuse_duplicate_keys(data: bytes) -> None:
+    """A 400 naming a key that an object of the body repeats (pydantic would keep the last silently)."""
+    try:
+        json.loads(data, object_pairs_hook=_object_without_duplicates)
+    except _DuplicateKey as exc:
+        raise ApiError(400, f"body field {exc.key!r} is given more than once") from exc
+    except (ValueError, RecursionError):
+        return  # not JSON, or nested too deep: pydantic's parsing says so
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
 
 
 def describe(exc: ValidationError, where: str) -> str:
@@ -210,9 +237,16 @@ def read_body(environ: Mapping[str, Any]) -> bytes:
         length = int(length_text)
         if length > MAX_BODY_BYTES:
             raise ApiError(413, f"request body of {length} bytes is over the {MAX_BODY_BYTES}-byte limit")
-        data = bytes(stream.read(length))
     else:  # chunked: read one byte past the limit to know
-        data = bytes(stream.read(MAX_BODY_BYTES + 1))
+        length = MAX_BODY_BYTES + 1
+    try:
+        data = bytes(stream.read(length))
+    except TimeoutError as exc:
+        raise ApiError(408, str(exc), [("Connection", "close")]) from exc
+    except OSError as exc:  # gevent's input: a malformed chunk, or the peer gone before the body's end
+        what = "the chunked body is malformed" if not length_text else "the request body ended early"
+        detail = exc.args[0] if exc.args else type(exc).__name__
+        raise ApiError(400, f"{what}: {detail}", [("Connection", "close")]) from exc
     if len(data) > MAX_BODY_BYTES:
         raise ApiError(413, f"request body is over the {MAX_BODY_BYTES}-byte limit")
     return data
