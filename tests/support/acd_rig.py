@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from callcenter.server import Application, ServerConfig
+from callcenter.server import Application
 from ivr_scripts.acd import QueueSettings
 from ivr_scripts.agent_service import AgentService
 from ivr_scripts.runner import utc_now
@@ -27,6 +27,7 @@ from schema.acd.records import AgentProfile
 from schema.adapters.agent_store import SqlAgentStore
 from schema.calls.models import Call
 from schema.db import create_engine_from_url, session_scope
+from tests.support.server_configs import wire_config
 from tests.support.standin import CallScript, InboundSwitch, OutboundSwitch, ScriptedCall
 from tests.support.standin.agents import AgentPhone, Behaviour
 
@@ -242,16 +243,12 @@ def make_rig(database_url: str, tmp_path: Path) -> Iterator[RigFactory]:
         ready_agents(database_url, ready)
         events = InboundSwitch(password=PASSWORD)
         events.start()
-        host, port = events.address
-        config = ServerConfig(
+        config = wire_config(
+            events,
+            PASSWORD,
+            database_url,
+            tmp_path,
             dialplan=dialplan,
-            database_url=database_url,
-            app_host="127.0.0.1",
-            app_port=0,
-            esl_host=host,
-            esl_port=port,
-            esl_password=PASSWORD,
-            dead_letter=tmp_path / "dead_letter.jsonl",
             acd=True,
             agent_domain=DOMAIN,
             server_name="wire-test",

@@ -16,16 +16,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from callcenter.server import Application, ServerConfig
+from callcenter.server import Application
 from schema.calls.models import Call, IvrStep
 from schema.calls.queries import call_with_steps
 from schema.db import create_engine_from_url, session_scope
+from tests.support.server_configs import wire_config
 from tests.support.standin import CallScript, InboundCall, InboundSwitch, OutboundSwitch, ScriptedCall
 from tests.support.waiting import unsampled_uuid, wait_until
 
 pytestmark = pytest.mark.wire
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "dialplans" / "main.yaml"
 MONDAY_10AM_LONDON = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 SUNDAY_NOON_LONDON = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 PASSWORD = "wire-test-secret"
@@ -69,18 +69,7 @@ class Rig:
 def make_rig(database_url: str, tmp_path: Path, when: dt.datetime) -> Iterator[Rig]:
     events = InboundSwitch(password=PASSWORD)
     events.start()
-    host, port = events.address
-    config = ServerConfig(
-        dialplan=EXAMPLE,
-        database_url=database_url,
-        app_host="127.0.0.1",
-        app_port=0,
-        esl_host=host,
-        esl_port=port,
-        esl_password=PASSWORD,
-        dead_letter=tmp_path / "dead_letter.jsonl",
-    )
-    app = Application(config, clock=lambda: when)
+    app = Application(wire_config(events, PASSWORD, database_url, tmp_path), clock=lambda: when)
     app.start()
     try:
         assert events.wait_for_subscribers(1, timeout=5)

@@ -13,20 +13,20 @@ from typing import Any
 import gevent
 import pytest
 
-from callcenter.server import Application, ServerConfig
+from callcenter.server import Application
 from esl_handlers.esl_channel import EslChannel
 from esl_handlers.outbound_server import Handler
 from esl_handlers.parked_calls import ParkedCallServer
 from ivr_scripts.channel import Audio
 from schema.calls.queries import call_with_steps
 from schema.db import create_engine_from_url, session_scope
+from tests.support.server_configs import wire_config
 from tests.support.standin import CallScript, InboundSwitch
 from tests.support.standin.parked import PARK_VARIABLES, ParkedCall
 from tests.support.waiting import unsampled_uuid, wait_until
 
 pytestmark = pytest.mark.wire
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "dialplans" / "main.yaml"
 MONDAY_10AM_LONDON = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 PASSWORD = "wire-test-secret"
 # What the rendered DID sets (freeswitch_conf/templates/dialplan/public.xml, park mode).
@@ -46,18 +46,7 @@ def switch() -> Iterator[InboundSwitch]:
 
 @pytest.fixture
 def app(switch: InboundSwitch, database_url: str, tmp_path: Path) -> Iterator[Application]:
-    host, port = switch.address
-    config = ServerConfig(
-        dialplan=EXAMPLE,
-        database_url=database_url,
-        app_host="127.0.0.1",
-        app_port=0,
-        esl_host=host,
-        esl_port=port,
-        esl_password=PASSWORD,
-        dead_letter=tmp_path / "dead_letter.jsonl",
-        call_control="park",
-    )
+    config = wire_config(switch, PASSWORD, database_url, tmp_path, call_control="park")
     app = Application(config, clock=lambda: MONDAY_10AM_LONDON)
     app.start()
     try:

@@ -4,21 +4,21 @@ speaks nothing it could have played, and sets tts_engine/tts_voice at most once 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from callcenter.server import Application, ServerConfig
+from callcenter.server import Application
 from dialplans.loader import load_dialplan
 from dialplans.prompt_audio import Voice, prompt_audio_path
 from esl_handlers.app_args import quoted
+from tests.support.server_configs import EXAMPLE_DIALPLAN, wire_config
 from tests.support.standin import CallScript, InboundSwitch, OutboundSwitch, ScriptedCall
 from tests.support.waiting import unsampled_uuid
 
 pytestmark = pytest.mark.wire
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "dialplans" / "main.yaml"
+EXAMPLE = EXAMPLE_DIALPLAN
 MONDAY_10AM_LONDON = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 PASSWORD = "wire-test-secret"
 SLT = Voice("flite", "slt")  # what `callcenter render` uses with the default tts_voice
@@ -41,18 +41,10 @@ def synthesized(prompt_dir: Path) -> Path:
 def run_call(tmp_path: Path, prompt_dir: Path, keys: list[str]) -> ScriptedCall:
     events = InboundSwitch(password=PASSWORD)
     events.start()
-    host, port = events.address
-    config = ServerConfig(
-        dialplan=EXAMPLE,
-        database_url=f"sqlite:///{tmp_path / 'calls.db'}",
-        app_host="127.0.0.1",
-        app_port=0,
-        esl_host=host,
-        esl_port=port,
-        esl_password=PASSWORD,
-        dead_letter=tmp_path / "dead_letter.jsonl",
+    config = wire_config(
+        events, PASSWORD, f"sqlite:///{tmp_path / 'calls.db'}", tmp_path, prompt_dir=prompt_dir
     )
-    app = Application(replace(config, prompt_dir=prompt_dir), clock=lambda: MONDAY_10AM_LONDON)
+    app = Application(config, clock=lambda: MONDAY_10AM_LONDON)
     app.start()
     try:
         assert events.wait_for_subscribers(1, timeout=5)

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.server import Application, ServerConfig
+from callcenter.server import Application
 from schema.calls.queries import call_with_steps
 from schema.calls.records import CallUpdate
 from schema.db import create_engine_from_url, session_scope
+from tests.support.server_configs import wire_config
 from tests.support.standin import InboundSwitch
 
 pytestmark = pytest.mark.wire
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "dialplans" / "main.yaml"
 PASSWORD = "wire-test-secret-0123456789"
 
 
@@ -29,18 +29,7 @@ PASSWORD = "wire-test-secret-0123456789"
 def app(database_url: str, tmp_path: Path) -> Iterator[Application]:
     events = InboundSwitch(password=PASSWORD)
     events.start()
-    host, port = events.address
-    config = ServerConfig(
-        dialplan=EXAMPLE,
-        database_url=database_url,
-        app_host="127.0.0.1",
-        app_port=0,
-        esl_host=host,
-        esl_port=port,
-        esl_password=PASSWORD,
-        dead_letter=tmp_path / "dead_letter.jsonl",
-    )
-    application = Application(config)
+    application = Application(wire_config(events, PASSWORD, database_url, tmp_path))
     application.start()
     try:
         assert events.wait_for_subscribers(1, timeout=5)
