@@ -64,4 +64,3 @@ def watch_caller(leg: CallLeg, waiting: WaitingCaller, end: Callable[[str, Ended
             end(call_uuid, waiting.ended_by)
 
     leg.events.add_event_listener(seen)
-    waiting.watched = True

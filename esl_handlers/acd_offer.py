@@ -62,7 +62,6 @@ class WaitingCaller:
     settings: QueueSettings
     settled: AsyncResult = field(default_factory=AsyncResult)  # Conversation, or None if not connected
     caller_hung_up: bool = False
-    watched: bool = False
     ended_by: EndedBy | None = None  # the caller's channel saw the bridge end (maybe before _settle ran)
 
 

@@ -307,7 +307,7 @@ class QueueServer:
                 outcome.agent_id,
                 outcome.agent_leg,
                 outcome.customer_leg,
-                watched=waiting.watched and ticket.callback is None,
+                watched=ticket.callback is None,
             )
             self._talking[call_uuid] = conversation
             self._legs[outcome.agent_leg] = call_uuid
