@@ -136,13 +136,18 @@ def _strong_esl_password(password: str, source: str, remedy: str) -> str:
 
 
 def _int(name: str, default: int) -> int:
+    return _number(name, default, int, "an integer")
+
+
+def _number(name: str, default: _Number, kind: type[_Number], what: str) -> _Number:
+    """The variable `name` read as `kind`, `default` when unset or empty; exits naming it otherwise."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        return kind(raw)
     except ValueError as exc:
-        raise SystemExit(f"{name} must be an integer, got {raw!r}") from exc
+        raise SystemExit(f"{name} must be {what}, got {raw!r}") from exc
 
 
 def _optional(value: str) -> str | None:
@@ -203,15 +208,10 @@ def _outbound_limits(esl_host: str) -> OutboundLimits:
 
 
 def _positive(name: str, default: _Number, kind: type[_Number]) -> _Number:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = kind(raw)
-    except ValueError as exc:
-        raise SystemExit(f"{name} must be a positive {kind.__name__}, got {raw!r}") from exc
+    what = f"a positive {kind.__name__}"
+    value = _number(name, default, kind, what)
     if value <= 0:
-        raise SystemExit(f"{name} must be a positive {kind.__name__}, got {raw!r}")
+        raise SystemExit(f"{name} must be {what}, got {os.environ.get(name)!r}")
     return value
 
 

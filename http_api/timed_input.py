@@ -49,12 +49,11 @@ class TimedInput:
 
     def _timed(self, read: Callable[[], _T]) -> _T:
         remaining = self._deadline - time.monotonic()
+        late = BodyTimeout(f"the request body did not arrive within {self._seconds:g} s")
         try:
             if remaining <= 0:
-                raise BodyTimeout(f"the request body did not arrive within {self._seconds:g} s")
-            with Timeout(
-                remaining, BodyTimeout(f"the request body did not arrive within {self._seconds:g} s")
-            ):
+                raise late
+            with Timeout(remaining, late):
                 return read()
         except OSError:
             self._failed = True
