@@ -38,6 +38,8 @@ class ServerConfig:
     # Where `callcenter render` synthesized the prompts (dialplans.prompt_audio); None: prompts
     # without a recorded file are spoken by TTS.
     prompt_dir: Path | None = None
+    # Where mod_json_cdr writes each ended call (esl_handlers.cdr_backstop reads them); None: not read.
+    cdr_dir: Path | None = None
     # "socket": FreeSWITCH connects once per call; "park": calls parked, one inbound connection
     # (esl_handlers.parked_calls). Must match the rendered dialplan's.
     call_control: CallControl = "socket"

@@ -54,6 +54,8 @@ class Settings:
     agent_sip_port: int = 5060  # the agents' phones' SIP profile
     # Synthesized prompts (CALLCENTER_PROMPT_DIR); None: <build_dir>/prompts, beside the rendered conf.
     prompt_dir_override: Path | None = None
+    # FreeSWITCH's CDR files, the call records' backstop (CALLCENTER_CDR_DIR); None: <var_dir>/cdr.
+    cdr_dir_override: Path | None = None
     # How calls reach the application server: "socket" (one outbound socket each) or "park"
     # (parked, driven over one inbound connection); both the rendered dialplan and `serve` read it.
     call_control: str = "socket"
@@ -65,6 +67,11 @@ class Settings:
         """Where `callcenter render` writes synthesized prompts and `serve` plays them from (absolute:
         the path goes to FreeSWITCH, which resolves relative paths from its own directory)."""
         return (self.prompt_dir_override or self.build_dir / "prompts").absolute()
+
+    @property
+    def cdr_dir(self) -> Path:
+        """Where mod_json_cdr writes each ended call and `serve` reads them (absolute, as prompt_dir)."""
+        return (self.cdr_dir_override or self.var_dir / "cdr").absolute()
 
     @property
     def conf_dir(self) -> Path:
@@ -184,6 +191,9 @@ def load_settings(root: Path | None = None) -> Settings:
         agent_sip_port=_int("CALLCENTER_AGENT_SIP_PORT", 5060),
         prompt_dir_override=Path(os.environ["CALLCENTER_PROMPT_DIR"])
         if os.environ.get("CALLCENTER_PROMPT_DIR")
+        else None,
+        cdr_dir_override=Path(os.environ["CALLCENTER_CDR_DIR"])
+        if os.environ.get("CALLCENTER_CDR_DIR")
         else None,
         call_control=_choice("CALLCENTER_CALL_CONTROL", ("socket", "park"), "socket"),
         app_limits=_outbound_limits(esl_host),

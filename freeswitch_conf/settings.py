@@ -42,6 +42,8 @@ _LOG_LEVELS = ("debug", "info", "notice", "warning", "err", "crit", "alert")
 TTS_MODULES = {"flite": "mod_flite"}
 DEFAULT_RECORDINGS_DIR = Path("/var/lib/callcenter/recordings")
 DEFAULT_VOICEMAIL_DIR = Path("/var/lib/callcenter/voicemail")
+DEFAULT_CDR_DIR = Path("/var/lib/callcenter/cdr")
+_DIRECTORIES = ("sounds_dir", "recordings_dir", "voicemail_dir", "cdr_dir", "log_dir", "db_dir", "moh_dir")
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,9 @@ class SwitchSettings:
     recordings_dir: Path = DEFAULT_RECORDINGS_DIR
     voicemail_dir: Path = DEFAULT_VOICEMAIL_DIR
     """Where mod_voicemail keeps messages (`<dir>/<domain>/<box>/`), when a queue overflows to voicemail."""
+    cdr_dir: Path = DEFAULT_CDR_DIR
+    """Where mod_json_cdr writes one `<uuid>.cdr.json` per call as it ends: the application server's
+    backstop for the calls that ended while it was not listening (esl_handlers.cdr_backstop)."""
     log_dir: Path | None = None
     db_dir: Path | None = None
     moh_dir: Path | None = None
@@ -163,7 +168,7 @@ class SwitchSettings:
 
     def _check_paths(self) -> None:
         """The directories FreeSWITCH is given, and the say sounds' prefix."""
-        for name in ("sounds_dir", "recordings_dir", "voicemail_dir", "log_dir", "db_dir", "moh_dir"):
+        for name in _DIRECTORIES:
             path = getattr(self, name)
             if path is not None and not Path(path).is_absolute():
                 raise ValueError(
@@ -176,6 +181,7 @@ class SwitchSettings:
                 f"such as {DEFAULT_SAY_SOUND_PREFIX}, got {str(self.say_sound_prefix)!r}"
             )
         preprocess_safe(self.voicemail_dir)
+        preprocess_safe(self.cdr_dir)
 
 
 def _is_ip(text: str) -> bool:

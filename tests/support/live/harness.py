@@ -177,6 +177,7 @@ def live_switch(
         agent_sip_port=free_sip_port(),
         recordings_dir=work / "switch-recordings",
         voicemail_dir=work / "voicemail",
+        cdr_dir=work / "var" / "cdr",  # where callcenter serve (CALLCENTER_VAR_DIR) reads them
         tts_engine="flite",
         agent_passwords={agent: secrets.token_urlsafe(18) for agent in loaded.model.agents},
         prompt_dir=prompt_dir,
