@@ -18,10 +18,11 @@ from callcenter.crm_cli import add_crm_parsers
 from callcenter.import_cli import add_import_parser
 from callcenter.recording_cli import add_recording_parser
 from callcenter.run_cli import add_run_parsers
-from callcenter.server import serve
+from callcenter.server import release_orphans_of, serve
 from callcenter.server_config import ServerConfig
 from callcenter.settings import Settings, load_settings
 from callcenter.supervise_cli import add_supervise_parser
+from callcenter.supervisor import supervise
 from dialplans.jsonschema import dialplan_json_schema
 from dialplans.loader import DialplanError, LoadedDialplan, load_dialplan, validate_file
 from esl_handlers.control import send_agent_changed
@@ -101,6 +102,7 @@ def _render(settings: Settings, loaded: LoadedDialplan, out: Path) -> int:
         moh_dir=settings.moh_dir,
         say_by=say_by_setting(settings.say_by),
         prompt_dir=settings.prompt_dir,
+        cdr_dir=settings.cdr_dir,
         call_control=call_control_setting(settings.call_control),
     )
     # Prompts first: the fallbacks the conf renders play the synthesized files.
@@ -116,8 +118,12 @@ def _render(settings: Settings, loaded: LoadedDialplan, out: Path) -> int:
 
 
 def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    serve(server_config(settings))
-    return 0
+    config = server_config(settings)
+    if getattr(args, "worker", False):  # `callcenter run` has no --worker: it is supervised too
+        serve(config)
+        return 0
+    load_dialplan(config.dialplan)  # a broken dialplan is reported here, not by worker after worker
+    return supervise(lambda: len(release_orphans_of(config)))
 
 
 def server_config(settings: Settings) -> ServerConfig:
@@ -140,6 +146,7 @@ def server_config(settings: Settings) -> ServerConfig:
         api_host=settings.api_host,
         api_port=settings.api_port,
         prompt_dir=settings.prompt_dir,
+        cdr_dir=settings.cdr_dir,
         call_control=call_control_setting(settings.call_control),
     )
 
@@ -273,7 +280,10 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--out", help="target directory (default: build/freeswitch)")
     render.set_defaults(func=_cmd_render)
 
-    serve = sub.add_parser("serve", help="run the outbound-socket server and the event listener")
+    serve = sub.add_parser("serve", help="run the application server (supervised: restarted if killed)")
+    serve.add_argument(
+        "--worker", action="store_true", help="run the application server itself, with no supervising process"
+    )
     serve.set_defaults(func=_cmd_serve)
 
     simulate = sub.add_parser("simulate", help="walk the IVR in the terminal")

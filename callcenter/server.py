@@ -44,11 +44,13 @@ from esl_handlers.acd_offer import NOBODY_WATCHES_OFFERS
 from esl_handlers.acd_server import QueueServer, SettingsTuning, untuned
 from esl_handlers.agent_watch import AgentChangeWatcher
 from esl_handlers.cdr import CDR_EVENTS
+from esl_handlers.cdr_backstop import CdrBackstop
 from esl_handlers.codec import Event
 from esl_handlers.control import ControlServer
 from esl_handlers.crm_sink import WriterCrmSink
 from esl_handlers.db_writer import CallRecordWriter
 from esl_handlers.event_listener import EventListener
+from esl_handlers.orphans import release_orphans
 from esl_handlers.outbound_server import OutboundServer
 from esl_handlers.parked_calls import ParkedCallServer
 from esl_handlers.queue_event_sink import WriterQueueEvents
@@ -67,7 +69,7 @@ from schema.db import create_engine_from_url
 from schema.migrate import upgrade
 from schema.threadpool import WorkerPool
 
-__all__ = ["Application", "ServerConfig", "serve"]
+__all__ = ["Application", "ServerConfig", "release_orphans_of", "serve"]
 
 log = logging.getLogger(__name__)
 
@@ -287,6 +289,7 @@ class Application:
         self.handler = IvrCallHandler(self.dialplans, self.writer, self.recording_events)
         self.server: OutboundServer | ParkedCallServer = build_call_server(config, self.handler)
         self.listener = build_event_listener(config, self._on_event)
+        self.cdr_backstop = None if config.cdr_dir is None else CdrBackstop(config.cdr_dir, self.writer)
 
     @property
     def outbound(self) -> OutboundServer:
@@ -310,6 +313,8 @@ class Application:
 
     def start(self) -> None:
         self.writer.start()
+        if self.cdr_backstop is not None:
+            self.cdr_backstop.start()  # first the calls that ended while this server was away
         self.dialplans.sync_screening_rules()
         if self.queues is not None:
             self.queues.start()  # reconciles agents with the switch before any call is taken
@@ -346,6 +351,8 @@ class Application:
             if self.api_pool is not None:
                 attempt("HTTP API's threads", self.api_pool.close)
             attempt("event listener", self.listener.stop)
+            if self.cdr_backstop is not None:
+                attempt("CDR backstop", self.cdr_backstop.stop)
             attempt("call server", lambda: self.server.stop(timeout=5))
             if self.queues is not None:
                 attempt("queue server", self.queues.stop)
@@ -366,6 +373,15 @@ class Application:
             gevent.get_hub().threadpool.join()
         attempt("database engine", self.engine.dispose)
         return failed
+
+
+def release_orphans_of(config: ServerConfig) -> set[str]:
+    """Send the calls a killed worker left on `config`'s switch to their fallback (the supervisor's)."""
+    switch = EslSwitch(config.esl_host, config.esl_port, config.esl_password)
+    try:
+        return release_orphans(switch)
+    finally:
+        switch.close()
 
 
 def serve(config: ServerConfig) -> None:

@@ -291,10 +291,24 @@ class EslSwitch:
         if not body.startswith("+OK"):
             raise SwitchError(f"uuid_setvar {uuid} {name} refused: {body.strip()}")
 
+    def show(self, what: Literal["channels", "calls"]) -> list[dict[str, str]]:
+        """The rows of `show channels` or `show calls` (which pairs each uuid with its b_uuid)."""
+        return show_rows(self._api(f"show {what} as json"), f"show {what}")
+
+    def variable(self, uuid: str, name: str) -> str | None:
+        """uuid_getvar: the channel variable's value; None when unset or the channel is gone."""
+        body = self._api(f"uuid_getvar {uuid} {name}").strip()
+        return None if not body or body.startswith("-ERR") or body == "_undef_" else body
+
+    def transfer(self, uuid: str, extension: str, context: str) -> bool:
+        """uuid_transfer to `extension` in `context` (XML dialplan), ending whatever the channel
+        is doing; False if the channel is gone."""
+        return self._api(f"uuid_transfer {uuid} {extension} XML {context}").startswith("+OK")
+
     def channels(self) -> list[LiveChannel]:
-        channel_rows = show_rows(self._api("show channels as json"), "show channels")
+        channel_rows = self.show("channels")
         bridged: dict[str, str] = {}
-        for row in show_rows(self._api("show calls as json"), "show calls"):
+        for row in self.show("calls"):
             a, b = row.get("uuid") or "", row.get("b_uuid") or ""
             if a and b:
                 bridged[a], bridged[b] = b, a

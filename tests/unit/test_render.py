@@ -217,7 +217,7 @@ def test_did_extension_hands_the_call_to_the_app_then_falls_back(conf_dir: Path)
     assert condition.get("field") == "destination_number"
     assert condition.get("expression") == r"^\+15551230001$"
     assert actions(ext) == [
-        ("multiset", "cc_did=+15551230001 playback_terminators=none cc_say_by=say"),
+        ("multiset", "cc_did=+15551230001 playback_terminators=none cc_say_by=say cc_fallback=main"),
         ("socket", "127.0.0.1:9084 async full"),
         ("transfer", "main XML cc_fallback"),
     ]

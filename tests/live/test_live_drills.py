@@ -1,0 +1,183 @@
+"""Crash drills on the real switch (issue 11): what callers and call records go through when the
+application server dies under load.
+
+Drill (a): 200 callers are in the application server's hands (menus and the roadside queue, each on
+its own outbound socket) when `callcenter serve` is killed with SIGKILL. FreeSWITCH runs each
+call's next dialplan action, the DID's fallback (ring the coordinators, then a message and a
+hang-up). Checked: every caller reaches the fallback within 3 s of the kill (the moment
+mod_json_cdr's caller profile for context cc_fallback was made), no channel is left after 60 s,
+and once the server is started again every call has its row, ended, with the fallback as its
+outcome: the calls that ended while the server was dead are read from FreeSWITCH's own CDR files
+(esl_handlers.cdr_backstop).
+
+Skipped, saying why, without a FreeSWITCH binary (PATH or FREESWITCH_BIN) or sipp.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from sipp_scenarios.switch import esl_api
+from tests.support.live import harness
+from tests.support.live.harness import Build, Live, free_sip_port
+
+pytestmark = pytest.mark.live
+
+ROADSIDE_DID = "4002"
+CALLERS = 200
+RATE = 20  # calls per second
+REACH_FALLBACK_WITHIN = 3.0  # seconds after the kill
+NO_CHANNEL_AFTER = 60.0
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -> Iterator[Live]:
+    work = tmp_path_factory.mktemp("live_drills")
+    with harness.live_switch(work, build, call_control="socket") as running:
+        yield running
+
+
+def waiting_caller(work: Path) -> Path:
+    """Answered, says nothing, and waits up to 3 minutes for the switch to hang up."""
+    work.mkdir(parents=True, exist_ok=True)
+    path = work / "drill_caller.xml"
+    steps = harness.invite(caller="+15550001000", tag="Drill") + harness.await_bye()
+    path.write_text(harness.scenario("drill caller", steps), encoding="utf-8")
+    return path
+
+
+def start_callers(live: Live, work: Path) -> subprocess.Popen[bytes]:
+    scenario = waiting_caller(work)
+    command = [
+        str(live.sipp),
+        f"{live.endpoints.sip_host}:{live.endpoints.sip_port}",
+        "-sf",
+        str(scenario),
+        "-s",
+        ROADSIDE_DID,
+        "-i",
+        "127.0.0.1",
+        "-p",
+        str(free_sip_port()),
+        "-r",
+        str(RATE),
+        "-m",
+        str(CALLERS),
+        "-l",
+        str(CALLERS),
+        "-nostdin",
+        "-timeout",
+        "240s",
+        "-timeout_error",
+        "-trace_err",
+        "-trace_stat",
+        "-stf",
+        str(work / "stat.csv"),
+    ]
+    return subprocess.Popen(command, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def channels(live: Live) -> list[dict[str, Any]]:
+    body = esl_api(live.endpoints, "show channels as json")
+    rows: list[dict[str, Any]] = json.loads(body).get("rows", [])
+    return rows
+
+
+def wait_until(condition: Any, timeout: float, what: str) -> float:
+    """Poll `condition` every 0.2 s; the seconds it took, or the test fails saying `what`."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if condition():
+            return time.monotonic() - start
+        time.sleep(0.2)
+    pytest.fail(f"{what} not within {timeout:.0f} s")
+
+
+# switch_ivr_session_transfer() logs, after the channel's uuid and the time: "<uuid> 2026-12-07
+# 06:20:33.741418 69.30% [NOTICE] switch_ivr.c:2303 Transfer <channel> to XML[4002@cc_fallback]"
+_AT_FALLBACK = re.compile(
+    rf"^(?P<uuid>[0-9a-f-]{{36}}) (?P<at>\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) .*"
+    rf"Transfer \S+ to XML\[{ROADSIDE_DID}@cc_fallback\]",
+    re.MULTILINE,
+)
+
+
+def fallback_times(log: Path) -> dict[str, float]:
+    """When each call was transferred to the fallback context (epoch seconds; the log is in UTC)."""
+    text = log.read_text(encoding="utf-8", errors="replace")
+    return {
+        m["uuid"]: dt.datetime.fromisoformat(m["at"]).replace(tzinfo=dt.UTC).timestamp()
+        for m in _AT_FALLBACK.finditer(text)
+    }
+
+
+def worker_of(supervisor: subprocess.Popen[bytes]) -> int:
+    """The pid of `callcenter serve`'s worker (callcenter.supervisor): the supervisor's one child."""
+    children = Path(f"/proc/{supervisor.pid}/task/{supervisor.pid}/children").read_text().split()
+    assert len(children) == 1, children
+    return int(children[0])
+
+
+def test_the_application_server_killed_under_200_calls(live: Live) -> None:
+    work = live.work / "drill_kill"
+    cdr_dir = live.settings.cdr_dir
+    with harness.app_server(live) as supervisor:
+        callers = start_callers(live, work)
+
+        def all_in_our_hands() -> bool:
+            rows = channels(live)
+            held = [r for r in rows if r.get("callstate") == "ACTIVE" and r.get("context") == "public"]
+            return len(held) == CALLERS
+
+        wait_until(all_in_our_hands, CALLERS / RATE + 60, f"{CALLERS} answered calls on the outbound socket")
+        assert not list(cdr_dir.glob("*.cdr.json")), "no call may have ended before the kill"
+        worker = worker_of(supervisor)
+        killed_at = time.time()
+        os.kill(worker, signal.SIGKILL)
+        wait_until(lambda: not channels(live), NO_CHANNEL_AFTER, "every channel gone after the kill")
+        assert callers.wait(timeout=120) == 0, (work / "stat.csv").read_text(errors="replace")[-2000:]
+
+        reached = fallback_times(live.switch.log_dir / "freeswitch.log")
+        assert len(reached) == CALLERS
+        delays = {uuid: at - killed_at for uuid, at in reached.items()}
+        slow = sorted(delay for delay in delays.values() if delay > REACH_FALLBACK_WITHIN)
+        assert not slow, f"{len(slow)} callers reached the fallback late (s after the kill): {slow[:10]}"
+        median, longest = statistics.median(delays.values()), max(delays.values())
+        print(
+            f"\n{live.release}: {CALLERS} callers at the fallback after the kill: "
+            f"median {median * 1000:.0f} ms, max {longest * 1000:.0f} ms"
+        )
+        assert worker_of(supervisor) != worker, "the supervisor starts a new worker"
+
+        engine = sa.create_engine(harness.database_url(live))
+        try:
+
+            def all_recorded() -> bool:
+                with engine.connect() as connection:
+                    rows = connection.execute(
+                        sa.text(
+                            "SELECT uuid FROM calls WHERE did = :did AND ended_at IS NOT NULL"
+                            " AND outcome = 'fallback' AND hangup_cause = 'NORMAL_TEMPORARY_FAILURE'"
+                        ),
+                        {"did": ROADSIDE_DID},
+                    ).scalars()
+                    return set(rows) == set(reached)
+
+            took = wait_until(all_recorded, 60, f"all {CALLERS} calls recorded as ended at the fallback")
+        finally:
+            engine.dispose()
+        wait_until(lambda: not list(cdr_dir.glob("*.cdr.json")), 15, "the CDR files ingested and removed")
+    print(f"{live.release}: every call's record complete {took:.1f} s after the callers hung up")
