@@ -1,4 +1,5 @@
-"""The HTTP API's users and their tokens (admin helpers, run from the CLI: no viewer).
+"""The HTTP API's users, their own phone extensions (the only phone supervision rings for them) and
+their tokens (admin helpers, run from the CLI: no viewer).
 
 A token is shown once, when issued; the database keeps only its SHA-256, so a token is found by
 hashing what the client sent and looking the hash up (no comparison of secrets in Python). Tokens
