@@ -145,6 +145,7 @@ def server_config(settings: Settings) -> ServerConfig:
         callback_endpoint=settings.callback_endpoint,
         api_host=settings.api_host,
         api_port=settings.api_port,
+        api_limits=settings.api_limits,
         prompt_dir=settings.prompt_dir,
         cdr_dir=settings.cdr_dir,
         call_control=call_control_setting(settings.call_control),

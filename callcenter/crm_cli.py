@@ -2,6 +2,8 @@
 
 - `user add NAME --role agent|supervisor|manager [--agent ID] [--department D]`: an HTTP API user;
 - `user disable NAME` / `user enable NAME`: a disabled user's tokens stop working at the next request;
+- `user add … --extension EXT`, `user set-extension NAME EXT|--clear`: the user's own phone, the only
+  one `supervise` (and the API's /api/supervise) rings for them; without one they cannot supervise;
 - `token issue NAME [--label L]`: prints a new token once (only its hash is kept); `token list [NAME]`
   shows ids, users, labels and states (never a token); `token revoke TOKEN` (or `-` to read it from
   stdin, out of the shell history) or `token revoke --id ID`;
@@ -33,6 +35,7 @@ from schema.crm.users import (
     revoke_token,
     revoke_token_id,
     set_user_active,
+    set_user_extension,
 )
 from schema.crm.views import ScreeningRuleView
 from schema.db import create_engine_from_url
@@ -45,21 +48,7 @@ Action = Callable[[Settings, argparse.Namespace, Engine], int]
 
 def add_crm_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `user`, `token` and `blacklist` to the `callcenter` command's subparsers."""
-    user = sub.add_parser("user", help="users of the CRM's HTTP API")
-    user_actions = user.add_subparsers(dest="action", required=True)
-    add = user_actions.add_parser("add", help="add a user (then: callcenter token issue NAME)")
-    add.add_argument("name", help="user name, e.g. alice")
-    add.add_argument("--role", required=True, choices=ROLES, help="what the user may see")
-    add.add_argument("--agent", help="the agent id an agent user works as (required for agents)")
-    add.add_argument("--department", help="the department a supervisor oversees (required for them)")
-    for action, text in (
-        ("disable", "her tokens stop working at once; kept"),
-        ("enable", "tokens work again"),
-    ):
-        user_actions.add_parser(action, help=f"{action} a user ({text})").add_argument(
-            "name", help="user name"
-        )
-    user.set_defaults(func=cmd_user)
+    _add_user_parser(sub)
 
     token = sub.add_parser("token", help="API tokens: issue (shown once), list and revoke")
     token_actions = token.add_subparsers(dest="action", required=True)
@@ -93,6 +82,32 @@ def add_crm_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     blacklist.set_defaults(func=cmd_blacklist)
 
 
+def _add_user_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    user = sub.add_parser("user", help="users of the CRM's HTTP API")
+    user_actions = user.add_subparsers(dest="action", required=True)
+    add = user_actions.add_parser("add", help="add a user (then: callcenter token issue NAME)")
+    add.add_argument("name", help="user name, e.g. alice")
+    add.add_argument("--role", required=True, choices=ROLES, help="what the user may see")
+    add.add_argument("--agent", help="the agent id an agent user works as (required for agents)")
+    add.add_argument("--department", help="the department a supervisor oversees (required for them)")
+    add.add_argument("--extension", help="the user's own phone, the only one `supervise` rings for them")
+    for action, text in (
+        ("disable", "her tokens stop working at once; kept"),
+        ("enable", "tokens work again"),
+    ):
+        user_actions.add_parser(action, help=f"{action} a user ({text})").add_argument(
+            "name", help="user name"
+        )
+    phone = user_actions.add_parser(
+        "set-extension", help="set or clear the user's own phone (the only one supervision rings)"
+    )
+    phone.add_argument("name", help="user name")
+    which = phone.add_mutually_exclusive_group(required=True)
+    which.add_argument("extension", nargs="?", help="the extension, e.g. 1201")
+    which.add_argument("--clear", action="store_true", help="no phone: the user can supervise no call")
+    user.set_defaults(func=cmd_user)
+
+
 def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
     return _with_engine(settings, args, _user)
 
@@ -123,9 +138,28 @@ def _user(settings: Settings, args: argparse.Namespace, engine: Engine) -> int:
         set_user_active(engine, args.name, args.action == "enable")
         print(f"user {args.name} {args.action}d")
         return 0
-    user_id = create_user(engine, args.name, args.role, agent_id=args.agent, department=args.department)
+    if args.action == "set-extension":
+        set_user_extension(engine, args.name, None if args.clear else args.extension)
+        if args.clear:
+            print(f"user {args.name} has no extension now: they cannot supervise calls")
+        else:
+            print(f"user {args.name}'s extension is now {args.extension}")
+        return 0
+    user_id = create_user(
+        engine,
+        args.name,
+        args.role,
+        agent_id=args.agent,
+        department=args.department,
+        extension=args.extension,
+    )
     scope = {"agent": f"agent {args.agent}", "supervisor": f"department {args.department}"}.get(args.role)
-    print(f"user {args.name} ({args.role}{', ' + scope if scope else ''}) added as #{user_id}")
+    details = [
+        args.role,
+        *([scope] if scope else []),
+        *([f"extension {args.extension}"] if args.extension else []),
+    ]
+    print(f"user {args.name} ({', '.join(details)}) added as #{user_id}")
     return 0
 
 

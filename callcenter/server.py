@@ -170,7 +170,8 @@ def build_http_api(
     region = dialplans.loaded.model.crm.default_region
     push = PushHub()
     screen_pops = ScreenPopPublisher(engine, push, region)
-    pool = WorkerPool(config.api_threads)
+    limits = config.api_limits
+    pool = WorkerPool(limits.threads)
     api = ApiServer(
         build_api(
             engine,
@@ -182,6 +183,9 @@ def build_http_api(
         ),
         host=config.api_host,
         port=config.api_port,
+        head_timeout=limits.head_timeout,
+        body_timeout=limits.body_timeout,
+        max_connections=limits.max_connections,
     )
     return HttpApi(push, screen_pops, api, pool)
 

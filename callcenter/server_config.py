@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from callcenter.api_limits import ApiLimits
 from esl_handlers.socket_limits import OutboundLimits
 from freeswitch_conf.settings import CallControl
 
@@ -33,8 +34,8 @@ class ServerConfig:
     # The HTTP API (customers, calls, screen pops, the agents' event stream); None: not served.
     api_host: str = "127.0.0.1"
     api_port: int | None = None
-    # The API's own database threads: API work never waits for, nor holds up, call handling's.
-    api_threads: int = 8
+    # The API's own database threads, request deadlines and connection cap.
+    api_limits: ApiLimits = field(default_factory=ApiLimits)
     # Where `callcenter render` synthesized the prompts (dialplans.prompt_audio); None: prompts
     # without a recorded file are spoken by TTS.
     prompt_dir: Path | None = None

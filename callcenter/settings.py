@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from callcenter.api_limits import ApiLimits
 from esl_handlers.socket_limits import OutboundLimits
 
 _Number = TypeVar("_Number", int, float)
@@ -61,6 +62,8 @@ class Settings:
     call_control: str = "socket"
     # Who may connect to the outbound socket and what a peer may hold (CALLCENTER_APP_ALLOWED_PEERS ...).
     app_limits: OutboundLimits = field(default_factory=OutboundLimits)
+    # The HTTP API's threads, request deadlines and connection cap (CALLCENTER_API_THREADS ...).
+    api_limits: ApiLimits = field(default_factory=ApiLimits)
 
     @property
     def prompt_dir(self) -> Path:
@@ -197,6 +200,7 @@ def load_settings(root: Path | None = None) -> Settings:
         else None,
         call_control=_choice("CALLCENTER_CALL_CONTROL", ("socket", "park"), "socket"),
         app_limits=_outbound_limits(esl_host),
+        api_limits=_api_limits(),
     )
 
 
@@ -214,6 +218,16 @@ def _outbound_limits(esl_host: str) -> OutboundLimits:
             "CALLCENTER_APP_BUFFER_BUDGET_BYTES", defaults.buffer_budget_bytes, int
         ),
         frame_deadline=_positive("CALLCENTER_APP_FRAME_DEADLINE", defaults.frame_deadline, float),
+    )
+
+
+def _api_limits() -> ApiLimits:
+    defaults = ApiLimits()
+    return ApiLimits(
+        threads=_positive("CALLCENTER_API_THREADS", defaults.threads, int),
+        head_timeout=_positive("CALLCENTER_API_HEAD_TIMEOUT", defaults.head_timeout, float),
+        body_timeout=_positive("CALLCENTER_API_BODY_TIMEOUT", defaults.body_timeout, float),
+        max_connections=_positive("CALLCENTER_API_MAX_CONNECTIONS", defaults.max_connections, int),
     )
 
 

@@ -1,16 +1,18 @@
-"""`callcenter supervise listen|whisper|barge AGENT_ID --from EXTENSION --as USERNAME`: join an agent's call.
+"""`callcenter supervise listen|whisper|barge AGENT_ID --as USERNAME [--from EXT]`: join an agent's call.
 
 The command does not go through `callcenter serve`: it connects to FreeSWITCH's event socket itself
 (CALLCENTER_ESL_HOST / _PORT / _PASSWORD, as the server does) and runs esl_handlers.supervision's
-Supervisor, which rings the supervisor's phone (`user/EXTENSION@<agent domain>`) with
-`&eavesdrop(<the agent's leg>)`. So it works whichever server's ACD connected the call, and with no
-server running at all; the eavesdrop leg lives on in the switch after the command exits (hang the
-phone up to leave).
+Supervisor, which rings the supervisor's own phone (`user/EXTENSION@<agent domain>`, EXTENSION being
+USERNAME's: `callcenter user set-extension`) with `&eavesdrop(<the agent's leg>)`. `--from`, when
+given, must be that same extension: no other phone is ever rung. So it works whichever server's ACD
+connected the call, and with no server running at all; the eavesdrop leg lives on in the switch after
+the command exits (hang the phone up to leave).
 
 Rights are those of the CRM user USERNAME (`callcenter user add`): a supervisor only for their
-department's agents, a manager for anyone; agents are refused.
+department's agents, a manager for anyone; agents are refused, and so is a user without an extension.
 Exit status: 0 the phone answered and is on the call; 1 refused (no such user or agent, no right,
-the agent is on no call, the phone did not answer); 2 the switch or the database could not be reached.
+no extension or another one given, the agent is on no call, the phone did not answer); 2 the switch
+or the database could not be reached.
 """
 
 from __future__ import annotations
@@ -51,7 +53,11 @@ def add_supervise_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser
         help="listen: hear both sides; whisper: speak to the agent only; barge: speak to both",
     )
     parser.add_argument("agent", metavar="AGENT_ID", help="the agent id, e.g. 1001")
-    parser.add_argument("--from", dest="extension", required=True, help="your own phone's extension")
+    parser.add_argument(
+        "--from",
+        dest="extension",
+        help="your own phone's extension (optional: it must be the one your user has, which is rung anyway)",
+    )
     parser.add_argument(
         "--as", dest="user", metavar="USERNAME", required=True, help="your CRM user name (its rights apply)"
     )
@@ -77,7 +83,8 @@ def cmd_supervise(
     try:
         viewer = user_viewer(engine, args.user)
         supervisor = Supervisor(switch, AGENT_DOMAIN, engine, ring_timeout=args.ring_timeout)
-        print(f"ringing {args.extension} to {args.mode} on agent {args.agent}...", file=sys.stderr)
+        if viewer.extension is not None and args.extension in (None, viewer.extension):
+            print(f"ringing {viewer.extension} to {args.mode} on agent {args.agent}...", file=sys.stderr)
         joined = supervisor.eavesdrop(viewer, args.agent, args.extension, cast(Mode, args.mode))
     except (NotFound, PermissionDenied, SupervisionError) as exc:
         return _fail(EXIT_REFUSED, str(exc))
@@ -90,10 +97,10 @@ def cmd_supervise(
         engine.dispose()
     if joined.outcome.result != "answered":
         return _fail(
-            EXIT_REFUSED, f"{args.extension} did not answer ({joined.outcome.cause}): nothing joined"
+            EXIT_REFUSED, f"{joined.extension} did not answer ({joined.outcome.cause}): nothing joined"
         )
     print(
-        f"{args.extension} is {_doing(joined.mode)} agent {joined.agent_id} "
+        f"{joined.extension} is {_doing(joined.mode)} agent {joined.agent_id} "
         f"({joined.target.side} leg {joined.target.uuid}); hang up to leave"
     )
     return EXIT_JOINED

@@ -19,6 +19,10 @@ Which leg: the agent's (`agent_leg_for`): the agents table says whom the agent i
 (user/<extension>@domain), on whichever server's ACD rang it. Without one, the caller's channel is
 the target.
 
+The phone rung is always the supervisor's own (crm_users.extension, carried by their Viewer): a user
+without one cannot supervise, and asking for another phone is refused (no override, not even for
+managers), so nobody can ring someone else's phone into an eavesdrop.
+
 Permissions follow the CRM's: agents may not supervise; a supervisor only their department's agents
 (another department's agent is reported as not found, like any record they may not see); managers
 and the system anyone. Pausing a recording (uuid_record mask/unmask) is also allowed to the agent
@@ -96,6 +100,25 @@ def may_supervise(viewer: Viewer, agent_id: str, department: str | None) -> None
         raise NotFound(f"no agent {agent_id}")
 
 
+def supervisor_phone(viewer: Viewer, requested: str | None) -> str:
+    """The phone to ring for `viewer`: their own extension (crm_users.extension), whatever is asked.
+
+    PermissionDenied when they have none, or when `requested` is another phone: nobody, managers
+    included, can ring someone else's phone into an eavesdrop."""
+    own = viewer.extension
+    if own is None:
+        raise PermissionDenied(
+            f"{viewer.user} has no phone extension to ring: "
+            f"`callcenter user set-extension {viewer.user} EXTENSION` sets one"
+        )
+    if requested is not None and requested != own:
+        raise PermissionDenied(
+            f"{requested} is not {viewer.user}'s phone (theirs is {own}): "
+            "only the supervisor's own phone is rung"
+        )
+    return own
+
+
 class Supervisor:
     def __init__(
         self,
@@ -121,28 +144,30 @@ class Supervisor:
 
     # -- listen, whisper, barge -----------------------------------------------------------------
 
-    def listen(self, viewer: Viewer, agent_id: str, supervisor_extension: str) -> Supervision:
+    def listen(self, viewer: Viewer, agent_id: str, supervisor_extension: str | None = None) -> Supervision:
         return self.eavesdrop(viewer, agent_id, supervisor_extension, "listen")
 
-    def whisper(self, viewer: Viewer, agent_id: str, supervisor_extension: str) -> Supervision:
+    def whisper(self, viewer: Viewer, agent_id: str, supervisor_extension: str | None = None) -> Supervision:
         return self.eavesdrop(viewer, agent_id, supervisor_extension, "whisper")
 
-    def barge(self, viewer: Viewer, agent_id: str, supervisor_extension: str) -> Supervision:
+    def barge(self, viewer: Viewer, agent_id: str, supervisor_extension: str | None = None) -> Supervision:
         return self.eavesdrop(viewer, agent_id, supervisor_extension, "barge")
 
-    def eavesdrop(self, viewer: Viewer, agent_id: str, supervisor_extension: str, mode: Mode) -> Supervision:
-        """Ring the supervisor's phone; once answered it hears (and per `mode` speaks into) the call.
+    def eavesdrop(
+        self, viewer: Viewer, agent_id: str, supervisor_extension: str | None, mode: Mode
+    ) -> Supervision:
+        """Ring the viewer's own phone (`supervisor_extension`, when given, must be it: see
+        supervisor_phone); once answered it hears (and per `mode` speaks into) the call.
         Blocks until the phone answers or the ring timeout (SwitchError when the switch fails)."""
         if mode not in MODES:
             raise ValueError(f"unknown supervision mode {mode!r}; one of {', '.join(MODES)}")
-        try:
-            endpoint = app_args.endpoint(
-                f"user/{app_args.word(supervisor_extension, 'extension')}@{self._domain}"
-            )
-        except ValueError as exc:
-            raise SupervisionError(f"supervisor extension refused: {exc}") from exc
         agent = self._agent(agent_id)
         may_supervise(viewer, agent_id, agent.department)
+        phone = supervisor_phone(viewer, supervisor_extension)
+        try:
+            endpoint = app_args.endpoint(f"user/{app_args.word(phone, 'extension')}@{self._domain}")
+        except ValueError as exc:
+            raise SupervisionError(f"supervisor extension refused: {exc}") from exc
         target = self._target(agent)
         leg = str(uuid.uuid4())
         variables = {
@@ -167,10 +192,10 @@ class Supervisor:
             agent_id,
             target.side,
             target.uuid,
-            supervisor_extension,
+            phone,
             outcome.result,
         )
-        return Supervision(mode, agent_id, target, leg, outcome)
+        return Supervision(mode, agent_id, target, leg, outcome, phone)
 
     def agent_leg_for(self, agent_id: str) -> EavesdropTarget:
         """The channel to eavesdrop for the agent's current call: their own leg, else the caller's."""
@@ -316,4 +341,4 @@ def _may_pause(viewer: Viewer, agent: AgentRow) -> bool:
     )
 
 
-__all__ = ["DEFAULT_RING_TIMEOUT", "Supervisor", "eavesdrop_variables", "may_supervise"]
+__all__ = ["DEFAULT_RING_TIMEOUT", "Supervisor", "eavesdrop_variables", "may_supervise", "supervisor_phone"]

@@ -46,6 +46,7 @@ class Me(ApiModel):
     role: Literal["agent", "supervisor", "manager"]
     agent_id: str | None = None
     department: str | None = None
+    extension: str | None = Field(default=None, description="Their own phone: the one /api/supervise rings.")
 
 
 # --- query parameters ------------------------------------------------------------------------------
@@ -151,9 +152,13 @@ class SuperviseIn(ApiModel):
     mode: SuperviseMode = Field(
         description="listen: hear both sides; whisper: speak to the agent only; barge: speak to both."
     )
-    extension: str = Field(
+    extension: str | None = Field(
+        default=None,
         pattern=r"^[0-9A-Za-z_.+-]{1,32}$",
-        description="The supervisor's own phone (an agent extension of the directory), rung first.",
+        description=(
+            "Optional: the caller's own phone extension (`callcenter user set-extension`), the only one "
+            "ever rung; any other is refused with 403. Omitted: that phone."
+        ),
     )
 
 
@@ -178,7 +183,7 @@ class SupervisionView(ApiModel):
 
     agent_id: str
     mode: SuperviseMode
-    extension: str = Field(description="The supervisor's phone.")
+    extension: str = Field(description="The supervisor's own phone, which was rung.")
     target_uuid: str = Field(description="The channel eavesdropped: the agent's leg, else the caller's.")
     target_side: Literal["agent", "caller"]
     supervisor_leg: str = Field(description="The supervisor's own channel: hang it up to leave.")

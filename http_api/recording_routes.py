@@ -64,8 +64,11 @@ class CallControl(Protocol):
         """Stop the running recordings of a call whose policy is `on_demand`; their paths."""
         ...
 
-    def eavesdrop(self, viewer: Viewer, agent_id: str, supervisor_extension: str, mode: Mode) -> Supervision:
-        """Ring the supervisor's phone and join the agent's call in `mode` once answered."""
+    def eavesdrop(
+        self, viewer: Viewer, agent_id: str, supervisor_extension: str | None, mode: Mode
+    ) -> Supervision:
+        """Ring the viewer's own phone (PermissionDenied for any other, or when they have none) and
+        join the agent's call in `mode` once answered."""
         ...
 
 
@@ -163,13 +166,13 @@ def supervise(ctx: Context, services: Services) -> Result:
     if started.outcome.result != "answered":
         raise ApiError(
             409,
-            f"extension {body.extension} did not answer ({started.outcome.cause}): "
+            f"extension {started.extension} did not answer ({started.outcome.cause}): "
             f"nothing was joined; answer the phone when it rings",
         )
     return SupervisionView(
         agent_id=started.agent_id,
         mode=started.mode,
-        extension=body.extension,
+        extension=started.extension,
         target_uuid=started.target.uuid,
         target_side=started.target.side,
         supervisor_leg=started.supervisor_leg,
@@ -315,8 +318,9 @@ RECORDING_ROUTES: Final[tuple[Route, ...]] = (
         response=SupervisionView,
         body=SuperviseIn,
         errors=(403, 404, 409),
-        description="Rings `extension` and answers once it is picked up (up to 30 s). Supervisors: their "
-        "department's agents (another's is 404); managers: anyone; agents: 403. 409: the agent is on no "
-        "call, or the phone did not answer.",
+        description="Rings the caller's own phone (their user's extension) and answers once it is picked "
+        "up (up to 30 s). Supervisors: their department's agents (another's is 404); managers: anyone; "
+        "agents: 403. 403 also when the user has no extension or `extension` is not theirs. 409: the "
+        "agent is on no call, or the phone did not answer.",
     ),
 )

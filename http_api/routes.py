@@ -44,7 +44,13 @@ def me(ctx: Context) -> Result:
     viewer = ctx.who
     if viewer.role == "system":  # never handed out as a token; refuse rather than guess
         raise ApiError(403, "the system viewer has no API identity")
-    return Me(user=viewer.user, role=viewer.role, agent_id=viewer.agent_id, department=viewer.department)
+    return Me(
+        user=viewer.user,
+        role=viewer.role,
+        agent_id=viewer.agent_id,
+        department=viewer.department,
+        extension=viewer.extension,
+    )
 
 
 def search_customers(ctx: Context) -> Result:

@@ -38,6 +38,7 @@ class Supervision:
     target: EavesdropTarget
     supervisor_leg: str
     outcome: Originated  # answered: eavesdrop runs on the supervisor's leg until they hang up
+    extension: str  # the supervisor's own phone, which was rung
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ class Viewer:
     role: Role
     agent_id: str | None = None
     department: str | None = None
+    extension: str | None = None  # their own phone (crm_users.extension): the one supervision rings
 
     def __post_init__(self) -> None:
         if self.role == "agent" and not self.agent_id:

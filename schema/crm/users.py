@@ -1,4 +1,5 @@
-"""The HTTP API's users and their tokens (admin helpers, run from the CLI: no viewer).
+"""The HTTP API's users, their own phone extensions (the only phone supervision rings for them) and
+their tokens (admin helpers, run from the CLI: no viewer).
 
 A token is shown once, when issued; the database keeps only its SHA-256, so a token is found by
 hashing what the client sent and looking the hash up (no comparison of secrets in Python). Tokens
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Final, cast
@@ -16,6 +18,7 @@ from typing import Final, cast
 from sqlalchemy import Engine, Table, insert, select, update
 from sqlalchemy import exc as sa_exc
 
+from dialplans.base import NUMBER_PATTERN
 from schema.crm.models import ROLES, ApiToken, CrmUser
 from schema.db import read_connection, write_transaction
 from schema.errors import NotFound, RecordRejected
@@ -27,6 +30,9 @@ NAME_MAX_LENGTH: Final = 64
 TOKEN_BYTES: Final = 32
 # token_urlsafe(32) gives 43 characters; anything much longer is not one of these and is not worth hashing.
 TOKEN_MAX_LENGTH: Final = 256
+# A user's phone is dialled as user/<extension>@<agent domain>: the directory's extensions are the
+# dialplan's numbers (dialplans.base.Number), so the same pattern.
+_EXTENSION: Final = re.compile(NUMBER_PATTERN)
 
 
 def create_user(
@@ -36,9 +42,11 @@ def create_user(
     *,
     agent_id: str | None = None,
     department: str | None = None,
+    extension: str | None = None,
     now: dt.datetime | None = None,
 ) -> int:
-    """Add an active user and return their id. An agent needs an agent id, a supervisor a department."""
+    """Add an active user and return their id. An agent needs an agent id, a supervisor a department;
+    `extension` is their own phone (the only one supervision rings for them)."""
     _check_name(username, "username")
     if role not in ROLES:
         raise RecordRejected(f"role {role!r} is not one of {ROLES}")
@@ -49,11 +57,14 @@ def create_user(
     for value, what in ((agent_id, "agent id"), (department, "department")):
         if value is not None:
             _check_name(value, what)
+    if extension is not None:
+        _check_extension(extension)
     row = {
         "username": username,
         "role": role,
         "agent_id": agent_id,
         "department": department,
+        "extension": extension,
         "active": True,
         "created_at": now or dt.datetime.now(dt.UTC),
     }
@@ -153,12 +164,34 @@ def set_user_active(engine: Engine, username: str, active: bool) -> None:
             raise NotFound(f"no user {username!r}")
 
 
+def set_user_extension(engine: Engine, username: str, extension: str | None) -> None:
+    """Set the user's own phone extension, or clear it (None: they can then supervise no call).
+    RecordRejected for an extension that is not a phone number, NotFound for an unknown user."""
+    if extension is not None:
+        _check_extension(extension)
+    with write_transaction(engine, f"setting the extension of user {username!r}") as connection:
+        result = connection.execute(
+            update(USERS).where(USERS.c.username == username).values(extension=extension)
+        )
+        if result.rowcount != 1:
+            raise NotFound(f"no user {username!r}")
+
+
+_VIEWER_COLUMNS: Final = (
+    USERS.c.username,
+    USERS.c.role,
+    USERS.c.agent_id,
+    USERS.c.department,
+    USERS.c.extension,
+)
+
+
 def authenticate(engine: Engine, token: str) -> Viewer | None:
     """The viewer a token stands for; None when it is unknown, revoked, or its user is inactive."""
     if not _plausible(token):
         return None
     query = (
-        select(USERS.c.username, USERS.c.role, USERS.c.agent_id, USERS.c.department)
+        select(*_VIEWER_COLUMNS)
         .join(TOKENS, TOKENS.c.user_id == USERS.c.id)
         .where(TOKENS.c.token_sha256 == token_hash(token), TOKENS.c.revoked_at.is_(None), USERS.c.active)
     )
@@ -166,7 +199,7 @@ def authenticate(engine: Engine, token: str) -> Viewer | None:
         row = connection.execute(query).one_or_none()
     if row is None:
         return None
-    return Viewer(row.username, cast(Role, row.role), row.agent_id, row.department)
+    return _viewer(*row)
 
 
 def token_hash(token: str) -> str:
@@ -178,6 +211,20 @@ def _plausible(token: object) -> bool:
     return isinstance(token, str) and 0 < len(token) <= TOKEN_MAX_LENGTH
 
 
+def _viewer(
+    username: str, role: str, agent_id: str | None, department: str | None, extension: str | None
+) -> Viewer:
+    """A Viewer from a row of _VIEWER_COLUMNS."""
+    return Viewer(username, cast(Role, role), agent_id, department, extension)
+
+
+def _check_extension(extension: str) -> None:
+    if not isinstance(extension, str) or not _EXTENSION.match(extension):
+        raise RecordRejected(
+            f"extension {extension!r} is not a phone number (1 to 32 of 0-9 * #, an optional leading +)"
+        )
+
+
 def _check_name(value: object, what: str) -> None:
     if not isinstance(value, str) or not value.strip() or len(value) > NAME_MAX_LENGTH or "\x00" in value:
         raise RecordRejected(f"{what} {value!r} is not 1 to {NAME_MAX_LENGTH} characters of text")
@@ -186,11 +233,9 @@ def _check_name(value: object, what: str) -> None:
 def user_viewer(engine: Engine, username: str) -> Viewer:
     """The rights of the active CRM user `username` (for commands run on their behalf); NotFound when
     there is none."""
-    query = select(USERS.c.username, USERS.c.role, USERS.c.agent_id, USERS.c.department).where(
-        USERS.c.username == username, USERS.c.active
-    )
+    query = select(*_VIEWER_COLUMNS).where(USERS.c.username == username, USERS.c.active)
     with read_connection(engine, f"reading user {username!r}") as connection:
         row = connection.execute(query).one_or_none()
     if row is None:
         raise NotFound(f"no active user {username!r} (`callcenter user add` adds one)")
-    return Viewer(row.username, cast(Role, row.role), row.agent_id, row.department)
+    return _viewer(*row)

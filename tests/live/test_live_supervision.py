@@ -1,7 +1,8 @@
 """Listen, whisper and barge on the real switch: a SIPp caller talks to a SIPp agent (insurance, 1003);
-`callcenter supervise MODE 1003 --from 1007 --as boss` makes FreeSWITCH ring the supervisor's SIPp phone
-(registered as 1007), which answers; eavesdrop must then run on the supervisor's leg against the agent's
-leg, with the whisper variables of the mode, as the switch's own channel list shows.
+`callcenter supervise MODE 1003 --from 1007 --as boss` (boss added with `--extension 1007`, their own
+phone, the only one supervision rings) makes FreeSWITCH ring the supervisor's SIPp phone (registered as
+1007), which answers; eavesdrop must then run on the supervisor's leg against the agent's leg, with the
+whisper variables of the mode, as the switch's own channel list shows.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -> Itera
 def app_server(live: Live) -> Iterator[subprocess.Popen[bytes]]:
     with harness.app_server(live) as process:
         harness.callcenter(live, "agent", "sync")
-        harness.callcenter(live, "user", "add", "boss", "--role", "manager")
+        harness.callcenter(live, "user", "add", "boss", "--role", "manager", "--extension", SUPERVISOR_PHONE)
         yield process
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from dialplans.crm_models import Blacklist, Crm
 from schema.crm.screening_rules import list_rules, sync_yaml_rules
-from schema.crm.users import authenticate
+from schema.crm.users import authenticate, user_viewer
 from schema.db import create_engine_from_url
 from schema.viewer import SYSTEM, Viewer
 from tests.support.cli import callcenter
@@ -163,6 +163,53 @@ def test_a_disabled_user_is_refused_until_enabled_again(
     capsys.readouterr()
     assert callcenter("user", "disable", "nobody") == 1
     assert capsys.readouterr().err == "callcenter user disable: no user 'nobody'\n"
+
+
+def test_a_users_phone_extension_is_given_set_and_cleared(
+    database: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    argv = ("user", "add", "sam", "--role", "supervisor", "--department", "sales", "--extension", "1201")
+    assert callcenter(*argv) == 0
+    assert capsys.readouterr().out.startswith("user sam (supervisor, department sales, extension 1201) added")
+    assert user_viewer(database, "sam").extension == "1201"
+
+    assert callcenter("user", "set-extension", "maria", "1299") == 0
+    assert capsys.readouterr().out == "user maria's extension is now 1299\n"
+    assert user_viewer(database, "maria").extension == "1299"
+
+    assert callcenter("user", "set-extension", "maria", "--clear") == 0
+    assert capsys.readouterr().out == "user maria has no extension now: they cannot supervise calls\n"
+    assert user_viewer(database, "maria").extension is None
+
+
+@pytest.mark.parametrize(
+    ("argv", "problem"),
+    [
+        (("user", "set-extension", "maria", "12 01"), "extension '12 01' is not a phone number"),
+        (("user", "set-extension", "nobody", "1201"), "no user 'nobody'"),
+        (
+            ("user", "add", "sue", "--role", "manager", "--extension", "x1"),
+            "extension 'x1' is not a phone number",
+        ),
+    ],
+)
+def test_a_bad_extension_is_refused_and_changes_nothing(
+    database: Engine, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], problem: str
+) -> None:
+    capsys.readouterr()
+
+    assert callcenter(*argv) == 1
+
+    assert capsys.readouterr().err.startswith(f"callcenter user {argv[1]}: {problem}")
+    assert user_viewer(database, "maria").extension is None
+
+
+@pytest.mark.parametrize("argv", [("maria",), ("maria", "1201", "--clear")], ids=["neither", "both"])
+def test_set_extension_takes_an_extension_or_clear(database: Engine, argv: tuple[str, ...]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        callcenter("user", "set-extension", *argv)
+    assert exited.value.code == 2
 
 
 def test_the_blacklist_is_added_to_listed_and_removed(

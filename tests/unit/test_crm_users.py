@@ -12,7 +12,15 @@ import pytest
 from sqlalchemy import Engine, select, update
 
 from schema.crm.models import ApiToken, CrmUser
-from schema.crm.users import USERS, authenticate, create_user, issue_token, revoke_token
+from schema.crm.users import (
+    USERS,
+    authenticate,
+    create_user,
+    issue_token,
+    revoke_token,
+    set_user_extension,
+    user_viewer,
+)
 from schema.errors import NotFound, RecordRejected
 from schema.viewer import Viewer
 
@@ -102,6 +110,7 @@ def test_a_token_for_an_unknown_user_is_not_found(engine: Engine) -> None:
 class UserExtras(TypedDict, total=False):
     agent_id: str
     department: str
+    extension: str
 
 
 @pytest.mark.parametrize(
@@ -113,6 +122,9 @@ class UserExtras(TypedDict, total=False):
         ("", "manager", {}, "username"),
         ("b" * 65, "manager", {}, "username"),
         ("bob", "agent", {"agent_id": "a" * 65}, "agent id"),
+        ("bob", "manager", {"extension": "12 01"}, "extension '12 01'"),
+        ("bob", "manager", {"extension": "1" * 33}, "extension"),
+        ("bob", "manager", {"extension": "sip:1201"}, "extension 'sip:1201'"),
     ],
 )
 def test_bad_users_are_refused(
@@ -129,3 +141,35 @@ def test_a_username_is_taken_once(engine: Engine) -> None:
     with pytest.raises(RecordRejected, match="'maria' already exists"):
         create_user(engine, "maria", "supervisor", department="sales")
     assert create_user(engine, "mario", "manager") != first
+
+
+def test_a_user_carries_their_own_phone_extension(engine: Engine) -> None:
+    create_user(engine, "sam", "supervisor", department="sales", extension="1201")
+    create_user(engine, "maria", "manager")
+    token = issue_token(engine, "sam")
+
+    expected = Viewer("sam", "supervisor", department="sales", extension="1201")
+    assert authenticate(engine, token) == expected
+    assert user_viewer(engine, "sam") == expected
+    assert user_viewer(engine, "maria").extension is None
+
+
+def test_a_users_extension_is_set_changed_and_cleared(engine: Engine) -> None:
+    create_user(engine, "maria", "manager")
+
+    set_user_extension(engine, "maria", "+4420*1#")
+    assert user_viewer(engine, "maria").extension == "+4420*1#"
+    set_user_extension(engine, "maria", "1299")
+    assert user_viewer(engine, "maria").extension == "1299"
+    set_user_extension(engine, "maria", None)
+    assert user_viewer(engine, "maria").extension is None
+
+
+def test_a_bad_extension_or_user_changes_nothing(engine: Engine) -> None:
+    create_user(engine, "maria", "manager", extension="1299")
+
+    with pytest.raises(RecordRejected, match=r"extension '12\$01' is not a phone number"):
+        set_user_extension(engine, "maria", "12$01")
+    with pytest.raises(NotFound, match="no user 'nobody'"):
+        set_user_extension(engine, "nobody", "1201")
+    assert user_viewer(engine, "maria").extension == "1299"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from esl_handlers.supervision import eavesdrop_variables, may_supervise
+from esl_handlers.supervision import eavesdrop_variables, may_supervise, supervisor_phone
 from ivr_scripts.supervision import Mode, Side
 from schema.errors import NotFound, PermissionDenied
 from schema.viewer import SYSTEM, Viewer
@@ -51,3 +51,20 @@ def test_a_supervisor_supervises_their_own_department_only() -> None:
 def test_agents_may_not_supervise() -> None:
     with pytest.raises(PermissionDenied, match="may not supervise"):
         may_supervise(Viewer("alice", "agent", agent_id="1001", department="sales"), "1002", "sales")
+
+
+def test_the_phone_rung_is_always_the_viewers_own() -> None:
+    lead = Viewer("lead", "supervisor", department="sales", extension="1201")
+    assert supervisor_phone(lead, None) == "1201"
+    assert supervisor_phone(lead, "1201") == "1201"
+    with pytest.raises(PermissionDenied, match=r"^1299 is not lead's phone \(theirs is 1201\)"):
+        supervisor_phone(lead, "1299")
+    boss = Viewer("boss", "manager", extension="1299")
+    with pytest.raises(PermissionDenied, match="1201 is not boss's phone"):  # no override for managers
+        supervisor_phone(boss, "1201")
+
+
+def test_a_viewer_without_a_phone_cannot_supervise() -> None:
+    for viewer, requested in ((Viewer("boss", "manager"), "1201"), (SYSTEM, None)):
+        with pytest.raises(PermissionDenied, match="has no phone extension to ring"):
+            supervisor_phone(viewer, requested)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, update
 
 from schema.crm.models import CrmUser
-from schema.crm.users import create_user, issue_token, revoke_token
+from schema.crm.users import create_user, issue_token, revoke_token, set_user_extension
 from schema.db import session_scope
 from tests.support.http_api import CALL_OF_JANE, CALL_OF_MAX, ApiClient, Seed, running_api, seed
 
@@ -32,8 +32,22 @@ def test_a_valid_token_is_its_users_identity(api: ApiClient, data: Seed) -> None
     reply = api.get("/api/me", data.tokens["alice"])
 
     assert reply.status == 200
-    assert reply.json() == {"user": "alice", "role": "agent", "agent_id": "1001", "department": None}
+    assert reply.json() == {
+        "user": "alice",
+        "role": "agent",
+        "agent_id": "1001",
+        "department": None,
+        "extension": None,
+    }
     assert reply.headers["cache-control"] == "no-store"
+
+
+def test_me_names_the_users_own_phone(api: ApiClient, data: Seed, engine: Engine) -> None:
+    set_user_extension(engine, "sam", "1201")
+
+    reply = api.get("/api/me", data.tokens["sam"])
+
+    assert reply.json()["extension"] == "1201"  # the phone POST /api/supervise rings
 
 
 @pytest.mark.parametrize(

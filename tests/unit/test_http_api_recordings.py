@@ -5,8 +5,9 @@ On-demand recording (start / stop) uses recording_plan (tests/support/ivr_calls.
 sales records on demand and whose DID 4001 records all calls.
 
 The world (tests.support.http_api.seed): agents 1001 (alice, sales) and 1002 (bob, support);
-sam supervises sales, maria is a manager; here also sue, who supervises support. Recordings: one closed
-of each agent, and one running of the live call 1001 is on.
+sam supervises sales, maria is a manager; here also sue, who supervises support. Phones: sam's is 1201,
+maria's 1299, sue has none. Recordings: one closed of each agent, and one running of the live call 1001
+is on.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from schema.acd.models import Agent
 from schema.acd.records import QueueEvent
 from schema.calls.records import CallUpdate
 from schema.calls.writes import Record, write_batch
-from schema.crm.users import create_user, issue_token
+from schema.crm.users import create_user, issue_token, set_user_extension
 from schema.db import session_scope
 from schema.recording.recordings import list_recordings, mark_deleted
 from schema.recording.records import RecordingEvent, RecordingFileFacts, RecordingPaused, RecordingPlanned
@@ -100,6 +101,8 @@ def recording_of(call: str, agent: str, *, closed: bool = True) -> list[Record]:
 def world(engine: Engine) -> World:
     data = seed(engine)
     create_user(engine, "sue", "supervisor", department="support")
+    set_user_extension(engine, "sam", "1201")
+    set_user_extension(engine, "maria", "1299")
     tokens = {**data.tokens, "sue": issue_token(engine, "sue")}
     write_batch(
         engine,
@@ -443,9 +446,7 @@ def test_a_supervisor_joins_their_agents_call(api: ApiClient, world: World, mode
 def test_supervision_is_refused_outside_the_viewers_rights(
     api: ApiClient, world: World, user: str, agent: str, status: int, problem: str
 ) -> None:
-    reply = post(
-        api, "/api/supervise", user, world, {"agent_id": agent, "mode": "listen", "extension": "1201"}
-    )
+    reply = post(api, "/api/supervise", user, world, {"agent_id": agent, "mode": "listen"})
 
     assert reply.status == status
     assert reply.error == problem
@@ -457,12 +458,46 @@ def test_a_manager_joins_any_agents_call(api: ApiClient, world: World) -> None:
     assert post(api, "/api/supervise", "maria", world, body).status == 200
 
 
+def test_without_an_extension_the_viewers_own_phone_rings(api: ApiClient, world: World) -> None:
+    reply = post(api, "/api/supervise", "maria", world, {"agent_id": "1001", "mode": "listen"})
+
+    assert reply.status == 200, reply.body
+    assert reply.json()["extension"] == "1299"
+    ((_, endpoint, *_),) = world.switch.sent
+    assert endpoint == "user/1299@callcenter.local"
+
+
+@pytest.mark.parametrize(
+    ("user", "extension", "problem"),
+    [
+        ("sam", "1299", "1299 is not sam's phone (theirs is 1201): only the supervisor's own phone is rung"),
+        (
+            "maria",
+            "1201",
+            "1201 is not maria's phone (theirs is 1299): only the supervisor's own phone is rung",
+        ),
+        (
+            "sue",
+            "1201",
+            "sue has no phone extension to ring: `callcenter user set-extension sue EXTENSION` sets one",
+        ),
+    ],
+)
+def test_only_the_viewers_own_phone_can_be_rung(
+    api: ApiClient, world: World, user: str, extension: str, problem: str
+) -> None:
+    body = {"agent_id": "1002" if user == "sue" else "1001", "mode": "listen", "extension": extension}
+
+    reply = post(api, "/api/supervise", user, world, body)
+
+    assert (reply.status, reply.error) == (403, problem)
+    assert world.switch.sent == []
+
+
 def test_a_phone_that_does_not_answer_joins_nothing(api: ApiClient, world: World) -> None:
     world.switch.answers = False
 
-    reply = post(
-        api, "/api/supervise", "sam", world, {"agent_id": "1001", "mode": "listen", "extension": "1201"}
-    )
+    reply = post(api, "/api/supervise", "sam", world, {"agent_id": "1001", "mode": "listen"})
 
     assert reply.status == 409
     assert reply.error.startswith("extension 1201 did not answer (NO_ANSWER)")
@@ -486,7 +521,6 @@ def test_a_switch_that_fails_is_a_503(api: ApiClient, world: World) -> None:
     [
         ({"agent_id": "1001", "mode": "spy", "extension": "1201"}, "body field 'mode'"),
         ({"agent_id": "1001", "mode": "listen", "extension": "12 01"}, "body field 'extension'"),
-        ({"agent_id": "1001", "mode": "listen"}, "body field 'extension': Field required"),
         ({"agent_id": "", "mode": "listen", "extension": "1201"}, "body field 'agent_id'"),
     ],
 )
@@ -556,7 +590,8 @@ def examples(world: World) -> Sequence[Example]:
         Example("stopRecording", "maria", f"/api/calls/{LIVE_CALL}/recording/stop", 409),
         Example("supervise", "sam", "/api/supervise", 200, watch),
         Example("supervise", "alice", "/api/supervise", 403, watch),
-        Example("supervise", "maria", "/api/supervise", 409, {**watch, "agent_id": "1002"}),
+        Example("supervise", "maria", "/api/supervise", 409, {"agent_id": "1002", "mode": "listen"}),
+        Example("supervise", "maria", "/api/supervise", 403, watch),  # 1201 is sam's phone
         Example("supervise", None, "/api/supervise", 401, watch),
     ]
 

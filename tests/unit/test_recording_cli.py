@@ -310,11 +310,13 @@ def test_list_shows_an_agents_recordings_newest_first(
 
 @pytest.fixture
 def switch(store: Store) -> SupervisionSwitch:
-    """Agent 1001 (sales) on LIVE_CALL, 2001 (care) logged out; CRM users of each role."""
+    """Agent 1001 (sales) on LIVE_CALL, 2001 (care) logged out; CRM users of each role, with their own
+    phones (lee has none)."""
     create_user(store.engine, "alice", "agent", agent_id="1001")
-    create_user(store.engine, "sam", "supervisor", department="sales")
-    create_user(store.engine, "cara", "supervisor", department="care")
-    create_user(store.engine, "maria", "manager")
+    create_user(store.engine, "sam", "supervisor", department="sales", extension="1201")
+    create_user(store.engine, "lee", "supervisor", department="sales")
+    create_user(store.engine, "cara", "supervisor", department="care", extension="1301")
+    create_user(store.engine, "maria", "manager", extension="1299")
     create_user(store.engine, "gone", "manager")
     with session_scope(store.engine) as session:
         session.execute(update(CrmUser).where(CrmUser.username == "gone").values(active=False))
@@ -360,12 +362,17 @@ def test_a_supervisor_joins_their_agents_call_from_their_phone(
         ("maria", "7777", "no agent 7777"),
         ("nobody", "1001", "no active user 'nobody' (`callcenter user add` adds one)"),
         ("gone", "1001", "no active user 'gone' (`callcenter user add` adds one)"),
+        (
+            "lee",
+            "1001",
+            "lee has no phone extension to ring: `callcenter user set-extension lee EXTENSION` sets one",
+        ),
     ],
 )
 def test_supervision_is_refused_outside_the_users_rights(
     switch: SupervisionSwitch, capsys: pytest.CaptureFixture[str], user: str, agent: str, problem: str
 ) -> None:
-    assert supervise(switch, "whisper", agent, "--from", "1201", "--as", user) == 1
+    assert supervise(switch, "whisper", agent, "--as", user) == 1
 
     assert switch.sent == [("close",)]  # nothing was originated
     assert capsys.readouterr().err.splitlines()[-1] == f"callcenter supervise: {problem}"
@@ -376,11 +383,34 @@ def test_a_phone_that_does_not_answer_joins_nothing(
 ) -> None:
     switch.answers = False
 
-    assert supervise(switch, "listen", "1001", "--from", "1201", "--as", "maria") == 1
+    assert supervise(switch, "listen", "1001", "--as", "maria") == 1
 
     assert (
         capsys.readouterr().err.splitlines()[-1]
-        == "callcenter supervise: 1201 did not answer (NO_ANSWER): nothing joined"
+        == "callcenter supervise: 1299 did not answer (NO_ANSWER): nothing joined"
+    )
+
+
+def test_without_from_the_users_own_phone_rings(
+    switch: SupervisionSwitch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert supervise(switch, "listen", "1001", "--as", "maria") == 0
+
+    ((_, endpoint, *_), _closed) = switch.sent
+    assert endpoint == "user/1299@callcenter.local"
+    assert capsys.readouterr().err == "ringing 1299 to listen on agent 1001...\n"
+
+
+@pytest.mark.parametrize(("user", "own", "phone"), [("sam", "1201", "1299"), ("maria", "1299", "1201")])
+def test_only_the_users_own_phone_can_be_rung(
+    switch: SupervisionSwitch, capsys: pytest.CaptureFixture[str], user: str, own: str, phone: str
+) -> None:
+    assert supervise(switch, "barge", "1001", "--from", phone, "--as", user) == 1
+
+    assert switch.sent == [("close",)]  # nothing was originated
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"callcenter supervise: {phone} is not {user}'s phone (theirs is {own}): "
+        "only the supervisor's own phone is rung"
     )
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect, select
 
 # Imported for their side effect: the ACD and CRM tables join Base.metadata.
 import schema.acd.models
 import schema.crm.models
 import schema.recording.models  # noqa: F401
 from schema.calls.models import Base
+from schema.crm.users import USERS
 from schema.db import create_engine_from_url
 from schema.migrate import current_revision, downgrade, upgrade
 
@@ -50,14 +53,14 @@ def test_upgrade_to_head_creates_the_tables(blank_database_url: str) -> None:
 
     upgrade(blank_database_url)
 
-    assert current_revision(blank_database_url) == "0004"
+    assert current_revision(blank_database_url) == "0005"
     assert _tables(blank_database_url) == ALL_TABLES
 
 
 def test_upgrade_twice_is_harmless(blank_database_url: str) -> None:
     upgrade(blank_database_url)
     upgrade(blank_database_url)
-    assert current_revision(blank_database_url) == "0004"
+    assert current_revision(blank_database_url) == "0005"
 
 
 def test_migration_matches_the_models(database_url: str) -> None:
@@ -98,3 +101,18 @@ def test_downgrade_removes_the_tables_and_upgrade_restores_them(database_url: st
 
     upgrade(database_url)
     assert _tables(database_url) == ALL_TABLES
+
+
+def test_users_made_before_0005_keep_their_rows_and_have_no_extension(blank_database_url: str) -> None:
+    upgrade(blank_database_url, "0004")
+    engine = create_engine_from_url(blank_database_url)
+    try:
+        row = {"username": "maria", "role": "manager", "active": True, "created_at": dt.datetime.now(dt.UTC)}
+        with engine.begin() as connection:  # the columns 0004 has
+            connection.execute(insert(USERS).values(row))
+        upgrade(blank_database_url)
+        with engine.connect() as connection:
+            found = connection.execute(select(USERS.c.username, USERS.c.extension)).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in found] == [("maria", None)]

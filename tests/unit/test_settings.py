@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
+import callcenter.server
+from callcenter.api_limits import ApiLimits
 from callcenter.cli import server_config
+from callcenter.dialplan_holder import DialplanHolder
+from callcenter.server import build_http_api
+from callcenter.server_config import ServerConfig
 from callcenter.settings import MIN_ESL_PASSWORD_LENGTH, load_settings
+from schema.db import create_engine_from_url
+from tests.support.server_configs import EXAMPLE_DIALPLAN
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+API_LIMIT_VARIABLES = (
+    "CALLCENTER_API_THREADS",
+    "CALLCENTER_API_MAX_CONNECTIONS",
+    "CALLCENTER_API_HEAD_TIMEOUT",
+    "CALLCENTER_API_BODY_TIMEOUT",
+)
 
 
 @pytest.fixture
@@ -17,6 +35,8 @@ def settings_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(name, raising=False)
     for name in ("ALLOWED_PEERS", "MAX_FRAME_BYTES", "BUFFER_BUDGET_BYTES", "FRAME_DEADLINE"):
         monkeypatch.delenv(f"CALLCENTER_APP_{name}", raising=False)
+    for name in API_LIMIT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
     return tmp_path
 
 
@@ -176,3 +196,92 @@ def test_a_bad_outbound_socket_limit_names_its_variable(
     monkeypatch.setenv(name, value)
     with pytest.raises(SystemExit, match=name):
         load_settings(settings_root)
+
+
+def test_the_api_limits_default_to_the_documented_values(settings_root: Path) -> None:
+    settings = load_settings(settings_root)
+
+    expected = ApiLimits(threads=8, head_timeout=10.0, body_timeout=30.0, max_connections=256)
+    assert settings.api_limits == expected
+    assert server_config(settings).api_limits == expected
+
+
+def test_the_api_limits_come_from_the_environment(
+    settings_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in zip(API_LIMIT_VARIABLES, ("3", "40", "2.5", "12"), strict=True):
+        monkeypatch.setenv(name, value)
+
+    settings = load_settings(settings_root)
+
+    expected = ApiLimits(threads=3, head_timeout=2.5, body_timeout=12.0, max_connections=40)
+    assert settings.api_limits == expected
+    assert server_config(settings).api_limits == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "problem"),
+    [
+        ("CALLCENTER_API_THREADS", "0", "a positive int, got '0'"),
+        ("CALLCENTER_API_THREADS", "many", "a positive int, got 'many'"),
+        ("CALLCENTER_API_MAX_CONNECTIONS", "-5", "a positive int, got '-5'"),
+        ("CALLCENTER_API_MAX_CONNECTIONS", "1.5", "a positive int, got '1.5'"),
+        ("CALLCENTER_API_HEAD_TIMEOUT", "0", "a positive float, got '0'"),
+        ("CALLCENTER_API_HEAD_TIMEOUT", "10s", "a positive float, got '10s'"),
+        ("CALLCENTER_API_BODY_TIMEOUT", "-30", "a positive float, got '-30'"),
+    ],
+)
+def test_a_bad_api_limit_names_its_variable(
+    settings_root: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, problem: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit, match=f"^{name} must be {re.escape(problem)}$"):
+        load_settings(settings_root)
+
+
+def test_the_served_api_runs_with_the_configured_limits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: dict[str, Any] = {}
+
+    def worker_pool(size: int) -> SimpleNamespace:
+        built["threads"] = size
+        return SimpleNamespace(run=None)
+
+    monkeypatch.setattr(callcenter.server, "WorkerPool", worker_pool)
+    monkeypatch.setattr(callcenter.server, "ApiServer", lambda app, **kwargs: built.update(kwargs))
+    limits = ApiLimits(threads=3, head_timeout=2.5, body_timeout=12.0, max_connections=40)
+    config = ServerConfig(
+        dialplan=EXAMPLE_DIALPLAN,
+        database_url=f"sqlite:///{tmp_path / 'callcenter.db'}",
+        app_host="127.0.0.1",
+        app_port=0,
+        esl_host="127.0.0.1",
+        esl_port=8021,
+        esl_password="unused-by-this-test",
+        dead_letter=tmp_path / "dead_letter.jsonl",
+        api_port=0,
+        api_limits=limits,
+    )
+    engine = create_engine_from_url(config.database_url)
+    try:
+        build_http_api(config, engine, DialplanHolder(EXAMPLE_DIALPLAN), None)
+    finally:
+        engine.dispose()
+
+    assert built == {
+        "threads": 3,
+        "host": "127.0.0.1",
+        "port": 0,
+        "head_timeout": 2.5,
+        "body_timeout": 12.0,
+        "max_connections": 40,
+    }
+
+
+def test_every_setting_is_documented() -> None:
+    read = set(re.findall(r"CALLCENTER_[A-Z_]+", (REPOSITORY / "callcenter" / "settings.py").read_text()))
+    documented = (REPOSITORY / "docs" / "configuration.md").read_text(encoding="utf-8")
+
+    assert set(API_LIMIT_VARIABLES) <= read
+    assert sorted(name for name in read if f"`{name}`" not in documented) == []

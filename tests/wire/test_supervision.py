@@ -32,12 +32,12 @@ __all__ = ["make_rig"]  # the fixture, used by name
 
 pytestmark = pytest.mark.wire
 
-LEAD = Viewer("lead", "supervisor", department="sales")
-OTHER_LEAD = Viewer("other", "supervisor", department="service")
-MANAGER = Viewer("boss", "manager")
+SUPERVISOR_PHONE = "2001"
+LEAD = Viewer("lead", "supervisor", department="sales", extension=SUPERVISOR_PHONE)
+OTHER_LEAD = Viewer("other", "supervisor", department="service", extension=SUPERVISOR_PHONE)
+MANAGER = Viewer("boss", "manager", extension=SUPERVISOR_PHONE)
 ALICE = Viewer("alice", "agent", agent_id="1001", department="sales")
 BEN = Viewer("ben", "agent", agent_id="1002", department="service")
-SUPERVISOR_PHONE = "2001"
 STARTED = dt.datetime(2026, 3, 2, 23, 59, 59, tzinfo=dt.UTC)  # the Supervisor's clock: the file's date
 
 

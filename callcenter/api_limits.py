@@ -1,0 +1,27 @@
+"""`ApiLimits`: what the HTTP API inside `callcenter serve` may use (CALLCENTER_API_THREADS ...).
+
+Kept apart from http_api so that reading the settings does not load the web stack; callcenter.server
+hands the values to http_api.ApiServer and to the API's own WorkerPool.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ApiLimits:
+    """`threads`: the API's own database threads (API work never waits for, nor holds up, call
+    handling's); `head_timeout`: seconds a request head may take to arrive (also ends idle keep-alive
+    connections); `body_timeout`: seconds more for its body; `max_connections`: open at once (event
+    streams included), beyond which a new connection gets a 503."""
+
+    threads: int = 8
+    head_timeout: float = 10.0
+    body_timeout: float = 30.0
+    max_connections: int = 256
+
+    def __post_init__(self) -> None:
+        for name in ("threads", "head_timeout", "body_timeout", "max_connections"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
