@@ -80,7 +80,7 @@ class AgentDesk:
 
     def start(self, switch: Switch) -> None:
         """Reconcile against the switch, load the board, start the timer. Before dispatch starts."""
-        self._reconcile(switch)
+        self.reconcile(switch)
         statuses = {status.agent_id: status for status in in_thread(self._store.all)}
         for agent_id, agent in self._dialplan.agents.items():
             status = statuses.get(agent_id)
@@ -164,23 +164,26 @@ class AgentDesk:
         else:
             self._on_duty.add(agent_id)
 
-    def _reconcile(self, switch: Switch) -> None:
+    def reconcile(self, switch: Switch) -> int:
+        """Correct the stored agent states from the switch's live channels (at start, and when the
+        switch comes back); the number of agents corrected."""
         try:
             channels = switch.channels()
         except SwitchError as exc:
             log.warning("agent states not reconciled, the switch did not list its channels: %s", exc)
-            return
+            return 0
         extensions = {
             agent.extension or agent_id: agent_id for agent_id, agent in self._dialplan.agents.items()
         }
         statuses = in_thread(self._store.all)
         by_id: dict[str, AgentStatus] = {status.agent_id: status for status in statuses}
-        for correction in reconcile(
+        corrections = reconcile(
             statuses,
             live_agent_channels(channels, extensions),
             self._clock(),
             wrap_up_seconds=self._wrap_ups(),
-        ):
+        )
+        for correction in corrections:
             saved = in_thread(self._store.save, correction, expected=by_id[correction.agent_id])
             log.info(
                 "agent %s reconciled: %s -> %s (%s)",
@@ -189,6 +192,14 @@ class AgentDesk:
                 correction.to_state,
                 "saved" if saved else "changed meanwhile, left",
             )
+        return len(corrections)
+
+    def reconcile_again(self, switch: Switch) -> int:
+        """After the switch came back: reconcile, then re-read the board; the number corrected."""
+        corrected = self.reconcile(switch)
+        if corrected:
+            self.refresh(None)
+        return corrected
 
     def _wrap_ups(self) -> dict[str, int]:
         """Per agent, the longest wrap-up of its queues (the call's queue is unknown after a restart)."""

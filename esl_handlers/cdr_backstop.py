@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol
@@ -63,8 +64,11 @@ class CdrBackstop:
         interval: float = 5.0,
         settle: float = 1.0,
         flush_timeout: float = 5.0,
+        on_ended: Callable[[str], None] = lambda _uuid: None,
     ) -> None:
+        """`on_ended(uuid)` for each call whose end a file recorded (esl_handlers.switch_watch)."""
         self._directory = directory
+        self._on_ended = on_ended
         self._queue = queue
         self._interval = interval
         self._settle = settle
@@ -88,6 +92,7 @@ class CdrBackstop:
         for path, update in found.updates:
             self._queue.submit(update)
             self._submitted.add(path)
+            self._on_ended(update.uuid)
         for path, reason in found.unreadable:
             in_thread(self._keep_unreadable, path, reason)
         if self._submitted and self._queue.flush(self._flush_timeout):
