@@ -18,11 +18,12 @@ from callcenter.crm_cli import add_crm_parsers
 from callcenter.import_cli import add_import_parser
 from callcenter.recording_cli import add_recording_parser
 from callcenter.run_cli import add_run_parsers
-from callcenter.server import release_orphans_of, serve
+from callcenter.server import serve
 from callcenter.server_config import ServerConfig
 from callcenter.settings import Settings, load_settings
 from callcenter.supervise_cli import add_supervise_parser
 from callcenter.supervisor import supervise
+from callcenter.switch_link import release_orphans_of
 from dialplans.jsonschema import dialplan_json_schema
 from dialplans.loader import DialplanError, LoadedDialplan, load_dialplan, validate_file
 from esl_handlers.control import send_agent_changed

@@ -37,24 +37,21 @@ from sqlalchemy import Engine
 
 from callcenter.dialplan_holder import CrmWiring, DialplanHolder
 from callcenter.server_config import ServerConfig
+from callcenter.switch_link import build_switch_link
 from dialplans.clock import Clock
 from dialplans.models import Dialplan
 from dialplans.prompt_audio import check_prompt_dir, synthesis_voices
 from esl_handlers.acd_offer import NOBODY_WATCHES_OFFERS
 from esl_handlers.acd_server import QueueServer, SettingsTuning, untuned
 from esl_handlers.agent_watch import AgentChangeWatcher
-from esl_handlers.cdr import CDR_EVENTS
-from esl_handlers.cdr_backstop import CdrBackstop
 from esl_handlers.codec import Event
 from esl_handlers.control import ControlServer
 from esl_handlers.crm_sink import WriterCrmSink
 from esl_handlers.db_writer import CallRecordWriter
-from esl_handlers.event_listener import EventListener
-from esl_handlers.orphans import release_orphans
 from esl_handlers.outbound_server import OutboundServer
 from esl_handlers.parked_calls import ParkedCallServer
 from esl_handlers.queue_event_sink import WriterQueueEvents
-from esl_handlers.recording_events import RECORD_EVENTS, RecordingEvents
+from esl_handlers.recording_events import RecordingEvents
 from esl_handlers.recording_log import WriterRecordingLog
 from esl_handlers.screen_pop import ScreenPopPublisher
 from esl_handlers.session import IvrCallHandler, submit_event
@@ -69,7 +66,7 @@ from schema.db import create_engine_from_url
 from schema.migrate import upgrade
 from schema.threadpool import WorkerPool
 
-__all__ = ["Application", "ServerConfig", "release_orphans_of", "serve"]
+__all__ = ["Application", "ServerConfig", "serve"]
 
 log = logging.getLogger(__name__)
 
@@ -239,17 +236,6 @@ def build_acd(
     return Acd(queues, agent_watch, control)
 
 
-def build_event_listener(config: ServerConfig, on_event: Callable[[Event], None]) -> EventListener:
-    """The inbound event socket: CDR and recording events for every call."""
-    return EventListener(
-        on_event,
-        host=config.esl_host,
-        port=config.esl_port,
-        password=config.esl_password,
-        events=(*CDR_EVENTS, *RECORD_EVENTS),
-    )
-
-
 class Application:
     """The wired server; `start` and `stop` are separate so tests can run it in-process."""
 
@@ -292,8 +278,10 @@ class Application:
             self.dialplans.use_queues(self.queues)
         self.handler = IvrCallHandler(self.dialplans, self.writer, self.recording_events)
         self.server: OutboundServer | ParkedCallServer = build_call_server(config, self.handler)
-        self.listener = build_event_listener(config, self._on_event)
-        self.cdr_backstop = None if config.cdr_dir is None else CdrBackstop(config.cdr_dir, self.writer)
+        self.link = build_switch_link(
+            config, self.writer, self._on_event, switch=self.switch, queues=self.queues, clock=clock
+        )
+        self.listener, self.cdr_backstop = self.link.listener, self.link.cdr_backstop
 
     @property
     def outbound(self) -> OutboundServer:
@@ -369,6 +357,8 @@ class Application:
             attempt("agent watcher", self.agent_watch.stop)
         if self.switch is not None:
             attempt("switch connection", self.switch.close)
+        if self.link.owns_probe:
+            attempt("switch probe connection", self.link.probe.close)
         if self.screen_pops is not None:
             attempt("screen pops", self.screen_pops.stop)
         # Database work still running in the thread pool holds pooled connections; let it finish so
@@ -377,15 +367,6 @@ class Application:
             gevent.get_hub().threadpool.join()
         attempt("database engine", self.engine.dispose)
         return failed
-
-
-def release_orphans_of(config: ServerConfig) -> set[str]:
-    """Send the calls a killed worker left on `config`'s switch to their fallback (the supervisor's)."""
-    switch = EslSwitch(config.esl_host, config.esl_port, config.esl_password)
-    try:
-        return release_orphans(switch)
-    finally:
-        switch.close()
 
 
 def serve(config: ServerConfig) -> None:

@@ -59,7 +59,7 @@ def waiting_caller(work: Path) -> Path:
     return path
 
 
-def start_callers(live: Live, work: Path) -> subprocess.Popen[bytes]:
+def start_callers(live: Live, work: Path, count: int = CALLERS) -> subprocess.Popen[bytes]:
     scenario = waiting_caller(work)
     command = [
         str(live.sipp),
@@ -75,9 +75,9 @@ def start_callers(live: Live, work: Path) -> subprocess.Popen[bytes]:
         "-r",
         str(RATE),
         "-m",
-        str(CALLERS),
+        str(count),
         "-l",
-        str(CALLERS),
+        str(count),
         "-nostdin",
         "-timeout",
         "240s",
@@ -124,6 +124,20 @@ def fallback_times(log: Path) -> dict[str, float]:
     }
 
 
+def in_our_hands(live: Live) -> set[str]:
+    """The answered calls still in the DID context: the application server has them."""
+    return {
+        r["uuid"] for r in channels(live) if r.get("callstate") == "ACTIVE" and r.get("context") == "public"
+    }
+
+
+def wait_in_our_hands(live: Live, count: int) -> set[str]:
+    wait_until(
+        lambda: len(in_our_hands(live)) == count, count / RATE + 60, f"{count} calls on the outbound socket"
+    )
+    return in_our_hands(live)
+
+
 def worker_of(supervisor: subprocess.Popen[bytes]) -> int:
     """The pid of `callcenter serve`'s worker (callcenter.supervisor): the supervisor's one child."""
     children = Path(f"/proc/{supervisor.pid}/task/{supervisor.pid}/children").read_text().split()
@@ -137,12 +151,7 @@ def test_the_application_server_killed_under_200_calls(live: Live) -> None:
     with harness.app_server(live) as supervisor:
         callers = start_callers(live, work)
 
-        def all_in_our_hands() -> bool:
-            rows = channels(live)
-            held = [r for r in rows if r.get("callstate") == "ACTIVE" and r.get("context") == "public"]
-            return len(held) == CALLERS
-
-        wait_until(all_in_our_hands, CALLERS / RATE + 60, f"{CALLERS} answered calls on the outbound socket")
+        wait_in_our_hands(live, CALLERS)
         assert not list(cdr_dir.glob("*.cdr.json")), "no call may have ended before the kill"
         worker = worker_of(supervisor)
         killed_at = time.time()
@@ -181,3 +190,71 @@ def test_the_application_server_killed_under_200_calls(live: Live) -> None:
             engine.dispose()
         wait_until(lambda: not list(cdr_dir.glob("*.cdr.json")), 15, "the CDR files ingested and removed")
     print(f"{live.release}: every call's record complete {took:.1f} s after the callers hung up")
+
+
+class ServerLog:
+    """`callcenter serve`'s output from now on."""
+
+    def __init__(self, live: Live) -> None:
+        self.path = live.work / "app_server.out"
+        self.start = self.path.stat().st_size
+
+    def text(self) -> str:
+        with self.path.open("rb") as handle:
+            handle.seek(self.start)
+            return handle.read().decode("utf-8", errors="replace")
+
+
+RESTART_CALLERS = 10
+
+
+@pytest.mark.parametrize("how", ["killed", "stopped"])
+def test_freeswitch_restarted_under_the_server(live: Live, how: str) -> None:
+    """FreeSWITCH killed with SIGKILL (no record of its calls) or stopped cleanly (a CDR file for
+    each call it hangs up), then started again on the same conf: the server reconnects, closes the
+    calls the switch lost, reconciles the agents, says so in its log, and takes new calls."""
+    work = live.work / f"drill_restart_{how}"
+    with harness.app_server(live):
+        server_log = ServerLog(live)
+        callers = start_callers(live, work, RESTART_CALLERS)
+        held = wait_in_our_hands(live, RESTART_CALLERS)
+        if how == "killed":
+            assert live.switch.pid is not None
+            os.kill(live.switch.pid, signal.SIGKILL)
+        live.switch.stop()  # SIGTERM (a clean shutdown) unless it is dead already; reaped either way
+        callers.kill()
+        callers.wait()
+        live.switch.start()
+        wait_until(lambda: "reconnected to FreeSWITCH" in server_log.text(), 60, "the server's reconnection")
+        line = next(x for x in server_log.text().splitlines() if "reconnected to FreeSWITCH" in x)
+        # Stopped cleanly, the switch hangs its calls up and reports each before it closes the event
+        # socket: nothing is left to close. Killed, it reports nothing: every call is closed here.
+        lost = RESTART_CALLERS if how == "killed" else 0
+        expected = f"0 calls still up, {lost} ended meanwhile (0 from its CDR files, {lost} closed as CRASH"
+        assert expected in line, server_log.text()[-4000:]
+        assert "lost FreeSWITCH" in server_log.text()
+        print(f"\n{live.release}, FreeSWITCH {how}: {line}")
+
+        engine = sa.create_engine(harness.database_url(live))
+        try:
+
+            def all_closed() -> dict[str, str]:
+                with engine.connect() as connection:
+                    rows = connection.execute(
+                        sa.text("SELECT uuid, hangup_cause FROM calls WHERE ended_at IS NOT NULL")
+                    ).all()
+                return {uuid: cause for uuid, cause in rows if uuid in held}
+
+            wait_until(lambda: len(all_closed()) == RESTART_CALLERS, 30, "every lost call closed")
+            causes = set(all_closed().values())
+            assert causes == ({"CRASH"} if how == "killed" else {"SYSTEM_SHUTDOWN"}), causes
+        finally:
+            engine.dispose()
+
+        # New calls are taken as before: one more caller reaches the menu of the restarted switch.
+        after = start_callers(live, work / "after", 1)
+        try:
+            wait_in_our_hands(live, 1)
+        finally:
+            after.kill()
+            after.wait()
