@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import json
 import typing
 import zoneinfo
@@ -54,6 +53,17 @@ RECORD_KINDS: Final[dict[str, type[Record]]] = {
 KIND_KEY: Final = "record"
 
 
+def _datetime_fields(kind: type[Record]) -> frozenset[str]:
+    hints = typing.get_type_hints(kind)
+    return frozenset(name for name, hint in hints.items() if dt.datetime in (hint, *typing.get_args(hint)))
+
+
+_FIELD_NAMES: Final = {
+    name: tuple(field.name for field in dataclasses.fields(kind)) for name, kind in RECORD_KINDS.items()
+}
+_DATETIME_FIELDS: Final = {name: _datetime_fields(kind) for name, kind in RECORD_KINDS.items()}
+
+
 class UndecodableRecord(ValueError):
     """A line that is not a record of a known kind with valid fields."""
 
@@ -89,7 +99,7 @@ def record_from_fields(fields: dict[str, Any], *, ignore: tuple[str, ...] = ()) 
     kind = RECORD_KINDS.get(str(fields.get(key)))
     if kind is None:
         raise UndecodableRecord(f"record kind {fields.get(key)!r} is not one of {sorted(RECORD_KINDS)}")
-    names = _field_names(kind)
+    names = _FIELD_NAMES[kind.__name__]
     unknown = set(fields) - set(names) - {key, *ignore}
     if unknown:
         raise UndecodableRecord(f"{kind.__name__}: unknown fields {sorted(unknown)}")
@@ -98,7 +108,7 @@ def record_from_fields(fields: dict[str, Any], *, ignore: tuple[str, ...] = ()) 
         if name not in fields:
             continue  # the constructor says which are required
         value = fields[name]
-        if name in _datetime_fields(kind) and value is not None:
+        if name in _DATETIME_FIELDS[kind.__name__] and value is not None:
             value = _parse_datetime(value, f"{kind.__name__}.{name}")
         values[name] = value
     try:
@@ -125,14 +135,3 @@ def _parse_datetime(value: object, what: str) -> dt.datetime:
     except (ValueError, zoneinfo.ZoneInfoNotFoundError) as exc:
         raise UndecodableRecord(f"{what}: {value!r} is not a date and time: {exc}") from exc
     return parsed
-
-
-@functools.cache
-def _field_names(kind: type[Record]) -> tuple[str, ...]:
-    return tuple(field.name for field in dataclasses.fields(kind))
-
-
-@functools.cache
-def _datetime_fields(kind: type[Record]) -> frozenset[str]:
-    hints = typing.get_type_hints(kind)
-    return frozenset(name for name, hint in hints.items() if dt.datetime in (hint, *typing.get_args(hint)))
