@@ -24,25 +24,23 @@ A record the disk refuses (disk full) is logged and kept in memory only, past th
 from __future__ import annotations
 
 import itertools
-import json
 import logging
-import os
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 import gevent
 import gevent.event
 
-from esl_handlers.record_codec import Record, record_fields
+from esl_handlers.dead_letters import WriteBatch, append_dead_letters, dead_letter_line
+from esl_handlers.record_codec import Record
 from esl_handlers.record_spool import SYNC_INTERVAL, RecordSpool
 from schema.errors import RecordRejected, StorageError
 from schema.threadpool import in_thread
 
 __all__ = ["CallRecordWriter", "Record", "RecordQueue", "WriteBatch"]
 
-WriteBatch = Callable[[Sequence[Record]], None]
 MEMORY_LIMIT = 10_000  # records held in memory; the rest of a backlog is read back from the spool
 
 
@@ -217,18 +215,6 @@ class CallRecordWriter:
             return
 
     def _to_dead_letter(self, records: Sequence[Record], reason: str) -> None:
-        lines = "".join(json.dumps({**record_fields(record), "reason": reason}) + "\n" for record in records)
-        in_thread(append_private, self._dead_letter, lines)
+        lines = "".join(dead_letter_line(record, reason) for record in records)
+        in_thread(append_dead_letters, self._dead_letter, lines)
         self.dead_lettered += len(records)
-
-
-def append_private(path: Path, text: str) -> None:
-    """Append to a file readable by this user only (records carry callers' numbers), then fsync."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, text.encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -82,15 +82,16 @@ def record_fields(record: Record) -> dict[str, Any]:
     return fields
 
 
-def decode_record(line: str | bytes) -> Record:
-    """The record of one line (as `encode_record` wrote it); `UndecodableRecord` says what is wrong."""
+def decode_record(line: str | bytes, *, ignore: tuple[str, ...] = ()) -> Record:
+    """The record of one line (as `encode_record` wrote it); `UndecodableRecord` says what is wrong.
+    Keys in `ignore` (the dead letter's "reason") are left aside."""
     try:
         fields = json.loads(line)
     except ValueError as exc:
         raise UndecodableRecord(f"not JSON: {exc}") from exc
     if not isinstance(fields, dict):
         raise UndecodableRecord(f"not a JSON object but {type(fields).__name__}")
-    return record_from_fields(fields)
+    return record_from_fields(fields, ignore=ignore)
 
 
 def record_from_fields(fields: dict[str, Any], *, ignore: tuple[str, ...] = ()) -> Record:
