@@ -153,10 +153,10 @@ def database_locked(database_url: str) -> Iterator[None]:
             locker.execute("ROLLBACK")
             locker.close()
         return
-    with psycopg.connect(_conninfo(database_url)) as locker:
-        locker.execute("LOCK TABLE calls IN ACCESS EXCLUSIVE MODE")
+    with psycopg.connect(_conninfo(database_url)) as holder:
+        holder.execute("LOCK TABLE calls IN ACCESS EXCLUSIVE MODE")
         yield
-        locker.rollback()
+        holder.rollback()
 
 
 def _conninfo(database_url: str) -> str:
@@ -166,7 +166,7 @@ def _conninfo(database_url: str) -> str:
 def stored_calls(database_url: str) -> list[str]:
     engine = create_engine_from_url(database_url)
     try:
-        return [row[0] for row in rows(engine)["calls"]]
+        return [str(row[0]) for row in rows(engine)["calls"]]
     finally:
         engine.dispose()
 
