@@ -9,11 +9,14 @@ memory stays bounded whatever the length of a database outage.
 
 One writer greenlet drains the queue in batches, in order, and runs each batch in gevent's thread
 pool, so a slow database stalls only that greenlet. After a batch commits, the spool's commit point
-moves past it. A batch that fails with a `StorageError` (database down, connection dropped, locked)
-is retried, in order, with capped exponential backoff: the writes are idempotent, so a retry after a
-half-known outcome cannot duplicate anything. A batch the database refuses (`RecordRejected`) is
-split until the refused record stands alone; that record, and a batch that fails for any other
-reason, is appended to the dead-letter file (`callcenter db replay` sends it again).
+moves past it; a flush greenlet fsyncs the spool and saves the commit point every `SYNC_INTERVAL`
+(0.05 s) in the thread pool, never on the hub.
+
+A batch that fails with a `StorageError` (database down, connection dropped, locked) is retried,
+in order, with capped exponential backoff: the writes are idempotent, so a retry after a half-known
+outcome cannot duplicate anything. A batch the database refuses (`RecordRejected`) is split until
+the refused record stands alone; that record, and a batch that fails for any other reason, is
+appended to the dead-letter file (`callcenter db replay` sends it again).
 
 On start the writer replays every spooled record past the commit point (left by a crash, a stop
 during an outage, an OS crash) before the records submitted since: those come after it on disk.
@@ -84,6 +87,7 @@ class CallRecordWriter:
         self._wakeup = gevent.event.Event()
         self._idle = gevent.event.Event()
         self._stopping = False
+        self._closing = False
         self._greenlets: list[gevent.Greenlet[Any]] = []
         self.written = 0
         self.retries = 0
@@ -135,8 +139,11 @@ class CallRecordWriter:
         self._stopping = True
         self._wakeup.set()
         if self._greenlets:
-            self._greenlets[0].join(timeout)
-            gevent.killall(self._greenlets, block=True)
+            writing, syncing = self._greenlets
+            writing.join(timeout)
+            writing.kill(block=True)
+            self._closing = True
+            syncing.join()  # its sync in progress finishes: the spool's close must not overlap it
         in_thread(self._spool.close)
         if self.backlog:
             log.warning(
@@ -163,7 +170,7 @@ class CallRecordWriter:
                     self._pending.popleft()
                 done = [sequence for sequence, _ in batch if sequence is not None]
                 if done:
-                    in_thread(self._spool.commit, max(done))
+                    self._spool.commit(max(done))  # saved by the next sync, within SYNC_INTERVAL
             if not self.backlog:
                 self._idle.set()
 
@@ -179,10 +186,13 @@ class CallRecordWriter:
         self._taken = upto
 
     def _sync_loop(self) -> None:
-        while True:
+        while not self._closing:
             gevent.sleep(SYNC_INTERVAL)
             if self._spool.needs_sync:
-                in_thread(self._spool.sync)
+                try:
+                    in_thread(self._spool.sync)
+                except OSError as exc:  # tried again next interval; the records are still queued
+                    log.error("syncing the call record spool failed: %s", exc)
 
     def _write_with_retry(self, batch: list[Record]) -> None:
         delay = self._backoff_start

@@ -70,15 +70,16 @@ class UndecodableRecord(ValueError):
 
 def encode_record(record: Record) -> str:
     """The record as one line of JSON (no newline: the caller frames it)."""
-    return json.dumps(record_fields(record), ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(record_fields(record), separators=(",", ":"))
 
 
 def record_fields(record: Record) -> dict[str, Any]:
     """The JSON object of a record: its kind, then every field (datetimes as text)."""
-    fields: dict[str, Any] = {KIND_KEY: type(record).__name__}
-    for field in dataclasses.fields(record):
-        value = getattr(record, field.name)
-        fields[field.name] = _datetime_text(value) if isinstance(value, dt.datetime) else value
+    kind = type(record).__name__
+    fields: dict[str, Any] = {KIND_KEY: kind}
+    for name in _FIELD_NAMES[kind]:
+        value = getattr(record, name)
+        fields[name] = _datetime_text(value) if isinstance(value, dt.datetime) else value
     return fields
 
 

@@ -7,10 +7,13 @@ Layout of the directory (0700, created if missing):
   process. A segment is sealed (a new one started) at `segment_records` records or
   `segment_bytes` bytes; a new process never appends to an old segment.
 - `commit`: the highest sequence the database has committed, replaced by temp file + fsync +
-  rename + fsync of the directory. A segment whose every record is committed is deleted.
+  rename + fsync of the directory. `commit` only notes the sequence; `sync` saves it (so one
+  save covers every batch of an interval), then deletes the segments whose every record it covers.
+  A crash before the save replays those batches again, which the idempotent writes absorb.
 
 Durability against an OS crash or power loss: `sync` fsyncs the open segment, every segment sealed
-since the last sync (then closes them) and the directory; the writer runs it from a flush greenlet
+since the last sync (then closes them) and the directory, then saves the commit point; the writer
+runs it from a flush greenlet
 every `SYNC_INTERVAL` seconds in gevent's thread pool (never on the hub), so a record appended
 more than one interval plus one fsync before the crash is on the disk. `close` syncs once more.
 
@@ -18,8 +21,8 @@ A line that does not decode (a torn tail after an OS crash, a hand edit) is logg
 file:line and skipped; its segment is then never deleted but renamed `<name>.kept` once the rest
 is committed, for a human to read.
 
-The spool itself is not thread-safe beyond this: `append` runs on the hub, `read`, `commit` and
-`sync` run in the thread pool one at a time (the writer's one greenlet calls them).
+Threads: `append` and `commit` run on the hub; `read` (the writer greenlet) and `sync` (the flush
+greenlet) run in the thread pool, each one at a time; the segment list they share is locked.
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ class RecordSpool:
             int(path.name.removesuffix(SEGMENT_SUFFIX)) for path in directory.glob(f"*{SEGMENT_SUFFIX}")
         )
         self._damaged: set[int] = set()  # segments holding a line that did not decode
-        self.committed = self._read_commit_point()
+        self.committed = self._saved = self._read_commit_point()
         self.last = max(self.committed, self._last_sequence_on_disk())
         self._cursor = _Cursor(self._segments[0] if self._segments else 0)
         self._fd: int | None = None  # the open segment this process appends to
@@ -80,8 +83,8 @@ class RecordSpool:
 
     @property
     def needs_sync(self) -> bool:
-        """Something was appended or sealed since the last `sync`."""
-        return self._dirty or self._new_entries or bool(self._sealed_fds)
+        """Something was appended, sealed or committed since the last `sync`."""
+        return self._dirty or self._new_entries or bool(self._sealed_fds) or self.committed != self._saved
 
     @property
     def pending(self) -> int:
@@ -131,7 +134,8 @@ class RecordSpool:
     # -- in the thread pool -----------------------------------------------------------------------
 
     def sync(self) -> None:
-        """fsync what was appended since the last sync (segments, then the directory's entries)."""
+        """fsync what was appended since the last sync (segments, then the directory's entries),
+        then save the commit point and delete the segments it covers."""
         with self._lock:
             sealed, self._sealed_fds = self._sealed_fds, []
             active, new_entries = self._fd, self._new_entries
@@ -144,13 +148,14 @@ class RecordSpool:
             os.fsync(active)  # cheap when nothing was written since the last one
         if new_entries:
             _fsync_directory(self.directory)
+        self._save_commit_point()
+        self._drop_committed_segments()
 
     def close(self) -> None:
         """Sync, close the open segment (the next process starts a new one), delete what is done."""
         if self._fd is not None:
             self._seal()
         self.sync()
-        self._drop_committed_segments()
 
     def read(self, after: int, upto: int) -> list[tuple[int, Record]]:
         """The records with after < sequence <= upto, in order. Reads on from where it stopped last
@@ -205,8 +210,12 @@ class RecordSpool:
         return sequence
 
     def commit(self, sequence: int) -> None:
-        """The database holds every record up to `sequence`: save that, delete the segments done."""
-        if sequence <= self.committed:
+        """The database holds every record up to `sequence` (on the hub; the next `sync` saves it)."""
+        self.committed = max(self.committed, sequence)
+
+    def _save_commit_point(self) -> None:
+        sequence = self.committed
+        if sequence == self._saved:
             return
         temporary = self.directory / f"{COMMIT_FILE}.tmp"
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
@@ -217,8 +226,7 @@ class RecordSpool:
             os.close(fd)
         os.replace(temporary, self.directory / COMMIT_FILE)
         _fsync_directory(self.directory)
-        self.committed = sequence
-        self._drop_committed_segments()
+        self._saved = sequence
 
     def _drop_committed_segments(self) -> None:
         with self._lock:
@@ -227,7 +235,7 @@ class RecordSpool:
         # done when they are all committed, unless it is the open one, which may still grow.
         ends = [following - 1 for following in segments[1:]] + [self.last] * bool(segments)
         for first, last in zip(segments, ends, strict=True):
-            if last > self.committed or (self._fd is not None and first == self._fd_segment):
+            if last > self._saved or (self._fd is not None and first == self._fd_segment):
                 break
             path = self._segment_path(first)
             with self._lock:

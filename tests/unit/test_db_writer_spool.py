@@ -104,6 +104,7 @@ def test_a_kill_before_the_commit_point_moves_replays_the_batch_again(tmp_path: 
     for i in range(3):
         spool.append(CallUpdate(f"u{i}"))
     spool.commit(1)  # u0's batch committed; killed before u1 and u2's commit point was saved
+    spool.close()
     for _ in range(2):  # and the replay itself killed the same way: replayed once more
         writer = CallRecordWriter(
             db.write,

@@ -39,8 +39,9 @@ def test_the_commit_point_survives_and_committed_segments_go(tmp_path: Path) -> 
     for i in range(5):
         spool.append(CallUpdate(f"u{i}"))
     assert segments(tmp_path) == [f"{first:020d}.seg" for first in (1, 3, 5)]
-    spool.sync()
     spool.commit(3)
+    assert (tmp_path / "commit").exists() is False  # noted, saved by the next sync
+    spool.sync()
     assert segments(tmp_path) == [f"{first:020d}.seg" for first in (3, 5)]  # 3-4 not all committed
     assert (tmp_path / "commit").read_text() == "3\n"
     assert mode(tmp_path / "commit") == 0o600
@@ -49,6 +50,7 @@ def test_the_commit_point_survives_and_committed_segments_go(tmp_path: Path) -> 
     assert (again.committed, again.last, again.pending) == (3, 5, 2)
     assert again.read(3, 5) == [(4, CallUpdate("u3")), (5, CallUpdate("u4"))]
     again.commit(5)
+    again.sync()
     assert segments(tmp_path) == []
     assert RecordSpool(tmp_path).last == 5  # numbering goes on past the commit point
 
@@ -96,6 +98,7 @@ def test_a_line_that_does_not_decode_is_named_skipped_and_kept(
     assert "cut short" in messages[1]
     again.append(CallUpdate("u9"))
     again.commit(again.last)
+    again.close()
     assert b'"uuid": ""' in (tmp_path / f"{1:020d}.seg.kept").read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".kept")) == [
         f"{1:020d}.seg.kept",
