@@ -131,7 +131,6 @@ def _locked(path: Path) -> Iterator[int]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             if os.path.exists(path) and os.path.samestat(os.fstat(fd), os.stat(path)):
-                os.fchmod(fd, 0o600)
                 yield fd
                 return
         finally:
