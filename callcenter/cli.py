@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from callcenter.crm_cli import add_crm_parsers
+from callcenter.db_cli import add_db_parser
 from callcenter.import_cli import add_import_parser
 from callcenter.recording_cli import add_recording_parser
 from callcenter.run_cli import add_run_parsers
@@ -40,7 +41,7 @@ from schema.acd.records import AgentProfile
 from schema.adapters.agent_store import SqlAgentStore
 from schema.db import create_engine_from_url
 from schema.errors import StorageError
-from schema.migrate import current_revision, upgrade
+from schema.migrate import upgrade
 
 
 def _cmd_validate(settings: Settings, args: argparse.Namespace) -> int:
@@ -170,13 +171,6 @@ def _cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_db(settings: Settings, args: argparse.Namespace) -> int:
-    if args.action == "upgrade":
-        upgrade(settings.database_url)
-    print(f"database at revision {current_revision(settings.database_url)}", file=sys.stderr)
-    return 0
-
-
 def _cmd_agent(settings: Settings, args: argparse.Namespace) -> int:
     try:
         upgrade(settings.database_url)
@@ -297,9 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--dialplan", help="another dialplan file")
     simulate.set_defaults(func=_cmd_simulate)
 
-    db = sub.add_parser("db", help="the call database")
-    db.add_argument("action", choices=["upgrade", "current"])
-    db.set_defaults(func=_cmd_db)
+    add_db_parser(sub)
 
     add_run_parsers(sub, _cmd_serve)
     _add_agent_parser(sub)

@@ -7,7 +7,8 @@ so the HTTP API gets the `Supervisor` from here.
 SIGHUP reloads the YAML dialplan without a restart: the new file is validated first, and a
 dialplan with errors is refused (the old one keeps running and the errors are logged). Calls in
 progress finish on the runner they started with. SIGTERM and SIGINT stop the server, then flush
-the writer so no record is lost.
+the writer so no record is lost; what the database has not taken by then stays in the writer's
+disk spool (var/spool) and is replayed at the next start.
 
 Recordings: every runner records calls as the dialplan's policies say, through a
 `WriterRecordingLog`; RECORD_START / RECORD_STOP from the event listener and from each call's socket
@@ -51,6 +52,7 @@ from esl_handlers.db_writer import CallRecordWriter
 from esl_handlers.outbound_server import OutboundServer
 from esl_handlers.parked_calls import ParkedCallServer
 from esl_handlers.queue_event_sink import WriterQueueEvents
+from esl_handlers.record_spool import RecordSpool
 from esl_handlers.recording_events import RecordingEvents
 from esl_handlers.recording_log import WriterRecordingLog
 from esl_handlers.screen_pop import ScreenPopPublisher
@@ -84,7 +86,11 @@ def prompt_audio(config: ServerConfig) -> PromptAudio | None:
 def build_call_records(config: ServerConfig) -> tuple[Engine, CallRecordWriter]:
     """The database and the writer every call's records (CDRs, steps, CRM, recordings) go through."""
     engine = create_engine_from_url(config.database_url)
-    writer = CallRecordWriter(functools.partial(write_batch, engine), dead_letter=config.dead_letter)
+    writer = CallRecordWriter(
+        functools.partial(write_batch, engine),
+        dead_letter=config.dead_letter,
+        spool=RecordSpool(config.spool_dir),
+    )
     return engine, writer
 
 

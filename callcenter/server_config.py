@@ -44,5 +44,11 @@ class ServerConfig:
     # "socket": FreeSWITCH connects once per call; "park": calls parked, one inbound connection
     # (esl_handlers.parked_calls). Must match the rendered dialplan's.
     call_control: CallControl = "socket"
+    # The call records' disk spool (esl_handlers.record_spool); None: `spool` beside the dead letter.
+    record_spool: Path | None = None
     # Who may connect to the outbound socket and what a peer may hold there (call control "socket").
     app_limits: OutboundLimits = field(default_factory=OutboundLimits)
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.record_spool if self.record_spool is not None else self.dead_letter.parent / "spool"

@@ -11,6 +11,7 @@ from pathlib import Path
 import gevent
 
 from esl_handlers.db_writer import CallRecordWriter, Record
+from esl_handlers.record_spool import RecordSpool
 from schema.acd.records import QueueEvent
 from schema.calls.records import CallUpdate
 from schema.errors import RecordRejected, StorageError
@@ -36,9 +37,13 @@ class FlakyDatabase:
         self.batches.append([r.uuid for r in batch if isinstance(r, CallUpdate)])
 
 
-def make_writer(db: FlakyDatabase, tmp_path: Path, **kwargs: float) -> CallRecordWriter:
+def make_writer(db: FlakyDatabase, tmp_path: Path) -> CallRecordWriter:
     writer = CallRecordWriter(
-        db.write, dead_letter=tmp_path / "dead.jsonl", batch_size=3, backoff_start=0.001, **kwargs
+        db.write,
+        dead_letter=tmp_path / "dead.jsonl",
+        spool=RecordSpool(tmp_path / "spool"),
+        batch_size=3,
+        backoff_start=0.001,
     )
     writer.start()
     return writer
@@ -76,23 +81,28 @@ def test_refused_batch_goes_to_dead_letter_and_the_rest_continues(tmp_path: Path
     assert writer.flush(5)
     lines = [json.loads(line) for line in (tmp_path / "dead.jsonl").read_text().splitlines()]
     assert [line["uuid"] for line in lines] == ["u0", "u1", "u2"]
-    assert lines[0]["kind"] == "CallUpdate"
+    assert lines[0]["record"] == "CallUpdate"
     assert "value too long" in lines[0]["reason"]
     assert db.batches == [["u3"]]
     assert stat.S_IMODE((tmp_path / "dead.jsonl").stat().st_mode) == 0o600  # callers' numbers
     writer.stop()
 
 
-def test_stop_during_outage_keeps_every_record(tmp_path: Path) -> None:
+def test_stop_during_outage_keeps_every_record_in_the_spool_for_the_next_start(tmp_path: Path) -> None:
     db = FlakyDatabase(failures=10**9)
     writer = make_writer(db, tmp_path)
     for i in range(5):
         writer.submit(CallUpdate(uuid=f"u{i}"))
     gevent.sleep(0.05)
     writer.stop(timeout=0.05)
-    lines = [json.loads(line) for line in (tmp_path / "dead.jsonl").read_text().splitlines()]
-    assert sorted(line["uuid"] for line in lines) == [f"u{i}" for i in range(5)]
     assert db.batches == []
+    assert not (tmp_path / "dead.jsonl").exists()  # the dead letter is for refused records only
+
+    db.failures = 0
+    again = make_writer(db, tmp_path)
+    assert again.flush(5)
+    assert [u for batch in db.batches for u in batch] == [f"u{i}" for i in range(5)]
+    again.stop()
 
 
 def test_batch_the_database_refuses_is_not_retried_forever(tmp_path: Path) -> None:
@@ -109,18 +119,19 @@ def test_batch_the_database_refuses_is_not_retried_forever(tmp_path: Path) -> No
     writer.stop()
 
 
-def test_a_queue_event_held_at_stop_is_kept_with_its_kind(tmp_path: Path) -> None:
-    db = FlakyDatabase(failures=10**9)
+def test_a_refused_queue_event_is_kept_with_its_kind(tmp_path: Path) -> None:
+    db = FlakyDatabase(failures=1, error=ValueError("value too long"))
     writer = make_writer(db, tmp_path)
     at = dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC)
     writer.submit(QueueEvent(at, "u1", "repair", "CONNECT", "1001", wait_s=12.5, data="callback"))
-    gevent.sleep(0.05)
-    writer.stop(timeout=0.05)
+    assert writer.flush(5)
+    writer.stop()
     (line,) = [json.loads(line) for line in (tmp_path / "dead.jsonl").read_text().splitlines()]
-    assert (line["kind"], line["call_uuid"], line["event"], line["agent_id"]) == (
+    assert (line["record"], line["call_uuid"], line["event"], line["agent_id"]) == (
         "QueueEvent",
         "u1",
         "CONNECT",
         "1001",
     )
     assert (line["at"], line["wait_s"], line["data"]) == (at.isoformat(), 12.5, "callback")
+    assert "value too long" in line["reason"]

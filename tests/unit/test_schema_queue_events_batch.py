@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select
 
 from esl_handlers.db_writer import CallRecordWriter, Record
 from esl_handlers.queue_event_sink import WriterQueueEvents
+from esl_handlers.record_spool import RecordSpool
 from ivr_scripts.acd.queue_events import QueueEventReport, QueueEventSink
 from schema.acd.agents import write_queue_events
 from schema.acd.models import QueueLogEntry
@@ -219,7 +220,11 @@ def test_the_sink_drops_and_logs_an_event_it_cannot_record(caplog: pytest.LogCap
 
 
 def test_events_through_the_writer_reach_the_database(engine: Engine, tmp_path: Path) -> None:
-    writer = CallRecordWriter(functools.partial(write_batch, engine), dead_letter=tmp_path / "dead.jsonl")
+    writer = CallRecordWriter(
+        functools.partial(write_batch, engine),
+        dead_letter=tmp_path / "dead.jsonl",
+        spool=RecordSpool(tmp_path / "spool"),
+    )
     writer.start()
     sink = WriterQueueEvents(writer)
     try:
