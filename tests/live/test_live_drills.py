@@ -32,7 +32,8 @@ import sqlalchemy as sa
 
 from sipp_scenarios.switch import esl_api
 from tests.support.live import harness
-from tests.support.live.harness import Build, Live, free_sip_port
+from tests.support.live.harness import Build, Live
+from tests.support.live.load import OutputSince, start_load, worker_of
 
 pytestmark = pytest.mark.live
 
@@ -60,34 +61,9 @@ def waiting_caller(work: Path) -> Path:
 
 
 def start_callers(live: Live, work: Path, count: int = CALLERS) -> subprocess.Popen[bytes]:
-    scenario = waiting_caller(work)
-    command = [
-        str(live.sipp),
-        f"{live.endpoints.sip_host}:{live.endpoints.sip_port}",
-        "-sf",
-        str(scenario),
-        "-s",
-        ROADSIDE_DID,
-        "-i",
-        "127.0.0.1",
-        "-p",
-        str(free_sip_port()),
-        "-r",
-        str(RATE),
-        "-m",
-        str(count),
-        "-l",
-        str(count),
-        "-nostdin",
-        "-timeout",
-        "240s",
-        "-timeout_error",
-        "-trace_err",
-        "-trace_stat",
-        "-stf",
-        str(work / "stat.csv"),
-    ]
-    return subprocess.Popen(command, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return start_load(
+        live, work, waiting_caller(work), did=ROADSIDE_DID, rate=RATE, total=count, limit=count, timeout_s=240
+    )
 
 
 def channels(live: Live) -> list[dict[str, Any]]:
@@ -138,13 +114,6 @@ def wait_in_our_hands(live: Live, count: int) -> set[str]:
     return in_our_hands(live)
 
 
-def worker_of(supervisor: subprocess.Popen[bytes]) -> int:
-    """The pid of `callcenter serve`'s worker (callcenter.supervisor): the supervisor's one child."""
-    children = Path(f"/proc/{supervisor.pid}/task/{supervisor.pid}/children").read_text().split()
-    assert len(children) == 1, children
-    return int(children[0])
-
-
 def test_the_application_server_killed_under_200_calls(live: Live) -> None:
     work = live.work / "drill_kill"
     cdr_dir = live.settings.cdr_dir
@@ -192,19 +161,6 @@ def test_the_application_server_killed_under_200_calls(live: Live) -> None:
     print(f"{live.release}: every call's record complete {took:.1f} s after the callers hung up")
 
 
-class ServerLog:
-    """`callcenter serve`'s output from now on."""
-
-    def __init__(self, live: Live) -> None:
-        self.path = live.work / "app_server.out"
-        self.start = self.path.stat().st_size
-
-    def text(self) -> str:
-        with self.path.open("rb") as handle:
-            handle.seek(self.start)
-            return handle.read().decode("utf-8", errors="replace")
-
-
 RESTART_CALLERS = 10
 
 
@@ -215,7 +171,7 @@ def test_freeswitch_restarted_under_the_server(live: Live, how: str) -> None:
     calls the switch lost, reconciles the agents, says so in its log, and takes new calls."""
     work = live.work / f"drill_restart_{how}"
     with harness.app_server(live):
-        server_log = ServerLog(live)
+        server_log = OutputSince(live.work / "app_server.out")
         callers = start_callers(live, work, RESTART_CALLERS)
         held = wait_in_our_hands(live, RESTART_CALLERS)
         if how == "killed":

@@ -209,12 +209,13 @@ def _server_user() -> str | None:
     return SUPERUSER
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
+@contextlib.contextmanager
+def throwaway_server(prefix: str = "callcenter-pg-") -> Iterator[PostgresServer]:
+    """A cluster of its own, started; stopped and deleted afterwards (a test may stop it meanwhile)."""
     bin_dir = find_pg_bin()
     if bin_dir is None:
         pytest.fail(INSTALL_HINT, pytrace=False)
-    server = PostgresServer(bin_dir, Path(tempfile.mkdtemp(prefix="callcenter-pg-")), _server_user())
+    server = PostgresServer(bin_dir, Path(tempfile.mkdtemp(prefix=prefix)), _server_user())
     try:
         server.init()
         server.start()
@@ -224,6 +225,12 @@ def postgres_server() -> Iterator[PostgresServer]:
         if server.running:
             server.stop("immediate")
         shutil.rmtree(server.base_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    with throwaway_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -241,12 +241,14 @@ def callcenter(live: Live, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @contextlib.contextmanager
-def app_server(live: Live) -> Iterator[subprocess.Popen[bytes]]:
-    """`callcenter serve` pointed at the live switch, as the README's `make run` starts it."""
+def app_server(live: Live, *, database: str | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """`callcenter serve` pointed at the live switch, as the README's `make run` starts it;
+    `database`: another DATABASE_URL than the live tier's SQLite file."""
     log = live.work / "app_server.out"
+    env = callcenter_env(live) | ({"DATABASE_URL": database} if database else {})
     with log.open("ab") as output:
         start = output.tell()
-        process = start_callcenter("serve", env=callcenter_env(live), output=output)
+        process = start_callcenter("serve", env=env, output=output)
         try:
             wait_ready(live, process, log, start)
             yield process

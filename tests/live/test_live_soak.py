@@ -1,0 +1,124 @@
+"""The soak (issue 11): a steady call rate through the real switch for a long time, watching the
+application server for what only time shows.
+
+10 calls a second reach the roadside line; each caller is answered, stays 3 s in the menu and
+hangs up. CALLCENTER_SOAK_SECONDS long (300 in CI; `make soak` runs 3,600). Every 10 s the worker's
+resident memory and open descriptors are sampled; SIPp writes each call's answer time (INVITE to
+200 OK: FreeSWITCH's socket connect, our `answer`, its reply), the command round trip a caller
+feels. Checked, after a one-minute warm-up:
+- memory flat: the mean RSS of the last minute within 5 % of the first minute's;
+- no descriptor growth: once the calls have drained, no more descriptors than before the first call;
+- latency stable: the last minute's 99th percentile answer time at most twice the first minute's
+  (plus 20 ms, below which scheduling noise dominates).
+Figures are printed and recorded in docs/performance.md.
+
+Skipped, saying why, without a FreeSWITCH binary (PATH or FREESWITCH_BIN) or sipp.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import statistics
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from sipp_scenarios.sipp_run import call_counts
+from tests.support.live import harness
+from tests.support.live.harness import Build, Live
+from tests.support.live.load import hanging_up_scenario, open_descriptors, rss, start_load, worker_of
+
+pytestmark = pytest.mark.live
+
+DID = "4002"
+RATE = 10  # calls per second
+HOLD_MS = 3000
+SOAK = float(os.environ.get("CALLCENTER_SOAK_SECONDS", "300"))
+WARMUP = 60.0
+WINDOW = 60.0  # the first and last minute compared
+SAMPLE_EVERY = 10.0
+MEMORY_TOLERANCE = 0.05
+LATENCY_FACTOR, LATENCY_NOISE_MS = 2.0, 20.0
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, build: Build | None) -> Iterator[Live]:
+    work = tmp_path_factory.mktemp("live_soak")
+    with harness.live_switch(work, build, call_control="socket") as running:
+        yield running
+
+
+@dataclass(frozen=True)
+class Sample:
+    at: float  # seconds since the load started
+    rss: int
+    fds: int
+
+
+def answer_times(work: Path, started_ms: float) -> list[tuple[float, float]]:
+    """(seconds since the load started, answer time in ms) of each call, from SIPp's *_rtt.csv
+    (`Date_ms;response_time_ms;rtd_no`)."""
+    found = []
+    for path in work.glob("*_rtt.csv"):
+        with path.open(newline="") as handle:
+            for row in csv.DictReader(handle, delimiter=";"):
+                found.append(((float(row["Date_ms"]) - started_ms) / 1000, float(row["response_time_ms"])))
+    return sorted(found)
+
+
+def p99(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100)[98]
+
+
+def test_a_steady_rate_for_the_soak(live: Live) -> None:
+    total = int(RATE * SOAK)
+    work = live.work / "soak"
+    with harness.app_server(live) as supervisor:
+        worker = worker_of(supervisor)
+        time.sleep(2)
+        idle_fds = open_descriptors(worker)
+        started, started_ms = time.monotonic(), time.time() * 1000
+        callers = start_load(
+            live,
+            work,
+            hanging_up_scenario(work),
+            did=DID,
+            rate=RATE,
+            total=total,
+            limit=RATE * 20,
+            timeout_s=int(SOAK + 120),
+            extra=("-d", str(HOLD_MS), "-trace_rtt", "-rtt_freq", "1"),
+        )
+        samples: list[Sample] = []
+        while callers.poll() is None:
+            samples.append(Sample(time.monotonic() - started, rss(worker), open_descriptors(worker)))
+            time.sleep(SAMPLE_EVERY)
+        successful, failed = call_counts(work / "stat.csv")
+        assert (successful, failed) == (total, 0), (work / "stat.csv").read_text()[-2000:]
+        time.sleep(10)  # the last calls' sockets close
+        drained_fds = open_descriptors(worker)
+
+    under_load = [s for s in samples if s.at >= WARMUP]
+    first = [s.rss for s in under_load if s.at < WARMUP + WINDOW]
+    last = [s.rss for s in under_load if s.at >= samples[-1].at - WINDOW]
+    assert first, "the soak must outlast its warm-up and one minute"
+    first_rss, last_rss = statistics.mean(first), statistics.mean(last)
+    drift = (last_rss - first_rss) / first_rss
+
+    times = answer_times(work, started_ms)
+    end = times[-1][0]
+    first_p99 = p99([ms for at, ms in times if WARMUP <= at < WARMUP + WINDOW])
+    last_p99 = p99([ms for at, ms in times if at >= end - WINDOW])
+    print(
+        f"\n{live.release}: {total} calls at {RATE}/s over {SOAK:.0f} s; worker RSS first minute "
+        f"{first_rss / 2**20:.1f} MiB, last {last_rss / 2**20:.1f} MiB ({drift:+.1%}); descriptors idle "
+        f"{idle_fds}, under load {max(s.fds for s in samples)}, drained {drained_fds}; answer time p99 "
+        f"first minute {first_p99:.0f} ms, last {last_p99:.0f} ms"
+    )
+    assert abs(drift) <= MEMORY_TOLERANCE, f"memory drifted {drift:+.1%}"
+    assert drained_fds <= idle_fds, f"descriptors grew from {idle_fds} to {drained_fds}"
+    assert last_p99 <= first_p99 * LATENCY_FACTOR + LATENCY_NOISE_MS, (first_p99, last_p99)
