@@ -348,6 +348,7 @@ class Application:
                 attempt("HTTP API", self.api.stop)
             if self.api_pool is not None:
                 attempt("HTTP API's threads", self.api_pool.close)
+            self.link.watch.closing()
             attempt("event listener", self.listener.stop)
             if self.cdr_backstop is not None:
                 attempt("CDR backstop", self.cdr_backstop.stop)

@@ -79,8 +79,15 @@ class SwitchWatch:
         self._clock = clock
         self._lost_at: dt.datetime | None = None
         self._lost_monotonic = 0.0
+        self._closing = False
+
+    def closing(self) -> None:
+        """The server is stopping: the session about to end is not lost."""
+        self._closing = True
 
     def lost(self, reason: str) -> None:
+        if self._closing:
+            return
         if self._lost_at is None:
             self._lost_at, self._lost_monotonic = self._clock(), time.monotonic()
         log.warning(

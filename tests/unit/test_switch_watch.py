@@ -104,3 +104,17 @@ def test_a_switch_that_cannot_list_its_channels_is_asked_again_next_session(tmp_
     assert queue.records == []
     watching.reconcile()
     assert queue.records == [CallUpdate(uuid=A, ended_at=LOST, hangup_cause=LOST_CAUSE)]
+
+
+def test_a_session_ended_by_our_own_stop_is_not_a_loss(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls, queue = CallsInProgress(), Queue()
+    calls.on_event(event("CHANNEL_CREATE", A))
+    watching = watch(calls, queue, set(), tmp_path)
+    watching.closing()
+    with caplog.at_level(logging.WARNING):
+        watching.lost("closed by FreeSWITCH")
+        watching.reconcile()
+    assert "lost FreeSWITCH" not in caplog.text
+    assert queue.records == []
