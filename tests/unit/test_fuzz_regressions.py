@@ -1,0 +1,38 @@
+"""Inputs the fuzz targets (tests/fuzz) found failing, kept as explicit cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from esl_handlers.codec import CommandReply, EslParser, ProtocolError
+from tests.fuzz.esl import SMALL, check_framed_bytes
+
+# A header block of exactly the limit, delivered a line at a time: the first newline of its blank
+# line made the buffer one byte over the limit, and the parser refused it, though whole it parsed.
+HEADER_AT_LIMIT = (
+    b"Event-Name: \nContent-Length: 0\nContent-Type: auth/request\nX: " + b"x" * 39 + b"\n\nContent-Le"
+)
+
+
+def test_a_header_block_of_exactly_the_limit_parses_when_its_blank_line_arrives_split() -> None:
+    check_framed_bytes((HEADER_AT_LIMIT, HEADER_AT_LIMIT.splitlines(keepends=True)))
+
+
+def test_a_header_block_at_the_limit_waits_for_the_second_newline() -> None:
+    block = b"Content-Type: command/reply\nReply-Text: +OK " + b"x" * 56
+    assert len(block) == SMALL.header
+    parser = EslParser(max_body=SMALL.body, max_header_bytes=SMALL.header)
+    assert parser.feed(block + b"\n") == []
+    assert parser.feed(b"\n") == [CommandReply("+OK " + "x" * 56, parser_headers(block))]
+
+
+def parser_headers(block: bytes) -> dict[str, str]:
+    return dict(line.split(": ", 1) for line in block.decode().split("\n"))
+
+
+def test_a_header_block_one_byte_over_the_limit_is_still_refused() -> None:
+    block = b"Content-Type: auth/request\nX: " + b"x" * (SMALL.header - 29)
+    assert len(block) == SMALL.header + 1
+    parser = EslParser(max_header_bytes=SMALL.header)
+    with pytest.raises(ProtocolError, match="no end of headers within 100 bytes"):
+        parser.feed(block + b"\n")
