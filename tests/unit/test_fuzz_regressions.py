@@ -6,6 +6,8 @@ import pytest
 
 from esl_handlers.codec import CommandReply, EslParser, ProtocolError
 from tests.fuzz.esl import SMALL, check_framed_bytes
+from tests.fuzz.http import check_bytes, serve
+from tests.fuzz.http_requests import MANAGER_TOKEN
 
 # A header block of exactly the limit, delivered a line at a time: the first newline of its blank
 # line made the buffer one byte over the limit, and the parser refused it, though whole it parsed.
@@ -36,3 +38,19 @@ def test_a_header_block_one_byte_over_the_limit_is_still_refused() -> None:
     parser = EslParser(max_header_bytes=SMALL.header)
     with pytest.raises(ProtocolError, match="no end of headers within 100 bytes"):
         parser.feed(block + b"\n")
+
+
+# A chunked body whose chunk-size line is empty (here: the first line of the body): gevent's chunk
+# reader raises ValueError rather than its client-input error, and the API answered 500.
+EMPTY_CHUNK_SIZE = (
+    b"POST /api/customers/1/notes HTTP/1.1\r\nHost: fuzz\r\nAuthorization: Bearer "
+    + MANAGER_TOKEN.encode()
+    + b"\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n\r\n0\r\n\r\n"
+)
+
+
+def test_an_empty_chunk_size_line_is_a_400_naming_the_chunked_body() -> None:
+    answer = serve([EMPTY_CHUNK_SIZE])
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+    assert b"the chunked body is malformed" in answer
+    check_bytes((EMPTY_CHUNK_SIZE, [EMPTY_CHUNK_SIZE[:150], EMPTY_CHUNK_SIZE[150:]]))
