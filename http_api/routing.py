@@ -243,9 +243,7 @@ def read_body(environ: Mapping[str, Any]) -> bytes:
         data = bytes(stream.read(length))
     except TimeoutError as exc:
         raise ApiError(408, str(exc), [("Connection", "close")]) from exc
-    # gevent's input: a malformed chunk (OSError; ValueError for an empty chunk-size line), or the peer
-    # gone before the body's end
-    except (OSError, ValueError) as exc:
+    except OSError as exc:  # gevent's input: a malformed chunk, or the peer gone before the body's end
         what = "the chunked body is malformed" if not length_text else "the request body ended early"
         detail = exc.args[0] if exc.args else type(exc).__name__
         raise ApiError(400, f"{what}: {detail}", [("Connection", "close")]) from exc

@@ -7,7 +7,8 @@ and writes into a buffer, so no socket or timer is involved. Past the token chec
 offline (503), so every input exercises parsing, not the database.
 
 Properties of every input, fed whole and fed in drawn chunks:
-- the handler returns, and answers only with the statuses docs/api.md lists: never a 500;
+- the handler returns without reporting an internal error, and answers only with the statuses
+  docs/api.md lists: never a 500;
 - every answer with a body is JSON, an error one `{"error": ...}`;
 - split or not, the answers are the same bytes (but for their Date header).
 A JSON body that repeats a key is refused with 400 naming that key, at any depth.
@@ -107,21 +108,40 @@ def _server() -> Any:
     )
 
 
+class InternalError(AssertionError):
+    """The handler reported an error of its own (to its loop's error handler: a traceback in the log)."""
+
+
+class _ErrorRecorder:
+    def __init__(self) -> None:
+        self.reported: list[BaseException] = []
+
+    def handle_error(self, _context: object, _type: object, value: BaseException, _tb: object) -> None:
+        self.reported.append(value)
+
+
 @contextmanager
-def _quiet() -> Iterator[None]:
-    """The handler warns about every refused request; errors (a 500's traceback) still show."""
+def _watched(loop: Any) -> Iterator[None]:
+    """Warnings about refused requests silenced; an internal error reported raises InternalError."""
+    recorder, original = _ErrorRecorder(), loop.error_handler
+    loop.error_handler = recorder
     logging.disable(logging.WARNING)
     try:
         yield
     finally:
         logging.disable(logging.NOTSET)
+        loop.error_handler = original
+    if recorder.reported:
+        error = recorder.reported[0]
+        raise InternalError(f"the handler reported an internal error: {error!r}") from error
 
 
 def serve(chunks: list[bytes]) -> bytes:
     """What the API answers a connection that sends `chunks` and then closes its side."""
     peer = _Peer()
-    handler = _Handler(peer, ("127.0.0.1", 40000), _server(), rfile=io.BufferedReader(_Chunks(chunks)))
-    with _quiet():
+    server = _server()
+    handler = _Handler(peer, ("127.0.0.1", 40000), server, rfile=io.BufferedReader(_Chunks(chunks)))
+    with _watched(server.loop):
         handler.handle()
     return bytes(peer.sent)
 

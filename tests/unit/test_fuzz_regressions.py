@@ -54,3 +54,15 @@ def test_an_empty_chunk_size_line_is_a_400_naming_the_chunked_body() -> None:
     assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
     assert b"the chunked body is malformed" in answer
     check_bytes((EMPTY_CHUNK_SIZE, [EMPTY_CHUNK_SIZE[:150], EMPTY_CHUNK_SIZE[150:]]))
+
+
+# The same broken body on a route that answers without reading it (a 404): gevent drains the body
+# after the answer and its ValueError was logged as an internal error, and the connection was kept.
+UNREAD_EMPTY_CHUNK_SIZE = EMPTY_CHUNK_SIZE.replace(b"/api/customers/1/notes", b"/api/nowhere")
+NEXT_REQUEST = b"GET /api/openapi.json HTTP/1.1\r\nHost: fuzz\r\n\r\n"
+
+
+def test_an_unread_chunked_body_with_an_empty_size_line_closes_the_connection_quietly() -> None:
+    answer = serve([UNREAD_EMPTY_CHUNK_SIZE + NEXT_REQUEST])
+    assert answer.startswith(b"HTTP/1.1 404 "), answer[:200]
+    assert answer.count(b"HTTP/1.1 ") == 1, "the connection went on after a body it could not parse"
