@@ -39,7 +39,7 @@ class Target:
     strategy: st.SearchStrategy[Any]
     check: Callable[[Any], None]
     # Share of the long run's inputs (`make fuzz`), relative to the other targets.
-    weight: float = 1.0
+    weight: int = 1
 
 
 @dataclass
