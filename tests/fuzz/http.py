@@ -20,6 +20,7 @@ import functools
 import io
 import json
 import logging
+import random
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -194,36 +195,28 @@ def check_bytes(value: tuple[bytes, list[bytes]]) -> None:
 
 
 _BODY_MODELS: Final = (NoteIn, TicketIn, ScreeningRuleIn, ScoresIn, SuperviseIn)
-_KEYS: Final = st.sampled_from(("body", "subject", "kind", "number", "scores", "mode", "a", "é", ""))
-_SCALARS: Final = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+_KEYS: Final = ("body", "subject", "kind", "number", "scores", "mode", "keep", "a", "é", "")
+_SCALARS: Final = (None, True, False, 0, -1, 2**70, 1.5, 1e308, "", "x", "block", "listen", "é\u0000")
 
 
-def _object_source(pairs: list[tuple[str, str]]) -> str:
-    return "{" + ",".join(f"{json.dumps(key)}:{value}" for key, value in pairs) + "}"
-
-
-# JSON text whose objects may repeat keys, with whether one does (at any depth).
-_JSON: Final = st.recursive(
-    _SCALARS.map(lambda value: (json.dumps(value), False)),
-    lambda inner: (
-        st.lists(inner, max_size=4).map(
-            lambda items: ("[" + ",".join(text for text, _ in items) + "]", any(dup for _, dup in items))
-        )
-        | st.lists(st.tuples(_KEYS, inner), max_size=4).map(
-            lambda pairs: (
-                _object_source([(key, text) for key, (text, _) in pairs]),
-                len({key for key, _ in pairs}) < len(pairs) or any(dup for _, (_, dup) in pairs),
-            )
-        )
-    ),
-    max_leaves=12,
-)
+def _json(rnd: random.Random, depth: int = 0) -> tuple[str, bool]:
+    """JSON text whose objects may repeat a key, and whether one does (at any depth)."""
+    kind = rnd.randrange(4) if depth < 4 else 0
+    if kind <= 1:
+        return json.dumps(rnd.choice(_SCALARS)), False
+    items = [_json(rnd, depth + 1) for _ in range(rnd.randint(0, 4))]
+    repeats = any(repeated for _, repeated in items)
+    if kind == 2:
+        return "[" + ",".join(text for text, _ in items) + "]", repeats
+    keys = [rnd.choice(_KEYS) for _ in items]
+    members = ",".join(f"{json.dumps(key)}:{text}" for key, (text, _) in zip(keys, items, strict=True))
+    return "{" + members + "}", repeats or len(set(keys)) < len(keys)
 
 
 @st.composite
 def _json_bodies(draw: st.DrawFn) -> tuple[type[Any], bytes, bool]:
-    text, repeats = draw(_JSON)
     rnd = draw(_RANDOMS)
+    text, repeats = _json(rnd)
     data = text.encode()
     if rnd.random() < 0.3:
         mutated_data = mutated(rnd, data, max_edits=2)
