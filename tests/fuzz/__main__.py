@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     peak = max((rss for _, rss in results), default=0)
     print(
         f"total: {inputs:,} inputs in {elapsed:.1f} s ({inputs / elapsed:,.0f}/s),"
-        f" slowest input {max((s.slowest for s, _ in results), default=0) * 1000:.1f} ms,"
+        f" slowest input {max((s.slowest for s, _ in results), default=0) * 1000:.1f} ms CPU"
+        f" ({max((s.slowest_wall for s, _ in results), default=0) * 1000:.0f} ms wall),"
         f" peak RSS {peak / 1024 / 1024:.0f} MiB per process, {'FAILED' if failed else 'no failure'}"
     )
     return 1 if failed else 0
