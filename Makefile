@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run serve render migrate test lint typecheck unit wire live drill-outage soak bench bench-live sipp-smoke validate clean
+.PHONY: install run serve render migrate test lint typecheck unit wire live drill-outage soak bench bench-live fuzz sipp-smoke validate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,11 @@ bench: install
 # SIPp through the real FreeSWITCH (FREESWITCH_BIN, else ../shared/freeswitch): calls/s, failures, CPU per call.
 bench-live: install
 	$(BIN)/python -m tests.bench.live_bench $(ARGS)
+
+# The long fuzz run of the ESL codec and the HTTP layer: >= 1,000,000 inputs (docs/reliability.md, Fuzzing).
+# ARGS: e.g. --inputs 2000000 --jobs 1 --seed 7 --target esl-mutated-frames
+fuzz: install
+	nice $(BIN)/python -m tests.fuzz $(ARGS)
 
 sipp-smoke: render
 	$(BIN)/callcenter sipp smoke

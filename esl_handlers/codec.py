@@ -279,7 +279,8 @@ class EslParser:
             if self._pending is None:
                 end = buffer.find(b"\n\n", self._scan_from)
                 if end < 0:
-                    if size - position > self._max_header_bytes:
+                    # A block of the limit's length may hold the first newline of its blank line too.
+                    if size - position > self._max_header_bytes + buffer.endswith(b"\n"):
                         raise ProtocolError(
                             f"no end of headers within {self._max_header_bytes} bytes (missing blank line)"
                         )

@@ -59,6 +59,12 @@ class _Handler(WSGIHandler):  # type: ignore[misc]  # gevent ships no type hints
         finally:
             self._end_head_deadline()
 
+    def handle_one_response(self) -> None:
+        super().handle_one_response()
+        if isinstance(self.wsgi_input, TimedInput) and self.wsgi_input.failed:
+            # The body could not be read to its end, so where the next request starts is unknown.
+            self.close_connection = True
+
     def get_environ(self) -> Any:
         """The WSGI environ, its body stream bound to the body deadline (gevent drains it too)."""
         environ = super().get_environ()

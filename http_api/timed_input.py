@@ -2,9 +2,10 @@
 
 Wraps gevent's `wsgi.input`, so a peer that trickles its body (a byte every few seconds) cannot hold a
 connection, and the server's slot, for longer than the deadline: a read past it raises `BodyTimeout`
-(an OSError, as a failed socket read is). gevent drains the unread rest of a body after the response
-through `_discard`; that is timed by the same deadline, and skipped after a failed read, since the
-connection is being closed anyway.
+(an OSError, as a failed socket read is). A chunked body gevent cannot parse raises `MalformedBody`,
+an OSError too (gevent raises ValueError for an empty chunk-size line). gevent drains the unread rest of
+a body after the response through `_discard`; that is timed by the same deadline, and skipped after a
+failed read; after a failed read or drain, `failed` is true and the connection must be closed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ _T = TypeVar("_T")
 
 class BodyTimeout(TimeoutError):
     """The request body did not arrive within its deadline."""
+
+
+class MalformedBody(OSError):
+    """The chunked request body cannot be parsed."""
 
 
 class TimedInput:
@@ -42,6 +47,11 @@ class TimedInput:
         while line := self.readline():
             yield line
 
+    @property
+    def failed(self) -> bool:
+        """A read or the drain failed: where the next request would start is unknown."""
+        return self._failed
+
     def _discard(self) -> None:
         """gevent's hook: drain the rest of the body so the connection can take another request."""
         if not self._failed:
@@ -55,6 +65,9 @@ class TimedInput:
                 raise late
             with Timeout(remaining, late):
                 return read()
+        except ValueError as exc:
+            self._failed = True
+            raise MalformedBody(f"bad chunk-size line ({exc})") from exc
         except OSError:
             self._failed = True
             raise
