@@ -8,7 +8,9 @@ checks neither CF_BREAK nor a broadcast stop, so `uuid_break` cannot end it). Me
 switch, callers reached the fallback up to 8 s after the kill. `uuid_transfer` ends any of it
 (CF_TRANSFER makes switch_channel_ready false), so each orphan is transferred to the fallback its
 DID names in `cc_fallback` (set by the rendered dialplan before `socket`), in context cc_fallback.
-Only the channels still in the DID context and not bridged are touched: a caller already at the
+Parked calls (call control `park`) are in the DID context too: they go to their fallback at once
+as well, their fallback lease (`sched_transfer`) cancelled first so it does not transfer them a
+second time. Only the channels still in the DID context and not bridged are touched: a caller already at the
 fallback must hear it out, and a caller talking to an agent keeps talking.
 """
 
@@ -32,6 +34,8 @@ class OrphanSwitch(Protocol):
     def show(self, what: Literal["channels", "calls"]) -> list[dict[str, str]]: ...
 
     def variable(self, uuid: str, name: str) -> str | None: ...
+
+    def cancel_scheduled(self, uuid: str) -> None: ...
 
     def transfer(self, uuid: str, extension: str, context: str) -> bool: ...
 
@@ -68,7 +72,10 @@ def release_orphans(
         for uuid in orphans:
             try:
                 fallback = switch.variable(uuid, FALLBACK_VARIABLE)
-                if fallback is not None and switch.transfer(uuid, fallback, FALLBACK_CONTEXT):
+                if fallback is None:
+                    continue
+                switch.cancel_scheduled(uuid)  # a parked call's lease would restart its fallback
+                if switch.transfer(uuid, fallback, FALLBACK_CONTEXT):
                     released.add(uuid)
             except SwitchError as exc:
                 log.warning("could not send call %s to its fallback: %s", uuid, exc)

@@ -300,6 +300,10 @@ class EslSwitch:
         body = self._api(f"uuid_getvar {uuid} {name}").strip()
         return None if not body or body.startswith("-ERR") or body == "_undef_" else body
 
+    def cancel_scheduled(self, uuid: str) -> None:
+        """sched_del <uuid>: drop the tasks scheduled for the channel (a parked call's fallback lease)."""
+        self._api(f"sched_del {uuid}")
+
     def transfer(self, uuid: str, extension: str, context: str) -> bool:
         """uuid_transfer to `extension` in `context` (XML dialplan), ending whatever the channel
         is doing; False if the channel is gone."""

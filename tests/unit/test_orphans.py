@@ -31,6 +31,7 @@ class Switch:
         self.channels = channels
         self.fallbacks = fallbacks
         self.transfers: list[tuple[str, str, str]] = []
+        self.cancelled: list[str] = []
         self.failing: set[str] = set()
 
     def show(self, what: Literal["channels", "calls"]) -> list[dict[str, str]]:
@@ -42,7 +43,11 @@ class Switch:
             raise SwitchError("connection lost")
         return self.fallbacks.get(uuid)
 
+    def cancel_scheduled(self, uuid: str) -> None:
+        self.cancelled.append(uuid)
+
     def transfer(self, uuid: str, extension: str, context: str) -> bool:
+        assert self.cancelled[-1] == uuid, "the lease is cancelled before the transfer"
         self.transfers.append((uuid, extension, context))
         for row in self.channels:
             if row["uuid"] == uuid:
