@@ -1,0 +1,1 @@
+"""Outbound campaigns' domain logic: lifecycle, calling windows, retries, pacing. No sockets, no SQL."""
