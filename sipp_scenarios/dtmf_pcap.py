@@ -148,18 +148,25 @@ class Tone:
 
 def tone_packets(tone: Tone) -> list[tuple[int, bytes]]:
     """(send time in ms, RTP packet) of every PCMU packet of `tone`."""
+    samples = [
+        round(tone.amplitude * 32767 * math.sin(2 * math.pi * tone.hz * n / 8000))
+        for n in range(tone.duration_ms // _PACKET_MS * _PACKET_MS * _SAMPLES_PER_MS)
+    ]
+    return pcmu_packets(samples, start_ms=tone.start_ms)
+
+
+def pcmu_packets(samples: Sequence[int], *, start_ms: int = 0) -> list[tuple[int, bytes]]:
+    """(send time in ms, RTP packet) of 8 kHz 16-bit `samples` as PCMU, one packet per whole 20 ms
+    (a last partial packet is dropped); sequence numbers from 20000, the first packet marked."""
     per_packet = _PACKET_MS * _SAMPLES_PER_MS
     packets = []
-    for index in range(tone.duration_ms // _PACKET_MS):
+    for index in range(len(samples) // per_packet):
         first = index * per_packet
-        payload = bytes(
-            ulaw(round(tone.amplitude * 32767 * math.sin(2 * math.pi * tone.hz * (first + n) / 8000)))
-            for n in range(per_packet)
-        )
+        payload = bytes(ulaw(sample) for sample in samples[first : first + per_packet])
         header = struct.pack(
             ">BBHII", 0x80, (0x80 if index == 0 else 0) | PCMU_PT, (20000 + index) & 0xFFFF, first, _SSRC + 1
         )
-        packets.append((tone.start_ms + index * _PACKET_MS, header + payload))
+        packets.append((start_ms + index * _PACKET_MS, header + payload))
     return packets
 
 
