@@ -42,7 +42,8 @@ from gevent.event import AsyncResult
 from gevent.lock import Semaphore
 
 from dialplans.vocabulary import NORMAL_CLEARING, ORIGINATOR_CANCEL
-from esl_handlers import app_args
+from esl_handlers import after_answer, app_args
+from esl_handlers.after_answer import PARK, AfterAnswer
 from esl_handlers.codec import EslError, Frame, api, bgapi, event, exit_
 from esl_handlers.codec import Event as EslEvent
 from esl_handlers.connection import EslConnection, open_inbound
@@ -52,7 +53,6 @@ from ivr_scripts.switch import LiveChannel, Originated, SwitchError
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
-PARK: Final = "&park()"
 RecordAction = Literal["start", "stop", "mask", "unmask"]
 # How long past the ring timeout the BACKGROUND_JOB may take before the leg is given up.
 DEFAULT_JOB_MARGIN: Final = 10.0
@@ -118,15 +118,27 @@ class EslSwitch:
         caller_id_name: str,
         timeout: float,
         variables: dict[str, str] | None = None,
+        then: AfterAnswer = PARK,
     ) -> Originated:
-        return self._originate(
-            endpoint,
-            PARK,
-            caller_id_number=caller_id_number,
-            caller_id_name=caller_id_name,
-            timeout=timeout,
-            variables=variables,
-        )
+        """Ring `endpoint`; once it answers, run `then` on the leg (parked by default)."""
+        extra = dict(variables or {})
+        # The caller may choose the leg's UUID up front, so it can cancel a ringing leg it cannot see yet.
+        wanted_uuid = extra.pop("origination_uuid", None)
+        seconds = max(1, round(timeout))
+        try:
+            leg_uuid = (
+                app_args.channel_uuid(wanted_uuid, "origination uuid") if wanted_uuid else str(uuid.uuid4())
+            )
+            settings = [
+                f"origination_uuid={leg_uuid}",
+                *_global_settings(caller_id_number, caller_id_name, seconds, extra),
+            ]
+            command = "originate {" + ",".join(settings) + "}" + app_args.endpoint(endpoint) + " " + then.text
+        except ValueError as exc:
+            raise SwitchError(f"originate {endpoint!r} refused before sending: {exc}") from exc
+        outcome = self._run_originate(command, [leg_uuid], seconds)
+        log.info("originate %s: %s (%s)", endpoint, outcome.result, outcome.cause)
+        return outcome
 
     def originate_application(
         self,
@@ -143,51 +155,17 @@ class EslSwitch:
 
         The argument must be one word without parentheses (a channel UUID, say)."""
         try:
-            app = app_args.word(application, "application")
-            arg = app_args.word(argument, "application argument")
-            if set(app + arg) & set("()&,"):
-                raise ValueError(f"application {app!r} and its argument must not hold ( ) & ,")
+            then = after_answer.application(application, argument)
         except ValueError as exc:
             raise SwitchError(f"originate {endpoint!r} refused before sending: {exc}") from exc
-        return self._originate(
+        return self.originate(
             endpoint,
-            f"&{app}({arg})",
             caller_id_number=caller_id_number,
             caller_id_name=caller_id_name,
             timeout=timeout,
             variables=variables,
+            then=then,
         )
-
-    def _originate(
-        self,
-        endpoint: str,
-        application: str,
-        *,
-        caller_id_number: str,
-        caller_id_name: str,
-        timeout: float,
-        variables: dict[str, str] | None,
-    ) -> Originated:
-        extra = dict(variables or {})
-        # The caller may choose the leg's UUID up front, so it can cancel a ringing leg it cannot see yet.
-        wanted_uuid = extra.pop("origination_uuid", None)
-        seconds = max(1, round(timeout))
-        try:
-            leg_uuid = (
-                app_args.channel_uuid(wanted_uuid, "origination uuid") if wanted_uuid else str(uuid.uuid4())
-            )
-            settings = [
-                f"origination_uuid={leg_uuid}",
-                *_global_settings(caller_id_number, caller_id_name, seconds, extra),
-            ]
-            command = (
-                "originate {" + ",".join(settings) + "}" + app_args.endpoint(endpoint) + " " + application
-            )
-        except ValueError as exc:
-            raise SwitchError(f"originate {endpoint!r} refused before sending: {exc}") from exc
-        outcome = self._run_originate(command, [leg_uuid], seconds)
-        log.info("originate %s: %s (%s)", endpoint, outcome.result, outcome.cause)
-        return outcome
 
     def originate_any(
         self,
@@ -220,7 +198,7 @@ class EslSwitch:
                 leg_uuids.append(leg_uuid)
             if len(set(leg_uuids)) != len(leg_uuids):
                 raise ValueError("the same leg uuid twice")
-            command = "originate {" + ",".join(settings) + "}" + ",".join(legs) + " " + PARK
+            command = "originate {" + ",".join(settings) + "}" + ",".join(legs) + " " + PARK.text
         except ValueError as exc:
             raise SwitchError(
                 f"originate to {len(endpoints)} endpoints refused before sending: {exc}"
