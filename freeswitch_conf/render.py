@@ -57,6 +57,7 @@ BASE_MODULES: tuple[str, ...] = (
     "mod_local_stream",
     "mod_tone_stream",
     "mod_json_cdr",  # the call records' backstop: one file per ended call (docs/reliability.md)
+    "mod_avmd",  # answering machines' beeps on campaign calls (docs/campaigns.md, "Call progress")
     SAY_MODULE_LIBRARY,  # the `say` application's English numbers, dates and amounts (lang/en.xml)
 )
 # The configuration each module asks for when it loads; 1.11 refuses a module whose file is missing.
@@ -68,6 +69,7 @@ MODULE_CONFIGS: Mapping[str, str] = {
     "mod_sndfile": "sndfile.conf",
     "mod_local_stream": "local_stream.conf",
     "mod_json_cdr": "json_cdr.conf",
+    "mod_avmd": "avmd.conf",
     VOICEMAIL_MODULE: "voicemail.conf",
     MP3_MODULE: "shout.conf",
 }
