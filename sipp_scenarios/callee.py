@@ -205,7 +205,7 @@ _OK_TO_BYE = """  <send>
 _SEND_BYE = """  <send>
     <![CDATA[
 
-      BYE [next_url] SIP/2.0
+      BYE [$target] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
       From: [$to];tag=[pid]TAG[call_number]
       To: [$from]
@@ -221,6 +221,7 @@ _SEND_BYE = """  <send>
 
 _DIALOG_HEADERS = """      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="from"/>
       <ereg regexp=".*" search_in="hdr" header="To:" assign_to="to"/>
+      <ereg regexp="sip:[^>;]*" search_in="hdr" header="Contact:" assign_to="target"/>
 """
 
 _HEAD = """<?xml version="1.0" encoding="ISO-8859-1" ?>

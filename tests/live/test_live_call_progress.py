@@ -15,7 +15,7 @@ import statistics
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import gevent
@@ -23,8 +23,6 @@ import pytest
 
 from dialplans.campaign_vocabulary import AttemptOutcome
 from esl_handlers.call_progress import event_variables, heard_from, listening_steps, originate_timeout
-from esl_handlers.codec import Event, Frame, event
-from esl_handlers.connection import EslConnection, open_inbound
 from esl_handlers.switch import EslSwitch
 from ivr_scripts.campaigns.call_progress import (
     VERDICT_OUTCOMES,
@@ -37,6 +35,7 @@ from sipp_scenarios.audio_pcap import Beep, Silence
 from sipp_scenarios.callee import CalleeKind
 from tests.support.live.callees import CalleeSet, Said, Voice, callee_sipp
 from tests.support.live.harness import Build, Live, live_switch
+from tests.support.live.switch_events import EventRecorder, named, recording_events, timestamp_ms
 
 pytestmark = pytest.mark.live
 
@@ -67,33 +66,12 @@ VOICES: dict[int, tuple[Voice, Verdict]] = {
     14: (Voice("machine_number", (Said(NUMBER_GREETING), Beep(), QUIET)), MACHINE),
     21: (Voice("fax", (Silence(200), CED, Silence(500), CED, QUIET)), FAX),
 }
+WAIT_FOR_SILENCE_DONE = named("CHANNEL_EXECUTE_COMPLETE", "wait_for_silence")
 NOT_ANSWERING: dict[int, tuple[CalleeKind, AttemptOutcome]] = {
     31: ("busy", AttemptOutcome.BUSY),
     32: ("no_answer", AttemptOutcome.NO_ANSWER),
     33: ("unreachable", AttemptOutcome.UNREACHABLE),
 }
-
-
-@dataclass
-class Leg:
-    answered_us: int | None = None
-    decided: Event | None = None
-
-
-@dataclass
-class Listener:
-    """CHANNEL_ANSWER and wait_for_silence's completion of every leg, by UUID."""
-
-    legs: dict[str, Leg] = field(default_factory=dict)
-
-    def on_frame(self, frame: Frame) -> None:
-        if not isinstance(frame, Event):
-            return
-        leg = self.legs.setdefault(frame.headers.get("Unique-ID", ""), Leg())
-        if frame.headers.get("Event-Name") == "CHANNEL_ANSWER":
-            leg.answered_us = int(frame.headers["Event-Date-Timestamp"])
-        elif frame.headers.get("Application") == "wait_for_silence":
-            leg.decided = frame
 
 
 @dataclass(frozen=True)
@@ -114,21 +92,12 @@ def live(build: Build | None, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 @pytest.fixture
-def listener(live: Live) -> Iterator[Listener]:
-    listening = Listener()
-    settings = live.settings
-    conn: EslConnection = open_inbound(
-        settings.esl_host, settings.esl_port, settings.esl_password, on_frame=listening.on_frame
-    )
-    reply = conn.command(event("plain", ["CHANNEL_ANSWER", "CHANNEL_EXECUTE_COMPLETE"]), 5.0)
-    assert reply.ok, reply.reply_text
-    try:
-        yield listening
-    finally:
-        conn.close("test over")
+def events(live: Live) -> Iterator[EventRecorder]:
+    with recording_events(live, ["CHANNEL_ANSWER", "CHANNEL_EXECUTE_COMPLETE"]) as recorder:
+        yield recorder
 
 
-def dial(switch: EslSwitch, listener: Listener, carrier: CalleeSet, code: int) -> Result:
+def dial(switch: EslSwitch, events: EventRecorder, carrier: CalleeSet, code: int) -> Result:
     settings = DetectionSettings()
     leg_uuid = str(uuid.uuid4())
     started = time.monotonic()
@@ -142,37 +111,34 @@ def dial(switch: EslSwitch, listener: Listener, carrier: CalleeSet, code: int) -
     )
     if originated.result != "answered":
         return Result(code, outcome_of_cause(originated.cause), seconds=time.monotonic() - started)
-    deadline = time.monotonic() + settings.decision_ms / 1000 + 5
-    leg = listener.legs.setdefault(leg_uuid, Leg())
-    while leg.decided is None and time.monotonic() < deadline:
-        gevent.sleep(0.05)
-    switch.hangup(leg_uuid)
-    assert leg.decided is not None, f"callee {code}: no decision"
-    assert leg.answered_us is not None, f"callee {code}: no CHANNEL_ANSWER"
-    heard = heard_from(event_variables(leg.decided.headers))
+    try:
+        decided = events.wait_for(leg_uuid, WAIT_FOR_SILENCE_DONE, settings.decision_ms / 1000 + 5)
+        answered = events.wait_for(leg_uuid, named("CHANNEL_ANSWER"), 1)
+    finally:
+        switch.hangup(leg_uuid)
+    heard = heard_from(event_variables(decided))
     assert heard is not None, f"callee {code}: wait_for_silence left no variables"
     decision = decide(heard, settings)
-    decided_us = int(leg.decided.headers["Event-Date-Timestamp"])
     return Result(
         code,
         VERDICT_OUTCOMES[decision.verdict],
         decision.verdict,
         decision.measured,
         decision.reason,
-        (decided_us - leg.answered_us) / 1000,
+        timestamp_ms(decided) - timestamp_ms(answered),
         time.monotonic() - started,
     )
 
 
 def test_call_progress_tells_people_machines_and_faxes_apart(
-    live: Live, listener: Listener, tmp_path: Path
+    live: Live, events: EventRecorder, tmp_path: Path
 ) -> None:
     answering = {code: voice for code, (voice, _) in VOICES.items()}
     others = {code: kind for code, (kind, _) in NOT_ANSWERING.items()}
     switch = EslSwitch(live.settings.esl_host, live.settings.esl_port, live.settings.esl_password)
     try:
         with callee_sipp(live, tmp_path / "callees", answering, others) as carrier:
-            jobs = [gevent.spawn(dial, switch, listener, carrier, code) for code in [*VOICES, *NOT_ANSWERING]]
+            jobs = [gevent.spawn(dial, switch, events, carrier, code) for code in [*VOICES, *NOT_ANSWERING]]
             gevent.joinall(jobs, raise_error=True)
     finally:
         switch.close()

@@ -37,6 +37,8 @@ Part = Said | Silence | Beep
 class Voice:
     name: str
     parts: tuple[Part, ...]
+    hangs_up_after_ms: int = 0
+    """0: stays until the switch hangs up."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def callee_sipp(
     """One SIPp answering `answering`'s codes with their voices and `others`' as busy/no answer/..."""
     folder.mkdir(parents=True, exist_ok=True)
     callees: dict[int, Callee] = {
-        code: Callee("answer", voice_pcap(live, voice, folder), ring_ms=ring_ms)
+        code: Callee("answer", voice_pcap(live, voice, folder), ring_ms, voice.hangs_up_after_ms)
         for code, voice in answering.items()
     }
     callees.update({code: Callee(kind) for code, kind in others.items()})

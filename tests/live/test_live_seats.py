@@ -1,0 +1,125 @@
+"""An agent's seat on the real switch: the agent's phone called once, people bridged to it one after another.
+
+A SIPp agent phone registers as the example's first agent and is called once with the seat's variables
+(esl_handlers.seat_legs); SIPp customers answer: a person, a machine, another person, each hanging up a
+few seconds after the agent is connected. The customers are dialled with the call-progress listening
+(esl_handlers.call_progress); a person is bridged to the waiting seat, a machine is hung up on. Checked:
+both people reach the agent, the machine never does, each within far less than the 2 s a person may wait,
+and the agent's leg is parked again after each customer and stays up to the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from esl_handlers.call_progress import event_variables, heard_from, listening_steps, originate_timeout
+from esl_handlers.seat_legs import SEAT_EVENTS, seat_fact, seat_variables
+from esl_handlers.switch import EslSwitch
+from ivr_scripts.campaigns.call_progress import DetectionSettings, Verdict, decide
+from ivr_scripts.campaigns.seats import SeatState, SeatTable
+from sipp_scenarios.agent_phone import AgentOptions
+from sipp_scenarios.audio_pcap import Beep, Silence
+from tests.support.live.acd import agent_phone
+from tests.support.live.callees import Said, Voice, callee_sipp
+from tests.support.live.harness import Build, Live, live_switch
+from tests.support.live.switch_events import EventRecorder, named, recording_events, timestamp_ms
+
+pytestmark = pytest.mark.live
+
+PERSON_TALKS_MS = 3000
+VOICES = {
+    1: Voice("person_a", (Silence(300), Said("Hello?"), Silence(20000)), hangs_up_after_ms=5500),
+    2: Voice("person_b", (Silence(300), Said("Yes, hello?"), Silence(20000)), hangs_up_after_ms=5500),
+    11: Voice("machine", (Silence(300), Said("Sam here. Leave a message."), Beep(), Silence(20000))),
+}
+EVENTS = sorted({*SEAT_EVENTS, "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_BRIDGE"})
+DONE_LISTENING = named("CHANNEL_EXECUTE_COMPLETE", "wait_for_silence")
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def live(build: Build | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    with live_switch(tmp_path_factory.mktemp("seats"), build) as live:
+        yield live
+
+
+def apply_seat_facts(events: EventRecorder, seats: SeatTable, leg: str, seen: int) -> int:
+    for headers in events.by_leg[leg][seen:]:
+        fact = seat_fact(headers)
+        if fact is not None and fact[0] == "answered":
+            seats.answered(leg, now())
+        elif fact is not None and fact[0] == "parked":
+            seats.parked(leg, now())
+        elif fact is not None:
+            seats.gone(leg, now())
+    return len(events.by_leg[leg])
+
+
+def test_a_seat_takes_people_one_after_another_and_never_a_machine(live: Live, tmp_path: Path) -> None:
+    agent_id = sorted(live.loaded.model.agents)[0]
+    extension = live.loaded.model.agents[agent_id].extension or agent_id
+    seats = SeatTable()
+    settings = DetectionSettings()
+    switch = EslSwitch(live.settings.esl_host, live.settings.esl_port, live.settings.esl_password)
+    seat_leg = str(uuid.uuid4())
+    bridged: dict[int, float] = {}
+    with (
+        recording_events(live, EVENTS) as events,
+        agent_phone(live, agent_id, AgentOptions(), "seat-agent"),
+        callee_sipp(live, tmp_path / "callees", VOICES, {}) as carrier,
+    ):
+        seats.open(agent_id, seat_leg, now())
+        seat_call = switch.originate(
+            f"user/{extension}@{live.settings.domain}",
+            caller_id_number="0000",
+            caller_id_name="Campaign seat",
+            timeout=10,
+            variables={"origination_uuid": seat_leg, **seat_variables(agent_id)},
+        )
+        assert seat_call.result == "answered", seat_call.cause
+        events.wait_for(seat_leg, named("CHANNEL_PARK"), 5)
+        seen = apply_seat_facts(events, seats, seat_leg, 0)
+        for code in (1, 11, 2):
+            customer = str(uuid.uuid4())
+            switch.originate(
+                carrier.endpoint(code),
+                caller_id_number="+15550100000",
+                caller_id_name="Campaign",
+                timeout=originate_timeout(15),
+                variables={"origination_uuid": customer},
+                then=listening_steps(settings, [("park", "")]),
+            )
+            decided = events.wait_for(customer, DONE_LISTENING, 10)
+            heard = heard_from(event_variables(decided))
+            assert heard is not None
+            if decide(heard, settings).verdict is not Verdict.PERSON:
+                switch.hangup(customer)
+                continue
+            seat = seats.waiting()[0]
+            switch.bridge(customer, seat.leg_uuid)
+            seats.connected(seat.leg_uuid, customer, now())
+            bridge = events.wait_for(customer, named("CHANNEL_BRIDGE"), 2)
+            assert bridge["Other-Leg-Unique-ID"] == seat_leg
+            bridged[code] = timestamp_ms(bridge) - timestamp_ms(decided)
+            events.wait_for(seat_leg, named("CHANNEL_PARK"), 15, after=seen)
+            seen = apply_seat_facts(events, seats, seat_leg, seen)
+            assert seats.by_leg(seat_leg) is not None
+        seat_after = seats.seat_of(agent_id)
+        assert seat_after is not None
+        assert seat_after.state is SeatState.WAITING
+        switch.hangup(seat_leg)
+        events.wait_for(seat_leg, named("CHANNEL_HANGUP_COMPLETE"), 5)
+        apply_seat_facts(events, seats, seat_leg, seen)
+    switch.close()
+    print(f"\nseat on FreeSWITCH {live.release}: ms from the decision to CHANNEL_BRIDGE: {bridged}")
+    assert sorted(bridged) == [1, 2], "both people reach the agent, the machine never"
+    assert max(bridged.values()) < 2000
+    assert seats.seat_of(agent_id) is None
