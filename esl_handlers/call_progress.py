@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Final
 
+from esl_handlers import app_args
 from esl_handlers.after_answer import AfterAnswer, inline
 from ivr_scripts.campaigns.call_progress import FRAME_MS, DetectionSettings, Heard
 
@@ -27,6 +28,7 @@ FAX_TONE_KEY: Final = "cc_fax"
 FAX_TONE_HZ: Final = 2100
 # wait_for_silence's own delay after the silence it looks for (its `countdown = 25` frames).
 SILENCE_COUNTDOWN_MS: Final = 25 * FRAME_MS
+MACHINE_MESSAGE_WAIT_MS: Final = 30_000
 
 
 def originate_timeout(ring_seconds: int) -> int:
@@ -49,6 +51,25 @@ def listening_steps(settings: DetectionSettings, then: Sequence[tuple[str, str]]
             ("tone_detect", f"{FAX_TONE_KEY} {FAX_TONE_HZ} r +{fax_seconds}"),
             ("wait_for_silence", wait),
             *then,
+        ]
+    )
+
+
+def message_steps(audio: str) -> AfterAnswer:
+    """Play `audio` (an absolute file path) to the end, then hang up: a dropped call's identification."""
+    return inline([("playback", app_args.recording_path(audio)), ("hangup", "NORMAL_CLEARING")])
+
+
+def machine_message_steps(audio: str, settings: DetectionSettings) -> AfterAnswer:
+    """Leave `audio` on an answering machine: wait until `silence_after_ms` of unbroken quiet (its greeting
+    and beep over; wait_for_silence with listen_hits 0 counts quiet from the start), then play and hang up.
+    A machine still talking after 30 s gets the message anyway."""
+    wait = f"{settings.energy_threshold} {settings.silence_after_ms // FRAME_MS} 0 {MACHINE_MESSAGE_WAIT_MS}"
+    return inline(
+        [
+            ("wait_for_silence", wait),
+            ("playback", app_args.recording_path(audio)),
+            ("hangup", "NORMAL_CLEARING"),
         ]
     )
 

@@ -287,6 +287,13 @@ class EslSwitch:
         is doing; False if the channel is gone."""
         return self._api(f"uuid_transfer {uuid} {extension} XML {context}").startswith("+OK")
 
+    def transfer_inline(self, uuid: str, steps: AfterAnswer) -> bool:
+        """uuid_transfer to an inline dialplan (after_answer.inline), ending whatever the channel is doing;
+        False if the channel is gone."""
+        if not steps.text.endswith(" inline"):
+            raise SwitchError(f"uuid_transfer needs an inline dialplan, not {steps.text[:40]!r}")
+        return self._api(f"uuid_transfer {app_args.channel_uuid(uuid)} {steps.text}").startswith("+OK")
+
     def channels(self) -> list[LiveChannel]:
         channel_rows = self.show("channels")
         bridged: dict[str, str] = {}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from esl_handlers.after_answer import PARK, application, inline
+from esl_handlers.switch import EslSwitch
+from ivr_scripts.switch import SwitchError
 
 
 def test_one_application_or_the_park() -> None:
@@ -39,3 +41,9 @@ def test_inline_steps_are_one_quoted_list() -> None:
 def test_inline_steps_that_would_be_misread_are_refused(steps: list[tuple[str, str]], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         inline(steps)
+
+
+def test_a_channel_is_transferred_only_to_an_inline_dialplan() -> None:
+    switch = EslSwitch("127.0.0.1", 9, "unused")  # nothing is sent: refused before connecting
+    with pytest.raises(SwitchError, match="needs an inline dialplan"):
+        switch.transfer_inline("0c2b7e1a-4a0e-4d42-9ab8-2f0e0f6d1c11", PARK)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from dialplans.campaign_vocabulary import AttemptOutcome
-from esl_handlers.call_progress import event_variables, heard_from, listening_steps, originate_timeout
+from esl_handlers.call_progress import (
+    event_variables,
+    heard_from,
+    listening_steps,
+    machine_message_steps,
+    message_steps,
+    originate_timeout,
+)
 from ivr_scripts.campaigns.call_progress import DetectionSettings, Heard, Verdict, decide, outcome_of_cause
 
 DEFAULTS = DetectionSettings()
@@ -101,3 +108,17 @@ def test_nothing_is_heard_before_wait_for_silence_ends() -> None:
 
 def test_the_ring_time_is_never_cut_short_by_the_switch_clock() -> None:
     assert originate_timeout(15) == 16
+
+
+def test_a_dropped_person_hears_the_message_to_its_end_then_the_switch_hangs_up() -> None:
+    assert message_steps("/srv/sounds/acme-id.wav").text == (
+        "'playback:/srv/sounds/acme-id.wav,hangup:NORMAL_CLEARING' inline"
+    )
+    with pytest.raises(ValueError, match="absolute file path"):
+        message_steps("sounds/acme id.wav")
+
+
+def test_a_machine_gets_the_message_once_its_greeting_and_beep_are_over() -> None:
+    assert machine_message_steps("/srv/sounds/acme-vm.wav", DEFAULTS).text == (
+        "'wait_for_silence:200 40 0 30000,playback:/srv/sounds/acme-vm.wav,hangup:NORMAL_CLEARING' inline"
+    )

@@ -1,4 +1,6 @@
-"""An agent's seat on the real switch: the agent's phone called once, people bridged to it one after another.
+"""Campaign calls on the real switch: agents' seats, and the messages of dropped calls and machines.
+
+test_a_seat_...: an agent's phone called once, people bridged to it one after another.
 
 A SIPp agent phone registers as the example's first agent and is called once with the seat's variables
 (esl_handlers.seat_legs); SIPp customers answer: a person, a machine, another person, each hanging up a
@@ -6,6 +8,9 @@ few seconds after the agent is connected. The customers are dialled with the cal
 (esl_handlers.call_progress); a person is bridged to the waiting seat, a machine is hung up on. Checked:
 both people reach the agent, the machine never does, each within far less than the 2 s a person may wait,
 and the agent's leg is parked again after each customer and stays up to the end.
+
+test_dropped_...: a person with no agent to take them hears the identification message to its end and
+is hung up on; a machine gets the message after its beep.
 """
 
 from __future__ import annotations
@@ -17,15 +22,22 @@ from pathlib import Path
 
 import pytest
 
-from esl_handlers.call_progress import event_variables, heard_from, listening_steps, originate_timeout
+from esl_handlers.call_progress import (
+    event_variables,
+    heard_from,
+    listening_steps,
+    machine_message_steps,
+    message_steps,
+    originate_timeout,
+)
 from esl_handlers.seat_legs import SEAT_EVENTS, seat_fact, seat_variables
 from esl_handlers.switch import EslSwitch
 from ivr_scripts.campaigns.call_progress import DetectionSettings, Verdict, decide
 from ivr_scripts.campaigns.seats import SeatState, SeatTable
 from sipp_scenarios.agent_phone import AgentOptions
-from sipp_scenarios.audio_pcap import Beep, Silence
+from sipp_scenarios.audio_pcap import Beep, Silence, wav_samples
 from tests.support.live.acd import agent_phone
-from tests.support.live.callees import Said, Voice, callee_sipp
+from tests.support.live.callees import Said, Voice, callee_sipp, speech_wav
 from tests.support.live.harness import Build, Live, live_switch
 from tests.support.live.switch_events import EventRecorder, named, recording_events, timestamp_ms
 
@@ -47,7 +59,7 @@ def now() -> dt.datetime:
 
 @pytest.fixture(scope="module")
 def live(build: Build | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    with live_switch(tmp_path_factory.mktemp("seats"), build) as live:
+    with live_switch(tmp_path_factory.mktemp("campaign-calls"), build) as live:
         yield live
 
 
@@ -123,3 +135,75 @@ def test_a_seat_takes_people_one_after_another_and_never_a_machine(live: Live, t
     assert sorted(bridged) == [1, 2], "both people reach the agent, the machine never"
     assert max(bridged.values()) < 2000
     assert seats.seat_of(agent_id) is None
+
+
+MESSAGE = "This is Acme Insurance calling about your renewal. Please call us back on 0 8 0 0, 1 2 3 4 5 6."
+LONG_GREETING = (
+    "Hi, you have reached Sam and Alex. We cannot take your call right now. Please leave a message."
+)
+HEARERS = {
+    1: Voice("person", (Silence(300), Said("Hello?"), Silence(30000))),
+    11: Voice("machine", (Silence(300), Said(LONG_GREETING), Silence(300), Beep(), Silence(30000))),
+    12: Voice("machine_short", (Silence(300), Said("Sam here. Leave a message."), Beep(), Silence(30000))),
+}
+MESSAGE_EVENTS = [
+    "CHANNEL_EXECUTE",
+    "CHANNEL_EXECUTE_COMPLETE",
+    "CHANNEL_HANGUP_COMPLETE",
+    "CUSTOM",
+    "avmd::beep",
+]
+
+
+def test_dropped_people_hear_who_called_and_machines_get_the_message_after_the_beep(
+    live: Live, tmp_path: Path
+) -> None:
+    settings = DetectionSettings()
+    message = speech_wav(live, MESSAGE, tmp_path)
+    message_ms = len(wav_samples(message)) / 8
+    switch = EslSwitch(live.settings.esl_host, live.settings.esl_port, live.settings.esl_password)
+    legs: dict[int, str] = {}
+    verdicts: dict[int, Verdict] = {}
+    with (
+        recording_events(live, MESSAGE_EVENTS) as events,
+        callee_sipp(live, tmp_path / "callees", HEARERS, {}) as carrier,
+    ):
+        for code in HEARERS:
+            legs[code] = str(uuid.uuid4())
+            switch.originate(
+                carrier.endpoint(code),
+                caller_id_number="+15550100000",
+                caller_id_name="Acme",
+                timeout=originate_timeout(15),
+                variables={"origination_uuid": legs[code]},
+                then=listening_steps(settings, [("park", "")]),
+            )
+        for code, leg in legs.items():
+            heard = heard_from(event_variables(events.wait_for(leg, DONE_LISTENING, 10)))
+            assert heard is not None
+            verdicts[code] = decide(heard, settings).verdict
+            steps = message_steps(str(message)) if verdicts[code] is Verdict.PERSON else None
+            assert switch.transfer_inline(leg, steps or machine_message_steps(str(message), settings))
+        ended = {
+            code: events.wait_for(leg, named("CHANNEL_HANGUP_COMPLETE"), 60) for code, leg in legs.items()
+        }
+    switch.close()
+    assert verdicts == {1: Verdict.PERSON, 11: Verdict.MACHINE, 12: Verdict.MACHINE}
+    for code, leg in legs.items():
+        started = events.wait_for(leg, named("CHANNEL_EXECUTE", "playback"), 0)
+        assert started["Application-Data"] == str(message)
+        finished = events.wait_for(leg, named("CHANNEL_EXECUTE_COMPLETE", "playback"), 0)
+        assert timestamp_ms(finished) - timestamp_ms(started) >= message_ms - 100, (
+            "the whole message was played"
+        )
+        assert ended[code]["variable_sip_hangup_disposition"] == "send_bye", (
+            "the switch hung up, not the callee"
+        )
+    beeps = {code: events.wait_for(legs[code], named("CUSTOM"), 0) for code in (11, 12)}
+    after_beep = {
+        code: timestamp_ms(events.wait_for(legs[code], named("CHANNEL_EXECUTE", "playback"), 0))
+        - timestamp_ms(beep)
+        for code, beep in beeps.items()
+    }
+    print(f"\nmessages on FreeSWITCH {live.release}: ms from the beep to the message: {after_beep}")
+    assert all(ms > 0 for ms in after_beep.values()), "the message starts after the beep"
