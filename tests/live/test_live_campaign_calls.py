@@ -16,12 +16,15 @@ is hung up on; a machine gets the message after its beep.
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import gevent
 import pytest
 
+from dialplans.campaign_vocabulary import AttemptOutcome
 from esl_handlers.call_progress import (
     event_variables,
     heard_from,
@@ -30,12 +33,17 @@ from esl_handlers.call_progress import (
     message_steps,
     originate_timeout,
 )
+from esl_handlers.campaign_calls import EVENTS as DIALER_EVENTS
+from esl_handlers.campaign_calls import CampaignCalls, DialRequest
+from esl_handlers.event_listener import EventListener
 from esl_handlers.seat_legs import SEAT_EVENTS, seat_fact, seat_variables
 from esl_handlers.switch import EslSwitch
 from ivr_scripts.campaigns.call_progress import DetectionSettings, Verdict, decide
+from ivr_scripts.campaigns.campaign_call import CampaignCall
 from ivr_scripts.campaigns.seats import SeatState, SeatTable
 from sipp_scenarios.agent_phone import AgentOptions
 from sipp_scenarios.audio_pcap import Beep, Silence, wav_samples
+from sipp_scenarios.callee import CalleeKind
 from tests.support.live.acd import agent_phone
 from tests.support.live.callees import Said, Voice, callee_sipp, speech_wav
 from tests.support.live.harness import Build, Live, live_switch
@@ -207,3 +215,87 @@ def test_dropped_people_hear_who_called_and_machines_get_the_message_after_the_b
     }
     print(f"\nmessages on FreeSWITCH {live.release}: ms from the beep to the message: {after_beep}")
     assert all(ms > 0 for ms in after_beep.values()), "the message starts after the beep"
+
+
+DIALLED = {
+    1: Voice("person_a", (Silence(300), Said("Hello?"), Silence(30000)), hangs_up_after_ms=7000),
+    2: Voice("person_b", (Silence(300), Said("Hello?"), Silence(30000)), hangs_up_after_ms=7000),
+    11: Voice("machine", (Silence(300), Said(LONG_GREETING), Silence(300), Beep(), Silence(30000))),
+}
+NOT_PICKING_UP: dict[int, CalleeKind] = {31: "busy", 32: "no_answer"}
+
+
+def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
+        gevent.sleep(0.05)
+
+
+def test_campaign_calls_bring_only_people_to_the_agent_and_drop_who_finds_no_seat(
+    live: Live, tmp_path: Path
+) -> None:
+    agent_id = sorted(live.loaded.model.agents)[0]
+    extension = live.loaded.model.agents[agent_id].extension or agent_id
+    message = speech_wav(live, MESSAGE, tmp_path)
+    finished: list[CampaignCall] = []
+    switch = EslSwitch(live.settings.esl_host, live.settings.esl_port, live.settings.esl_password)
+    calls = CampaignCalls(switch, finished.append)
+    listener = EventListener(
+        calls.on_switch_event,
+        live.settings.esl_host,
+        live.settings.esl_port,
+        live.settings.esl_password,
+        DIALER_EVENTS,
+    )
+    listener.start()
+    try:
+        assert listener.wait_connected(5)
+        with (
+            recording_events(live, ["CHANNEL_EXECUTE"]) as executed,
+            agent_phone(live, agent_id, AgentOptions(), "dialer-agent"),
+            callee_sipp(live, tmp_path / "callees", DIALLED, NOT_PICKING_UP) as carrier,
+        ):
+            seat_leg = calls.open_seat(agent_id, f"user/{extension}@{live.settings.domain}")
+            until(lambda: bool(calls.seats.waiting()), 10, "the agent's seat waiting")
+            dialled = {
+                code: calls.dial(
+                    DialRequest(
+                        "spring",
+                        code,
+                        f"+1555010{code:02d}",
+                        carrier.endpoint(code),
+                        "+15550100000",
+                        "Acme",
+                        str(message),
+                        ring_seconds=15,
+                    )
+                )
+                for code in [*DIALLED, *NOT_PICKING_UP]
+            }
+            until(lambda: len(finished) == len(dialled), 40, "every call finished")
+            switch.hangup(seat_leg)
+            until(lambda: calls.seats.seat_of(agent_id) is None, 5, "the seat gone")
+    finally:
+        listener.stop()
+        switch.close()
+    outcomes = {code: call.outcome for code, call in dialled.items()}
+    people = sorted(str(outcomes[code]) for code in (1, 2))
+    assert people == [AttemptOutcome.DROPPED, AttemptOutcome.HUMAN]
+    assert (outcomes[11], outcomes[31], outcomes[32]) == (
+        AttemptOutcome.MACHINE,
+        AttemptOutcome.BUSY,
+        AttemptOutcome.NO_ANSWER,
+    )
+    human = next(dialled[code] for code in (1, 2) if outcomes[code] is AttemptOutcome.HUMAN)
+    dropped = next(dialled[code] for code in (1, 2) if outcomes[code] is AttemptOutcome.DROPPED)
+    assert human.agent_id == agent_id
+    assert human.wait_for_agent_ms is not None
+    assert human.wait_for_agent_ms < 500
+    assert dropped.agent_id is None
+    assert dropped.wait_for_agent_ms is not None
+    assert dropped.wait_for_agent_ms >= 2000
+    for call in (dropped, dialled[11]):
+        played = executed.wait_for(call.call_uuid, named("CHANNEL_EXECUTE", "playback"), 0)
+        assert played["Application-Data"] == str(message)
+    print(f"\ndialer on FreeSWITCH {live.release}: {outcomes}; person to agent {human.wait_for_agent_ms} ms")
