@@ -3,8 +3,10 @@ application server's worker process (callcenter.supervisor starts it as the supe
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+from collections import Counter
 from importlib import resources
 from pathlib import Path
 
@@ -80,6 +82,17 @@ def rss(pid: int) -> int:
 
 def open_descriptors(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def descriptor_kinds(pid: int) -> Counter[str]:
+    """What the process holds open, by kind: `socket`, `pipe`, `anon_inode:[eventpoll]`, or a file's path."""
+    kinds: Counter[str] = Counter()
+    folder = f"/proc/{pid}/fd"
+    for name in os.listdir(folder):
+        with contextlib.suppress(OSError):  # closed meanwhile
+            target = os.readlink(f"{folder}/{name}")
+            kinds[target.split(":[", 1)[0] if target.startswith(("socket:", "pipe:")) else target] += 1
+    return kinds
 
 
 class OutputSince:
