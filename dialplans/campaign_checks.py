@@ -146,3 +146,10 @@ def _machine(plan: Dialplan, path: NodePath, campaign: Campaign) -> Iterator[Fin
     message = campaign.machine.message
     if message is not None and message not in plan.prompts:
         yield Finding((*path, "machine", "message"), unknown_reference("prompt", message, plan.prompts))
+    if campaign.retries.machine is not None and campaign.machine.action != "retry":
+        yield Finding(
+            (*path, "retries", "machine"),
+            f"retries.machine is never used: with machine action {campaign.machine.action} a machine "
+            "answer ends the number's calls",
+            "warning",
+        )

@@ -186,7 +186,10 @@ _CALLER_ID_SCHEMA = {
 
 
 def _ring_seconds(value: Any) -> Any:
-    number = int(value) if isinstance(value, str) and value.isdigit() else value
+    try:
+        number = int(value) if isinstance(value, str) else value
+    except ValueError:
+        return value  # pydantic says it is not a whole number
     if isinstance(number, int) and number < MIN_RING_SECONDS:
         raise ValueError(
             f"ring_seconds {number} is too short: regulators want a number to ring at least "
@@ -211,7 +214,9 @@ class Campaign(Node):
     dial_mode: DialMode = Field(
         default=DialMode.PROGRESSIVE, description="preview, progressive or predictive."
     )
-    caller_id: Annotated[CallerId, BeforeValidator(_bare_number), WithJsonSchema(_CALLER_ID_SCHEMA)]
+    caller_id: Annotated[CallerId, BeforeValidator(_bare_number), WithJsonSchema(_CALLER_ID_SCHEMA)] = Field(
+        description="The number callees see, or {number, name}."
+    )
     region: Region | None = Field(default=None, description="Region of national numbers (default crm's).")
     jurisdiction: Jurisdiction = Field(default=Jurisdiction.US, description="us or uk abandon rules.")
     ring_seconds: Annotated[int, BeforeValidator(_ring_seconds)] = Field(

@@ -82,6 +82,9 @@ class RetryPolicy:
         unknown = sorted(set(self.delays) - set(RETRYABLE))
         if unknown:
             raise ValueError(f"no retry rule can be given for {', '.join(unknown)}: those outcomes are final")
+        for outcome, delay in self.delays.items():
+            if delay is not None and delay <= dt.timedelta(0):
+                raise ValueError(f"the retry delay after {outcome} must be positive, got {delay}")
 
     @classmethod
     def from_campaign(cls, campaign: Campaign) -> RetryPolicy:

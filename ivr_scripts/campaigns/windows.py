@@ -151,7 +151,10 @@ def _utc(instant: dt.datetime) -> dt.datetime:
 
 @lru_cache(maxsize=1024)
 def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError, OSError) as exc:  # ZoneInfoNotFoundError is a KeyError
+        raise ValueError(f"unknown time zone {name!r}: use an IANA name such as 'America/Chicago'") from exc
 
 
 def _wall(zone: str, instant: dt.datetime) -> dt.datetime:

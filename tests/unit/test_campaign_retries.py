@@ -128,6 +128,8 @@ def test_bad_arguments_are_refused() -> None:
         after_attempt(US, 1, Out.BUSY, ENDED.replace(tzinfo=None))
     with pytest.raises(ValueError, match="max_attempts is at least 1"):
         RetryPolicy(max_attempts=0)
+    with pytest.raises(ValueError, match="the retry delay after busy must be positive"):
+        RetryPolicy(delays={Out.BUSY: dt.timedelta(0)})
     with pytest.raises(ValueError, match="no retry rule can be given for human"):
         RetryPolicy(delays={Out.HUMAN: dt.timedelta(hours=1)})
 

@@ -239,3 +239,8 @@ def test_the_next_opening_is_open_and_no_earlier_minute_is(
     while minute < opening:
         assert not all(locally_inside(window, zone, minute) for zone in zones), minute
         minute += dt.timedelta(minutes=1)
+
+
+def test_an_unknown_zone_is_named() -> None:
+    with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
+        window_open(DAYTIME, ("Europe/London", "Mars/Olympus"), at("2026-12-07 12:00"))

@@ -83,7 +83,7 @@ campaigns:
     jurisdiction: uk
     ring_seconds: 15
     max_attempts: 3
-    retries: {busy: 30m, no_answer: {after: 2h}, machine: 1d, fax: never, dropped: {after: never}}
+    retries: {busy: 30m, no_answer: {after: 2h}, unreachable: 1d, fax: never, dropped: {after: never}}
     window: {start: "9:00", end: "20:30", days: [sat, sun], time_zone: Europe/London}
     abandon: {limit_percent: 2.5, message: ident}
     machine: {action: message, message: vm}
@@ -114,13 +114,13 @@ def test_a_full_campaign_loads_with_every_key_typed(plan_file: WriteYaml) -> Non
     assert retries.busy.delay == dt.timedelta(minutes=30)
     assert retries.no_answer is not None
     assert retries.no_answer.delay == dt.timedelta(hours=2)
-    assert retries.machine is not None
-    assert retries.machine.delay == dt.timedelta(days=1)
+    assert retries.unreachable is not None
+    assert retries.unreachable.delay == dt.timedelta(days=1)
     assert retries.fax is not None
     assert retries.fax.delay is None
     assert retries.dropped is not None
     assert retries.dropped.delay is None
-    assert retries.unreachable is None
+    assert retries.machine is None
     window = campaign.window
     assert (window.start, window.end, window.days, window.time_zone) == (
         "09:00",
@@ -245,3 +245,28 @@ def test_the_shipped_example_has_a_predictive_uk_campaign() -> None:
     campaign = load_dialplan(EXAMPLE).model.campaigns["service_follow_up"]
     assert (campaign.dial_mode, campaign.jurisdiction) == (DialMode.PREDICTIVE, Jurisdiction.UK)
     assert campaign.abandon.message == "campaign_identification"
+
+
+def test_ring_seconds_under_15_is_refused_plainly_and_15_is_enough(plan_file: WriteYaml) -> None:
+    def ring(seconds: str) -> list[str]:
+        return messages(plan_file(MINIMAL + f"    ring_seconds: {seconds}\n" + PLAN))
+
+    assert ring("15") == []
+    assert ring("14") == [
+        "plan.yaml:7:19 campaigns.recall.ring_seconds: ring_seconds 14 is too short: regulators want a "
+        "number to ring at least 15 s before the dialer gives up"
+    ]
+    assert ring("-5")[0].endswith(
+        "ring_seconds -5 is too short: regulators want a number to ring at least 15 s "
+        "before the dialer gives up"
+    )
+    assert ring("ten") == ["plan.yaml:7:19 campaigns.recall.ring_seconds: expected a whole number, got 'ten'"]
+    assert ring("121") == ["plan.yaml:7:19 campaigns.recall.ring_seconds: must be at most 120, got '121'"]
+
+
+def test_a_machine_retry_rule_is_unused_when_a_machine_answer_ends_the_calls(plan_file: WriteYaml) -> None:
+    text = MINIMAL + "    machine: {action: hangup}\n    retries: {machine: 1h}\n" + PLAN
+    assert messages(plan_file(text)) == [
+        "plan.yaml:8:24 campaigns.recall.retries.machine: warning: retries.machine is never used: with "
+        "machine action hangup a machine answer ends the number's calls"
+    ]
