@@ -53,10 +53,6 @@ def campaign_queues(plan: Dialplan) -> set[str]:
     return {c.queue for c in plan.campaigns.values() if c.queue is not None}
 
 
-def campaign_agents(plan: Dialplan) -> set[str]:
-    return {agent for campaign in plan.campaigns.values() for agent in campaign.agents}
-
-
 def _staff(plan: Dialplan, path: NodePath, campaign: Campaign) -> Iterator[Finding]:
     if not campaign.agents and campaign.queue is None:
         yield Finding(path, "this campaign has no agents and no queue: nobody would take its calls")
