@@ -218,6 +218,7 @@ def _idle(plan: Dialplan) -> Iterator[Finding]:
     placed = {tier.agent for queue in plan.queues.values() for tier in queue.tiers}
     # FreeSWITCH rings a fallback's agents itself when the application server is down.
     placed.update(agent for _, fallback in fallbacks(plan) for agent in fallback.ring)
+    placed.update(agent for campaign in plan.campaigns.values() for agent in campaign.agents)
     for agent_id in plan.agents:
         if agent_id not in placed:
             yield Finding(

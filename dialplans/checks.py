@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo, available_timezones
 
 from dialplans.acd_checks import check_acd, queue_menus
+from dialplans.campaign_checks import campaign_prompts, campaign_queues, check_campaigns
 from dialplans.crm_checks import check_crm, crm_prompts, crm_queues
 from dialplans.errors import Finding, NodePath, unknown_reference
 from dialplans.fallback_checks import check_fallbacks, fallback_prompts
@@ -43,6 +44,7 @@ def check_dialplan(plan: Dialplan) -> list[Finding]:
         *check_crm(plan),
         *check_recording(plan),
         *check_fallbacks(plan),
+        *check_campaigns(plan),
         *_unused(plan),
     ]
 
@@ -228,7 +230,8 @@ def _unknown_zone(zone: str) -> str:
 
 def _unused(plan: Dialplan) -> Iterator[Finding]:
     played: set[str] = crm_prompts(plan) | recording_prompts(plan) | fallback_prompts(plan)
-    queues: set[str] = crm_queues(plan)
+    played |= campaign_prompts(plan)
+    queues: set[str] = crm_queues(plan) | campaign_queues(plan)
     for menu in plan.menus.values():
         played.update(p for p in (menu.greeting, menu.prompt, menu.invalid_prompt, menu.timeout_prompt) if p)
     for _, action in _all_actions(plan):

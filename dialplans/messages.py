@@ -23,6 +23,7 @@ from dialplans.base import (
     NAME_PATTERN,
     NUMBER_PATTERN,
 )
+from dialplans.campaign_models import DELAY_PATTERN
 from dialplans.crm_models import PHONE_PATTERN, PREFIX_PATTERN, REGION_PATTERN, SAY_TAGS
 from dialplans.errors import NodePath, PathPart
 from dialplans.fallback_models import FALLBACK_END_KEYS, FALLBACK_END_TAGS
@@ -77,6 +78,9 @@ _PATTERN_HINTS: dict[str, Callable[[str], str]] = {
     ),
     PREFIX_PATTERN: lambda value: (
         f"{value!r} is not a number prefix: + and 1 to 15 digits, nothing else, e.g. +44909"
+    ),
+    DELAY_PATTERN: lambda value: (
+        f"{value!r} is not a retry delay: minutes, hours or days such as 30m, 2h or 1d, or never"
     ),
     REGION_PATTERN: lambda value: (
         f"{value!r} is not a region: two capital letters, the ISO 3166 country code, e.g. GB or US"
@@ -218,7 +222,7 @@ def _plain_message(kind: str, value: Any, ctx: dict[str, Any], fallback: str) ->
             return f"expected a mapping of `key: value` lines, got {shown}"
         case "list_type":
             return f"expected a list (one `- item` per line, or [a, b]), got {shown}"
-        case "literal_error":
+        case "literal_error" | "enum":
             return f"expected {ctx.get('expected', 'another value')}, got {shown}"
         case "string_too_short":
             return "must not be empty"

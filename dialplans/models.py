@@ -32,6 +32,7 @@ from dialplans.base import (
     Number,
     empty_means_defaults,
 )
+from dialplans.campaign_models import Campaign
 from dialplans.crm_models import Crm, SelfServiceLookup, Survey
 from dialplans.fallback_models import ServerDownFallback
 from dialplans.recording_models import QaForm, Recording
@@ -355,6 +356,9 @@ class Dialplan(Node):
         default_factory=Recording, description="Recording policies and where files go."
     )
     qa_forms: dict[Name, QaForm] = Field(default_factory=dict, description="QA scoring forms, by name.")
+    campaigns: dict[Name, Campaign] = Field(
+        default_factory=dict, description="Outbound campaigns, by name (docs/campaigns.md)."
+    )
     fallback: ServerDownFallback | None = Field(
         default=None,
         description=(

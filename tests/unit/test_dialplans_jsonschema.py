@@ -141,6 +141,7 @@ def test_it_is_a_2020_12_schema_of_the_whole_language(schema: dict[str, Any]) ->
         "surveys",
         "recording",
         "qa_forms",
+        "campaigns",
         "fallback",
         "menus",
         "dids",
