@@ -27,7 +27,6 @@ class Call:
     reached: Reached
     agent: int | None = None
     """Preview only: the agent who dialled it and waits on it."""
-    waiting_since: float | None = None
     done: bool = False
 
 
@@ -132,7 +131,6 @@ class Day:
             self.record(AttemptOutcome.MACHINE)
             return
         self.learner.dial_resolved(self.now - call.dialled_at, person=True)
-        call.waiting_since = self.now
         self.waiting.append(call)
         self.at(self.now + GRACE, self.grace_over, call)
         self.hand_over()
