@@ -183,7 +183,8 @@ def predictive_calls(snapshot: PacingSnapshot, settings: PacingSettings) -> int:
 
 
 def largest_keeping(keeps: Callable[[int], bool], ceiling: int) -> int:
-    """The largest n in [0, ceiling] with keeps(n), the kept n being a prefix (0 when 0 is not kept)."""
+    """The largest n in [0, ceiling] with keeps(n), by binary search: the kept n must be a prefix (the
+    abandon chance grows with n wherever it is under 1/2). 0 when 0 is not kept."""
     if not keeps(0):
         return 0
     low, high = 0, ceiling  # keeps(low) holds
