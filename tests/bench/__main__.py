@@ -15,6 +15,7 @@ BENCHES = (
     "tests.bench.crm_bench",
     "tests.bench.import_bench",
     "tests.bench.spool_bench",
+    "tests.bench.dialer_sim",
     "tests.bench.prompt_cpu_bench",  # needs FreeSWITCH and SIPp (the live tier's); minutes per build
 )
 
