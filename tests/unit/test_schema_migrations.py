@@ -10,6 +10,7 @@ from sqlalchemy import insert, inspect, select
 
 # Imported for their side effect: the ACD and CRM tables join Base.metadata.
 import schema.acd.models
+import schema.campaigns.models
 import schema.crm.models
 import schema.recording.models  # noqa: F401
 from schema.calls.models import Base
@@ -36,6 +37,13 @@ ALL_TABLES = {
     "api_tokens",
     "recordings",
     "qa_scores",
+    "campaigns",
+    "campaign_transitions",
+    "call_lists",
+    "leads",
+    "dnc_numbers",
+    "campaign_exclusions",
+    "campaign_attempts",
 }
 
 
@@ -53,14 +61,14 @@ def test_upgrade_to_head_creates_the_tables(blank_database_url: str) -> None:
 
     upgrade(blank_database_url)
 
-    assert current_revision(blank_database_url) == "0005"
+    assert current_revision(blank_database_url) == "0006"
     assert _tables(blank_database_url) == ALL_TABLES
 
 
 def test_upgrade_twice_is_harmless(blank_database_url: str) -> None:
     upgrade(blank_database_url)
     upgrade(blank_database_url)
-    assert current_revision(blank_database_url) == "0005"
+    assert current_revision(blank_database_url) == "0006"
 
 
 def test_migration_matches_the_models(database_url: str) -> None:
