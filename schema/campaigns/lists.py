@@ -37,7 +37,6 @@ def open_list(connection: Connection, campaign: str, name: str, source_file: str
 
     `RecordRejected` if another campaign already has a list of that name.
     """
-    ensure_in(connection, campaign, now)
     found = connection.execute(
         select(CALL_LISTS.c.id, CALL_LISTS.c.campaign).where(CALL_LISTS.c.name == name)
     ).first()
@@ -47,6 +46,7 @@ def open_list(connection: Connection, campaign: str, name: str, source_file: str
                 f"list {name!r} belongs to campaign {found.campaign!r}; choose another --list"
             )
         return int(found.id)
+    ensure_in(connection, campaign, now)
     values = dict.fromkeys(COUNTS, 0)
     inserted = connection.execute(
         CALL_LISTS.insert()
