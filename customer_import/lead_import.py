@@ -239,6 +239,6 @@ def _customers_by_phone(conn: Connection, numbers: Sequence[str]) -> dict[str, i
         chunk = numbers[start : start + LOOKUP_CHUNK]
         rows = conn.execute(
             select(PHONE_NUMBERS.c.e164, PHONE_NUMBERS.c.customer_id).where(PHONE_NUMBERS.c.e164.in_(chunk))
-        ).tuples()
-        found.update(rows)
+        ).all()
+        found.update((e164, int(customer)) for e164, customer in rows)
     return found

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, Table, delete, select
 
@@ -47,10 +47,8 @@ def add_numbers(
     if not rows:
         return 0
     insert = dialect_insert(connection.dialect.name)
-    result = connection.execute(
-        insert(DNC).on_conflict_do_nothing(index_elements=["phone_e164", "source"]), rows
-    )
-    return max(result.rowcount, 0)
+    statement = insert(DNC).on_conflict_do_nothing(index_elements=["phone_e164", "source"])
+    return _inserted(connection, statement.returning(DNC.c.phone_e164), rows)
 
 
 def add_dnc(engine: Engine, number: str, *, source: str, now: dt.datetime, reason: str | None = None) -> bool:
@@ -88,7 +86,13 @@ def exclude_in(connection: Connection, campaign: str, numbers: Collection[str], 
         return 0
     insert = dialect_insert(connection.dialect.name)
     statement = insert(EXCLUSIONS).on_conflict_do_nothing(index_elements=["campaign", "phone_e164"])
-    return max(connection.execute(statement, rows).rowcount, 0)
+    return _inserted(connection, statement.returning(EXCLUSIONS.c.phone_e164), rows)
+
+
+def _inserted(connection: Connection, statement: Any, rows: list[dict[str, Any]]) -> int:
+    """How many rows an INSERT ... ON CONFLICT DO NOTHING RETURNING wrote (an executemany's rowcount
+    is not reliable on PostgreSQL, where the rows go in several multi-row statements)."""
+    return len(connection.execute(statement, rows).all())
 
 
 def blocked_among(connection: Connection, campaign: str, numbers: Collection[str]) -> dict[str, str]:
@@ -107,7 +111,7 @@ def blocked_among(connection: Connection, campaign: str, numbers: Collection[str
             select(DNC.c.phone_e164, DNC.c.source)
             .where(DNC.c.phone_e164.in_(chunk))
             .order_by(DNC.c.source.desc())
-        ).tuples():
+        ).all():
             found[number] = dnc_reason(source)  # "internal" sorts last, so it wins over "national"
     return found
 
