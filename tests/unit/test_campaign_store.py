@@ -10,8 +10,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from dialplans.campaign_vocabulary import AttemptOutcome, CampaignStatus
-from ivr_scripts.campaigns.lifecycle import TransitionRefused
-from schema.campaigns import status as status_module
+from ivr_scripts.campaigns.lifecycle import TransitionRefused, check_transition
 from schema.campaigns.attempts import Attempt, attempts, record_attempt
 from schema.campaigns.leads import LEADS, distinct_zone_keys, due_leads, get_lead, schedule, zone_key
 from schema.campaigns.lists import open_list
@@ -100,16 +99,15 @@ def test_of_two_servers_moving_one_campaign_the_second_decides_on_what_the_first
     """Server A reads draft and wants running; before it writes, server B closes the campaign. A's
     compare-and-set finds the status changed, A decides again on closed, and is refused."""
     ensure_campaign(engine, "spring", T0)
-    real_check = status_module.check_transition
-    raced = []
+    raced: list[bool] = []
 
     def check_then_let_b_in(name: str, current: CampaignStatus, target: CampaignStatus) -> None:
-        real_check(name, current, target)
+        check_transition(name, current, target)
         if not raced:
             raced.append(True)
             transition(engine, name, S.CLOSED, by="server-b", now=at(1))
 
-    monkeypatch.setattr(status_module, "check_transition", check_then_let_b_in)
+    monkeypatch.setattr("schema.campaigns.status.check_transition", check_then_let_b_in)
     with pytest.raises(TransitionRefused, match="is closed; cannot go to running"):
         transition(engine, "spring", S.RUNNING, by="server-a", now=at(2))
 
