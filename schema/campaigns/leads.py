@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Engine, Row, Table, select, update
+from sqlalchemy import Engine, Row, Select, Table, select, update
 
 from dialplans.campaign_vocabulary import AttemptOutcome
 from schema.campaigns.models import Lead as LeadModel
@@ -55,7 +55,14 @@ def due_leads(
     """Up to `limit` pending leads due by `now` whose zone key is open, oldest due first (then by id)."""
     if not open_zone_keys or limit <= 0:
         return []
-    query = (
+    with read_connection(engine, f"reading campaign {campaign}'s due leads") as connection:
+        rows = connection.execute(due_query(campaign, open_zone_keys, now, limit)).all()
+    return [_lead(row) for row in rows]
+
+
+def due_query(campaign: str, open_zone_keys: Collection[str], now: dt.datetime, limit: int) -> Select[Any]:
+    """`due_leads`' query: one range of ix_leads_campaign_status_next_attempt_at_id, in its order."""
+    return (
         select(LEADS)
         .where(
             LEADS.c.campaign == campaign,
@@ -66,8 +73,6 @@ def due_leads(
         .order_by(LEADS.c.next_attempt_at, LEADS.c.id)
         .limit(limit)
     )
-    with read_connection(engine, f"reading campaign {campaign}'s due leads") as connection:
-        return [_lead(row) for row in connection.execute(query).all()]
 
 
 def distinct_zone_keys(engine: Engine, campaign: str) -> list[str]:

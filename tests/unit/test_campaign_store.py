@@ -6,13 +6,21 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import IntegrityError
 
 from dialplans.campaign_vocabulary import AttemptOutcome, CampaignStatus
 from ivr_scripts.campaigns.lifecycle import TransitionRefused, check_transition
 from schema.campaigns.attempts import Attempt, attempts, record_attempt
-from schema.campaigns.leads import LEADS, distinct_zone_keys, due_leads, get_lead, schedule, zone_key
+from schema.campaigns.leads import (
+    LEADS,
+    distinct_zone_keys,
+    due_leads,
+    due_query,
+    get_lead,
+    schedule,
+    zone_key,
+)
 from schema.campaigns.lists import open_list
 from schema.campaigns.status import (
     CAMPAIGNS,
@@ -221,3 +229,30 @@ def test_attempts_since_a_time_are_the_campaigns_in_start_order(engine: Engine) 
 
     assert attempts(engine, "spring", at(10)) == [middle, full]
     assert attempts(engine, "spring", at(21)) == []
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.postgres
+def test_due_leads_reads_one_index_range_on_postgresql(engine: Engine) -> None:
+    """On 50,000 leads of two campaigns, PostgreSQL reads the due leads by the index, in its order (no sort,
+    no scan of the table)."""
+    add_leads(engine, "spring", {})
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO leads (list_id, campaign, phone_e164, time_zones, fields, status, attempts, "
+            "next_attempt_at) SELECT 1, CASE WHEN n % 2 = 0 THEN 'spring' ELSE 'autumn' END, "
+            "'+1312' || lpad(n::text, 7, '0'), "
+            "CASE WHEN n % 3 = 0 THEN 'America/New_York' ELSE 'America/Chicago' END, '{}', "
+            "CASE WHEN n % 5 = 0 THEN 'done' ELSE 'pending' END, 0, "
+            "CASE WHEN n % 5 = 0 THEN NULL ELSE :t0 + n * interval '1 second' END "
+            "FROM generate_series(1, 50000) AS n"
+        ), {"t0": T0})  # fmt: skip
+        connection.execute(text("ANALYZE leads"))
+        query = due_query("spring", [CHICAGO], at(60), 100)
+        compiled = query.compile(connection, compile_kwargs={"literal_binds": True})
+        plan = "\n".join(connection.execute(text(f"EXPLAIN {compiled}")).scalars())
+
+    assert "Index Scan using ix_leads_campaign_status_next_attempt_at_id on leads" in plan
+    assert "Sort" not in plan
+    assert "Seq Scan" not in plan
+    assert len(due_leads(engine, "spring", {CHICAGO}, at(60), 100)) == 100

@@ -218,3 +218,27 @@ def test_an_xlsx_list_with_numbers_stored_as_numbers(engine: Engine, tmp_path: P
     assert [lead[0] for lead in leads(engine)] == ["+13125550143"]
     assert summary.rows_rejected == 1
     assert report_rows(path)[0][:2] == ["3", "Telephone"]
+
+
+def test_rows_prepared_in_worker_processes_import_as_in_this_one(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "list.csv"
+    path.write_text(
+        "id,phone,tz\n1,312 555 0143,\n2,12,\n3,312 555 0100,Europe/Paris\n4,312 555 0143,\n"
+        "5,312 555 0101,Nowhere\n",
+        encoding="utf-8",
+    )
+    outcomes = []
+    for workers, campaign in ((0, "here"), (1, "pool")):
+        with open_source(path) as source:
+            options = LeadImportOptions(campaign=campaign, list_name=campaign, workers=workers)
+            summary = import_leads(
+                engine, source, lead_columns(source.columns), report_of(path), options, now=T0
+            )
+        outcomes.append(((summary.leads_added, summary.duplicates, summary.rows_rejected), report_rows(path)))
+
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] == (2, 1, 2)
+    assert [lead[:2] for lead in leads(engine)][2:] == [
+        ("+13125550143", "America/Chicago"),
+        ("+13125550100", "Europe/Paris"),
+    ]
