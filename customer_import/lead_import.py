@@ -34,7 +34,7 @@ from schema.campaigns.leads import LEADS, PENDING
 from schema.campaigns.lists import CALL_LISTS, COUNTS, open_list
 from schema.crm.lookup import PHONE_NUMBERS
 from schema.db import WRITE_TRANSACTION
-from schema.errors import StorageError, translate
+from schema.errors import RecordRejected, StorageError, translate
 
 DEFAULT_BATCH_SIZE: Final = 20_000
 _RERUN: Final = (
@@ -104,9 +104,14 @@ def import_leads(
             conn = plain.execution_options(**{WRITE_TRANSACTION: True})
             errors = csv.writer(report_file)
             errors.writerow(REPORT_HEADER)
-            with conn.begin():
-                lookups = _lookups(conn, options.campaign)
-                summary.list_id = open_list(conn, options.campaign, options.list_name, str(source.path), now)
+            try:
+                with conn.begin():
+                    lookups = _lookups(conn, options.campaign)
+                    summary.list_id = open_list(
+                        conn, options.campaign, options.list_name, str(source.path), now
+                    )
+            except RecordRejected as exc:
+                raise ImportFailed(str(exc)) from exc
             seen: set[str] = set()
             pending: list[LeadRow] = []
             chunks = prepared_chunks(source.rows(), columns, options.region, workers=options.workers)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import re
 import zoneinfo
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
@@ -163,9 +163,3 @@ def _bad_number(cell: str, region: str) -> str:
     if not cell.strip():
         return "no phone number"
     return f"not a full phone number (national numbers are read as {region}; give others with +country code)"
-
-
-def normalised_numbers(values: Mapping[str, str], column: str, region: str) -> str | None:
-    """The E.164 of one cell, for the do-not-call imports."""
-    parsed = parse_number(values[column], region)
-    return parsed[0] if parsed else None
