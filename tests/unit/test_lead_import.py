@@ -6,11 +6,13 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import phonenumbers
 import pytest
+from phonenumbers import timezone as number_zones
 from sqlalchemy import Engine, select
 
 from customer_import.lead_import import LeadImportOptions, LeadImportSummary, import_leads
-from customer_import.lead_rows import BadLeadColumns, lead_columns
+from customer_import.lead_rows import BadLeadColumns, lead_columns, parse_number
 from customer_import.sources import UnreadableFile, open_source
 from schema.campaigns.dnc import add_dnc, exclude_numbers, is_blocked
 from schema.campaigns.leads import LEADS
@@ -242,3 +244,22 @@ def test_rows_prepared_in_worker_processes_import_as_in_this_one(engine: Engine,
         ("+13125550143", "America/Chicago"),
         ("+13125550100", "Europe/Paris"),
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "312 555 0143", "+1 907 555 0100", "+1 800 555 0100", "+1 416 555 0100", "+1 211 555 0100",
+        "+44 20 7946 0958", "+44 7700 900123", "+49 30 123456", "+61 2 9374 4000", "+7 495 123 45 67",
+        "+800 1234 5678", "+1 684 633 1234", "+33 6 12 34 56 78", "+81 3 1234 5678", "+1 868 555 0100",
+        "+7 912 345 67 89", "+61 412 345 678", "+44 800 123 4567",
+    ],
+)  # fmt: skip
+def test_the_zones_of_a_number_are_phonenumbers_own(text: str) -> None:
+    """parse_number finds a number's zones without `time_zones_for_number`'s second country search; the
+    result must be that function's."""
+    parsed = parse_number(text, "US")
+    assert parsed is not None
+    expected = number_zones.time_zones_for_number(phonenumbers.parse(text, "US"))
+    assert parsed[1] == "|".join(sorted(set(expected)))
+    assert parsed[2] == phonenumbers.region_code_for_number(phonenumbers.parse(text, "US"))
