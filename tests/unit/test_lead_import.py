@@ -263,3 +263,26 @@ def test_the_zones_of_a_number_are_phonenumbers_own(text: str) -> None:
     expected = number_zones.time_zones_for_number(phonenumbers.parse(text, "US"))
     assert parsed[1] == "|".join(sorted(set(expected)))
     assert parsed[2] == phonenumbers.region_code_for_number(phonenumbers.parse(text, "US"))
+
+
+def test_progress_is_reported_as_rows_are_read(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "list.csv"
+    path.write_text("phone\n" + "".join(f"312 555 {n:04d}\n" for n in range(12_000)), encoding="utf-8")
+    seen: list[tuple[int, float | None]] = []
+
+    with open_source(path) as source:
+        options = LeadImportOptions(campaign="spring", list_name="big", batch_size=5_000)
+        import_leads(
+            engine,
+            source,
+            lead_columns(source.columns),
+            report_of(path),
+            options,
+            progress=lambda shown: seen.append((shown.rows_read, shown.fraction)),
+            now=T0,
+        )
+
+    assert [rows for rows, _fraction in seen] == [5_000, 10_000, 12_000]
+    fractions = [fraction or 0.0 for _rows, fraction in seen]
+    assert fractions == sorted(fractions)
+    assert fractions[-1] == 1.0

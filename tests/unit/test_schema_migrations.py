@@ -124,3 +124,34 @@ def test_users_made_before_0005_keep_their_rows_and_have_no_extension(blank_data
     finally:
         engine.dispose()
     assert [tuple(r) for r in found] == [("maria", None)]
+
+
+CAMPAIGN_TABLES = {
+    "campaigns",
+    "campaign_transitions",
+    "call_lists",
+    "leads",
+    "dnc_numbers",
+    "campaign_exclusions",
+    "campaign_attempts",
+}
+
+
+def test_0006_down_removes_only_the_campaign_tables_and_keeps_earlier_rows(blank_database_url: str) -> None:
+    upgrade(blank_database_url, "0005")
+    engine = create_engine_from_url(blank_database_url)
+    try:
+        row = {"username": "maria", "role": "manager", "active": True, "created_at": dt.datetime.now(dt.UTC)}
+        with engine.begin() as connection:
+            connection.execute(insert(USERS).values(row))
+        upgrade(blank_database_url)
+        assert _tables(blank_database_url) == ALL_TABLES
+
+        downgrade(blank_database_url, "0005")
+
+        assert current_revision(blank_database_url) == "0005"
+        assert _tables(blank_database_url) == ALL_TABLES - CAMPAIGN_TABLES
+        with engine.connect() as connection:
+            assert list(connection.execute(select(USERS.c.username)).scalars()) == ["maria"]
+    finally:
+        engine.dispose()
