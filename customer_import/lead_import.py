@@ -24,13 +24,14 @@ from typing import Any, Final
 from sqlalchemy import Connection, Engine, exists, select, update
 from sqlalchemy import exc as sa_exc
 
+from customer_import.lead_insert import LeadInserter
 from customer_import.lead_rows import LeadColumns, LeadRow
 from customer_import.lead_workers import prepared_chunks
 from customer_import.pipeline import REPORT_HEADER, DatabaseFailed, ImportProgress, _report_row
 from customer_import.rows import RowError
 from customer_import.sources import ImportFailed, TableSource
 from schema.campaigns.dnc import DNC, EXCLUSIONS, LOOKUP_CHUNK, blocked_among
-from schema.campaigns.leads import LEADS, PENDING
+from schema.campaigns.leads import LEADS
 from schema.campaigns.lists import CALL_LISTS, COUNTS, open_list
 from schema.crm.lookup import PHONE_NUMBERS
 from schema.db import WRITE_TRANSACTION
@@ -180,7 +181,7 @@ def _write_batch(
         known = _existing_leads(conn, options.campaign, numbers) if lookups.campaign_had_leads else set()
         blocked = blocked_among(conn, options.campaign, numbers) if lookups.any_blocks else {}
         customers = _customers_by_phone(conn, numbers)
-        rows: list[dict[str, Any]] = []
+        rows: list[LeadRow] = []
         duplicates = 0
         excluded: dict[str, int] = {}
         for lead in pending:
@@ -189,9 +190,9 @@ def _write_batch(
             elif (reason := blocked.get(lead.phone_e164)) is not None:
                 excluded[reason] = excluded.get(reason, 0) + 1
             else:
-                rows.append(_lead_values(lead, summary.list_id, options.campaign, customers, now))
+                rows.append(lead)
         if rows:
-            conn.execute(LEADS.insert(), rows)
+            LeadInserter(conn, summary.list_id, options.campaign, now).insert(rows, customers)
             summary.leads_added += len(rows)
         summary.duplicates += duplicates
         for reason, count in excluded.items():
@@ -212,25 +213,6 @@ def _count(conn: Connection, summary: LeadImportSummary) -> None:
         .values(**{name: CALL_LISTS.c[name] + value for name, value in delta.items()})
     )
     summary.counted = now_counted
-
-
-def _lead_values(
-    lead: LeadRow, list_id: int, campaign: str, customers: dict[str, int], now: dt.datetime
-) -> dict[str, Any]:
-    return {
-        "list_id": list_id,
-        "campaign": campaign,
-        "phone_e164": lead.phone_e164,
-        "time_zones": lead.time_zones,
-        "region": lead.region,
-        "external_id": lead.external_id,
-        "fields": lead.fields,
-        "customer_id": customers.get(lead.phone_e164),
-        "status": PENDING,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "last_outcome": None,
-    }
 
 
 def _existing_leads(conn: Connection, campaign: str, numbers: Sequence[str]) -> set[str]:

@@ -4,6 +4,7 @@ header, numbers and their time zones, duplicates, do-not-call exclusions, malfor
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 import phonenumbers
@@ -12,10 +13,11 @@ from phonenumbers import timezone as number_zones
 from sqlalchemy import Engine, select
 
 from customer_import.lead_import import LeadImportOptions, LeadImportSummary, import_leads
+from customer_import.lead_insert import COLUMNS, SQLITE_INSERT
 from customer_import.lead_rows import BadLeadColumns, lead_columns, parse_number
 from customer_import.sources import UnreadableFile, open_source
 from schema.campaigns.dnc import add_dnc, exclude_numbers, is_blocked
-from schema.campaigns.leads import LEADS
+from schema.campaigns.leads import LEADS, due_leads
 from schema.campaigns.lists import campaign_lists
 from schema.campaigns.status import get_campaign
 from tests.support.crm_records import T0, jane
@@ -78,6 +80,12 @@ def test_a_list_becomes_pending_leads_with_their_time_zones(engine: Engine, tmp_
     with engine.connect() as connection:
         states = connection.execute(select(LEADS.c.status, LEADS.c.next_attempt_at, LEADS.c.attempts)).all()
     assert {tuple(state) for state in states} == {("pending", T0, 0)}
+    due = due_leads(engine, "spring", {"America/Chicago", "Europe/London"}, T0, 10)
+    assert [(lead.phone_e164, lead.fields) for lead in due] == [
+        ("+13125550143", {"Full Name": "Jane", "Plan": "gold"}),
+        ("+442079460958", {"Full Name": "Lee", "Plan": "silver"}),
+    ]
+    assert due_leads(engine, "spring", {"America/Chicago"}, T0 - dt.timedelta(microseconds=1), 10) == []
 
 
 def test_a_time_zone_column_overrides_and_is_checked(engine: Engine, tmp_path: Path) -> None:
@@ -286,3 +294,10 @@ def test_progress_is_reported_as_rows_are_read(engine: Engine, tmp_path: Path) -
     fractions = [fraction or 0.0 for _rows, fraction in seen]
     assert fractions == sorted(fractions)
     assert fractions[-1] == 1.0
+
+
+def test_the_insert_names_the_columns_in_their_order() -> None:
+    """The SQLite INSERT is written out; it must list exactly COLUMNS, in order."""
+    listed = SQLITE_INSERT.split("(", 1)[1].split(")", 1)[0]
+    assert tuple(name.strip() for name in listed.split(",")) == COLUMNS
+    assert SQLITE_INSERT.count("?") == len(COLUMNS)
