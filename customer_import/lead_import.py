@@ -80,6 +80,7 @@ class _Lookups:
 
     campaign_had_leads: bool
     any_blocks: bool
+    any_customers: bool
 
 
 def import_leads(
@@ -163,7 +164,8 @@ def _lookups(conn: Connection, campaign: str) -> _Lookups:
         conn.execute(select(exists().select_from(DNC))).scalar_one()
         or conn.execute(select(exists().where(EXCLUSIONS.c.campaign == campaign))).scalar_one()
     )
-    return _Lookups(bool(had_leads), bool(blocks))
+    customers = conn.execute(select(exists().select_from(PHONE_NUMBERS))).scalar_one()
+    return _Lookups(bool(had_leads), bool(blocks), bool(customers))
 
 
 def _write_batch(
@@ -180,7 +182,7 @@ def _write_batch(
     with conn.begin():
         known = _existing_leads(conn, options.campaign, numbers) if lookups.campaign_had_leads else set()
         blocked = blocked_among(conn, options.campaign, numbers) if lookups.any_blocks else {}
-        customers = _customers_by_phone(conn, numbers)
+        customers = _customers_by_phone(conn, numbers) if lookups.any_customers else {}
         rows: list[LeadRow] = []
         duplicates = 0
         excluded: dict[str, int] = {}
