@@ -3,6 +3,8 @@ lead reads and writes, and the attempt log."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -256,3 +258,22 @@ def test_due_leads_reads_one_index_range_on_postgresql(engine: Engine) -> None:
     assert "Sort" not in plan
     assert "Seq Scan" not in plan
     assert len(due_leads(engine, "spring", {CHICAGO}, at(60), 100)) == 100
+
+
+def test_of_eight_servers_pausing_a_running_campaign_at_once_one_wins(engine: Engine) -> None:
+    transition(engine, "spring", S.RUNNING, by="cli", now=T0)
+    start = threading.Barrier(8)
+
+    def pause(server: int) -> str:
+        start.wait()
+        try:
+            transition(engine, "spring", S.PAUSED, by=f"server-{server}", now=at(1))
+        except TransitionRefused:
+            return "refused"
+        return "paused"
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = sorted(pool.map(pause, range(8)))
+
+    assert outcomes == ["paused"] + ["refused"] * 7
+    assert [t.to_status for t in transitions(engine, "spring")] == [S.RUNNING, S.PAUSED]
