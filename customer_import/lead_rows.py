@@ -99,7 +99,7 @@ def _iana_zones() -> frozenset[str]:
 
 
 def parse_number(text: str, region: str) -> tuple[str, str, str | None] | None:
-    """(E.164, zone key, the number's country) for a full number, or None. One parse for all three."""
+    """(E.164, zone key, the number's country or None) for a full number, or None. One parse for all."""
     raw = text.strip()
     if not raw or len(raw) > 40:
         return None
@@ -113,7 +113,8 @@ def parse_number(text: str, region: str) -> tuple[str, str, str | None] | None:
         return None
     country = phonenumbers.region_code_for_number(parsed)
     zones = "|".join(sorted(set(_time_zones(parsed, country))))
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), zones, country
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return e164, zones, country if country and country.isalpha() else None  # "001": no country's (+800)
 
 
 def _time_zones(parsed: phonenumbers.PhoneNumber, country: str | None) -> Sequence[str]:

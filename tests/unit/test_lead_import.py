@@ -270,7 +270,8 @@ def test_the_zones_of_a_number_are_phonenumbers_own(text: str) -> None:
     assert parsed is not None
     expected = number_zones.time_zones_for_number(phonenumbers.parse(text, "US"))
     assert parsed[1] == "|".join(sorted(set(expected)))
-    assert parsed[2] == phonenumbers.region_code_for_number(phonenumbers.parse(text, "US"))
+    country = phonenumbers.region_code_for_number(phonenumbers.parse(text, "US"))
+    assert parsed[2] == (None if country == "001" else country)
 
 
 def test_progress_is_reported_as_rows_are_read(engine: Engine, tmp_path: Path) -> None:
@@ -301,3 +302,14 @@ def test_the_insert_names_the_columns_in_their_order() -> None:
     listed = SQLITE_INSERT.split("(", 1)[1].split(")", 1)[0]
     assert tuple(name.strip() for name in listed.split(",")) == COLUMNS
     assert SQLITE_INSERT.count("?") == len(COLUMNS)
+
+
+def test_a_number_of_no_country_imports_with_a_time_zone_cell(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "list.csv"
+    path.write_text("phone,zone\n+800 1234 5678,Europe/Paris\n+800 1234 5679,\n", encoding="utf-8")
+
+    summary = run(engine, path)
+
+    assert leads(engine) == [("+80012345678", "Europe/Paris", None, None, {})]
+    assert summary.rows_rejected == 1
+    assert report_rows(path)[0][3] == "no time zone is known for this number; give a time-zone column"
