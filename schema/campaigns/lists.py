@@ -15,6 +15,7 @@ from schema.db import read_connection
 from schema.errors import RecordRejected
 
 CALL_LISTS: Final[Table] = CallList.__table__  # type: ignore[assignment]
+MAX_LIST_NAME: Final = 128
 COUNTS: Final = ("rows_read", "leads_added", "rows_duplicate", "rows_excluded", "rows_rejected")
 
 
@@ -37,6 +38,8 @@ def open_list(connection: Connection, campaign: str, name: str, source_file: str
 
     `RecordRejected` if another campaign already has a list of that name.
     """
+    if not name.strip() or len(name) > MAX_LIST_NAME:
+        raise RecordRejected(f"a list name is 1 to {MAX_LIST_NAME} characters, not {name!r}")
     found = connection.execute(
         select(CALL_LISTS.c.id, CALL_LISTS.c.campaign).where(CALL_LISTS.c.name == name)
     ).first()
@@ -50,7 +53,7 @@ def open_list(connection: Connection, campaign: str, name: str, source_file: str
     values = dict.fromkeys(COUNTS, 0)
     inserted = connection.execute(
         CALL_LISTS.insert()
-        .values(name=name, campaign=campaign, created_at=now, source_file=source_file, **values)
+        .values(name=name, campaign=campaign, created_at=now, source_file=source_file[-1024:], **values)
         .returning(CALL_LISTS.c.id)
     )
     return int(inserted.scalar_one())

@@ -17,11 +17,13 @@ from dialplans.campaign_vocabulary import CampaignStatus
 from ivr_scripts.campaigns.lifecycle import check_transition
 from schema.campaigns.models import Campaign, CampaignTransition
 from schema.db import read_connection, write_transaction
+from schema.errors import RecordRejected
 from schema.merge_sql import dialect_insert
 
 CAMPAIGNS: Final[Table] = Campaign.__table__  # type: ignore[assignment]
 TRANSITIONS: Final[Table] = CampaignTransition.__table__  # type: ignore[assignment]
 MAX_CAS_TRIES: Final = 3
+MAX_NAME: Final = 64  # campaigns.name, campaign_transitions.by
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class TransitionRow:
 
 def ensure_in(connection: Connection, name: str, now: dt.datetime) -> None:
     """Create campaign `name` as draft unless it exists (inside the caller's transaction)."""
+    if not name.strip() or len(name) > MAX_NAME:
+        raise RecordRejected(f"a campaign name is 1 to {MAX_NAME} characters, not {name!r}")
     insert = dialect_insert(connection.dialect.name)
     connection.execute(
         insert(CAMPAIGNS)
@@ -96,14 +100,14 @@ def transition(
             ).rowcount
             if changed != 1:
                 continue  # another server moved it first: decide again on what it is now
-            logged = TransitionRow(name, current, target, now, by, reason)
+            logged = TransitionRow(name, current, target, now, by[:MAX_NAME], reason)
             connection.execute(
                 TRANSITIONS.insert().values(
                     campaign=name,
                     from_status=current.value,
                     to_status=target.value,
                     at=now,
-                    by=by,
+                    by=logged.by,
                     reason=reason,
                 )
             )

@@ -277,3 +277,19 @@ def test_of_eight_servers_pausing_a_running_campaign_at_once_one_wins(engine: En
 
     assert outcomes == ["paused"] + ["refused"] * 7
     assert [t.to_status for t in transitions(engine, "spring")] == [S.RUNNING, S.PAUSED]
+
+
+def test_names_too_long_for_their_columns_are_refused_by_name(engine: Engine) -> None:
+    with pytest.raises(RecordRejected, match="a campaign name is 1 to 64 characters"):
+        ensure_campaign(engine, "c" * 65, T0)
+    with pytest.raises(RecordRejected, match="a campaign name is 1 to 64 characters"):
+        transition(engine, " ", S.PILOT, by="cli", now=T0)
+    with (
+        engine.begin() as connection,
+        pytest.raises(RecordRejected, match="a list name is 1 to 128 characters"),
+    ):
+        open_list(connection, "spring", "l" * 129, "x.csv", T0)
+    done = transition(engine, "spring", S.PILOT, by="cli@" + "h" * 100, now=T0)
+    assert done.by == ("cli@" + "h" * 100)[:64]
+    assert transitions(engine, "spring")[0].by == done.by
+    assert list_campaigns(engine)[0].name == "spring"
