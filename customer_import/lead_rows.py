@@ -11,6 +11,7 @@ one and the row's cell is filled, overrides that with one validated IANA name. P
 from __future__ import annotations
 
 import functools
+import json
 import re
 import zoneinfo
 from collections.abc import Sequence
@@ -53,7 +54,7 @@ class LeadRow(NamedTuple):
     time_zones: str
     region: str | None
     external_id: str | None
-    fields: dict[str, str]
+    fields_json: str  # the row's other columns, as the JSON the `fields` column stores
 
 
 def lead_columns(
@@ -176,7 +177,7 @@ def prepare_lead(row: SourceRow, columns: LeadColumns, region: str) -> LeadRow |
     if errors:
         return errors
     fields = {column: value for column in columns.others if (value := values[column].strip())}
-    return LeadRow(row.number, e164, zones, country, external or None, fields)
+    return LeadRow(row.number, e164, zones, country, external or None, json.dumps(fields))
 
 
 def _bad_number(cell: str, region: str) -> str:

@@ -13,7 +13,7 @@ from phonenumbers import timezone as number_zones
 from sqlalchemy import Engine, select
 
 from customer_import.lead_import import LeadImportOptions, LeadImportSummary, import_leads
-from customer_import.lead_insert import COLUMNS, SQLITE_INSERT
+from customer_import.lead_insert import COLUMNS, POSTGRESQL_INSERT, SQLITE_INSERT
 from customer_import.lead_rows import BadLeadColumns, lead_columns, parse_number
 from customer_import.sources import UnreadableFile, open_source
 from schema.campaigns.dnc import add_dnc, exclude_numbers, is_blocked
@@ -297,11 +297,12 @@ def test_progress_is_reported_as_rows_are_read(engine: Engine, tmp_path: Path) -
     assert fractions[-1] == 1.0
 
 
-def test_the_insert_names_the_columns_in_their_order() -> None:
-    """The SQLite INSERT is written out; it must list exactly COLUMNS, in order."""
-    listed = SQLITE_INSERT.split("(", 1)[1].split(")", 1)[0]
-    assert tuple(name.strip() for name in listed.split(",")) == COLUMNS
-    assert SQLITE_INSERT.count("?") == len(COLUMNS)
+def test_the_inserts_name_the_columns_in_their_order() -> None:
+    """The INSERTs are written out; each must list exactly COLUMNS, in order, with a value for each."""
+    for insert, mark in ((SQLITE_INSERT, "?"), (POSTGRESQL_INSERT, "%s")):
+        listed = insert.split("(", 1)[1].split(")", 1)[0]
+        assert tuple(name.strip() for name in listed.split(",")) == COLUMNS
+        assert insert.count(mark) == len(COLUMNS)
 
 
 def test_a_number_of_no_country_imports_with_a_time_zone_cell(engine: Engine, tmp_path: Path) -> None:
