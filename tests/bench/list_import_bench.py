@@ -104,10 +104,12 @@ def prepared_database(url: str) -> Engine:
     return engine
 
 
-def timed_import(engine: Engine, path: Path, campaign: str = "bench") -> LeadImportSummary:
+def timed_import(
+    engine: Engine, path: Path, campaign: str = "bench", workers: int | None = None
+) -> LeadImportSummary:
     with open_source(path) as source:
         columns = lead_columns(source.columns)
-        options = LeadImportOptions(campaign=campaign, list_name=f"{campaign}-{path.name}")
+        options = LeadImportOptions(campaign=campaign, list_name=f"{campaign}-{path.name}", workers=workers)
         return import_leads(engine, source, columns, path.with_suffix(".errors.csv"), options, now=NOW)
 
 
@@ -213,6 +215,11 @@ def run(rows: int = 1_000_000) -> dict[str, float]:
         figures["sqlite_rows_per_s"] = summary.rows_per_s
         print(describe("csv, SQLite, fresh database", summary), flush=True)
         dialer_reads(engine)
+        engine.dispose()
+        engine = prepared_database(f"sqlite:///{base / 'in_process.db'}")
+        summary = timed_import(engine, big, workers=0)
+        figures["sqlite_in_process_rows_per_s"] = summary.rows_per_s
+        print(describe("csv, SQLite, fresh database, no worker processes", summary), flush=True)
         engine.dispose()
 
         engine = prepared_database(f"sqlite:///{base / 'naive.db'}")
