@@ -27,7 +27,13 @@ from sqlalchemy import exc as sa_exc
 from customer_import.lead_insert import LeadInserter
 from customer_import.lead_rows import LeadColumns, LeadRow
 from customer_import.lead_workers import prepared_chunks
-from customer_import.pipeline import REPORT_HEADER, DatabaseFailed, ImportProgress, _report_row
+from customer_import.pipeline import (
+    REPORT_HEADER,
+    DatabaseFailed,
+    ImportProgress,
+    _collector_paused,
+    _report_row,
+)
 from customer_import.rows import RowError
 from customer_import.sources import ImportFailed, TableSource
 from schema.campaigns.dnc import DNC, EXCLUSIONS, LOOKUP_CHUNK, blocked_among
@@ -117,7 +123,7 @@ def import_leads(
             seen: set[str] = set()
             pending: list[LeadRow] = []
             chunks = prepared_chunks(source.rows(), columns, options.region, workers=options.workers)
-            with closing(chunks):
+            with closing(chunks), _collector_paused():
                 for chunk in chunks:
                     summary.rows_read += len(chunk)
                     for prepared in chunk:
