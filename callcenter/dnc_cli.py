@@ -20,8 +20,8 @@ from sqlalchemy import Engine
 from callcenter.campaign_cli import add_file_options, file_region, number_summary_text, report_path
 from callcenter.import_cli import EXIT_FAILED, EXIT_OK, EXIT_ROWS_SKIPPED
 from callcenter.settings import Settings
-from customer_import.lead_rows import parse_number
 from customer_import.number_import import dnc_writer, import_numbers
+from customer_import.number_zones import parse_number
 from customer_import.sources import ImportFailed, open_source
 from dialplans.loader import DialplanError
 from schema.campaigns.dnc import add_dnc, dnc_entries, remove_dnc

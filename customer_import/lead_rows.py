@@ -18,10 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
-import phonenumbers
-from phonenumbers import PhoneMetadata, phonenumberutil
-from phonenumbers import timezone as number_zones
-
+from customer_import.number_zones import UNKNOWN_ZONE, parse_number
 from customer_import.rows import DEFAULT_ALIASES, RowError, canonical_header
 from customer_import.sources import ImportFailed, SourceRow
 
@@ -32,7 +29,6 @@ PHONE_HEADERS: Final = frozenset(
 _NUMBERED_PHONE: Final = re.compile(r"^(phone|tel|telephone|mobile|number)_?\d+$")
 TIME_ZONE_HEADERS: Final = frozenset({"time_zone", "timezone", "tz", "zone", "iana_zone", "time_zone_name"})
 EXTERNAL_ID_HEADERS: Final = frozenset({"id", "external_id", "lead_id", "record_id", "ref", "reference"})
-UNKNOWN_ZONE: Final = "Etc/Unknown"
 MAX_EXTERNAL_ID: Final = 128
 
 
@@ -97,43 +93,6 @@ def _named(columns: Sequence[str], name: str, option: str) -> str:
 @functools.cache
 def _iana_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
-
-
-def parse_number(text: str, region: str) -> tuple[str, str, str | None] | None:
-    """(E.164, zone key, the number's country or None) for a full number, or None. One parse for all."""
-    raw = text.strip()
-    if not raw or len(raw) > 40:
-        return None
-    if raw.startswith("00"):
-        raw = "+" + raw[2:]
-    try:
-        parsed = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if phonenumbers.is_possible_number_with_reason(parsed) != phonenumbers.ValidationResult.IS_POSSIBLE:
-        return None
-    country = phonenumbers.region_code_for_number(parsed)
-    zones = "|".join(sorted(set(_time_zones(parsed, country))))
-    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    return e164, zones, country if country and country.isalpha() else None  # "001": no country's (+800)
-
-
-def _time_zones(parsed: phonenumbers.PhoneNumber, country: str | None) -> Sequence[str]:
-    """`phonenumbers.timezone.time_zones_for_number`, given the number's country already found: that
-    function finds it again (through `number_type`), and finding it is a third of a row's work for +1
-    numbers (every country of the plan is tried). Tested equal to it."""
-    code = parsed.country_code
-    if country is None or code is None:  # no country's plan holds the number: `number_type` says UNKNOWN
-        return (UNKNOWN_ZONE,)
-    metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, country)
-    if metadata is None:
-        return (UNKNOWN_ZONE,)
-    kind = phonenumberutil._number_type_helper(phonenumbers.national_significant_number(parsed), metadata)
-    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
-        return (UNKNOWN_ZONE,)
-    if not phonenumbers.is_number_type_geographical(kind, code):
-        return number_zones.time_zones_for_number(parsed)
-    return number_zones.time_zones_for_geographical_number(parsed)
 
 
 def prepare_lead(row: SourceRow, columns: LeadColumns, region: str) -> LeadRow | list[RowError]:

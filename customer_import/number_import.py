@@ -19,7 +19,8 @@ from typing import Final
 from sqlalchemy import Connection, Engine
 from sqlalchemy import exc as sa_exc
 
-from customer_import.lead_rows import lead_columns, parse_number
+from customer_import.lead_rows import lead_columns
+from customer_import.number_zones import parse_number
 from customer_import.pipeline import REPORT_HEADER, DatabaseFailed, _report_row
 from customer_import.rows import RowError
 from customer_import.sources import ImportFailed, TableSource

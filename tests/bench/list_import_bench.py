@@ -29,7 +29,8 @@ from typing import Final
 from sqlalchemy import Engine, exists, select, text
 
 from customer_import.lead_import import LeadImportOptions, LeadImportSummary, import_leads
-from customer_import.lead_rows import lead_columns, parse_number
+from customer_import.lead_rows import lead_columns
+from customer_import.number_zones import parse_number
 from customer_import.sources import open_source
 from schema.campaigns.dnc import DNC, add_numbers
 from schema.campaigns.leads import LEADS, distinct_zone_keys, due_leads

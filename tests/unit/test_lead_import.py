@@ -14,7 +14,8 @@ from sqlalchemy import Engine, select
 
 from customer_import.lead_import import LeadImportOptions, LeadImportSummary, import_leads
 from customer_import.lead_insert import COLUMNS, POSTGRESQL_INSERT, SQLITE_INSERT
-from customer_import.lead_rows import BadLeadColumns, lead_columns, parse_number
+from customer_import.lead_rows import BadLeadColumns, lead_columns
+from customer_import.number_zones import parse_number
 from customer_import.sources import UnreadableFile, open_source
 from schema.campaigns.dnc import add_dnc, exclude_numbers, is_blocked
 from schema.campaigns.leads import LEADS, due_leads
@@ -260,7 +261,9 @@ def test_rows_prepared_in_worker_processes_import_as_in_this_one(engine: Engine,
         "312 555 0143", "+1 907 555 0100", "+1 800 555 0100", "+1 416 555 0100", "+1 211 555 0100",
         "+44 20 7946 0958", "+44 7700 900123", "+49 30 123456", "+61 2 9374 4000", "+7 495 123 45 67",
         "+800 1234 5678", "+1 684 633 1234", "+33 6 12 34 56 78", "+81 3 1234 5678", "+1 868 555 0100",
-        "+7 912 345 67 89", "+61 412 345 678", "+44 800 123 4567",
+        "+7 912 345 67 89", "+61 412 345 678", "+44 800 123 4567", "+44 1534 456789", "+44 7781 123456",
+        "+7 7172 123456", "+7 701 123 4567", "+39 06 6988 1234", "+47 7902 1234", "+61 8 9164 1234",
+        "+1 242 357 1234", "+1 876 555 0100", "+1 204 555 0100", "+590 590 27 12 34", "+262 262 16 12 34",
     ],
 )  # fmt: skip
 def test_the_zones_of_a_number_are_phonenumbers_own(text: str) -> None:
@@ -268,6 +271,9 @@ def test_the_zones_of_a_number_are_phonenumbers_own(text: str) -> None:
     result must be that function's."""
     parsed = parse_number(text, "US")
     assert parsed is not None
+    assert parsed[0] == phonenumbers.format_number(
+        phonenumbers.parse(text, "US"), phonenumbers.PhoneNumberFormat.E164
+    )
     expected = number_zones.time_zones_for_number(phonenumbers.parse(text, "US"))
     assert parsed[1] == "|".join(sorted(set(expected)))
     country = phonenumbers.region_code_for_number(phonenumbers.parse(text, "US"))
