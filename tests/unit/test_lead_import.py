@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 from pathlib import Path
 
+import openpyxl
 import phonenumbers
 import pytest
 from phonenumbers import timezone as number_zones
@@ -22,7 +23,16 @@ from schema.campaigns.leads import LEADS, due_leads
 from schema.campaigns.lists import campaign_lists
 from schema.campaigns.status import get_campaign
 from tests.support.crm_records import T0, jane
-from tests.unit.test_import_sources import write_xlsx
+
+
+def write_xlsx(path: Path, rows: list[list[object]]) -> Path:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
 
 
 def run(engine: Engine, path: Path, *, list_name: str = "march", campaign: str = "spring", region: str = "US",
