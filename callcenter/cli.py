@@ -14,8 +14,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from callcenter.campaign_cli import add_campaign_parser
 from callcenter.crm_cli import add_crm_parsers
 from callcenter.db_cli import add_db_parser
+from callcenter.dnc_cli import add_dnc_parser
 from callcenter.import_cli import add_import_parser
 from callcenter.recording_cli import add_recording_parser
 from callcenter.run_cli import add_run_parsers
@@ -297,6 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_agent_parser(sub)
     add_crm_parsers(sub)
     add_import_parser(sub)
+    add_campaign_parser(sub)
+    add_dnc_parser(sub)
     add_recording_parser(sub)
     add_supervise_parser(sub)
     return parser

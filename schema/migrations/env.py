@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 
 # Imported for their side effect: the ACD, CRM and recording tables join Base.metadata.
 import schema.acd.models
+import schema.campaigns.models
 import schema.crm.models
 import schema.recording.models  # noqa: F401
 from schema.calls.models import Base

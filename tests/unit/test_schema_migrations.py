@@ -10,6 +10,7 @@ from sqlalchemy import insert, inspect, select
 
 # Imported for their side effect: the ACD and CRM tables join Base.metadata.
 import schema.acd.models
+import schema.campaigns.models
 import schema.crm.models
 import schema.recording.models  # noqa: F401
 from schema.calls.models import Base
@@ -36,6 +37,13 @@ ALL_TABLES = {
     "api_tokens",
     "recordings",
     "qa_scores",
+    "campaigns",
+    "campaign_transitions",
+    "call_lists",
+    "leads",
+    "dnc_numbers",
+    "campaign_exclusions",
+    "campaign_attempts",
 }
 
 
@@ -53,14 +61,14 @@ def test_upgrade_to_head_creates_the_tables(blank_database_url: str) -> None:
 
     upgrade(blank_database_url)
 
-    assert current_revision(blank_database_url) == "0005"
+    assert current_revision(blank_database_url) == "0006"
     assert _tables(blank_database_url) == ALL_TABLES
 
 
 def test_upgrade_twice_is_harmless(blank_database_url: str) -> None:
     upgrade(blank_database_url)
     upgrade(blank_database_url)
-    assert current_revision(blank_database_url) == "0005"
+    assert current_revision(blank_database_url) == "0006"
 
 
 def test_migration_matches_the_models(database_url: str) -> None:
@@ -116,3 +124,34 @@ def test_users_made_before_0005_keep_their_rows_and_have_no_extension(blank_data
     finally:
         engine.dispose()
     assert [tuple(r) for r in found] == [("maria", None)]
+
+
+CAMPAIGN_TABLES = {
+    "campaigns",
+    "campaign_transitions",
+    "call_lists",
+    "leads",
+    "dnc_numbers",
+    "campaign_exclusions",
+    "campaign_attempts",
+}
+
+
+def test_0006_down_removes_only_the_campaign_tables_and_keeps_earlier_rows(blank_database_url: str) -> None:
+    upgrade(blank_database_url, "0005")
+    engine = create_engine_from_url(blank_database_url)
+    try:
+        row = {"username": "maria", "role": "manager", "active": True, "created_at": dt.datetime.now(dt.UTC)}
+        with engine.begin() as connection:
+            connection.execute(insert(USERS).values(row))
+        upgrade(blank_database_url)
+        assert _tables(blank_database_url) == ALL_TABLES
+
+        downgrade(blank_database_url, "0005")
+
+        assert current_revision(blank_database_url) == "0005"
+        assert _tables(blank_database_url) == ALL_TABLES - CAMPAIGN_TABLES
+        with engine.connect() as connection:
+            assert list(connection.execute(select(USERS.c.username)).scalars()) == ["maria"]
+    finally:
+        engine.dispose()

@@ -1,0 +1,1 @@
+"""Outbound campaigns: their status, call lists, leads, do-not-call numbers and attempt log."""

@@ -1,0 +1,113 @@
+"""The dialer's reads and writes of leads: which are due, in which zones, and when to try again.
+
+A lead's `time_zones` is the sorted, "|"-joined list of IANA zones its number may be in; the
+dialer works out which of those keys are inside calling hours now and asks for the due leads of
+those keys only (`due_leads`). A pending lead always has `next_attempt_at`, so "due" is
+`status = 'pending' AND next_attempt_at <= now`, one range of the index on
+(campaign, status, next_attempt_at, id), read in that order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sqlalchemy import Engine, Row, Select, Table, select, update
+
+from dialplans.campaign_vocabulary import AttemptOutcome
+from schema.campaigns.models import Lead as LeadModel
+from schema.db import read_connection, write_transaction
+from schema.errors import NotFound
+
+LEADS: Final[Table] = LeadModel.__table__  # type: ignore[assignment]
+PENDING: Final = "pending"
+DONE: Final = "done"
+BLOCKED: Final = "blocked"
+
+
+@dataclass(frozen=True)
+class Lead:
+    id: int
+    list_id: int
+    campaign: str
+    phone_e164: str
+    time_zones: str
+    region: str | None
+    external_id: str | None
+    fields: dict[str, Any]
+    customer_id: int | None
+    status: str
+    attempts: int
+    next_attempt_at: dt.datetime | None
+    last_outcome: str | None
+
+
+def zone_key(zones: Collection[str]) -> str:
+    """The `time_zones` key of a set of IANA zones: sorted, "|"-joined."""
+    return "|".join(sorted(set(zones)))
+
+
+def due_leads(
+    engine: Engine, campaign: str, open_zone_keys: Collection[str], now: dt.datetime, limit: int
+) -> list[Lead]:
+    """Up to `limit` pending leads due by `now` whose zone key is open, oldest due first (then by id)."""
+    if not open_zone_keys or limit <= 0:
+        return []
+    with read_connection(engine, f"reading campaign {campaign}'s due leads") as connection:
+        rows = connection.execute(due_query(campaign, open_zone_keys, now, limit)).all()
+    return [_lead(row) for row in rows]
+
+
+def due_query(campaign: str, open_zone_keys: Collection[str], now: dt.datetime, limit: int) -> Select[Any]:
+    """`due_leads`' query: one range of ix_leads_campaign_status_next_attempt_at_id, in its order."""
+    return (
+        select(LEADS)
+        .where(
+            LEADS.c.campaign == campaign,
+            LEADS.c.status == PENDING,
+            LEADS.c.next_attempt_at <= now,
+            LEADS.c.time_zones.in_(sorted(open_zone_keys)),
+        )
+        .order_by(LEADS.c.next_attempt_at, LEADS.c.id)
+        .limit(limit)
+    )
+
+
+def distinct_zone_keys(engine: Engine, campaign: str) -> list[str]:
+    """The zone keys of the campaign's pending leads, sorted."""
+    query = (
+        select(LEADS.c.time_zones)
+        .where(LEADS.c.campaign == campaign, LEADS.c.status == PENDING)
+        .distinct()
+        .order_by(LEADS.c.time_zones)
+    )
+    with read_connection(engine, f"reading campaign {campaign}'s time zones") as connection:
+        return list(connection.execute(query).scalars())
+
+
+def get_lead(engine: Engine, lead_id: int) -> Lead:
+    with read_connection(engine, f"reading lead {lead_id}") as connection:
+        row = connection.execute(select(LEADS).where(LEADS.c.id == lead_id)).first()
+    if row is None:
+        raise NotFound(f"no lead {lead_id}")
+    return _lead(row)
+
+
+def schedule(engine: Engine, lead_id: int, next_at: dt.datetime | None, outcome: AttemptOutcome) -> None:
+    """After an attempt: try again at `next_at`, or (None) the lead is finished: `done`, or `blocked`
+    when the outcome is BLOCKED (the number was not dialled, so the attempt is not counted)."""
+    dialled = outcome is not AttemptOutcome.BLOCKED
+    finished = DONE if dialled else BLOCKED
+    status = PENDING if next_at is not None else finished
+    values: dict[str, Any] = {"status": status, "next_attempt_at": next_at, "last_outcome": outcome.value}
+    if dialled:
+        values["attempts"] = LEADS.c.attempts + 1
+    with write_transaction(engine, f"scheduling lead {lead_id}") as connection:
+        if connection.execute(update(LEADS).where(LEADS.c.id == lead_id).values(**values)).rowcount != 1:
+            raise NotFound(f"no lead {lead_id}")
+
+
+def _lead(row: Row[Any]) -> Lead:
+    return Lead(**row._mapping)

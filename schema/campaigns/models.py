@@ -1,0 +1,144 @@
+"""The outbound campaigns' tables. Migration 0006 creates them.
+
+`campaigns` holds each campaign's status (the YAML holds everything else); `campaign_transitions`
+logs every change of it. A campaign's leads come from its `call_lists`; a lead is one phone number
+to call, with the IANA zones it may be in (`time_zones`, a sorted "|"-joined key), its status and
+when it is next due. A pending lead always has `next_attempt_at` (the import sets it to the import
+time), so "due" is one index range. `leads.campaign` repeats its list's campaign for that index.
+`dnc_numbers` are numbers nobody may call (internal opt-outs and the national register);
+`campaign_exclusions` are numbers one campaign may not call. `campaign_attempts` logs every dial.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Final
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dialplans.campaign_vocabulary import AttemptOutcome, CampaignStatus
+from schema.calls.models import Base, BigId
+
+LEAD_STATUSES: Final = ("pending", "done", "blocked")
+DNC_SOURCES: Final = ("internal", "national")
+CAMPAIGN_STATUSES: Final = tuple(status.value for status in CampaignStatus)
+OUTCOMES: Final = tuple(outcome.value for outcome in AttemptOutcome)
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+    __table_args__ = (CheckConstraint(f"status IN ({_in(CAMPAIGN_STATUSES)})", name="status"),)
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class CampaignTransition(Base):
+    __tablename__ = "campaign_transitions"
+    __table_args__ = (Index("ix_campaign_transitions_campaign_at", "campaign", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(64), ForeignKey("campaigns.name", ondelete="CASCADE"))
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    at: Mapped[dt.datetime]
+    by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None]
+
+
+class CallList(Base):
+    __tablename__ = "call_lists"
+    __table_args__ = (Index("ix_call_lists_campaign", "campaign"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    campaign: Mapped[str] = mapped_column(String(64), ForeignKey("campaigns.name", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime]
+    source_file: Mapped[str] = mapped_column(String(1024))
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    leads_added: Mapped[int] = mapped_column(Integer, default=0)
+    rows_duplicate: Mapped[int] = mapped_column(Integer, default=0)
+    rows_excluded: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+    __table_args__ = (
+        UniqueConstraint("list_id", "phone_e164"),
+        CheckConstraint(f"status IN ({_in(LEAD_STATUSES)})", name="status"),
+        CheckConstraint("status <> 'pending' OR next_attempt_at IS NOT NULL", name="pending_is_scheduled"),
+        Index("ix_leads_campaign_status_next_attempt_at_id", "campaign", "status", "next_attempt_at", "id"),
+        Index("ix_leads_campaign_phone_e164", "campaign", "phone_e164"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    list_id: Mapped[int] = mapped_column(BigId, ForeignKey("call_lists.id", ondelete="CASCADE"))
+    campaign: Mapped[str] = mapped_column(String(64))
+    phone_e164: Mapped[str] = mapped_column(String(16))
+    time_zones: Mapped[str] = mapped_column(String())
+    region: Mapped[str | None] = mapped_column(String(2))
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    customer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("customers.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(8))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None]
+    last_outcome: Mapped[str | None] = mapped_column(String(16))
+
+
+class DncNumber(Base):
+    """A number on a do-not-call list; the same number may be on both (one row per source)."""
+
+    __tablename__ = "dnc_numbers"
+    __table_args__ = (CheckConstraint(f"source IN ({_in(DNC_SOURCES)})", name="source"),)
+
+    phone_e164: Mapped[str] = mapped_column(String(16), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    added_at: Mapped[dt.datetime]
+    reason: Mapped[str | None]
+
+
+class CampaignExclusion(Base):
+    __tablename__ = "campaign_exclusions"
+
+    campaign: Mapped[str] = mapped_column(
+        String(64), ForeignKey("campaigns.name", ondelete="CASCADE"), primary_key=True
+    )
+    phone_e164: Mapped[str] = mapped_column(String(16), primary_key=True)
+    added_at: Mapped[dt.datetime]
+
+
+class CampaignAttempt(Base):
+    """One dial attempt, queue_log style: written when it ends, read for reports and the pacer."""
+
+    __tablename__ = "campaign_attempts"
+    __table_args__ = (
+        CheckConstraint(f"outcome IN ({_in(OUTCOMES)})", name="outcome"),
+        Index("ix_campaign_attempts_campaign_started_at", "campaign", "started_at"),
+        Index("ix_campaign_attempts_lead_id", "lead_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(64))
+    lead_id: Mapped[int | None] = mapped_column(BigId)
+    list_id: Mapped[int | None] = mapped_column(BigId)
+    phone_e164: Mapped[str] = mapped_column(String(16))
+    attempt_no: Mapped[int] = mapped_column(Integer)
+    call_uuid: Mapped[str | None] = mapped_column(String(36))
+    started_at: Mapped[dt.datetime]
+    answered_at: Mapped[dt.datetime | None]
+    ended_at: Mapped[dt.datetime | None]
+    outcome: Mapped[str] = mapped_column(String(16))
+    hangup_cause: Mapped[str | None] = mapped_column(String(64))
+    amd_result: Mapped[str | None] = mapped_column(String(32))
+    agent_id: Mapped[str | None] = mapped_column(String(64))
+    disposition: Mapped[str | None] = mapped_column(String(64))
+    wait_for_agent_ms: Mapped[int | None] = mapped_column(Integer)
