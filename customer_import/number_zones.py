@@ -19,6 +19,8 @@ import phonenumbers
 from phonenumbers import PhoneMetadata, PhoneNumberType, phonenumberutil
 from phonenumbers import timezone as number_zones
 
+from ivr_scripts.campaigns.windows import zone_key
+
 UNKNOWN_ZONE: Final = "Etc/Unknown"
 _UNKNOWN: Final = PhoneNumberType.UNKNOWN
 
@@ -38,7 +40,7 @@ def parse_number(text: str, region: str) -> tuple[str, str, str | None] | None:
     if phonenumbers.is_possible_number_with_reason(parsed) != phonenumbers.ValidationResult.IS_POSSIBLE:
         return None
     country, kind = _country_and_kind(parsed)
-    zones = "|".join(sorted(set(_time_zones(parsed, kind))))
+    zones = zone_key(_time_zones(parsed, kind))
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     return e164, zones, country if country and country.isalpha() else None  # "001": no country's (+800)
 

@@ -44,11 +44,6 @@ class Lead:
     last_outcome: str | None
 
 
-def zone_key(zones: Collection[str]) -> str:
-    """The `time_zones` key of a set of IANA zones: sorted, "|"-joined."""
-    return "|".join(sorted(set(zones)))
-
-
 def due_leads(
     engine: Engine, campaign: str, open_zone_keys: Collection[str], now: dt.datetime, limit: int
 ) -> list[Lead]:

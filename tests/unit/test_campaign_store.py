@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dialplans.campaign_vocabulary import AttemptOutcome, CampaignStatus
 from ivr_scripts.campaigns.lifecycle import TransitionRefused, check_transition
+from ivr_scripts.campaigns.windows import zone_key
 from schema.campaigns.attempts import Attempt, attempts, record_attempt
 from schema.campaigns.leads import (
     LEADS,
@@ -21,7 +22,6 @@ from schema.campaigns.leads import (
     due_query,
     get_lead,
     schedule,
-    zone_key,
 )
 from schema.campaigns.lists import open_list
 from schema.campaigns.status import (
