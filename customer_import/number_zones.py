@@ -20,6 +20,7 @@ from phonenumbers import PhoneMetadata, PhoneNumberType, phonenumberutil
 from phonenumbers import timezone as number_zones
 
 from ivr_scripts.campaigns.windows import zone_key
+from schema.crm.phones import parse_full_number
 
 UNKNOWN_ZONE: Final = "Etc/Unknown"
 _UNKNOWN: Final = PhoneNumberType.UNKNOWN
@@ -28,16 +29,8 @@ _UNKNOWN: Final = PhoneNumberType.UNKNOWN
 def parse_number(text: str, region: str) -> tuple[str, str, str | None] | None:
     """(E.164, zone key, the number's country or None) for a full number, or None (as
     `schema.crm.phones.normalise_number` decides what a full number is)."""
-    raw = text.strip()
-    if not raw or len(raw) > 40:
-        return None
-    if raw.startswith("00"):
-        raw = "+" + raw[2:]
-    try:
-        parsed = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if phonenumbers.is_possible_number_with_reason(parsed) != phonenumbers.ValidationResult.IS_POSSIBLE:
+    parsed = parse_full_number(text, region)
+    if parsed is None:
         return None
     country, kind = _country_and_kind(parsed)
     zones = zone_key(_time_zones(parsed, kind))

@@ -26,6 +26,13 @@ _KEYPAD: Final = str.maketrans(
 @functools.lru_cache(maxsize=65536)
 def normalise_number(text: str, region: str) -> str | None:
     """E.164 for a full number of the right length for its country; else None (withheld, extensions)."""
+    parsed = parse_full_number(text, region)
+    return None if parsed is None else phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse_full_number(text: str, region: str) -> phonenumbers.PhoneNumber | None:
+    """The number `text` is in `region`, if it is a full one; else None (the rule `normalise_number` and
+    the call list import share)."""
     raw = text.strip()
     if not raw or len(raw) > 40:
         return None
@@ -38,7 +45,7 @@ def normalise_number(text: str, region: str) -> str | None:
     # Full numbers only: a local-only number (no area code) or an extension is not a caller ID that can match.
     if phonenumbers.is_possible_number_with_reason(parsed) != phonenumbers.ValidationResult.IS_POSSIBLE:
         return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return parsed
 
 
 def keypad_digits(text: str) -> str:
