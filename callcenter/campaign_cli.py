@@ -90,7 +90,7 @@ def run_campaign(settings: Settings, args: argparse.Namespace) -> int:
             if args.action == "exclude":
                 return _exclude(settings, args, engine)
             if args.action == "status":
-                return _status(args, engine)
+                return _status(args, engine, _dialplan_campaigns(settings))
             return _step(args, engine)
         finally:
             engine.dispose()
@@ -178,20 +178,32 @@ def number_summary_text(what: str, summary: NumberImportSummary) -> str:
     return f"{text}\nno errors"
 
 
-def _status(args: argparse.Namespace, engine: Engine) -> int:
+def _dialplan_campaigns(settings: Settings) -> set[str]:
+    """The campaigns the dialplan names (none when there is no dialplan file)."""
+    return set(load_dialplan(settings.dialplan).model.campaigns) if settings.dialplan.exists() else set()
+
+
+def _status(args: argparse.Namespace, engine: Engine, in_dialplan: set[str]) -> int:
     campaigns = list_campaigns(engine)
     if args.name is not None:
         found = get_campaign(engine, args.name)
+        if found is None and args.name in in_dialplan:
+            print(f"{args.name}: draft (in the dialplan, not used yet)")
+            return 0
         if found is None:
             print(f"callcenter campaign status: no campaign {args.name!r}", file=sys.stderr)
             return 1
         campaigns = [found]
-    if not campaigns:
+    unused = sorted(in_dialplan - {campaign.name for campaign in campaigns}) if args.name is None else []
+    if not campaigns and not unused:
         print("no campaigns yet")
+    for name in unused:
+        print(f"{name}: draft (in the dialplan, not used yet)")
     for campaign in campaigns:
         lists = campaign_lists(engine, campaign.name)
         leads = sum(listed.leads_added for listed in lists)
-        print(f"{campaign.name}: {campaign.status} (since {campaign.updated_at:%Y-%m-%d %H:%M} UTC), "
+        where = "" if campaign.name in in_dialplan or not in_dialplan else ", not in the dialplan"
+        print(f"{campaign.name}: {campaign.status} (since {campaign.updated_at:%Y-%m-%d %H:%M} UTC{where}), "
               f"{len(lists)} lists, {leads:,} leads")  # fmt: skip
         if args.name is None:
             continue

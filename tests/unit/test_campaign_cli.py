@@ -182,3 +182,49 @@ def test_dnc_import_and_campaign_exclude_block_numbers_at_import(
     assert code == 0
     assert "excluded: 1 campaign exclusion, 1 national DNC" in out
     assert lead_count(database) == 1
+
+
+WITH_CAMPAIGNS = """\
+prompts:
+  hi: {text: Hello}
+queues:
+  desk: {extension: "2001", tiers: [{agent: "1001"}]}
+agents:
+  "1001": {name: Ann}
+campaigns:
+  summer: {type: survey, agents: ["1001"], lists: [june], caller_id: "+442079460000"}
+  spring: {type: survey, agents: ["1001"], lists: [march], caller_id: "+442079460000"}
+menus:
+  main:
+    prompt: hi
+    options: {"1": {transfer: {queue: desk}}}
+    fallback: {hangup: }
+dids:
+  "4001": {menu: main}
+crm:
+  default_region: GB
+"""
+
+
+def test_status_names_the_dialplans_campaigns_not_used_yet_and_the_databases_not_in_it(
+    database: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "plan.yaml").write_text(WITH_CAMPAIGNS, encoding="utf-8")
+    callcenter_output(capsys, "campaign", "start", "spring")
+    callcenter_output(capsys, "campaign", "pause", "winter")  # refused, but now in the database
+
+    code, out, _err = callcenter_output(capsys, "campaign", "status")
+
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "summer: draft (in the dialplan, not used yet)"
+    assert lines[1].startswith("spring: running (since ")
+    assert lines[1].endswith(" UTC), 0 lists, 0 leads")
+    assert lines[2].startswith("winter: draft (since ")
+    assert "UTC, not in the dialplan)" in lines[2]
+    assert callcenter_output(capsys, "campaign", "status", "summer") == (
+        0,
+        "summer: draft (in the dialplan, not used yet)\n",
+        "",
+    )
+    assert get_campaign(database, "summer") is None, "status only reads"
