@@ -32,7 +32,12 @@ def check_campaigns(plan: Dialplan) -> list[Finding]:
             *_window(path, campaign),
             *_abandon(plan, path, campaign),
             *_machine(plan, path, campaign),
+            *_script(plan, path, campaign),
         ]
+    used = {campaign.script for campaign in plan.campaigns.values()}
+    for name in plan.scripts:
+        if name not in used:
+            findings.append(Finding(("scripts", name), f"script {name!r} is used by no campaign", "warning"))
     return findings
 
 
@@ -149,3 +154,10 @@ def _machine(plan: Dialplan, path: NodePath, campaign: Campaign) -> Iterator[Fin
             "answer ends the number's calls",
             "warning",
         )
+
+
+def _script(plan: Dialplan, path: NodePath, campaign: Campaign) -> Iterator[Finding]:
+    if campaign.script is not None and campaign.script not in plan.scripts:
+        yield Finding((*path, "script"), unknown_reference("script", campaign.script, plan.scripts))
+    if not campaign.dispositions:
+        yield Finding((*path, "dispositions"), "a campaign needs at least one disposition to close its calls")

@@ -24,6 +24,7 @@ from pydantic import (
 from dialplans.base import WEEKDAYS, AgentId, Name, Node, Weekday
 from dialplans.campaign_vocabulary import AttemptOutcome, CampaignType, DialMode, Jurisdiction
 from dialplans.crm_models import PHONE_PATTERN, PhoneText, Region
+from dialplans.script_models import Disposition, default_dispositions
 
 MIN_RING_SECONDS = 15
 MAX_DELAY = dt.timedelta(days=30)
@@ -228,3 +229,8 @@ class Campaign(Node):
     abandon: Abandon = Field(default_factory=Abandon)
     machine: Machine = Field(default_factory=Machine)
     pilot: Pilot = Field(default_factory=Pilot)
+    script: Name | None = Field(default=None, description="The script (in `scripts:`) its agents follow.")
+    dispositions: dict[Name, Disposition] = Field(
+        default_factory=default_dispositions,
+        description="How agents close its calls (default: sale, completed, not_interested, call_back, ...).",
+    )

@@ -37,6 +37,7 @@ from dialplans.crm_models import Crm, SelfServiceLookup, Survey
 from dialplans.fallback_models import ServerDownFallback
 from dialplans.recording_models import QaForm, Recording
 from dialplans.schedule_models import Schedule
+from dialplans.script_models import Script
 from dialplans.vocabulary import NORMAL_CLEARING
 
 
@@ -359,6 +360,7 @@ class Dialplan(Node):
     campaigns: dict[Name, Campaign] = Field(
         default_factory=dict, description="Outbound campaigns, by name (docs/campaigns.md)."
     )
+    scripts: dict[Name, Script] = Field(default_factory=dict, description="Campaign scripts, by name.")
     fallback: ServerDownFallback | None = Field(
         default=None,
         description=(

@@ -142,6 +142,7 @@ def test_it_is_a_2020_12_schema_of_the_whole_language(schema: dict[str, Any]) ->
         "recording",
         "qa_forms",
         "campaigns",
+        "scripts",
         "fallback",
         "menus",
         "dids",
