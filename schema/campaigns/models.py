@@ -6,7 +6,8 @@ to call, with the IANA zones it may be in (`time_zones`, a sorted "|"-joined key
 when it is next due. A pending lead always has `next_attempt_at` (the import sets it to the import
 time), so "due" is one index range. `leads.campaign` repeats its list's campaign for that index.
 `dnc_numbers` are numbers nobody may call (internal opt-outs and the national register);
-`campaign_exclusions` are numbers one campaign may not call. `campaign_attempts` logs every dial.
+`campaign_exclusions` are numbers one campaign may not call. `campaign_attempts` logs every dial;
+`campaign_answers` (migration 0007) holds the script answers given on an attempt.
 """
 
 from __future__ import annotations
@@ -142,3 +143,21 @@ class CampaignAttempt(Base):
     agent_id: Mapped[str | None] = mapped_column(String(64))
     disposition: Mapped[str | None] = mapped_column(String(64))
     wait_for_agent_ms: Mapped[int | None] = mapped_column(Integer)
+
+
+class CampaignAnswer(Base):
+    """One answer to a campaign script's question, given on one attempt (migration 0007)."""
+
+    __tablename__ = "campaign_answers"
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "question"),
+        Index("ix_campaign_answers_campaign_question", "campaign", "question"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(BigId, ForeignKey("campaign_attempts.id", ondelete="CASCADE"))
+    campaign: Mapped[str] = mapped_column(String(64))
+    question: Mapped[str] = mapped_column(String(64))
+    answer: Mapped[str]
+    agent_id: Mapped[str | None] = mapped_column(String(64))
+    answered_at: Mapped[dt.datetime]

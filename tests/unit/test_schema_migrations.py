@@ -44,6 +44,7 @@ ALL_TABLES = {
     "dnc_numbers",
     "campaign_exclusions",
     "campaign_attempts",
+    "campaign_answers",
 }
 
 
@@ -61,14 +62,14 @@ def test_upgrade_to_head_creates_the_tables(blank_database_url: str) -> None:
 
     upgrade(blank_database_url)
 
-    assert current_revision(blank_database_url) == "0006"
+    assert current_revision(blank_database_url) == "0007"
     assert _tables(blank_database_url) == ALL_TABLES
 
 
 def test_upgrade_twice_is_harmless(blank_database_url: str) -> None:
     upgrade(blank_database_url)
     upgrade(blank_database_url)
-    assert current_revision(blank_database_url) == "0006"
+    assert current_revision(blank_database_url) == "0007"
 
 
 def test_migration_matches_the_models(database_url: str) -> None:
@@ -127,6 +128,7 @@ def test_users_made_before_0005_keep_their_rows_and_have_no_extension(blank_data
 
 
 CAMPAIGN_TABLES = {
+    "campaign_answers",
     "campaigns",
     "campaign_transitions",
     "call_lists",
@@ -155,3 +157,10 @@ def test_0006_down_removes_only_the_campaign_tables_and_keeps_earlier_rows(blank
             assert list(connection.execute(select(USERS.c.username)).scalars()) == ["maria"]
     finally:
         engine.dispose()
+
+
+def test_0007_down_removes_only_the_answers(blank_database_url: str) -> None:
+    upgrade(blank_database_url)
+    downgrade(blank_database_url, "0006")
+    assert current_revision(blank_database_url) == "0006"
+    assert _tables(blank_database_url) == ALL_TABLES - {"campaign_answers"}
