@@ -55,6 +55,42 @@ def due_leads(
     return [_lead(row) for row in rows]
 
 
+def claim_due_leads(
+    engine: Engine,
+    campaign: str,
+    open_zone_keys: Collection[str],
+    now: dt.datetime,
+    *,
+    limit: int,
+    lease_until: dt.datetime,
+) -> list[Lead]:
+    """Take up to `limit` due leads (as `due_leads` orders them) for this server to dial.
+
+    Each one's `next_attempt_at` moves to `lease_until`, by a compare-and-set on the value read, so no
+    other server takes it meanwhile; `schedule` replaces the lease once the call has ended. A lead whose
+    server died before that is due again at `lease_until`. On PostgreSQL the rows are read FOR UPDATE
+    SKIP LOCKED, so servers claiming at the same moment take different leads without waiting.
+    """
+    if not open_zone_keys or limit <= 0:
+        return []
+    query = due_query(campaign, open_zone_keys, now, limit).with_for_update(skip_locked=True)
+    claimed: list[Lead] = []
+    with write_transaction(engine, f"claiming campaign {campaign}'s due leads") as connection:
+        for row in connection.execute(query).all():
+            taken = connection.execute(
+                update(LEADS)
+                .where(
+                    LEADS.c.id == row.id,
+                    LEADS.c.status == PENDING,
+                    LEADS.c.next_attempt_at == row.next_attempt_at,
+                )
+                .values(next_attempt_at=lease_until)
+            )
+            if taken.rowcount == 1:
+                claimed.append(_lead(row))
+    return claimed
+
+
 def due_query(campaign: str, open_zone_keys: Collection[str], now: dt.datetime, limit: int) -> Select[Any]:
     """`due_leads`' query: one range of ix_leads_campaign_status_next_attempt_at_id, in its order."""
     return (
