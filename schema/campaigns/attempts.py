@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Final
 
-from sqlalchemy import Engine, Table, select
+from sqlalchemy import Connection, Engine, Table, select
 
 from dialplans.campaign_vocabulary import AttemptOutcome
 from schema.campaigns.models import CampaignAttempt
@@ -36,10 +36,15 @@ class Attempt:
 
 def record_attempt(engine: Engine, attempt: Attempt) -> int:
     """Log one attempt; returns its id."""
-    values = asdict(attempt) | {"outcome": attempt.outcome.value}
     with write_transaction(engine, f"logging an attempt of campaign {attempt.campaign}") as connection:
-        inserted = connection.execute(ATTEMPTS.insert().values(**values).returning(ATTEMPTS.c.id))
-        return int(inserted.scalar_one())
+        return record_attempt_in(connection, attempt)
+
+
+def record_attempt_in(connection: Connection, attempt: Attempt) -> int:
+    """`record_attempt` in the caller's transaction."""
+    values = asdict(attempt) | {"outcome": attempt.outcome.value}
+    inserted = connection.execute(ATTEMPTS.insert().values(**values).returning(ATTEMPTS.c.id))
+    return int(inserted.scalar_one())
 
 
 def attempts(engine: Engine, campaign: str, since: dt.datetime) -> list[Attempt]:

@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Engine, Row, Select, Table, select, update
+from sqlalchemy import Connection, Engine, Row, Select, Table, select, update
 
 from dialplans.campaign_vocabulary import AttemptOutcome
 from schema.campaigns.models import Lead as LeadModel
@@ -129,15 +129,22 @@ def get_lead(engine: Engine, lead_id: int) -> Lead:
 def schedule(engine: Engine, lead_id: int, next_at: dt.datetime | None, outcome: AttemptOutcome) -> None:
     """After an attempt: try again at `next_at`, or (None) the lead is finished: `done`, or `blocked`
     when the outcome is BLOCKED (the number was not dialled, so the attempt is not counted)."""
+    with write_transaction(engine, f"scheduling lead {lead_id}") as connection:
+        schedule_in(connection, lead_id, next_at, outcome)
+
+
+def schedule_in(
+    connection: Connection, lead_id: int, next_at: dt.datetime | None, outcome: AttemptOutcome
+) -> None:
+    """`schedule` in the caller's transaction (the dialer logs the attempt in the same one)."""
     dialled = outcome is not AttemptOutcome.BLOCKED
     finished = DONE if dialled else BLOCKED
     status = PENDING if next_at is not None else finished
     values: dict[str, Any] = {"status": status, "next_attempt_at": next_at, "last_outcome": outcome.value}
     if dialled:
         values["attempts"] = LEADS.c.attempts + 1
-    with write_transaction(engine, f"scheduling lead {lead_id}") as connection:
-        if connection.execute(update(LEADS).where(LEADS.c.id == lead_id).values(**values)).rowcount != 1:
-            raise NotFound(f"no lead {lead_id}")
+    if connection.execute(update(LEADS).where(LEADS.c.id == lead_id).values(**values)).rowcount != 1:
+        raise NotFound(f"no lead {lead_id}")
 
 
 def _lead(row: Row[Any]) -> Lead:

@@ -7,51 +7,14 @@ from types import MappingProxyType
 
 import gevent
 import pytest
-from gevent.event import AsyncResult
 
 from dialplans.campaign_vocabulary import AttemptOutcome
-from esl_handlers.after_answer import PARK, AfterAnswer
 from esl_handlers.campaign_calls import CampaignCalls, DialRequest
 from esl_handlers.codec import Event
 from esl_handlers.seat_legs import SEAT_AGENT_VARIABLE
 from ivr_scripts.campaigns.campaign_call import CampaignCall, Phase
-from ivr_scripts.switch import Originated, SwitchError
-
-
-class FakeSwitch:
-    def __init__(self) -> None:
-        self.originates: dict[str, AsyncResult] = {}
-        self.done: list[tuple[str, ...]] = []
-        self.fail_bridge = False
-
-    def originate(
-        self,
-        endpoint: str,
-        *,
-        caller_id_number: str,
-        caller_id_name: str,
-        timeout: float,
-        variables: dict[str, str] | None = None,
-        then: AfterAnswer = PARK,
-    ) -> Originated:
-        del caller_id_number, caller_id_name, timeout, then
-        leg = (variables or {})["origination_uuid"]
-        self.originates[leg] = AsyncResult()
-        self.done.append(("originate", endpoint))
-        result: Originated = self.originates[leg].get(timeout=5)
-        return result
-
-    def bridge(self, caller_uuid: str, leg_uuid: str) -> None:
-        if self.fail_bridge:
-            raise SwitchError("-ERR Invalid uuid")
-        self.done.append(("bridge", caller_uuid, leg_uuid))
-
-    def hangup(self, uuid: str, cause: str = "NORMAL_CLEARING") -> None:
-        self.done.append(("hangup", uuid))
-
-    def transfer_inline(self, uuid: str, steps: AfterAnswer) -> bool:
-        self.done.append(("transfer", uuid, steps.text.split(",")[0]))
-        return True
+from ivr_scripts.switch import Originated
+from tests.fakes.campaign_switch import FakeSwitch
 
 
 def event(name: str, leg: str, **headers: str) -> Event:

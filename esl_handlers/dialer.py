@@ -1,0 +1,121 @@
+"""The dialer: claims due leads for each dialling campaign, dials them, and reschedules them as they end.
+
+Every `tick` (the server calls it each second and when a seat frees), for each campaign in pilot or
+running: the calls wanted (ivr_scripts.campaigns.dialing.calls_wanted), the zone keys inside calling
+hours, that many leads claimed (a lease, so no other server dials them), each checked against the
+do-not-call lists once more, then dialled through `CampaignCalls`. When a call ends, its attempt is
+logged and the lead rescheduled by the retry rules, or finished. A blocked number is logged as a
+`blocked` attempt, never dialled. Seats are shared by the campaigns a server dials.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Collection, Mapping
+from typing import Final, Protocol
+
+from dialplans.campaign_vocabulary import AttemptOutcome
+from esl_handlers.campaign_calls import CampaignCalls, DialRequest
+from ivr_scripts.campaigns.campaign_call import CampaignCall
+from ivr_scripts.campaigns.dialing import DialingRules, LeadToDial, calls_wanted
+from ivr_scripts.campaigns.windows import NeverOpen
+
+log = logging.getLogger(__name__)
+
+LEASE: Final = dt.timedelta(hours=24)
+
+
+class DialerStore(Protocol):
+    def dialling(self, campaign: str) -> bool:
+        """The campaign is in pilot or running."""
+        ...
+
+    def zone_keys(self, campaign: str) -> list[str]: ...
+
+    def claim(
+        self,
+        campaign: str,
+        open_keys: Collection[str],
+        now: dt.datetime,
+        limit: int,
+        lease_until: dt.datetime,
+    ) -> list[LeadToDial]: ...
+
+    def blocked(self, campaign: str, phone: str) -> str | None: ...
+
+    def finished(self, call: CampaignCall, lead: LeadToDial, next_at: dt.datetime | None) -> None:
+        """Log the attempt and reschedule the lead (None: finished), at once."""
+        ...
+
+
+class Dialer:
+    def __init__(
+        self,
+        store: DialerStore,
+        calls: CampaignCalls,
+        rules: Mapping[str, DialingRules],
+        *,
+        endpoint: Callable[[str], str],
+        message_audio: Mapping[str, str],
+        clock: Callable[[], dt.datetime],
+    ) -> None:
+        self._store = store
+        self._calls = calls
+        self._rules = dict(rules)
+        self._endpoint = endpoint
+        self._audio = dict(message_audio)
+        self._clock = clock
+        self._leads: dict[str, tuple[DialingRules, LeadToDial]] = {}
+
+    def tick(self) -> int:
+        """Dial what each campaign wants now; returns how many calls were placed."""
+        now = self._clock()
+        placed = 0
+        for name, rules in self._rules.items():
+            if not self._store.dialling(name):
+                continue
+            wanted = calls_wanted(rules, len(self._calls.seats.waiting()), self._calls.in_progress())
+            if wanted <= 0:
+                continue
+            keys = rules.open_keys(self._store.zone_keys(name), now)
+            for lead in self._store.claim(name, keys, now, wanted, now + LEASE):
+                placed += self._dial(rules, lead, now)
+        return placed
+
+    def _dial(self, rules: DialingRules, lead: LeadToDial, now: dt.datetime) -> int:
+        reason = self._store.blocked(rules.name, lead.phone)
+        if reason is not None:
+            log.info("campaign %s: lead %d not dialled: %s", rules.name, lead.id, reason)
+            blocked = CampaignCall(rules.name, lead.id, lead.phone, "", now)
+            blocked.outcome, blocked.ended_at = AttemptOutcome.BLOCKED, now
+            self._store.finished(blocked, lead, None)
+            return 0
+        request = DialRequest(
+            rules.name,
+            lead.id,
+            lead.phone,
+            self._endpoint(lead.phone),
+            rules.caller_number,
+            rules.caller_name,
+            self._audio[rules.name],
+            ring_seconds=rules.ring_seconds,
+            machine_action=rules.machine_action,
+        )
+        call = self._calls.dial(request)
+        self._leads[call.call_uuid] = (rules, lead)
+        return 1
+
+    def on_finished(self, call: CampaignCall) -> None:
+        """CampaignCalls' report of an ended call: log it and reschedule its lead."""
+        found = self._leads.pop(call.call_uuid, None)
+        if found is None or call.outcome is None:
+            return
+        rules, lead = found
+        ended = call.ended_at or self._clock()
+        try:
+            next_at = rules.after(lead.zone_key, lead.attempts + 1, call.outcome, ended).next_at
+        except NeverOpen:
+            log.warning("campaign %s: lead %d's zones are never inside its window; finished", rules.name, lead.id)
+            next_at = None
+        self._store.finished(call, lead, next_at)

@@ -1,0 +1,73 @@
+"""The campaign tables as the dialer's store (esl_handlers.dialer.DialerStore).
+
+`finished` logs the attempt and reschedules the lead in one transaction, so an ended call is either
+both logged and rescheduled or neither (then its lease brings the lead back).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+
+from sqlalchemy import Engine
+
+from dialplans.campaign_vocabulary import AttemptOutcome
+from ivr_scripts.campaigns.campaign_call import CampaignCall
+from ivr_scripts.campaigns.dialing import LeadToDial
+from ivr_scripts.campaigns.lifecycle import DIALLING
+from schema.campaigns.attempts import Attempt, record_attempt_in
+from schema.campaigns.dnc import is_blocked
+from schema.campaigns.leads import claim_due_leads, distinct_zone_keys, schedule_in
+from schema.campaigns.status import get_campaign
+from schema.db import write_transaction
+
+
+class DialerStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def dialling(self, campaign: str) -> bool:
+        found = get_campaign(self._engine, campaign)
+        return found is not None and found.status in DIALLING
+
+    def zone_keys(self, campaign: str) -> list[str]:
+        return distinct_zone_keys(self._engine, campaign)
+
+    def claim(
+        self,
+        campaign: str,
+        open_keys: Collection[str],
+        now: dt.datetime,
+        limit: int,
+        lease_until: dt.datetime,
+    ) -> list[LeadToDial]:
+        leads = claim_due_leads(self._engine, campaign, open_keys, now, limit=limit, lease_until=lease_until)
+        return [
+            LeadToDial(lead.id, lead.list_id, lead.phone_e164, lead.time_zones, lead.attempts)
+            for lead in leads
+        ]
+
+    def blocked(self, campaign: str, phone: str) -> str | None:
+        return is_blocked(self._engine, campaign, phone)
+
+    def finished(self, call: CampaignCall, lead: LeadToDial, next_at: dt.datetime | None) -> None:
+        outcome = call.outcome or AttemptOutcome.NO_ANSWER
+        attempt = Attempt(
+            campaign=call.campaign,
+            phone_e164=lead.phone,
+            attempt_no=lead.attempts + (0 if outcome is AttemptOutcome.BLOCKED else 1),
+            started_at=call.started_at,
+            outcome=outcome,
+            lead_id=lead.id,
+            list_id=lead.list_id,
+            call_uuid=call.call_uuid or None,
+            answered_at=call.answered_at,
+            ended_at=call.ended_at,
+            hangup_cause=call.hangup_cause,
+            amd_result=call.decision.measured.value if call.decision is not None else None,
+            agent_id=call.agent_id,
+            wait_for_agent_ms=call.wait_for_agent_ms,
+        )
+        with write_transaction(self._engine, f"logging campaign {call.campaign}'s attempt") as connection:
+            record_attempt_in(connection, attempt)
+            schedule_in(connection, lead.id, next_at, outcome)

@@ -1,0 +1,129 @@
+"""The dialer on SQLite and PostgreSQL with a switch that answers as told: claim, dial, log, reschedule."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import MappingProxyType
+
+import gevent
+import pytest
+from sqlalchemy import Engine
+
+from dialplans.campaign_models import Campaign
+from dialplans.campaign_vocabulary import AttemptOutcome, CampaignStatus, DialMode
+from esl_handlers.campaign_calls import CampaignCalls
+from esl_handlers.codec import Event
+from esl_handlers.dialer import Dialer
+from esl_handlers.seat_legs import SEAT_AGENT_VARIABLE
+from ivr_scripts.campaigns.campaign_call import CampaignCall
+from ivr_scripts.campaigns.dialing import DialingRules, calls_wanted
+from ivr_scripts.switch import Originated
+from schema.adapters.dialer_store import DialerStore
+from schema.campaigns.attempts import attempts
+from schema.campaigns.dnc import add_dnc
+from schema.campaigns.leads import LEADS, get_lead
+from schema.campaigns.lists import open_list
+from schema.campaigns.status import transition
+from tests.fakes.campaign_switch import FakeSwitch
+
+NOW = dt.datetime(2026, 12, 7, 15, 0, tzinfo=dt.UTC)  # 09:00 in Chicago: inside 08:00-21:00
+CHICAGO = "America/Chicago"
+CAMPAIGN = Campaign.model_validate(
+    {"type": "survey", "agents": ["1001"], "lists": ["march"], "caller_id": "+13125550000"}
+)
+RULES = DialingRules.from_campaign("spring", CAMPAIGN)
+
+
+def add_leads(engine: Engine, *phones: str) -> list[int]:
+    ids = []
+    with engine.begin() as connection:
+        list_id = open_list(connection, "spring", "march", "march.csv", NOW)
+        for phone in phones:
+            values = {"list_id": list_id, "campaign": "spring", "phone_e164": phone, "time_zones": CHICAGO,
+                      "fields": {}, "status": "pending", "attempts": 0, "next_attempt_at": NOW}  # fmt: skip
+            ids.append(
+                int(connection.execute(LEADS.insert().values(values).returning(LEADS.c.id)).scalar_one())
+            )
+    return ids
+
+
+class Rig:
+    def __init__(self, engine: Engine) -> None:
+        self.switch = FakeSwitch()
+        self.calls = CampaignCalls(self.switch, self.finished, clock=lambda: NOW)
+        self.dialer = Dialer(
+            DialerStore(engine),
+            self.calls,
+            {"spring": RULES},
+            endpoint=lambda phone: f"sofia/gateway/pstn/{phone}",
+            message_audio={"spring": "/srv/sounds/spring-id.wav"},
+            clock=lambda: NOW,
+        )
+
+    def finished(self, call: CampaignCall) -> None:  # CampaignCalls is made before the dialer it reports to
+        self.dialer.on_finished(call)
+
+    def seat(self) -> None:
+        leg = self.calls.open_seat("1001", "user/1001@callcenter.local")
+        gevent.sleep(0)
+        self.switch.originates[leg].set(Originated("answered", leg, "SUCCESS"))
+        headers = {"Event-Name": "CHANNEL_PARK", "Unique-ID": leg, f"variable_{SEAT_AGENT_VARIABLE}": "1001"}
+        self.calls.on_switch_event(Event(MappingProxyType(headers), None))
+
+
+@pytest.fixture
+def rig(engine: Engine) -> Rig:
+    transition(engine, "spring", CampaignStatus.RUNNING, by="test", now=NOW)
+    return Rig(engine)
+
+
+def test_a_busy_number_is_logged_and_dialled_again_after_the_busy_delay(engine: Engine, rig: Rig) -> None:
+    (lead_id,) = add_leads(engine, "+13125550001")
+    rig.seat()
+    assert rig.dialer.tick() == 1
+    assert rig.dialer.tick() == 0, "progressive: one call per waiting seat"
+    gevent.sleep(0)
+    (leg,) = [uuid for uuid in rig.switch.originates if rig.calls.seats.by_leg(uuid) is None]
+    rig.switch.originates[leg].set(Originated("busy", None, "USER_BUSY"))
+    gevent.sleep(0)
+
+    (logged,) = attempts(engine, "spring", NOW - dt.timedelta(hours=1))
+    assert (logged.outcome, logged.attempt_no, logged.lead_id, logged.hangup_cause) == (
+        AttemptOutcome.BUSY,
+        1,
+        lead_id,
+        "USER_BUSY",
+    )
+    lead = get_lead(engine, lead_id)
+    assert (lead.status, lead.attempts, lead.next_attempt_at) == (
+        "pending",
+        1,
+        NOW + dt.timedelta(minutes=15),
+    )
+
+
+def test_a_number_on_the_do_not_call_list_is_never_dialled(engine: Engine, rig: Rig) -> None:
+    (lead_id,) = add_leads(engine, "+13125550002")
+    add_dnc(engine, "+13125550002", source="internal", now=NOW)
+    rig.seat()
+    assert rig.dialer.tick() == 0
+    assert [call for call in rig.switch.done if call[0] == "originate" and "pstn" in call[1]] == []
+    (logged,) = attempts(engine, "spring", NOW - dt.timedelta(hours=1))
+    assert (logged.outcome, logged.attempt_no) == (AttemptOutcome.BLOCKED, 0)
+    assert get_lead(engine, lead_id).status == "blocked"
+
+
+def test_nothing_is_dialled_while_the_campaign_is_paused_or_without_a_seat(engine: Engine, rig: Rig) -> None:
+    add_leads(engine, "+13125550003")
+    assert rig.dialer.tick() == 0, "no seat waiting"
+    transition(engine, "spring", CampaignStatus.PAUSED, by="test", now=NOW)
+    rig.seat()
+    assert rig.dialer.tick() == 0, "paused"
+
+
+def test_preview_dials_nothing_by_itself_and_progressive_one_per_waiting_seat() -> None:
+    preview = DialingRules.from_campaign("p", CAMPAIGN.model_copy(update={"dial_mode": DialMode.PREVIEW}))
+    assert [calls_wanted(preview, seats, 0) for seats in (0, 3)] == [0, 0]
+    assert [calls_wanted(RULES, seats, busy) for seats, busy in ((3, 0), (3, 2), (1, 3))] == [3, 1, 0]
+    assert (RULES.caller_number, RULES.caller_name, RULES.ring_seconds) == ("+13125550000", "spring", 25)
+    assert RULES.open_keys([CHICAGO, "Asia/Tokyo"], NOW) == {CHICAGO}, "00:00 in Tokyo"
