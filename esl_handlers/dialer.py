@@ -116,6 +116,8 @@ class Dialer:
         try:
             next_at = rules.after(lead.zone_key, lead.attempts + 1, call.outcome, ended).next_at
         except NeverOpen:
-            log.warning("campaign %s: lead %d's zones are never inside its window; finished", rules.name, lead.id)
+            log.warning(
+                "campaign %s: lead %d's zones are never inside its window; finished", rules.name, lead.id
+            )
             next_at = None
         self._store.finished(call, lead, next_at)
