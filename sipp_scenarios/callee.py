@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Literal
 from xml.sax.saxutils import quoteattr
 
+from sipp_scenarios import uas_steps
+
 CalleeKind = Literal["answer", "busy", "no_answer", "unreachable"]
 _WAIT_FOR_BYE_MS = 120_000
 
@@ -47,7 +49,7 @@ def write_callee_scenario(path: Path, callees: Mapping[int, Callee]) -> Path:
     """The UAS scenario answering each code of `callees` as told; an unknown code gets 404."""
     hangs_up = any(callee.hangup_after_ms for callee in callees.values())
     # SIPp refuses a scenario with a variable set and never used: the headers only for BYEs we send.
-    parts = [_HEAD.replace("HEADERS\n", _DIALOG_HEADERS if hangs_up else "")]
+    parts = [_HEAD.replace("HEADERS\n", uas_steps.CAPTURE_DIALOG if hangs_up else "")]
     for code in callees:
         test = f'<test assign_to="is_{code}" variable="code_n" compare="equal" value="{code}"/>'
         parts.append(
@@ -108,21 +110,10 @@ def _ringing(code: int) -> str:
 """
 
 
-_CANCELLED = """  <recv request="CANCEL"/>
-  <send>
-    <![CDATA[
-
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <send>
+_CANCELLED = (
+    '  <recv request="CANCEL"/>\n'
+    + uas_steps.OK
+    + """  <send>
     <![CDATA[
 
       SIP/2.0 487 Request Terminated
@@ -137,92 +128,33 @@ _CANCELLED = """  <recv request="CANCEL"/>
   </send>
   <recv request="ACK" next="done"/>
 """
+)
 
 
 def _answered(code: int, callee: Callee) -> str:
     assert callee.pcap is not None  # Callee checks it
+    tag = f"callee{code}"
     play = f"  <nop><action><exec play_pcap_audio={quoteattr(str(callee.pcap))}/></action></nop>\n"
     if callee.hangup_after_ms:
         ending = f'  <recv request="BYE" timeout="{callee.hangup_after_ms}" ontimeout="bye_{code}"/>\n'
-        ending += _OK_TO_BYE + f'  <nop next="done"/>\n  <label id="bye_{code}"/>\n'
-        ending += _SEND_BYE.replace("TAG", f"callee{code}")
+        ending += (
+            uas_steps.OK + f'  <nop next="done"/>\n  <label id="bye_{code}"/>\n' + uas_steps.send_bye(tag=tag)
+        )
     else:
         ending = (
-            f'  <recv request="BYE" timeout="{_WAIT_FOR_BYE_MS}"/>\n' + _OK_TO_BYE + '  <nop next="done"/>\n'
+            f'  <recv request="BYE" timeout="{_WAIT_FOR_BYE_MS}"/>\n'
+            + uas_steps.OK
+            + '  <nop next="done"/>\n'
         )
     return (
         _ringing(code)
         + f'  <pause milliseconds="{callee.ring_ms}"/>\n'
-        + _ANSWER.replace("TAG", f"callee{code}")
+        + uas_steps.ok_with_sdp(tag=tag, origin="callee", media_port="[media_port]", retrans=True)
         + '  <recv request="ACK"/>\n'
         + play
         + ending
     )
 
-
-_ANSWER = """  <send retrans="500">
-    <![CDATA[
-
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]TAG[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=callee 1 1 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15
-
-    ]]>
-  </send>
-"""
-
-_OK_TO_BYE = """  <send>
-    <![CDATA[
-
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>
-"""
-
-_SEND_BYE = """  <send>
-    <![CDATA[
-
-      BYE [$target] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: [$to];tag=[pid]TAG[call_number]
-      To: [$from]
-      [last_Call-ID:]
-      CSeq: 2 BYE
-      Max-Forwards: 70
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <recv response="200"/>
-"""
-
-_DIALOG_HEADERS = """      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="from"/>
-      <ereg regexp=".*" search_in="hdr" header="To:" assign_to="to"/>
-      <ereg regexp="sip:[^>;]*" search_in="hdr" header="Contact:" assign_to="target"/>
-"""
 
 _HEAD = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">

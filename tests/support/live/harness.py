@@ -28,6 +28,7 @@ from esl_handlers.parked_calls import READY_LOG
 from freeswitch_conf.prompt_audio import PromptAudioReport, render_prompt_audio
 from freeswitch_conf.render import SwitchSettings, render_conf
 from freeswitch_conf.settings import CallControl, call_control_setting
+from sipp_scenarios import uas_steps
 from sipp_scenarios.switch import FreeSwitch, SwitchEndpoints
 from sipp_scenarios.tools import FREESWITCH_ENV, ToolMissing, find_sipp
 from tests.support.cli import callcenter_process, start_callcenter
@@ -388,75 +389,17 @@ def answer_invite(*, tag: str, origin: str, media_port: str) -> str:
     """
     return f"""  <recv request="INVITE" crlf="true">
     <action>
-      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="caller"/>
-      <ereg regexp=".*" search_in="hdr" header="To:" assign_to="callee"/>
-      <ereg regexp="sip:[^>;]*" search_in="hdr" header="Contact:" assign_to="target"/>
-    </action>
+{uas_steps.CAPTURE_DIALOG}    </action>
   </recv>
-  <send>
-    <![CDATA[
-
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]{tag}[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o={origin} 1 1 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio {media_port} RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-
-    ]]>
-  </send>
-"""
+""" + uas_steps.ok_with_sdp(tag=tag, origin=origin, media_port=media_port)
 
 
 def await_bye() -> str:
     """SIPp steps that wait for the far end's BYE and answer it 200."""
-    return """  <recv request="BYE"/>
-  <send>
-    <![CDATA[
-
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>
-"""
+    return '  <recv request="BYE"/>\n' + uas_steps.OK
 
 
-def send_bye(*, tag: str) -> str:
-    """SIPp steps that hang up a call `answer_invite` took (with the same tag) and await the 200."""
-    return f"""  <send retrans="500">
-    <![CDATA[
-
-      BYE [$target] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From:[$callee];tag=[pid]{tag}[call_number]
-      To:[$caller]
-      Call-ID: [call_id]
-      CSeq: 1 BYE
-      Max-Forwards: 70
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <recv response="200"/>
-"""
+send_bye = uas_steps.send_bye
 
 
 def scenario(name: str, *steps: str) -> str:
