@@ -12,7 +12,6 @@ customer who owns its number. Each batch is one transaction; the list's counts a
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
@@ -28,11 +27,12 @@ from customer_import.lead_insert import LeadInserter
 from customer_import.lead_rows import LeadColumns, LeadRow
 from customer_import.lead_workers import prepared_chunks
 from customer_import.pipeline import (
-    REPORT_HEADER,
     DatabaseFailed,
     ImportProgress,
     _collector_paused,
     _report_row,
+    open_report,
+    report_rows,
 )
 from customer_import.rows import RowError
 from customer_import.sources import ImportFailed, TableSource
@@ -103,15 +103,11 @@ def import_leads(
     now = now or dt.datetime.now(dt.UTC)
     summary = LeadImportSummary(report)
     started = time.perf_counter()
-    try:
-        report_file = report.open("w", encoding="utf-8", newline="")
-    except OSError as exc:
-        raise ImportFailed(f"cannot write the error report {report}: {exc.strerror or exc}") from exc
+    report_file = open_report(report)
     try:
         with report_file, engine.connect() as plain:
             conn = plain.execution_options(**{WRITE_TRANSACTION: True})
-            errors = csv.writer(report_file)
-            errors.writerow(REPORT_HEADER)
+            errors = report_rows(report_file)
             try:
                 with conn.begin():
                     lookups = _lookups(conn, options.campaign)

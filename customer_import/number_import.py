@@ -8,7 +8,6 @@ are counted, not errors. Each batch is one transaction.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import time
 from collections.abc import Callable
@@ -21,9 +20,9 @@ from sqlalchemy import exc as sa_exc
 
 from customer_import.lead_rows import lead_columns
 from customer_import.number_zones import parse_number
-from customer_import.pipeline import REPORT_HEADER, DatabaseFailed, _report_row
+from customer_import.pipeline import DatabaseFailed, _report_row, open_report, report_rows
 from customer_import.rows import RowError
-from customer_import.sources import ImportFailed, TableSource
+from customer_import.sources import TableSource
 from schema.campaigns.dnc import add_numbers, exclude_in
 from schema.db import WRITE_TRANSACTION
 from schema.errors import translate
@@ -65,15 +64,11 @@ def import_numbers(
     column = lead_columns(source.columns, phone_column=phone_column).phone
     summary = NumberImportSummary(report)
     started = time.perf_counter()
-    try:
-        report_file = report.open("w", encoding="utf-8", newline="")
-    except OSError as exc:
-        raise ImportFailed(f"cannot write the error report {report}: {exc.strerror or exc}") from exc
+    report_file = open_report(report)
     try:
         with report_file, engine.connect() as plain:
             conn = plain.execution_options(**{WRITE_TRANSACTION: True})
-            errors = csv.writer(report_file)
-            errors.writerow(REPORT_HEADER)
+            errors = report_rows(report_file)
             batch: dict[str, None] = {}  # the numbers in file order, each once
             for row in source.rows():
                 summary.rows_read += 1

@@ -43,7 +43,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TextIO
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy import exc as sa_exc
@@ -117,6 +117,23 @@ class ImportSummary:
 
 
 REPORT_HEADER: Final = ("row", "column", "value", "message")
+
+
+def open_report(report: Path) -> TextIO:
+    """The error report, opened for writing (ImportFailed naming it if it cannot be)."""
+    try:
+        return report.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise ImportFailed(f"cannot write the error report {report}: {exc.strerror or exc}") from exc
+
+
+def report_rows(report_file: TextIO) -> Any:
+    """A CSV writer on the opened report, its header row written."""
+    errors = csv.writer(report_file)
+    errors.writerow(REPORT_HEADER)
+    return errors
+
+
 # A cell starting so is a formula to a spreadsheet; `'` is in the list so that a report cell
 # starting with `'` always had one added, and dropping it gives the original back.
 FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r", "'")
@@ -158,14 +175,10 @@ def import_customers(
     )
     summary = ImportSummary(report)
     started = time.perf_counter()
-    try:
-        report_file = report.open("w", encoding="utf-8", newline="")
-    except OSError as exc:
-        raise ImportFailed(f"cannot write the error report {report}: {exc.strerror or exc}") from exc
+    report_file = open_report(report)
     try:
         with report_file, engine.connect() as conn:
-            errors = csv.writer(report_file)
-            errors.writerow(REPORT_HEADER)
+            errors = report_rows(report_file)
             writer = CustomerWriter(
                 conn.execution_options(**{WRITE_TRANSACTION: True}), rules, now or dt.datetime.now(dt.UTC)
             )
