@@ -29,7 +29,7 @@ from esl_handlers.call_progress import (
     originate_timeout,
 )
 from esl_handlers.codec import Event
-from esl_handlers.seat_legs import seat_fact, seat_variables
+from esl_handlers.seat_legs import SeatFact, seat_fact, seat_variables
 from ivr_scripts.campaigns.call_progress import DetectionSettings, decide
 from ivr_scripts.campaigns.campaign_call import (
     AGENT_WAIT,
@@ -41,7 +41,7 @@ from ivr_scripts.campaigns.campaign_call import (
     Phase,
     PlayMessage,
 )
-from ivr_scripts.campaigns.seats import SeatTable
+from ivr_scripts.campaigns.seats import SeatState, SeatTable
 from ivr_scripts.switch import Originated, SwitchError
 
 log = logging.getLogger(__name__)
@@ -80,8 +80,9 @@ class DialRequest:
     endpoint: str
     caller_id_number: str
     caller_id_name: str
-    message_audio: str
-    """Absolute path of the identification message (dropped calls, and machines unless `machine_audio`)."""
+    message_audio: str | None
+    """Absolute path of the identification message (dropped calls, and machines unless `machine_audio`);
+    None: a dropped call is hung up on with no message (a campaign that names none)."""
     ring_seconds: int = 25
     machine_action: MachineAction = "message"
     machine_audio: str | None = None
@@ -99,9 +100,12 @@ class CampaignCalls:
         *,
         detection: DetectionSettings | None = None,
         clock: Callable[[], dt.datetime] = _utcnow,
+        on_seat: Callable[[str, str, SeatFact], None] | None = None,
     ) -> None:
+        """`on_seat(agent_id, leg, fact)`: a seat's leg was answered (its first park) or is gone."""
         self._switch = switch
         self._on_finished = on_finished
+        self._on_seat = on_seat
         self._detection = detection or DetectionSettings()
         self._clock = clock
         self.seats = SeatTable()
@@ -112,9 +116,12 @@ class CampaignCalls:
     def in_progress(self) -> int:
         return len(self._calls)
 
-    def open_seat(self, agent_id: str, endpoint: str, *, ring_seconds: int = 20) -> str:
-        """Call the agent's phone for a seat; the seat takes customers once the leg is answered and parked."""
-        leg = str(uuid.uuid4())
+    def open_seat(
+        self, agent_id: str, endpoint: str, *, ring_seconds: int = 20, leg: str | None = None
+    ) -> str:
+        """Call the agent's phone for a seat (its leg `leg`, else a new UUID); the seat takes customers
+        once the leg is answered and parked."""
+        leg = leg or str(uuid.uuid4())
         self.seats.open(agent_id, leg, self._clock())
         variables = {"origination_uuid": leg, **seat_variables(agent_id)}
         gevent.spawn(self._originate_seat, agent_id, leg, endpoint, ring_seconds, variables)
@@ -144,7 +151,8 @@ class CampaignCalls:
         name = headers.get("Event-Name")
         try:
             if name == "CHANNEL_EXECUTE_COMPLETE" and headers.get("Application") == "wait_for_silence":
-                self._decided(call, headers)
+                if call.decision is None:  # later ones: the machine message waiting for the beep's end
+                    self._decided(call, headers)
             elif name == "CHANNEL_HANGUP_COMPLETE":
                 self._ended(call, headers.get("Hangup-Cause", "NORMAL_CLEARING"))
         except CallStateError:
@@ -155,11 +163,28 @@ class CampaignCalls:
         # is still being set up.
         now = self._clock()
         if fact == "parked":
+            seat = self.seats.by_leg(leg)
+            first = seat is not None and seat.state is SeatState.CALLING
             self.seats.answered(leg, now)
             self.seats.parked(leg, now)
+            if seat is not None and first:
+                self._tell_seat(seat.agent_id, leg, "answered")
             self._serve_waiting()
         elif fact == "gone":
-            self.seats.gone(leg, now)
+            self._seat_gone(leg)
+
+    def _seat_gone(self, leg: str) -> None:
+        seat = self.seats.gone(leg, self._clock())
+        if seat is not None:
+            self._tell_seat(seat.agent_id, leg, "gone")
+
+    def _tell_seat(self, agent_id: str, leg: str, fact: SeatFact) -> None:
+        if self._on_seat is None:
+            return
+        try:
+            self._on_seat(agent_id, leg, fact)
+        except Exception:
+            log.exception("seat of agent %s: reporting %s failed", agent_id, fact)
 
     def _decided(self, call: CampaignCall, headers: Mapping[str, str]) -> None:
         heard = heard_from(event_variables(headers))
@@ -214,23 +239,28 @@ class CampaignCalls:
 
     def _run(self, command: Command) -> None:
         request = self._requests.get(command.customer_uuid)
+        steps = None
+        if isinstance(command, PlayMessage) and request is not None:
+            steps = self._message(request, command.to_machine)
         try:
             if isinstance(command, Bridge):
                 self._switch.bridge(command.customer_uuid, command.seat_leg)
-            elif isinstance(command, PlayMessage) and request is not None:
-                self._switch.transfer_inline(
-                    command.customer_uuid, self._message(request, command.to_machine)
-                )
+            elif steps is not None:
+                self._switch.transfer_inline(command.customer_uuid, steps)
             else:
                 self._switch.hangup(command.customer_uuid)
         except (SwitchError, ValueError):
             log.exception("campaign call %s: %s failed; hanging up", command.customer_uuid, command)
             self._hang_up_quietly(command.customer_uuid)
 
-    def _message(self, request: DialRequest, to_machine: bool) -> AfterAnswer:
+    def _message(self, request: DialRequest, to_machine: bool) -> AfterAnswer | None:
+        """The steps of the message to play, None when the campaign has none (then: hang up)."""
+        audio = (request.machine_audio or request.message_audio) if to_machine else request.message_audio
+        if audio is None:
+            return None
         if to_machine:
-            return machine_message_steps(request.machine_audio or request.message_audio, self._detection)
-        return message_steps(request.message_audio)
+            return machine_message_steps(audio, self._detection)
+        return message_steps(audio)
 
     def _hang_up_quietly(self, leg: str) -> None:
         try:
@@ -278,4 +308,4 @@ class CampaignCalls:
             originated = Originated("failed", None, str(exc))
         if originated.result != "answered":
             log.warning("seat of agent %s: the phone did not answer (%s)", agent_id, originated.cause)
-            self.seats.gone(leg, self._clock())
+            self._seat_gone(leg)

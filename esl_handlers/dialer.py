@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from typing import Final, Protocol
 
 from dialplans.campaign_vocabulary import AttemptOutcome
@@ -49,6 +50,16 @@ class DialerStore(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class CampaignAudio:
+    """A campaign's messages as files the switch plays (None: the campaign names none)."""
+
+    dropped: str | None = None
+    """The identification message a dropped call hears."""
+    machine: str | None = None
+    """Left on answering machines (machine action `message`)."""
+
+
 class Dialer:
     def __init__(
         self,
@@ -57,14 +68,14 @@ class Dialer:
         rules: Mapping[str, DialingRules],
         *,
         endpoint: Callable[[str], str],
-        message_audio: Mapping[str, str],
+        audio: Mapping[str, CampaignAudio],
         clock: Callable[[], dt.datetime],
     ) -> None:
         self._store = store
         self._calls = calls
         self._rules = dict(rules)
         self._endpoint = endpoint
-        self._audio = dict(message_audio)
+        self._audio = dict(audio)
         self._clock = clock
         self._leads: dict[str, tuple[DialingRules, LeadToDial]] = {}
 
@@ -91,6 +102,7 @@ class Dialer:
             blocked.outcome, blocked.ended_at = AttemptOutcome.BLOCKED, now
             self._store.finished(blocked, lead, None)
             return 0
+        audio = self._audio.get(rules.name, CampaignAudio())
         request = DialRequest(
             rules.name,
             lead.id,
@@ -98,9 +110,10 @@ class Dialer:
             self._endpoint(lead.phone),
             rules.caller_number,
             rules.caller_name,
-            self._audio[rules.name],
+            audio.dropped,
             ring_seconds=rules.ring_seconds,
             machine_action=rules.machine_action,
+            machine_audio=audio.machine,
         )
         call = self._calls.dial(request)
         self._leads[call.call_uuid] = (rules, lead)

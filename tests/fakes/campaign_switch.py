@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gevent
 from gevent.event import AsyncResult
 
 from esl_handlers.after_answer import PARK, AfterAnswer
@@ -30,6 +31,13 @@ class FakeSwitch:
         self.done.append(("originate", endpoint))
         result: Originated = self.originates[leg].get(timeout=5)
         return result
+
+    def settle_all(self, result: Originated) -> None:
+        """Answer every originate still waiting with `result` (a test's end: no greenlet left waiting)."""
+        for waiting in self.originates.values():
+            if not waiting.ready():
+                waiting.set(result)
+        gevent.sleep(0)
 
     def bridge(self, caller_uuid: str, leg_uuid: str) -> None:
         if self.fail_bridge:

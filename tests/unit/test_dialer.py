@@ -13,7 +13,7 @@ from dialplans.campaign_models import Campaign
 from dialplans.campaign_vocabulary import AttemptOutcome, CampaignStatus, DialMode
 from esl_handlers.campaign_calls import CampaignCalls
 from esl_handlers.codec import Event
-from esl_handlers.dialer import Dialer
+from esl_handlers.dialer import CampaignAudio, Dialer
 from esl_handlers.seat_legs import SEAT_AGENT_VARIABLE
 from ivr_scripts.campaigns.campaign_call import CampaignCall
 from ivr_scripts.campaigns.dialing import DialingRules, calls_wanted
@@ -21,30 +21,15 @@ from ivr_scripts.switch import Originated
 from schema.adapters.dialer_store import DialerStore
 from schema.campaigns.attempts import attempts
 from schema.campaigns.dnc import add_dnc
-from schema.campaigns.leads import LEADS, get_lead
-from schema.campaigns.lists import open_list
+from schema.campaigns.leads import get_lead
 from schema.campaigns.status import transition
 from tests.fakes.campaign_switch import FakeSwitch
+from tests.support.campaign_leads import CHICAGO, NOW, add_leads
 
-NOW = dt.datetime(2026, 12, 7, 15, 0, tzinfo=dt.UTC)  # 09:00 in Chicago: inside 08:00-21:00
-CHICAGO = "America/Chicago"
 CAMPAIGN = Campaign.model_validate(
     {"type": "survey", "agents": ["1001"], "lists": ["march"], "caller_id": "+13125550000"}
 )
 RULES = DialingRules.from_campaign("spring", CAMPAIGN)
-
-
-def add_leads(engine: Engine, *phones: str) -> list[int]:
-    ids = []
-    with engine.begin() as connection:
-        list_id = open_list(connection, "spring", "march", "march.csv", NOW)
-        for phone in phones:
-            values = {"list_id": list_id, "campaign": "spring", "phone_e164": phone, "time_zones": CHICAGO,
-                      "fields": {}, "status": "pending", "attempts": 0, "next_attempt_at": NOW}  # fmt: skip
-            ids.append(
-                int(connection.execute(LEADS.insert().values(values).returning(LEADS.c.id)).scalar_one())
-            )
-    return ids
 
 
 class Rig:
@@ -56,7 +41,7 @@ class Rig:
             self.calls,
             {"spring": RULES},
             endpoint=lambda phone: f"sofia/gateway/pstn/{phone}",
-            message_audio={"spring": "/srv/sounds/spring-id.wav"},
+            audio={"spring": CampaignAudio(dropped="/srv/sounds/spring-id.wav")},
             clock=lambda: NOW,
         )
 
