@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from dialplans.loader import load_dialplan
 from esl_handlers.acd_agents import AgentDesk
 from ivr_scripts.acd.board import DispatchBoard
+from ivr_scripts.acd.from_dialplan import agent_view
 from ivr_scripts.agent_service import AgentService
 from schema.acd.agents import agent_snapshot, reserve_agent, upsert_agents
 from schema.acd.records import AgentProfile
@@ -67,3 +68,19 @@ def test_a_reservation_that_already_rang_is_not_released(engine: Engine) -> None
     assert (agent.state, agent.call_uuid) == ("ringing", CALL)
     assert board.available == []
     assert freed == []
+
+
+def test_an_agent_taken_elsewhere_leaves_the_board_when_the_desk_refreshes(engine: Engine) -> None:
+    """A campaign seat reserves the agent in the database; the ACD's board must stop offering them."""
+    upsert_agents(engine, [AgentProfile("1001")])
+    AgentService(SqlAgentStore(engine, "s1"), None, lambda: T0).login("1001")
+    plan = load_dialplan(EXAMPLE).model
+    board = DispatchBoard()
+    desk = AgentDesk(plan, engine, board, server="s1", clock=lambda: T0, on_free=lambda agent_id: None)
+    board.set_agent(agent_view("1001", plan.agents["1001"], available=False, idle_since=0.0))
+    desk.refresh("1001")
+    assert board.agent("1001").available
+
+    assert reserve_agent(engine, CALL, ["1001"], "dialer", T0) == "1001"
+    desk.refresh("1001")
+    assert not board.agent("1001").available
