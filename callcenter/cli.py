@@ -147,6 +147,7 @@ def server_config(settings: Settings) -> ServerConfig:
         control_socket=settings.control_socket,
         app_limits=settings.app_limits,
         callback_endpoint=settings.callback_endpoint,
+        campaign_endpoint=settings.campaign_endpoint,
         api_host=settings.api_host,
         api_port=settings.api_port,
         api_limits=settings.api_limits,

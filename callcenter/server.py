@@ -28,7 +28,6 @@ from __future__ import annotations
 import functools
 import logging
 import signal
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -36,13 +35,14 @@ import gevent
 import gevent.event
 from sqlalchemy import Engine
 
+from callcenter.acd_wiring import AcdTiming, build_acd
+from callcenter.dialer_wiring import build_dialer
 from callcenter.dialplan_holder import CrmWiring, DialplanHolder
 from callcenter.server_config import ServerConfig
 from callcenter.switch_link import build_switch_link
 from dialplans.clock import Clock
 from dialplans.models import Dialplan
 from dialplans.prompt_audio import check_prompt_dir, synthesis_voices
-from esl_handlers.acd_offer import NOBODY_WATCHES_OFFERS
 from esl_handlers.acd_server import QueueServer, SettingsTuning, untuned
 from esl_handlers.agent_watch import AgentChangeWatcher
 from esl_handlers.codec import Event
@@ -51,7 +51,6 @@ from esl_handlers.crm_sink import WriterCrmSink
 from esl_handlers.db_writer import CallRecordWriter
 from esl_handlers.outbound_server import OutboundServer
 from esl_handlers.parked_calls import ParkedCallServer
-from esl_handlers.queue_event_sink import WriterQueueEvents
 from esl_handlers.record_spool import RecordSpool
 from esl_handlers.recording_events import RecordingEvents
 from esl_handlers.recording_log import WriterRecordingLog
@@ -193,55 +192,6 @@ def build_http_api(
     return HttpApi(push, screen_pops, api, pool)
 
 
-@dataclass(frozen=True)
-class Acd:
-    queues: QueueServer
-    agent_watch: AgentChangeWatcher | None
-    control: ControlServer | None
-
-
-@dataclass(frozen=True)
-class AcdTiming:
-    clock: Clock
-    tuning: SettingsTuning
-    tick_seconds: float
-
-
-def build_acd(
-    config: ServerConfig,
-    model: Dialplan,
-    engine: Engine,
-    switch: EslSwitch,
-    writer: CallRecordWriter,
-    *,
-    timing: AcdTiming,
-    screen_pops: ScreenPopPublisher | None,
-    on_agent_change: Callable[[AgentChange], None],
-) -> Acd:
-    """The queues, and what wakes their dispatch when agents change elsewhere: NOTIFY on PostgreSQL,
-    the local control socket for this machine's CLI (both on SQLite's one server)."""
-    queues = QueueServer(
-        model,
-        engine,
-        switch,
-        WriterQueueEvents(writer),
-        server=config.server_name or socket.gethostname(),
-        clock=timing.clock,
-        agent_domain=config.agent_domain,
-        tuning=timing.tuning,
-        tick_seconds=timing.tick_seconds,
-        callback_endpoint=config.callback_endpoint,
-        offers=NOBODY_WATCHES_OFFERS if screen_pops is None else screen_pops,
-    )
-    agent_watch = None
-    if config.database_url.startswith("postgresql"):
-        agent_watch = AgentChangeWatcher(config.database_url, on_agent_change)
-    control = None
-    if config.control_socket is not None:
-        control = ControlServer(config.control_socket, on_agent_change)
-    return Acd(queues, agent_watch, control)
-
-
 class Application:
     """The wired server; `start` and `stop` are separate so tests can run it in-process."""
 
@@ -282,6 +232,15 @@ class Application:
             )
             self.queues, self.agent_watch, self.control = acd.queues, acd.agent_watch, acd.control
             self.dialplans.use_queues(self.queues)
+        self.dialer = build_dialer(
+            config,
+            self.dialplans.loaded,
+            self.engine,
+            self.switch,
+            synthesized=prompt_audio(config),
+            clock=clock,
+            on_agent_change=self._agent_changed_here,
+        )
         self.handler = IvrCallHandler(self.dialplans, self.writer, self.recording_events)
         self.server: OutboundServer | ParkedCallServer = build_call_server(config, self.handler)
         self.link = build_switch_link(
@@ -309,6 +268,10 @@ class Application:
         if self.queues is not None:
             self.queues.agent_changed(None if change.resync else change.agent_id)
 
+    def _agent_changed_here(self, agent_id: str) -> None:
+        if self.queues is not None:
+            self.queues.agent_changed(agent_id)
+
     def start(self) -> None:
         self.writer.start()
         if self.cdr_backstop is not None:
@@ -322,6 +285,8 @@ class Application:
             self.control.start()
         self.server.start()
         self.listener.start()
+        if self.dialer is not None:
+            self.dialer.start()  # after the ACD: its seats reserve agents the ACD knows
         if self.api is not None:
             self.api.start()
 
@@ -352,6 +317,8 @@ class Application:
             attempt("event listener", self.listener.stop)
             if self.cdr_backstop is not None:
                 attempt("CDR backstop", self.cdr_backstop.stop)
+            if self.dialer is not None:
+                attempt("dialer", self.dialer.stop)
             attempt("call server", lambda: self.server.stop(timeout=5))
             if self.queues is not None:
                 attempt("queue server", self.queues.stop)

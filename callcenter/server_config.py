@@ -31,6 +31,8 @@ class ServerConfig:
     control_socket: Path | None = None
     # How callbacks dial the customer, e.g. sofia/gateway/pstn/{number} (None: the ACD's default).
     callback_endpoint: str | None = None
+    # How campaigns dial customers, with {number}; None: campaigns are not dialled by this server.
+    campaign_endpoint: str | None = None
     # The HTTP API (customers, calls, screen pops, the agents' event stream); None: not served.
     api_host: str = "127.0.0.1"
     api_port: int | None = None

@@ -15,7 +15,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -242,11 +242,14 @@ def callcenter(live: Live, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @contextlib.contextmanager
-def app_server(live: Live, *, database: str | None = None) -> Iterator[subprocess.Popen[bytes]]:
+def app_server(
+    live: Live, *, database: str | None = None, settings: Mapping[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """`callcenter serve` pointed at the live switch, as the README's `make run` starts it;
-    `database`: another DATABASE_URL than the live tier's SQLite file."""
+    `database`: another DATABASE_URL than the live tier's SQLite file; `settings`: more environment
+    (e.g. CALLCENTER_CAMPAIGN_ENDPOINT)."""
     log = live.work / "app_server.out"
-    env = callcenter_env(live) | ({"DATABASE_URL": database} if database else {})
+    env = callcenter_env(live) | ({"DATABASE_URL": database} if database else {}) | dict(settings or {})
     with log.open("ab") as output:
         start = output.tell()
         process = start_callcenter("serve", env=env, output=output)
