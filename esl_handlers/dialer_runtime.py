@@ -112,7 +112,8 @@ class DialerRuntime:
             name for name, campaign in model.campaigns.items() if campaign.dial_mode is not DialMode.PREVIEW
         }
         self._tick_seconds = tick_seconds
-        self._store = ThreadedDialerStore(SqlDialerStore(engine))
+        pilots = {name: campaign.pilot.percent for name, campaign in model.campaigns.items()}
+        self._store = ThreadedDialerStore(SqlDialerStore(engine, pilot_percents=pilots))
         self.calls = CampaignCalls(switch, self._finished, clock=clock, on_seat=self._on_seat)
         self.seats = SeatKeeper(
             self.calls,

@@ -1,17 +1,18 @@
 """The campaign tables as the dialer's store (esl_handlers.dialer.DialerStore).
 
 `finished` logs the attempt and reschedules the lead in one transaction, so an ended call is either
-both logged and rescheduled or neither (then its lease brings the lead back).
+both logged and rescheduled or neither (then its lease brings the lead back). A campaign in pilot claims
+only its sample (`pilot_percents`, each campaign's pilot.percent from its YAML); running, every lead.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 from sqlalchemy import Engine
 
-from dialplans.campaign_vocabulary import AttemptOutcome
+from dialplans.campaign_vocabulary import AttemptOutcome, CampaignStatus
 from ivr_scripts.campaigns.campaign_call import CampaignCall
 from ivr_scripts.campaigns.dialing import LeadToDial
 from ivr_scripts.campaigns.lifecycle import DIALLING
@@ -23,8 +24,9 @@ from schema.db import write_transaction
 
 
 class DialerStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, pilot_percents: Mapping[str, int]) -> None:
         self._engine = engine
+        self._pilot_percents = dict(pilot_percents)
 
     def dialling(self, campaign: str) -> bool:
         found = get_campaign(self._engine, campaign)
@@ -41,7 +43,12 @@ class DialerStore:
         limit: int,
         lease_until: dt.datetime,
     ) -> list[LeadToDial]:
-        leads = claim_due_leads(self._engine, campaign, open_keys, now, limit=limit, lease_until=lease_until)
+        found = get_campaign(self._engine, campaign)
+        in_pilot = found is not None and found.status is CampaignStatus.PILOT
+        pilot = self._pilot_percents[campaign] if in_pilot else None
+        leads = claim_due_leads(
+            self._engine, campaign, open_keys, now, limit=limit, lease_until=lease_until, pilot_percent=pilot
+        )
         return [
             LeadToDial(lead.id, lead.list_id, lead.phone_e164, lead.time_zones, lead.attempts)
             for lead in leads

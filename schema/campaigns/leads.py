@@ -4,7 +4,9 @@ A lead's `time_zones` is the sorted, "|"-joined list of IANA zones its number ma
 dialer works out which of those keys are inside calling hours now and asks for the due leads of
 those keys only (`due_leads`). A pending lead always has `next_attempt_at`, so "due" is
 `status = 'pending' AND next_attempt_at <= now`, one range of the index on
-(campaign, status, next_attempt_at, id), read in that order.
+(campaign, status, next_attempt_at, id), read in that order. A campaign in pilot claims only its
+sample: `pilot_bucket < percent * 100` (the stored draw of ivr_scripts.campaigns.pilot), filtered in
+that range; a lead without a bucket is in no pilot.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any, Final
 from sqlalchemy import Connection, Engine, Row, Select, Table, select, update
 
 from dialplans.campaign_vocabulary import AttemptOutcome
+from ivr_scripts.campaigns.pilot import BUCKETS
 from schema.campaigns.models import Lead as LeadModel
 from schema.db import read_connection, write_transaction
 from schema.errors import NotFound
@@ -42,6 +45,7 @@ class Lead:
     attempts: int
     next_attempt_at: dt.datetime | None
     last_outcome: str | None
+    pilot_bucket: int | None
 
 
 def due_leads(
@@ -63,8 +67,10 @@ def claim_due_leads(
     *,
     limit: int,
     lease_until: dt.datetime,
+    pilot_percent: int | None = None,
 ) -> list[Lead]:
-    """Take up to `limit` due leads (as `due_leads` orders them) for this server to dial.
+    """Take up to `limit` due leads (as `due_leads` orders them) for this server to dial; with
+    `pilot_percent`, only leads in that pilot's sample.
 
     Each one's `next_attempt_at` moves to `lease_until`, by a compare-and-set on the value read, so no
     other server takes it meanwhile; `schedule` replaces the lease once the call has ended. A lead whose
@@ -73,7 +79,10 @@ def claim_due_leads(
     """
     if not open_zone_keys or limit <= 0:
         return []
-    query = due_query(campaign, open_zone_keys, now, limit).with_for_update(skip_locked=True)
+    query = due_query(campaign, open_zone_keys, now, limit)
+    if pilot_percent is not None:
+        query = query.where(LEADS.c.pilot_bucket < pilot_share(pilot_percent))
+    query = query.with_for_update(skip_locked=True)
     claimed: list[Lead] = []
     with write_transaction(engine, f"claiming campaign {campaign}'s due leads") as connection:
         for row in connection.execute(query).all():
@@ -89,6 +98,13 @@ def claim_due_leads(
             if taken.rowcount == 1:
                 claimed.append(_lead(row))
     return claimed
+
+
+def pilot_share(percent: int) -> int:
+    """The pilot buckets below which a lead is in a pilot of `percent` (as `in_pilot` draws)."""
+    if not 1 <= percent <= 100:
+        raise ValueError(f"a pilot's percent runs from 1 to 100, got {percent}")
+    return percent * (BUCKETS // 100)
 
 
 def due_query(campaign: str, open_zone_keys: Collection[str], now: dt.datetime, limit: int) -> Select[Any]:

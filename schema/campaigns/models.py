@@ -7,7 +7,9 @@ when it is next due. A pending lead always has `next_attempt_at` (the import set
 time), so "due" is one index range. `leads.campaign` repeats its list's campaign for that index.
 `dnc_numbers` are numbers nobody may call (internal opt-outs and the national register);
 `campaign_exclusions` are numbers one campaign may not call. `campaign_attempts` logs every dial;
-`campaign_answers` (migration 0007) holds the script answers given on an attempt.
+`campaign_answers` (migration 0007) holds the script answers given on an attempt. A lead's
+`pilot_bucket` (migration 0008) is its place in its campaign's pilot draw (ivr_scripts.campaigns.pilot),
+stored so that a pilot's claim takes its sample in SQL; an insert through SQLAlchemy fills it.
 """
 
 from __future__ import annotations
@@ -15,10 +17,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Final
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dialplans.campaign_vocabulary import AttemptOutcome, CampaignStatus
+from ivr_scripts.campaigns.pilot import pilot_bucket
 from schema.calls.models import Base, BigId
 
 LEAD_STATUSES: Final = ("pending", "done", "blocked")
@@ -70,6 +83,11 @@ class CallList(Base):
     rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
 
 
+def _pilot_bucket_of_row(context: DefaultExecutionContext) -> int:
+    row: dict[str, Any] = context.get_current_parameters()  # type: ignore[no-untyped-call]
+    return pilot_bucket(row["campaign"], row["phone_e164"])
+
+
 class Lead(Base):
     __tablename__ = "leads"
     __table_args__ = (
@@ -93,6 +111,7 @@ class Lead(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime | None]
     last_outcome: Mapped[str | None] = mapped_column(String(16))
+    pilot_bucket: Mapped[int | None] = mapped_column(SmallInteger, default=_pilot_bucket_of_row)
 
 
 class DncNumber(Base):

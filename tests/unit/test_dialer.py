@@ -17,6 +17,7 @@ from esl_handlers.dialer import CampaignAudio, Dialer
 from esl_handlers.seat_legs import SEAT_AGENT_VARIABLE
 from ivr_scripts.campaigns.campaign_call import CampaignCall
 from ivr_scripts.campaigns.dialing import DialingRules, calls_wanted
+from ivr_scripts.campaigns.pilot import in_pilot
 from ivr_scripts.switch import Originated
 from schema.adapters.dialer_store import DialerStore
 from schema.campaigns.attempts import attempts
@@ -37,7 +38,7 @@ class Rig:
         self.switch = FakeSwitch()
         self.calls = CampaignCalls(self.switch, self.finished, clock=lambda: NOW)
         self.dialer = Dialer(
-            DialerStore(engine),
+            DialerStore(engine, pilot_percents={"spring": CAMPAIGN.pilot.percent}),
             self.calls,
             {"spring": RULES},
             endpoint=lambda phone: f"sofia/gateway/pstn/{phone}",
@@ -54,6 +55,12 @@ class Rig:
         self.switch.originates[leg].set(Originated("answered", leg, "SUCCESS"))
         headers = {"Event-Name": "CHANNEL_PARK", "Unique-ID": leg, f"variable_{SEAT_AGENT_VARIABLE}": "1001"}
         self.calls.on_switch_event(Event(MappingProxyType(headers), None))
+
+
+@pytest.fixture
+def pilot_rig(engine: Engine) -> Rig:
+    transition(engine, "spring", CampaignStatus.PILOT, by="test", now=NOW)
+    return Rig(engine)
 
 
 @pytest.fixture
@@ -112,3 +119,31 @@ def test_preview_dials_nothing_by_itself_and_progressive_one_per_waiting_seat() 
     assert [calls_wanted(RULES, seats, busy) for seats, busy in ((3, 0), (3, 2), (1, 3))] == [3, 1, 0]
     assert (RULES.caller_number, RULES.caller_name, RULES.ring_seconds) == ("+13125550000", "spring", 25)
     assert RULES.open_keys([CHICAGO, "Asia/Tokyo"], NOW) == {CHICAGO}, "00:00 in Tokyo"
+
+
+PHONES = [f"+1312555{n:04d}" for n in range(100, 160)]
+SAMPLE = {phone for phone in PHONES if in_pilot("spring", phone, CAMPAIGN.pilot.percent)}
+
+
+def _claim_all(engine: Engine) -> set[str]:
+    store = DialerStore(engine, pilot_percents={"spring": CAMPAIGN.pilot.percent})
+    return {lead.phone for lead in store.claim("spring", {CHICAGO}, NOW, 1000, NOW + dt.timedelta(hours=1))}
+
+
+def test_a_pilot_claims_only_its_sample_and_running_claims_the_rest(engine: Engine, pilot_rig: Rig) -> None:
+    add_leads(engine, *PHONES)
+    assert 0 < len(SAMPLE) < len(PHONES) // 2
+    assert _claim_all(engine) == SAMPLE
+    transition(engine, "spring", CampaignStatus.RUNNING, by="test", now=NOW)
+    assert _claim_all(engine) == set(PHONES) - SAMPLE, "running: every lead (the sample's are leased)"
+
+
+def test_a_pilot_never_dials_a_lead_outside_its_sample(engine: Engine, pilot_rig: Rig) -> None:
+    outside = next(phone for phone in PHONES if phone not in SAMPLE)
+    (lead_id,) = add_leads(engine, outside)
+    pilot_rig.seat()
+    assert pilot_rig.dialer.tick() == 0
+    assert get_lead(engine, lead_id).next_attempt_at == NOW, "not leased"
+    transition(engine, "spring", CampaignStatus.RUNNING, by="test", now=NOW)
+    assert pilot_rig.dialer.tick() == 1
+    pilot_rig.switch.settle_all(Originated("busy", None, "USER_BUSY"))

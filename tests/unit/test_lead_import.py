@@ -18,6 +18,7 @@ from customer_import.lead_insert import COLUMNS, POSTGRESQL_INSERT, SQLITE_INSER
 from customer_import.lead_rows import BadLeadColumns, lead_columns
 from customer_import.number_zones import parse_number
 from customer_import.sources import UnreadableFile, open_source
+from ivr_scripts.campaigns.pilot import pilot_bucket
 from schema.campaigns.dnc import add_dnc, exclude_numbers, is_blocked
 from schema.campaigns.leads import LEADS, due_leads
 from schema.campaigns.lists import campaign_lists
@@ -330,3 +331,12 @@ def test_a_number_of_no_country_imports_with_a_time_zone_cell(engine: Engine, tm
     assert leads(engine) == [("+80012345678", "Europe/Paris", None, None, {})]
     assert summary.rows_rejected == 1
     assert report_rows(path)[0][3] == "no time zone is known for this number; give a time-zone column"
+
+
+def test_each_imported_lead_carries_its_pilot_bucket(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "march.csv"
+    path.write_text("phone\n(312) 555-0143\n+1 907 555 0100\n", encoding="utf-8")
+    run(engine, path)
+    with engine.connect() as connection:
+        found = dict(connection.execute(select(LEADS.c.phone_e164, LEADS.c.pilot_bucket)).all())
+    assert found == {phone: pilot_bucket("spring", phone) for phone in ("+13125550143", "+19075550100")}
