@@ -6,6 +6,11 @@ hours, that many leads claimed (a lease, so no other server dials them), each ch
 do-not-call lists once more, then dialled through `CampaignCalls`. When a call ends, its attempt is
 logged and the lead rescheduled by the retry rules, or finished. A blocked number is logged as a
 `blocked` attempt, never dialled. Seats are shared by the campaigns a server dials.
+
+A predictive campaign's calls wanted come from its `CampaignPacer` (ivr_scripts.campaigns.pacing_live),
+asked every tick with the seats waiting, the calls in flight (dialling or listening, a person waiting for
+a seat, connected) and what its finished calls taught; its abandon budget is read from the attempt log
+at most every few seconds. While the budget is spent it dials as progressive, and says so once.
 """
 
 from __future__ import annotations
@@ -16,15 +21,20 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-from dialplans.campaign_vocabulary import AttemptOutcome
+from dialplans.campaign_vocabulary import AttemptOutcome, DialMode
 from esl_handlers.campaign_calls import CampaignCalls, DialRequest
-from ivr_scripts.campaigns.campaign_call import CampaignCall
+from ivr_scripts.campaigns.campaign_call import CampaignCall, Phase
 from ivr_scripts.campaigns.dialing import DialingRules, LeadToDial, calls_wanted
+from ivr_scripts.campaigns.pacing_live import CampaignPacer
 from ivr_scripts.campaigns.windows import NeverOpen
 
 log = logging.getLogger(__name__)
 
 LEASE: Final = dt.timedelta(hours=24)
+IN_FLIGHT: Final = (Phase.DIALLING, Phase.LISTENING)
+
+AbandonCounts = Callable[[str, dt.datetime], Mapping[AttemptOutcome, int]]
+"""The attempt log's counts per outcome of a campaign's attempts started at or after a time."""
 
 
 class DialerStore(Protocol):
@@ -70,6 +80,7 @@ class Dialer:
         endpoint: Callable[[str], str],
         audio: Mapping[str, CampaignAudio],
         clock: Callable[[], dt.datetime],
+        abandon_counts: AbandonCounts,
     ) -> None:
         self._store = store
         self._calls = calls
@@ -77,7 +88,14 @@ class Dialer:
         self._endpoint = endpoint
         self._audio = dict(audio)
         self._clock = clock
-        self._leads: dict[str, tuple[DialingRules, LeadToDial]] = {}
+        self._abandon_counts = abandon_counts
+        self._pacers = {
+            name: CampaignPacer(r.jurisdiction, r.abandon_limit_percent)
+            for name, r in self._rules.items()
+            if r.mode is DialMode.PREDICTIVE
+        }
+        self._out_of_budget: set[str] = set()
+        self._leads: dict[str, tuple[DialingRules, LeadToDial, CampaignCall]] = {}
 
     def tick(self) -> int:
         """Dial what each campaign wants now; returns how many calls were placed."""
@@ -86,13 +104,43 @@ class Dialer:
         for name, rules in self._rules.items():
             if not self._store.dialling(name):
                 continue
-            wanted = calls_wanted(rules, len(self._calls.seats.waiting()), self._calls.in_progress())
+            wanted = self._wanted(rules, now)
             if wanted <= 0:
                 continue
             keys = rules.open_keys(self._store.zone_keys(name), now)
             for lead in self._store.claim(name, keys, now, wanted, now + LEASE):
                 placed += self._dial(rules, lead, now)
         return placed
+
+    def _wanted(self, rules: DialingRules, now: dt.datetime) -> int:
+        waiting_seats = len(self._calls.seats.waiting())
+        pacer = self._pacers.get(rules.name)
+        if pacer is None:
+            return calls_wanted(rules, waiting_seats, self._calls.in_progress())
+        at = now.timestamp()
+        if pacer.budget_due(at):
+            since = now - dt.timedelta(seconds=pacer.window_seconds)
+            pacer.budget_read(at, self._abandon_counts(rules.name, since))
+        self._tell_budget(rules.name, pacer, at)
+        calls = [call for _, _, call in self._leads.values()]
+        return pacer.calls(
+            at,
+            idle_seats=waiting_seats,
+            talk_started=[
+                c.connected_at.timestamp() for c in calls if c.connected_at and c.phase is Phase.CONNECTED
+            ],
+            dialled_at=[c.started_at.timestamp() for c in calls if c.phase in IN_FLIGHT],
+            persons_waiting=sum(1 for c in calls if c.phase is Phase.WAITING_FOR_AGENT),
+        )
+
+    def _tell_budget(self, name: str, pacer: CampaignPacer, at: float) -> None:
+        spent = pacer.budget_spent(at)
+        if spent and name not in self._out_of_budget:
+            self._out_of_budget.add(name)
+            log.warning("campaign %s: abandon budget spent; dialling progressively until it recovers", name)
+        elif not spent and name in self._out_of_budget:
+            self._out_of_budget.discard(name)
+            log.info("campaign %s: abandon budget has room again; dialling predictively", name)
 
     def _dial(self, rules: DialingRules, lead: LeadToDial, now: dt.datetime) -> int:
         reason = self._store.blocked(rules.name, lead.phone)
@@ -116,15 +164,19 @@ class Dialer:
             machine_audio=audio.machine,
         )
         call = self._calls.dial(request)
-        self._leads[call.call_uuid] = (rules, lead)
+        self._leads[call.call_uuid] = (rules, lead, call)
         return 1
 
     def on_finished(self, call: CampaignCall) -> None:
-        """CampaignCalls' report of an ended call: log it and reschedule its lead."""
+        """CampaignCalls' report of an ended call: learn from it (predictive), log it and reschedule its
+        lead."""
+        pacer = self._pacers.get(call.campaign)
+        if pacer is not None:
+            pacer.learn(call)
         found = self._leads.pop(call.call_uuid, None)
         if found is None or call.outcome is None:
             return
-        rules, lead = found
+        rules, lead, _ = found
         ended = call.ended_at or self._clock()
         try:
             next_at = rules.after(lead.zone_key, lead.attempts + 1, call.outcome, ended).next_at

@@ -113,7 +113,8 @@ class DialerRuntime:
         }
         self._tick_seconds = tick_seconds
         pilots = {name: campaign.pilot.percent for name, campaign in model.campaigns.items()}
-        self._store = ThreadedDialerStore(SqlDialerStore(engine, pilot_percents=pilots))
+        sql_store = SqlDialerStore(engine, pilot_percents=pilots)
+        self._store = ThreadedDialerStore(sql_store)
         self.calls = CampaignCalls(switch, self._finished, clock=clock, on_seat=self._on_seat)
         self.seats = SeatKeeper(
             self.calls,
@@ -131,6 +132,7 @@ class DialerRuntime:
             endpoint=lambda number: template.replace("{number}", number),
             audio=audio,
             clock=clock,
+            abandon_counts=lambda name, since: in_thread(sql_store.abandon_counts, name, since),
         )
         self.listener = EventListener(self._on_switch_event, esl.host, esl.port, esl.password, EVENTS)
         self._wake = gevent.event.Event()

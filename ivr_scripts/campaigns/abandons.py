@@ -79,9 +79,13 @@ class AbandonBudget:
             budget.record(at, outcome)
         return budget
 
-    def record(self, at: float, outcome: AttemptOutcome) -> None:
-        """Count one attempt's outcome; outcomes other than a person or a machine do not count."""
+    def record(self, at: float, outcome: AttemptOutcome, count: int = 1) -> None:
+        """Count `count` attempts' outcome at `at` (the dialer reads the log as counts per outcome);
+        outcomes other than a person or a machine do not count."""
+        if count < 0:
+            raise ValueError(f"count must be >= 0, got {count!r}")
         live, abandons = self._weights(outcome)
+        live, abandons = live * count, abandons * count
         if live == 0.0:
             return
         bucket = self._bucket_of(at)

@@ -1,9 +1,9 @@
 """What the dialer needs of one campaign, taken from its YAML once, and how many calls it wants now.
 
-`DialingRules.from_campaign` gathers the calling window, the retry policy, the ring time, the caller ID
-and the machine action; the dialer (esl_handlers.dialer) applies them to each lead and each ended call.
-Pacing here is the progressive rule (one call per agent's seat waiting); preview dials nothing by itself.
-A predictive campaign is paced progressively until the predictive pacer is joined to the dialer.
+`DialingRules.from_campaign` gathers the calling window, the retry policy, the ring time, the caller ID,
+the machine action and the abandon rule; the dialer (esl_handlers.dialer) applies them to each lead and
+each ended call. Pacing here is the progressive rule (one call per agent's seat waiting); preview dials
+nothing by itself; a predictive campaign is paced by its `CampaignPacer` (pacing_live).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from dialplans.campaign_models import Campaign
-from dialplans.campaign_vocabulary import AttemptOutcome, DialMode
+from dialplans.campaign_vocabulary import AttemptOutcome, DialMode, Jurisdiction
 from ivr_scripts.campaigns.campaign_call import MachineAction
 from ivr_scripts.campaigns.retries import Attempt, Decision, RetryPolicy, next_dial_time
 from ivr_scripts.campaigns.windows import CallingWindow, open_zone_keys, zones_of
@@ -29,6 +29,8 @@ class DialingRules:
     caller_number: str
     caller_name: str
     machine_action: MachineAction
+    jurisdiction: Jurisdiction = Jurisdiction.US
+    abandon_limit_percent: float = 3.0
     fallback_zones: tuple[str, ...] = ()
     """The zones of a number that carries none (the campaign region's)."""
 
@@ -43,6 +45,8 @@ class DialingRules:
             caller_number=campaign.caller_id.number,
             caller_name=campaign.caller_id.name or name,
             machine_action=campaign.machine.action,
+            jurisdiction=campaign.jurisdiction,
+            abandon_limit_percent=campaign.abandon.limit_percent,
             fallback_zones=tuple(sorted(set(fallback_zones))),
         )
 
@@ -68,7 +72,8 @@ class DialingRules:
 
 
 def calls_wanted(rules: DialingRules, waiting_seats: int, in_progress: int) -> int:
-    """Calls to place now: none for preview (the agent dials), else one per waiting seat not yet served."""
+    """Calls to place now by the progressive rule: none for preview (the agent dials), else one per waiting
+    seat not yet served (predictive dials so too while warming up or out of budget)."""
     if rules.mode is DialMode.PREVIEW:
         return 0
     return max(0, waiting_seats - in_progress)

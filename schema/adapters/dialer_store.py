@@ -10,17 +10,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Mapping
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from dialplans.campaign_vocabulary import AttemptOutcome, CampaignStatus
 from ivr_scripts.campaigns.campaign_call import CampaignCall
 from ivr_scripts.campaigns.dialing import LeadToDial
 from ivr_scripts.campaigns.lifecycle import DIALLING
-from schema.campaigns.attempts import Attempt, record_attempt_in
+from ivr_scripts.campaigns.pacing_live import COUNTED
+from schema.campaigns.attempts import ATTEMPTS, Attempt, record_attempt_in
 from schema.campaigns.dnc import is_blocked
 from schema.campaigns.leads import claim_due_leads, distinct_zone_keys, schedule_in
 from schema.campaigns.status import get_campaign
-from schema.db import write_transaction
+from schema.db import read_connection, write_transaction
 
 
 class DialerStore:
@@ -53,6 +54,21 @@ class DialerStore:
             LeadToDial(lead.id, lead.list_id, lead.phone_e164, lead.time_zones, lead.attempts)
             for lead in leads
         ]
+
+    def abandon_counts(self, campaign: str, since: dt.datetime) -> dict[AttemptOutcome, int]:
+        """The campaign's attempts started at or after `since` that an abandon budget counts, per
+        outcome (one range of ix_campaign_attempts_campaign_started_at)."""
+        query = (
+            select(ATTEMPTS.c.outcome, func.count())
+            .where(
+                ATTEMPTS.c.campaign == campaign,
+                ATTEMPTS.c.started_at >= since,
+                ATTEMPTS.c.outcome.in_([outcome.value for outcome in COUNTED]),
+            )
+            .group_by(ATTEMPTS.c.outcome)
+        )
+        with read_connection(self._engine, f"reading campaign {campaign}'s abandons") as connection:
+            return {AttemptOutcome(outcome): int(count) for outcome, count in connection.execute(query).all()}
 
     def blocked(self, campaign: str, phone: str) -> str | None:
         return is_blocked(self._engine, campaign, phone)

@@ -20,7 +20,7 @@ from ivr_scripts.campaigns.dialing import DialingRules, calls_wanted
 from ivr_scripts.campaigns.pilot import in_pilot
 from ivr_scripts.switch import Originated
 from schema.adapters.dialer_store import DialerStore
-from schema.campaigns.attempts import attempts
+from schema.campaigns.attempts import Attempt, attempts, record_attempt
 from schema.campaigns.dnc import add_dnc
 from schema.campaigns.leads import get_lead
 from schema.campaigns.status import transition
@@ -34,26 +34,34 @@ RULES = DialingRules.from_campaign("spring", CAMPAIGN)
 
 
 class Rig:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, rules: DialingRules = RULES) -> None:
         self.switch = FakeSwitch()
-        self.calls = CampaignCalls(self.switch, self.finished, clock=lambda: NOW)
+        self.now = NOW
+        self.calls = CampaignCalls(self.switch, self.finished, clock=lambda: self.now)
+        self.store = DialerStore(engine, pilot_percents={"spring": CAMPAIGN.pilot.percent})
+        self.budget_reads = 0
         self.dialer = Dialer(
-            DialerStore(engine, pilot_percents={"spring": CAMPAIGN.pilot.percent}),
+            self.store,
             self.calls,
-            {"spring": RULES},
+            {"spring": rules},
             endpoint=lambda phone: f"sofia/gateway/pstn/{phone}",
             audio={"spring": CampaignAudio(dropped="/srv/sounds/spring-id.wav")},
-            clock=lambda: NOW,
+            clock=lambda: self.now,
+            abandon_counts=self.abandon_counts,
         )
+
+    def abandon_counts(self, campaign: str, since: dt.datetime) -> dict[AttemptOutcome, int]:
+        self.budget_reads += 1
+        return self.store.abandon_counts(campaign, since)
 
     def finished(self, call: CampaignCall) -> None:  # CampaignCalls is made before the dialer it reports to
         self.dialer.on_finished(call)
 
-    def seat(self) -> None:
-        leg = self.calls.open_seat("1001", "user/1001@callcenter.local")
+    def seat(self, agent: str = "1001") -> None:
+        leg = self.calls.open_seat(agent, f"user/{agent}@callcenter.local")
         gevent.sleep(0)
         self.switch.originates[leg].set(Originated("answered", leg, "SUCCESS"))
-        headers = {"Event-Name": "CHANNEL_PARK", "Unique-ID": leg, f"variable_{SEAT_AGENT_VARIABLE}": "1001"}
+        headers = {"Event-Name": "CHANNEL_PARK", "Unique-ID": leg, f"variable_{SEAT_AGENT_VARIABLE}": agent}
         self.calls.on_switch_event(Event(MappingProxyType(headers), None))
 
 
@@ -147,3 +155,65 @@ def test_a_pilot_never_dials_a_lead_outside_its_sample(engine: Engine, pilot_rig
     transition(engine, "spring", CampaignStatus.RUNNING, by="test", now=NOW)
     assert pilot_rig.dialer.tick() == 1
     pilot_rig.switch.settle_all(Originated("busy", None, "USER_BUSY"))
+
+
+PREDICTIVE = DialingRules.from_campaign(
+    "spring", CAMPAIGN.model_copy(update={"dial_mode": DialMode.PREDICTIVE})
+)
+
+
+def teach(dialer: Dialer) -> None:
+    """200 finished dials, one in eight answered by a person after 8 s and talked to for 60-119 s; the
+    others rang out after 25 s."""
+    for n in range(200):
+        started = NOW - dt.timedelta(minutes=30)
+        call = CampaignCall("spring", 0, "+13125559999", f"taught-{n}", started)
+        if n % 8 == 0:
+            call.decided_at = call.connected_at = started + dt.timedelta(seconds=8)
+            call.ended_at = call.connected_at + dt.timedelta(seconds=60 + n % 60)
+            call.outcome = AttemptOutcome.HUMAN
+        else:
+            call.ended_at, call.outcome = started + dt.timedelta(seconds=25), AttemptOutcome.NO_ANSWER
+        dialer.on_finished(call)
+
+
+def log_attempts(engine: Engine, outcome: AttemptOutcome, count: int) -> None:
+    for n in range(count):
+        at = NOW - dt.timedelta(hours=1)
+        record_attempt(engine, Attempt("spring", f"+1312555{n:04d}", 1, at, outcome, ended_at=at))
+
+
+@pytest.fixture
+def predictive(engine: Engine) -> Rig:
+    transition(engine, "spring", CampaignStatus.RUNNING, by="test", now=NOW)
+    rig = Rig(engine, PREDICTIVE)
+    add_leads(engine, *PHONES[:20])
+    teach(rig.dialer)
+    rig.seat("1001")
+    rig.seat("1002")
+    return rig
+
+
+def test_predictive_dials_ahead_of_the_waiting_seats_when_few_answer(engine: Engine, predictive: Rig) -> None:
+    log_attempts(engine, AttemptOutcome.HUMAN, 40)
+    placed = predictive.dialer.tick()
+    assert 2 < placed <= 12, "more than one call per waiting seat; at most 6 lines per agent"
+    predictive.now = NOW + dt.timedelta(seconds=1)
+    predictive.dialer.tick()
+    assert predictive.budget_reads == 1, "the budget is read every few seconds, not every tick"
+    predictive.now = NOW + dt.timedelta(seconds=5)
+    predictive.dialer.tick()
+    assert predictive.budget_reads == 2
+    predictive.switch.settle_all(Originated("busy", None, "USER_BUSY"))
+
+
+def test_predictive_dials_as_progressive_once_the_abandon_budget_is_spent(
+    engine: Engine, predictive: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    log_attempts(engine, AttemptOutcome.HUMAN, 40)
+    log_attempts(engine, AttemptOutcome.DROPPED, 2)  # 2 of 42 live answers: over 3%
+    assert predictive.dialer.tick() == 2, "one call per waiting seat"
+    assert predictive.dialer.tick() == 0
+    spent = [r.getMessage() for r in caplog.records if "abandon budget spent" in r.getMessage()]
+    assert spent == ["campaign spring: abandon budget spent; dialling progressively until it recovers"]
+    predictive.switch.settle_all(Originated("busy", None, "USER_BUSY"))

@@ -1,0 +1,99 @@
+"""One predictive campaign's pacer as the dialer runs it: what its finished calls taught, its abandon
+budget as last read from the attempt log, and the calls to place at a given instant.
+
+The dialer reads the budget (live answers and abandons over the campaign's window, as counts per
+outcome) at most every `BUDGET_READ_SECONDS` and asks `calls` every tick with the moment's state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Final
+
+from dialplans.campaign_vocabulary import AttemptOutcome, DialMode, Jurisdiction
+from ivr_scripts.campaigns.abandons import RULES, AbandonBudget
+from ivr_scripts.campaigns.campaign_call import CampaignCall
+from ivr_scripts.campaigns.pacing import decide
+from ivr_scripts.campaigns.pacing_model import DEFAULT_SETTINGS, PacingSettings, PacingSnapshot
+from ivr_scripts.campaigns.pacing_stats import StatisticsLearner
+
+BUDGET_READ_SECONDS: Final = 5.0
+"""How stale the abandon budget may be: the window is days long, a few seconds move it little."""
+COUNTED: Final = (AttemptOutcome.HUMAN, AttemptOutcome.DROPPED, AttemptOutcome.MACHINE)
+"""The outcomes the budget counts (the attempt log's others are left unread)."""
+
+
+class CampaignPacer:
+    def __init__(
+        self,
+        jurisdiction: Jurisdiction,
+        limit_percent: float,
+        *,
+        amd_false_positive_rate: float = 0.0,
+        settings: PacingSettings = DEFAULT_SETTINGS,
+    ) -> None:
+        self.jurisdiction = jurisdiction
+        self.limit_percent = limit_percent
+        self.amd_false_positive_rate = amd_false_positive_rate
+        self.settings = settings
+        self.learner = StatisticsLearner()
+        self.budget: AbandonBudget | None = None
+        self._budget_read_at: float | None = None
+
+    @property
+    def window_seconds(self) -> float:
+        return RULES[self.jurisdiction].window_seconds
+
+    def budget_due(self, now: float) -> bool:
+        """The budget was never read, or last read `BUDGET_READ_SECONDS` ago or more."""
+        return self._budget_read_at is None or now - self._budget_read_at >= BUDGET_READ_SECONDS
+
+    def budget_read(self, now: float, counts: Mapping[AttemptOutcome, int]) -> None:
+        """The attempt log's counts per outcome over the window ending at `now`."""
+        budget = AbandonBudget(
+            self.jurisdiction,
+            limit_percent=self.limit_percent,
+            amd_false_positive_rate=self.amd_false_positive_rate,
+        )
+        for outcome in COUNTED:
+            budget.record(now, outcome, counts.get(outcome, 0))
+        self.budget, self._budget_read_at = budget, now
+
+    def budget_spent(self, now: float) -> bool:
+        """No abandon is affordable: predictive dials as progressive until answers bring headroom back."""
+        return self.budget is not None and self.budget.affordable(now) <= 0.0
+
+    def learn(self, call: CampaignCall) -> None:
+        """A finished call: how long its dial took to resolve (to the decision, or to its end), whether
+        a person or a machine answered, and a person's talk time."""
+        if call.outcome is None or call.ended_at is None:
+            return
+        resolved = call.decided_at or call.ended_at
+        person = call.outcome in (AttemptOutcome.HUMAN, AttemptOutcome.DROPPED)
+        machine = call.outcome is AttemptOutcome.MACHINE
+        seconds = max(0.0, (resolved - call.started_at).total_seconds())
+        self.learner.dial_resolved(seconds, person=person, machine=machine)
+        if call.outcome is AttemptOutcome.HUMAN and call.connected_at is not None:
+            self.learner.call_ended(max(0.0, (call.ended_at - call.connected_at).total_seconds()), 0.0)
+
+    def calls(
+        self,
+        now: float,
+        *,
+        idle_seats: int,
+        talk_started: Sequence[float],
+        dialled_at: Sequence[float],
+        persons_waiting: int,
+    ) -> int:
+        """Calls to place at `now` (epoch seconds) given the seats and the calls in flight."""
+        snapshot = PacingSnapshot(
+            now=now,
+            mode=DialMode.PREDICTIVE,
+            idle_agents=idle_seats,
+            talk_started=tuple(talk_started),
+            calls_dialled_at=tuple(dialled_at),
+            persons_waiting=persons_waiting,
+            statistics=self.learner.statistics(),
+            budget=self.budget,
+        )
+        return decide(snapshot, self.settings)
