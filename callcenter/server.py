@@ -63,6 +63,7 @@ from ivr_scripts.prompts import PromptAudio
 from ivr_scripts.runner import utc_now
 from schema.acd.agent_notify import AgentChange
 from schema.calls.writes import write_batch
+from schema.campaigns.desk import CampaignPlan
 from schema.db import create_engine_from_url
 from schema.migrate import upgrade
 from schema.threadpool import WorkerPool
@@ -181,6 +182,7 @@ def build_http_api(
             push=push,
             calls=calls,
             qa_forms=lambda: dialplans.loaded.model.qa_forms,
+            campaigns=lambda: CampaignPlan.of(dialplans.loaded.model),
             run=pool.run,
         ),
         host=config.api_host,

@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
 
 from dialplans.recording_models import QaForm
+from http_api.campaign_routes import CampaignPlans, bind_campaigns
 from http_api.models import ErrorBody
 from http_api.openapi import build_openapi
 from http_api.push import EventStream, PushHub
@@ -43,6 +44,7 @@ from http_api.routing import (
     path_values,
     read_body,
 )
+from schema.campaigns.desk import CampaignPlan
 from schema.crm.users import authenticate
 from schema.errors import NotFound, PermissionDenied, RecordRejected, StorageError, StorageUnavailable
 from schema.threadpool import in_thread
@@ -72,15 +74,18 @@ def build_api(
     push: PushHub | None = None,
     calls: CallControl | None = None,
     qa_forms: Mapping[str, QaForm] | QaForms | None = None,
+    campaigns: CampaignPlan | CampaignPlans | None = None,
     run: Runner = in_thread,
 ) -> ApiApp:
     """The WSGI app. `region`: the default region for national phone numbers (the dialplan's
     crm.default_region). Without `push`, GET /api/events answers 503; without `calls` (the switch:
     esl_handlers.supervision.Supervisor), pausing recordings and supervising answer 503. `qa_forms`:
-    the dialplan's scoring forms, or a callable returning the current ones (so a reload applies).
-    `run` executes data-layer calls (tests may pass `lambda call: call()`)."""
+    the dialplan's scoring forms, or a callable returning the current ones (so a reload applies);
+    `campaigns` likewise: the dialplan's campaigns and scripts (`CampaignPlan.of(dialplan)`), or a
+    callable returning them. `run` executes data-layer calls (tests may pass `lambda call: call()`)."""
     document = json.dumps(build_openapi(ROUTES), separators=(",", ":")).encode()
     forms: QaForms = qa_forms if callable(qa_forms) else functools.partial(dict, qa_forms or {})
+    plans: CampaignPlans = campaigns if callable(campaigns) else _constant(campaigns or CampaignPlan())
     routes = bind_services(
         tuple(
             dataclasses.replace(route, handler=lambda _ctx: RawJson(document))
@@ -90,7 +95,11 @@ def build_api(
         ),
         Services(calls, forms),
     )
-    return ApiApp(engine, region=region, push=push, run=run, routes=routes)
+    return ApiApp(engine, region=region, push=push, run=run, routes=bind_campaigns(routes, plans))
+
+
+def _constant(plan: CampaignPlan) -> CampaignPlans:
+    return lambda: plan
 
 
 class ApiApp:
@@ -107,7 +116,7 @@ class ApiApp:
         try:
             status, headers, body = self._respond(environ)
         except ApiError as exc:
-            status, headers, body = _error(exc.status, exc.message, exc.headers)
+            status, headers, body = _error(exc.status, exc.message, exc.headers, exc.problems)
         except Exception:
             log.exception("%s %s failed", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
             status, headers, body = _error(500, "internal error; the server log has the details")
@@ -212,9 +221,9 @@ def _encode(route: Route, result: Result) -> tuple[int, Headers, Iterable[bytes]
 
 
 def _error(
-    status: int, message: str, extra: Iterable[tuple[str, str]] = ()
+    status: int, message: str, extra: Iterable[tuple[str, str]] = (), problems: dict[str, str] | None = None
 ) -> tuple[int, Headers, list[bytes]]:
-    body = ErrorBody(error=message).model_dump_json().encode()
+    body = ErrorBody(error=message, problems=problems).model_dump_json(exclude_none=True).encode()
     return status, [*_json_headers(body), *extra], [body]
 
 

@@ -37,6 +37,9 @@ class ErrorBody(ApiModel):
     """Every error: what went wrong, in one sentence a person can act on."""
 
     error: str
+    problems: dict[str, str] | None = Field(
+        default=None, description="Only when a form was refused: what is wrong with each field, by name."
+    )
 
 
 class Me(ApiModel):

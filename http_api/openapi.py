@@ -27,11 +27,12 @@ ERROR_MEANINGS: Final = {
     404: "No such record, or none the token's user may see.",
     409: (
         "The record exists already, or the call is not in a state for this (no live call, no running "
-        "recording, the supervisor's phone did not answer)."
+        "recording, the supervisor's phone did not answer), or a campaign's lifecycle refuses the step."
     ),
     408: "The body did not arrive within the server's deadline (30 s by default).",
     413: f"The body is over {MAX_BODY_BYTES} bytes.",
-    422: "The data layer refused the record (the message says why).",
+    422: "The data layer refused the record (the message says why; a refused form's `problems` say what is "
+    "wrong with each field).",
     503: (
         "The database or the switch is unavailable (retry after Retry-After seconds), or this server "
         "pushes no events or has no call control."

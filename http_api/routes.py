@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from http_api.campaign_routes import CAMPAIGN_ROUTES
 from http_api.models import (
     AverageFilter,
     CallSearch,
@@ -308,4 +309,4 @@ CRM_ROUTES: Final[tuple[Route, ...]] = (
     ),
 )
 
-ROUTES: Final[tuple[Route, ...]] = (*CRM_ROUTES, *RECORDING_ROUTES)
+ROUTES: Final[tuple[Route, ...]] = (*CRM_ROUTES, *RECORDING_ROUTES, *CAMPAIGN_ROUTES)

@@ -43,13 +43,21 @@ Result = BaseModel | Sequence[BaseModel] | EventStream | RawJson | None
 
 
 class ApiError(Exception):
-    """An HTTP error answer: status, a message for the client, extra headers."""
+    """An HTTP error answer: status, a message for the client, extra headers, and optionally the
+    problems by field (a refused form's answers, by question id)."""
 
-    def __init__(self, status: int, message: str, headers: Sequence[tuple[str, str]] = ()) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        headers: Sequence[tuple[str, str]] = (),
+        problems: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = tuple(headers)
+        self.problems = dict(problems) if problems is not None else None
 
 
 @dataclass(frozen=True)
