@@ -97,12 +97,17 @@ class Dialer:
         self._out_of_budget: set[str] = set()
         self._leads: dict[str, tuple[DialingRules, LeadToDial, CampaignCall]] = {}
 
-    def tick(self) -> int:
-        """Dial what each campaign wants now; returns how many calls were placed."""
+    def dialling(self) -> list[str]:
+        """The campaigns in pilot or running now."""
+        return [name for name in self._rules if self._store.dialling(name)]
+
+    def tick(self, dialling: Collection[str] | None = None) -> int:
+        """Dial what each campaign in `dialling` (None: `dialling()`) wants now; the calls placed."""
         now = self._clock()
         placed = 0
+        names = self.dialling() if dialling is None else dialling
         for name, rules in self._rules.items():
-            if not self._store.dialling(name):
+            if name not in names:
                 continue
             wanted = self._wanted(rules, now)
             if wanted <= 0:

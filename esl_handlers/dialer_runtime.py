@@ -114,7 +114,7 @@ class DialerRuntime:
         self._tick_seconds = tick_seconds
         pilots = {name: campaign.pilot.percent for name, campaign in model.campaigns.items()}
         sql_store = SqlDialerStore(engine, pilot_percents=pilots)
-        self._store = ThreadedDialerStore(sql_store)
+        store = ThreadedDialerStore(sql_store)
         self.calls = CampaignCalls(switch, self._finished, clock=clock, on_seat=self._on_seat)
         self.seats = SeatKeeper(
             self.calls,
@@ -126,7 +126,7 @@ class DialerRuntime:
         )
         template = wiring.customer_endpoint
         self.dialer = Dialer(
-            self._store,
+            store,
             self.calls,
             {name: DialingRules.from_campaign(name, c) for name, c in model.campaigns.items()},
             endpoint=lambda number: template.replace("{number}", number),
@@ -157,13 +157,13 @@ class DialerRuntime:
 
     def tick(self) -> int:
         """Open the seats wanted, then place the calls wanted; the calls placed."""
+        dialling = self.dialer.dialling()
         members: set[str] = set()
-        for name in sorted(self._self_dialling):
-            if self._store.dialling(name):
-                members.update(self._members[name])
+        for name in self._self_dialling.intersection(dialling):
+            members.update(self._members[name])
         if members:
             self.seats.fill(members)
-        return self.dialer.tick()
+        return self.dialer.tick(dialling)
 
     def _run(self) -> None:
         while not self._stopping.is_set():
