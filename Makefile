@@ -36,8 +36,9 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# The tiers side by side: unit and wire, and the live tier once per FreeSWITCH build (tests/run_tiers.py).
 test: lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m tests.run_tiers
 
 unit: install
 	$(BIN)/python -m pytest tests/unit

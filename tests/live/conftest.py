@@ -3,6 +3,7 @@ test's FreeSWITCH and application-server logs kept under var/live-logs/ and show
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Generator
@@ -17,6 +18,9 @@ LOG_KEEP_DIR = ROOT / "var" / "live-logs"
 _TAIL_LINES = 60
 _BUILDS = freeswitch_builds()
 _BUILD_PARAMS: list[Build | None] = [*_BUILDS] or [None]
+# Set by tests/run_tiers.py on every build's run but the first: the live tests that need no switch
+# (SIPp against stand-ins) then run once, not once per build.
+BUILD_TESTS_ONLY_ENV = "CALLCENTER_LIVE_BUILD_TESTS_ONLY"
 
 
 @pytest.fixture(
@@ -36,6 +40,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "call_control" in metafunc.fixturenames:
         controls: tuple[CallControl, ...] = getattr(metafunc.module, "CALL_CONTROLS", (CALL_CONTROL,))
         metafunc.parametrize("call_control", controls, scope="module", ids=[f"control={c}" for c in controls])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not os.environ.get(BUILD_TESTS_ONLY_ENV):
+        return
+    keep = [item for item in items if "build" in getattr(item, "fixturenames", ())]
+    dropped = [item for item in items if "build" not in getattr(item, "fixturenames", ())]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 def _live_of(item: pytest.Item) -> Live | None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from sipp_scenarios.dtmf_pcap import DtmfTiming, RtpEvent, decode_rtp_event
-from sipp_scenarios.sipp_run import SippCall, run_sipp
+from sipp_scenarios.sipp_run import SippCall, free_media_port, run_sipp
 from sipp_scenarios.switch import SwitchEndpoints
 from tests.support.live.harness import answer_invite, free_udp_port, scenario, send_bye, sipp_or_skip
 
@@ -78,14 +78,16 @@ def far_end(
     work.mkdir(parents=True, exist_ok=True)
     scenario = work / "far_end.xml"
     scenario.write_text(FAR_END.replace("HOLD_MS", str(hold_ms)), encoding="iso-8859-1")
-    command = [str(sipp), "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(port), "-mp", "47000"]
+    command = [str(sipp), "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(port)]
+    command += ["-mp", str(free_media_port("127.0.0.1"))]
     command += ["-key", "sink", str(sink_port), "-m", str(calls), "-nostdin", "-timeout", "60s"]
     return subprocess.Popen(command, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def builtin_uas(sipp: Path, work: Path, *, port: int, calls: int) -> subprocess.Popen[bytes]:
     work.mkdir(parents=True, exist_ok=True)
-    command = [str(sipp), "-sn", "uas", "-i", "127.0.0.1", "-p", str(port), "-mp", "47100"]
+    command = [str(sipp), "-sn", "uas", "-i", "127.0.0.1", "-p", str(port)]
+    command += ["-mp", str(free_media_port("127.0.0.1"))]
     command += ["-m", str(calls), "-nostdin", "-timeout", "60s"]
     return subprocess.Popen(command, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

@@ -18,6 +18,7 @@ import pytest
 from dialplans.models import Dialplan
 from freeswitch_conf.render import SwitchSettings, render_conf
 from sipp_scenarios.runner import SmokeOptions, plan_calls, smoke
+from sipp_scenarios.sipp_run import free_media_port
 from tests.support.live.harness import answer_invite, free_udp_port, scenario, send_bye, sipp_or_skip
 from tests.support.rendering import Loaded
 
@@ -121,7 +122,8 @@ def stand_in(tmp_path: Path) -> Iterator[StandIn]:
     render_conf(Loaded(PLAN, tmp_path), settings, conf_dir)
     scenario = tmp_path / "stand_in.xml"
     scenario.write_text(STAND_IN_SWITCH, encoding="iso-8859-1")
-    command = [str(sipp), "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(sip_port), "-mp", "47200"]
+    command = [str(sipp), "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(sip_port)]
+    command += ["-mp", str(free_media_port("127.0.0.1"))]
     switch = subprocess.Popen(
         [*command, "-nostdin", "-timeout", "120s"],
         cwd=tmp_path,

@@ -309,6 +309,7 @@ def test_profiles_carry_the_settings(conf_dir: Path) -> None:
     assert callers["sip-ip"] == agents["sip-ip"] == "127.0.0.1"
     core = params(parse(conf_dir, "autoload_configs/switch.conf.xml"))
     assert (core["rtp-start-port"], core["rtp-end-port"]) == ("16384", "32768")
+    assert core["rtp-port-usage-robustness"] == "true"
 
 
 def test_vars_reach_the_preprocessor_raw(conf_dir: Path, loaded: Loaded) -> None:

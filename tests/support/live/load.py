@@ -10,6 +10,7 @@ from collections import Counter
 from importlib import resources
 from pathlib import Path
 
+from sipp_scenarios.sipp_run import free_media_port
 from tests.support.live.harness import Live, free_sip_port
 
 
@@ -46,6 +47,8 @@ def start_load(
         "127.0.0.1",
         "-p",
         str(free_sip_port()),
+        "-mp",
+        str(free_media_port("127.0.0.1")),
         "-r",
         str(rate),
         "-m",
