@@ -26,6 +26,7 @@ from tests.support.standin.script import Version
 from tests.support.standin.transcripts import WireFrame, switch_frames
 from tests.support.transcript_replay import UUID, Receiver, replay
 from tests.support.transcripts import CAPTURES_DIR, VERSIONS, load
+from tests.support.unchecked import unchecked
 
 pytestmark = pytest.mark.wire
 
@@ -159,3 +160,21 @@ def test_a_campaign_capture_has_the_same_headers_on_the_standin(version: Version
     ours, theirs = _replayed(version, name)
     for (told, mine), (_, real) in zip(ours, theirs, strict=True):
         assert _header_names(mine) == _header_names(real), told
+
+
+def test_customers_are_drawn_once_per_number_whatever_the_order() -> None:
+    rates: dict[Kind, float] = {"person": 0.4, "machine": 0.3, "busy": 0.15, "no_answer": 0.15}
+    numbers = [f"+1312210{n:04d}" for n in range(4000)]
+    forwards, backwards = Customers(rates, seed=3), Customers(rates, seed=3)
+    drawn = [forwards.kind_of(number) for number in numbers]
+    assert [backwards.kind_of(number) for number in reversed(numbers)] == drawn[::-1]
+    assert [forwards.kind_of(number) for number in numbers] == drawn, "a number answers alike every time"
+    assert drawn != [Customers(rates, seed=4).kind_of(number) for number in numbers]
+    for kind, rate in rates.items():
+        assert abs(drawn.count(kind) / len(numbers) - rate) < 0.03, kind
+
+
+@pytest.mark.parametrize("rates", [{}, {"person": -1.0}, {"fax": 1.0}])
+def test_customers_refuse_rates_they_cannot_draw(rates: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="rates must weigh"):
+        Customers(unchecked(rates))
