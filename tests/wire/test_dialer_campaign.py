@@ -11,10 +11,11 @@ has been dialled, so busy (15 min) and no answer (2 h) come due again and the la
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -74,8 +75,8 @@ SPRING: Final = {
     "caller_id": {"number": "+13125550000", "name": "Acme"},
     "ring_seconds": 15,
     "abandon": {"message": "spring_identification"},
-    "machine": {"action": "message", "message": "spring_machine"},
 }
+MACHINE_ACTION: Final = {"action": "message", "message": "spring_machine"}
 JUMP: Final = dt.timedelta(hours=3)
 
 
@@ -120,9 +121,9 @@ class Rig:
         )
 
 
-def import_list(engine: Engine, folder: Path) -> None:
+def import_list(engine: Engine, folder: Path, numbers: Sequence[str], blocked: int) -> None:
     path = folder / "march.csv"
-    path.write_text("phone\n" + "".join(f"{number}\n" for number in NUMBERS), encoding="utf-8")
+    path.write_text("phone\n" + "".join(f"{number}\n" for number in numbers), encoding="utf-8")
     with open_source(path) as source:
         columns = lead_columns(source.columns, phone_column="phone")
         summary = import_leads(
@@ -133,27 +134,25 @@ def import_list(engine: Engine, folder: Path) -> None:
             LeadImportOptions("spring", "march"),
             now=NOW,
         )
-    assert summary.leads_added == len(NUMBERS) - len(DNC_AT_IMPORT)
-    with engine.begin() as connection:  # the late opt-outs are due an hour on
-        connection.execute(
-            update(LEADS)
-            .where(LEADS.c.phone_e164.in_(LATE_OPT_OUTS))
-            .values(next_attempt_at=NOW + dt.timedelta(hours=1))
-        )
+    assert summary.leads_added == len(numbers) - blocked
 
 
-@pytest.fixture
-def rig(engine: Engine, tmp_path: Path) -> Iterator[Rig]:
-    for number in DNC_AT_IMPORT:
-        add_dnc(engine, number, source="internal", now=NOW - dt.timedelta(days=1))
-    import_list(engine, tmp_path)
+@contextlib.contextmanager
+def running_campaign(
+    engine: Engine, folder: Path, numbers: Sequence[str], machine: Mapping[str, str]
+) -> Iterator[Rig]:
+    """`numbers` imported (those already on the DNC list left out), the agents logged in, the campaign
+    running, and the dialer started on the stand-in; stopped after the block."""
+    blocked = sum(1 for number in numbers if number in DNC_AT_IMPORT)
+    import_list(engine, folder, numbers, blocked)
     upsert_agents(engine, [AgentProfile(agent_id) for agent_id in AGENTS])
     service = AgentService(SqlAgentStore(engine, "s1"), None, lambda: NOW)
     for agent_id in AGENTS:
         service.login(agent_id)
     transition(engine, "spring", CampaignStatus.RUNNING, by="test", now=NOW)
     base = load_dialplan(EXAMPLE).model
-    model = base.model_copy(update={"campaigns": {"spring": Campaign.model_validate(SPRING)}})
+    campaign = Campaign.model_validate({**SPRING, "machine": machine})
+    model = base.model_copy(update={"campaigns": {"spring": campaign}})
     switch = InboundSwitch(password=PASSWORD)
     for agent_id in AGENTS:
         switch.agents.phone(f"user/{agent_id}@{DOMAIN}", AgentPhone("answer"))
@@ -184,6 +183,20 @@ def rig(engine: Engine, tmp_path: Path) -> Iterator[Rig]:
         runtime.stop()
         client.close()
         switch.stop()
+
+
+@pytest.fixture
+def rig(engine: Engine, tmp_path: Path) -> Iterator[Rig]:
+    for number in DNC_AT_IMPORT:
+        add_dnc(engine, number, source="internal", now=NOW - dt.timedelta(days=1))
+    with running_campaign(engine, tmp_path, NUMBERS, MACHINE_ACTION) as rig:
+        with engine.begin() as connection:  # the late opt-outs are due an hour on
+            connection.execute(
+                update(LEADS)
+                .where(LEADS.c.phone_e164.in_(LATE_OPT_OUTS))
+                .values(next_attempt_at=NOW + dt.timedelta(hours=1))
+            )
+        yield rig
 
 
 def first_attempts(rig: Rig) -> dict[str, Attempt]:
@@ -272,3 +285,26 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=dt.UTC)
+
+
+def test_machines_are_hung_up_on_and_called_again_later_when_the_campaign_says_retry(
+    engine: Engine, tmp_path: Path
+) -> None:
+    numbers = DIALLED[:40]
+    with running_campaign(engine, tmp_path, numbers, {"action": "retry"}) as rig:
+        wait_for(rig, lambda found: {a.phone_e164 for a in found} >= set(numbers), "every number dialled", 60)
+        gevent.sleep(0.5)
+        rig.runtime.stop()
+        first = first_attempts(rig)
+        hung_up = [argument.split()[0] for argument in rig.commands("uuid_kill")]
+        transferred = rig.commands("uuid_transfer")
+    machines = {number for number in numbers if rig.customers.kind_of(number) == "machine"}
+    assert machines, "the draw has machines among these numbers"
+    assert transferred == [], "no message"
+    assert sorted(first[n].call_uuid or "" for n in machines) == sorted(hung_up), "only machines, each once"
+    due = dict(rig_leads_due(engine))
+    for number in machines:
+        assert first[number].outcome is AttemptOutcome.MACHINE
+        ended = first[number].ended_at
+        assert ended is not None
+        assert due[number] == ended + dt.timedelta(hours=4), "retries.machine: 4 h by default"
