@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Final, Literal
 import gevent
 from gevent.event import Event as GEvent
 
+from tests.support.standin.customers import Customers, Kind, inline_steps, number_of
 from tests.support.standin.setvar import uuid_setvar, uuid_setvar_multi
 from tests.support.standin.wire import separate_string
 
@@ -143,6 +144,11 @@ class Leg:
     talk_seconds: float | None = None
     hangup_after_bridge: bool = False
     app: tuple[str, str] | None = None  # the application it runs (originate's `&app(arg)`)
+    variables: dict[str, str] = field(default_factory=dict)  # originate's {..} and what apps set
+    park_after_bridge: bool = False
+    customer: Kind | None = None  # a campaign customer's kind (customers.py)
+    steps_run: int = 0  # bumped by uuid_transfer: the inline steps running before stop
+    app_uuid: str = ""  # the Application-UUID of its running application
 
     def row(self) -> dict[str, str]:
         values = dict.fromkeys(CHANNEL_COLUMNS, "")
@@ -185,6 +191,7 @@ class AgentPhones:
     ended: dict[str, str] = field(default_factory=dict)  # leg uuid -> its hangup cause
     eavesdrops: list[Eavesdrop] = field(default_factory=list)
     hung_up: GEvent = field(default_factory=GEvent)
+    customers: Customers | None = None  # who answers campaign originates (customers.py)
 
     def attach(self, call: ScriptedCall) -> None:
         """A call of the outbound side: a channel that uuid_bridge, uuid_kill and show see."""
@@ -214,6 +221,8 @@ class AgentPhones:
             return self._bridge(arg.split())
         if name == "uuid_kill":
             return self._kill(arg.split())
+        if name == "uuid_transfer":
+            return self._transfer(separate_string(arg))
         if name == "show" and arg.split()[:1] in (["channels"], ["calls"]):
             return self._show(arg.split())
         if name == "uuid_setvar":
@@ -247,8 +256,9 @@ class AgentPhones:
         timeout = float(settings.get("originate_timeout") or 60)
         ringing: list[tuple[Leg, AgentPhone]] = []
         refusal = ""
+        inline = len(argv) > 2 and argv[2] == "inline"
         for leg_variables, endpoint in _legs(dial):
-            phone = self.phones.get(endpoint)
+            phone = self.phones.get(endpoint) or (self._customer(endpoint) if inline else None)
             if phone is None:
                 refusal = "SUBSCRIBER_ABSENT"  # user_outgoing_channel: no such user
                 continue
@@ -256,6 +266,8 @@ class AgentPhones:
                 refusal = FAILURE_CAUSES["unregistered"]
                 continue
             leg = self._new_leg({**settings, **leg_variables}, endpoint, phone)
+            if inline and endpoint not in self.phones and self.customers is not None:
+                leg.customer = self.customers.kind_of(number_of(endpoint))
             self.legs[leg.uuid] = leg
             self._emit("CHANNEL_CREATE", leg)
             ringing.append((leg, phone))
@@ -263,7 +275,9 @@ class AgentPhones:
             return f"-ERR {refusal}\n"
         result = self._ring(ringing, timeout, several=len(ringing) > 1)
         answered = self.legs.get(result[3:].strip()) if result.startswith("+OK") else None
-        if answered is not None and argv[1].startswith("&") and "(" in argv[1] and argv[1].endswith(")"):
+        if answered is not None and inline:  # after BACKGROUND_JOB, as the captures show
+            gevent.spawn(self.run_inline, answered, inline_steps(argv[1]))
+        elif answered is not None and argv[1].startswith("&") and "(" in argv[1] and argv[1].endswith(")"):
             app, _, app_arg = argv[1][1:-1].partition("(")
             answered.app = (app, app_arg)
             if app == "eavesdrop":
@@ -290,15 +304,86 @@ class AgentPhones:
             gevent.spawn_later(leg.talk_seconds, self.hang_up_leg, leg.uuid, "NORMAL_CLEARING")
 
     def _execute(self, leg: Leg) -> None:
-        """CHANNEL_EXECUTE of the leg's application, if the leg is still there."""
+        """CHANNEL_EXECUTE of the leg's application, if the leg is still there; `park` then parks it
+        (CHANNEL_PARK, as campaign_person_inbound shows for the seat's `&park()`)."""
         if leg.app is not None and leg.uuid in self.legs:
             self._emit_app("CHANNEL_EXECUTE", leg, leg.app)
+            if leg.app[0] == "park":
+                self._emit("CHANNEL_PARK", leg)
 
-    def _complete(self, leg: Leg) -> None:
+    def _customer(self, endpoint: str) -> AgentPhone | None:
+        """How a campaign customer behaves when rung (customers.py), None without customers."""
+        customers = self.customers
+        if customers is None:
+            return None
+        kind = customers.kind_of(number_of(endpoint))
+        if kind in ("busy", "no_answer"):
+            return AgentPhone(kind, ring_seconds=customers.ring_seconds)
+        talk = customers.talk_seconds if kind == "person" else None
+        return AgentPhone("answer", ring_seconds=customers.ring_seconds, talk_seconds=talk)
+
+    def run_inline(self, leg: Leg, steps: list[tuple[str, str]]) -> None:
+        """The leg's inline dialplan, step by step, as the campaign captures show: each application's
+        CHANNEL_EXECUTE and EXECUTE_COMPLETE; wait_for_silence completes after `listen_seconds` with
+        what the switch heard; `park` parks (CHANNEL_PARK) and stays; `hangup` ends the leg. A
+        uuid_transfer (or the leg's end) stops the steps."""
+        run = leg.steps_run
+        customers = self.customers
+        for app, arg in steps:
+            if leg.uuid not in self.legs or leg.steps_run != run:
+                return
+            leg.app = (app, arg)
+            if app == "hangup":
+                self._emit_app("CHANNEL_EXECUTE", leg, leg.app)
+                self.hang_up_leg(leg.uuid, arg or "NORMAL_CLEARING")
+                return
+            self._execute(leg)
+            if app == "park":
+                return
+            if app in ("wait_for_silence", "playback") and customers is not None:
+                waited = customers.listen_seconds if app == "wait_for_silence" else customers.message_seconds
+                gevent.sleep(waited)
+                if app == "wait_for_silence" and leg.customer == "machine" and arg.split()[2:3] == ["0"]:
+                    self._beep(leg)
+                if leg.uuid not in self.legs or leg.steps_run != run:
+                    return
+            if app == "wait_for_silence" and customers is not None and leg.customer in ("person", "machine"):
+                listen_hits = [*arg.split(), "", "", ""][2]
+                kind: Kind = "person" if leg.customer == "person" else "machine"
+                leg.variables.update(customers.heard(kind, listen_hits))
+            self._complete(leg, "FILE PLAYED" if app == "playback" else "_none_")
+
+    def _beep(self, leg: Leg) -> None:
+        """mod_avmd's CUSTOM avmd::beep while the machine message waits for the greeting's end (it came
+        after the decision in campaign_machine_inbound); only from a library that captured one."""
+        if self.switch.has_subscriber("CUSTOM") and "CUSTOM" in self.switch.library.roles:
+            self._emit("CUSTOM", leg)
+
+    def _transfer(self, argv: list[str]) -> str:
+        """uuid_transfer <uuid> '<steps>' inline: `+OK`, then the running application completes and the
+        steps run (campaign_dropped_inbound, campaign_machine_inbound). Only the inline dialplan is
+        modelled."""
+        if len(argv) < 2:
+            return "-USAGE: [-bleg|-both] <uuid> <dest-exten> [<dialplan>] [<context>]\n"
+        leg = self.legs.get(argv[0])
+        if leg is None:
+            return "-ERR No such channel!\n"
+        if argv[2:3] != ["inline"]:
+            return "-ERR only the inline dialplan is modelled\n"
+        leg.steps_run += 1
+
+        def transferred() -> None:
+            self._complete(leg)
+            self.run_inline(leg, inline_steps(argv[1]))
+
+        gevent.spawn(transferred)
+        return "+OK\n"
+
+    def _complete(self, leg: Leg, response: str = "_none_") -> None:
         """CHANNEL_EXECUTE_COMPLETE of the leg's running application (`_none_`), which then ends."""
         if leg.app is not None:
             app, leg.app = leg.app, None
-            self._emit_app("CHANNEL_EXECUTE_COMPLETE", leg, app, "_none_")
+            self._emit_app("CHANNEL_EXECUTE_COMPLETE", leg, app, response)
 
     def _new_leg(self, settings: dict[str, str], endpoint: str, phone: AgentPhone) -> Leg:
         name, dest, presence_id = _leg_identity(endpoint)
@@ -313,6 +398,8 @@ class AgentPhones:
             created_epoch=int(gevent.get_hub().loop.now()),
             talk_seconds=phone.talk_seconds,
             hangup_after_bridge=settings.get("hangup_after_bridge", "").lower() == "true",
+            variables=dict(settings),
+            park_after_bridge=settings.get("park_after_bridge", "").lower() == "true",
         )
 
     def _ring(self, ringing: list[tuple[Leg, AgentPhone]], timeout: float, *, several: bool) -> str:
@@ -365,6 +452,9 @@ class AgentPhones:
         if not (a.answered and b.answered) or a.bridged_to is not None or b.bridged_to is not None:
             return "-ERR Invalid uuid\n"
         a.bridged_to, b.bridged_to = b.uuid, a.uuid
+        if a.direction == b.direction == "outbound":
+            gevent.spawn(self._bridge_legs, a, b)
+            return f"+OK {b.uuid}\n"
         for leg in (a, b):
             if leg.direction == "outbound":
                 self._emit("CHANNEL_BRIDGE", leg)
@@ -372,6 +462,19 @@ class AgentPhones:
             if leg.talk_seconds is not None:
                 gevent.spawn_later(leg.talk_seconds, self.hang_up_leg, leg.uuid, "NORMAL_CLEARING")
         return f"+OK {b.uuid}\n"
+
+    def _bridge_legs(self, a: Leg, b: Leg) -> None:
+        """Two originated legs (a customer and a seat), after the api reply: each one's running application
+        completes, each runs uuid_bridge (Application-Data: the other), and only the originator `a` fires
+        CHANNEL_BRIDGE (campaign_person_inbound)."""
+        self._complete(a)
+        self._complete(b)
+        self._emit_app("CHANNEL_EXECUTE", a, ("uuid_bridge", b.uuid))
+        self._emit_app("CHANNEL_EXECUTE", b, ("uuid_bridge", a.uuid))
+        self._emit("CHANNEL_BRIDGE", a)
+        for leg in (a, b):
+            if leg.talk_seconds is not None:
+                gevent.spawn_later(leg.talk_seconds, self.hang_up_leg, leg.uuid, "NORMAL_CLEARING")
 
     def _bridge_call(self, call: ScriptedCall, leg: Leg | None) -> str:
         """uuid_bridge <socket call> <leg>: the call is the originator (switch_ivr_uuid_bridge)."""
@@ -391,17 +494,32 @@ class AgentPhones:
             return False
         self.ended[leg.uuid] = cause
         self.hung_up.set()  # a multi-leg originate waiting on this leg looks again
+        other = self.legs.get(leg.bridged_to or "")
+        if other is not None and other.park_after_bridge and leg.direction == other.direction == "outbound":
+            self._end_parking_partner(leg, other, cause)
+            return True
         self._end(leg, cause)
         call = self.calls.get(leg.bridged_to or "")
         if call is not None:
             call.partner_hung_up(leg.uuid, cause)
-        other = self.legs.get(leg.bridged_to or "")
         if other is not None:
             # Two originated legs: the originatee is hung up with NORMAL_CLEARING by the bridge
             # (audio_bridge_on_exchange_media); the originator with the leg's cause when
             # hangup_after_bridge is set, else when its inline `&park()` extension runs out.
             self.hang_up_leg(other.uuid, cause if other.hangup_after_bridge else "NORMAL_CLEARING")
         return True
+
+    def _end_parking_partner(self, leg: Leg, seat: Leg, cause: str) -> None:
+        """A customer bridged to a seat with park_after_bridge hangs up: its CHANNEL_HANGUP, the seat's
+        CHANNEL_PARK, its CHANNEL_UNBRIDGE, its CHANNEL_HANGUP_COMPLETE (campaign_person_inbound). The seat
+        stays up, parked with no application running (uuid_kill then ends it with no completion)."""
+        if self.switch.has_subscriber("CHANNEL_HANGUP"):
+            self._emit("CHANNEL_HANGUP", leg, cause)
+        seat.bridged_to = None
+        seat.app = None
+        self._emit("CHANNEL_PARK", seat)
+        self._emit("CHANNEL_UNBRIDGE", leg)
+        self._emit("CHANNEL_HANGUP_COMPLETE", leg, cause)
 
     def _kill(self, argv: list[str]) -> str:
         if not argv:
@@ -414,7 +532,8 @@ class AgentPhones:
         leg = self.legs.get(argv[0])
         if leg is None:
             return "-ERR No such channel!\n"
-        self.hang_up_leg(leg.uuid, cause)  # a bridged partner goes too
+        # After the api reply, as campaign_machine_killed_inbound shows; a bridged partner goes too.
+        gevent.spawn(self.hang_up_leg, leg.uuid, cause)
         return "+OK\n"
 
     def _show(self, argv: list[str]) -> str:
@@ -463,6 +582,9 @@ class AgentPhones:
             headers.append(("Application-Data", app[1]))
         if response is not None:
             headers.append(("Application-Response", response))
+        if event_name == "CHANNEL_EXECUTE":  # the switch's own id of this execution, on both events
+            leg.app_uuid = str(uuid.uuid4())
+        headers.append(("Application-UUID", leg.app_uuid))
         self._emit(event_name, leg, role=f"{event_name}:{app[0]}", app_headers=headers)
 
     def _emit(
@@ -495,9 +617,11 @@ class AgentPhones:
                 "Caller-Direction": direction,
                 "Caller-Logical-Direction": direction,
                 "Other-Leg-Unique-ID": leg.bridged_to,
+                "Channel-Presence-ID": leg.presence_id or None,  # a customer's gateway leg has none
                 **({"Hangup-Cause": cause} if event_name == "CHANNEL_HANGUP" else {}),
             },
             variables={"direction": direction, "presence_id": leg.presence_id or None},
+            channel_variables=leg.variables,
             role=role,
             app_headers=app_headers,
         )

@@ -210,11 +210,13 @@ class InboundSwitch:
         variables: Mapping[str, str | None] | None = None,
         role: str | None = None,
         app_headers: list[tuple[str, str]] | None = None,
+        channel_variables: Mapping[str, str] | None = None,
     ) -> int:
         """Send one event of `call` to every subscriber of it; return how many got it.
 
         `role` picks the template ("CHANNEL_EXECUTE:eavesdrop"; default: the event's name) and
-        `app_headers` (Application, Application-Data, ...) go after the variables."""
+        `app_headers` (Application, Application-Data, ...) go after the variables. `variables` only replace
+        (None: remove) a variable the template has; `channel_variables` also append the others."""
         renderer = self._renderers.get(call.uuid)
         if renderer is None:
             renderer = self._renderers[call.uuid] = EventRenderer(call.identity())
@@ -234,6 +236,7 @@ class InboundSwitch:
                 sequence=sequence,
                 overrides=fixed,
                 in_place=in_place,
+                variables=channel_variables or {},
                 script_vars=self.library.script_vars,
                 app_headers=app_headers or (),
             ),
@@ -245,6 +248,7 @@ class InboundSwitch:
                 sequence=sequence,
                 overrides=fixed,
                 in_place=in_place,
+                variables=channel_variables or {},
                 script_vars=self.library.script_vars,
                 app_headers=app_headers or (),
                 encode=False,
@@ -380,20 +384,20 @@ class InboundSwitch:
         """Fire BACKGROUND_JOB as mod_event_socket's api_exec does (body = the command's output)."""
         template = self.library.get("BACKGROUND_JOB")
         renderer = EventRenderer(CallIdentity(job, "", "", "", job))
-        extra = [("Job-Command-Arg", arg)] if arg else []
+        overrides: dict[str, str | None] = {"Job-UUID": job, "Job-Command": name}
+        extra: list[tuple[str, str]] = []
+        if any(header == "Job-Command-Arg" for header, _ in template.pre):  # a job captured with one
+            overrides["Job-Command-Arg"] = arg or None
+        elif arg:
+            extra.append(("Job-Command-Arg", arg))
         sequence = self._sequence.next()
-        headers = renderer.render(
-            template,
-            sequence=sequence,
-            overrides={"Job-UUID": job, "Job-Command": name},
-            app_headers=extra,
-        )
+        headers = renderer.render(template, sequence=sequence, overrides=overrides, app_headers=extra)
         plain = serialize_plain(headers, body)
         json_frame = serialize_json(
             renderer.render(
                 template,
                 sequence=sequence,
-                overrides={"Job-UUID": job, "Job-Command": name},
+                overrides=overrides,
                 app_headers=extra,
                 encode=False,
             ),
