@@ -90,7 +90,9 @@ class Dialer:
         self._clock = clock
         self._abandon_counts = abandon_counts
         self._pacers = {
-            name: CampaignPacer(r.jurisdiction, r.abandon_limit_percent)
+            name: CampaignPacer(
+                r.jurisdiction, r.abandon_limit_percent, amd_false_positive_rate=r.amd_false_positive_rate
+            )
             for name, r in self._rules.items()
             if r.mode is DialMode.PREDICTIVE
         }

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from dialplans.campaign_models import Campaign
-from dialplans.campaign_vocabulary import AttemptOutcome, CampaignStatus, DialMode
+from dialplans.campaign_vocabulary import AttemptOutcome, CampaignStatus, DialMode, Jurisdiction
 from esl_handlers.campaign_calls import CampaignCalls
 from esl_handlers.codec import Event
 from esl_handlers.dialer import CampaignAudio, Dialer
@@ -217,3 +217,47 @@ def test_predictive_dials_as_progressive_once_the_abandon_budget_is_spent(
     spent = [r.getMessage() for r in caplog.records if "abandon budget spent" in r.getMessage()]
     assert spent == ["campaign spring: abandon budget spent; dialling progressively until it recovers"]
     predictive.switch.settle_all(Originated("busy", None, "USER_BUSY"))
+
+
+def test_a_uk_campaign_counts_its_estimated_amd_false_positives_as_abandons(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    uk = CAMPAIGN.model_copy(update={"dial_mode": DialMode.PREDICTIVE, "jurisdiction": Jurisdiction.UK})
+    rules = DialingRules.from_campaign("spring", uk)
+    assert rules.amd_false_positive_rate == 0.03, "the YAML's default estimate"
+    transition(engine, "spring", CampaignStatus.RUNNING, by="test", now=NOW)
+    rig = Rig(engine, rules)
+    add_leads(engine, *PHONES[:20])
+    teach(rig.dialer)
+    rig.seat("1001")
+    rig.seat("1002")
+    log_attempts(engine, AttemptOutcome.HUMAN, 40)
+    log_attempts(engine, AttemptOutcome.MACHINE, 50)  # 1.5 people hung up on of 41.5 live answers: > 3%
+    assert rig.dialer.tick() == 2, "one call per waiting seat: the false positives spent the budget"
+    spent = [r.getMessage() for r in caplog.records if "abandon budget spent" in r.getMessage()]
+    assert spent == ["campaign spring: abandon budget spent; dialling progressively until it recovers"]
+    rig.switch.settle_all(Originated("busy", None, "USER_BUSY"))
+
+
+@pytest.mark.parametrize(("jurisdiction", "redial_after"), [(Jurisdiction.UK, 72), (Jurisdiction.US, 1)])
+def test_a_dropped_call_is_not_redialled_for_72_hours_in_the_uk(
+    engine: Engine, jurisdiction: Jurisdiction, redial_after: int
+) -> None:
+    transition(engine, "spring", CampaignStatus.RUNNING, by="test", now=NOW)
+    campaign = CAMPAIGN.model_copy(update={"jurisdiction": jurisdiction})
+    rig = Rig(engine, DialingRules.from_campaign("spring", campaign))
+    (lead_id,) = add_leads(engine, "+13125550004")
+    rig.seat()
+    assert rig.dialer.tick() == 1
+    gevent.sleep(0)
+    (leg,) = [uuid for uuid in rig.switch.originates if rig.calls.seats.by_leg(uuid) is None]
+    call = CampaignCall("spring", lead_id, "+13125550004", leg, NOW)
+    call.decided_at, call.dropped_at = NOW + dt.timedelta(seconds=9), NOW + dt.timedelta(seconds=11)
+    call.ended_at, call.outcome = NOW + dt.timedelta(seconds=20), AttemptOutcome.DROPPED
+    rig.dialer.on_finished(call)
+    lead = get_lead(engine, lead_id)
+    assert (lead.status, lead.next_attempt_at) == (
+        "pending",
+        NOW + dt.timedelta(hours=redial_after, seconds=20),
+    )
+    rig.switch.settle_all(Originated("busy", None, "USER_BUSY"))
