@@ -9,15 +9,16 @@ logged and the lead rescheduled by the retry rules, or finished. A blocked numbe
 
 A predictive campaign's calls wanted come from its `CampaignPacer` (ivr_scripts.campaigns.pacing_live),
 asked every tick with the seats waiting, the calls in flight (dialling or listening, a person waiting for
-a seat, connected) and what its finished calls taught; its abandon budget is read from the attempt log
-at most every few seconds. While the budget is spent it dials as progressive, and says so once.
+a seat, connected) and what its finished calls taught (first, before its first call, the attempt log's
+latest calls of the campaign); its abandon budget is read from the attempt log at most every few
+seconds. While the budget is spent it dials as progressive, and says so once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
@@ -26,6 +27,7 @@ from esl_handlers.campaign_calls import CampaignCalls, DialRequest
 from ivr_scripts.campaigns.campaign_call import CampaignCall, Phase
 from ivr_scripts.campaigns.dialing import DialingRules, LeadToDial, calls_wanted
 from ivr_scripts.campaigns.pacing_live import CampaignPacer
+from ivr_scripts.campaigns.pacing_memory import LoggedCall
 from ivr_scripts.campaigns.windows import NeverOpen
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,8 @@ IN_FLIGHT: Final = (Phase.DIALLING, Phase.LISTENING)
 
 AbandonCounts = Callable[[str, dt.datetime], Mapping[AttemptOutcome, int]]
 """The attempt log's counts per outcome of a campaign's attempts started at or after a time."""
+RecentCalls = Callable[[str], Sequence[LoggedCall]]
+"""The attempt log's latest finished calls of a campaign."""
 
 
 class DialerStore(Protocol):
@@ -81,6 +85,7 @@ class Dialer:
         audio: Mapping[str, CampaignAudio],
         clock: Callable[[], dt.datetime],
         abandon_counts: AbandonCounts,
+        recent_calls: RecentCalls = lambda _: (),
     ) -> None:
         self._store = store
         self._calls = calls
@@ -89,6 +94,7 @@ class Dialer:
         self._audio = dict(audio)
         self._clock = clock
         self._abandon_counts = abandon_counts
+        self._recent_calls = recent_calls
         self._pacers = {
             name: CampaignPacer(
                 r.jurisdiction, r.abandon_limit_percent, amd_false_positive_rate=r.amd_false_positive_rate
@@ -125,6 +131,11 @@ class Dialer:
         if pacer is None:
             return calls_wanted(rules, waiting_seats, self._calls.in_progress())
         at = now.timestamp()
+        if not pacer.remembered:
+            learnt = pacer.remember(self._recent_calls(rules.name))
+            log.info(
+                "campaign %s: the pacer starts from the attempt log's latest %d calls", rules.name, learnt
+            )
         if pacer.budget_due(at):
             since = now - dt.timedelta(seconds=pacer.window_seconds)
             pacer.budget_read(at, self._abandon_counts(rules.name, since))

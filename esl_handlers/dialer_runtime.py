@@ -133,6 +133,7 @@ class DialerRuntime:
             audio=audio,
             clock=clock,
             abandon_counts=lambda name, since: in_thread(sql_store.abandon_counts, name, since),
+            recent_calls=lambda name: in_thread(sql_store.recent_calls, name),
         )
         self.listener = EventListener(self._on_switch_event, esl.host, esl.port, esl.password, EVENTS)
         self._wake = gevent.event.Event()

@@ -156,6 +156,8 @@ class CampaignAttempt(Base):
     started_at: Mapped[dt.datetime]
     answered_at: Mapped[dt.datetime | None]
     ended_at: Mapped[dt.datetime | None]
+    decided_at: Mapped[dt.datetime | None]
+    """When the call-progress decision came (migration 0009; empty before it and for calls not decided)."""
     outcome: Mapped[str] = mapped_column(String(16))
     hangup_cause: Mapped[str | None] = mapped_column(String(64))
     amd_result: Mapped[str | None] = mapped_column(String(32))

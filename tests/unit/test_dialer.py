@@ -16,7 +16,7 @@ from esl_handlers.codec import Event
 from esl_handlers.dialer import CampaignAudio, Dialer
 from esl_handlers.seat_legs import SEAT_AGENT_VARIABLE
 from ivr_scripts.campaigns.campaign_call import CampaignCall
-from ivr_scripts.campaigns.dialing import DialingRules, calls_wanted
+from ivr_scripts.campaigns.dialing import DialingRules, LeadToDial, calls_wanted
 from ivr_scripts.campaigns.pilot import in_pilot
 from ivr_scripts.switch import Originated
 from schema.adapters.dialer_store import DialerStore
@@ -34,7 +34,7 @@ RULES = DialingRules.from_campaign("spring", CAMPAIGN)
 
 
 class Rig:
-    def __init__(self, engine: Engine, rules: DialingRules = RULES) -> None:
+    def __init__(self, engine: Engine, rules: DialingRules = RULES, *, remember: bool = False) -> None:
         self.switch = FakeSwitch()
         self.now = NOW
         self.calls = CampaignCalls(self.switch, self.finished, clock=lambda: self.now)
@@ -48,6 +48,7 @@ class Rig:
             audio={"spring": CampaignAudio(dropped="/srv/sounds/spring-id.wav")},
             clock=lambda: self.now,
             abandon_counts=self.abandon_counts,
+            recent_calls=self.store.recent_calls if remember else lambda _: (),
         )
 
     def abandon_counts(self, campaign: str, since: dt.datetime) -> dict[AttemptOutcome, int]:
@@ -261,3 +262,66 @@ def test_a_dropped_call_is_not_redialled_for_72_hours_in_the_uk(
         NOW + dt.timedelta(hours=redial_after, seconds=20),
     )
     rig.switch.settle_all(Originated("busy", None, "USER_BUSY"))
+
+
+def log_taught_calls(engine: Engine, count: int) -> None:
+    """What `teach` teaches, as the attempt log keeps it: one in eight a person, decided after 8 s and
+    connected 200 ms later, talked to for 60-119 s; the others rang out after 25 s."""
+    for n in range(count):
+        started = NOW - dt.timedelta(minutes=30, seconds=count - n)
+        if n % 8 == 0:
+            decided = started + dt.timedelta(seconds=8)
+            ended = decided + dt.timedelta(seconds=60.2 + n % 60)
+            attempt = Attempt("spring", "+13125559999", 1, started, AttemptOutcome.HUMAN, ended_at=ended,
+                              decided_at=decided, wait_for_agent_ms=200)  # fmt: skip
+        else:
+            ended = started + dt.timedelta(seconds=25)
+            attempt = Attempt("spring", "+13125559999", 1, started, AttemptOutcome.NO_ANSWER, ended_at=ended)
+        record_attempt(engine, attempt)
+
+
+def test_the_store_reads_a_campaigns_latest_finished_calls_newest_first(engine: Engine) -> None:
+    log_taught_calls(engine, 24)
+    blocked = Attempt("spring", "+13125550001", 0, NOW, AttemptOutcome.BLOCKED, ended_at=NOW)
+    unended = Attempt("spring", "+13125550002", 1, NOW, AttemptOutcome.NO_ANSWER)
+    other = Attempt("autumn", "+13125550003", 1, NOW, AttemptOutcome.HUMAN, ended_at=NOW)
+    for attempt in (blocked, unended, other):
+        record_attempt(engine, attempt)
+    store = DialerStore(engine, pilot_percents={})
+    latest = store.recent_calls("spring", limit=20)
+    assert len(latest) == 20
+    assert [call.started_at for call in latest] == sorted((call.started_at for call in latest), reverse=True)
+    assert latest[0].started_at == NOW - dt.timedelta(minutes=30, seconds=1), (
+        "the blocked and unended left out"
+    )
+    human = next(call for call in latest if call.outcome is AttemptOutcome.HUMAN)
+    assert human.decided_at == human.started_at + dt.timedelta(seconds=8)
+    assert human.connected_at == human.decided_at + dt.timedelta(milliseconds=200)
+
+
+def test_a_restarted_dialer_paces_from_the_attempt_log_instead_of_warming_up_again(engine: Engine) -> None:
+    transition(engine, "spring", CampaignStatus.RUNNING, by="test", now=NOW)
+    add_leads(engine, *PHONES[:20])
+    log_taught_calls(engine, 200)
+    forgetful, restarted = Rig(engine, PREDICTIVE), Rig(engine, PREDICTIVE, remember=True)
+    for rig in (forgetful, restarted):
+        rig.seat("1001")
+        rig.seat("1002")
+    assert forgetful.dialer.tick() == 2, "from nothing: warming up, one call per waiting seat"
+    assert 2 < restarted.dialer.tick() <= 12, "from the log: dials ahead at once"
+    for rig in (forgetful, restarted):
+        rig.switch.settle_all(Originated("busy", None, "USER_BUSY"))
+
+
+def test_the_attempt_log_keeps_when_the_call_was_decided(engine: Engine) -> None:
+    (lead_id,) = add_leads(engine, "+13125550005")
+    call = CampaignCall("spring", lead_id, "+13125550005", "u-5", NOW)
+    call.decided_at, call.ended_at, call.outcome = (
+        NOW + dt.timedelta(seconds=9),
+        NOW + dt.timedelta(seconds=13),
+        AttemptOutcome.MACHINE,
+    )
+    lead = LeadToDial(lead_id, 1, "+13125550005", CHICAGO, 0)
+    DialerStore(engine, pilot_percents={}).finished(call, lead, None)
+    (logged,) = attempts(engine, "spring", NOW)
+    assert (logged.decided_at, logged.ended_at) == (call.decided_at, call.ended_at)
