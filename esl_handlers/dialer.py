@@ -5,7 +5,9 @@ running: the calls wanted (ivr_scripts.campaigns.dialing.calls_wanted), the zone
 hours, that many leads claimed (a lease, so no other server dials them), each checked against the
 do-not-call lists once more, then dialled through `CampaignCalls`. When a call ends, its attempt is
 logged and the lead rescheduled by the retry rules, or finished. A blocked number is logged as a
-`blocked` attempt, never dialled. Seats are shared by the campaigns a server dials.
+`blocked` attempt, never dialled. In the uk a number with an abandoned call in the last 72 h (any
+campaign's) is not dialled either: its lead is postponed to 72 h after that call. Seats are shared by
+the campaigns a server dials.
 
 A predictive campaign's calls wanted come from its `CampaignPacer` (ivr_scripts.campaigns.pacing_live),
 asked every tick with the seats waiting, the calls in flight (dialling or listening, a person waiting for
@@ -22,12 +24,13 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-from dialplans.campaign_vocabulary import AttemptOutcome, DialMode
+from dialplans.campaign_vocabulary import AttemptOutcome, DialMode, Jurisdiction
 from esl_handlers.campaign_calls import CampaignCalls, DialRequest
 from ivr_scripts.campaigns.campaign_call import CampaignCall, Phase
 from ivr_scripts.campaigns.dialing import DialingRules, LeadToDial, calls_wanted
 from ivr_scripts.campaigns.pacing_live import CampaignPacer
 from ivr_scripts.campaigns.pacing_memory import LoggedCall
+from ivr_scripts.campaigns.retries import UK_NO_REDIAL_AFTER_DROP
 from ivr_scripts.campaigns.windows import NeverOpen
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,14 @@ class DialerStore(Protocol):
     ) -> list[LeadToDial]: ...
 
     def blocked(self, campaign: str, phone: str) -> str | None: ...
+
+    def latest_drop(self, phone: str, since: dt.datetime) -> dt.datetime | None:
+        """When the latest abandoned call to `phone` ended, any campaign's, if at or after `since`."""
+        ...
+
+    def postpone(self, lead_id: int, until: dt.datetime) -> None:
+        """A claimed lead not dialled now is due again at `until`."""
+        ...
 
     def finished(self, call: CampaignCall, lead: LeadToDial, next_at: dt.datetime | None) -> None:
         """Log the attempt and reschedule the lead (None: finished), at once."""
@@ -168,6 +179,8 @@ class Dialer:
             blocked.outcome, blocked.ended_at = AttemptOutcome.BLOCKED, now
             self._store.finished(blocked, lead, None)
             return 0
+        if rules.jurisdiction is Jurisdiction.UK and self._held_after_a_drop(rules, lead, now):
+            return 0
         audio = self._audio.get(rules.name, CampaignAudio())
         request = DialRequest(
             rules.name,
@@ -184,6 +197,17 @@ class Dialer:
         call = self._calls.dial(request)
         self._leads[call.call_uuid] = (rules, lead, call)
         return 1
+
+    def _held_after_a_drop(self, rules: DialingRules, lead: LeadToDial, now: dt.datetime) -> bool:
+        """Ofcom: no call within 72 h of an abandoned call to the number. The lead's own drops already
+        set its next attempt (the retry rules); this catches another campaign's."""
+        dropped = self._store.latest_drop(lead.phone, now - UK_NO_REDIAL_AFTER_DROP)
+        if dropped is None:
+            return False
+        until = dropped + UK_NO_REDIAL_AFTER_DROP
+        log.info("campaign %s: lead %d held until %s: a call to it was abandoned", rules.name, lead.id, until)
+        self._store.postpone(lead.id, until)
+        return True
 
     def on_finished(self, call: CampaignCall) -> None:
         """CampaignCalls' report of an ended call: learn from it (predictive), log it and reschedule its

@@ -21,7 +21,7 @@ from ivr_scripts.campaigns.pacing_memory import LoggedCall
 from ivr_scripts.campaigns.pacing_stats import DEFAULT_WINDOW
 from schema.campaigns.attempts import ATTEMPTS, Attempt, record_attempt_in
 from schema.campaigns.dnc import is_blocked
-from schema.campaigns.leads import claim_due_leads, distinct_zone_keys, schedule_in
+from schema.campaigns.leads import claim_due_leads, distinct_zone_keys, postpone, schedule_in
 from schema.campaigns.status import get_campaign
 from schema.db import read_connection, write_transaction
 
@@ -97,6 +97,22 @@ class DialerStore:
 
     def blocked(self, campaign: str, phone: str) -> str | None:
         return is_blocked(self._engine, campaign, phone)
+
+    def latest_drop(self, phone: str, since: dt.datetime) -> dt.datetime | None:
+        """When the latest abandoned (dropped) call to `phone` ended, if at or after `since`, whichever
+        campaign made it (ix_campaign_attempts_dropped_phone)."""
+        columns = ATTEMPTS.c
+        query = select(func.max(columns.ended_at)).where(
+            columns.phone_e164 == phone,
+            columns.outcome == AttemptOutcome.DROPPED.value,
+            columns.ended_at >= since,
+        )
+        with read_connection(self._engine, f"reading the abandoned calls to {phone}") as connection:
+            latest: dt.datetime | None = connection.execute(query).scalar_one()
+        return latest
+
+    def postpone(self, lead_id: int, until: dt.datetime) -> None:
+        postpone(self._engine, lead_id, until)
 
     def finished(self, call: CampaignCall, lead: LeadToDial, next_at: dt.datetime | None) -> None:
         outcome = call.outcome or AttemptOutcome.NO_ANSWER

@@ -325,3 +325,30 @@ def test_the_attempt_log_keeps_when_the_call_was_decided(engine: Engine) -> None
     DialerStore(engine, pilot_percents={}).finished(call, lead, None)
     (logged,) = attempts(engine, "spring", NOW)
     assert (logged.decided_at, logged.ended_at) == (call.decided_at, call.ended_at)
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "dropped_hours_ago", "dialled"),
+    [(Jurisdiction.UK, 10, 0), (Jurisdiction.UK, 73, 1), (Jurisdiction.US, 10, 1)],
+)
+def test_in_the_uk_a_number_another_campaign_abandoned_is_held_for_72_hours(
+    engine: Engine, jurisdiction: Jurisdiction, dropped_hours_ago: int, dialled: int
+) -> None:
+    dropped_at = NOW - dt.timedelta(hours=dropped_hours_ago)
+    record_attempt(
+        engine, Attempt("autumn", "+13125550006", 1, dropped_at, AttemptOutcome.DROPPED, ended_at=dropped_at)
+    )
+    transition(engine, "spring", CampaignStatus.RUNNING, by="test", now=NOW)
+    rig = Rig(
+        engine,
+        DialingRules.from_campaign("spring", CAMPAIGN.model_copy(update={"jurisdiction": jurisdiction})),
+    )
+    (lead_id,) = add_leads(engine, "+13125550006")
+    rig.seat()
+    assert rig.dialer.tick() == dialled
+    lead = get_lead(engine, lead_id)
+    held_until = dropped_at + dt.timedelta(hours=72)
+    leased_until = NOW + dt.timedelta(hours=24)
+    assert (lead.status, lead.attempts) == ("pending", 0), "a held lead is no attempt: nothing was dialled"
+    assert lead.next_attempt_at == (leased_until if dialled else held_until)
+    rig.switch.settle_all(Originated("busy", None, "USER_BUSY"))
