@@ -27,6 +27,8 @@ from dialplans.crm_models import PHONE_PATTERN, PhoneText, Region
 from dialplans.script_models import Disposition, default_dispositions
 
 MIN_RING_SECONDS = 15
+DEFAULT_AMD_FALSE_POSITIVE_RATE = 0.03
+"""Share of machine verdicts estimated to be people hung up on (docs/campaigns.md says why 3%)."""
 MAX_DELAY = dt.timedelta(days=30)
 NEVER = "never"
 DELAY_PATTERN = r"^(never|[0-9]{1,5}[mhd])$"
@@ -137,6 +139,13 @@ class Abandon(Node):
     )
     message: Name | None = Field(
         default=None, description="Prompt played to a dropped call: who called and how to call back."
+    )
+    amd_false_positive_rate: float = Field(
+        default=DEFAULT_AMD_FALSE_POSITIVE_RATE,
+        ge=0,
+        le=1,
+        description="Share of machine verdicts that were people hung up on; uk counts each machine verdict "
+        "as that share of an abandon (us does not). Default 0.03.",
     )
 
 

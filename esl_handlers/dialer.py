@@ -5,27 +5,32 @@ running: the calls wanted (ivr_scripts.campaigns.dialing.calls_wanted), the zone
 hours, that many leads claimed (a lease, so no other server dials them), each checked against the
 do-not-call lists once more, then dialled through `CampaignCalls`. When a call ends, its attempt is
 logged and the lead rescheduled by the retry rules, or finished. A blocked number is logged as a
-`blocked` attempt, never dialled. Seats are shared by the campaigns a server dials.
+`blocked` attempt, never dialled. In the uk a number with an abandoned call in the last 72 h (any
+campaign's) is not dialled either: its lead is postponed to 72 h after that call. Seats are shared by
+the campaigns a server dials.
 
 A predictive campaign's calls wanted come from its `CampaignPacer` (ivr_scripts.campaigns.pacing_live),
 asked every tick with the seats waiting, the calls in flight (dialling or listening, a person waiting for
-a seat, connected) and what its finished calls taught; its abandon budget is read from the attempt log
-at most every few seconds. While the budget is spent it dials as progressive, and says so once.
+a seat, connected) and what its finished calls taught (first, before its first call, the attempt log's
+latest calls of the campaign); its abandon budget is read from the attempt log at most every few
+seconds. While the budget is spent it dials as progressive, and says so once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-from dialplans.campaign_vocabulary import AttemptOutcome, DialMode
+from dialplans.campaign_vocabulary import AttemptOutcome, DialMode, Jurisdiction
 from esl_handlers.campaign_calls import CampaignCalls, DialRequest
 from ivr_scripts.campaigns.campaign_call import CampaignCall, Phase
 from ivr_scripts.campaigns.dialing import DialingRules, LeadToDial, calls_wanted
 from ivr_scripts.campaigns.pacing_live import CampaignPacer
+from ivr_scripts.campaigns.pacing_memory import LoggedCall
+from ivr_scripts.campaigns.retries import UK_NO_REDIAL_AFTER_DROP
 from ivr_scripts.campaigns.windows import NeverOpen
 
 log = logging.getLogger(__name__)
@@ -35,6 +40,8 @@ IN_FLIGHT: Final = (Phase.DIALLING, Phase.LISTENING)
 
 AbandonCounts = Callable[[str, dt.datetime], Mapping[AttemptOutcome, int]]
 """The attempt log's counts per outcome of a campaign's attempts started at or after a time."""
+RecentCalls = Callable[[str], Sequence[LoggedCall]]
+"""The attempt log's latest finished calls of a campaign."""
 
 
 class DialerStore(Protocol):
@@ -54,6 +61,14 @@ class DialerStore(Protocol):
     ) -> list[LeadToDial]: ...
 
     def blocked(self, campaign: str, phone: str) -> str | None: ...
+
+    def latest_drop(self, phone: str, since: dt.datetime) -> dt.datetime | None:
+        """When the latest abandoned call to `phone` ended, any campaign's, if at or after `since`."""
+        ...
+
+    def postpone(self, lead_id: int, until: dt.datetime) -> None:
+        """A claimed lead not dialled now is due again at `until`."""
+        ...
 
     def finished(self, call: CampaignCall, lead: LeadToDial, next_at: dt.datetime | None) -> None:
         """Log the attempt and reschedule the lead (None: finished), at once."""
@@ -81,6 +96,7 @@ class Dialer:
         audio: Mapping[str, CampaignAudio],
         clock: Callable[[], dt.datetime],
         abandon_counts: AbandonCounts,
+        recent_calls: RecentCalls = lambda _: (),
     ) -> None:
         self._store = store
         self._calls = calls
@@ -89,8 +105,11 @@ class Dialer:
         self._audio = dict(audio)
         self._clock = clock
         self._abandon_counts = abandon_counts
+        self._recent_calls = recent_calls
         self._pacers = {
-            name: CampaignPacer(r.jurisdiction, r.abandon_limit_percent)
+            name: CampaignPacer(
+                r.jurisdiction, r.abandon_limit_percent, amd_false_positive_rate=r.amd_false_positive_rate
+            )
             for name, r in self._rules.items()
             if r.mode is DialMode.PREDICTIVE
         }
@@ -123,6 +142,11 @@ class Dialer:
         if pacer is None:
             return calls_wanted(rules, waiting_seats, self._calls.in_progress())
         at = now.timestamp()
+        if not pacer.remembered:
+            learnt = pacer.remember(self._recent_calls(rules.name))
+            log.info(
+                "campaign %s: the pacer starts from the attempt log's latest %d calls", rules.name, learnt
+            )
         if pacer.budget_due(at):
             since = now - dt.timedelta(seconds=pacer.window_seconds)
             pacer.budget_read(at, self._abandon_counts(rules.name, since))
@@ -155,6 +179,8 @@ class Dialer:
             blocked.outcome, blocked.ended_at = AttemptOutcome.BLOCKED, now
             self._store.finished(blocked, lead, None)
             return 0
+        if rules.jurisdiction is Jurisdiction.UK and self._held_after_a_drop(rules, lead, now):
+            return 0
         audio = self._audio.get(rules.name, CampaignAudio())
         request = DialRequest(
             rules.name,
@@ -171,6 +197,17 @@ class Dialer:
         call = self._calls.dial(request)
         self._leads[call.call_uuid] = (rules, lead, call)
         return 1
+
+    def _held_after_a_drop(self, rules: DialingRules, lead: LeadToDial, now: dt.datetime) -> bool:
+        """Ofcom: no call within 72 h of an abandoned call to the number. The lead's own drops already
+        set its next attempt (the retry rules); this catches another campaign's."""
+        dropped = self._store.latest_drop(lead.phone, now - UK_NO_REDIAL_AFTER_DROP)
+        if dropped is None:
+            return False
+        until = dropped + UK_NO_REDIAL_AFTER_DROP
+        log.info("campaign %s: lead %d held until %s: a call to it was abandoned", rules.name, lead.id, until)
+        self._store.postpone(lead.id, until)
+        return True
 
     def on_finished(self, call: CampaignCall) -> None:
         """CampaignCalls' report of an ended call: learn from it (predictive), log it and reschedule its

@@ -70,6 +70,12 @@ class ThreadedDialerStore:
     def blocked(self, campaign: str, phone: str) -> str | None:
         return in_thread(self._store.blocked, campaign, phone)
 
+    def latest_drop(self, phone: str, since: dt.datetime) -> dt.datetime | None:
+        return in_thread(self._store.latest_drop, phone, since)
+
+    def postpone(self, lead_id: int, until: dt.datetime) -> None:
+        in_thread(self._store.postpone, lead_id, until)
+
     def finished(self, call: CampaignCall, lead: LeadToDial, next_at: dt.datetime | None) -> None:
         in_thread(self._store.finished, call, lead, next_at)
 
@@ -133,6 +139,7 @@ class DialerRuntime:
             audio=audio,
             clock=clock,
             abandon_counts=lambda name, since: in_thread(sql_store.abandon_counts, name, since),
+            recent_calls=lambda name: in_thread(sql_store.recent_calls, name),
         )
         self.listener = EventListener(self._on_switch_event, esl.host, esl.port, esl.password, EVENTS)
         self._wake = gevent.event.Event()

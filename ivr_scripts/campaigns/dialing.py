@@ -31,6 +31,8 @@ class DialingRules:
     machine_action: MachineAction
     jurisdiction: Jurisdiction = Jurisdiction.US
     abandon_limit_percent: float = 3.0
+    amd_false_positive_rate: float = 0.0
+    """Counted by the uk abandon budget only (ivr_scripts.campaigns.abandons)."""
     fallback_zones: tuple[str, ...] = ()
     """The zones of a number that carries none (the campaign region's)."""
 
@@ -47,6 +49,7 @@ class DialingRules:
             machine_action=campaign.machine.action,
             jurisdiction=campaign.jurisdiction,
             abandon_limit_percent=campaign.abandon.limit_percent,
+            amd_false_positive_rate=campaign.abandon.amd_false_positive_rate,
             fallback_zones=tuple(sorted(set(fallback_zones))),
         )
 

@@ -1,5 +1,6 @@
-"""One predictive campaign's pacer as the dialer runs it: what its finished calls taught, its abandon
-budget as last read from the attempt log, and the calls to place at a given instant.
+"""One predictive campaign's pacer as the dialer runs it: what its finished calls taught (starting from
+the attempt log's latest calls of the campaign), its abandon budget as last read from the attempt log,
+and the calls to place at a given instant.
 
 The dialer reads the budget (live answers and abandons over the campaign's window, as counts per
 outcome) at most every `BUDGET_READ_SECONDS` and asks `calls` every tick with the moment's state.
@@ -7,13 +8,14 @@ outcome) at most every `BUDGET_READ_SECONDS` and asks `calls` every tick with th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
 from dialplans.campaign_vocabulary import AttemptOutcome, DialMode, Jurisdiction
 from ivr_scripts.campaigns.abandons import RULES, AbandonBudget
 from ivr_scripts.campaigns.campaign_call import CampaignCall
 from ivr_scripts.campaigns.pacing import decide
+from ivr_scripts.campaigns.pacing_memory import LoggedCall, learn_call, remember
 from ivr_scripts.campaigns.pacing_model import DEFAULT_SETTINGS, PacingSettings, PacingSnapshot
 from ivr_scripts.campaigns.pacing_stats import StatisticsLearner
 
@@ -37,6 +39,8 @@ class CampaignPacer:
         self.amd_false_positive_rate = amd_false_positive_rate
         self.settings = settings
         self.learner = StatisticsLearner()
+        self.remembered = False
+        """The attempt log's latest calls were learnt (`remember`)."""
         self.budget: AbandonBudget | None = None
         self._budget_read_at: float | None = None
 
@@ -66,15 +70,22 @@ class CampaignPacer:
     def learn(self, call: CampaignCall) -> None:
         """A finished call: how long its dial took to resolve (to the decision, or to its end), whether
         a person or a machine answered, and a person's talk time."""
-        if call.outcome is None or call.ended_at is None:
+        if call.outcome is None:
             return
-        resolved = call.decided_at or call.ended_at
-        person = call.outcome in (AttemptOutcome.HUMAN, AttemptOutcome.DROPPED)
-        machine = call.outcome is AttemptOutcome.MACHINE
-        seconds = max(0.0, (resolved - call.started_at).total_seconds())
-        self.learner.dial_resolved(seconds, person=person, machine=machine)
-        if call.outcome is AttemptOutcome.HUMAN and call.connected_at is not None:
-            self.learner.call_ended(max(0.0, (call.ended_at - call.connected_at).total_seconds()), 0.0)
+        learn_call(
+            self.learner,
+            started_at=call.started_at,
+            outcome=call.outcome,
+            decided_at=call.decided_at,
+            connected_at=call.connected_at,
+            ended_at=call.ended_at,
+        )
+
+    def remember(self, calls: Iterable[LoggedCall]) -> int:
+        """Learn the campaign's latest finished calls from the attempt log, once, before any call of this
+        run; how many were learnt from."""
+        self.remembered = True
+        return remember(self.learner, calls)
 
     def calls(
         self,

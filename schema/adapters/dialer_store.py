@@ -17,9 +17,11 @@ from ivr_scripts.campaigns.campaign_call import CampaignCall
 from ivr_scripts.campaigns.dialing import LeadToDial
 from ivr_scripts.campaigns.lifecycle import DIALLING
 from ivr_scripts.campaigns.pacing_live import COUNTED
+from ivr_scripts.campaigns.pacing_memory import LoggedCall
+from ivr_scripts.campaigns.pacing_stats import DEFAULT_WINDOW
 from schema.campaigns.attempts import ATTEMPTS, Attempt, record_attempt_in
 from schema.campaigns.dnc import is_blocked
-from schema.campaigns.leads import claim_due_leads, distinct_zone_keys, schedule_in
+from schema.campaigns.leads import claim_due_leads, distinct_zone_keys, postpone, schedule_in
 from schema.campaigns.status import get_campaign
 from schema.db import read_connection, write_transaction
 
@@ -70,8 +72,47 @@ class DialerStore:
         with read_connection(self._engine, f"reading campaign {campaign}'s abandons") as connection:
             return {AttemptOutcome(outcome): int(count) for outcome, count in connection.execute(query).all()}
 
+    def recent_calls(self, campaign: str, limit: int = DEFAULT_WINDOW) -> list[LoggedCall]:
+        """The campaign's latest `limit` attempts dialled (not blocked) and ended, newest first (the
+        (campaign, started_at) index read backwards)."""
+        columns = ATTEMPTS.c
+        query = (
+            select(columns.started_at, columns.outcome, columns.ended_at, columns.decided_at)
+            .add_columns(columns.wait_for_agent_ms)
+            .where(
+                columns.campaign == campaign,
+                columns.outcome != AttemptOutcome.BLOCKED.value,
+                columns.ended_at.is_not(None),
+            )
+            .order_by(columns.started_at.desc(), columns.id.desc())
+            .limit(limit)
+        )
+        with read_connection(self._engine, f"reading campaign {campaign}'s latest calls") as connection:
+            rows = connection.execute(query).all()
+        return [
+            LoggedCall(row.started_at, AttemptOutcome(row.outcome), row.ended_at, row.decided_at,
+                       row.wait_for_agent_ms)
+            for row in rows
+        ]  # fmt: skip
+
     def blocked(self, campaign: str, phone: str) -> str | None:
         return is_blocked(self._engine, campaign, phone)
+
+    def latest_drop(self, phone: str, since: dt.datetime) -> dt.datetime | None:
+        """When the latest abandoned (dropped) call to `phone` ended, if at or after `since`, whichever
+        campaign made it (ix_campaign_attempts_dropped_phone)."""
+        columns = ATTEMPTS.c
+        query = select(func.max(columns.ended_at)).where(
+            columns.phone_e164 == phone,
+            columns.outcome == AttemptOutcome.DROPPED.value,
+            columns.ended_at >= since,
+        )
+        with read_connection(self._engine, f"reading the abandoned calls to {phone}") as connection:
+            latest: dt.datetime | None = connection.execute(query).scalar_one()
+        return latest
+
+    def postpone(self, lead_id: int, until: dt.datetime) -> None:
+        postpone(self._engine, lead_id, until)
 
     def finished(self, call: CampaignCall, lead: LeadToDial, next_at: dt.datetime | None) -> None:
         outcome = call.outcome or AttemptOutcome.NO_ANSWER
@@ -90,6 +131,7 @@ class DialerStore:
             amd_result=call.decision.measured.value if call.decision is not None else None,
             agent_id=call.agent_id,
             wait_for_agent_ms=call.wait_for_agent_ms,
+            decided_at=call.decided_at,
         )
         with write_transaction(self._engine, f"logging campaign {call.campaign}'s attempt") as connection:
             record_attempt_in(connection, attempt)

@@ -32,6 +32,7 @@ class Attempt:
     agent_id: str | None = None
     disposition: str | None = None
     wait_for_agent_ms: int | None = None
+    decided_at: dt.datetime | None = None
 
 
 def record_attempt(engine: Engine, attempt: Attempt) -> int:

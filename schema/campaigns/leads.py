@@ -163,5 +163,17 @@ def schedule_in(
         raise NotFound(f"no lead {lead_id}")
 
 
+def postpone(engine: Engine, lead_id: int, until: dt.datetime) -> None:
+    """A claimed lead not dialled now: due again at `until` (its lease replaced), no attempt counted."""
+    with write_transaction(engine, f"postponing lead {lead_id}") as connection:
+        changed = connection.execute(
+            update(LEADS)
+            .where(LEADS.c.id == lead_id, LEADS.c.status == PENDING)
+            .values(next_attempt_at=until)
+        )
+        if changed.rowcount != 1:
+            raise NotFound(f"no pending lead {lead_id}")
+
+
 def _lead(row: Row[Any]) -> Lead:
     return Lead(**row._mapping)

@@ -25,6 +25,15 @@ BASELINE = AdaptSettings(max_level=2.0)
 a maximum of 3.0 overshoots at low answer rates and costs it a third of its talk time there."""
 
 
+def baseline_settings(scenario: Scenario) -> AdaptSettings:
+    """VICIdial knows no AMD false positives: in the uk its drop target is lowered by their share of the
+    live answers (the people the AMD hangs up on), as an operator would set it."""
+    target = BASELINE.target_drop_percent
+    if scenario.jurisdiction is Jurisdiction.UK:
+        target -= 100.0 * scenario.amd_person_error
+    return dataclasses.replace(BASELINE, shift_seconds=scenario.duration, target_drop_percent=target)
+
+
 @dataclass
 class Call:
     dialled_at: float
@@ -55,8 +64,10 @@ class Day:
         self.in_progress: dict[int, float] = {}  # id(call) -> dialled at
         self.waiting: deque[Call] = deque()
         self.learner = StatisticsLearner()
-        self.budget = AbandonBudget(Jurisdiction.US)
-        self.baseline = VicidialAdaptPacer(0.0, dataclasses.replace(BASELINE, shift_seconds=self.end))
+        self.budget = AbandonBudget(
+            scenario.jurisdiction, amd_false_positive_rate=scenario.amd_false_positive_rate
+        )
+        self.baseline = VicidialAdaptPacer(0.0, baseline_settings(scenario))
 
     def at(self, when: float, action: Callable[..., None], *args: Any) -> None:
         heapq.heappush(self._events, (when, next(self._sequence), action, args))

@@ -10,6 +10,8 @@ import random
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from dialplans.campaign_vocabulary import Jurisdiction
+
 
 class Method(StrEnum):
     PREVIEW = "preview"
@@ -59,6 +61,8 @@ class Scenario:
     review_seconds: float = 10.0
     """Preview: the agent reads the record before dialling."""
     seed: int = 12
+    jurisdiction: Jurisdiction = Jurisdiction.US
+    """uk: the budget counts estimated AMD false positives, and so does the abandon %."""
 
     def __post_init__(self) -> None:
         answered = self.person_rate + self.machine_rate + self.busy_rate + self.unreachable_rate
@@ -72,6 +76,13 @@ class Scenario:
     @property
     def duration(self) -> float:
         return self.hours * 3600.0
+
+    @property
+    def amd_false_positive_rate(self) -> float:
+        """People among the AMD's machine verdicts: the estimate a campaign that measured its AMD sets."""
+        people = self.person_rate * self.amd_person_error
+        machines = self.machine_rate * (1.0 - self.amd_machine_error)
+        return people / (people + machines) if people + machines else 0.0
 
 
 @dataclass
@@ -163,7 +174,12 @@ class Result:
 
     @property
     def abandon_percent(self) -> float:
-        return 100.0 * self.tally.abandon_share()
+        """Dropped / live answers; in the uk the people the AMD hung up on are abandons and live answers."""
+        tally = self.tally
+        if self.scenario.jurisdiction is Jurisdiction.UK:
+            live = tally.live + tally.amd_hung_up_on
+            return 100.0 * (tally.dropped + tally.amd_hung_up_on) / live if live else 0.0
+        return 100.0 * tally.abandon_share()
 
     @property
     def utilisation(self) -> float:

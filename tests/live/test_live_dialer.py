@@ -156,6 +156,10 @@ def test_a_progressive_campaign_brings_only_the_person_to_the_agent_and_retries_
     assert person.wait_for_agent_ms < 2000
     (machine,) = dialled[number(MACHINE)]
     assert (machine.outcome, machine.agent_id) == (AttemptOutcome.MACHINE, None)
+    for decided in (person, machine):  # what a restarted pacer learns resolve and talk times from
+        assert decided.answered_at is not None
+        assert decided.decided_at is not None
+        assert decided.answered_at <= decided.decided_at <= decided.answered_at + dt.timedelta(seconds=5)
     played = events.wait_for(str(machine.call_uuid), named("CHANNEL_EXECUTE", "playback"), 0)
     voices = synthesis_voices(live.settings.tts_voice)
     assert played["Application-Data"] == str(

@@ -62,6 +62,7 @@ def test_a_minimal_campaign_takes_the_documented_defaults(plan_file: WriteYaml) 
     assert (window.start, window.end, window.time_zone) == ("08:00", "21:00", None)
     assert window.days == ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
     assert (campaign.abandon.limit_percent, campaign.abandon.message) == (3.0, None)
+    assert campaign.abandon.amd_false_positive_rate == 0.03
     assert (campaign.machine.action, campaign.machine.message) == ("retry", None)
     assert campaign.pilot.percent == 10
 
@@ -85,7 +86,7 @@ campaigns:
     max_attempts: 3
     retries: {busy: 30m, no_answer: {after: 2h}, unreachable: 1d, fax: never, dropped: {after: never}}
     window: {start: "9:00", end: "20:30", days: [sat, sun], time_zone: Europe/London}
-    abandon: {limit_percent: 2.5, message: ident}
+    abandon: {limit_percent: 2.5, message: ident, amd_false_positive_rate: 0.08}
     machine: {action: message, message: vm}
     pilot: {percent: 100}
 """
@@ -129,6 +130,7 @@ def test_a_full_campaign_loads_with_every_key_typed(plan_file: WriteYaml) -> Non
         "Europe/London",
     )
     assert (campaign.abandon.limit_percent, campaign.abandon.message) == (2.5, "ident")
+    assert campaign.abandon.amd_false_positive_rate == 0.08
     assert (campaign.machine.action, campaign.machine.message) == ("message", "vm")
     assert campaign.pilot.percent == 100
 
@@ -146,6 +148,13 @@ campaigns:
     machine: {action: message}
     pilot: {percent: 0}
     dial_mode: robo
+    abandon: {amd_false_positive_rate: 1.5}
+  worse:
+    type: survey
+    agents: ["1001"]
+    lists: [a]
+    caller_id: "+15005550006"
+    abandon: {amd_false_positive_rate: often}
 """
 
 
@@ -174,6 +183,8 @@ def test_shape_errors_of_a_campaign_are_located(plan_file: WriteYaml) -> None:
         "plan.yaml:11:22 campaigns.bad.pilot.percent: must be at least 1, got '0'",
         "plan.yaml:12:16 campaigns.bad.dial_mode: expected 'preview', 'progressive' or 'predictive', "
         "got 'robo'",
+        "plan.yaml:13:40 campaigns.bad.abandon.amd_false_positive_rate: must be at most 1, got '1.5'",
+        "plan.yaml:19:40 campaigns.worse.abandon.amd_false_positive_rate: expected a number, got 'often'",
     ]
 
 

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import Engine
 
 from dialplans.campaign_models import Campaign
-from dialplans.campaign_vocabulary import AttemptOutcome, CampaignStatus, DialMode
+from dialplans.campaign_vocabulary import AttemptOutcome, CampaignStatus, DialMode, Jurisdiction
 from esl_handlers.campaign_calls import CampaignCalls
 from esl_handlers.codec import Event
 from esl_handlers.dialer import CampaignAudio, Dialer
 from esl_handlers.seat_legs import SEAT_AGENT_VARIABLE
 from ivr_scripts.campaigns.campaign_call import CampaignCall
-from ivr_scripts.campaigns.dialing import DialingRules, calls_wanted
+from ivr_scripts.campaigns.dialing import DialingRules, LeadToDial, calls_wanted
 from ivr_scripts.campaigns.pilot import in_pilot
 from ivr_scripts.switch import Originated
 from schema.adapters.dialer_store import DialerStore
@@ -34,7 +34,7 @@ RULES = DialingRules.from_campaign("spring", CAMPAIGN)
 
 
 class Rig:
-    def __init__(self, engine: Engine, rules: DialingRules = RULES) -> None:
+    def __init__(self, engine: Engine, rules: DialingRules = RULES, *, remember: bool = False) -> None:
         self.switch = FakeSwitch()
         self.now = NOW
         self.calls = CampaignCalls(self.switch, self.finished, clock=lambda: self.now)
@@ -48,6 +48,7 @@ class Rig:
             audio={"spring": CampaignAudio(dropped="/srv/sounds/spring-id.wav")},
             clock=lambda: self.now,
             abandon_counts=self.abandon_counts,
+            recent_calls=self.store.recent_calls if remember else lambda _: (),
         )
 
     def abandon_counts(self, campaign: str, since: dt.datetime) -> dict[AttemptOutcome, int]:
@@ -217,3 +218,137 @@ def test_predictive_dials_as_progressive_once_the_abandon_budget_is_spent(
     spent = [r.getMessage() for r in caplog.records if "abandon budget spent" in r.getMessage()]
     assert spent == ["campaign spring: abandon budget spent; dialling progressively until it recovers"]
     predictive.switch.settle_all(Originated("busy", None, "USER_BUSY"))
+
+
+def test_a_uk_campaign_counts_its_estimated_amd_false_positives_as_abandons(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    uk = CAMPAIGN.model_copy(update={"dial_mode": DialMode.PREDICTIVE, "jurisdiction": Jurisdiction.UK})
+    rules = DialingRules.from_campaign("spring", uk)
+    assert rules.amd_false_positive_rate == 0.03, "the YAML's default estimate"
+    transition(engine, "spring", CampaignStatus.RUNNING, by="test", now=NOW)
+    rig = Rig(engine, rules)
+    add_leads(engine, *PHONES[:20])
+    teach(rig.dialer)
+    rig.seat("1001")
+    rig.seat("1002")
+    log_attempts(engine, AttemptOutcome.HUMAN, 40)
+    log_attempts(engine, AttemptOutcome.MACHINE, 50)  # 1.5 people hung up on of 41.5 live answers: > 3%
+    assert rig.dialer.tick() == 2, "one call per waiting seat: the false positives spent the budget"
+    spent = [r.getMessage() for r in caplog.records if "abandon budget spent" in r.getMessage()]
+    assert spent == ["campaign spring: abandon budget spent; dialling progressively until it recovers"]
+    rig.switch.settle_all(Originated("busy", None, "USER_BUSY"))
+
+
+@pytest.mark.parametrize(("jurisdiction", "redial_after"), [(Jurisdiction.UK, 72), (Jurisdiction.US, 1)])
+def test_a_dropped_call_is_not_redialled_for_72_hours_in_the_uk(
+    engine: Engine, jurisdiction: Jurisdiction, redial_after: int
+) -> None:
+    transition(engine, "spring", CampaignStatus.RUNNING, by="test", now=NOW)
+    campaign = CAMPAIGN.model_copy(update={"jurisdiction": jurisdiction})
+    rig = Rig(engine, DialingRules.from_campaign("spring", campaign))
+    (lead_id,) = add_leads(engine, "+13125550004")
+    rig.seat()
+    assert rig.dialer.tick() == 1
+    gevent.sleep(0)
+    (leg,) = [uuid for uuid in rig.switch.originates if rig.calls.seats.by_leg(uuid) is None]
+    call = CampaignCall("spring", lead_id, "+13125550004", leg, NOW)
+    call.decided_at, call.dropped_at = NOW + dt.timedelta(seconds=9), NOW + dt.timedelta(seconds=11)
+    call.ended_at, call.outcome = NOW + dt.timedelta(seconds=20), AttemptOutcome.DROPPED
+    rig.dialer.on_finished(call)
+    lead = get_lead(engine, lead_id)
+    assert (lead.status, lead.next_attempt_at) == (
+        "pending",
+        NOW + dt.timedelta(hours=redial_after, seconds=20),
+    )
+    rig.switch.settle_all(Originated("busy", None, "USER_BUSY"))
+
+
+def log_taught_calls(engine: Engine, count: int) -> None:
+    """What `teach` teaches, as the attempt log keeps it: one in eight a person, decided after 8 s and
+    connected 200 ms later, talked to for 60-119 s; the others rang out after 25 s."""
+    for n in range(count):
+        started = NOW - dt.timedelta(minutes=30, seconds=count - n)
+        if n % 8 == 0:
+            decided = started + dt.timedelta(seconds=8)
+            ended = decided + dt.timedelta(seconds=60.2 + n % 60)
+            attempt = Attempt("spring", "+13125559999", 1, started, AttemptOutcome.HUMAN, ended_at=ended,
+                              decided_at=decided, wait_for_agent_ms=200)  # fmt: skip
+        else:
+            ended = started + dt.timedelta(seconds=25)
+            attempt = Attempt("spring", "+13125559999", 1, started, AttemptOutcome.NO_ANSWER, ended_at=ended)
+        record_attempt(engine, attempt)
+
+
+def test_the_store_reads_a_campaigns_latest_finished_calls_newest_first(engine: Engine) -> None:
+    log_taught_calls(engine, 24)
+    blocked = Attempt("spring", "+13125550001", 0, NOW, AttemptOutcome.BLOCKED, ended_at=NOW)
+    unended = Attempt("spring", "+13125550002", 1, NOW, AttemptOutcome.NO_ANSWER)
+    other = Attempt("autumn", "+13125550003", 1, NOW, AttemptOutcome.HUMAN, ended_at=NOW)
+    for attempt in (blocked, unended, other):
+        record_attempt(engine, attempt)
+    store = DialerStore(engine, pilot_percents={})
+    latest = store.recent_calls("spring", limit=20)
+    assert len(latest) == 20
+    assert [call.started_at for call in latest] == sorted((call.started_at for call in latest), reverse=True)
+    assert latest[0].started_at == NOW - dt.timedelta(minutes=30, seconds=1), (
+        "the blocked and unended left out"
+    )
+    human = next(call for call in latest if call.outcome is AttemptOutcome.HUMAN)
+    assert human.decided_at == human.started_at + dt.timedelta(seconds=8)
+    assert human.connected_at == human.decided_at + dt.timedelta(milliseconds=200)
+
+
+def test_a_restarted_dialer_paces_from_the_attempt_log_instead_of_warming_up_again(engine: Engine) -> None:
+    transition(engine, "spring", CampaignStatus.RUNNING, by="test", now=NOW)
+    add_leads(engine, *PHONES[:20])
+    log_taught_calls(engine, 200)
+    forgetful, restarted = Rig(engine, PREDICTIVE), Rig(engine, PREDICTIVE, remember=True)
+    for rig in (forgetful, restarted):
+        rig.seat("1001")
+        rig.seat("1002")
+    assert forgetful.dialer.tick() == 2, "from nothing: warming up, one call per waiting seat"
+    assert 2 < restarted.dialer.tick() <= 12, "from the log: dials ahead at once"
+    for rig in (forgetful, restarted):
+        rig.switch.settle_all(Originated("busy", None, "USER_BUSY"))
+
+
+def test_the_attempt_log_keeps_when_the_call_was_decided(engine: Engine) -> None:
+    (lead_id,) = add_leads(engine, "+13125550005")
+    call = CampaignCall("spring", lead_id, "+13125550005", "u-5", NOW)
+    call.decided_at, call.ended_at, call.outcome = (
+        NOW + dt.timedelta(seconds=9),
+        NOW + dt.timedelta(seconds=13),
+        AttemptOutcome.MACHINE,
+    )
+    lead = LeadToDial(lead_id, 1, "+13125550005", CHICAGO, 0)
+    DialerStore(engine, pilot_percents={}).finished(call, lead, None)
+    (logged,) = attempts(engine, "spring", NOW)
+    assert (logged.decided_at, logged.ended_at) == (call.decided_at, call.ended_at)
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "dropped_hours_ago", "dialled"),
+    [(Jurisdiction.UK, 10, 0), (Jurisdiction.UK, 73, 1), (Jurisdiction.US, 10, 1)],
+)
+def test_in_the_uk_a_number_another_campaign_abandoned_is_held_for_72_hours(
+    engine: Engine, jurisdiction: Jurisdiction, dropped_hours_ago: int, dialled: int
+) -> None:
+    dropped_at = NOW - dt.timedelta(hours=dropped_hours_ago)
+    record_attempt(
+        engine, Attempt("autumn", "+13125550006", 1, dropped_at, AttemptOutcome.DROPPED, ended_at=dropped_at)
+    )
+    transition(engine, "spring", CampaignStatus.RUNNING, by="test", now=NOW)
+    rig = Rig(
+        engine,
+        DialingRules.from_campaign("spring", CAMPAIGN.model_copy(update={"jurisdiction": jurisdiction})),
+    )
+    (lead_id,) = add_leads(engine, "+13125550006")
+    rig.seat()
+    assert rig.dialer.tick() == dialled
+    lead = get_lead(engine, lead_id)
+    held_until = dropped_at + dt.timedelta(hours=72)
+    leased_until = NOW + dt.timedelta(hours=24)
+    assert (lead.status, lead.attempts) == ("pending", 0), "a held lead is no attempt: nothing was dialled"
+    assert lead.next_attempt_at == (leased_until if dialled else held_until)
+    rig.switch.settle_all(Originated("busy", None, "USER_BUSY"))

@@ -7,8 +7,9 @@ import statistics
 
 import pytest
 
+from dialplans.campaign_vocabulary import Jurisdiction
 from tests.bench.dialer_sim import meets_target, rows
-from tests.bench.dialer_sim_engine import Call, Day, simulate
+from tests.bench.dialer_sim_engine import Call, Day, baseline_settings, simulate
 from tests.bench.dialer_sim_model import Draws, Method, Reached, Result, Scenario
 
 HOUR = Scenario(hours=1.0)
@@ -115,3 +116,26 @@ def test_a_person_waits_two_seconds_for_an_agent_then_is_dropped(agent_free_at: 
     day.amd_decided(call)  # at 0 s: a person, waiting
     result = day.run()
     assert (result.tally.dropped, result.tally.connected) == (dropped, 1 - dropped)
+
+
+UK_HOUR = dataclasses.replace(HOUR, jurisdiction=Jurisdiction.UK)
+
+
+def test_uk_rules_count_the_people_the_amd_hung_up_on_as_abandons() -> None:
+    assert UK_HOUR.amd_false_positive_rate == pytest.approx(0.3 * 0.02 / (0.3 * 0.02 + 0.2 * 0.95))
+    us, uk = simulate(Method.PROGRESSIVE, HOUR), simulate(Method.PROGRESSIVE, UK_HOUR)
+    assert us.tally == uk.tally, "the same day: only what is counted differs"
+    hung_up_on = uk.tally.amd_hung_up_on
+    assert hung_up_on > 0
+    assert uk.tally.dropped == 0
+    assert us.abandon_percent == 0.0
+    assert uk.abandon_percent == pytest.approx(100.0 * hung_up_on / (uk.tally.live + hung_up_on))
+
+
+def test_under_uk_rules_predictive_and_the_baseline_leave_room_for_the_amds_false_positives() -> None:
+    us, uk = simulate(Method.PREDICTIVE, HOUR), simulate(Method.PREDICTIVE, UK_HOUR)
+    assert uk.talk_minutes_per_agent_hour < us.talk_minutes_per_agent_hour
+    assert uk.tally.dropped < us.tally.dropped
+    assert baseline_settings(HOUR).target_drop_percent == 3.0
+    assert baseline_settings(UK_HOUR).target_drop_percent == pytest.approx(1.0), "3% less the 2% hung up on"
+    assert baseline_settings(UK_HOUR).shift_seconds == 3600.0

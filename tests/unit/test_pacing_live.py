@@ -55,3 +55,18 @@ def test_a_budget_counts_many_attempts_at_once_and_refuses_a_negative_count() ->
     assert (budget.live_answers(60.0), budget.abandons(60.0)) == (2.0, 2.0)
     with pytest.raises(ValueError, match="count must be >= 0"):
         budget.record(60.0, AttemptOutcome.HUMAN, -1)
+
+
+def test_uk_counts_the_campaigns_estimate_of_amd_false_positives_and_us_does_not() -> None:
+    counts = {AttemptOutcome.HUMAN: 97, AttemptOutcome.DROPPED: 1, AttemptOutcome.MACHINE: 100}
+    uk = CampaignPacer(Jurisdiction.UK, 3.0, amd_false_positive_rate=0.03)
+    uk.budget_read(1000.0, counts)
+    assert uk.budget is not None
+    # 100 machine verdicts at 3%: 3 people hung up on, each a live answer and an abandon.
+    assert (uk.budget.live_answers(1000.0), uk.budget.abandons(1000.0)) == pytest.approx((101.0, 4.0))
+    assert uk.budget_spent(1000.0), "4 of 101 is over 3%"
+    us = CampaignPacer(Jurisdiction.US, 3.0, amd_false_positive_rate=0.03)
+    us.budget_read(1000.0, counts)
+    assert us.budget is not None
+    assert (us.budget.live_answers(1000.0), us.budget.abandons(1000.0)) == (98.0, 1.0)
+    assert not us.budget_spent(1000.0)

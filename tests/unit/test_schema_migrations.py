@@ -62,14 +62,14 @@ def test_upgrade_to_head_creates_the_tables(blank_database_url: str) -> None:
 
     upgrade(blank_database_url)
 
-    assert current_revision(blank_database_url) == "0008"
+    assert current_revision(blank_database_url) == "0009"
     assert _tables(blank_database_url) == ALL_TABLES
 
 
 def test_upgrade_twice_is_harmless(blank_database_url: str) -> None:
     upgrade(blank_database_url)
     upgrade(blank_database_url)
-    assert current_revision(blank_database_url) == "0008"
+    assert current_revision(blank_database_url) == "0009"
 
 
 def test_migration_matches_the_models(database_url: str) -> None:
