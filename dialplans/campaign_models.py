@@ -233,6 +233,9 @@ class Campaign(Node):
         default=25, ge=MIN_RING_SECONDS, le=120, description="Seconds a number rings (at least 15)."
     )
     max_attempts: int = Field(default=5, ge=1, le=50, description="Dial attempts per number at most.")
+    wrap_up: int = Field(
+        default=10, ge=0, le=3600, description="Seconds an agent gets after each customer to close the call."
+    )
     retries: Retries = Field(default_factory=Retries)
     window: Window = Field(default_factory=Window)
     abandon: Abandon = Field(default_factory=Abandon)

@@ -86,6 +86,8 @@ class DialRequest:
     ring_seconds: int = 25
     machine_action: MachineAction = "message"
     machine_audio: str | None = None
+    wrap_up_seconds: int = 0
+    """The seat of the agent this call reaches takes no customer for this long after it."""
 
 
 def _utcnow() -> dt.datetime:
@@ -169,6 +171,8 @@ class CampaignCalls:
             self.seats.parked(leg, now)
             if seat is not None and first:
                 self._tell_seat(seat.agent_id, leg, "answered")
+            if seat is not None and seat.wrap_up_until is not None:
+                gevent.spawn_later((seat.wrap_up_until - now).total_seconds(), self._serve_waiting)
             self._serve_waiting()
         elif fact == "gone":
             self._seat_gone(leg)
@@ -203,15 +207,18 @@ class CampaignCalls:
 
     def _serve_waiting(self) -> None:
         while self._waiting:
-            seats = self.seats.waiting()
+            now = self._clock()
+            seats = self.seats.waiting(now)
             if not seats:
                 return
             call = self._waiting.pop(0)
             try:
-                bridge = call.connect(seats[0].agent_id, seats[0].leg_uuid, self._clock())
+                bridge = call.connect(seats[0].agent_id, seats[0].leg_uuid, now)
             except CallStateError:
                 continue  # dropped or gone meanwhile
-            self.seats.connected(seats[0].leg_uuid, call.call_uuid, self._clock())
+            request = self._requests.get(call.call_uuid)
+            wrap_up = dt.timedelta(seconds=request.wrap_up_seconds if request is not None else 0)
+            self.seats.connected(seats[0].leg_uuid, call.call_uuid, now, wrap_up)
             self._run(bridge)
 
     def _expire(self, call: CampaignCall) -> None:

@@ -108,7 +108,10 @@ class Dialer:
         self._recent_calls = recent_calls
         self._pacers = {
             name: CampaignPacer(
-                r.jurisdiction, r.abandon_limit_percent, amd_false_positive_rate=r.amd_false_positive_rate
+                r.jurisdiction,
+                r.abandon_limit_percent,
+                amd_false_positive_rate=r.amd_false_positive_rate,
+                wrap_up_seconds=r.wrap_up_seconds,
             )
             for name, r in self._rules.items()
             if r.mode is DialMode.PREDICTIVE
@@ -137,7 +140,7 @@ class Dialer:
         return placed
 
     def _wanted(self, rules: DialingRules, now: dt.datetime) -> int:
-        waiting_seats = len(self._calls.seats.waiting())
+        waiting_seats = len(self._calls.seats.waiting(now))
         pacer = self._pacers.get(rules.name)
         if pacer is None:
             return calls_wanted(rules, waiting_seats, self._calls.in_progress())
@@ -160,6 +163,7 @@ class Dialer:
             ],
             dialled_at=[c.started_at.timestamp() for c in calls if c.phase in IN_FLIGHT],
             persons_waiting=sum(1 for c in calls if c.phase is Phase.WAITING_FOR_AGENT),
+            wrap_up_ends=[end.timestamp() for end in self._calls.seats.wrap_up_ends()],
         )
 
     def _tell_budget(self, name: str, pacer: CampaignPacer, at: float) -> None:
@@ -193,6 +197,7 @@ class Dialer:
             ring_seconds=rules.ring_seconds,
             machine_action=rules.machine_action,
             machine_audio=audio.machine,
+            wrap_up_seconds=rules.wrap_up_seconds,
         )
         call = self._calls.dial(request)
         self._leads[call.call_uuid] = (rules, lead, call)

@@ -35,6 +35,8 @@ class DialingRules:
     """Counted by the uk abandon budget only (ivr_scripts.campaigns.abandons)."""
     fallback_zones: tuple[str, ...] = ()
     """The zones of a number that carries none (the campaign region's)."""
+    wrap_up_seconds: int = 0
+    """An agent's seat takes no customer for this long after each call."""
 
     @classmethod
     def from_campaign(cls, name: str, campaign: Campaign, fallback_zones: Iterable[str] = ()) -> DialingRules:
@@ -51,6 +53,7 @@ class DialingRules:
             abandon_limit_percent=campaign.abandon.limit_percent,
             amd_false_positive_rate=campaign.abandon.amd_false_positive_rate,
             fallback_zones=tuple(sorted(set(fallback_zones))),
+            wrap_up_seconds=campaign.wrap_up,
         )
 
     def open_keys(self, keys: Iterable[str], now: dt.datetime) -> set[str]:

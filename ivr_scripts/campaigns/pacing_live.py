@@ -32,11 +32,13 @@ class CampaignPacer:
         limit_percent: float,
         *,
         amd_false_positive_rate: float = 0.0,
+        wrap_up_seconds: float = 0.0,
         settings: PacingSettings = DEFAULT_SETTINGS,
     ) -> None:
         self.jurisdiction = jurisdiction
         self.limit_percent = limit_percent
         self.amd_false_positive_rate = amd_false_positive_rate
+        self.wrap_up_seconds = wrap_up_seconds
         self.settings = settings
         self.learner = StatisticsLearner()
         self.remembered = False
@@ -79,13 +81,14 @@ class CampaignPacer:
             decided_at=call.decided_at,
             connected_at=call.connected_at,
             ended_at=call.ended_at,
+            wrap_seconds=self.wrap_up_seconds,
         )
 
     def remember(self, calls: Iterable[LoggedCall]) -> int:
         """Learn the campaign's latest finished calls from the attempt log, once, before any call of this
         run; how many were learnt from."""
         self.remembered = True
-        return remember(self.learner, calls)
+        return remember(self.learner, calls, self.wrap_up_seconds)
 
     def calls(
         self,
@@ -95,6 +98,7 @@ class CampaignPacer:
         talk_started: Sequence[float],
         dialled_at: Sequence[float],
         persons_waiting: int,
+        wrap_up_ends: Sequence[float] = (),
     ) -> int:
         """Calls to place at `now` (epoch seconds) given the seats and the calls in flight."""
         snapshot = PacingSnapshot(
@@ -104,6 +108,7 @@ class CampaignPacer:
             talk_started=tuple(talk_started),
             calls_dialled_at=tuple(dialled_at),
             persons_waiting=persons_waiting,
+            wrap_up_ends=tuple(wrap_up_ends),
             statistics=self.learner.statistics(),
             budget=self.budget,
         )

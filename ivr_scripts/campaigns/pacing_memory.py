@@ -45,11 +45,12 @@ def learn_call(
     decided_at: dt.datetime | None,
     connected_at: dt.datetime | None,
     ended_at: dt.datetime | None,
+    wrap_seconds: float = 0.0,
 ) -> bool:
     """Teach `learner` one finished call: its resolve time (to the decision, or to its end if it was
-    never decided), a person or a machine, and a human's talk time. False (nothing learnt) for a call
-    never dialled (blocked), without an end, or decided with no time of the decision (rows logged before
-    the attempt log kept it: their end would count the talk as ringing)."""
+    never decided), a person or a machine, and a human's talk time and the wrap-up after it. False
+    (nothing learnt) for a call never dialled (blocked), without an end, or decided with no time of the
+    decision (rows logged before the attempt log kept it: their end would count the talk as ringing)."""
     if outcome is AttemptOutcome.BLOCKED or ended_at is None:
         return False
     if outcome in DECIDED and decided_at is None:
@@ -61,12 +62,13 @@ def learn_call(
         machine=outcome is AttemptOutcome.MACHINE,
     )
     if outcome is AttemptOutcome.HUMAN and connected_at is not None:
-        learner.call_ended(max(0.0, (ended_at - connected_at).total_seconds()), 0.0)
+        learner.call_ended(max(0.0, (ended_at - connected_at).total_seconds()), wrap_seconds)
     return True
 
 
-def remember(learner: StatisticsLearner, calls: Iterable[LoggedCall]) -> int:
-    """Teach `learner` the logged calls, oldest first; how many it learnt from."""
+def remember(learner: StatisticsLearner, calls: Iterable[LoggedCall], wrap_seconds: float = 0.0) -> int:
+    """Teach `learner` the logged calls (each followed by `wrap_seconds` of wrap-up), oldest first; how
+    many it learnt from."""
     learnt = 0
     for call in sorted(calls, key=lambda c: c.started_at):
         learnt += learn_call(
@@ -76,5 +78,6 @@ def remember(learner: StatisticsLearner, calls: Iterable[LoggedCall]) -> int:
             decided_at=call.decided_at,
             connected_at=call.connected_at,
             ended_at=call.ended_at,
+            wrap_seconds=wrap_seconds,
         )
     return learnt

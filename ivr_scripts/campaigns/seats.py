@@ -4,11 +4,12 @@ A person who answers a campaign call must hear an agent within 2 s, so the diale
 agent's phone per call: it calls the phone once when the agent joins the campaign (auto-answered,
 docs/campaigns.md "Agents' seats"), keeps that leg parked, and bridges each customer to it. When the
 customer hangs up, the switch parks the agent's leg again (park_after_bridge); when the agent hangs
-up, the seat is gone. This table follows the legs only; whether the agent may take a call (ready,
-wrap-up, break) stays with the agent state machine.
+up, the seat is gone. After a customer the seat is in wrap-up for the campaign's `wrap_up` seconds (the
+agent closes the call: disposition, answers) before it takes the next. This table follows the legs
+only; whether the agent may take a call (ready, break) stays with the agent state machine.
 
-    calling --answered--> waiting --connected--> connected --customer left--> waiting
-        \\______________________________ agent hung up ______________________________> gone
+    calling --answered--> waiting --connected--> connected --customer left--> wrap_up --over--> waiting
+        \\_______________________________________ agent hung up _______________________________> gone
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ class SeatState(StrEnum):
     WAITING = "waiting"
     """The leg is up and parked: a customer can be bridged to it at once."""
     CONNECTED = "connected"
+    WRAP_UP = "wrap_up"
+    """The customer left; the agent closes the call until `wrap_up_until`, then the seat waits again."""
     GONE = "gone"
 
 
@@ -38,6 +41,9 @@ class Seat:
     state: SeatState
     since: dt.datetime
     customer_uuid: str | None = None
+    wrap_up: dt.timedelta = dt.timedelta(0)
+    """The wrap-up the connected customer's campaign gives after the call."""
+    wrap_up_until: dt.datetime | None = None
 
 
 class SeatTable:
@@ -61,22 +67,29 @@ class SeatTable:
             self._move(seat, SeatState.WAITING, now)
         return seat
 
-    def connected(self, leg_uuid: str, customer_uuid: str, now: dt.datetime) -> Seat:
-        """A customer was bridged to the seat (SeatError unless it was waiting)."""
+    def connected(
+        self, leg_uuid: str, customer_uuid: str, now: dt.datetime, wrap_up: dt.timedelta = dt.timedelta(0)
+    ) -> Seat:
+        """A customer was bridged to the seat, `wrap_up` to follow (SeatError unless it was waiting)."""
         seat = self._by_leg.get(leg_uuid)
         if seat is None or seat.state is not SeatState.WAITING:
             raise SeatError(f"leg {leg_uuid} is not a waiting seat")
         self._move(seat, SeatState.CONNECTED, now)
-        seat.customer_uuid = customer_uuid
+        seat.customer_uuid, seat.wrap_up = customer_uuid, wrap_up
         return seat
 
     def parked(self, leg_uuid: str, now: dt.datetime) -> str | None:
-        """The seat's leg was parked again: the customer who left, if one was connected."""
+        """The seat's leg was parked again: the customer who left, if one was connected (the seat then
+        wraps up, or waits at once when the campaign gives no wrap-up)."""
         seat = self._by_leg.get(leg_uuid)
         if seat is None or seat.state is not SeatState.CONNECTED:
             return None
         customer, seat.customer_uuid = seat.customer_uuid, None
-        self._move(seat, SeatState.WAITING, now)
+        if seat.wrap_up > dt.timedelta(0):
+            self._move(seat, SeatState.WRAP_UP, now)
+            seat.wrap_up_until = now + seat.wrap_up
+        else:
+            self._move(seat, SeatState.WAITING, now)
         return customer
 
     def gone(self, leg_uuid: str, now: dt.datetime) -> Seat | None:
@@ -94,10 +107,23 @@ class SeatTable:
     def by_leg(self, leg_uuid: str) -> Seat | None:
         return self._by_leg.get(leg_uuid)
 
-    def waiting(self) -> list[Seat]:
-        """Waiting seats, the longest waiting first."""
+    def waiting(self, now: dt.datetime) -> list[Seat]:
+        """Waiting seats at `now` (wrap-ups over by then wait from their end), the longest waiting first."""
+        for seat in self._by_leg.values():
+            over = seat.wrap_up_until
+            if seat.state is SeatState.WRAP_UP and over is not None and over <= now:
+                self._move(seat, SeatState.WAITING, over)
+                seat.wrap_up_until = None
         seats = [seat for seat in self._by_leg.values() if seat.state is SeatState.WAITING]
         return sorted(seats, key=lambda seat: (seat.since, seat.agent_id))
+
+    def wrap_up_ends(self) -> list[dt.datetime]:
+        """When each seat in wrap-up takes customers again."""
+        return [
+            seat.wrap_up_until
+            for seat in self._by_leg.values()
+            if seat.state is SeatState.WRAP_UP and seat.wrap_up_until is not None
+        ]
 
     @staticmethod
     def _move(seat: Seat, state: SeatState, now: dt.datetime) -> None:

@@ -123,7 +123,7 @@ def test_a_seat_takes_people_one_after_another_and_never_a_machine(live: Live, t
             if decide(heard, settings).verdict is not Verdict.PERSON:
                 switch.hangup(customer)
                 continue
-            seat = seats.waiting()[0]
+            seat = seats.waiting(dt.datetime.now(dt.UTC))[0]
             switch.bridge(customer, seat.leg_uuid)
             seats.connected(seat.leg_uuid, customer, now())
             bridge = events.wait_for(customer, named("CHANNEL_BRIDGE"), 2)
@@ -257,7 +257,7 @@ def test_campaign_calls_bring_only_people_to_the_agent_and_drop_who_finds_no_sea
             callee_sipp(live, tmp_path / "callees", DIALLED, NOT_PICKING_UP) as carrier,
         ):
             seat_leg = calls.open_seat(agent_id, f"user/{extension}@{live.settings.domain}")
-            until(lambda: bool(calls.seats.waiting()), 10, "the agent's seat waiting")
+            until(lambda: bool(calls.seats.waiting(dt.datetime.now(dt.UTC))), 10, "the agent's seat waiting")
             dialled = {
                 code: calls.dial(
                     DialRequest(

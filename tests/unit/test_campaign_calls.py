@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from types import MappingProxyType
 
@@ -64,7 +65,8 @@ def test_a_person_goes_to_the_waiting_seat(rig: tuple[FakeSwitch, CampaignCalls,
         event("CHANNEL_HANGUP_COMPLETE", call.call_uuid, **{"Hangup-Cause": "NORMAL_CLEARING"})
     )
     assert [(c.outcome, c.agent_id) for c in finished] == [(AttemptOutcome.HUMAN, "1001")]
-    assert [s.leg_uuid for s in calls.seats.waiting()] == [seat], "the seat waits for the next customer"
+    waiting = calls.seats.waiting(dt.datetime.now(dt.UTC))
+    assert [s.leg_uuid for s in waiting] == [seat], "the seat waits for the next customer"
     assert calls.in_progress() == 0
 
 
@@ -113,6 +115,36 @@ def test_a_person_with_no_seat_is_dropped_after_two_seconds(
         event("CHANNEL_HANGUP_COMPLETE", call.call_uuid, **{"Hangup-Cause": "NORMAL_CLEARING"})
     )
     assert [(c.outcome, c.wait_for_agent_ms) for c in finished] == [(AttemptOutcome.DROPPED, 2000)]
+
+
+def person_decided(switch: FakeSwitch, calls: CampaignCalls, request: DialRequest) -> CampaignCall:
+    call = calls.dial(request)
+    gevent.sleep(0)
+    switch.originates[call.call_uuid].set(Originated("answered", call.call_uuid, "SUCCESS"))
+    gevent.sleep(0)
+    calls.on_switch_event(decided(call.call_uuid, 27))
+    return call
+
+
+def test_the_seat_takes_the_next_person_when_its_wrap_up_is_over(
+    rig: tuple[FakeSwitch, CampaignCalls, list[CampaignCall]],
+) -> None:
+    switch, calls, finished = rig
+    seat = waiting_seat(switch, calls)
+    with_wrap_up = dataclasses.replace(REQUEST, wrap_up_seconds=1)
+    first = person_decided(switch, calls, with_wrap_up)
+    assert ("bridge", first.call_uuid, seat) in switch.done
+    calls.on_switch_event(event("CHANNEL_PARK", seat, **{f"variable_{SEAT_AGENT_VARIABLE}": "1001"}))
+    calls.on_switch_event(
+        event("CHANNEL_HANGUP_COMPLETE", first.call_uuid, **{"Hangup-Cause": "NORMAL_CLEARING"})
+    )
+    assert calls.seats.waiting(dt.datetime.now(dt.UTC)) == [], "the agent wraps up the first call"
+    second = person_decided(switch, calls, with_wrap_up)
+    assert ("bridge", second.call_uuid, seat) not in switch.done, "no customer during wrap-up"
+    gevent.sleep(1.1)
+    assert ("bridge", second.call_uuid, seat) in switch.done, "the waiting person once wrap-up is over"
+    assert second.phase is Phase.CONNECTED
+    assert [c.outcome for c in finished] == [AttemptOutcome.HUMAN]
 
 
 def test_a_failed_bridge_hangs_the_customer_up(

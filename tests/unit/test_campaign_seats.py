@@ -19,15 +19,37 @@ def at(seconds: int) -> dt.datetime:
 def test_a_seat_goes_round_from_waiting_to_connected_and_back() -> None:
     seats = SeatTable()
     seats.open("1001", "leg-a", at(0))
-    assert seats.waiting() == []
+    assert seats.waiting(T0 + dt.timedelta(days=1)) == []
     seats.answered("leg-a", at(1))
     seats.connected("leg-a", "cust-1", at(5))
-    assert seats.waiting() == []
+    assert seats.waiting(T0 + dt.timedelta(days=1)) == []
     assert seats.parked("leg-a", at(60)) == "cust-1"
     seat = seats.seat_of("1001")
     assert seat is not None
     assert (seat.state, seat.since, seat.customer_uuid) == (SeatState.WAITING, at(60), None)
     assert seats.parked("leg-a", at(61)) is None, "a park of a waiting seat is not a customer leaving"
+
+
+def test_after_a_customer_the_seat_wraps_up_then_waits_from_the_wrap_up_s_end() -> None:
+    seats = SeatTable()
+    seats.open("1001", "a", at(0))
+    seats.open("1002", "b", at(0))
+    seats.answered("a", at(1))
+    seats.answered("b", at(2))
+    seats.connected("a", "cust-1", at(5), wrap_up=dt.timedelta(seconds=30))
+    seats.parked("a", at(60))
+    seat = seats.seat_of("1001")
+    assert seat is not None
+    assert (seat.state, seat.wrap_up_until) == (SeatState.WRAP_UP, at(90))
+    assert seats.wrap_up_ends() == [at(90)]
+    assert [s.agent_id for s in seats.waiting(at(89))] == ["1002"]
+    with pytest.raises(SeatError, match="not a waiting seat"):
+        seats.connected("a", "cust-2", at(89))
+    assert [s.agent_id for s in seats.waiting(at(95))] == ["1002", "1001"]
+    assert (seat.state, seat.since, seats.wrap_up_ends()) == (SeatState.WAITING, at(90), [])
+    seats.connected("a", "cust-2", at(96))
+    seats.parked("a", at(100))
+    assert seat.state is SeatState.WAITING, "a campaign with no wrap-up: the seat waits at once"
 
 
 def test_the_longest_waiting_seat_comes_first() -> None:
@@ -37,10 +59,10 @@ def test_the_longest_waiting_seat_comes_first() -> None:
     seats.answered("b", at(10))
     seats.answered("c", at(11))
     seats.answered("a", at(12))
-    assert [seat.agent_id for seat in seats.waiting()] == ["1002", "1003", "1001"]
+    assert [seat.agent_id for seat in seats.waiting(T0 + dt.timedelta(days=1))] == ["1002", "1003", "1001"]
     seats.connected("b", "cust", at(13))
     seats.parked("b", at(20))
-    assert [seat.agent_id for seat in seats.waiting()] == ["1003", "1001", "1002"]
+    assert [seat.agent_id for seat in seats.waiting(T0 + dt.timedelta(days=1))] == ["1003", "1001", "1002"]
 
 
 def test_an_agent_has_one_seat_and_only_a_waiting_seat_takes_a_customer() -> None:

@@ -134,7 +134,7 @@ def test_only_available_members_get_seats(engine: Engine, seats: Seats) -> None:
     service.logout("1003")
     assert reserve_agent(engine, INBOUND_CALL, ["1004"], "s1", NOW) == "1004"
     assert seats.keeper.fill({"1001", "1002", "1003", "1004", "1005"}) == 1
-    assert [seat.agent_id for seat in seats.calls.seats.waiting()] == []
+    assert [seat.agent_id for seat in seats.calls.seats.waiting(NOW)] == []
     assert seats.calls.seats.seat_of("1001") is not None
     assert state_of(engine, "1004") == ("reserved", INBOUND_CALL, None), "the inbound offer is kept"
 
