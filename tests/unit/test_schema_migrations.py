@@ -45,6 +45,7 @@ ALL_TABLES = {
     "campaign_exclusions",
     "campaign_attempts",
     "campaign_answers",
+    "campaign_previews",
 }
 
 
@@ -62,14 +63,14 @@ def test_upgrade_to_head_creates_the_tables(blank_database_url: str) -> None:
 
     upgrade(blank_database_url)
 
-    assert current_revision(blank_database_url) == "0008"
+    assert current_revision(blank_database_url) == "0009"
     assert _tables(blank_database_url) == ALL_TABLES
 
 
 def test_upgrade_twice_is_harmless(blank_database_url: str) -> None:
     upgrade(blank_database_url)
     upgrade(blank_database_url)
-    assert current_revision(blank_database_url) == "0008"
+    assert current_revision(blank_database_url) == "0009"
 
 
 def test_migration_matches_the_models(database_url: str) -> None:
@@ -129,6 +130,7 @@ def test_users_made_before_0005_keep_their_rows_and_have_no_extension(blank_data
 
 CAMPAIGN_TABLES = {
     "campaign_answers",
+    "campaign_previews",
     "campaigns",
     "campaign_transitions",
     "call_lists",
@@ -163,4 +165,11 @@ def test_0007_down_removes_only_the_answers(blank_database_url: str) -> None:
     upgrade(blank_database_url)
     downgrade(blank_database_url, "0006")
     assert current_revision(blank_database_url) == "0006"
-    assert _tables(blank_database_url) == ALL_TABLES - {"campaign_answers"}
+    assert _tables(blank_database_url) == ALL_TABLES - {"campaign_answers", "campaign_previews"}
+
+
+def test_0009_down_removes_only_the_previews(blank_database_url: str) -> None:
+    upgrade(blank_database_url)
+    downgrade(blank_database_url, "0008")
+    assert current_revision(blank_database_url) == "0008"
+    assert _tables(blank_database_url) == ALL_TABLES - {"campaign_previews"}
