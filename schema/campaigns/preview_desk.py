@@ -18,15 +18,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Final
 
 from sqlalchemy import Engine, String, literal, select
 
 from dialplans.campaign_models import Campaign
 from dialplans.campaign_vocabulary import CampaignStatus, DialMode
-from dialplans.models import Dialplan
 from dialplans.script_models import Script
 from ivr_scripts.agent_service import AgentService
 from ivr_scripts.campaigns.dialing import DialingRules
@@ -34,6 +31,7 @@ from ivr_scripts.campaigns.lifecycle import DIALLING
 from schema.acd.agents import reserve_agent
 from schema.adapters.agent_store import SqlAgentStore
 from schema.campaigns import previews
+from schema.campaigns.desk import CampaignPlan
 from schema.campaigns.dnc import is_blocked
 from schema.campaigns.leads import distinct_zone_keys, get_lead
 from schema.campaigns.previews import Preview, PreviewRefused
@@ -54,31 +52,12 @@ LEASE: Final = dt.timedelta(hours=24)
 _BLOCKED_IN_A_ROW: Final = 20
 
 
-@dataclass(frozen=True)
-class PreviewPlan:
-    """The dialplan's campaigns and scripts, and who is a member of which campaign."""
-
-    campaigns: Mapping[str, Campaign]
-    scripts: Mapping[str, Script]
-    members: Mapping[str, frozenset[str]]
-
-    @classmethod
-    def of(cls, dialplan: Dialplan) -> PreviewPlan:
-        members = {}
-        for name, campaign in dialplan.campaigns.items():
-            agents = set(campaign.agents)
-            if campaign.queue is not None and campaign.queue in dialplan.queues:
-                agents.update(tier.agent for tier in dialplan.queues[campaign.queue].tiers)
-            members[name] = frozenset(agents)
-        return cls(dialplan.campaigns, dialplan.scripts, members)
-
-
 def next_preview(
     engine: Engine,
     viewer: Viewer,
     name: str,
     agent_id: str,
-    plan: PreviewPlan,
+    plan: CampaignPlan,
     *,
     server: str,
     now: dt.datetime,
@@ -120,13 +99,13 @@ def next_preview(
     return None
 
 
-def current_preview(engine: Engine, viewer: Viewer, agent_id: str, plan: PreviewPlan) -> PreviewView:
+def current_preview(engine: Engine, viewer: Viewer, agent_id: str, plan: CampaignPlan) -> PreviewView:
     _check_acts_for(engine, viewer, agent_id)
     return preview_view(engine, viewer, agent_id, plan)
 
 
 def dial_preview(
-    engine: Engine, viewer: Viewer, agent_id: str, plan: PreviewPlan, *, now: dt.datetime
+    engine: Engine, viewer: Viewer, agent_id: str, plan: CampaignPlan, *, now: dt.datetime
 ) -> PreviewView:
     """Ask the dialer to dial the agent's preview (PreviewRefused if asked already)."""
     _check_acts_for(engine, viewer, agent_id)
@@ -155,7 +134,7 @@ def release_expired(engine: Engine, *, server: str, now: dt.datetime) -> list[Pr
     return released
 
 
-def preview_view(engine: Engine, viewer: Viewer, agent_id: str, plan: PreviewPlan) -> PreviewView:
+def preview_view(engine: Engine, viewer: Viewer, agent_id: str, plan: CampaignPlan) -> PreviewView:
     preview = previews.get_preview(engine, agent_id)
     if preview is None:
         raise NotFound(f"agent {agent_id} has no preview")
@@ -204,7 +183,7 @@ def _script_view(name: str, script: Script) -> ScriptView:
     return ScriptView(name=name, intro=script.intro, questions=questions)
 
 
-def _preview_campaign(engine: Engine, name: str, agent_id: str, plan: PreviewPlan) -> Campaign:
+def _preview_campaign(engine: Engine, name: str, agent_id: str, plan: CampaignPlan) -> Campaign:
     campaign = plan.campaigns.get(name)
     if campaign is None:
         raise NotFound(f"no campaign {name!r} in the dialplan")

@@ -11,7 +11,7 @@ from ivr_scripts.agent_service import AgentService
 from schema.acd.agents import agent_snapshot, upsert_agents
 from schema.acd.records import AgentProfile
 from schema.adapters.agent_store import SqlAgentStore
-from schema.campaigns.preview_desk import PreviewPlan
+from schema.campaigns.desk import CampaignPlan
 from schema.campaigns.status import transition
 from schema.viewer import Viewer
 from tests.support.campaign_leads import NOW
@@ -31,7 +31,7 @@ CAMPAIGN = Campaign.model_validate(
 SCRIPT = Script.model_validate(
     {"intro": "Hello, this is Acme.", "questions": [{"id": "renew", "text": "Renew?", "kind": "yes_no"}]}
 )
-PLAN = PreviewPlan({"spring": CAMPAIGN}, {"renewal": SCRIPT}, {"spring": frozenset(AGENTS)})
+PLAN = CampaignPlan({"spring": CAMPAIGN}, {"renewal": SCRIPT}, {"spring": frozenset(AGENTS)})
 ALICE = Viewer("alice", "agent", agent_id="1001")
 
 

@@ -14,10 +14,10 @@ from ivr_scripts.agent_service import AgentService
 from schema.adapters.agent_store import SqlAgentStore
 from schema.campaigns import previews
 from schema.campaigns.attempts import Attempt, attempts, record_attempt
+from schema.campaigns.desk import CampaignPlan
 from schema.campaigns.dnc import add_dnc
 from schema.campaigns.leads import LEADS, get_lead
 from schema.campaigns.preview_desk import (
-    PreviewPlan,
     dial_preview,
     next_preview,
     release_expired,
@@ -136,7 +136,7 @@ def test_who_may_ask_and_when(engine: Engine) -> None:
     transition(engine, "spring", CampaignStatus.PAUSED, by="test", reason=None, now=NOW)
     with pytest.raises(PreviewRefused, match="is paused"):
         next_preview(engine, SYSTEM, "spring", "1002", PLAN, server="s1", now=NOW)
-    progressive = PreviewPlan(
+    progressive = CampaignPlan(
         {"spring": CAMPAIGN.model_copy(update={"dial_mode": "progressive"})}, {}, PLAN.members
     )
     with pytest.raises(PreviewRefused, match="not preview"):
