@@ -91,12 +91,18 @@ class PreviewCalls:
         self._on_agent_change = on_agent_change
         self._agents = AgentService(SqlAgentStore(engine, server), None, clock)
         self._by_leg: dict[str, _Placed] = {}
-
-    def in_progress(self) -> int:
-        return len({id(placed) for placed in self._by_leg.values()})
+        self._recovered = False
 
     def tick(self) -> int:
-        """Release expired previews, then place the dials asked for; the calls placed."""
+        """Release expired previews, then place the dials asked for; the calls placed. The first tick
+        first lets go of the previews this server was dialling when it stopped (their calls, if any,
+        are not logged: the lead is due again, nothing counted, the agent available)."""
+        if not self._recovered:
+            for stale in in_thread(previews.dialling_by, self._engine, self._server):
+                log.warning("agent %s: preview of lead %d was being dialled when this server stopped; "
+                            "released", stale.agent_id, stale.lead_id)  # fmt: skip
+                self._finish_unplaced(stale)
+            self._recovered = True
         for released in in_thread(release_expired, self._engine, server=self._server, now=self._clock()):
             log.info("agent %s: preview of lead %d released unused", released.agent_id, released.lead_id)
             self._on_agent_change(released.agent_id)
@@ -209,8 +215,10 @@ class PreviewCalls:
 
     def _finish_unplaced(self, preview: Preview) -> None:
         in_thread(previews.finish_preview, self._engine, preview, None, None, self._clock())
-        self._agent_fact(lambda: self._agents.reservation_cancelled(preview.agent_id, preview.token),
-                         preview.agent_id)  # fmt: skip
+        agent, token = preview.agent_id, preview.token
+        # Reserved: cancelled; on the call still (a restart): ended. The other is a stale fact, ignored.
+        self._agent_fact(lambda: self._agents.reservation_cancelled(agent, token), agent)
+        self._agent_fact(lambda: self._agents.call_ended(agent, token, 0), agent)
 
     def _attempt(self, placed: _Placed) -> Attempt | None:
         call, lead = placed.call, placed.lead

@@ -147,6 +147,13 @@ def expired_previews(engine: Engine, now: dt.datetime) -> list[Preview]:
         return [_preview(row) for row in connection.execute(query).all()]
 
 
+def dialling_by(engine: Engine, server: str) -> list[Preview]:
+    """The previews `server` took to dial (at its start: the calls its previous run left behind)."""
+    query = select(PREVIEWS).where(PREVIEWS.c.state == DIALLING, PREVIEWS.c.dialled_by == server)
+    with read_connection(engine, f"reading the previews {server} dials") as connection:
+        return [_preview(row) for row in connection.execute(query).all()]
+
+
 def take_dial_requests(engine: Engine, server: str) -> list[tuple[Preview, Lead]]:
     """The previews agents asked to dial, each now `dialling` by `server` (so no other dialer takes it)."""
     query = (

@@ -160,3 +160,18 @@ def test_the_tick_releases_an_expired_preview(engine: Engine, rig: Rig) -> None:
     assert previews.get_preview(engine, "1001") is None
     assert state_of(engine, "1001") == ("available", None)
     assert rig.changed == ["1001"]
+
+
+def test_previews_a_stopped_server_was_dialling_are_let_go_at_its_first_tick(
+    engine: Engine, rig: Rig
+) -> None:
+    (lead_id,) = add_leads(engine, "+13125550101")
+    ready(engine)
+    next_preview(engine, SYSTEM, "spring", "1001", PLAN, server="s1", now=NOW)
+    dial_preview(engine, SYSTEM, "1001", PLAN, now=NOW)
+    ((taken, _lead),) = previews.take_dial_requests(engine, "s1")  # the run before the restart
+    assert rig.calls.tick() == 0
+    assert previews.get_preview(engine, "1001") is None
+    assert state_of(engine, "1001") == ("available", None)
+    assert get_lead(engine, lead_id).next_attempt_at == NOW
+    assert taken.agent_id == "1001"
