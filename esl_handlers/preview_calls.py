@@ -2,7 +2,8 @@
 
 Each `tick` (the dialer runtime's, every second): previews left untouched past their `expires_at` are
 released (schema.campaigns.preview_desk.release_expired), and the previews agents asked to dial are
-taken (one dialer each) and placed. A placed call follows `ivr_scripts.campaigns.preview.PreviewCall`:
+taken (one dialer each), checked against the do-not-call lists once more, and placed. A placed call
+follows `ivr_scripts.campaigns.preview.PreviewCall`:
 
 1. `bgapi originate` of the agent's phone, its leg UUID the one the agent was reserved with, auto-answered
    as a seat is (sip_auto_answer, the NOTIFY suppressed: esl_handlers.seat_legs), parked;
@@ -38,6 +39,7 @@ from ivr_scripts.switch import Originated, SwitchError
 from schema.adapters.agent_store import SqlAgentStore
 from schema.campaigns import previews
 from schema.campaigns.attempts import Attempt
+from schema.campaigns.dnc import is_blocked
 from schema.campaigns.leads import Lead
 from schema.campaigns.preview_desk import release_expired
 from schema.campaigns.previews import Preview
@@ -117,6 +119,13 @@ class PreviewCalls:
             log.error("preview of lead %d: campaign %s is not in the dialplan; not dialled",
                       lead.id, preview.campaign)  # fmt: skip
             self._finish_unplaced(preview)
+            return 0
+        reason = in_thread(is_blocked, self._engine, preview.campaign, lead.phone_e164)
+        if reason is not None:  # listed since the agent was shown it
+            log.info("preview of lead %d not dialled: %s", lead.id, reason)
+            in_thread(previews.drop_blocked, self._engine, preview, lead.phone_e164, self._clock())
+            self._agent_fact(lambda: self._agents.reservation_cancelled(preview.agent_id, preview.token),
+                             preview.agent_id)  # fmt: skip
             return 0
         call = PreviewCall(preview.campaign, lead.id, lead.phone_e164, preview.agent_id, preview.token,
                            preview.call_uuid)  # fmt: skip

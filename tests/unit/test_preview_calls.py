@@ -18,6 +18,7 @@ from ivr_scripts.campaigns.dialing import DialingRules
 from ivr_scripts.switch import Originated
 from schema.campaigns import previews
 from schema.campaigns.attempts import attempts
+from schema.campaigns.dnc import add_dnc
 from schema.campaigns.leads import get_lead
 from schema.campaigns.preview_desk import dial_preview, next_preview
 from schema.viewer import SYSTEM
@@ -175,3 +176,17 @@ def test_previews_a_stopped_server_was_dialling_are_let_go_at_its_first_tick(
     assert state_of(engine, "1001") == ("available", None)
     assert get_lead(engine, lead_id).next_attempt_at == NOW
     assert taken.agent_id == "1001"
+
+
+def test_a_number_listed_since_it_was_shown_is_not_dialled(engine: Engine, rig: Rig) -> None:
+    (lead_id,) = add_leads(engine, "+13125550101")
+    ready(engine)
+    next_preview(engine, SYSTEM, "spring", "1001", PLAN, server="s1", now=NOW)
+    dial_preview(engine, SYSTEM, "1001", PLAN, now=NOW)
+    add_dnc(engine, "+13125550101", source="internal", now=NOW)
+    assert rig.calls.tick() == 0
+    assert rig.switch.done == []
+    (attempt,) = attempts(engine, "spring", NOW - dt.timedelta(days=1))
+    assert (attempt.outcome, attempt.agent_id) == (AttemptOutcome.BLOCKED, "1001")
+    assert get_lead(engine, lead_id).status == "blocked"
+    assert state_of(engine, "1001") == ("available", None)
