@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import Engine, update
 
+from dialplans.campaign_models import Pilot
 from dialplans.campaign_vocabulary import AttemptOutcome, CampaignStatus
 from ivr_scripts.agent_service import AgentService
 from schema.adapters.agent_store import SqlAgentStore
@@ -174,3 +175,24 @@ def test_agents_asking_at_once_never_share_a_lead(engine: Engine, database_url: 
     taken = [lead_id for batch in batches for lead_id in batch]
     assert len(taken) == len(set(taken)) == 12, "a lead shown to two agents"
     assert sorted(taken) == ids
+
+
+def test_a_campaign_in_pilot_shows_only_the_leads_of_its_sample(engine: Engine) -> None:
+    ids = add_leads(engine, *(f"+1312555{n:04d}" for n in range(10)))
+    ready(engine, CampaignStatus.PILOT)
+    half = CampaignPlan(
+        {"spring": CAMPAIGN.model_copy(update={"pilot": Pilot(percent=50)})}, {}, PLAN.members
+    )
+    in_sample = {lead_id for lead_id in ids if (get_lead(engine, lead_id).pilot_bucket or 0) < 5000}
+    assert 0 < len(in_sample) < len(ids), "the sample leaves some out"
+    shown = set()
+    while (view := next_preview(engine, ALICE, "spring", "1001", half, server="s1", now=NOW)) is not None:
+        shown.add(view.lead.id)
+        preview = previews.get_preview(engine, "1001")
+        assert preview is not None
+        called = Attempt("spring", view.lead.phone, 1, NOW, AttemptOutcome.HUMAN, lead_id=view.lead.id)
+        previews.finish_preview(engine, preview, called, None, NOW)
+        AgentService(SqlAgentStore(engine, "s1"), None, lambda: NOW).reservation_cancelled(
+            "1001", preview.token
+        )
+    assert shown == in_sample
