@@ -96,7 +96,8 @@ def run_campaign(settings: Settings, args: argparse.Namespace) -> int:
             if args.action == "status":
                 return _status(args, engine, _dialplan_campaigns(settings))
             if args.action == "preview":
-                return run_preview(args, engine, CampaignPlan.of(load_dialplan(settings.dialplan).model))
+                plan = CampaignPlan.of(load_dialplan(settings.dialplan).model)
+                return run_preview(args, engine, plan, settings.control_socket)
             return _step(args, engine)
         finally:
             engine.dispose()

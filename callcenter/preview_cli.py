@@ -7,7 +7,8 @@
   first, then the customer);
 - `preview skip AGENT`: the record goes back undialled, no attempt counted; the agent is available.
 `--json` prints the API's `PreviewView` instead. They act with the call server's own rights (agent state
-log: cli@<host>). Exit 0 done, 1 refused or failed (the reason on stderr), 3 no lead due now.
+log: cli@<host>) and tell the local server the agent changed, as `callcenter agent` does. Exit 0 done,
+1 refused or failed (the reason on stderr), 3 no lead due now.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import argparse
 import datetime as dt
 import socket
 import sys
+from pathlib import Path
 from typing import Final
 
 from sqlalchemy import Engine
 
+from esl_handlers.control import send_agent_changed
 from schema.campaigns import preview_desk
 from schema.campaigns.desk import CampaignPlan
 from schema.campaigns.previews import PreviewRefused
@@ -42,7 +45,7 @@ def add_preview_parser(actions: argparse._SubParsersAction[argparse.ArgumentPars
         parser.add_argument("--json", action="store_true", help="print the record as the API's JSON")
 
 
-def run_preview(args: argparse.Namespace, engine: Engine, plan: CampaignPlan) -> int:
+def run_preview(args: argparse.Namespace, engine: Engine, plan: CampaignPlan, control_socket: Path) -> int:
     now = dt.datetime.now(dt.UTC)
     server = f"cli@{socket.gethostname()}"
     try:
@@ -50,6 +53,7 @@ def run_preview(args: argparse.Namespace, engine: Engine, plan: CampaignPlan) ->
             view = preview_desk.next_preview(
                 engine, SYSTEM, args.campaign, args.agent, plan, server=server, now=now
             )
+            send_agent_changed(control_socket, args.agent)  # reserved (on PostgreSQL, NOTIFY has told it)
             if view is None:
                 print(f"campaign {args.campaign}: no lead is due in its calling window now")
                 return EXIT_NOTHING_DUE
@@ -59,6 +63,7 @@ def run_preview(args: argparse.Namespace, engine: Engine, plan: CampaignPlan) ->
             view = preview_desk.dial_preview(engine, SYSTEM, args.agent, plan, now=now)
         else:
             released = preview_desk.skip_preview(engine, SYSTEM, args.agent, server=server, now=now)
+            send_agent_changed(control_socket, args.agent)
             print(f"agent {args.agent}: lead {released.lead_id} skipped; the agent is available")
             return 0
     except PreviewRefused as exc:
