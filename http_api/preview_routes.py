@@ -132,6 +132,6 @@ PREVIEW_ROUTES: Final[tuple[Route, ...]] = (
         _unbound,
         status=204,
         errors=(403, 409),
-        description=f"Who: {_WHO}. 409: the record is being dialled already.",
+        description=f"Who: {_WHO}. Also withdraws a dial no dialer has taken yet; 409 once one has.",
     ),
 )

@@ -7,8 +7,9 @@
   reservation is cancelled and the answer is None.
 - `dial_preview`: the dialer (esl_handlers.preview_calls) places the call at its next tick.
 - `skip_preview`: the lead is due again at once, no attempt counted (nobody was called), and the agent
-  is available again. A preview left untouched for the campaign's `preview_seconds` is released the same
-  way by the dialer (`release_expired`).
+  is available again; it also withdraws a dial the dialer has not taken yet (within its next second). A
+  preview left untouched for the campaign's `preview_seconds` is released the same way by the dialer
+  (`release_expired`).
 
 Who: an agent acts for themselves, a supervisor for their department's agents, a manager for anyone (the
 same rule as closing a campaign call); anyone else's preview is not found.
@@ -114,9 +115,10 @@ def dial_preview(
 
 
 def skip_preview(engine: Engine, viewer: Viewer, agent_id: str, *, server: str, now: dt.datetime) -> Preview:
-    """Let the record go undialled; the agent is available again."""
+    """Let the record go undialled, or withdraw a dial no dialer has taken yet (PreviewRefused once one
+    has); the agent is available again."""
     _check_acts_for(engine, viewer, agent_id)
-    released = previews.release_preview(engine, agent_id, now)
+    released = previews.release_preview(engine, agent_id, now, withdraw_dial=True)
     _cancel_reservation(engine, agent_id, released.token, server, now)
     return released
 

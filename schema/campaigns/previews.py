@@ -8,6 +8,7 @@ whose row is lost comes back when the lease ends.
 
     previewing --request_dial--> dial_requested --take_dial_requests (a dialer)--> dialling --finish--> gone
         '--release (skip, or untouched past expires_at)--> gone, the lead due again at once, not counted
+    (a skip also withdraws a dial no dialer has taken yet)
 """
 
 from __future__ import annotations
@@ -126,14 +127,18 @@ def request_dial(engine: Engine, agent_id: str, now: dt.datetime) -> Preview:
     return dataclasses.replace(found, state=DIAL_REQUESTED, dial_requested_at=now)
 
 
-def release_preview(engine: Engine, agent_id: str, now: dt.datetime, *, token: str | None = None) -> Preview:
+def release_preview(
+    engine: Engine, agent_id: str, now: dt.datetime, *, token: str | None = None, withdraw_dial: bool = False
+) -> Preview:
     """Let the lead go undialled: the row goes, the lead is due again from `now`, its attempts unchanged.
-    Only a preview still previewing (PreviewRefused otherwise); with `token`, only that very preview."""
+    Only a preview still previewing, or with `withdraw_dial` one whose dial no dialer has taken yet
+    (PreviewRefused otherwise); with `token`, only that very preview."""
+    releasable = (PREVIEWING, DIAL_REQUESTED) if withdraw_dial else (PREVIEWING,)
     with write_transaction(engine, f"releasing agent {agent_id}'s preview") as connection:
         found = _locked(connection, agent_id)
         if token is not None and found.token != token:
             raise NotFound(f"agent {agent_id}'s preview {token} is gone")
-        if found.state != PREVIEWING:
+        if found.state not in releasable:
             raise PreviewRefused(f"agent {agent_id}'s preview of lead {found.lead_id} is {found.state}")
         _due_again(connection, found.lead_id, now)
         connection.execute(delete(PREVIEWS).where(PREVIEWS.c.agent_id == agent_id))

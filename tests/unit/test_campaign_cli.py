@@ -281,8 +281,9 @@ def test_preview_next_show_dial_and_skip(
     assert '"phone":"+442079460959"' in out, "the skipped lead went behind the other"
     code, out, _err = callcenter_output(capsys, "campaign", "preview", "dial", "1001")
     assert (code, out.split()[6]) == (0, "dial_requested")
-    code, _out, err = callcenter_output(capsys, "campaign", "preview", "skip", "1001")
-    assert code == 1
-    assert "is dial_requested" in err
     code, out, _err = callcenter_output(capsys, "campaign", "preview", "show", "1001", "--json")
     assert '"state":"dial_requested"' in out
+    code, out, _err = callcenter_output(capsys, "campaign", "preview", "skip", "1001")
+    assert code == 0, "no dialer took it: the dial is withdrawn"
+    code, _out, err = callcenter_output(capsys, "campaign", "preview", "show", "1001")
+    assert (code, err.strip()) == (1, "callcenter campaign preview: agent 1001 has no preview")

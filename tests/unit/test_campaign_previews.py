@@ -91,8 +91,20 @@ def test_dialling_hands_the_preview_to_one_dialer_once(engine: Engine) -> None:
         "+13125550101",
     )
     assert previews.take_dial_requests(engine, "s3") == []
-    with pytest.raises(PreviewRefused):
+    with pytest.raises(PreviewRefused, match="is dialling"):
         skip_preview(engine, ALICE, "1001", server="s1", now=NOW)
+
+
+def test_a_skip_withdraws_a_dial_no_dialer_has_taken_yet_but_expiry_does_not(engine: Engine) -> None:
+    (lead_id,) = add_leads(engine, "+13125550101")
+    ready(engine)
+    next_preview(engine, ALICE, "spring", "1001", PLAN, server="s1", now=NOW)
+    dial_preview(engine, ALICE, "1001", PLAN, now=NOW)
+    assert release_expired(engine, server="s1", now=NOW + dt.timedelta(hours=1)) == []
+    skip_preview(engine, ALICE, "1001", server="s1", now=NOW)
+    assert previews.take_dial_requests(engine, "s2") == []
+    assert state_of(engine, "1001") == ("available", None)
+    assert get_lead(engine, lead_id).attempts == 0
 
 
 def test_an_untouched_preview_is_released_after_the_campaigns_preview_seconds(engine: Engine) -> None:

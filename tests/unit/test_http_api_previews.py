@@ -20,6 +20,7 @@ from http_api import ApiServer, build_api
 from http_api.preview_routes import PREVIEW_ROUTES
 from ivr_scripts.agent_service import AgentService
 from schema.adapters.agent_store import SqlAgentStore
+from schema.campaigns import previews
 from schema.campaigns.desk import CampaignPlan
 from schema.campaigns.leads import LEADS, get_lead
 from schema.campaigns.status import transition
@@ -96,6 +97,8 @@ def test_an_agent_sees_the_next_record_dials_it_and_cannot_dial_it_twice(
     again = api.request("POST", "/api/previews/1001/dial", token=world.tokens["alice"])
     assert again.status == 409
     assert "dial_requested already" in again.json()["error"]
+    withdrawn = api.request("POST", "/api/previews/1001/skip", token=world.tokens["alice"])
+    assert withdrawn.status == 204, "a skip withdraws a dial no dialer has taken yet"
 
 
 def test_skipping_frees_the_agent_and_the_lead(api: ApiClient, world: World) -> None:
@@ -150,10 +153,12 @@ def test_every_preview_route_answers_what_the_document_says(api: ApiClient, worl
         ("nextPreview", "bob", "/api/campaigns/spring/previews", {"agent_id": "1002"}, 201),
         ("dialPreview", "bob", "/api/previews/1002/dial", None, 200),
         ("dialPreview", "bob", "/api/previews/1002/dial", None, 409),
-        ("skipPreview", "bob", "/api/previews/1002/skip", None, 409),
+        ("skipPreview", "bob", "/api/previews/1002/skip", None, 409),  # a dialer took it (below)
     ]
     assert {case[0] for case in cases} == {route.operation_id for route in PREVIEW_ROUTES}
     for operation_id, user, path, body, status in cases:
+        if status == 409 and operation_id == "skipPreview":
+            assert [p.agent_id for p, _lead in previews.take_dial_requests(world.engine, "s1")] == ["1002"]
         method, operation = by_id[operation_id]
         reply = api.request(method.upper(), path, token=world.tokens[user], json_body=body)
         assert reply.status == status, f"{operation_id}: {reply.status} {reply.body!r}"
