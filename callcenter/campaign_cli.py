@@ -9,6 +9,7 @@
 - `campaign status [NAME]`: each campaign's status and lists; with NAME, its transitions too.
 - `campaign pilot|start|pause|resume|close NAME [--reason R]`: a lifecycle step, logged with
   `by` = cli@<host>; a step the lifecycle refuses exits 1 with the reason.
+- `campaign preview next|show|dial|skip ...`: preview dialling (callcenter.preview_cli).
 National numbers are read in --region, else the dialplan's `crm.default_region`, else US.
 """
 
@@ -25,6 +26,7 @@ import phonenumbers
 from sqlalchemy import Engine
 
 from callcenter.import_cli import EXIT_FAILED, EXIT_OK, EXIT_ROWS_SKIPPED, ProgressBar
+from callcenter.preview_cli import add_preview_parser, run_preview
 from callcenter.settings import Settings
 from customer_import.lead_import import LeadImportOptions, LeadImportSummary, import_leads
 from customer_import.lead_rows import lead_columns
@@ -33,6 +35,7 @@ from customer_import.sources import ImportFailed, open_source
 from dialplans.campaign_vocabulary import CampaignStatus
 from dialplans.loader import DialplanError, load_dialplan
 from ivr_scripts.campaigns.lifecycle import TransitionRefused
+from schema.campaigns.desk import CampaignPlan
 from schema.campaigns.lists import campaign_lists
 from schema.campaigns.status import get_campaign, list_campaigns, transition, transitions
 from schema.db import create_engine_from_url
@@ -70,6 +73,7 @@ def add_campaign_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
         moved = actions.add_parser(step, help=f"{text} (-> {target})")
         moved.add_argument("name")
         moved.add_argument("--reason", help="why, for the log")
+    add_preview_parser(actions)
     campaign.set_defaults(func=run_campaign)
 
 
@@ -91,6 +95,9 @@ def run_campaign(settings: Settings, args: argparse.Namespace) -> int:
                 return _exclude(settings, args, engine)
             if args.action == "status":
                 return _status(args, engine, _dialplan_campaigns(settings))
+            if args.action == "preview":
+                plan = CampaignPlan.of(load_dialplan(settings.dialplan).model)
+                return run_preview(args, engine, plan, settings.control_socket)
             return _step(args, engine)
         finally:
             engine.dispose()

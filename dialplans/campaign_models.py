@@ -241,6 +241,12 @@ class Campaign(Node):
     abandon: Abandon = Field(default_factory=Abandon)
     machine: Machine = Field(default_factory=Machine)
     pilot: Pilot = Field(default_factory=Pilot)
+    preview_seconds: int = Field(
+        default=120,
+        ge=10,
+        le=3600,
+        description="Preview: a record shown this long and not dialled is released.",
+    )
     script: Name | None = Field(default=None, description="The script (in `scripts:`) its agents follow.")
     dispositions: dict[Name, Disposition] = Field(
         default_factory=default_dispositions,

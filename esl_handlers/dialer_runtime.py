@@ -4,7 +4,8 @@
 (campaign_calls.EVENTS: the decisions come in CHANNEL_EXECUTE_COMPLETE, which the call records'
 listener does not take), the `SeatKeeper`, and the `Dialer`. Every `tick_seconds`: seats are opened
 for the ready member agents of each campaign in pilot or running that dials by itself (progressive or
-predictive), then the dialer places the calls wanted. A seat that frees up wakes the loop at once.
+predictive), previews are released or dialled (esl_handlers.preview_calls), then the dialer places the
+calls wanted. A seat that frees up wakes the loop at once.
 The database work runs in gevent's thread pool (`ThreadedDialerStore`), never on the hub.
 """
 
@@ -27,6 +28,7 @@ from esl_handlers.campaign_seats import SeatKeeper
 from esl_handlers.codec import Event
 from esl_handlers.dialer import CampaignAudio, Dialer, DialerStore
 from esl_handlers.event_listener import EventListener
+from esl_handlers.preview_calls import PreviewCalls
 from esl_handlers.seat_legs import SeatFact, seat_fact
 from ivr_scripts.campaigns.campaign_call import CampaignCall
 from ivr_scripts.campaigns.dialing import DialingRules, LeadToDial
@@ -131,16 +133,22 @@ class DialerRuntime:
             on_agent_change=wiring.on_agent_change,
         )
         template = wiring.customer_endpoint
+        rules = {name: DialingRules.from_campaign(name, c) for name, c in model.campaigns.items()}
         self.dialer = Dialer(
             store,
             self.calls,
-            {name: DialingRules.from_campaign(name, c) for name, c in model.campaigns.items()},
+            rules,
             endpoint=lambda number: template.replace("{number}", number),
             audio=audio,
             clock=clock,
             abandon_counts=lambda name, since: in_thread(sql_store.abandon_counts, name, since),
             recent_calls=lambda name: in_thread(sql_store.recent_calls, name),
         )
+        self.previews = PreviewCalls(
+            switch, engine, rules, server=wiring.server, clock=clock,
+            customer_endpoint=lambda number: template.replace("{number}", number),
+            agent_endpoint=wiring.agent_endpoint, on_agent_change=wiring.on_agent_change,
+        )  # fmt: skip
         self.listener = EventListener(self._on_switch_event, esl.host, esl.port, esl.password, EVENTS)
         self._wake = gevent.event.Event()
         self._stopping = gevent.event.Event()
@@ -170,7 +178,7 @@ class DialerRuntime:
             members.update(self._members[name])
         if members:
             self.seats.fill(members)
-        return self.dialer.tick(dialling)
+        return self.previews.tick() + self.dialer.tick(dialling)
 
     def _run(self) -> None:
         while not self._stopping.is_set():
@@ -185,6 +193,7 @@ class DialerRuntime:
 
     def _on_switch_event(self, event: Event) -> None:
         self.calls.on_switch_event(event)
+        self.previews.on_switch_event(event)
         if event.headers.get("Event-Name") == "CHANNEL_PARK" and seat_fact(event.headers) is not None:
             self._wake.set()  # a seat waits again: dial for it now
 

@@ -21,6 +21,7 @@ from pydantic import Field, StringConstraints
 
 from dialplans.campaign_vocabulary import CampaignStatus
 from http_api.models import ApiModel
+from http_api.preview_routes import PREVIEW_HANDLERS
 from http_api.routing import ApiError, Context, Handler, Result, Route
 from ivr_scripts.campaigns.answers import AnswersRefused
 from ivr_scripts.campaigns.lifecycle import TransitionRefused
@@ -89,6 +90,7 @@ CAMPAIGN_HANDLERS: Final[Mapping[str, CampaignHandler]] = {
     "getCampaign": get_campaign,
     "moveCampaign": move_campaign,
     "closeCampaignCall": close_call,
+    **PREVIEW_HANDLERS,
 }
 
 

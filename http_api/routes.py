@@ -23,6 +23,7 @@ from http_api.models import (
     TicketIn,
     TicketStatusIn,
 )
+from http_api.preview_routes import PREVIEW_ROUTES
 from http_api.push import EventStream
 from http_api.recording_routes import RECORDING_ROUTES
 from http_api.routing import ApiError, Context, Result, Route
@@ -309,4 +310,4 @@ CRM_ROUTES: Final[tuple[Route, ...]] = (
     ),
 )
 
-ROUTES: Final[tuple[Route, ...]] = (*CRM_ROUTES, *RECORDING_ROUTES, *CAMPAIGN_ROUTES)
+ROUTES: Final[tuple[Route, ...]] = (*CRM_ROUTES, *RECORDING_ROUTES, *CAMPAIGN_ROUTES, *PREVIEW_ROUTES)

@@ -44,14 +44,22 @@ from schema.viewer import Viewer
 
 @dataclass(frozen=True)
 class CampaignPlan:
-    """The dialplan's campaigns and scripts, by name."""
+    """The dialplan's campaigns and scripts, by name, and each campaign's member agents."""
 
     campaigns: Mapping[str, Campaign] = field(default_factory=dict)
     scripts: Mapping[str, Script] = field(default_factory=dict)
+    members: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Its `agents` and its queue's (who take its calls)."""
 
     @classmethod
     def of(cls, dialplan: Dialplan) -> CampaignPlan:
-        return cls(dialplan.campaigns, dialplan.scripts)
+        members = {}
+        for name, campaign in dialplan.campaigns.items():
+            agents = set(campaign.agents)
+            if campaign.queue is not None and campaign.queue in dialplan.queues:
+                agents.update(tier.agent for tier in dialplan.queues[campaign.queue].tiers)
+            members[name] = frozenset(agents)
+        return cls(dialplan.campaigns, dialplan.scripts, members)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ when it is next due. A pending lead always has `next_attempt_at` (the import set
 time), so "due" is one index range. `leads.campaign` repeats its list's campaign for that index.
 `dnc_numbers` are numbers nobody may call (internal opt-outs and the national register);
 `campaign_exclusions` are numbers one campaign may not call. `campaign_attempts` logs every dial;
-`campaign_answers` (migration 0007) holds the script answers given on an attempt. A lead's
+`campaign_answers` (migration 0007) holds the script answers given on an attempt; `campaign_previews`
+(migration 0009) the leads agents of preview campaigns are looking at. A lead's
 `pilot_bucket` (migration 0008) is its place in its campaign's pilot draw (ivr_scripts.campaigns.pilot),
 stored so that a pilot's claim takes its sample in SQL; an insert through SQLAlchemy fills it.
 """
@@ -191,3 +192,28 @@ class CampaignAnswer(Base):
     answer: Mapped[str]
     agent_id: Mapped[str | None] = mapped_column(String(64))
     answered_at: Mapped[dt.datetime]
+
+
+PREVIEW_STATES: Final = ("previewing", "dial_requested", "dialling")
+
+
+class CampaignPreview(Base):
+    """A lead an agent of a preview campaign is looking at (migration 0009): one per agent, one per lead.
+
+    `token` is the call the agent is reserved with and, once dialled, their phone leg's UUID;
+    `call_uuid` the customer's leg, chosen up front so the agent's screen knows the call it closes. The row
+    goes when the preview ends (skipped, released, or its call logged)."""
+
+    __tablename__ = "campaign_previews"
+    __table_args__ = (CheckConstraint(f"state IN ({_in(PREVIEW_STATES)})", name="state"),)
+
+    agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str] = mapped_column(String(36), unique=True)
+    call_uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    campaign: Mapped[str] = mapped_column(String(64))
+    lead_id: Mapped[int] = mapped_column(BigId, ForeignKey("leads.id", ondelete="CASCADE"), unique=True)
+    state: Mapped[str] = mapped_column(String(16))
+    claimed_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    dial_requested_at: Mapped[dt.datetime | None]
+    dialled_by: Mapped[str | None] = mapped_column(String(64))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from pydantic import Field
 
@@ -58,3 +59,53 @@ class ClosingView(View):
     customer_id: int | None = Field(description="The sale's customer (found by the number, or created).")
     added_to_dnc: bool = Field(description="The number went on the internal do-not-call list.")
     lead_finished: bool = Field(description="The lead is done; false: the retry rules call it again.")
+
+
+class PreviousAttempt(View):
+    attempt_no: int
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    outcome: str = Field(description="human, busy, no_answer, machine, dropped, blocked, ...")
+    agent_id: str | None
+    disposition: str | None
+
+
+class ScriptQuestionView(View):
+    id: str
+    text: str
+    kind: str
+    choices: list[str]
+    required: bool
+
+
+class ScriptView(View):
+    name: str
+    intro: str | None
+    questions: list[ScriptQuestionView]
+
+
+class PreviewLead(View):
+    id: int
+    phone: str = Field(description="E.164.")
+    name: str | None = Field(description="The list row's `name` column, if it had one.")
+    external_id: str | None
+    customer_id: int | None
+    fields: dict[str, Any] = Field(description="The list row's other columns, as imported.")
+    attempts: int = Field(description="Calls made to it so far.")
+    time_zones: str
+
+
+class PreviewView(View):
+    """The record an agent of a preview campaign is looking at, and where the preview stands."""
+
+    campaign: str
+    agent_id: str
+    state: str = Field(description="previewing, dial_requested (the dialer dials within a second), dialling.")
+    call_uuid: str = Field(description="The customer's call once dialled: close it with this UUID.")
+    claimed_at: dt.datetime
+    expires_at: dt.datetime = Field(
+        description="Released if still previewing then (the campaign's preview_seconds)."
+    )
+    lead: PreviewLead
+    previous_attempts: list[PreviousAttempt] = Field(description="Oldest first.")
+    script: ScriptView | None = Field(description="The campaign's script, if it names one.")

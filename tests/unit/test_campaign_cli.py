@@ -228,3 +228,62 @@ def test_status_names_the_dialplans_campaigns_not_used_yet_and_the_databases_not
         "",
     )
     assert get_campaign(database, "summer") is None, "status only reads"
+
+
+PREVIEW_PLAN = (
+    PLAN
+    + """\
+agents:
+  "1001": {name: Alice}
+scripts:
+  renewal:
+    intro: Hello, this is Acme.
+    questions:
+      - {id: renew, text: "Renew?", kind: yes_no}
+campaigns:
+  winter:
+    type: telemarketing
+    agents: ["1001"]
+    lists: [march]
+    dial_mode: preview
+    caller_id: "+442079460000"
+    script: renewal
+"""
+)
+
+
+def test_preview_next_show_dial_and_skip(
+    database: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "plan.yaml").write_text(PREVIEW_PLAN, encoding="utf-8")
+    path = tmp_path / "march.csv"
+    path.write_text("name,phone,car\nJane Roe,020 7946 0958,Golf\nMax,020 7946 0959,\n", encoding="utf-8")
+    imported = callcenter_output(capsys, "campaign", "import", "winter", str(path), "--list", "march")
+    assert imported[0] == 0, imported
+    assert callcenter_output(capsys, "agent", "sync")[0] == 0
+    assert callcenter_output(capsys, "agent", "login", "1001")[0] == 0
+
+    code, _out, err = callcenter_output(capsys, "campaign", "preview", "next", "winter", "1001")
+    assert (code, err.strip()) == (1, "callcenter campaign preview next: campaign 'winter' is draft: "
+                                   "records are shown in pilot or running only")  # fmt: skip
+    assert callcenter_output(capsys, "campaign", "start", "winter")[0] == 0
+    code, out, _err = callcenter_output(capsys, "campaign", "preview", "next", "winter", "1001")
+    assert code == 0
+    assert "Jane Roe  +442079460958" in out
+    assert "fields: car=Golf, name=Jane Roe" in out
+    assert "script renewal: Hello, this is Acme." in out
+    assert "renew (yes_no): Renew?" in out
+
+    code, out, _err = callcenter_output(capsys, "campaign", "preview", "skip", "1001")
+    assert (code, out.strip()) == (0, "agent 1001: lead 1 skipped; the agent is available")
+    code, out, _err = callcenter_output(capsys, "campaign", "preview", "next", "winter", "1001", "--json")
+    assert code == 0
+    assert '"phone":"+442079460959"' in out, "the skipped lead went behind the other"
+    code, out, _err = callcenter_output(capsys, "campaign", "preview", "dial", "1001")
+    assert (code, out.split()[6]) == (0, "dial_requested")
+    code, out, _err = callcenter_output(capsys, "campaign", "preview", "show", "1001", "--json")
+    assert '"state":"dial_requested"' in out
+    code, out, _err = callcenter_output(capsys, "campaign", "preview", "skip", "1001")
+    assert code == 0, "no dialer took it: the dial is withdrawn"
+    code, _out, err = callcenter_output(capsys, "campaign", "preview", "show", "1001")
+    assert (code, err.strip()) == (1, "callcenter campaign preview: agent 1001 has no preview")

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine
 
 from http_api.campaign_routes import CAMPAIGN_ROUTES
+from http_api.preview_routes import PREVIEW_ROUTES
 from http_api.push import PushHub
 from http_api.recording_routes import RECORDING_ROUTES
 from http_api.routes import ROUTES
@@ -183,7 +184,8 @@ def test_every_route_answers_what_the_document_says(served: tuple[ApiClient, See
     by_id = {operation["operationId"]: (method, operation) for _, method, operation in operations(document)}
     recording_operations = {route.operation_id for route in RECORDING_ROUTES}  # test_http_api_recordings.py
     campaign_operations = {route.operation_id for route in CAMPAIGN_ROUTES}  # test_http_api_campaigns.py
-    elsewhere = recording_operations | campaign_operations
+    preview_operations = {route.operation_id for route in PREVIEW_ROUTES}  # test_http_api_previews.py
+    elsewhere = recording_operations | campaign_operations | preview_operations
     assert {*SUCCESS, "events"} == set(by_id) - elsewhere, "every operation needs an example here"
     ticket = api.request(
         "POST",

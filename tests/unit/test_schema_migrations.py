@@ -45,6 +45,7 @@ ALL_TABLES = {
     "campaign_exclusions",
     "campaign_attempts",
     "campaign_answers",
+    "campaign_previews",
 }
 
 
@@ -129,6 +130,7 @@ def test_users_made_before_0005_keep_their_rows_and_have_no_extension(blank_data
 
 CAMPAIGN_TABLES = {
     "campaign_answers",
+    "campaign_previews",
     "campaigns",
     "campaign_transitions",
     "call_lists",
@@ -163,4 +165,11 @@ def test_0007_down_removes_only_the_answers(blank_database_url: str) -> None:
     upgrade(blank_database_url)
     downgrade(blank_database_url, "0006")
     assert current_revision(blank_database_url) == "0006"
-    assert _tables(blank_database_url) == ALL_TABLES - {"campaign_answers"}
+    assert _tables(blank_database_url) == ALL_TABLES - {"campaign_answers", "campaign_previews"}
+
+
+def test_0009_down_removes_only_the_previews(blank_database_url: str) -> None:
+    upgrade(blank_database_url)
+    downgrade(blank_database_url, "0008")
+    assert current_revision(blank_database_url) == "0008"
+    assert _tables(blank_database_url) == ALL_TABLES - {"campaign_previews"}

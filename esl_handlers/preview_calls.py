@@ -1,0 +1,269 @@
+"""Preview calls on the switch: the agent's phone first, then the customer, bridged (docs/dialer.md).
+
+Each `tick` (the dialer runtime's, every second): previews left untouched past their `expires_at` are
+released (schema.campaigns.preview_desk.release_expired), and the previews agents asked to dial are
+taken (one dialer each), checked against the do-not-call lists once more, and placed. A placed call
+follows `ivr_scripts.campaigns.preview.PreviewCall`:
+
+1. `bgapi originate` of the agent's phone, its leg UUID the one the agent was reserved with, auto-answered
+   as a seat is (sip_auto_answer, the NOTIFY suppressed: esl_handlers.seat_legs), parked;
+2. once answered (agent on call), `bgapi originate` of the customer with the campaign's caller ID and
+   ring time, parked; no call-progress listening: the agent hears the line;
+3. answered: `uuid_bridge` to the agent's leg; not answered: the agent's leg is hung up. When either
+   leg ends (CHANNEL_HANGUP_COMPLETE) the other is hung up.
+
+When the call ends its attempt is logged with the agent and the lead rescheduled by the retry rules, or,
+when the customer was never dialled (the agent's phone did not answer), the lead is due again at once and
+nothing is counted; the agent is available again (the agent's screen asks for the next record).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Final
+
+import gevent
+from sqlalchemy import Engine
+
+from esl_handlers.campaign_calls import CampaignSwitch
+from esl_handlers.codec import Event
+from ivr_scripts.agent_service import AgentService
+from ivr_scripts.agent_states import AgentStateError
+from ivr_scripts.campaigns.dialing import DialingRules
+from ivr_scripts.campaigns.preview import BridgeLegs, HangUpLeg, PreviewCall, PreviewCommand, PreviewPhase
+from ivr_scripts.campaigns.windows import NeverOpen
+from ivr_scripts.switch import Originated, SwitchError
+from schema.adapters.agent_store import SqlAgentStore
+from schema.campaigns import previews
+from schema.campaigns.attempts import Attempt
+from schema.campaigns.dnc import is_blocked
+from schema.campaigns.leads import Lead
+from schema.campaigns.preview_desk import release_expired
+from schema.campaigns.previews import Preview
+from schema.errors import StorageError
+from schema.threadpool import in_thread
+
+log = logging.getLogger(__name__)
+
+PREVIEW_AGENT_VARIABLE: Final = "cc_preview_agent"
+AGENT_RING_SECONDS: Final = 20
+
+
+@dataclass
+class _Placed:
+    preview: Preview
+    lead: Lead
+    rules: DialingRules
+    call: PreviewCall
+    agent_answered: bool = False
+
+
+def agent_leg_variables(agent_id: str) -> dict[str, str]:
+    """The originate variables of a preview's agent leg: auto-answered like a seat, but not a seat."""
+    return {
+        PREVIEW_AGENT_VARIABLE: agent_id,
+        "sip_auto_answer": "true",
+        "sip_auto_answer_suppress_notify": "true",
+    }
+
+
+class PreviewCalls:
+    def __init__(
+        self,
+        switch: CampaignSwitch,
+        engine: Engine,
+        rules: Mapping[str, DialingRules],
+        *,
+        server: str,
+        clock: Callable[[], dt.datetime],
+        customer_endpoint: Callable[[str], str],
+        agent_endpoint: Callable[[str], str],
+        on_agent_change: Callable[[str], None],
+    ) -> None:
+        self._switch = switch
+        self._engine = engine
+        self._rules = dict(rules)
+        self._server = server
+        self._clock = clock
+        self._customer_endpoint = customer_endpoint
+        self._agent_endpoint = agent_endpoint
+        self._on_agent_change = on_agent_change
+        self._agents = AgentService(SqlAgentStore(engine, server), None, clock)
+        self._by_leg: dict[str, _Placed] = {}
+        self._recovered = False
+
+    def tick(self) -> int:
+        """Release expired previews, then place the dials asked for; the calls placed. The first tick
+        first lets go of the previews this server was dialling when it stopped (their calls, if any,
+        are not logged: the lead is due again, nothing counted, the agent available)."""
+        if not self._recovered:
+            for stale in in_thread(previews.dialling_by, self._engine, self._server):
+                log.warning("agent %s: preview of lead %d was being dialled when this server stopped; "
+                            "released", stale.agent_id, stale.lead_id)  # fmt: skip
+                self._finish_unplaced(stale)
+            self._recovered = True
+        for released in in_thread(release_expired, self._engine, server=self._server, now=self._clock()):
+            log.info("agent %s: preview of lead %d released unused", released.agent_id, released.lead_id)
+            self._on_agent_change(released.agent_id)
+        placed = 0
+        for preview, lead in in_thread(previews.take_dial_requests, self._engine, self._server):
+            placed += self._place(preview, lead)
+        return placed
+
+    def _place(self, preview: Preview, lead: Lead) -> int:
+        rules = self._rules.get(preview.campaign)
+        if rules is None:
+            log.error("preview of lead %d: campaign %s is not in the dialplan; not dialled",
+                      lead.id, preview.campaign)  # fmt: skip
+            self._finish_unplaced(preview)
+            return 0
+        reason = in_thread(is_blocked, self._engine, preview.campaign, lead.phone_e164)
+        if reason is not None:  # listed since the agent was shown it
+            log.info("preview of lead %d not dialled: %s", lead.id, reason)
+            in_thread(previews.drop_blocked, self._engine, preview, lead.phone_e164, self._clock())
+            self._agent_fact(lambda: self._agents.reservation_cancelled(preview.agent_id, preview.token),
+                             preview.agent_id)  # fmt: skip
+            return 0
+        call = PreviewCall(preview.campaign, lead.id, lead.phone_e164, preview.agent_id, preview.token,
+                           preview.call_uuid)  # fmt: skip
+        placed = _Placed(preview, lead, rules, call)
+        self._by_leg[call.agent_leg] = self._by_leg[call.call_uuid] = placed
+        gevent.spawn(self._run, placed)
+        return 1
+
+    def on_switch_event(self, event: Event) -> None:
+        headers = event.headers
+        if headers.get("Event-Name") != "CHANNEL_HANGUP_COMPLETE":
+            return
+        leg = headers.get("Unique-ID", "")
+        placed = self._by_leg.get(leg)
+        if placed is None:
+            return
+        command = placed.call.hung_up(leg, headers.get("Hangup-Cause", "NORMAL_CLEARING"), self._clock())
+        self._carry_out(command)
+        if placed.call.phase is PreviewPhase.ENDED:
+            gevent.spawn(self._finish, placed)
+
+    # -- one call, in its own greenlet ------------------------------------------------------------
+
+    def _run(self, placed: _Placed) -> None:
+        call, rules = placed.call, placed.rules
+        agent = self._originate(
+            self._agent_endpoint(call.agent_id), call.agent_leg, AGENT_RING_SECONDS, rules,
+            agent_leg_variables(call.agent_id),
+        )  # fmt: skip
+        if agent.result != "answered" or call.phase is not PreviewPhase.CALLING_AGENT:
+            call.hung_up(call.agent_leg, agent.cause, self._clock())
+            self._finish(placed)
+            return
+        placed.agent_answered = True
+        self._agent_fact(lambda: self._agents.answered(call.agent_id, call.agent_leg), call.agent_id)
+        call.agent_answered(self._clock())
+        customer = self._originate(
+            self._customer_endpoint(call.phone), call.call_uuid, rules.ring_seconds, rules, {}
+        )
+        if customer.result != "answered":
+            self._carry_out(call.customer_not_answered(customer.cause, self._clock()))
+            self._finish(placed)
+        elif call.ringing_customer:
+            self._carry_out(call.customer_answered(self._clock()))
+        else:
+            self._carry_out(HangUpLeg(call.call_uuid))  # the agent left while it rang
+
+    def _originate(
+        self, endpoint: str, leg: str, seconds: int, rules: DialingRules, variables: dict[str, str]
+    ) -> Originated:
+        try:
+            return self._switch.originate(
+                endpoint,
+                caller_id_number=rules.caller_number,
+                caller_id_name=rules.caller_name,
+                timeout=seconds,
+                variables={"origination_uuid": leg, **variables},
+            )
+        except SwitchError as exc:
+            log.warning("preview call leg %s to %s: %s", leg, endpoint, exc)
+            return Originated("failed", None, "NORMAL_TEMPORARY_FAILURE")
+
+    def _carry_out(self, command: PreviewCommand | None) -> None:
+        try:
+            if isinstance(command, BridgeLegs):
+                self._switch.bridge(command.customer_uuid, command.agent_leg)
+            elif isinstance(command, HangUpLeg):
+                self._switch.hangup(command.uuid)
+        except SwitchError as exc:
+            log.warning("preview call: %s failed: %s", command, exc)
+            if isinstance(command, BridgeLegs):
+                self._carry_out(HangUpLeg(command.customer_uuid))
+                self._carry_out(HangUpLeg(command.agent_leg))
+
+    # -- the end ----------------------------------------------------------------------------------
+
+    def _finish(self, placed: _Placed) -> None:
+        call = placed.call
+        if self._by_leg.pop(call.agent_leg, None) is None:
+            return  # finished already
+        self._by_leg.pop(call.call_uuid, None)
+        now = self._clock()
+        try:
+            in_thread(previews.finish_preview, self._engine, placed.preview, self._attempt(placed),
+                      self._next_at(placed), now)  # fmt: skip
+        except StorageError as exc:
+            log.error("preview call %s: attempt not logged (its lease brings the lead back): %s",
+                      call.call_uuid, exc)  # fmt: skip
+        if placed.agent_answered:
+            self._agent_fact(lambda: self._agents.call_ended(call.agent_id, call.agent_leg, 0), call.agent_id)
+        else:
+            self._agent_fact(lambda: self._agents.no_answer(call.agent_id, call.agent_leg), call.agent_id)
+        log.info(
+            "preview call %s of agent %s: %s", call.call_uuid, call.agent_id, call.outcome or "not dialled"
+        )
+
+    def _finish_unplaced(self, preview: Preview) -> None:
+        in_thread(previews.finish_preview, self._engine, preview, None, None, self._clock())
+        agent, token = preview.agent_id, preview.token
+        # Reserved: cancelled; on the call still (a restart): ended. The other is a stale fact, ignored.
+        self._agent_fact(lambda: self._agents.reservation_cancelled(agent, token), agent)
+        self._agent_fact(lambda: self._agents.call_ended(agent, token, 0), agent)
+
+    def _attempt(self, placed: _Placed) -> Attempt | None:
+        call, lead = placed.call, placed.lead
+        if call.outcome is None or call.started_at is None:
+            return None
+        return Attempt(
+            campaign=call.campaign,
+            phone_e164=call.phone,
+            attempt_no=lead.attempts + 1,
+            started_at=call.started_at,
+            outcome=call.outcome,
+            lead_id=lead.id,
+            list_id=lead.list_id,
+            call_uuid=call.call_uuid,
+            answered_at=call.answered_at,
+            ended_at=call.ended_at,
+            hangup_cause=call.hangup_cause,
+            agent_id=call.agent_id,
+        )
+
+    def _next_at(self, placed: _Placed) -> dt.datetime | None:
+        call, lead = placed.call, placed.lead
+        if call.outcome is None:
+            return None
+        try:
+            decision = placed.rules.after(lead.time_zones, lead.attempts + 1, call.outcome,
+                                          call.ended_at or self._clock())  # fmt: skip
+        except NeverOpen:
+            log.warning("campaign %s: lead %d's zones are never inside its window; finished",
+                        call.campaign, lead.id)  # fmt: skip
+            return None
+        return decision.next_at
+
+    def _agent_fact(self, apply: Callable[[], object], agent_id: str) -> None:
+        try:
+            in_thread(apply)
+        except (AgentStateError, StorageError) as exc:
+            log.error("agent %s: preview call fact not applied: %s", agent_id, exc)
+        self._on_agent_change(agent_id)
