@@ -215,7 +215,11 @@ class PreviewCalls:
             log.error("preview call %s: attempt not logged (its lease brings the lead back): %s",
                       call.call_uuid, exc)  # fmt: skip
         if placed.agent_answered:
-            self._agent_fact(lambda: self._agents.call_ended(call.agent_id, call.agent_leg, 0), call.agent_id)
+            rules = self._rules.get(call.campaign)
+            wrap_up = rules.wrap_up_seconds if rules is not None else 0
+            self._agent_fact(
+                lambda: self._agents.call_ended(call.agent_id, call.agent_leg, wrap_up), call.agent_id
+            )
         else:
             self._agent_fact(lambda: self._agents.no_answer(call.agent_id, call.agent_leg), call.agent_id)
         log.info(

@@ -16,6 +16,7 @@ from esl_handlers.codec import Event
 from esl_handlers.preview_calls import PreviewCalls
 from ivr_scripts.campaigns.dialing import DialingRules
 from ivr_scripts.switch import Originated
+from schema.acd.agents import agent_snapshot
 from schema.campaigns import previews
 from schema.campaigns.attempts import attempts
 from schema.campaigns.dnc import add_dnc
@@ -62,10 +63,10 @@ class Rig:
         return preview
 
     def ended(self) -> bool:
-        """The preview is gone and the agent available again."""
-        return (
-            previews.get_preview(self.engine, "1001") is None
-            and state_of(self.engine, "1001")[0] == "available"
+        """The preview is gone and the agent off the call (wrapping up after a call they took)."""
+        return previews.get_preview(self.engine, "1001") is None and state_of(self.engine, "1001")[0] in (
+            "available",
+            "wrap_up",
         )
 
     def settle(self, leg: str, result: Originated) -> None:
@@ -108,7 +109,10 @@ def test_the_agent_answers_then_the_customer_and_they_are_bridged_and_logged(
         AttemptOutcome.HUMAN, "1001", preview.call_uuid, 1,
     )  # fmt: skip
     assert get_lead(engine, lead_id).status == "done"
-    assert state_of(engine, "1001") == ("available", None)
+    assert state_of(engine, "1001")[0] == "wrap_up", "the campaign's wrap_up after a call the agent took"
+    (agent,) = [a for a in agent_snapshot(engine) if a.agent_id == "1001"]
+    assert agent.wrap_up_until is not None
+    assert agent.wrap_up_until - agent.state_since == dt.timedelta(seconds=10)
     rig.calls.on_switch_event(hangup_event(preview.token))
     gevent.sleep(0.05)
     assert len(attempts(engine, "spring", NOW - dt.timedelta(days=1))) == 1, "logged once"
@@ -129,7 +133,7 @@ def test_a_busy_customer_is_retried_by_the_rules_and_the_agent_freed(engine: Eng
     assert (lead.status, lead.attempts) == ("pending", 1)
     assert lead.next_attempt_at is not None
     assert lead.next_attempt_at >= NOW + dt.timedelta(minutes=15), "busy: the campaign's 15 minutes"
-    assert state_of(engine, "1001") == ("available", None)
+    assert state_of(engine, "1001")[0] == "wrap_up"
 
 
 def test_an_agent_phone_that_does_not_answer_dials_nobody_and_counts_nothing(

@@ -63,14 +63,14 @@ def test_upgrade_to_head_creates_the_tables(blank_database_url: str) -> None:
 
     upgrade(blank_database_url)
 
-    assert current_revision(blank_database_url) == "0009"
+    assert current_revision(blank_database_url) == "0010"
     assert _tables(blank_database_url) == ALL_TABLES
 
 
 def test_upgrade_twice_is_harmless(blank_database_url: str) -> None:
     upgrade(blank_database_url)
     upgrade(blank_database_url)
-    assert current_revision(blank_database_url) == "0009"
+    assert current_revision(blank_database_url) == "0010"
 
 
 def test_migration_matches_the_models(database_url: str) -> None:
@@ -168,8 +168,8 @@ def test_0007_down_removes_only_the_answers(blank_database_url: str) -> None:
     assert _tables(blank_database_url) == ALL_TABLES - {"campaign_answers", "campaign_previews"}
 
 
-def test_0009_down_removes_only_the_previews(blank_database_url: str) -> None:
+def test_0010_down_removes_only_the_previews(blank_database_url: str) -> None:
     upgrade(blank_database_url)
-    downgrade(blank_database_url, "0008")
-    assert current_revision(blank_database_url) == "0008"
+    downgrade(blank_database_url, "0009")
+    assert current_revision(blank_database_url) == "0009"
     assert _tables(blank_database_url) == ALL_TABLES - {"campaign_previews"}
