@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sipp_scenarios.tools import FREESWITCH_ENV
-from tests.live.conftest import BUILD_TESTS_ONLY_ENV
-from tests.support.live.harness import ROOT, freeswitch_builds
+from tests.support.live.harness import BUILD_TESTS_ONLY_ENV, ROOT, freeswitch_builds
 
 NON_LIVE_NICENESS = 10
 DURATIONS_SHOWN = 15

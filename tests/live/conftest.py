@@ -12,15 +12,19 @@ from pathlib import Path
 import pytest
 
 from freeswitch_conf.settings import CallControl
-from tests.support.live.harness import CALL_CONTROL, ROOT, Build, Live, freeswitch_builds
+from tests.support.live.harness import (
+    BUILD_TESTS_ONLY_ENV,
+    CALL_CONTROL,
+    ROOT,
+    Build,
+    Live,
+    freeswitch_builds,
+)
 
 LOG_KEEP_DIR = ROOT / "var" / "live-logs"
 _TAIL_LINES = 60
 _BUILDS = freeswitch_builds()
 _BUILD_PARAMS: list[Build | None] = [*_BUILDS] or [None]
-# Set by tests/run_tiers.py on every build's run but the first: the live tests that need no switch
-# (SIPp against stand-ins) then run once, not once per build.
-BUILD_TESTS_ONLY_ENV = "CALLCENTER_LIVE_BUILD_TESTS_ONLY"
 
 
 @pytest.fixture(

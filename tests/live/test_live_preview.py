@@ -8,7 +8,7 @@ The agent works with `callcenter campaign preview next|skip|dial` (the API's ope
 Checked: the first record is skipped (no call placed, no attempt counted, the lead due again); the second
 is shown with its name and the script, then dialled: the agent's SIPp phone is called first and answers by
 itself, then the customer, and the customer's leg is bridged to the agent's; the attempt log holds one
-attempt, `human`, with the agent and the call the preview named; the agent is available afterwards.
+attempt, `human`, with the agent and the call the preview named; the agent wraps up (3 s), then is available.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ def with_campaign(data: dict[str, Any]) -> None:
             "ring_seconds": 15,
             "window": {"start": "00:00", "end": "23:59", "days": ALL_WEEK},
             "script": "renewal",
+            "wrap_up": 3,
         }
     }
 
@@ -120,14 +121,15 @@ def test_the_agent_skips_one_record_then_dials_the_next_and_is_bridged_to_the_pe
             bridged = events.wait_for(call_uuid, named("CHANNEL_BRIDGE"), 30)
             bridged_after = time.monotonic() - asked
             until(lambda: len(attempts(engine, CAMPAIGN, since)) == 1, 30, "the call ended and was logged")
+
+            def state() -> str:
+                return next(a for a in agent_snapshot(engine) if a.agent_id == agent_id).state
+
+            until(lambda: state() == "wrap_up", 5, "the agent in the campaign's wrap-up after the call")
             agent = next(a for a in agent_snapshot(engine) if a.agent_id == agent_id)
-            until(
-                lambda: (
-                    next(a for a in agent_snapshot(engine) if a.agent_id == agent_id).state == "available"
-                ),
-                10,
-                f"the agent available again (was {agent.state})",
-            )
+            assert agent.wrap_up_until is not None
+            assert agent.wrap_up_until - agent.state_since == dt.timedelta(seconds=3)
+            until(lambda: state() == "available", 10, "the agent available after the wrap-up")
         assert phone.result is not None
         assert phone.result.successful == 1, phone.result.errors
 

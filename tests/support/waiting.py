@@ -10,8 +10,10 @@ import gevent
 from ivr_scripts.recording import sampled
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
-    """Poll `predicate` cooperatively until it holds; fail the test after `timeout`."""
+def wait_until(predicate: Callable[[], bool], timeout: float = 15.0, what: str = "condition") -> None:
+    """Poll `predicate` cooperatively until it holds; fail the test after `timeout` (generous: `make test`
+    runs the wire tier beside two live runs, at a lower priority, and a holding predicate returns at
+    once whatever the timeout)."""
     deadline = gevent.get_hub().loop.now() + timeout
     while not predicate():
         if gevent.get_hub().loop.now() > deadline:

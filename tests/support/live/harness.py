@@ -34,6 +34,9 @@ from sipp_scenarios.tools import FREESWITCH_ENV, ToolMissing, find_sipp
 from tests.support.cli import callcenter_process, start_callcenter
 
 ROOT = Path(__file__).resolve().parents[3]
+# Set by tests/run_tiers.py on every build's run but the first: the live tests that need no switch
+# (SIPp against stand-ins) then run once, not once per build (tests/live/conftest.py).
+BUILD_TESTS_ONLY_ENV = "CALLCENTER_LIVE_BUILD_TESTS_ONLY"
 EXAMPLE = ROOT / "dialplans" / "main.yaml"
 SHARED_BUILDS = ROOT.parent / "shared" / "freeswitch"
 PASSWORD = "live-test-" + os.urandom(6).hex()
