@@ -135,26 +135,8 @@ def test_a_campaign_capture_tells_the_same_story_on_the_standin(version: Version
     assert [told for told, _ in ours] == [told for told, _ in theirs]
 
 
-HEADERS_DIFFER = {
-    "campaign_person_inbound": (
-        "one template per role serves every leg: the seat's events (a user/ leg running &park()) are "
-        "rendered from the first captured, the seat's own, for the customer too; and after uuid_bridge the "
-        "real customer's events carry the seat as Other-Leg-* (28 headers), which the stand-in adds only "
-        "to a socket call's"
-    )
-}
-
-
 @pytest.mark.parametrize("version", VERSIONS)
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=[pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)])
-        if (reason := HEADERS_DIFFER.get(name))
-        else name
-        for name in sorted(CUSTOMERS)
-    ],
-)
+@pytest.mark.parametrize("name", sorted(CUSTOMERS))
 def test_a_campaign_capture_has_the_same_headers_on_the_standin(version: Version, name: str) -> None:
     """Every frame's header names in order, channel variables aside."""
     ours, theirs = _replayed(version, name)

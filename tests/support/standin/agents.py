@@ -28,6 +28,7 @@ from gevent.event import Event as GEvent
 
 from tests.support.standin.customers import Customers, Kind, inline_steps, number_of
 from tests.support.standin.setvar import uuid_setvar, uuid_setvar_multi
+from tests.support.standin.templates import LegKind, LegShape
 from tests.support.standin.wire import separate_string
 
 if TYPE_CHECKING:
@@ -149,6 +150,9 @@ class Leg:
     customer: Kind | None = None  # a campaign customer's kind (customers.py)
     steps_run: int = 0  # bumped by uuid_transfer: the inline steps running before stop
     app_uuid: str = ""  # the Application-UUID of its running application
+    kind: LegKind = "application"  # "inline": originated with an inline dialplan (a campaign customer)
+    # The leg its caller profile names as Other-Leg-* since a uuid_bridge, still after the bridge ended.
+    other_leg: str | None = None
 
     def row(self) -> dict[str, str]:
         values = dict.fromkeys(CHANNEL_COLUMNS, "")
@@ -266,6 +270,8 @@ class AgentPhones:
                 refusal = FAILURE_CAUSES["unregistered"]
                 continue
             leg = self._new_leg({**settings, **leg_variables}, endpoint, phone)
+            if inline:
+                leg.kind = "inline"
             if inline and endpoint not in self.phones and self.customers is not None:
                 leg.customer = self.customers.kind_of(number_of(endpoint))
             self.legs[leg.uuid] = leg
@@ -452,6 +458,7 @@ class AgentPhones:
         if not (a.answered and b.answered) or a.bridged_to is not None or b.bridged_to is not None:
             return "-ERR Invalid uuid\n"
         a.bridged_to, b.bridged_to = b.uuid, a.uuid
+        a.other_leg, b.other_leg = b.uuid, a.uuid
         if a.direction == b.direction == "outbound":
             gevent.spawn(self._bridge_legs, a, b)
             return f"+OK {b.uuid}\n"
@@ -480,7 +487,7 @@ class AgentPhones:
         """uuid_bridge <socket call> <leg>: the call is the originator (switch_ivr_uuid_bridge)."""
         if leg is None or not leg.answered or call.hangup_cause is not None or call.bridged:
             return "-ERR Invalid uuid\n"
-        leg.bridged_to = call.uuid
+        leg.bridged_to = leg.other_leg = call.uuid
         gevent.spawn(self._complete, leg)  # after the api reply: the leg's &park() ends
         call.request_uuid_bridge(leg)
         if leg.talk_seconds is not None:
@@ -584,7 +591,10 @@ class AgentPhones:
             headers.append(("Application-Response", response))
         if event_name == "CHANNEL_EXECUTE":  # the switch's own id of this execution, on both events
             leg.app_uuid = str(uuid.uuid4())
-        headers.append(("Application-UUID", leg.app_uuid))
+        # uuid_bridge_on_soft_execute fires its CHANNEL_EXECUTE itself, with no Application-UUID (both
+        # releases: campaign_person_inbound).
+        if app[0] != "uuid_bridge":
+            headers.append(("Application-UUID", leg.app_uuid))
         self._emit(event_name, leg, role=f"{event_name}:{app[0]}", app_headers=headers)
 
     def _emit(
@@ -616,7 +626,7 @@ class AgentPhones:
                 "Presence-Call-Direction": direction,
                 "Caller-Direction": direction,
                 "Caller-Logical-Direction": direction,
-                "Other-Leg-Unique-ID": leg.bridged_to,
+                "Other-Leg-Unique-ID": leg.bridged_to or leg.other_leg,
                 "Channel-Presence-ID": leg.presence_id or None,  # a customer's gateway leg has none
                 **({"Hangup-Cause": cause} if event_name == "CHANNEL_HANGUP" else {}),
             },
@@ -624,4 +634,5 @@ class AgentPhones:
             channel_variables=leg.variables,
             role=role,
             app_headers=app_headers,
+            leg=LegShape(leg.kind, names_other_leg=(leg.bridged_to or leg.other_leg) is not None),
         )

@@ -42,7 +42,7 @@ from tests.support.standin.parked import (
 from tests.support.standin.render import EventRenderer
 from tests.support.standin.script import CallScript, Version
 from tests.support.standin.subscription import Subscription
-from tests.support.standin.templates import CallIdentity, TemplateLibrary, default_library
+from tests.support.standin.templates import CallIdentity, LegShape, TemplateLibrary, default_library
 from tests.support.standin.wire import (
     CommandReader,
     ReceivedCommand,
@@ -211,12 +211,14 @@ class InboundSwitch:
         role: str | None = None,
         app_headers: list[tuple[str, str]] | None = None,
         channel_variables: Mapping[str, str] | None = None,
+        leg: LegShape | None = None,
     ) -> int:
         """Send one event of `call` to every subscriber of it; return how many got it.
 
         `role` picks the template ("CHANNEL_EXECUTE:eavesdrop"; default: the event's name) and
         `app_headers` (Application, Application-Data, ...) go after the variables. `variables` only replace
-        (None: remove) a variable the template has; `channel_variables` also append the others."""
+        (None: remove) a variable the template has; `channel_variables` also append the others. An
+        originated `leg` is rendered from its kind's templates when the library has them."""
         renderer = self._renderers.get(call.uuid)
         if renderer is None:
             renderer = self._renderers[call.uuid] = EventRenderer(call.identity())
@@ -228,8 +230,8 @@ class InboundSwitch:
         fixed.update(overrides or {})
         in_place.update(variables or {})
         sequence = self._sequence.next()
-        plain_template = self.library.get(role or event_name)
-        json_template = self.library.get(role or event_name, json_format=True)
+        plain_template = self.library.get(role or event_name, leg=leg)
+        json_template = self.library.get(role or event_name, json_format=True, leg=leg)
         plain = serialize_plain(
             renderer.render(
                 plain_template,

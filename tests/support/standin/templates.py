@@ -15,6 +15,14 @@ event, in FreeSWITCH's order). Rendering a template for a call (tests/support/st
 Roles name what a template is for: "CHANNEL_EXECUTE:playback", "CHANNEL_STATE:CS_HANGUP",
 "DTMF", ... . A library built from one transcript hands out the n-th template of a role to the
 n-th use in a call, so replaying that transcript's exchange gives back its frames.
+
+A library built per channel from a capture of originated legs (the campaign captures) also keys
+each leg's templates by how it was originated: a customer dialled with an inline dialplan (the
+dialer's call-progress listening) and a seat running `&park()` send different headers
+(Caller-Dialplan and Caller-Transfer-Source, Channel-Presence-ID). A leg of that kind is rendered
+from its kind's templates, preferring the shape captured with or without the Other-Leg-* block as
+its profile names another leg or not (from uuid_bridge on, the seat's CHANNEL_PARK after the
+customer left still carries the customer).
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 from urllib.parse import unquote
 
 from tests.support.standin.setvar import names_set
@@ -52,6 +60,16 @@ OUTBOUND_FILES: Final = ("outbound_menu", "outbound_caller_hangup", "outbound_br
 INBOUND_FILES: Final = ("inbound_plain", "inbound_json")
 
 Header = tuple[str, str]
+# How a leg was originated: `<dial> '<steps>' inline` (a campaign customer) or `<dial> &app(arg)`.
+LegKind = Literal["inline", "application"]
+
+
+@dataclass(frozen=True)
+class LegShape:
+    """What picks a leg's template: its kind, and whether its profile names another leg (Other-Leg-*)."""
+
+    kind: LegKind
+    names_other_leg: bool
 
 
 @dataclass(frozen=True)
@@ -90,6 +108,10 @@ class EventTemplate:
     def has_variables(self) -> bool:
         return bool(self.variables)
 
+    @property
+    def names_other_leg(self) -> bool:
+        return any(name == "Other-Leg-Unique-ID" for name, _ in self.pre)
+
 
 @dataclass
 class TemplateLibrary:
@@ -101,8 +123,15 @@ class TemplateLibrary:
     status_body: str
     sequenced: bool = False
     json_roles: dict[str, list[EventTemplate]] = field(default_factory=dict)
+    legs: dict[LegKind, dict[str, list[EventTemplate]]] = field(default_factory=dict)
 
-    def get(self, role: str, occurrence: int = 0, *, json_format: bool = False) -> EventTemplate:
+    def get(
+        self, role: str, occurrence: int = 0, *, json_format: bool = False, leg: LegShape | None = None
+    ) -> EventTemplate:
+        """The template for `role`; for a `leg`, its kind's own when the library captured one."""
+        own = self.legs.get(leg.kind, {}).get(role) if leg is not None else None
+        if own and leg is not None:
+            return min(own, key=lambda t: (t.json != json_format, t.names_other_leg != leg.names_other_leg))
         first, second = (self.json_roles, self.roles) if json_format else (self.roles, self.json_roles)
         candidates = first.get(role) or second.get(role) or self._fallback(role)
         index = min(occurrence, len(candidates) - 1) if self.sequenced else 0
@@ -132,7 +161,8 @@ class TemplateLibrary:
         """Templates from the shared transcripts, or from those under `root` (CAPTURES_DIR).
 
         `per_channel`: each event's identity is its own channel's (by Unique-ID), for captures of
-        several calls on one connection (parked_control_inbound); else the transcript's first call's."""
+        several calls on one connection (parked_control_inbound), and the templates of a leg the
+        capture originated are its kind's too (`legs`); else the transcript's first call's."""
         library = cls(connect=None, roles={}, script_vars=frozenset(), status_body="", sequenced=sequenced)
         script_vars: set[str] = set()
         for name in names:
@@ -148,6 +178,7 @@ class TemplateLibrary:
     def _add(self, entries: tuple[Entry, ...], source: str, *, per_channel: bool = False) -> None:
         identity: Identity | None = None
         channels: dict[str, Identity] = {}
+        kinds = originated_kinds(entries) if per_channel else {}
         frames = [
             frame for entry in entries if entry.from_switch for frame in parse_frames(entry.raw.encode())[0]
         ]
@@ -172,6 +203,9 @@ class TemplateLibrary:
                 continue
             target = self.json_roles if template.json else self.roles
             target.setdefault(template.role, []).append(template)
+            kind = kinds.get(channel or "")
+            if kind is not None:
+                self.legs.setdefault(kind, {}).setdefault(template.role, []).append(template)
 
 
 @cache
@@ -180,6 +214,22 @@ def default_library(version: str) -> TemplateLibrary:
     if version not in VERSIONS:
         raise ValueError(f"unknown FreeSWITCH version {version!r}; captured: {', '.join(VERSIONS)}")
     return TemplateLibrary.from_transcripts(version, OUTBOUND_FILES + INBOUND_FILES)
+
+
+def originated_kinds(entries: Iterable[Entry]) -> dict[str, LegKind]:
+    """The legs a capture's application originated with an origination_uuid, by that uuid."""
+    kinds: dict[str, LegKind] = {}
+    for entry in entries:
+        command, _, arg = entry.raw.strip().partition(" originate ")
+        argv = separate_string(arg)
+        if entry.from_switch or command not in ("api", "bgapi") or len(argv) < 2:
+            continue
+        settings = argv[0][1:].partition("}")[0] if argv[0].startswith("{") else ""
+        for setting in settings.split(","):
+            name, _, value = setting.partition("=")
+            if name == "origination_uuid":
+                kinds[value] = "inline" if argv[2:3] == ["inline"] else "application"
+    return kinds
 
 
 def _decoded_headers(frame: WireFrame) -> list[Header]:
