@@ -75,6 +75,7 @@ SPRING: Final = {
     "caller_id": {"number": "+13125550000", "name": "Acme"},
     "ring_seconds": 15,
     "abandon": {"message": "spring_identification"},
+    "wrap_up": 1,  # each seat rests 1 s after a person: short, but the seats' wrap-up is on the wire too
 }
 MACHINE_ACTION: Final = {"action": "message", "message": "spring_machine"}
 JUMP: Final = dt.timedelta(hours=3)
