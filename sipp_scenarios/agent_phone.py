@@ -23,7 +23,8 @@ from importlib import resources
 from pathlib import Path
 from types import TracebackType
 
-from sipp_scenarios.sipp_run import ScenarioResult, call_counts, error_tail, free_media_port, free_udp_port
+from sipp_scenarios.ports import free_media_port, free_udp_port
+from sipp_scenarios.sipp_run import ScenarioResult, call_counts, error_tail
 from sipp_scenarios.tools import SmokeError
 
 AGENT_SCENARIO = "agent.xml"

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import csv
-import random
-import socket
 import subprocess
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from sipp_scenarios.dtmf_pcap import DtmfTiming, write_dtmf_pcap
+from sipp_scenarios.ports import free_media_port, free_udp_port
 from sipp_scenarios.switch import SwitchEndpoints
 
-# Outside FreeSWITCH's RTP range (16384-32768 by default), so SIPp never takes a port it needs.
-_MEDIA_PORTS = range(40000, 49998, 4)
 _ERROR_TAIL_LINES = 12
 # Lines SIPp 3.6 prints on every run; they say nothing about the calls.
 _NOISE = ("Failed to delete FD from epoll", "Resolving remote host")
@@ -160,29 +157,3 @@ def error_tail(work_dir: Path) -> str:
                 if line.strip() and not any(noise in line for noise in _NOISE)
             ]
     return "\n".join(lines[-_ERROR_TAIL_LINES:])
-
-
-def free_udp_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def free_media_port(host: str) -> int:
-    """An even port whose pair and the pair two above (SIPp's RTP echo uses both) are free."""
-    candidates = list(_MEDIA_PORTS)
-    random.shuffle(candidates)
-    for base in candidates:
-        if all(_udp_free(host, base + offset) for offset in range(4)):
-            return base
-    raise OSError(f"no free UDP media ports on {host} in {_MEDIA_PORTS.start}-{_MEDIA_PORTS.stop}")
-
-
-def _udp_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-        return True

@@ -1,12 +1,20 @@
-"""`make test`'s pytest: the tiers side by side instead of one after the other.
+"""`make test`'s pytest: the tiers side by side instead of one after the other, then the load-sensitive
+live tests alone.
 
-The live tier is mostly waiting on calls (rings, prompts, timers), not on the CPU, so the two
+Phase 1: the live tier is mostly waiting on calls (rings, prompts, timers), not on the CPU, so the two
 FreeSWITCH builds' live runs go in parallel, each its own pytest with FREESWITCH_BIN set, while the unit
-and wire tiers (everything not marked live) run beside them at a lower priority so they never starve
-a switch of the CPU. Each run has its own temporary directory; the live tests already take free ports.
-The live tests that need no switch (SIPp against stand-ins) run in the first build's run only.
+and wire tiers (everything not marked live) run beside them at a lower priority so they never starve a
+switch of the CPU. The live tests that need no switch (SIPp against stand-ins) run in the first build's
+run only. Each run has its own temporary directory and its own slice of local ports
+(sipp_scenarios/ports.py), so runs never draw the same port.
+
+Phase 2: the tests marked `solo` (latency promises under load: the crash drill's 3 s, the soak's p99,
+the database outage) run alone, one build after the other, on a machine doing nothing else: beside
+other runs they would measure the machine, not the product.
+
 Each run's output goes to a log, printed whole when the run ends; the exit status is the first failing
-run's, else 0. With no build found, one live run says why its tests skip (and fails under CI=true).
+run's, else 0 (a run that selected nothing, pytest's 5, counts as passed). With no build found, one live
+run says why its tests skip (and fails under CI=true).
 
     python -m tests.run_tiers [extra pytest arguments for every run]
 """
@@ -21,11 +29,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sipp_scenarios.ports import PORT_BLOCK_ENV
 from sipp_scenarios.tools import FREESWITCH_ENV
 from tests.support.live.harness import BUILD_TESTS_ONLY_ENV, ROOT, freeswitch_builds
 
 NON_LIVE_NICENESS = 10
 DURATIONS_SHOWN = 15
+NOTHING_SELECTED = 5  # pytest's exit status when no test was selected
 
 
 @dataclass
@@ -51,23 +61,36 @@ class TierRun:
                 command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
             )
         self.started = time.monotonic()
+        print(f"tiers: {self.name} started (log {self.log})", flush=True)
+
+    @property
+    def failed(self) -> bool:
+        code = None if self.process is None else self.process.returncode
+        return code not in (0, NOTHING_SELECTED)
 
 
-def tier_runs(extra: list[str]) -> list[TierRun]:
+def phases(extra: list[str]) -> list[list[TierRun]]:
+    """The runs of each phase: the parallel runs first, then the solo runs one by one."""
     base = dict(os.environ)
-    runs = [TierRun("unit-wire", ["-m", "not live", *extra], base, NON_LIVE_NICENESS)]
     builds = freeswitch_builds()
-    if not builds:
-        return [*runs, TierRun("live", ["-m", "live", *extra], base)]
-    for index, build in enumerate(builds):
-        env = {**base, FREESWITCH_ENV: str(build.binary)}
-        if index:
+    live_envs: list[tuple[str, dict[str, str]]] = [("live", base)] if not builds else []
+    for build in builds:
+        live_envs.append((f"live-{build.release}", {**base, FREESWITCH_ENV: str(build.binary)}))
+    count = 1 + len(live_envs)
+    parallel = [TierRun("unit-wire", ["-m", "not live", *extra], {**base, PORT_BLOCK_ENV: f"0/{count}"})]
+    parallel[0].niceness = NON_LIVE_NICENESS
+    for index, (name, live_env) in enumerate(live_envs, start=1):
+        env = {**live_env, PORT_BLOCK_ENV: f"{index}/{count}"}
+        if index > 1:
             env[BUILD_TESTS_ONLY_ENV] = "1"
-        runs.append(TierRun(f"live-{build.release}", ["-m", "live", *extra], env))
-    return runs
+        parallel.append(TierRun(name, ["-m", "live and not solo", *extra], env))
+    solo = [[TierRun(f"{name}-solo", ["-m", "live and solo", *extra], env)] for name, env in live_envs]
+    return [parallel, *solo]
 
 
-def wait_all(runs: list[TierRun]) -> None:
+def run_phase(runs: list[TierRun], work: Path) -> None:
+    for run in runs:
+        run.start(work)
     pending = list(runs)
     while pending:
         for run in list(pending):
@@ -82,21 +105,23 @@ def wait_all(runs: list[TierRun]) -> None:
 
 
 def main(extra: list[str]) -> int:
-    runs = tier_runs(extra)
     work = Path(tempfile.mkdtemp(prefix="callcenter-tiers-"))
     began = time.monotonic()
-    for run in runs:
-        run.start(work)
-        print(f"tiers: {run.name} started (log {run.log})", flush=True)
-    wait_all(runs)
-    for run in runs:
+    done: list[TierRun] = []
+    for runs in phases(extra):
+        run_phase(runs, work)
+        done += runs
+    for run in done:
         print(f"\n===== {run.name} ({run.seconds / 60:.1f} min) =====", flush=True)
         sys.stdout.write(run.log.read_text(encoding="utf-8", errors="replace"))
-    codes = [(run.name, run.process.returncode) for run in runs if run.process is not None]
-    failed = [f"{name} ({code})" for name, code in codes if code != 0]
+    failed = [run for run in done if run.failed]
     total = (time.monotonic() - began) / 60
-    print(f"\ntiers: {len(runs)} runs in {total:.1f} min; failed: {', '.join(failed) or 'none'}", flush=True)
-    return next((code for _, code in codes if code != 0), 0)
+    names = ", ".join(f"{run.name} ({run.process.returncode if run.process else '?'})" for run in failed)
+    print(f"\ntiers: {len(done)} runs in {total:.1f} min; failed: {names or 'none'}", flush=True)
+    if not failed:
+        return 0
+    code = failed[0].process.returncode if failed[0].process is not None else 1
+    return code or 1
 
 
 if __name__ == "__main__":

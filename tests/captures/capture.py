@@ -45,7 +45,7 @@ from freeswitch_conf.render import SwitchSettings
 from sipp_scenarios.agent_phone import ANSWER_SCENARIO, AgentLogin, AgentOptions, AgentPhone, Registrar
 from sipp_scenarios.dtmf_pcap import DtmfTiming, write_dtmf_pcap
 from sipp_scenarios.generate import DEFAULT_CALLER
-from sipp_scenarios.sipp_run import free_media_port, free_udp_port
+from sipp_scenarios.ports import free_media_port, free_udp_port
 from tests.bench.live_bench import add_public_extension
 from tests.captures.esl_recorder import CaptureError, Frame, Recorder
 from tests.support.live import harness

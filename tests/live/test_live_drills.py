@@ -35,7 +35,7 @@ from tests.support.live import harness
 from tests.support.live.harness import Build, Live
 from tests.support.live.load import OutputSince, start_load, worker_of
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.solo]
 
 ROADSIDE_DID = "4002"
 CALLERS = 200

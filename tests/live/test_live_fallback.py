@@ -26,7 +26,8 @@ from freeswitch_conf.directory import directory_users
 from freeswitch_conf.settings import PARK_LEASE_SECONDS, CallControl
 from sipp_scenarios.agent_phone import AgentLogin, AgentOptions, AgentPhone, Registrar
 from sipp_scenarios.dtmf_pcap import Tone, tone_packets, write_rtp_pcap
-from sipp_scenarios.sipp_run import ScenarioResult, free_media_port
+from sipp_scenarios.ports import free_media_port
+from sipp_scenarios.sipp_run import ScenarioResult
 from sipp_scenarios.switch import esl_api
 from tests.support.live import harness
 from tests.support.live.harness import OPEN_DID, Build, Live, free_sip_port

@@ -27,7 +27,7 @@ from tests.support.live.harness import Build, Live
 from tests.support.live.load import OutputSince, hanging_up_scenario, rss, start_load, worker_of
 from tests.support.postgres import throwaway_server
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.solo]
 
 DID = "4002"
 RATE = 20  # calls per second

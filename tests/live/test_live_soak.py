@@ -44,7 +44,7 @@ from tests.support.live.load import (
     worker_of,
 )
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.solo]
 
 DID = "4002"
 RATE = 10  # calls per second

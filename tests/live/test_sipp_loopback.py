@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from sipp_scenarios.dtmf_pcap import DtmfTiming, RtpEvent, decode_rtp_event
-from sipp_scenarios.sipp_run import SippCall, free_media_port, run_sipp
+from sipp_scenarios.ports import free_media_port
+from sipp_scenarios.sipp_run import SippCall, run_sipp
 from sipp_scenarios.switch import SwitchEndpoints
 from tests.support.live.harness import answer_invite, free_udp_port, scenario, send_bye, sipp_or_skip
 

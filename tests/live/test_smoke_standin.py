@@ -17,8 +17,8 @@ import pytest
 
 from dialplans.models import Dialplan
 from freeswitch_conf.render import SwitchSettings, render_conf
+from sipp_scenarios.ports import free_media_port
 from sipp_scenarios.runner import SmokeOptions, plan_calls, smoke
-from sipp_scenarios.sipp_run import free_media_port
 from tests.support.live.harness import answer_invite, free_udp_port, scenario, send_bye, sipp_or_skip
 from tests.support.rendering import Loaded
 

@@ -23,7 +23,6 @@ import itertools
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -37,6 +36,7 @@ from sqlalchemy import Engine
 
 from schema.db import create_engine_from_url
 from schema.migrate import upgrade
+from sipp_scenarios.ports import free_tcp_port
 
 INSTALL_HINT = (
     "PostgreSQL server programs (initdb, pg_ctl) not found in /usr/lib/postgresql/*/bin or on PATH. "
@@ -67,9 +67,7 @@ def _version_key(bin_dir: Path) -> tuple[int, ...]:
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return free_tcp_port()
 
 
 @dataclass

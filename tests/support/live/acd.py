@@ -19,8 +19,9 @@ from schema.calls.models import Call
 from sipp_scenarios.agent_phone import AgentLogin, AgentOptions, AgentPhone, Registrar
 from sipp_scenarios.dtmf_pcap import DtmfTiming
 from sipp_scenarios.generate import MenuPath
+from sipp_scenarios.ports import free_media_port
 from sipp_scenarios.runner import path_call, queue_path
-from sipp_scenarios.sipp_run import ScenarioResult, free_media_port, run_sipp
+from sipp_scenarios.sipp_run import ScenarioResult, run_sipp
 from tests.support.live import harness
 from tests.support.live.harness import Live
 

@@ -28,7 +28,7 @@ from esl_handlers.parked_calls import READY_LOG
 from freeswitch_conf.prompt_audio import PromptAudioReport, render_prompt_audio
 from freeswitch_conf.render import SwitchSettings, render_conf
 from freeswitch_conf.settings import CallControl, call_control_setting
-from sipp_scenarios import uas_steps
+from sipp_scenarios import ports, uas_steps
 from sipp_scenarios.switch import FreeSwitch, SwitchEndpoints
 from sipp_scenarios.tools import FREESWITCH_ENV, ToolMissing, find_sipp
 from tests.support.cli import callcenter_process, start_callcenter
@@ -98,23 +98,11 @@ def _release_of(binary: Path) -> str:
 
 
 def free_port(kind: int) -> int:
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    return ports.free_port(kinds=(kind,))
 
 
 def free_sip_port() -> int:
-    """A port free for both UDP and TCP: sofia listens on both."""
-    for _ in range(50):
-        port = free_port(socket.SOCK_DGRAM)
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise OSError("no free SIP port")
+    return ports.free_sip_port()
 
 
 def live_dialplan(work: Path, *mutations: Mutation) -> Path:
@@ -335,7 +323,7 @@ def sipp_or_skip() -> Path:
 
 
 def free_udp_port() -> int:
-    return free_port(socket.SOCK_DGRAM)
+    return ports.free_udp_port()
 
 
 def invite(*, caller: str, tag: str) -> str:

@@ -10,7 +10,7 @@ from collections import Counter
 from importlib import resources
 from pathlib import Path
 
-from sipp_scenarios.sipp_run import free_media_port
+from sipp_scenarios.ports import free_media_port
 from tests.support.live.harness import Live, free_sip_port
 
 
