@@ -86,18 +86,24 @@ def claim_due_leads(
     claimed: list[Lead] = []
     with write_transaction(engine, f"claiming campaign {campaign}'s due leads") as connection:
         for row in connection.execute(query).all():
-            taken = connection.execute(
-                update(LEADS)
-                .where(
-                    LEADS.c.id == row.id,
-                    LEADS.c.status == PENDING,
-                    LEADS.c.next_attempt_at == row.next_attempt_at,
-                )
-                .values(next_attempt_at=lease_until)
-            )
-            if taken.rowcount == 1:
+            if take_lease(connection, row, lease_until):
                 claimed.append(_lead(row))
     return claimed
+
+
+def take_lease(connection: Connection, row: Row[Any], lease_until: dt.datetime) -> bool:
+    """Move the lead read as `row` to `lease_until` if it is still pending and due as read (a
+    compare-and-set); False when another claim took it first."""
+    taken = connection.execute(
+        update(LEADS)
+        .where(
+            LEADS.c.id == row.id,
+            LEADS.c.status == PENDING,
+            LEADS.c.next_attempt_at == row.next_attempt_at,
+        )
+        .values(next_attempt_at=lease_until)
+    )
+    return taken.rowcount == 1
 
 
 def pilot_share(percent: int) -> int:

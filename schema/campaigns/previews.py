@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, Row, Table, delete, select, update
 
 from dialplans.campaign_vocabulary import AttemptOutcome
 from schema.campaigns.attempts import ATTEMPTS, Attempt, record_attempt_in
-from schema.campaigns.leads import LEADS, PENDING, Lead, due_query, pilot_share, schedule_in
+from schema.campaigns.leads import LEADS, PENDING, Lead, due_query, pilot_share, schedule_in, take_lease
 from schema.campaigns.models import CampaignPreview
 from schema.db import read_connection, write_transaction
 from schema.errors import NotFound
@@ -78,16 +78,7 @@ def claim_preview_lead(
         engine, f"claiming a lead of campaign {campaign} for agent {agent_id}"
     ) as connection:
         for row in connection.execute(query).all():
-            taken = connection.execute(
-                update(LEADS)
-                .where(
-                    LEADS.c.id == row.id,
-                    LEADS.c.status == PENDING,
-                    LEADS.c.next_attempt_at == row.next_attempt_at,
-                )
-                .values(next_attempt_at=lease_until)
-            )
-            if taken.rowcount != 1:
+            if not take_lease(connection, row, lease_until):
                 continue
             connection.execute(
                 PREVIEWS.insert().values(
