@@ -20,15 +20,14 @@ from dialplans.loader import LoadedDialplan
 from esl_handlers.dialer import CampaignAudio
 from esl_handlers.dialer_runtime import DialerRuntime, DialerWiring, EslAddress
 from esl_handlers.switch import EslSwitch
-from ivr_scripts.prompts import PromptAudio, PromptBook
+from ivr_scripts.prompts import PromptBook
 
 log = logging.getLogger(__name__)
 
 
-def campaign_audio(loaded: LoadedDialplan, synthesized: PromptAudio | None) -> dict[str, CampaignAudio]:
-    """Each campaign's messages as the files the switch plays; a message without a file is logged
-    (a dropped call is then hung up on without it, a machine left without it)."""
-    book = PromptBook.build(loaded.model, loaded.sounds_dir, synthesized)
+def campaign_audio(loaded: LoadedDialplan, book: PromptBook) -> dict[str, CampaignAudio]:
+    """Each campaign's messages as the files the switch plays (from the IVR's own `book`); a message
+    without a file is logged (a dropped call is then hung up on without it, a machine left without it)."""
 
     def file_of(campaign_name: str, prompt: str | None) -> str | None:
         if prompt is None:
@@ -56,7 +55,7 @@ def build_dialer(
     engine: Engine,
     switch: EslSwitch | None,
     *,
-    synthesized: PromptAudio | None,
+    prompts: PromptBook,
     clock: Clock,
     on_agent_change: Callable[[str], None],
 ) -> DialerRuntime | None:
@@ -87,6 +86,6 @@ def build_dialer(
             on_agent_change=on_agent_change,
             server=config.server_name or socket.gethostname(),
         ),
-        audio=campaign_audio(loaded, synthesized),
+        audio=campaign_audio(loaded, prompts),
         clock=clock,
     )

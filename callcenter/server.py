@@ -239,7 +239,7 @@ class Application:
             self.dialplans.loaded,
             self.engine,
             self.switch,
-            synthesized=prompt_audio(config),
+            prompts=self.dialplans.runner.prompts,
             clock=clock,
             on_agent_change=self._agent_changed_here,
         )

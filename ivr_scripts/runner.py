@@ -169,6 +169,10 @@ class IvrRunner:
         self._crm_sink = crm_sink
         self._recordings = recordings
 
+    @property
+    def prompts(self) -> PromptBook:
+        return self._prompts
+
     def run(self, leg: CallLeg, sink: StepSink) -> Outcome:
         """Answer the call and run its menus until it is transferred or hung up."""
         state = _CallState(leg, sink, self._clock, self._prompts)
