@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from sipp_scenarios.agent_phone import AgentOptions
 from sipp_scenarios.audio_pcap import Silence
 from tests.support.live.acd import agent_phone
 from tests.support.live.callees import Said, Voice, callee_sipp
-from tests.support.live.harness import Build, Live, app_server, callcenter, database_url, live_switch
+from tests.support.live.harness import Build, Live, app_server, callcenter, database_url, live_switch, until
 from tests.support.live.switch_events import named, recording_events, timestamp_ms
 
 pytestmark = pytest.mark.live
@@ -71,13 +71,6 @@ def with_campaign(data: dict[str, Any]) -> None:
 def live(build: Build | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     with live_switch(tmp_path_factory.mktemp("preview"), build, with_campaign) as live:
         yield live
-
-
-def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
-        time.sleep(0.25)
 
 
 def preview(live: Live, *args: str) -> dict[str, Any]:

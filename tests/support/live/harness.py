@@ -399,3 +399,11 @@ send_bye = uas_steps.send_bye
 def scenario(name: str, *steps: str) -> str:
     head = f'<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="{name}">\n'
     return head + "".join(steps) + "</scenario>\n"
+
+
+def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll `condition` every 0.25 s until it holds; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
+        time.sleep(0.25)
