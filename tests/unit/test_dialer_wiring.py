@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from tests.support.dialplans import EXAMPLE
 CAMPAIGN = {"type": "survey", "agents": ["1001"], "lists": ["march"], "caller_id": "+13125550000"}
 
 
-def loaded_with(**campaigns: dict[str, object]) -> LoadedDialplan:
+def loaded_with(**campaigns: Mapping[str, object]) -> LoadedDialplan:
     loaded = load_dialplan(EXAMPLE)
     model = loaded.model.model_copy(
         update={"campaigns": {name: Campaign.model_validate(c) for name, c in campaigns.items()}}
