@@ -20,9 +20,17 @@ from zoneinfo import ZoneInfo
 
 from callcenter.settings import Settings
 from ivr_scripts.forecast.erlang import Target
-from ivr_scripts.forecast.history import INTERVALS_MIN, STATISTICS, busy_span, forecast_day, same_weekdays
+from ivr_scripts.forecast.history import (
+    INTERVALS_MIN,
+    STATISTICS,
+    QueueHistory,
+    busy_span,
+    forecast_day,
+    same_weekdays,
+)
 from ivr_scripts.forecast.plan import DEFAULT_SHRINKAGE, PlanRow, staffing_plan
 from schema.acd.forecast_history import queue_history
+from schema.acd.reports import QueueStats, queue_stats
 from schema.db import create_engine_from_url
 from schema.errors import StorageError
 from schema.migrate import upgrade
@@ -97,12 +105,7 @@ def cmd_forecast(settings: Settings, args: argparse.Namespace) -> int:
     start = dt.datetime.combine(args.first, dt.time(), args.tz)
     end = dt.datetime.combine(args.last + dt.timedelta(days=1), dt.time(), args.tz)
     try:
-        upgrade(settings.database_url)
-        engine = create_engine_from_url(settings.database_url)
-        try:
-            histories = queue_history(engine, args.queues, start, end)
-        finally:
-            engine.dispose()
+        histories, measured = _read(settings, args.queues, start, end, target.answer_s)
     except StorageError as exc:
         _complain(str(exc))
         return EXIT_FAILED
@@ -116,11 +119,39 @@ def cmd_forecast(settings: Settings, args: argparse.Namespace) -> int:
         _write_csv(plans, WEEKDAYS[weekday])
     else:
         for queue, rows in plans.items():
-            _print_table(queue, rows, _heading(args, days, target))
+            _print_table(queue, rows, _heading(args, days, target, measured.get(queue)))
     return EXIT_OK if any(history.arrivals for history in histories.values()) else EXIT_NO_HISTORY
 
 
-def _heading(args: argparse.Namespace, days: Sequence[dt.date], target: Target) -> str:
+def _read(
+    settings: Settings, queues: Sequence[str], start: dt.datetime, end: dt.datetime, answer_s: float
+) -> tuple[dict[str, QueueHistory], dict[str, QueueStats]]:
+    """Each queue's history, and the figures it measured over the whole range (every weekday)."""
+    upgrade(settings.database_url)
+    engine = create_engine_from_url(settings.database_url)
+    try:
+        histories = queue_history(engine, queues, start, end)
+        measured = queue_stats(engine, start, end, service_level_s=answer_s)
+    finally:
+        engine.dispose()
+    return histories, {stats.queue: stats for stats in measured if stats.queue in histories}
+
+
+def _measured(stats: QueueStats | None, answer_s: float) -> str:
+    if stats is None or stats.offered == 0:  # offered > 0: the service level and abandon rate are set
+        return "measured over the history: no call left the queue"
+    asa = stats.average_speed_of_answer_s
+    return (
+        f"measured over the history (every day): {stats.offered} offered, "
+        f"{(stats.service_level or 0.0) * 100:.1f} % within {answer_s:g} s"
+        f"{f', ASA {asa:.1f} s' if asa is not None else ''}, "
+        f"{(stats.abandon_rate or 0.0) * 100:.1f} % abandoned (Erlang C assumes none: docs/reports.md)"
+    )
+
+
+def _heading(
+    args: argparse.Namespace, days: Sequence[dt.date], target: Target, stats: QueueStats | None
+) -> str:
     name = days[0].strftime("%A")
     goals = []
     if target.service_level is not None:
@@ -131,7 +162,8 @@ def _heading(args: argparse.Namespace, days: Sequence[dt.date], target: Target) 
         f"forecast for a {name} from {len(days)} {name}(s), {days[0]} to {days[-1]} ({args.tz.key}); "
         f"{args.interval}-minute intervals, {args.statistic} of the days\n"
         f"target: {', '.join(goals)}, occupancy at most {args.max_occupancy:g} %; "
-        f"shrinkage {args.shrinkage:g} %"
+        f"shrinkage {args.shrinkage:g} %\n"
+        f"{_measured(stats, target.answer_s)}"
     )
 
 

@@ -61,13 +61,17 @@ def test_a_table_per_queue_for_the_weekday(database: Engine, capsys: pytest.Capt
     assert lines[0].startswith("sales: forecast for a Tuesday from 4 Tuesday(s), 2026-11-03 to 2026-11-24")
     assert "(Europe/Berlin); 30-minute intervals, mean of the days" in lines[0]
     assert lines[1] == "target: 80 % answered within 20 s, occupancy at most 85 %; shrinkage 30 %"
-    assert lines[2] == HEADER
+    assert lines[2] == (
+        "measured over the history (every day): 2 offered, 100.0 % within 20 s, ASA 5.0 s, "
+        "0.0 % abandoned (Erlang C assumes none: docs/reports.md)"
+    )
+    assert lines[3] == HEADER
     # 2 calls of 170 s in 30 min: 0.19 Erlangs; one agent answers 82.8 % within 20 s, ASA 39.6 s;
     # 1 / 0.7 -> 2 scheduled.
-    assert lines[3].split() == ["09:00-09:30", "2.00", "170.0", "0.19", "1", "2", "82.8", "39.6", "18.9"]
-    assert lines[4].split()[:6] == ["09:30-10:00", "0.00", "170.0", "0.00", "0", "0"]
-    assert lines[5].split()[:6] == ["10:00-10:30", "0.25", "170.0", "0.02", "1", "2"]
-    assert lines[6] == ""
+    assert lines[4].split() == ["09:00-09:30", "2.00", "170.0", "0.19", "1", "2", "82.8", "39.6", "18.9"]
+    assert lines[5].split()[:6] == ["09:30-10:00", "0.00", "170.0", "0.00", "0", "0"]
+    assert lines[6].split()[:6] == ["10:00-10:30", "0.25", "170.0", "0.02", "1", "2"]
+    assert lines[7] == ""
 
 
 def test_csv_and_the_options(database: Engine, capsys: pytest.CaptureFixture[str]) -> None:
@@ -102,8 +106,9 @@ def test_an_asa_target_alone_and_the_default_weekday(
 
 
 def test_a_queue_without_history(database: Engine, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = callcenter_output(capsys, "forecast", "salse", *HISTORY)
+    code, out, err = callcenter_output(capsys, "forecast", "salse", *HISTORY)
     assert code == 1
+    assert "measured over the history: no call left the queue" in out
     assert "no call joined queue salse from 2026-11-02 to 2026-11-29 (Europe/Berlin)" in err
 
     code, _, err = callcenter_output(capsys, "forecast", "sales", "salse", *HISTORY, "--weekday", "tue")
