@@ -18,6 +18,7 @@ from callcenter.campaign_cli import add_campaign_parser
 from callcenter.crm_cli import add_crm_parsers
 from callcenter.db_cli import add_db_parser
 from callcenter.dnc_cli import add_dnc_parser
+from callcenter.forecast_cli import add_forecast_parser
 from callcenter.import_cli import add_import_parser
 from callcenter.recording_cli import add_recording_parser
 from callcenter.run_cli import add_run_parsers
@@ -304,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_dnc_parser(sub)
     add_recording_parser(sub)
     add_supervise_parser(sub)
+    add_forecast_parser(sub)
     return parser
 
 
