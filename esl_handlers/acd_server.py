@@ -385,10 +385,10 @@ class QueueServer:
     def _finish(self, conversation: Conversation, ended_by: EndedBy) -> None:
         ticket, settings, agent_id = conversation.ticket, conversation.settings, conversation.agent_id
         try:
-            ended = complete_call(
+            talked = complete_call(
                 ticket, ended_by, events=self._events, clock=self._clock, leg=conversation.leg
             )
-            talk_s = ended or 0.0
+            talk_s = talked or 0.0
             self.handle_times.record(ticket.queue, talk_s + settings.wrap_up)
             self.board.record_call(agent_id, talk_s)
             wrap_up = round(settings.wrap_up)

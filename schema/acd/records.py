@@ -146,6 +146,10 @@ class AgentLegRecord:
     @classmethod
     def from_report(cls, report: AgentLegReport, server: str | None = None) -> AgentLegRecord:
         """The row of one reported leg: ring time up to the answer (or the end, unanswered)."""
+        for name in ("offered_at", "answered_at", "ended_at"):
+            value = getattr(report, name)
+            if value is not None:
+                check_aware(value, f"agent leg {report.leg_uuid!r}: {name}")
         rang_until = report.answered_at or report.ended_at
         return cls(
             leg_uuid=report.leg_uuid,

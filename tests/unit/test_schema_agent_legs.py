@@ -97,6 +97,12 @@ def test_the_sink_logs_and_drops_a_leg_the_record_checks_refuse(caplog: pytest.L
     assert "agent leg leg-1 of call call-a not recorded" in caplog.text
 
 
+def test_a_leg_without_a_timezone_is_refused_not_raised_into_the_call() -> None:
+    writer = Submitted()
+    WriterQueueEvents(writer).leg(dataclasses.replace(NO_ANSWER, offered_at=dt.datetime(2024, 3, 1)))
+    assert writer.records == []
+
+
 @pytest.mark.parametrize(
     "change",
     [
