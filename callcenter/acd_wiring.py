@@ -49,12 +49,13 @@ def build_acd(
 ) -> Acd:
     """The queues, and what wakes their dispatch when agents change elsewhere: NOTIFY on PostgreSQL,
     the local control socket for this machine's CLI (both on SQLite's one server)."""
+    server = config.server_name or socket.gethostname()
     queues = QueueServer(
         model,
         engine,
         switch,
-        WriterQueueEvents(writer),
-        server=config.server_name or socket.gethostname(),
+        WriterQueueEvents(writer, server=server),
+        server=server,
         clock=timing.clock,
         agent_domain=config.agent_domain,
         tuning=timing.tuning,

@@ -20,6 +20,7 @@ from gevent.event import Event as GEvent
 
 from esl_handlers.acd_agents import AgentDesk
 from ivr_scripts.acd import AgentTarget, DispatchBoard, DispatchError, QueueSettings, QueueTicket
+from ivr_scripts.acd.agent_legs import AgentLegReport
 from ivr_scripts.acd.offer_model import Candidate, RingGroup
 
 EndedBy = Literal["caller", "agent"]
@@ -52,6 +53,7 @@ class Conversation:
     watched: bool  # the caller's own channel reports the end
     done: GEvent = field(default_factory=GEvent)
     ended_by: EndedBy | None = None  # set before `done`
+    leg: AgentLegReport | None = None  # the answered agent leg, reported again with its end
 
 
 @dataclass(eq=False)

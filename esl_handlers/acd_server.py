@@ -308,6 +308,7 @@ class QueueServer:
                 outcome.agent_leg,
                 outcome.customer_leg,
                 watched=ticket.callback is None,
+                leg=outcome.answered_leg,
             )
             self._talking[call_uuid] = conversation
             self._legs[outcome.agent_leg] = call_uuid
@@ -384,7 +385,10 @@ class QueueServer:
     def _finish(self, conversation: Conversation, ended_by: EndedBy) -> None:
         ticket, settings, agent_id = conversation.ticket, conversation.settings, conversation.agent_id
         try:
-            talk_s = complete_call(ticket, ended_by, events=self._events, clock=self._clock) or 0.0
+            talked = complete_call(
+                ticket, ended_by, events=self._events, clock=self._clock, leg=conversation.leg
+            )
+            talk_s = talked or 0.0
             self.handle_times.record(ticket.queue, talk_s + settings.wrap_up)
             self.board.record_call(agent_id, talk_s)
             wrap_up = round(settings.wrap_up)

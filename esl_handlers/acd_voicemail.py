@@ -11,6 +11,7 @@ from typing import Final
 
 from dialplans.vocabulary import EXITWITHTIMEOUT
 from ivr_scripts.acd import QueueEventReport, QueueEventSink, QueueSettings
+from ivr_scripts.acd.agent_legs import AgentLegReport
 from ivr_scripts.acd.settings import VoicemailOverflow
 
 # The mod_voicemail profile freeswitch_conf renders (freeswitch_conf.voicemail.VOICEMAIL_PROFILE).
@@ -28,6 +29,9 @@ class VoicemailExitEvents:
         if event.event == EXITWITHTIMEOUT and event.data is None:
             event = dataclasses.replace(event, data=self._data)
         self._sink.record(event)
+
+    def leg(self, report: AgentLegReport) -> None:
+        self._sink.leg(report)
 
 
 def with_exit_data(sink: QueueEventSink, settings: QueueSettings) -> QueueEventSink:

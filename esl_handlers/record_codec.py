@@ -19,16 +19,17 @@ import typing
 import zoneinfo
 from typing import Any, Final
 
-from schema.acd.records import QueueEvent
+from schema.acd.records import AgentLegRecord, QueueEvent
 from schema.calls.records import CallUpdate, IvrStepRecord, SurveyAnswerRecord
 from schema.recording.records import RecordingEvent, RecordingFileFacts, RecordingPaused, RecordingPlanned
 
-# What `schema.calls.writes.write_batch` takes, in one transaction: call records, queue events, survey answers
-# and what is known of recordings.
+# What `schema.calls.writes.write_batch` takes, in one transaction: call records, queue events, agent legs,
+# survey answers and what is known of recordings.
 Record = (
     CallUpdate
     | IvrStepRecord
     | QueueEvent
+    | AgentLegRecord
     | SurveyAnswerRecord
     | RecordingPlanned
     | RecordingEvent
@@ -41,6 +42,7 @@ RECORD_KINDS: Final[dict[str, type[Record]]] = {
         CallUpdate,
         IvrStepRecord,
         QueueEvent,
+        AgentLegRecord,
         SurveyAnswerRecord,
         RecordingPlanned,
         RecordingEvent,

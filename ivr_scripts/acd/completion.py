@@ -1,4 +1,5 @@
-"""Recording how a bridged queue call ended: COMPLETECALLER, COMPLETEAGENT or TRANSFER."""
+"""Recording how a bridged queue call ended: COMPLETECALLER, COMPLETEAGENT or TRANSFER, and the end of
+the answered agent leg."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Final, Literal
 
 from dialplans.clock import Clock
 from dialplans.vocabulary import COMPLETEAGENT, COMPLETECALLER, TRANSFER, QueueEventName
+from ivr_scripts.acd.agent_legs import AgentLegReport
 from ivr_scripts.acd.queue_events import QueueEventReport, QueueEventSink
 from ivr_scripts.acd.waiting import QueueTicket
 
@@ -22,10 +24,11 @@ def complete_call(
     *,
     events: QueueEventSink,
     clock: Clock,
+    leg: AgentLegReport | None = None,
 ) -> float | None:
     """The bridged call ended: record COMPLETECALLER, COMPLETEAGENT or TRANSFER with the wait and talk
-    seconds, and return the talk seconds (None, recording nothing, if the ticket was not connected:
-    a replayed hang-up)."""
+    seconds, and the end of the answered agent `leg` (the offer's `answered_leg`); return the talk seconds
+    (None, recording nothing, if the ticket was not connected: a replayed hang-up)."""
     if ticket.connected_at is None or not ticket.complete():
         return None
     now = clock()
@@ -43,4 +46,6 @@ def complete_call(
             data="callback" if ticket.callback is not None else None,
         )
     )
+    if leg is not None:
+        events.leg(leg.with_end(now, talk_s))
     return talk_s

@@ -22,6 +22,7 @@ Rules (docs/acd.md):
   for each. A caller leaving while they ring cancels every leg.
 - A switch error (the request itself failed) releases the agent with `offer_failed` and raises
   `OfferFailed`; the caller stays where the switch left them, for the server to handle.
+- Every agent rung is reported as an agent leg once settled (ivr_scripts.acd.agent_legs).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from dialplans.vocabulary import (
     RINGNOANSWER,
     QueueEventName,
 )
+from ivr_scripts.acd.agent_legs import BRIDGE_FAILED, LegLog, LegOutcome, unanswered_outcome
 from ivr_scripts.acd.caller_id import ANONYMOUS, caller_id_text
 from ivr_scripts.acd.offer_model import (
     AgentEvents,
@@ -80,7 +82,8 @@ def offer_call(
     new_uuid: Callable[[], str] = new_leg_uuid,
 ) -> OfferOutcome:
     """Ring `candidates` in order for `ticket` until one answers; see the module rules."""
-    flow = _OfferFlow(switch, ticket, settings, agent_events, events, clock, new_uuid)
+    leg_log = LegLog(events, ticket.call_uuid, ticket.queue, clock, callback=ticket.callback is not None)
+    flow = _OfferFlow(switch, ticket, settings, agent_events, events, clock, new_uuid, leg_log)
     return flow.run(candidates)
 
 
@@ -93,6 +96,7 @@ class _OfferFlow:
     events: QueueEventSink
     clock: Clock
     new_uuid: Callable[[], str]
+    leg_log: LegLog
 
     def run(self, candidates: Iterable[Candidate]) -> OfferOutcome:
         not_answered: list[str] = []
@@ -123,39 +127,46 @@ class _OfferFlow:
     ) -> OfferOutcome | None:
         """One agent: an outcome that ends the offer, or None to try the next candidate."""
         ticket, agent = self.ticket, target.agent_id
-        number = caller_id_text(ticket.caller_number, ANONYMOUS)
-        name = caller_id_text(ticket.caller_name, number)
-        if is_callback:
-            name = f"Callback {name}"
-        variables = {VAR_QUEUE: ticket.queue, VAR_CALL_UUID: ticket.call_uuid, VAR_AGENT: agent}
-        if is_callback:
-            variables[VAR_CALLBACK] = "true"
+        number, name, variables = self._shown_to_agents(is_callback)
+        variables[VAR_AGENT] = agent
         self.agent_events.ring(agent, ticket.call_uuid)
+        leg_uuid = self.new_uuid()
+        self.leg_log.ringing(agent)
         leg = self._ring(
             target.endpoint,
             agent,
+            leg_uuid,
             number=number,
             name=name,
             timeout=self.settings.ring_timeout,
             variables=variables,
-            cancellable=True,
+            agent_leg=True,
         )
+        if leg.result == "answered":
+            self.leg_log.picked_up(agent)
         if not self._still_waiting(is_callback):
             if leg.result == "answered":
                 self._hang_up_quietly(leg.leg_uuid)
             self.agent_events.caller_abandoned(agent, ticket.call_uuid)
+            self.leg_log.ended(agent, leg_uuid, "caller_abandoned", leg.cause)
             return OfferOutcome("caller_left", agent_id=agent, not_answered=not_answered)
         if leg.result != "answered":
             self._record(RINGNOANSWER, agent, data=leg.cause)
             self.agent_events.no_answer(agent, ticket.call_uuid)
+            self.leg_log.ended(agent, leg_uuid, unanswered_outcome(leg.cause), leg.cause)
             return None
-        agent_leg = leg.leg_uuid
+        return self._take(agent, leg.leg_uuid, is_callback, not_answered)
+
+    def _take(
+        self, agent: str, agent_leg: str | None, is_callback: bool, not_answered: tuple[str, ...]
+    ) -> OfferOutcome:
+        """`agent` answered on `agent_leg`: dial the callback's customer, or bridge the waiting caller."""
         assert agent_leg is not None
-        ticket.claim(agent)
+        self.ticket.claim(agent)
         if is_callback:
             return self._dial_customer(agent, agent_leg, not_answered)
-        ticket.wake()
-        return self._connect(agent, ticket.call_uuid, agent_leg, not_answered)
+        self.ticket.wake()
+        return self._connect(agent, self.ticket.call_uuid, agent_leg, not_answered)
 
     def _offer_to_group(
         self, group: Sequence[AgentTarget], is_callback: bool, not_answered: tuple[str, ...]
@@ -166,45 +177,49 @@ class _OfferFlow:
         ticket = self.ticket
         if len(group) == 1:
             return self._offer_to(group[0], is_callback, not_answered)
-        number = caller_id_text(ticket.caller_number, ANONYMOUS)
-        name = caller_id_text(ticket.caller_name, number)
-        if is_callback:
-            name = f"Callback {name}"
-        variables = {VAR_QUEUE: ticket.queue, VAR_CALL_UUID: ticket.call_uuid}
-        if is_callback:
-            variables[VAR_CALLBACK] = "true"
+        number, name, variables = self._shown_to_agents(is_callback)
         legs = {self.new_uuid(): target for target in group}
         for target in group:
             self.agent_events.ring(target.agent_id, ticket.call_uuid)
+        self.leg_log.ringing(*(target.agent_id for target in group))
         leg = self._ring_all(group, legs, number=number, name=name, variables=variables)
         winner = legs.get(leg.leg_uuid or "") if leg.result == "answered" else None
         if leg.result == "answered" and winner is None:
             # An answer on a leg the offer did not name: nobody to credit or blame; release them all.
             self._hang_up_quietly(leg.leg_uuid)
-            for target in group:
-                self.agent_events.caller_abandoned(target.agent_id, ticket.call_uuid)
+            self._release_all(legs, "failed", leg.cause)
             return None
+        if winner is not None:
+            self.leg_log.picked_up(winner.agent_id)
         if not self._still_waiting(is_callback):
-            if winner is not None:
-                self._hang_up_quietly(leg.leg_uuid)
-            for target in group:
-                self.agent_events.caller_abandoned(target.agent_id, ticket.call_uuid)
+            self._hang_up_quietly(leg.leg_uuid if winner is not None else None)
+            self._release_all(legs, "caller_abandoned", leg.cause)
             return OfferOutcome("caller_left", not_answered=not_answered)
         if winner is None:
-            for target in group:
+            for leg_uuid, target in legs.items():
                 self._record(RINGNOANSWER, target.agent_id, data=leg.cause)
                 self.agent_events.no_answer(target.agent_id, ticket.call_uuid)
+                self.leg_log.ended(target.agent_id, leg_uuid, unanswered_outcome(leg.cause), leg.cause)
             return None
-        for target in group:
-            if target is not winner:
-                self.agent_events.caller_abandoned(target.agent_id, ticket.call_uuid)
-        agent_leg = leg.leg_uuid
-        assert agent_leg is not None
-        ticket.claim(winner.agent_id)
+        self._release_all({u: t for u, t in legs.items() if t is not winner}, "lost_race", None)
+        return self._take(winner.agent_id, leg.leg_uuid, is_callback, not_answered)
+
+    def _release_all(self, legs: dict[str, AgentTarget], outcome: LegOutcome, cause: str | None) -> None:
+        """Release the agents of ring-all `legs` (leg UUID -> agent) without a no-answer."""
+        for leg_uuid, target in legs.items():
+            self.agent_events.caller_abandoned(target.agent_id, self.ticket.call_uuid)
+            self.leg_log.ended(target.agent_id, leg_uuid, outcome, cause)
+
+    def _shown_to_agents(self, is_callback: bool) -> tuple[str, str, dict[str, str]]:
+        """The caller ID number and name an agent's phone shows, and the variables of every agent leg."""
+        ticket = self.ticket
+        number = caller_id_text(ticket.caller_number, ANONYMOUS)
+        name = caller_id_text(ticket.caller_name, number)
+        variables = {VAR_QUEUE: ticket.queue, VAR_CALL_UUID: ticket.call_uuid}
         if is_callback:
-            return self._dial_customer(winner.agent_id, agent_leg, not_answered)
-        ticket.wake()
-        return self._connect(winner.agent_id, ticket.call_uuid, agent_leg, not_answered)
+            name = f"Callback {name}"
+            variables[VAR_CALLBACK] = "true"
+        return number, name, variables
 
     def _ring_all(
         self,
@@ -230,8 +245,9 @@ class _OfferFlow:
             )
         except SwitchError as exc:
             self._hang_up_all(legs, CANCEL_CAUSE)
-            for target in group:
+            for leg_uuid, target in legs.items():
                 self.agent_events.offer_failed(target.agent_id, ticket.call_uuid)
+                self.leg_log.ended(target.agent_id, leg_uuid, "failed")
             raise OfferFailed(f"ringing {len(group)} agents failed: {exc}", group[0].agent_id) from exc
         finally:
             ticket.cancel_ringing = None
@@ -244,16 +260,16 @@ class _OfferFlow:
         self,
         endpoint: str,
         agent: str,
+        leg_uuid: str,
         *,
         number: str,
         name: str,
         timeout: float,
         variables: dict[str, str],
-        cancellable: bool,
+        agent_leg: bool,
     ) -> Originated:
-        """Originate with a known leg UUID; while it rings, a caller leaving the ticket cancels it."""
-        leg_uuid = self.new_uuid()
-        if cancellable:
+        """Originate with a known leg UUID; an agent's leg is cancelled if the caller leaves as it rings."""
+        if agent_leg:
             self.ticket.cancel_ringing = lambda: self._hang_up_quietly(leg_uuid, CANCEL_CAUSE)
         try:
             originated = self.switch.originate(
@@ -266,6 +282,8 @@ class _OfferFlow:
         except SwitchError as exc:
             self._hang_up_quietly(leg_uuid, CANCEL_CAUSE)
             self.agent_events.offer_failed(agent, self.ticket.call_uuid)
+            if agent_leg:
+                self.leg_log.ended(agent, leg_uuid, "failed")
             raise OfferFailed(f"originate to {endpoint} failed: {exc}", agent) from exc
         finally:
             self.ticket.cancel_ringing = None
@@ -285,19 +303,22 @@ class _OfferFlow:
             customer = self._ring(
                 endpoint,
                 agent,
+                self.new_uuid(),
                 number=caller_id_text(callback.caller_id_number, ANONYMOUS),
                 name=caller_id_text(callback.caller_id_number, ANONYMOUS),
                 timeout=self.settings.callback_ring_timeout,
                 variables=variables,
-                cancellable=False,
+                agent_leg=False,
             )
         except OfferFailed:
             self._hang_up_quietly(agent_leg)
+            self.leg_log.ended(agent, agent_leg, "failed")
             ticket.release()
             raise
         if customer.result != "answered":
             self._hang_up_quietly(agent_leg)
             self.agent_events.caller_abandoned(agent, ticket.call_uuid)
+            self.leg_log.ended(agent, agent_leg, "callback_unanswered", customer.cause)
             callback.attempts += 1
             ticket.release()
             if callback.attempts >= self.settings.callback_attempts:
@@ -327,7 +348,9 @@ class _OfferFlow:
             if customer_leg is not None:
                 self._hang_up_quietly(customer_leg)
             self.agent_events.caller_abandoned(agent, ticket.call_uuid)
-            if ticket.state == "abandoned":
+            abandoned = ticket.state == "abandoned"
+            self.leg_log.ended(agent, agent_leg, "caller_abandoned" if abandoned else "failed", BRIDGE_FAILED)
+            if abandoned:
                 return OfferOutcome("caller_left", agent_id=agent, not_answered=not_answered)
             ticket.fail("failed")
             raise OfferFailed(f"bridging {caller_leg} to agent {agent} failed: {exc}", agent) from exc
@@ -335,15 +358,18 @@ class _OfferFlow:
         if not ticket.connect(now):  # the caller hung up while the bridge was being set up
             self._hang_up_quietly(agent_leg)
             self.agent_events.caller_abandoned(agent, ticket.call_uuid)
+            self.leg_log.ended(agent, agent_leg, "caller_abandoned")
             return OfferOutcome("caller_left", agent_id=agent, not_answered=not_answered)
         self._record(CONNECT, agent, at=now)
         self.agent_events.answered(agent, ticket.call_uuid)
+        answered = self.leg_log.ended(agent, agent_leg, "answered")
         return OfferOutcome(
             "connected",
             agent_id=agent,
             agent_leg=agent_leg,
             customer_leg=customer_leg,
             not_answered=not_answered,
+            answered_leg=answered,
         )
 
     def _record(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from ivr_scripts.acd.agent_legs import AgentLegReport
 from ivr_scripts.acd.model import DispatchError
 
 
@@ -65,3 +66,4 @@ class OfferOutcome:
     agent_leg: str | None = None
     customer_leg: str | None = None  # callback tickets: the leg dialled to the customer
     not_answered: tuple[str, ...] = ()  # agents rung without success, in order
+    answered_leg: AgentLegReport | None = None  # `connected`: the agent leg, its end not yet known

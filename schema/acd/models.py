@@ -1,4 +1,4 @@
-"""The ACD's tables: agents and their live state, the agent state log, the queue log.
+"""The ACD's tables: agents and their live state, the agent state log, the queue log, the agent legs.
 
 They share `schema.calls.models.Base`, so importing this module registers them on `Base.metadata`
 (schema/migrations/env.py does). Migration 0002 creates exactly these.
@@ -12,6 +12,8 @@ Idempotency keys, chosen so a replay writes nothing and no legitimate row is los
   re-entering after overflow), at different moments; a replay carries the same moment.
   `agent_id` is '' (never NULL) when no agent is involved, like Asterisk's "NONE": NULLs never
   conflict in a UNIQUE constraint on either database, so a replayed ENTERQUEUE would double.
+- agent_legs: the leg's channel UUID (the offer flow names every leg before ringing it). Migration 0011
+  creates the table.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Final
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dialplans import vocabulary
 from dialplans.vocabulary import AgentState
+from ivr_scripts.acd.agent_legs import LEG_OUTCOMES
 from schema.calls.models import Base, BigId
 
 # The CHECK constraints below are generated from the shared vocabularies (dialplans.vocabulary), in
@@ -121,3 +124,34 @@ class QueueLogEntry(Base):
 
     def __repr__(self) -> str:
         return f"QueueLogEntry(call_uuid={self.call_uuid!r}, queue={self.queue!r}, event={self.event!r})"
+
+
+class AgentLeg(Base):
+    """One agent rung for a queue call (ring-all: one row per agent rung), written by the ACD when the
+    leg's offer is settled and again, with its end, when an answered leg's conversation ends."""
+
+    __tablename__ = "agent_legs"
+    __table_args__ = (
+        CheckConstraint(_in("outcome", LEG_OUTCOMES), name="outcome"),
+        CheckConstraint("ring_ms >= 0 AND talk_ms >= 0", name="durations"),
+        Index("ix_agent_legs_call_uuid", "call_uuid"),
+        Index("ix_agent_legs_agent_id_offered_at", "agent_id", "offered_at"),
+        Index("ix_agent_legs_queue_offered_at", "queue", "offered_at"),
+    )
+
+    leg_uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    call_uuid: Mapped[str] = mapped_column(String(36))
+    queue: Mapped[str]
+    agent_id: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(24))
+    offered_at: Mapped[dt.datetime]
+    answered_at: Mapped[dt.datetime | None]
+    ended_at: Mapped[dt.datetime | None]
+    ring_ms: Mapped[int | None] = mapped_column(Integer)
+    talk_ms: Mapped[int | None] = mapped_column(Integer)
+    cause: Mapped[str | None]
+    callback: Mapped[bool] = mapped_column(Boolean)
+    server: Mapped[str | None]
+
+    def __repr__(self) -> str:
+        return f"AgentLeg(leg_uuid={self.leg_uuid!r}, agent_id={self.agent_id!r}, outcome={self.outcome!r})"

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Final
 
+from ivr_scripts.acd.agent_legs import LEG_OUTCOMES, AgentLegReport
 from ivr_scripts.acd.queue_events import QueueEventReport
 from schema.acd.models import QUEUE_EVENTS
 from schema.calls.records import UUID_MAX_LENGTH
@@ -107,6 +108,70 @@ class QueueEvent:
         )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentLegRecord:
+    """One agent_legs row (schema.acd.models.AgentLeg); ring_ms and talk_ms are whole milliseconds."""
+
+    leg_uuid: str
+    call_uuid: str
+    queue: str
+    agent_id: str
+    outcome: str
+    offered_at: dt.datetime
+    answered_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    ring_ms: int | None = None
+    talk_ms: int | None = None
+    cause: str | None = None
+    callback: bool = False
+    server: str | None = None
+
+    def __post_init__(self) -> None:
+        where = f"agent leg {self.leg_uuid!r} of call {self.call_uuid!r}"
+        check_call_uuid(self.leg_uuid)
+        check_call_uuid(self.call_uuid)
+        check_agent_id(self.agent_id)
+        if self.outcome not in LEG_OUTCOMES:
+            raise RecordRejected(f"{where}: outcome {self.outcome!r} is not one of {LEG_OUTCOMES}")
+        if not isinstance(self.queue, str) or not self.queue:
+            raise RecordRejected(f"{where}: queue is empty")
+        for name in ("ring_ms", "talk_ms"):
+            ms = getattr(self, name)
+            if ms is not None and (isinstance(ms, bool) or not isinstance(ms, int) or not 0 <= ms < 2**31):
+                raise RecordRejected(f"{where}: {name} {ms!r} is not a whole number of milliseconds >= 0")
+        if self.cause is not None and len(self.cause) > DATA_MAX_LENGTH:
+            raise RecordRejected(f"{where}: cause is longer than {DATA_MAX_LENGTH} characters")
+        _clean_fields(self, where)
+
+    @classmethod
+    def from_report(cls, report: AgentLegReport, server: str | None = None) -> AgentLegRecord:
+        """The row of one reported leg: ring time up to the answer (or the end, unanswered)."""
+        for name in ("offered_at", "answered_at", "ended_at"):
+            value = getattr(report, name)
+            if value is not None:
+                check_aware(value, f"agent leg {report.leg_uuid!r}: {name}")
+        rang_until = report.answered_at or report.ended_at
+        return cls(
+            leg_uuid=report.leg_uuid,
+            call_uuid=report.call_uuid,
+            queue=report.queue,
+            agent_id=report.agent_id,
+            outcome=report.outcome,
+            offered_at=report.offered_at,
+            answered_at=report.answered_at,
+            ended_at=report.ended_at,
+            ring_ms=None if rang_until is None else _milliseconds(rang_until - report.offered_at),
+            talk_ms=None if report.talk_s is None else max(0, round(report.talk_s * 1000)),
+            cause=report.cause,
+            callback=report.callback,
+            server=server,
+        )
+
+
+def _milliseconds(elapsed: dt.timedelta) -> int:
+    return max(0, round(elapsed / dt.timedelta(milliseconds=1)))
+
+
 def check_agent_id(agent_id: str) -> None:
     if (
         not isinstance(agent_id, str)
@@ -127,7 +192,7 @@ def check_aware(value: dt.datetime, what: str) -> None:
         raise RecordRejected(f"{what} {value!r} is not a datetime with a timezone")
 
 
-def _clean_fields(record: AgentProfile | QueueEvent, where: str) -> None:
+def _clean_fields(record: AgentProfile | QueueEvent | AgentLegRecord, where: str) -> None:
     for field in dataclasses.fields(record):
         value = getattr(record, field.name)
         if isinstance(value, dt.datetime):

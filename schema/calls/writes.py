@@ -9,6 +9,7 @@ no foreign key): a batch of queue events alone touches only queue_log. Survey an
 first answer stored stays, a replay changes nothing), no call row needed. Recording records
 (`schema.recording.writes.RecordingRecord`) are merged into the recordings table by path, and the
 agent of a call's recordings is refreshed from its queue_log CONNECT: see schema/recording/writes.py.
+Agent legs (`schema.acd.records.AgentLegRecord`) are upserted by leg UUID: see schema/acd/leg_writes.py.
 
 Merge rule for a call row (`INSERT ... ON CONFLICT (uuid) DO UPDATE`), field by field:
 - started_at, answered_at: the earliest value any writer gave; ended_at: the latest.
@@ -26,8 +27,8 @@ A step for a call not yet written first creates the bare call row (uuid only) it
 Rows are written in UUID order, so concurrent batches lock rows in the same order and cannot
 deadlock; records for one UUID keep their order in the batch, which is what "last" means above.
 Tables are always written in the same order too: calls, then ivr_steps, then queue_log (in key
-order, the order `write_queue_events` uses), then survey_responses (in (call_uuid, question) order),
-then recordings (in path order).
+order, the order `write_queue_events` uses), then agent_legs (in leg UUID order), then survey_responses
+(in (call_uuid, question) order), then recordings (in path order).
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ from sqlalchemy import ColumnElement, Engine, bindparam, func, or_, select
 from sqlalchemy.sql.dml import Insert
 
 from dialplans.vocabulary import ANSWERED_EVENT
+from schema.acd.leg_writes import write_agent_legs
 from schema.acd.models import QueueLogEntry
-from schema.acd.records import QueueEvent
+from schema.acd.records import AgentLegRecord, QueueEvent
 from schema.calls.models import Call, IvrStep
 from schema.calls.records import CallUpdate, IvrStepRecord, SurveyAnswerRecord
 
@@ -54,7 +56,7 @@ from schema.merge_sql import SecondsBetween, dialect_insert, earliest, latest
 from schema.recording.records import RecordingEvent, RecordingFileFacts, RecordingPaused, RecordingPlanned
 from schema.recording.writes import RecordingRecord, write_recordings
 
-Record = CallUpdate | IvrStepRecord | QueueEvent | SurveyAnswerRecord | RecordingRecord
+Record = CallUpdate | IvrStepRecord | QueueEvent | AgentLegRecord | SurveyAnswerRecord | RecordingRecord
 RECORDING_RECORDS: Final = (RecordingPlanned, RecordingEvent, RecordingFileFacts, RecordingPaused)
 
 CALLS: Final = Call.__table__
@@ -96,6 +98,7 @@ def write_batch(engine: Engine, records: Sequence[Record]) -> None:
         (r for r in records if isinstance(r, SurveyAnswerRecord)), key=lambda a: (a.call_uuid, a.question)
     )
     recordings = [r for r in records if isinstance(r, RECORDING_RECORDS)]
+    legs = [r for r in records if isinstance(r, AgentLegRecord)]
     connected = {r.call_uuid for r in records if isinstance(r, QueueEvent) and r.event == ANSWERED_EVENT}
     now = dt.datetime.now(dt.UTC)
     with write_transaction(engine, f"writing {len(records)} call records") as connection:
@@ -108,6 +111,8 @@ def write_batch(engine: Engine, records: Sequence[Record]) -> None:
             connection.execute(_step_insert(dialect), [_step_params(s) for s in steps])
         if queue_rows:
             connection.execute(_queue_insert(dialect), queue_rows)
+        if legs:
+            write_agent_legs(connection, legs)
         if answers:
             connection.execute(_survey_insert(dialect), [_survey_params(a) for a in answers])
         if recordings or connected:

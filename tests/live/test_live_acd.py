@@ -28,6 +28,7 @@ from sipp_scenarios.runner import path_call
 from sipp_scenarios.sipp_run import run_sipp
 from tests.support.live import harness
 from tests.support.live.acd import (
+    agent_legs,
     agent_phone,
     agents_ready,
     call_uuid_of,
@@ -115,6 +116,13 @@ def test_an_agent_not_answering_passes_the_call_to_the_next(
     assert taker_result.ok, taker_result.errors
     offers = [(line.event, line.agent_id) for line in logged if line.event in ("RINGNOANSWER", "CONNECT")]
     assert offers == [("RINGNOANSWER", "1003"), ("CONNECT", "1004")], logged
+    silent_leg, taker_leg = agent_legs(engine, call_uuid)
+    assert (silent_leg.agent_id, silent_leg.outcome, silent_leg.talk_ms) == ("1003", "no_answer", None)
+    assert silent_leg.ring_ms is not None
+    assert silent_leg.ring_ms >= (RING_TIMEOUT_S - 1) * 1000, silent_leg
+    assert (taker_leg.agent_id, taker_leg.outcome) == ("1004", "answered")
+    assert taker_leg.talk_ms is not None
+    assert TALK_MS / 2 <= taker_leg.talk_ms <= TALK_MS + 5000, taker_leg
     assert live.switch.alive(), live.switch.log_tail()
 
 
@@ -173,6 +181,10 @@ def test_ring_all_rings_every_agent_and_cancels_the_others(
     assert loser_result.ok, f"1006's phone was not rung and cancelled: {loser_result.errors}"
     offers = [(line.event, line.agent_id) for line in logged if line.event in ("RINGNOANSWER", "CONNECT")]
     assert offers == [("CONNECT", "1005")], logged
+    legs = agent_legs(engine, call_uuid)  # one row per agent rung
+    assert [(leg.agent_id, leg.outcome) for leg in legs] == [("1005", "answered"), ("1006", "lost_race")], (
+        legs
+    )
     assert live.switch.alive(), live.switch.log_tail()
 
 

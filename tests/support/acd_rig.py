@@ -22,7 +22,7 @@ from ivr_scripts.acd import QueueSettings
 from ivr_scripts.agent_service import AgentService
 from ivr_scripts.runner import utc_now
 from schema.acd.agents import upsert_agents
-from schema.acd.models import AgentStateLog, QueueLogEntry
+from schema.acd.models import AgentLeg, AgentStateLog, QueueLogEntry
 from schema.acd.records import AgentProfile
 from schema.adapters.agent_store import SqlAgentStore
 from schema.calls.models import Call
@@ -169,6 +169,11 @@ class Rig:
     def queue_log(self, call_uuid: str | None = None) -> list[QueueLogEntry]:
         return self._rows(QueueLogEntry, None if call_uuid is None else QueueLogEntry.call_uuid == call_uuid)
 
+    def agent_legs(self, call_uuid: str) -> list[AgentLeg]:
+        """The call's agent legs, in the order they were offered (ring-all: by agent)."""
+        rows = self._rows(AgentLeg, AgentLeg.call_uuid == call_uuid)
+        return sorted(rows, key=lambda row: (row.offered_at, row.agent_id))
+
     def state_log(self, agent_id: str) -> list[str]:
         rows = self._rows(AgentStateLog, AgentStateLog.agent_id == agent_id)
         return [row.to_state for row in sorted(rows, key=lambda row: row.version)]
@@ -199,7 +204,9 @@ class Rig:
         try:
             with session_scope(engine) as session:
                 query = select(model) if where is None else select(model).where(where)
-                order = (model.at, model.id) if model is QueueLogEntry else (model.id,)
+                order = (
+                    (model.at, model.id) if model is QueueLogEntry else model.__table__.primary_key.columns
+                )
                 rows = list(session.scalars(query.order_by(*order)).all())
                 session.expunge_all()
                 return rows

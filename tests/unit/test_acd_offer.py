@@ -217,6 +217,30 @@ def events_of(offer: Offer) -> list[tuple[str, str | None, float | None, str | N
     return [(e.event, e.agent_id, e.wait_s, e.data) for e in offer.events.events]
 
 
+LegRow = tuple[str, str, str, float, float | None, float | None, str | None]
+
+
+def legs_of(offer: Offer) -> list[LegRow]:
+    """Each agent leg reported: agent, leg, outcome, offered at, answered at, ended at (seconds after
+    START), cause."""
+
+    def since_start(at: dt.datetime | None) -> float | None:
+        return None if at is None else (at - START).total_seconds()
+
+    return [
+        (
+            leg.agent_id,
+            leg.leg_uuid,
+            leg.outcome,
+            (leg.offered_at - START).total_seconds(),
+            since_start(leg.answered_at),
+            since_start(leg.ended_at),
+            leg.cause,
+        )
+        for leg in offer.events.legs
+    ]
+
+
 def test_no_answer_busy_and_failure_pass_the_call_on_until_an_agent_answers() -> None:
     offer = make_offer(
         {
@@ -230,8 +254,18 @@ def test_no_answer_busy_and_failure_pass_the_call_on_until_an_agent_answers() ->
     outcome = offer.run(targets("1001", "1002", "1003", "1004", "1005"))
 
     assert outcome == OfferOutcome(
-        "connected", agent_id="1004", agent_leg="leg-4", not_answered=("1001", "1002", "1003")
+        "connected",
+        agent_id="1004",
+        agent_leg="leg-4",
+        not_answered=("1001", "1002", "1003"),
+        answered_leg=offer.events.legs[-1],
     )
+    assert legs_of(offer) == [
+        ("1001", "leg-1", "no_answer", 0, None, 15, "NO_ANSWER"),
+        ("1002", "leg-2", "rejected", 15, None, 16, "USER_BUSY"),
+        ("1003", "leg-3", "failed", 16, None, 16, "USER_NOT_REGISTERED"),
+        ("1004", "leg-4", "answered", 16, 22, None, None),
+    ]
     assert events_of(offer) == [
         ("RINGNOANSWER", "1001", 55, "NO_ANSWER"),
         ("RINGNOANSWER", "1002", 56, "USER_BUSY"),
@@ -329,6 +363,10 @@ def test_a_caller_hanging_up_while_an_agent_rings_tears_the_leg_down_and_stops()
     assert [o.endpoint for o in offer.switch.originates] == [endpoint("1001"), endpoint("1002")]
     assert offer.agents.heard[-2:] == [("ring", "1002"), ("caller_abandoned", "1002")]
     assert offer.events.names() == ["RINGNOANSWER"]  # no RINGNOANSWER for 1002: the agent did nothing wrong
+    assert legs_of(offer) == [
+        ("1001", "leg-1", "no_answer", 0, None, 15, "NO_ANSWER"),
+        ("1002", "leg-2", "caller_abandoned", 15, None, 19, "ORIGINATOR_CANCEL"),
+    ]
     assert offer.ticket.cancel_ringing is None
     assert offer.ticket.wait_s == 10 + 15 + 4
 
@@ -348,6 +386,7 @@ def test_a_caller_leaving_just_as_the_agent_answers_releases_the_answered_leg() 
     assert offer.switch.bridges == []
     assert offer.agents.heard == [("ring", "1001"), ("caller_abandoned", "1001")]
     assert offer.events.names() == []
+    assert legs_of(offer) == [("1001", "leg-1", "caller_abandoned", 0, 4, 4, None)]
 
 
 def test_a_ticket_no_longer_waiting_is_not_offered() -> None:
@@ -368,6 +407,7 @@ def test_a_failed_bridge_releases_the_agent_and_raises() -> None:
     assert offer.agents.heard == [("ring", "1001"), ("caller_abandoned", "1001")]
     assert offer.ticket.state == "failed"
     assert offer.events.names() == []
+    assert legs_of(offer) == [("1001", "leg-1", "failed", 0, 5, 5, "BRIDGE_FAILED")]
 
 
 def test_a_failed_bridge_after_the_caller_hung_up_is_the_callers_abandon() -> None:
@@ -381,6 +421,7 @@ def test_a_failed_bridge_after_the_caller_hung_up_is_the_callers_abandon() -> No
     outcome = offer.run(targets("1001"))
     assert outcome == OfferOutcome("caller_left", agent_id="1001")
     assert offer.agents.heard == [("ring", "1001"), ("caller_abandoned", "1001")]
+    assert legs_of(offer) == [("1001", "leg-1", "caller_abandoned", 0, 5, 5, "BRIDGE_FAILED")]
 
 
 def test_a_switch_error_while_ringing_releases_the_agent_without_a_no_answer() -> None:
@@ -390,6 +431,7 @@ def test_a_switch_error_while_ringing_releases_the_agent_without_a_no_answer() -
     assert offer.agents.heard == [("ring", "1001"), ("offer_failed", "1001")]
     assert offer.switch.hangups == [("leg-1", "ORIGINATOR_CANCEL")]
     assert offer.ticket.state == "waiting"
+    assert legs_of(offer) == [("1001", "leg-1", "failed", 0, None, 0, "SWITCH_ERROR")]
 
 
 CUSTOMER = "loopback/+15551234567/default"
@@ -413,8 +455,19 @@ def test_a_callback_rings_the_agent_first_then_dials_the_customer_and_bridges_th
     outcome = offer.run(targets("1001", "1002"))
 
     assert outcome == OfferOutcome(
-        "connected", agent_id="1002", agent_leg="leg-2", customer_leg="leg-3", not_answered=("1001",)
+        "connected",
+        agent_id="1002",
+        agent_leg="leg-2",
+        customer_leg="leg-3",
+        not_answered=("1001",),
+        answered_leg=offer.events.legs[-1],
     )
+    # The agent's ring time ends when the agent answers, before the customer is dialled.
+    assert legs_of(offer) == [
+        ("1001", "leg-1", "no_answer", 0, None, 15, "NO_ANSWER"),
+        ("1002", "leg-2", "answered", 15, 20, None, None),
+    ]
+    assert [leg.callback for leg in offer.events.legs] == [True, True]
     to_agent, to_customer = offer.switch.originates[1:]
     # The agent sees who it is before the customer's phone rings.
     assert (to_agent.endpoint, to_agent.caller_id_name, to_agent.caller_id_number) == (
@@ -458,6 +511,10 @@ def test_an_unanswered_callback_releases_the_agent_and_gives_up_after_the_attemp
     assert ticket.callback.attempts == 2
     assert offer.run(targets("1001")).result == "caller_left"
     assert offer.events.names() == []
+    assert [(leg.leg_uuid, leg.outcome, leg.cause) for leg in offer.events.legs] == [
+        ("leg-1", "callback_unanswered", "NO_ANSWER"),
+        ("leg-3", "callback_unanswered", "USER_BUSY"),
+    ]
 
 
 def test_a_callback_requested_while_an_agent_rings_stops_that_offer() -> None:
@@ -538,6 +595,22 @@ def test_completion_records_wait_and_talk_seconds_once(
     assert len(offer.events.events) == 2
 
 
+def test_completion_reports_the_answered_leg_with_its_end_and_talk_time_once() -> None:
+    offer = make_offer({endpoint("1001"): [Ring("answered", 5)]})
+    answered = offer.run(targets("1001")).answered_leg
+    assert answered is not None
+    offer.clock.advance(125)
+
+    complete_call(offer.ticket, "agent", events=offer.events, clock=offer.clock, leg=answered)
+    complete_call(offer.ticket, "caller", events=offer.events, clock=offer.clock, leg=answered)
+
+    assert legs_of(offer) == [
+        ("1001", "leg-1", "answered", 0, 5, None, None),
+        ("1001", "leg-1", "answered", 0, 5, 130, None),
+    ]
+    assert offer.events.legs[-1].talk_s == 125
+
+
 def test_completion_of_a_call_never_connected_records_nothing() -> None:
     offer = make_offer({})
     assert complete_call(offer.ticket, "caller", events=offer.events, clock=offer.clock) is None
@@ -557,7 +630,15 @@ def test_ring_all_rings_the_group_in_one_originate_and_the_first_to_answer_takes
 
     outcome = offer.run(group("1001", "1002", "1003"))
 
-    assert outcome == OfferOutcome("connected", agent_id="1002", agent_leg="leg-2")
+    assert outcome == OfferOutcome(
+        "connected", agent_id="1002", agent_leg="leg-2", answered_leg=offer.events.legs[-1]
+    )
+    # One leg per agent rung; the losers lost the race.
+    assert legs_of(offer) == [
+        ("1001", "leg-1", "lost_race", 0, None, 6, "LOSE_RACE"),
+        ("1003", "leg-3", "lost_race", 0, None, 6, "LOSE_RACE"),
+        ("1002", "leg-2", "answered", 0, 6, None, None),
+    ]
     [(endpoints, common, per_leg)] = offer.switch.group_originates
     assert endpoints == [
         (endpoint("1001"), "leg-1"),
@@ -604,6 +685,11 @@ def test_ring_all_nobody_answering_is_a_no_answer_for_each_and_the_call_stays_qu
         ("RINGNOANSWER", "1003", 55, "NO_ANSWER"),
     ]
     assert offer.agents.heard[3:] == [("no_answer", "1001"), ("no_answer", "1002"), ("no_answer", "1003")]
+    assert legs_of(offer) == [
+        ("1001", "leg-1", "no_answer", 0, None, 15, "NO_ANSWER"),
+        ("1002", "leg-2", "no_answer", 0, None, 15, "NO_ANSWER"),
+        ("1003", "leg-3", "no_answer", 0, None, 15, "NO_ANSWER"),
+    ]
     assert offer.ticket.state == "waiting"
     assert offer.switch.bridges == []
 
@@ -621,6 +707,10 @@ def test_ring_all_a_caller_hanging_up_cancels_every_ringing_leg() -> None:
     assert offer.switch.hangups == [("leg-1", "ORIGINATOR_CANCEL"), ("leg-2", "ORIGINATOR_CANCEL")]
     assert offer.agents.heard[2:] == [("caller_abandoned", "1001"), ("caller_abandoned", "1002")]
     assert offer.events.names() == []
+    assert [(leg.leg_uuid, leg.outcome, leg.cause) for leg in offer.events.legs] == [
+        ("leg-1", "caller_abandoned", "ORIGINATOR_CANCEL"),
+        ("leg-2", "caller_abandoned", "ORIGINATOR_CANCEL"),
+    ]
     assert offer.ticket.cancel_ringing is None
 
 
@@ -638,6 +728,11 @@ def test_ring_all_an_answer_after_the_caller_left_is_hung_up() -> None:
     assert offer.switch.hangups == [("leg-2", "NORMAL_CLEARING")]
     assert offer.switch.bridges == []
     assert offer.agents.heard[2:] == [("caller_abandoned", "1001"), ("caller_abandoned", "1002")]
+    # Both legs count as the caller's abandon; the one that answered keeps its answer time.
+    assert legs_of(offer) == [
+        ("1001", "leg-1", "caller_abandoned", 0, None, 4, "SUCCESS"),
+        ("1002", "leg-2", "caller_abandoned", 0, 4, 4, "SUCCESS"),
+    ]
 
 
 def test_ring_all_a_switch_error_releases_every_agent_without_a_no_answer() -> None:
@@ -651,11 +746,18 @@ def test_ring_all_a_switch_error_releases_every_agent_without_a_no_answer() -> N
     assert offer.agents.heard[2:] == [("offer_failed", "1001"), ("offer_failed", "1002")]
     assert offer.switch.hangups == [("leg-1", "ORIGINATOR_CANCEL"), ("leg-2", "ORIGINATOR_CANCEL")]
     assert offer.events.names() == []
+    assert [(leg.leg_uuid, leg.outcome, leg.cause) for leg in offer.events.legs] == [
+        ("leg-1", "failed", "SWITCH_ERROR"),
+        ("leg-2", "failed", "SWITCH_ERROR"),
+    ]
 
 
 def test_ring_all_with_a_single_reserved_agent_rings_it_alone() -> None:
     offer = make_offer({endpoint("1001"): [Ring("answered", 3)]})
     outcome = offer.run(group("1001"))
-    assert outcome == OfferOutcome("connected", agent_id="1001", agent_leg="leg-1")
+    assert outcome == OfferOutcome(
+        "connected", agent_id="1001", agent_leg="leg-1", answered_leg=offer.events.legs[-1]
+    )
+    assert legs_of(offer) == [("1001", "leg-1", "answered", 0, 3, None, None)]
     assert offer.switch.group_originates == []
     assert [o.variables["cc_agent"] for o in offer.switch.originates] == ["1001"]

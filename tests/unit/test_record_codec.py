@@ -16,7 +16,7 @@ from esl_handlers.record_codec import (
     encode_record,
     record_from_fields,
 )
-from schema.acd.records import QueueEvent
+from schema.acd.records import AgentLegRecord, QueueEvent
 from schema.calls.records import CallUpdate, IvrStepRecord, SurveyAnswerRecord
 from schema.recording.records import RecordingEvent, RecordingFileFacts, RecordingPaused, RecordingPlanned
 
@@ -51,6 +51,31 @@ def every_kind(at: dt.datetime) -> list[Record]:
         IvrStepRecord("u1", 3, "main", "welcome", "12#", "matched", at),
         QueueEvent(at, "u1", "sales", "ENTERQUEUE"),
         QueueEvent(at, "u1", "sales", "CONNECT", "1001", wait_s=0.1, talk_s=1e-7, position=2, data="cb"),
+        AgentLegRecord(
+            leg_uuid="l1",
+            call_uuid="u1",
+            queue="sales",
+            agent_id="1001",
+            outcome="no_answer",
+            offered_at=at,
+            ended_at=at + dt.timedelta(seconds=15),
+            ring_ms=15000,
+            cause="NO_ANSWER",
+        ),
+        AgentLegRecord(
+            leg_uuid="l2",
+            call_uuid="u1",
+            queue="sales",
+            agent_id="1002",
+            outcome="answered",
+            offered_at=at,
+            answered_at=at,
+            ended_at=at,
+            ring_ms=0,
+            talk_ms=2**31 - 1,
+            callback=True,
+            server="app-1",
+        ),
         SurveyAnswerRecord("u1", "after_call", "q1", 9, None, None, at),
         SurveyAnswerRecord("u1", "after_call", "q2", 1, "1001", "sales", at),
         RecordingPlanned("u1", PATH, None, "wav", 1, None, 1, at),

@@ -44,6 +44,7 @@ ALL_TABLES = {
     "dnc_numbers",
     "campaign_exclusions",
     "campaign_attempts",
+    "agent_legs",
     "campaign_answers",
     "campaign_previews",
 }
@@ -63,14 +64,14 @@ def test_upgrade_to_head_creates_the_tables(blank_database_url: str) -> None:
 
     upgrade(blank_database_url)
 
-    assert current_revision(blank_database_url) == "0010"
+    assert current_revision(blank_database_url) == "0011"
     assert _tables(blank_database_url) == ALL_TABLES
 
 
 def test_upgrade_twice_is_harmless(blank_database_url: str) -> None:
     upgrade(blank_database_url)
     upgrade(blank_database_url)
-    assert current_revision(blank_database_url) == "0010"
+    assert current_revision(blank_database_url) == "0011"
 
 
 def test_migration_matches_the_models(database_url: str) -> None:
@@ -154,7 +155,7 @@ def test_0006_down_removes_only_the_campaign_tables_and_keeps_earlier_rows(blank
         downgrade(blank_database_url, "0005")
 
         assert current_revision(blank_database_url) == "0005"
-        assert _tables(blank_database_url) == ALL_TABLES - CAMPAIGN_TABLES
+        assert _tables(blank_database_url) == ALL_TABLES - CAMPAIGN_TABLES - {"agent_legs"}
         with engine.connect() as connection:
             assert list(connection.execute(select(USERS.c.username)).scalars()) == ["maria"]
     finally:
@@ -165,11 +166,18 @@ def test_0007_down_removes_only_the_answers(blank_database_url: str) -> None:
     upgrade(blank_database_url)
     downgrade(blank_database_url, "0006")
     assert current_revision(blank_database_url) == "0006"
-    assert _tables(blank_database_url) == ALL_TABLES - {"campaign_answers", "campaign_previews"}
+    assert _tables(blank_database_url) == ALL_TABLES - {"campaign_answers", "campaign_previews", "agent_legs"}
 
 
 def test_0010_down_removes_only_the_previews(blank_database_url: str) -> None:
     upgrade(blank_database_url)
     downgrade(blank_database_url, "0009")
     assert current_revision(blank_database_url) == "0009"
-    assert _tables(blank_database_url) == ALL_TABLES - {"campaign_previews"}
+    assert _tables(blank_database_url) == ALL_TABLES - {"campaign_previews", "agent_legs"}
+
+
+def test_0011_down_removes_only_the_agent_legs(blank_database_url: str) -> None:
+    upgrade(blank_database_url)
+    downgrade(blank_database_url, "0010")
+    assert current_revision(blank_database_url) == "0010"
+    assert _tables(blank_database_url) == ALL_TABLES - {"agent_legs"}

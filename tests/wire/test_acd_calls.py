@@ -79,6 +79,22 @@ def test_no_answer_moves_on_to_the_next_agent(make_rig: RigFactory) -> None:
     ]
     assert rig.state_log("1001")[-3:] == ["reserved", "ringing", "available"]
     assert rig.agent_state("1001") == "available"
+    legs = rig.agent_legs(call.uuid)
+    assert [(leg.agent_id, leg.outcome, leg.answered_at is None) for leg in legs] == [
+        ("1001", "no_answer", True),
+        ("1002", "answered", False),
+    ]
+    no_answer, answered = legs
+    assert no_answer.leg_uuid != answered.leg_uuid
+    assert no_answer.ended_at is not None
+    assert no_answer.ring_ms is not None
+    assert no_answer.talk_ms is None
+    assert answered.ring_ms is not None
+    assert answered.ring_ms >= 0
+    assert answered.ended_at is not None
+    assert answered.talk_ms is not None
+    assert answered.talk_ms >= 150
+    assert {leg.server for leg in legs} == {"wire-test"}
 
 
 @pytest.mark.parametrize(
@@ -154,6 +170,14 @@ def test_a_caller_leaving_while_the_agent_rings_frees_the_agent(make_rig: RigFac
     wait_until(lambda: rig.agent_state("1001") == "available", what="the agent released")
     assert rig.state_log("1001")[-3:] == ["reserved", "ringing", "available"]
     assert rig.events.agents.legs == {}  # the ringing leg was torn down (uuid_kill), not left to answer
+    wait_until(lambda: len(rig.agent_legs(call.uuid)) == 1, what="the abandoned leg written")
+    [leg] = rig.agent_legs(call.uuid)
+    assert (leg.agent_id, leg.outcome, leg.answered_at, leg.talk_ms) == (
+        "1001",
+        "caller_abandoned",
+        None,
+        None,
+    )
 
 
 def test_an_agent_left_reserved_by_a_crash_is_reconciled_at_start(

@@ -63,6 +63,14 @@ def test_ring_all_the_second_agent_answers_and_the_others_are_released_without_a
         assert f"]{endpoint(agent_id)}" in sent
     losers = {leg: cause for leg, cause in rig.events.agents.ended.items() if cause == "LOSE_RACE"}
     assert len(losers) == 2
+    legs = rig.agent_legs(call.uuid)  # one row per agent rung, the losers under their own leg UUIDs
+    assert [(leg.agent_id, leg.outcome) for leg in legs] == [
+        ("1001", "lost_race"),
+        ("1002", "answered"),
+        ("1003", "lost_race"),
+    ]
+    assert {leg.leg_uuid for leg in legs if leg.outcome == "lost_race"} == set(losers)
+    assert len({leg.offered_at for leg in legs}) == 1
     for agent_id in ("1001", "1003"):
         wait_until(agent_available(rig, agent_id), timeout=5, what=f"{agent_id} free")
         assert rig.state_log(agent_id)[-3:] == ["reserved", "ringing", "available"]

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from freeswitch_conf.directory import directory_users
-from schema.acd.models import QueueLogEntry
+from schema.acd.models import AgentLeg, QueueLogEntry
 from schema.calls.models import Call
 from sipp_scenarios.agent_phone import AgentLogin, AgentOptions, AgentPhone, Registrar
 from sipp_scenarios.dtmf_pcap import DtmfTiming
@@ -123,6 +123,40 @@ def queue_log(engine: Engine, call_uuid: str) -> list[Logged]:
             .order_by(QueueLogEntry.at, QueueLogEntry.id)
         ).all()
     return [Logged(row.event, row.agent_id, row.data) for row in rows]
+
+
+@dataclass(frozen=True)
+class Leg:
+    agent_id: str
+    outcome: str
+    ring_ms: int | None
+    talk_ms: int | None
+    ended: bool
+
+
+def agent_legs(engine: Engine, call_uuid: str, timeout: float = 15.0) -> list[Leg]:
+    """The call's agent legs by agent, once every one of them has ended (its answered leg's end is
+    written when the conversation ends; fails the test after `timeout`)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with engine.connect() as db:
+            rows = db.execute(
+                select(
+                    AgentLeg.agent_id, AgentLeg.outcome, AgentLeg.ring_ms, AgentLeg.talk_ms, AgentLeg.ended_at
+                ).where(AgentLeg.call_uuid == call_uuid)
+            ).all()
+        legs = sorted(
+            (
+                Leg(row.agent_id, row.outcome, row.ring_ms, row.talk_ms, row.ended_at is not None)
+                for row in rows
+            ),
+            key=lambda leg: leg.agent_id,
+        )
+        if legs and all(leg.ended for leg in legs):
+            return legs
+        if time.monotonic() > deadline:
+            raise AssertionError(f"agent legs of call {call_uuid} not all ended after {timeout:.0f}s: {legs}")
+        time.sleep(0.3)
 
 
 def wait_for_event(engine: Engine, call_uuid: str, event: str, timeout: float = 30.0) -> list[Logged]:
