@@ -45,8 +45,13 @@ def add_preview_parser(actions: argparse._SubParsersAction[argparse.ArgumentPars
         parser.add_argument("--json", action="store_true", help="print the record as the API's JSON")
 
 
+def utc_now() -> dt.datetime:
+    """The clock the preview steps read (a test sets it inside the campaign's calling window)."""
+    return dt.datetime.now(dt.UTC)
+
+
 def run_preview(args: argparse.Namespace, engine: Engine, plan: CampaignPlan, control_socket: Path) -> int:
-    now = dt.datetime.now(dt.UTC)
+    now = utc_now()
     server = f"cli@{socket.gethostname()}"
     try:
         if args.step == "next":

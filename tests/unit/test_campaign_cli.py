@@ -3,12 +3,14 @@ and what the database holds afterwards."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
 
+from callcenter import preview_cli
 from schema.campaigns.dnc import is_blocked
 from schema.campaigns.leads import LEADS
 from schema.campaigns.status import get_campaign, transitions
@@ -253,8 +255,11 @@ campaigns:
 
 
 def test_preview_next_show_dial_and_skip(
-    database: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    database: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Tomorrow noon, London: inside the default calling window (08:00-21:00) whenever the test runs.
+    noon = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).replace(hour=12, minute=0)
+    monkeypatch.setattr(preview_cli, "utc_now", lambda: noon)
     (tmp_path / "plan.yaml").write_text(PREVIEW_PLAN, encoding="utf-8")
     path = tmp_path / "march.csv"
     path.write_text("name,phone,car\nJane Roe,020 7946 0958,Golf\nMax,020 7946 0959,\n", encoding="utf-8")
