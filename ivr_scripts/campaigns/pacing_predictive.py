@@ -9,8 +9,11 @@ each agent on a call with the chance that its call ends in time for its wrap-up 
 learnt talk times, given how long it has lasted). A person handed over at s finds no agent when
 X(s) >= Y(s) (normal approximation, continuity correction); averaged over when a new call's person is
 handed over, that is the abandon chance of the n-th new call. The pacer places the largest n whose
-chance is at most target_share * limit and whose expected abandons fit the budget's headroom; never
-fewer than progressive; progressive during the warm-up and while the budget is spent.
+chance is at most target_share * limit, whose expected abandons fit the budget's headroom, and whose
+worst case fits it in whole abandons: were every call in flight answered by a person and no seat came
+free, the persons beyond the idle seats (`abandons_at_worst`) would still be within the headroom. So
+the realized rate stays within the limit, not only the expected one. Never fewer than progressive;
+progressive during the warm-up and while the budget is spent.
 """
 
 from __future__ import annotations
@@ -175,11 +178,20 @@ def predictive_calls(snapshot: PacingSnapshot, settings: PacingSettings) -> int:
             return True
         live = live_now + n * stats.person_rate
         machines = budget.machine_weight * stats.machine_rate * (snapshot.calls_in_progress + n)
+        if abandons_at_worst(snapshot, n) + machines > budget.affordable(snapshot.now):
+            return False
         return live * chance + machines <= budget.affordable(snapshot.now, live + machines)
 
     in_flight = snapshot.calls_in_progress + snapshot.persons_waiting
     ceiling = max(0, math.floor(settings.max_lines_per_agent * snapshot.agents_not_in_wrap_up) - in_flight)
     return max(floor, largest_keeping(keeps_the_budget, ceiling))
+
+
+def abandons_at_worst(snapshot: PacingSnapshot, new_calls: int) -> int:
+    """The abandons if every call in flight and `new_calls` new ones were answered by a person and no
+    seat came free: the persons beyond the idle seats. Progressive dialling keeps this at 0."""
+    in_flight = snapshot.calls_in_progress + snapshot.persons_waiting + new_calls
+    return max(0, in_flight - snapshot.idle_agents)
 
 
 def largest_keeping(keeps: Callable[[int], bool], ceiling: int) -> int:

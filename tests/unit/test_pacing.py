@@ -94,8 +94,22 @@ def test_predictive_is_progressive_when_the_budget_is_spent() -> None:
     for outcome in [AttemptOutcome.HUMAN] * 97 + [AttemptOutcome.DROPPED] * 3:
         spent.record(NOW - 60.0, outcome)
     assert decide(snapshot(budget=spent, idle_agents=1)) == 1
-    spent.record(NOW - 60.0, AttemptOutcome.HUMAN)  # 3 of 101: a little headroom again
-    assert decide(snapshot(budget=spent, idle_agents=1)) > 1
+    spent.record(NOW - 60.0, AttemptOutcome.HUMAN)  # 3 of 101: headroom for 0.03 of an abandon
+    assert decide(snapshot(budget=spent, idle_agents=1)) == 1, "one more abandon would break the limit"
+    spent.record(NOW - 60.0, AttemptOutcome.HUMAN, count=33)  # 3 of 134: room for one whole abandon
+    assert decide(snapshot(budget=spent, idle_agents=1)) == 2, "one call ahead: one abandon at worst"
+
+
+def test_the_calls_ahead_never_exceed_the_whole_abandons_the_budget_affords() -> None:
+    """Were every call in flight a person and no seat came free, the realized rate still keeps the limit."""
+    roomy = AbandonBudget(Jurisdiction.US)
+    roomy.record(NOW - 60.0, AttemptOutcome.HUMAN, count=200)  # room for 6 abandons
+    unbounded = decide(snapshot(idle_agents=2))
+    bounded = decide(snapshot(budget=roomy, idle_agents=2))
+    assert unbounded > 2 + 6, "without a budget the chance alone would dial further ahead"
+    assert bounded == 2 + 6
+    in_flight = snapshot(budget=roomy, idle_agents=2, calls_dialled_at=(NOW - 3.0,) * 5)
+    assert decide(in_flight) == 3, "5 in flight for 2 seats: 3 ahead already, 3 more at most"
 
 
 def test_predictive_places_the_most_calls_whose_abandon_chance_keeps_the_target() -> None:
