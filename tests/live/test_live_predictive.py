@@ -31,6 +31,7 @@ from sqlalchemy import Engine, create_engine
 
 from dialplans.campaign_vocabulary import AttemptOutcome
 from dialplans.prompt_audio import find_prompt_audio, synthesis_voices
+from esl_handlers.switch import EslSwitch
 from schema.acd.agents import agent_snapshot
 from schema.campaigns.attempts import Attempt, attempts
 from sipp_scenarios.agent_phone import AgentOptions
@@ -117,12 +118,27 @@ def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
-        gevent.sleep(0.25)
+        gevent.sleep(0.5)
 
 
 def seated(engine: Engine, agent_ids: list[str]) -> bool:
-    on_call = {a.agent_id for a in agent_snapshot(engine) if a.state == "on_call" and a.call_uuid}
-    return on_call.issuperset(agent_ids)
+    return sorted(seat_of(engine, agent_ids)) == agent_ids
+
+
+def leave_the_seats(live: Live, engine: Engine, agent_ids: list[str]) -> None:
+    legs = [a.call_uuid for a in agent_snapshot(engine) if a.agent_id in agent_ids and a.call_uuid]
+    assert len(legs) == len(agent_ids), "every seat stayed up to the end"
+    switch = EslSwitch(live.settings.esl_host, live.settings.esl_port, live.settings.esl_password)
+    try:
+        for leg in legs:
+            switch.hangup(leg)
+    finally:
+        switch.close()
+    until(lambda: not any(seat_of(engine, agent_ids)), 15, "the seats gone")
+
+
+def seat_of(engine: Engine, agent_ids: list[str]) -> list[str]:
+    return [a.agent_id for a in agent_snapshot(engine) if a.agent_id in agent_ids and a.state == "on_call"]
 
 
 def test_a_predictive_campaign_dials_ahead_of_its_seats_and_keeps_its_abandon_budget(
@@ -156,6 +172,7 @@ def test_a_predictive_campaign_dials_ahead_of_its_seats_and_keeps_its_abandon_bu
             until(lambda: len(attempts(engine, CAMPAIGN, since)) >= len(listed), 400, "every number dialled")
             dialling_seconds = time.monotonic() - started
             gevent.sleep(1.0)  # the last events of the last call
+            leave_the_seats(live, engine, agent_ids)  # the phones' SIPp ends with its call
     logged = attempts(engine, CAMPAIGN, since)
     engine.dispose()
     view = switch_view(events.by_leg, CAMPAIGN)
