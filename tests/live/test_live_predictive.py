@@ -238,5 +238,5 @@ def report(live: Live, view: SwitchView, logged: list[Attempt], seconds: float) 
         f"max in flight {max(f for _, f, _ in ahead)}, most ahead {flying} in flight vs {free} seats free, "
         f"{len(dialled_ahead)} originates ahead, the first {dialled_ahead[0] if dialled_ahead else -1:.0f} s "
         f"after the first call; decision to bridge median {statistics.median(to_bridge):.0f} ms, "
-        f"max {max(to_bridge):.0f} ms"
+        f"max {max(to_bridge):.0f} ms, {sum(1 for ms in to_bridge if ms > 500)} people waited for a seat"
     )
