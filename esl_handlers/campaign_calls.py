@@ -222,7 +222,12 @@ class CampaignCalls:
             self._run(bridge)
 
     def _expire(self, call: CampaignCall) -> None:
-        command = call.expire(self._clock())
+        now = self._clock()
+        command = call.expire(now)
+        deadline = call.agent_deadline
+        if command is None and deadline is not None:
+            # The timer ran early by the clock (gevent times it from the loop's cached time): wait the rest.
+            gevent.spawn_later(max(0.0, (deadline - now).total_seconds()), self._expire, call)
         if command is not None:
             if call in self._waiting:
                 self._waiting.remove(call)

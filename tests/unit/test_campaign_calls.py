@@ -117,6 +117,27 @@ def test_a_person_with_no_seat_is_dropped_after_two_seconds(
     assert [(c.outcome, c.wait_for_agent_ms) for c in finished] == [(AttemptOutcome.DROPPED, 2000)]
 
 
+def test_a_drop_timer_that_fires_early_by_the_clock_drops_the_person_at_the_deadline(
+    rig: tuple[FakeSwitch, CampaignCalls, list[CampaignCall]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seen live: gevent's timer ran a little before the clock's 2 s and the person, never dropped, waited
+    until they hung up (logged dropped, no message)."""
+    switch, calls, finished = rig
+    t = [dt.datetime(2026, 12, 7, 15, 0, tzinfo=dt.UTC)]
+    monkeypatch.setattr(calls, "_clock", lambda: t[0])
+    call = person_decided(switch, calls, REQUEST)
+    t[0] += dt.timedelta(seconds=1.95)  # the timer fires; by the clock 50 ms remain
+    gevent.sleep(2.05)
+    assert call.phase is Phase.WAITING_FOR_AGENT
+    t[0] += dt.timedelta(seconds=0.05)
+    gevent.sleep(0.1)
+    assert ("transfer", call.call_uuid, "'playback:/srv/sounds/acme-id.wav") in switch.done
+    calls.on_switch_event(
+        event("CHANNEL_HANGUP_COMPLETE", call.call_uuid, **{"Hangup-Cause": "NORMAL_CLEARING"})
+    )
+    assert [(c.outcome, c.wait_for_agent_ms) for c in finished] == [(AttemptOutcome.DROPPED, 2000)]
+
+
 def person_decided(switch: FakeSwitch, calls: CampaignCalls, request: DialRequest) -> CampaignCall:
     call = calls.dial(request)
     gevent.sleep(0)
