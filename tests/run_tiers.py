@@ -9,8 +9,8 @@ run only. Each run has its own temporary directory and its own slice of local po
 (sipp_scenarios/ports.py), so runs never draw the same port.
 
 Phase 2: the tests marked `solo` (latency promises under load: the crash drill's 3 s, the soak's p99,
-the database outage) run alone, one build after the other, on a machine doing nothing else: beside
-other runs they would measure the machine, not the product.
+the database outage, the predictive dialler's 2 s to an agent) run alone, one build after the other, on
+a machine doing nothing else: beside other runs they would measure the machine, not the product.
 
 Each run's output goes to a log, printed whole when the run ends; the exit status is the first failing
 run's, else 0 (a run that selected nothing, pytest's 5, counts as passed). With no build found, one live
