@@ -28,7 +28,11 @@ USERS: Final = cast(Table, CrmUser.__table__)
 TOKENS: Final = cast(Table, ApiToken.__table__)
 NAME_MAX_LENGTH: Final = 64
 TOKEN_BYTES: Final = 32
-# token_urlsafe(32) gives 43 characters; anything much longer is not one of these and is not worth hashing.
+TOKEN_PREFIX: Final = "cc_"  # noqa: S105 (a prefix, not a secret)
+"""Every issued token starts with it: a secret scanner can spot one, and no token starts with "-", which
+`callcenter token revoke TOKEN` would read as an option (a bare token_urlsafe does, one time in 64)."""
+# The prefix and token_urlsafe(32) give 46 characters; anything much longer is not one of these and is
+# not worth hashing.
 TOKEN_MAX_LENGTH: Final = 256
 # A user's phone is dialled as user/<extension>@<agent domain>: the directory's extensions are the
 # dialplan's numbers (dialplans.base.Number), so the same pattern.
@@ -83,7 +87,7 @@ def issue_token(
     """A new token for the user (shown once: only its hash is kept). Unknown username: NotFound."""
     if label is not None:
         _check_name(label, "token label")
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
     with write_transaction(engine, f"issuing a token for {username!r}") as connection:
         user_id = connection.execute(
             select(USERS.c.id).where(USERS.c.username == username)

@@ -93,6 +93,7 @@ def test_a_token_is_printed_once_and_works_until_revoked(
     captured = capsys.readouterr()
     token = captured.out.strip()
     assert captured.out == f"{token}\n"  # stdout holds the token alone, for scripts
+    assert token.startswith("cc_"), "never '-': `token revoke TOKEN` would take it for an option"
     assert "shown this once" in captured.err
     assert authenticate(database, token) == Viewer("maria", "manager")
 
