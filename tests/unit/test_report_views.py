@@ -306,3 +306,15 @@ def test_every_interval_view_filters_by_a_utc_time_bound(seeded: Engine, view: s
     assert before > 0
     assert after > 0
     assert before + after == everything
+
+
+def test_buckets_are_utc_whatever_the_sessions_time_zone(seeded: Engine) -> None:
+    with seeded.connect() as connection:
+        if seeded.dialect.name == "postgresql":  # SQLite has no session time zone
+            connection.execute(text("SET TIME ZONE 'Asia/Kolkata'"))  # +05:30: no UTC hour is a local one
+        hours = connection.execute(text("SELECT hour_start, calls FROM v_hourly_volume ORDER BY 1")).all()
+        quarters = connection.execute(
+            text("SELECT interval_start FROM v_queue_interval WHERE queue = 'sales' ORDER BY 1")
+        ).all()
+    assert [(cell(hour), calls) for hour, calls in hours] == [(DAY1, 9), (DAY2, 1), (DAY3, 1), (DAY9, 1)]
+    assert [cell(quarter) for (quarter,) in quarters] == [DAY1, DAY1_Q2]
