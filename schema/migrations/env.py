@@ -11,11 +11,12 @@ import os
 from alembic import context
 from sqlalchemy import Connection
 
-# Imported for their side effect: the ACD, CRM and recording tables join Base.metadata.
+# Imported for their side effect: the ACD, CRM, recording and reporting tables join Base.metadata.
 import schema.acd.models
 import schema.campaigns.models
 import schema.crm.models
-import schema.recording.models  # noqa: F401
+import schema.recording.models
+import schema.reporting.models  # noqa: F401
 from schema.calls.models import Base
 from schema.db import create_engine_from_url
 

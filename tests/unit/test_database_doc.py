@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any, Final
 
 import pytest
-from sqlalchemy import Engine, Table, insert, text
+from sqlalchemy import Engine, Table, insert, inspect, text
 
 import schema.acd.models
 import schema.campaigns.models
 import schema.crm.models
 import schema.recording.models
+import schema.reporting.models
 from schema.calls.models import Base
 
 DOC: Final = Path(__file__).resolve().parents[2] / "docs" / "database.md"
@@ -25,6 +26,7 @@ MODEL_MODULES: Final = (
     schema.campaigns.models,
     schema.crm.models,
     schema.recording.models,
+    schema.reporting.models,
 )
 SECTION: Final = re.compile(r"^### `(\w+)`$", re.MULTILINE)
 COLUMN_ROW: Final = re.compile(r"^\| `(\w+)` \|", re.MULTILINE)
@@ -47,6 +49,24 @@ def test_every_table_and_column_is_documented_and_nothing_else() -> None:
     assert sorted(documented) == sorted(models)
     for table, columns in models.items():
         assert documented[table] == columns, f"docs/database.md, table {table}: columns in the model's order"
+
+
+def documented_view_columns() -> dict[str, list[str]]:
+    views_part = DOC.read_text().split("\n## Views\n", 1)[1]
+    pieces = SECTION.split(views_part)
+    return {name: COLUMN_ROW.findall(body) for name, body in zip(pieces[1::2], pieces[2::2], strict=True)}
+
+
+def test_every_view_and_its_columns_are_documented_in_order(engine: Engine) -> None:
+    inspector = inspect(engine)
+    views = {
+        name: [column["name"] for column in inspector.get_columns(name)]
+        for name in inspector.get_view_names()
+    }
+    documented = documented_view_columns()
+    assert sorted(documented) == sorted(views)
+    for view, columns in views.items():
+        assert documented[view] == columns, f"docs/database.md, view {view}: columns in the view's order"
 
 
 def sql_blocks() -> list[tuple[str, str | None, str]]:

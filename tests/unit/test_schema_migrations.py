@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import Engine, insert, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 
-# Imported for their side effect: the ACD and CRM tables join Base.metadata.
+# Imported for their side effect: their tables join Base.metadata.
 import schema.acd.models
 import schema.campaigns.models
 import schema.crm.models
-import schema.recording.models  # noqa: F401
+import schema.recording.models
+import schema.reporting.models  # noqa: F401
 from schema.calls.models import Base
 from schema.crm.users import USERS
 from schema.db import create_engine_from_url
 from schema.migrate import current_revision, downgrade, upgrade
+from schema.reporting.models import ReportSettings
 
 ALL_TABLES = {
     "alembic_version",
@@ -47,6 +51,18 @@ ALL_TABLES = {
     "agent_legs",
     "campaign_answers",
     "campaign_previews",
+    "report_settings",
+}
+REPORT_VIEWS = {
+    "v_agent_state_periods",
+    "v_queue_interval",
+    "v_agent_interval",
+    "v_interval_volume",
+    "v_hourly_volume",
+    "v_ivr_menu_options",
+    "v_first_call_resolution",
+    "v_first_call_resolution_queue",
+    "v_csat",
 }
 
 
@@ -58,20 +74,29 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
+def _views(url: str) -> set[str]:
+    engine = create_engine_from_url(url)
+    try:
+        return set(inspect(engine).get_view_names())
+    finally:
+        engine.dispose()
+
+
 def test_upgrade_to_head_creates_the_tables(blank_database_url: str) -> None:
     assert current_revision(blank_database_url) is None
     assert _tables(blank_database_url) == set()
 
     upgrade(blank_database_url)
 
-    assert current_revision(blank_database_url) == "0011"
+    assert current_revision(blank_database_url) == "0012"
     assert _tables(blank_database_url) == ALL_TABLES
+    assert _views(blank_database_url) == REPORT_VIEWS
 
 
 def test_upgrade_twice_is_harmless(blank_database_url: str) -> None:
     upgrade(blank_database_url)
     upgrade(blank_database_url)
-    assert current_revision(blank_database_url) == "0011"
+    assert current_revision(blank_database_url) == "0012"
 
 
 def test_migration_matches_the_models(database_url: str) -> None:
@@ -109,9 +134,11 @@ def test_downgrade_removes_the_tables_and_upgrade_restores_them(database_url: st
     downgrade(database_url)
     assert current_revision(database_url) is None
     assert _tables(database_url) <= {"alembic_version"}
+    assert _views(database_url) == set()
 
     upgrade(database_url)
     assert _tables(database_url) == ALL_TABLES
+    assert _views(database_url) == REPORT_VIEWS
 
 
 def test_users_made_before_0005_keep_their_rows_and_have_no_extension(blank_database_url: str) -> None:
@@ -155,7 +182,7 @@ def test_0006_down_removes_only_the_campaign_tables_and_keeps_earlier_rows(blank
         downgrade(blank_database_url, "0005")
 
         assert current_revision(blank_database_url) == "0005"
-        assert _tables(blank_database_url) == ALL_TABLES - CAMPAIGN_TABLES - {"agent_legs"}
+        assert _tables(blank_database_url) == ALL_TABLES - CAMPAIGN_TABLES - {"agent_legs", "report_settings"}
         with engine.connect() as connection:
             assert list(connection.execute(select(USERS.c.username)).scalars()) == ["maria"]
     finally:
@@ -166,18 +193,59 @@ def test_0007_down_removes_only_the_answers(blank_database_url: str) -> None:
     upgrade(blank_database_url)
     downgrade(blank_database_url, "0006")
     assert current_revision(blank_database_url) == "0006"
-    assert _tables(blank_database_url) == ALL_TABLES - {"campaign_answers", "campaign_previews", "agent_legs"}
+    assert _tables(blank_database_url) == ALL_TABLES - {
+        "campaign_answers",
+        "campaign_previews",
+        "agent_legs",
+        "report_settings",
+    }
 
 
 def test_0010_down_removes_only_the_previews(blank_database_url: str) -> None:
     upgrade(blank_database_url)
     downgrade(blank_database_url, "0009")
     assert current_revision(blank_database_url) == "0009"
-    assert _tables(blank_database_url) == ALL_TABLES - {"campaign_previews", "agent_legs"}
+    assert _tables(blank_database_url) == ALL_TABLES - {"campaign_previews", "agent_legs", "report_settings"}
 
 
 def test_0011_down_removes_only_the_agent_legs(blank_database_url: str) -> None:
     upgrade(blank_database_url)
     downgrade(blank_database_url, "0010")
     assert current_revision(blank_database_url) == "0010"
-    assert _tables(blank_database_url) == ALL_TABLES - {"agent_legs"}
+    assert _tables(blank_database_url) == ALL_TABLES - {"agent_legs", "report_settings"}
+
+
+def test_0012_down_removes_only_the_views_and_settings_and_up_restores_the_defaults(
+    blank_database_url: str,
+) -> None:
+    upgrade(blank_database_url)
+    downgrade(blank_database_url, "0011")
+    assert current_revision(blank_database_url) == "0011"
+    assert _tables(blank_database_url) == ALL_TABLES - {"report_settings"}
+    assert _views(blank_database_url) == set()
+
+    upgrade(blank_database_url)
+    engine = create_engine_from_url(blank_database_url)
+    try:
+        with engine.connect() as connection:
+            settings = connection.execute(select(ReportSettings.__table__)).all()
+    finally:
+        engine.dispose()
+    assert _views(blank_database_url) == REPORT_VIEWS
+    assert [tuple(row) for row in settings] == [(1, 20.0, 5.0, 7, "csat", 4)]
+
+
+def test_report_settings_keeps_one_row_of_non_negative_thresholds(engine: Engine) -> None:
+    with pytest.raises(IntegrityError, match=r"(?i)check"), engine.begin() as connection:
+        connection.execute(
+            insert(ReportSettings).values(
+                id=2,
+                service_level_s=20,
+                short_abandon_s=5,
+                fcr_window_days=7,
+                csat_question="csat",
+                csat_satisfied_score=4,
+            )
+        )
+    with pytest.raises(IntegrityError, match=r"(?i)check"), engine.begin() as connection:
+        connection.execute(text("UPDATE report_settings SET short_abandon_s = -1"))
