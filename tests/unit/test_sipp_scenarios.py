@@ -15,7 +15,14 @@ from sipp_scenarios.runner import SmokeOptions, SmokeReport, plan_calls
 from sipp_scenarios.sipp_run import ScenarioResult
 from tests.support.sipp_flows import flow, scenario
 
-SCENARIOS = ("caller.xml", "caller_hangup.xml", "load.xml", "caller_declined.xml", "caller_late_keys.xml")
+SCENARIOS = (
+    "caller.xml",
+    "caller_abandon.xml",
+    "caller_hangup.xml",
+    "load.xml",
+    "caller_declined.xml",
+    "caller_late_keys.xml",
+)
 
 
 def sdp_of(root: ET.Element) -> str:
@@ -79,6 +86,24 @@ def test_caller_hangup_hangs_up_after_the_pause() -> None:
     ]
     pause = next(root.iter("pause"))
     assert pause.attrib == {}  # the length comes from -d
+
+
+def test_caller_abandon_keys_then_hangs_up_after_the_pause() -> None:
+    root = scenario("caller_abandon.xml")
+    assert flow(root) == [
+        "> INVITE",
+        "< 100?",
+        "< 180?",
+        "< 183?",
+        "< 200",
+        "> ACK",
+        "pause",
+        "nop play_pcap_audio=dtmf.pcap",
+        "pause",
+        "> BYE",
+        "< 200",
+    ]
+    assert list(root.iter("pause"))[1].attrib == {}  # the length comes from -d
 
 
 def test_caller_declined_expects_603_and_acks_it_in_the_invite_transaction() -> None:
