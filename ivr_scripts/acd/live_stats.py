@@ -46,6 +46,7 @@ class QueueFigures:
     queue: str
     waiting: int
     longest_wait_s: float | None
+    oldest_entry: dt.datetime | None  # so a wallboard can tick the longest wait itself
     offered: int
     answered: int
     answered_within_threshold: int
@@ -208,6 +209,7 @@ class LiveStats:
             queue=queue,
             waiting=len(entered),
             longest_wait_s=None if oldest is None else max(0.0, (now - oldest).total_seconds()),
+            oldest_entry=oldest,
             offered=counts.offered,
             answered=counts.answered,
             answered_within_threshold=counts.within,

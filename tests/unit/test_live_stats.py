@@ -70,6 +70,7 @@ def test_answer_and_abandon_leave_the_queue_and_count() -> None:
         queue="sales",
         waiting=1,
         longest_wait_s=30.0,
+        oldest_entry=start,
         offered=3,
         answered=2,
         answered_within_threshold=1,
