@@ -11,8 +11,10 @@ After each (re)connect, including the first, the board is rebuilt from the datab
 the start of yesterday, every agent's row; schema.acd.queue_notify.board_record), read in the thread pool
 after LISTEN, so nothing committed in between is lost; what is heard twice counts once.
 
-On SQLite (one server) `BoardQueueEvents` hands each queue event to the board as the ACD reports it,
-beside the writer, and the board is loaded from the database once at start (`load_board`).
+On SQLite (one server) the board is loaded from the database once at start (`load_board`), then
+`BoardQueueEvents` hands it each queue event as the ACD reports it, beside the writer; `LocalAgents`
+each agent change the ACD saves (esl_handlers.acd_agents.AgentDesk.observe) and, by reading the row,
+each change the control socket reports (the CLI, the dialer's seats).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from esl_handlers.pg_listen import Channel, NotifyWatcher
 from ivr_scripts.acd.agent_legs import AgentLegReport
 from ivr_scripts.acd.live_stats import LiveStats
 from ivr_scripts.acd.queue_events import QueueEventReport, QueueEventSink
+from ivr_scripts.agent_states import Transition
 from schema.acd import agent_notify, queue_notify
 from schema.acd.agent_notify import AgentChange
 from schema.errors import StorageError
@@ -107,3 +110,34 @@ class BoardQueueEvents:
 
     def leg(self, report: AgentLegReport) -> None:
         self._inner.leg(report)
+
+
+class LocalAgents:
+    """Agent changes of the one server (SQLite) to the board."""
+
+    def __init__(self, engine: Engine, board: LiveStats, *, run: Runner = in_thread) -> None:
+        self._engine = engine
+        self._board = board
+        self._run = run
+
+    def saved(self, transition: Transition) -> None:
+        """A change the ACD saved: the state and its start are in hand, no read needed."""
+        status = transition.status
+        self._board.agent_changed(status.agent_id, status.state.value, since=status.since, version=None)
+
+    def changed_elsewhere(self, agent_id: str | None) -> None:
+        """A change this process did not make (None: any agent): read the row(s)."""
+        try:
+            if agent_id is None:
+                load_board(self._engine, self._board, self._run)
+                return
+            row = self._run(functools.partial(queue_notify.agent_row, self._engine, agent_id))
+        except StorageError as exc:
+            log.error("live statistics: agent %s not read: %s", agent_id, exc)
+            return
+        if row is None:
+            self._board.agent_removed(agent_id)
+        else:
+            self._board.agent_changed(
+                row.agent_id, row.state, since=row.since, version=row.version, department=row.department
+            )

@@ -97,7 +97,9 @@ class _Agent:
 
 
 class LiveStats:
-    """The board. `thresholds`: each queue's service-level seconds (others: DEFAULT_SERVICE_LEVEL_S).
+    """The board. `thresholds`: each queue's service-level seconds (others: DEFAULT_SERVICE_LEVEL_S), or
+    a callable returning them (the dialplan's, as reloaded); a CONNECT is judged by the threshold of when
+    it is heard.
     `on_change(part)` is called with "queues" or "agents" after a change that altered that part."""
 
     def __init__(
@@ -105,13 +107,13 @@ class LiveStats:
         clock: Clock,
         zone: ZoneInfo,
         *,
-        thresholds: Mapping[str, float] | None = None,
+        thresholds: Mapping[str, float] | Callable[[], Mapping[str, float]] | None = None,
         forget_after: dt.timedelta = dt.timedelta(hours=24),
         on_change: Callable[[str], None] | None = None,
     ) -> None:
         self._clock = clock
         self.zone = zone
-        self._thresholds = dict(thresholds or {})
+        self._thresholds = thresholds if callable(thresholds) else _constant(dict(thresholds or {}))
         self._forget_after = forget_after
         self._on_change = on_change or (lambda _part: None)
         self._days: dict[dt.date, _Day] = {}
@@ -144,12 +146,21 @@ class LiveStats:
         return True
 
     def agent_changed(
-        self, agent_id: str, state: str, *, since: dt.datetime, version: int, department: str | None = None
+        self,
+        agent_id: str,
+        state: str,
+        *,
+        since: dt.datetime,
+        version: int | None,
+        department: str | None = None,
     ) -> bool:
-        """Apply an agent's change; False if the board already has this version or a newer one."""
+        """Apply an agent's change; False if the board already has this version or a newer one.
+        `version` None: a change seen as it was saved on the only server (SQLite), applied in order."""
         known = self._agents.get(agent_id)
-        if known is not None and known.version >= version:
+        if known is not None and version is not None and known.version >= version:
             return False
+        if version is None:
+            version = known.version if known is not None else -1
         if known is not None and known.state == state:
             since = known.since  # a change of another column: the agent is in this state since before
         kept_department = department if department is not None or known is None else known.department
@@ -219,7 +230,7 @@ class LiveStats:
         )
 
     def threshold(self, queue: str) -> float:
-        return self._thresholds.get(queue, DEFAULT_SERVICE_LEVEL_S)
+        return float(self._thresholds().get(queue, DEFAULT_SERVICE_LEVEL_S))
 
     def _count(self, counts: _Counts, event: QueueEventReport) -> None:
         answers_callback = event.data is not None and event.data.startswith(CALLBACK_MARK)
@@ -254,3 +265,7 @@ class LiveStats:
         for places in (self._waiting, self._exited):
             for place in [place for place, at in places.items() if at < horizon]:
                 del places[place]
+
+
+def _constant(thresholds: Mapping[str, float]) -> Callable[[], Mapping[str, float]]:
+    return lambda: thresholds

@@ -33,6 +33,9 @@ BOARD_EVENTS: Final = (*sorted(EXIT_EVENTS), "ENTERQUEUE")
 MAX_PAYLOAD_BYTES: Final = 7999  # PostgreSQL's limit is under 8000 bytes
 QUEUE_LOG: Final = cast(Table, QueueLogEntry.__table__)
 AGENTS: Final = cast(Table, Agent.__table__)
+_AGENT_ROWS: Final = select(
+    AGENTS.c.agent_id, AGENTS.c.state, AGENTS.c.state_since, AGENTS.c.version, AGENTS.c.department
+)
 _NOTIFY_ALL: Final = text(
     "SELECT pg_notify(:channel, payload) FROM unnest(CAST(:payloads AS text[])) AS payload"
 )
@@ -102,11 +105,7 @@ def board_record(engine: Engine, since: dt.datetime) -> tuple[list[QueueEventRep
             .where(log.at >= since, log.event.in_(BOARD_EVENTS))
             .order_by(log.at, log.id)
         ).all()
-        agents = connection.execute(
-            select(
-                AGENTS.c.agent_id, AGENTS.c.state, AGENTS.c.state_since, AGENTS.c.version, AGENTS.c.department
-            )
-        ).all()
+        rows = connection.execute(_AGENT_ROWS.order_by(AGENTS.c.agent_id)).all()
     return (
         [
             QueueEventReport(
@@ -120,5 +119,12 @@ def board_record(engine: Engine, since: dt.datetime) -> tuple[list[QueueEventRep
             )
             for row in events
         ],
-        [AgentRow(r.agent_id, r.state, r.state_since, r.version, r.department) for r in agents],
+        [AgentRow(*row) for row in rows],
     )
+
+
+def agent_row(engine: Engine, agent_id: str) -> AgentRow | None:
+    """One agent as a board needs it (a change heard without its state: the control socket)."""
+    with read_connection(engine, f"reading agent {agent_id}") as connection:
+        row = connection.execute(_AGENT_ROWS.where(AGENTS.c.agent_id == agent_id)).first()
+    return None if row is None else AgentRow(*row)
