@@ -19,7 +19,13 @@ import pytest
 from sqlalchemy import Engine, event, text
 
 from dialplans.vocabulary import QueueEventName
-from esl_handlers.live_stats_feed import APPLICATION_NAME, BoardQueueEvents, LiveStatsWatcher, load_board
+from esl_handlers.live_stats_feed import (
+    APPLICATION_NAME,
+    BoardQueueEvents,
+    LiveStatsWatcher,
+    LocalAgents,
+    load_board,
+)
 from ivr_scripts.acd.live_stats import LiveStats, QueueFigures
 from ivr_scripts.acd.queue_events import MemoryQueueEvents, QueueEventReport
 from ivr_scripts.agent_service import AgentService
@@ -227,3 +233,22 @@ NAIVE_TIME: Final = {"c": "x", "q": "s", "e": "ABANDON", "a": "", "t": "2026-03-
 def test_malformed_payloads_are_refused(payload: str) -> None:
     with pytest.raises(ValueError):
         parse_payload(payload)
+
+
+@ON_SQLITE
+def test_on_sqlite_agent_changes_reach_the_board_without_notify(agents: Engine) -> None:
+    board = LiveStats(now, UTC)
+    local = LocalAgents(agents, board, run=lambda call: call())
+    load_board(agents, board, run=lambda call: call())
+    assert [(a.agent_id, a.state) for a in board.agents()] == [("1001", "logged_out"), ("1002", "logged_out")]
+    service = AgentService(SqlAgentStore(agents, server="s1"), None, now)
+    local.saved(service.login("1001"))  # what the ACD's desk hands over: no read
+    assert board.agents()[0].state == "available"
+    service.login("1002")  # the CLI: the control socket names the agent, its row is read
+    local.changed_elsewhere("1002")
+    assert board.agents()[1].state == "available"
+    local.changed_elsewhere("no-such-agent")
+    assert len(board.agents()) == 2
+    service.go_break("1001", "lunch")
+    local.changed_elsewhere(None)  # anything may have changed: every row
+    assert [a.state for a in board.agents()] == ["on_break", "available"]
