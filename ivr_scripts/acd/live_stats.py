@@ -34,7 +34,7 @@ from dialplans.vocabulary import ABANDON, CALLBACK, CONNECT, ENTERQUEUE, EXITWIT
 from ivr_scripts.acd.queue_events import QueueEventReport
 
 EXIT_EVENTS: Final = frozenset({CONNECT, ABANDON, EXITWITHTIMEOUT, EXITWITHKEY, CALLBACK})
-# How the offer flow begins the `data` of a callback ticket's events (ivr_scripts.acd.completion).
+# How the offer flow begins the `data` of a callback ticket's events (ivr_scripts.acd.offer, .completion).
 CALLBACK_MARK: Final = "callback"
 DEFAULT_SERVICE_LEVEL_S: Final = 20.0
 _PRUNE_EVERY: Final = dt.timedelta(minutes=1)
