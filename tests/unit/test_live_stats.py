@@ -273,3 +273,14 @@ def test_a_resync_reads_from_the_start_of_yesterday() -> None:
     assert stats.since_for_resync() == dt.datetime(2026, 3, 1, tzinfo=BERLIN)
     short = LiveStats(clock, BERLIN, forget_after=dt.timedelta(days=3))
     assert short.since_for_resync() == LATE - dt.timedelta(days=3)
+
+
+def test_thresholds_may_follow_a_reloaded_dialplan() -> None:
+    clock = FakeClock()
+    current = {"sales": 10.0}
+    stats = LiveStats(clock, BERLIN, thresholds=lambda: current)
+    stats.queue_event(report("CONNECT", "a", clock.now, wait_s=15))
+    current["sales"] = 30.0  # reloaded: later answers are judged by the new threshold
+    stats.queue_event(report("CONNECT", "b", clock.now, wait_s=15))
+    figures = sales(stats)
+    assert (figures.answered_within_threshold, figures.service_level_threshold_s) == (1, 30.0)
