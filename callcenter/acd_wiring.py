@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from callcenter.server_config import ServerConfig
+from callcenter.stats_wiring import LiveStatistics
 from dialplans.clock import Clock
 from dialplans.models import Dialplan
 from esl_handlers.acd_offer import NOBODY_WATCHES_OFFERS
@@ -46,6 +47,7 @@ def build_acd(
     timing: AcdTiming,
     screen_pops: ScreenPopPublisher | None,
     on_agent_change: Callable[[AgentChange], None],
+    stats: LiveStatistics | None = None,
 ) -> Acd:
     """The queues, and what wakes their dispatch when agents change elsewhere: NOTIFY on PostgreSQL,
     the local control socket for this machine's CLI (both on SQLite's one server)."""
@@ -54,7 +56,9 @@ def build_acd(
         model,
         engine,
         switch,
-        WriterQueueEvents(writer, server=server),
+        WriterQueueEvents(writer, server=server)
+        if stats is None
+        else stats.queue_sink(WriterQueueEvents(writer, server=server)),
         server=server,
         clock=timing.clock,
         agent_domain=config.agent_domain,
@@ -63,6 +67,8 @@ def build_acd(
         callback_endpoint=config.callback_endpoint,
         offers=NOBODY_WATCHES_OFFERS if screen_pops is None else screen_pops,
     )
+    if stats is not None:
+        stats.follow(queues.desk)
     agent_watch = None
     if config.database_url.startswith("postgresql"):
         agent_watch = AgentChangeWatcher(config.database_url, on_agent_change)

@@ -155,6 +155,7 @@ def server_config(settings: Settings) -> ServerConfig:
         prompt_dir=settings.prompt_dir,
         cdr_dir=settings.cdr_dir,
         call_control=call_control_setting(settings.call_control),
+        time_zone=settings.time_zone,
     )
 
 

@@ -39,6 +39,7 @@ from callcenter.acd_wiring import AcdTiming, build_acd
 from callcenter.dialer_wiring import build_dialer
 from callcenter.dialplan_holder import CrmWiring, DialplanHolder
 from callcenter.server_config import ServerConfig
+from callcenter.stats_wiring import LiveStatistics, build_live_stats
 from callcenter.switch_link import build_switch_link
 from dialplans.clock import Clock
 from dialplans.models import Dialplan
@@ -164,10 +165,14 @@ class HttpApi:
 
 
 def build_http_api(
-    config: ServerConfig, engine: Engine, dialplans: DialplanHolder, calls: Supervisor | None
+    config: ServerConfig,
+    engine: Engine,
+    dialplans: DialplanHolder,
+    calls: Supervisor | None,
+    stats: LiveStatistics | None = None,
 ) -> HttpApi | None:
     """The HTTP API with its agents' event streams and the screen pops pushed to them; None without
-    `api_port`. Supervision and PCI-pause calls go to `calls`."""
+    `api_port`. Supervision and PCI-pause calls go to `calls`; the live statistics come from `stats`."""
     if config.api_port is None:
         return None
     region = dialplans.loaded.model.crm.default_region
@@ -184,6 +189,7 @@ def build_http_api(
             qa_forms=lambda: dialplans.loaded.model.qa_forms,
             campaigns=lambda: CampaignPlan.of(dialplans.loaded.model),
             run=pool.run,
+            stats=None if stats is None else stats.feed,
         ),
         host=config.api_host,
         port=config.api_port,
@@ -213,7 +219,8 @@ class Application:
         self.switch, self.supervisor = build_supervision(
             config, self.engine, self.writer, self.recording_events, lambda: self.dialplans.loaded.model
         )
-        http = build_http_api(config, self.engine, self.dialplans, self.supervisor)
+        self.stats = build_live_stats(config, self.engine, self.dialplans, clock)
+        http = build_http_api(config, self.engine, self.dialplans, self.supervisor, self.stats)
         self.push = None if http is None else http.push
         self.screen_pops = None if http is None else http.screen_pops
         self.api = None if http is None else http.api
@@ -231,6 +238,7 @@ class Application:
                 timing=AcdTiming(clock, acd_tuning, acd_tick_seconds),
                 screen_pops=self.screen_pops,
                 on_agent_change=self._on_agent_change,
+                stats=self.stats,
             )
             self.queues, self.agent_watch, self.control = acd.queues, acd.agent_watch, acd.control
             self.dialplans.use_queues(self.queues)
@@ -269,10 +277,14 @@ class Application:
     def _on_agent_change(self, change: AgentChange) -> None:
         if self.queues is not None:
             self.queues.agent_changed(None if change.resync else change.agent_id)
+        if self.stats is not None:
+            self.stats.changed_elsewhere(None if change.resync else change.agent_id)
 
     def _agent_changed_here(self, agent_id: str) -> None:
         if self.queues is not None:
             self.queues.agent_changed(agent_id)
+        if self.stats is not None:
+            self.stats.changed_elsewhere(agent_id)
 
     def start(self) -> None:
         self.writer.start()
@@ -289,6 +301,8 @@ class Application:
         self.listener.start()
         if self.dialer is not None:
             self.dialer.start()  # after the ACD: its seats reserve agents the ACD knows
+        if self.stats is not None:
+            self.stats.start()
         if self.api is not None:
             self.api.start()
 
@@ -311,6 +325,8 @@ class Application:
         try:
             if self.push is not None:
                 attempt("event streams", self.push.close)  # the API then stops at once
+            if self.stats is not None:
+                attempt("live statistics", self.stats.stop)
             if self.api is not None:
                 attempt("HTTP API", self.api.stop)
             if self.api_pool is not None:

@@ -50,6 +50,8 @@ class ServerConfig:
     record_spool: Path | None = None
     # Who may connect to the outbound socket and what a peer may hold there (call control "socket").
     app_limits: OutboundLimits = field(default_factory=OutboundLimits)
+    # The call center's IANA time zone: the live statistics' "today" (docs/reports.md).
+    time_zone: str = "UTC"
 
     @property
     def spool_dir(self) -> Path:

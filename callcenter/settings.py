@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from callcenter.api_limits import ApiLimits
 from esl_handlers.socket_limits import OutboundLimits
@@ -67,6 +68,9 @@ class Settings:
     app_limits: OutboundLimits = field(default_factory=OutboundLimits)
     # The HTTP API's threads, request deadlines and connection cap (CALLCENTER_API_THREADS ...).
     api_limits: ApiLimits = field(default_factory=ApiLimits)
+    # The call center's IANA time zone (CALLCENTER_TIME_ZONE): where "today" of the live statistics
+    # starts and ends (docs/reports.md).
+    time_zone: str = "UTC"
 
     @property
     def prompt_dir(self) -> Path:
@@ -205,7 +209,17 @@ def load_settings(root: Path | None = None) -> Settings:
         call_control=_choice("CALLCENTER_CALL_CONTROL", ("socket", "park"), "socket"),
         app_limits=_outbound_limits(esl_host),
         api_limits=_api_limits(),
+        time_zone=_time_zone("CALLCENTER_TIME_ZONE"),
     )
+
+
+def _time_zone(name: str) -> str:
+    zone = os.environ.get(name, "").strip() or "UTC"
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SystemExit(f"{name} must be an IANA time zone such as Europe/London, got {zone!r}") from exc
+    return zone
 
 
 def _outbound_limits(esl_host: str) -> OutboundLimits:

@@ -305,6 +305,9 @@ class Queue(Node):
     sticky_days: int = Field(default=0, ge=0, le=365, description="Days a caller returns to their agent.")
     wrap_up: int = Field(default=10, ge=0, le=3600, description="Seconds an agent gets after each call.")
     ring_timeout: int = Field(default=20, ge=5, le=120, description="Seconds an agent's phone rings.")
+    service_level: int = Field(
+        default=20, ge=1, le=3600, description="Seconds: calls answered within it make the service level."
+    )
     max_no_answer: int = Field(
         default=3, ge=0, le=20, description="Missed calls in a row before the agent goes on break; 0 = off."
     )

@@ -75,6 +75,11 @@ class AgentDesk:
         self._on_duty: set[str] = set()
         self._timer: gevent.Greenlet | None = None
         self._stopping = gevent.event.Event()
+        self._observers: list[Callable[[Transition], None]] = []
+
+    def observe(self, observer: Callable[[Transition], None]) -> None:
+        """Also hand `observer` every change this server saves (the live statistics, on SQLite)."""
+        self._observers.append(observer)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -120,6 +125,7 @@ class AgentDesk:
             log.error("agent %s: reservation not released: %s", agent_id, exc)
             return
         if cancelled.changed:
+            self._tell_observers(cancelled)
             self._board.agent_available(agent_id)
             gevent.spawn(self._on_free, agent_id)
 
@@ -136,6 +142,8 @@ class AgentDesk:
 
     def mirror(self, transition: Transition) -> None:
         agent_id = transition.agent_id
+        if transition.changed:
+            self._tell_observers(transition)
         if not transition.changed or agent_id not in self._dialplan.agents:
             return
         self._note_duty(agent_id, transition.to_state)
@@ -150,6 +158,13 @@ class AgentDesk:
         return sum(1 for agent_id in agent_ids if agent_id in self._on_duty)
 
     # -- internals ----------------------------------------------------------------------------
+
+    def _tell_observers(self, transition: Transition) -> None:
+        for observer in self._observers:
+            try:
+                observer(transition)
+            except Exception:  # an observer's failure must not stop the ACD
+                log.exception("agent %s: an observer failed", transition.agent_id)
 
     def _service(self, max_no_answer: int = 3) -> AgentService:
         service = self._services.get(max_no_answer)

@@ -27,6 +27,7 @@ from sqlalchemy import exc as sa_exc
 
 from dialplans.recording_models import QaForm
 from http_api.campaign_routes import CampaignPlans, bind_campaigns
+from http_api.live_feed import LiveFeed, StatsStream
 from http_api.models import ErrorBody
 from http_api.openapi import build_openapi
 from http_api.push import EventStream, PushHub
@@ -75,6 +76,7 @@ def build_api(
     calls: CallControl | None = None,
     qa_forms: Mapping[str, QaForm] | QaForms | None = None,
     campaigns: CampaignPlan | CampaignPlans | None = None,
+    stats: LiveFeed | None = None,
     run: Runner = in_thread,
 ) -> ApiApp:
     """The WSGI app. `region`: the default region for national phone numbers (the dialplan's
@@ -82,7 +84,8 @@ def build_api(
     esl_handlers.supervision.Supervisor), pausing recordings and supervising answer 503. `qa_forms`:
     the dialplan's scoring forms, or a callable returning the current ones (so a reload applies);
     `campaigns` likewise: the dialplan's campaigns and scripts (`CampaignPlan.of(dialplan)`), or a
-    callable returning them. `run` executes data-layer calls (tests may pass `lambda call: call()`)."""
+    callable returning them. Without `stats` (the live statistics' board) /api/stats/* answer 503.
+    `run` executes data-layer calls (tests may pass `lambda call: call()`)."""
     document = json.dumps(build_openapi(ROUTES), separators=(",", ":")).encode()
     forms: QaForms = qa_forms if callable(qa_forms) else functools.partial(dict, qa_forms or {})
     plans: CampaignPlans = campaigns if callable(campaigns) else _constant(campaigns or CampaignPlan())
@@ -95,7 +98,9 @@ def build_api(
         ),
         Services(calls, forms),
     )
-    return ApiApp(engine, region=region, push=push, run=run, routes=bind_campaigns(routes, plans))
+    return ApiApp(
+        engine, region=region, push=push, run=run, routes=bind_campaigns(routes, plans), stats=stats
+    )
 
 
 def _constant(plan: CampaignPlan) -> CampaignPlans:
@@ -104,11 +109,19 @@ def _constant(plan: CampaignPlan) -> CampaignPlans:
 
 class ApiApp:
     def __init__(
-        self, engine: Engine, *, region: str, push: PushHub | None, run: Runner, routes: tuple[Route, ...]
+        self,
+        engine: Engine,
+        *,
+        region: str,
+        push: PushHub | None,
+        run: Runner,
+        routes: tuple[Route, ...],
+        stats: LiveFeed | None = None,
     ) -> None:
         self.engine = engine
         self.region = region
         self.push = push
+        self.stats = stats
         self.routes = routes
         self._run = run
 
@@ -137,6 +150,7 @@ class ApiApp:
             body=parse_body(route.body, read_body(environ)) if route.body is not None else None,
             push=self.push,
             run=self._run,
+            stats=self.stats,
         )
         return _encode(route, _call(route, context))
 
@@ -208,7 +222,7 @@ def _storage_error(exc: StorageError) -> ApiError:
 
 
 def _encode(route: Route, result: Result) -> tuple[int, Headers, Iterable[bytes]]:
-    if isinstance(result, EventStream):
+    if isinstance(result, EventStream | StatsStream):
         return 200, list(_STREAM_HEADERS), result
     if isinstance(result, RawJson):
         return 200, _json_headers(result.body), [result.body]

@@ -27,6 +27,7 @@ from http_api.preview_routes import PREVIEW_ROUTES
 from http_api.push import EventStream
 from http_api.recording_routes import RECORDING_ROUTES
 from http_api.routing import ApiError, Context, Result, Route
+from http_api.stats_routes import STATS_ROUTES
 from schema.calls import surveys
 from schema.crm import queries as crm_queries
 from schema.crm import screening_rules, screenpop
@@ -310,4 +311,10 @@ CRM_ROUTES: Final[tuple[Route, ...]] = (
     ),
 )
 
-ROUTES: Final[tuple[Route, ...]] = (*CRM_ROUTES, *RECORDING_ROUTES, *CAMPAIGN_ROUTES, *PREVIEW_ROUTES)
+ROUTES: Final[tuple[Route, ...]] = (
+    *CRM_ROUTES,
+    *RECORDING_ROUTES,
+    *CAMPAIGN_ROUTES,
+    *PREVIEW_ROUTES,
+    *STATS_ROUTES,
+)

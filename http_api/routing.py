@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy import Engine
 
+from http_api.live_feed import LiveFeed, StatsStream
 from http_api.models import MAX_DATABASE_ID
 from http_api.push import EventStream, PushHub
 from schema.viewer import Viewer
@@ -39,7 +40,7 @@ class RawJson:
     body: bytes
 
 
-Result = BaseModel | Sequence[BaseModel] | EventStream | RawJson | None
+Result = BaseModel | Sequence[BaseModel] | EventStream | StatsStream | RawJson | None
 
 
 class ApiError(Exception):
@@ -72,6 +73,7 @@ class Context:
     body: BaseModel | None
     push: PushHub | None
     run: Runner
+    stats: LiveFeed | None = None
 
     @property
     def who(self) -> Viewer:

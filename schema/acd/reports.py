@@ -27,14 +27,13 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.sql.elements import ColumnElement
 
 from dialplans.vocabulary import ABANDON, CALLBACK, CONNECT, EXITWITHKEY, EXITWITHTIMEOUT
+from ivr_scripts.acd.live_stats import CALLBACK_MARK  # the live board and this report judge alike
 from schema.acd.models import QueueLogEntry
 from schema.db import read_connection
 from schema.errors import RecordRejected
 
 QUEUE_LOG: Final = cast(Table, QueueLogEntry.__table__)
 EXIT_EVENTS: Final = (CONNECT, ABANDON, EXITWITHTIMEOUT, EXITWITHKEY, CALLBACK)
-# How the offer flow begins the `data` of a callback ticket's events (ivr_scripts.acd.offer).
-CALLBACK_MARK: Final = "callback"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,9 @@ no foreign key): a batch of queue events alone touches only queue_log. Survey an
 first answer stored stays, a replay changes nothing), no call row needed. Recording records
 (`schema.recording.writes.RecordingRecord`) are merged into the recordings table by path, and the
 agent of a call's recordings is refreshed from its queue_log CONNECT: see schema/recording/writes.py.
-Agent legs (`schema.acd.records.AgentLegRecord`) are upserted by leg UUID: see schema/acd/leg_writes.py.
+On PostgreSQL the queue_log rows the live statistics count are also announced with NOTIFY in the
+same transaction (schema/acd/queue_notify.py). Agent legs (`schema.acd.records.AgentLegRecord`) are
+upserted by leg UUID: see schema/acd/leg_writes.py.
 
 Merge rule for a call row (`INSERT ... ON CONFLICT (uuid) DO UPDATE`), field by field:
 - started_at, answered_at: the earliest value any writer gave; ended_at: the latest.
@@ -45,6 +47,7 @@ from sqlalchemy.sql.dml import Insert
 from dialplans.vocabulary import ANSWERED_EVENT
 from schema.acd.leg_writes import write_agent_legs
 from schema.acd.models import QueueLogEntry
+from schema.acd.queue_notify import notify_queue_rows
 from schema.acd.records import AgentLegRecord, QueueEvent
 from schema.calls.models import Call, IvrStep
 from schema.calls.records import CallUpdate, IvrStepRecord, SurveyAnswerRecord
@@ -111,6 +114,7 @@ def write_batch(engine: Engine, records: Sequence[Record]) -> None:
             connection.execute(_step_insert(dialect), [_step_params(s) for s in steps])
         if queue_rows:
             connection.execute(_queue_insert(dialect), queue_rows)
+            notify_queue_rows(connection, queue_rows)
         if legs:
             write_agent_legs(connection, legs)
         if answers:

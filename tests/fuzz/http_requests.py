@@ -43,6 +43,8 @@ ROUTES: Final[tuple[tuple[str, str, object], ...]] = (
     ("POST", f"/api/calls/{CALL}/recording/start", None),
     ("POST", f"/api/calls/{CALL}/recording/stop", None),
     ("POST", "/api/supervise", {"agent_id": "1001", "mode": "listen", "extension": "2001"}),
+    ("GET", "/api/stats/queues", None),
+    ("GET", "/api/stats/agents", None),
 )
 
 

@@ -12,6 +12,7 @@ from esl_handlers.acd_agents import AgentDesk
 from ivr_scripts.acd.board import DispatchBoard
 from ivr_scripts.acd.from_dialplan import agent_view
 from ivr_scripts.agent_service import AgentService
+from ivr_scripts.agent_states import Transition
 from schema.acd.agents import agent_snapshot, reserve_agent, upsert_agents
 from schema.acd.records import AgentProfile
 from schema.adapters.agent_store import SqlAgentStore
@@ -84,3 +85,22 @@ def test_an_agent_taken_elsewhere_leaves_the_board_when_the_desk_refreshes(engin
     assert reserve_agent(engine, CALL, ["1001"], "dialer", T0) == "1001"
     desk.refresh("1001")
     assert not board.agent("1001").available
+
+
+def test_observers_hear_each_saved_change_and_a_failing_one_stops_nothing(engine: Engine) -> None:
+    desk, _board, freed = reserved_desk(engine)
+    heard: list[tuple[str, str]] = []
+
+    def failing(transition: Transition) -> None:
+        raise RuntimeError("a broken observer")
+
+    desk.observe(failing)
+    desk.observe(lambda transition: heard.append((transition.agent_id, transition.to_state.value)))
+
+    desk.release(CALL, "1001")
+    gevent.sleep(0)
+
+    assert heard == [("1001", "available")]
+    assert freed == ["1001"]
+    desk.release(CALL, "1001")  # nothing to release: nothing changed, nothing heard
+    assert heard == [("1001", "available")]

@@ -285,3 +285,13 @@ def test_every_setting_is_documented() -> None:
 
     assert set(API_LIMIT_VARIABLES) <= read
     assert sorted(name for name in read if f"`{name}`" not in documented) == []
+
+
+def test_the_time_zone_is_utc_unless_set(settings_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CALLCENTER_TIME_ZONE", raising=False)
+    assert load_settings(settings_root).time_zone == "UTC"
+    monkeypatch.setenv("CALLCENTER_TIME_ZONE", "Europe/Berlin")
+    assert load_settings(settings_root).time_zone == "Europe/Berlin"
+    monkeypatch.setenv("CALLCENTER_TIME_ZONE", "Mars/Olympus")
+    with pytest.raises(SystemExit, match="CALLCENTER_TIME_ZONE must be an IANA time zone"):
+        load_settings(settings_root)
