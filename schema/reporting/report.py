@@ -65,9 +65,9 @@ SETTINGS_SQL: Final = "SELECT service_level_s, short_abandon_s FROM report_setti
 
 
 def _abandons_sql() -> str:
-    bounds = (0, *WAIT_BUCKETS_S)
+    lowers = (0, *WAIT_BUCKETS_S[:-1])
     cases = " ".join(
-        f"WHEN wait_s < {upper} THEN {lower}" for lower, upper in zip(bounds[:-1], WAIT_BUCKETS_S, strict=True)
+        f"WHEN wait_s < {upper} THEN {lower}" for lower, upper in zip(lowers, WAIT_BUCKETS_S, strict=True)
     )
     # The CASE is built from our integer constants, nothing a caller gives.
     return f"""
