@@ -26,6 +26,7 @@ from http_api.models import (
 from http_api.preview_routes import PREVIEW_ROUTES
 from http_api.push import EventStream
 from http_api.recording_routes import RECORDING_ROUTES
+from http_api.report_routes import REPORT_ROUTES
 from http_api.routing import ApiError, Context, Result, Route
 from schema.calls import surveys
 from schema.crm import queries as crm_queries
@@ -310,4 +311,10 @@ CRM_ROUTES: Final[tuple[Route, ...]] = (
     ),
 )
 
-ROUTES: Final[tuple[Route, ...]] = (*CRM_ROUTES, *RECORDING_ROUTES, *CAMPAIGN_ROUTES, *PREVIEW_ROUTES)
+ROUTES: Final[tuple[Route, ...]] = (
+    *CRM_ROUTES,
+    *RECORDING_ROUTES,
+    *CAMPAIGN_ROUTES,
+    *PREVIEW_ROUTES,
+    *REPORT_ROUTES,
+)
