@@ -7,11 +7,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, bindparam, text
 
 from ivr_scripts.report.model import Period
 from schema.errors import PermissionDenied, RecordRejected
 from schema.reporting.report import build_report
+from schema.types import UtcDateTime
 from schema.viewer import Viewer
 from tests.support.report_history import seed
 
@@ -133,3 +134,28 @@ def test_a_bad_period_is_refused(
 ) -> None:
     with pytest.raises(RecordRejected, match=message):
         build_report(engine, MANAGER, Period(first=first, last=last, zone=zone))
+
+
+def test_the_day_clocks_go_back_counts_its_repeated_hour_once_per_call(engine: Engine) -> None:
+    # Europe/London, 27 October 2024: 01:00-02:00 happens twice (BST, then GMT); the day is 25 hours,
+    # 26 October 23:00 UTC to 28 October 00:00 UTC.
+    starts = {
+        "before": dt.datetime(2024, 10, 26, 22, 59, tzinfo=dt.UTC),  # 23:59 BST on the 26th: out
+        "midnight": dt.datetime(2024, 10, 26, 23, 0, tzinfo=dt.UTC),  # 00:00 BST
+        "first-one": dt.datetime(2024, 10, 27, 0, 30, tzinfo=dt.UTC),  # 01:30 BST
+        "second-one": dt.datetime(2024, 10, 27, 1, 30, tzinfo=dt.UTC),  # 01:30 GMT
+        "last": dt.datetime(2024, 10, 27, 23, 59, tzinfo=dt.UTC),  # 23:59 GMT
+        "after": dt.datetime(2024, 10, 28, 0, 0, tzinfo=dt.UTC),  # the 28th: out
+    }
+    insert = text(
+        "INSERT INTO calls (uuid, direction, started_at, updated_at) VALUES (:u, 'inbound', :s, :s)"
+    )
+    with engine.begin() as connection:
+        for uuid, utc in starts.items():
+            connection.execute(insert.bindparams(bindparam("s", type_=UtcDateTime())), {"u": uuid, "s": utc})
+    autumn = Period(first=dt.date(2024, 10, 27), last=dt.date(2024, 10, 27), zone="Europe/London")
+
+    report = build_report(engine, MANAGER, autumn)
+
+    assert report.calls == 4
+    assert {h.hour: h.calls for h in report.hours if h.calls} == {0: 1, 1: 2, 23: 1}
