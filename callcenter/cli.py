@@ -21,6 +21,7 @@ from callcenter.dnc_cli import add_dnc_parser
 from callcenter.forecast_cli import add_forecast_parser
 from callcenter.import_cli import add_import_parser
 from callcenter.recording_cli import add_recording_parser
+from callcenter.report_cli import add_report_parser
 from callcenter.run_cli import add_run_parsers
 from callcenter.server import serve
 from callcenter.server_config import ServerConfig
@@ -307,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_recording_parser(sub)
     add_supervise_parser(sub)
     add_forecast_parser(sub)
+    add_report_parser(sub)
     return parser
 
 

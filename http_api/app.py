@@ -36,6 +36,7 @@ from http_api.routes import OPENAPI_PATH, ROUTES
 from http_api.routing import (
     ApiError,
     Context,
+    RawBody,
     RawJson,
     Result,
     Route,
@@ -226,6 +227,14 @@ def _encode(route: Route, result: Result) -> tuple[int, Headers, Iterable[bytes]
         return 200, list(_STREAM_HEADERS), result
     if isinstance(result, RawJson):
         return 200, _json_headers(result.body), [result.body]
+    if isinstance(result, RawBody):
+        headers = [
+            ("Content-Type", result.content_type),
+            ("Content-Length", str(len(result.body))),
+            *_JSON_HEADERS[1:],
+            *result.headers,
+        ]
+        return 200, headers, [result.body]
     if result is None:
         return route.status, [("Cache-Control", "no-store")], []
     if route.adapter is None:

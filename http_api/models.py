@@ -7,6 +7,7 @@ never silently ignored.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
@@ -132,6 +133,16 @@ class RecordingSearch(ApiModel):
     include_deleted: bool = Field(default=False, description="Also list recordings pruning deleted.")
     limit: PageSize = 50
     offset: Offset = 0
+
+
+class ReportQuery(ApiModel):
+    first: dt.date = Field(alias="from", description="The first day, YYYY-MM-DD, local in `tz`.")
+    last: dt.date = Field(alias="to", description="The last day (included).")
+    tz: str = Field(default="UTC", max_length=64, description="IANA time zone of the days and hours.")
+    queue: str | None = Field(
+        default=None, max_length=64, description="Only this queue's figures (default: every queue)."
+    )
+    format: Literal["html", "csv"] = Field(default="html", description="One HTML page, or one CSV file.")
 
 
 class QaAverageFilter(ApiModel):

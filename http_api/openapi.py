@@ -130,6 +130,11 @@ def _responses(route: Route, refs: Refs) -> dict[str, Any]:
             "description": "This OpenAPI 3.1 document.",
             "content": {"application/json": {"schema": {"type": "object"}}},
         }
+    elif route.media:
+        responses["200"] = {
+            "description": route.summary,
+            "content": {media: {"schema": {"type": "string"}} for media in route.media},
+        }
     elif route.response is None:
         responses[str(route.status)] = {"description": "Done; no body."}
     else:

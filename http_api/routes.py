@@ -26,6 +26,7 @@ from http_api.models import (
 from http_api.preview_routes import PREVIEW_ROUTES
 from http_api.push import EventStream
 from http_api.recording_routes import RECORDING_ROUTES
+from http_api.report_routes import REPORT_ROUTES
 from http_api.routing import ApiError, Context, Result, Route
 from http_api.stats_routes import STATS_ROUTES
 from schema.calls import surveys
@@ -317,4 +318,5 @@ ROUTES: Final[tuple[Route, ...]] = (
     *CAMPAIGN_ROUTES,
     *PREVIEW_ROUTES,
     *STATS_ROUTES,
+    *REPORT_ROUTES,
 )

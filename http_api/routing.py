@@ -40,7 +40,16 @@ class RawJson:
     body: bytes
 
 
-Result = BaseModel | Sequence[BaseModel] | EventStream | StatsStream | RawJson | None
+@dataclass(frozen=True)
+class RawBody:
+    """A body that is not JSON (the report's HTML or CSV): its bytes, media type and extra headers."""
+
+    body: bytes
+    content_type: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+Result = BaseModel | Sequence[BaseModel] | EventStream | StatsStream | RawJson | RawBody | None
 
 
 class ApiError(Exception):
@@ -125,6 +134,7 @@ class Route:
     public: bool = False
     stream: bool = False  # text/event-stream
     errors: tuple[int, ...] = ()  # statuses beyond those every route of its kind may answer
+    media: tuple[str, ...] = ()  # a 200 that is not JSON (RawBody): its media types, for the document
     description: str = ""
     _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 

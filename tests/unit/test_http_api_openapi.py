@@ -16,6 +16,7 @@ from http_api.campaign_routes import CAMPAIGN_ROUTES
 from http_api.preview_routes import PREVIEW_ROUTES
 from http_api.push import PushHub
 from http_api.recording_routes import RECORDING_ROUTES
+from http_api.report_routes import REPORT_ROUTES
 from http_api.routes import ROUTES
 from http_api.stats_routes import STATS_ROUTES
 from tests.support.http_api import CALL_OF_JANE, ApiClient, Reply, Seed, running_api, seed
@@ -187,7 +188,10 @@ def test_every_route_answers_what_the_document_says(served: tuple[ApiClient, See
     campaign_operations = {route.operation_id for route in CAMPAIGN_ROUTES}  # test_http_api_campaigns.py
     preview_operations = {route.operation_id for route in PREVIEW_ROUTES}  # test_http_api_previews.py
     stats_operations = {route.operation_id for route in STATS_ROUTES}  # test_http_api_stats.py
-    elsewhere = recording_operations | campaign_operations | preview_operations | stats_operations
+    report_operations = {route.operation_id for route in REPORT_ROUTES}  # test_http_api_reports.py
+    elsewhere = (
+        recording_operations | campaign_operations | preview_operations | stats_operations | report_operations
+    )
     assert {*SUCCESS, "events"} == set(by_id) - elsewhere, "every operation needs an example here"
     ticket = api.request(
         "POST",

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, insert, inspect, select, text
+from sqlalchemy import Connection, Engine, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 # Imported for their side effect: their tables join Base.metadata.
@@ -21,7 +21,9 @@ from schema.crm.users import USERS
 from schema.db import create_engine_from_url
 from schema.migrate import current_revision, downgrade, upgrade
 from schema.reporting.models import ReportSettings
+from tests.support.report_history import seed as seed_report_history
 
+HEAD = "0013"
 ALL_TABLES = {
     "alembic_version",
     "calls",
@@ -88,7 +90,7 @@ def test_upgrade_to_head_creates_the_tables(blank_database_url: str) -> None:
 
     upgrade(blank_database_url)
 
-    assert current_revision(blank_database_url) == "0012"
+    assert current_revision(blank_database_url) == HEAD
     assert _tables(blank_database_url) == ALL_TABLES
     assert _views(blank_database_url) == REPORT_VIEWS
 
@@ -96,7 +98,7 @@ def test_upgrade_to_head_creates_the_tables(blank_database_url: str) -> None:
 def test_upgrade_twice_is_harmless(blank_database_url: str) -> None:
     upgrade(blank_database_url)
     upgrade(blank_database_url)
-    assert current_revision(blank_database_url) == "0012"
+    assert current_revision(blank_database_url) == HEAD
 
 
 def test_migration_matches_the_models(database_url: str) -> None:
@@ -233,6 +235,36 @@ def test_0012_down_removes_only_the_views_and_settings_and_up_restores_the_defau
         engine.dispose()
     assert _views(blank_database_url) == REPORT_VIEWS
     assert [tuple(row) for row in settings] == [(1, 20.0, 5.0, 7, "csat", 4)]
+
+
+def test_0013_changes_how_the_ivr_view_reads_outcomes_not_its_figures(blank_database_url: str) -> None:
+    upgrade(blank_database_url)
+    engine = create_engine_from_url(blank_database_url)
+    query = text("SELECT * FROM v_ivr_menu_options ORDER BY menu, option, interval_start")
+    try:
+        seed_report_history(engine)
+        with engine.connect() as connection:
+            at_head = [tuple(row) for row in connection.execute(query)]
+        downgrade(blank_database_url, "0012")
+        with engine.connect() as connection:
+            at_0012 = [tuple(row) for row in connection.execute(query)]
+            definition = _view_definition(connection, "v_ivr_menu_options")
+    finally:
+        engine.dispose()
+    assert current_revision(blank_database_url) == "0012"
+    assert "join calls" in " ".join(definition.lower().split())
+    assert len(at_head) == 7
+    assert at_head == at_0012
+    upgrade(blank_database_url)
+    assert current_revision(blank_database_url) == HEAD
+
+
+def _view_definition(connection: Connection, name: str) -> str:
+    if connection.dialect.name == "postgresql":
+        found = connection.execute(text("SELECT pg_get_viewdef(CAST(:name AS regclass))"), {"name": name})
+    else:
+        found = connection.execute(text("SELECT sql FROM sqlite_master WHERE name = :name"), {"name": name})
+    return str(found.scalar_one())
 
 
 def test_report_settings_keeps_one_row_of_non_negative_thresholds(engine: Engine) -> None:
