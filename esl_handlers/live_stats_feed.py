@@ -35,6 +35,7 @@ from ivr_scripts.agent_states import Transition
 from schema.acd import agent_notify, queue_notify
 from schema.acd.agent_notify import AgentChange
 from schema.errors import StorageError
+from schema.reporting.settings import short_abandon_seconds
 from schema.threadpool import in_thread
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ Runner = Callable[[Callable[[], Any]], Any]
 
 def load_board(engine: Engine, board: LiveStats, run: Runner = in_thread) -> None:
     """Rebuild the board from the database's record (raises StorageError if it cannot be read)."""
+    board.short_abandon_s = run(functools.partial(short_abandon_seconds, engine))
     events, agents = run(functools.partial(queue_notify.board_record, engine, board.since_for_resync()))
     board.resync(events, agents)
 

@@ -48,7 +48,10 @@ class QueueLive(LiveModel):
     answered: int
     answered_within_threshold: int
     abandoned: int
-    service_level: float | None = Field(description="answered_within_threshold / offered; null: none.")
+    short_abandons: int = Field(description="Abandons after less waiting than the report's short_abandon_s.")
+    service_level: float | None = Field(
+        description="answered_within_threshold / (offered - short_abandons); null: none."
+    )
     service_level_threshold_s: float
 
 

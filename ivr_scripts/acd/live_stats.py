@@ -4,11 +4,13 @@ Per queue: callers waiting now, the longest wait now, and today's offered / answ
 service level. Per agent: state and since when. Nothing ticks: the longest wait is `now - the oldest
 entry time`, computed when read, and "today" is the day of `now` in the board's time zone.
 
-The figures follow schema.acd.reports (docs/acd.md, "Reports") so the live board and the report agree:
+The figures follow the report's KPI view v_queue_interval (docs/database.md, "Views") so the wallboard
+and `callcenter report` agree:
 - offered: one per exit from waiting (CONNECT, ABANDON, EXITWITHTIMEOUT, EXITWITHKEY, CALLBACK); the
   CONNECT that answers a callback ticket (its `data` begins "callback") is answered, not offered again;
-- service level: CONNECTs with wait_s <= the queue's threshold, divided by offered. Short abandons count
-  against it, as in the report;
+- short abandons: ABANDONs with wait_s < `short_abandon_s` (the report's setting, read at start);
+- service level: CONNECTs with wait_s <= the queue's threshold, divided by offered less the short
+  abandons (the caller had no chance to be answered), as in the view;
 - each event counts on the day of its own `at` in the board's zone, so a server whose clock is a little
   ahead or behind at midnight still lands on the right day.
 Waiting: a caller is waiting from their ENTERQUEUE until their call's exit in that queue. An exit seen
@@ -51,6 +53,7 @@ class QueueFigures:
     answered: int
     answered_within_threshold: int
     abandoned: int
+    short_abandons: int
     service_level: float | None
     service_level_threshold_s: float
 
@@ -80,6 +83,7 @@ class _Counts:
     answered: int = 0
     within: int = 0
     abandoned: int = 0
+    short_abandons: int = 0
 
 
 @dataclass(slots=True)
@@ -99,7 +103,7 @@ class _Agent:
 class LiveStats:
     """The board. `thresholds`: each queue's service-level seconds (others: DEFAULT_SERVICE_LEVEL_S), or
     a callable returning them (the dialplan's, as reloaded); a CONNECT is judged by the threshold of when
-    it is heard.
+    it is heard. `short_abandon_s`: an ABANDON after less waiting than this is a short abandon.
     `on_change(part)` is called with "queues" or "agents" after a change that altered that part."""
 
     def __init__(
@@ -108,12 +112,14 @@ class LiveStats:
         zone: ZoneInfo,
         *,
         thresholds: Mapping[str, float] | Callable[[], Mapping[str, float]] | None = None,
+        short_abandon_s: float = 0.0,
         forget_after: dt.timedelta = dt.timedelta(hours=24),
         on_change: Callable[[str], None] | None = None,
     ) -> None:
         self._clock = clock
         self.zone = zone
         self._thresholds = thresholds if callable(thresholds) else _constant(dict(thresholds or {}))
+        self.short_abandon_s = short_abandon_s
         self._forget_after = forget_after
         self._on_change = on_change or (lambda _part: None)
         self._days: dict[dt.date, _Day] = {}
@@ -216,6 +222,7 @@ class LiveStats:
     def _figures(self, queue: str, counts: _Counts, now: dt.datetime) -> QueueFigures:
         entered = [at for (name, _call), at in self._waiting.items() if name == queue]
         oldest = min(entered, default=None)
+        chances = counts.offered - counts.short_abandons
         return QueueFigures(
             queue=queue,
             waiting=len(entered),
@@ -225,7 +232,8 @@ class LiveStats:
             answered=counts.answered,
             answered_within_threshold=counts.within,
             abandoned=counts.abandoned,
-            service_level=None if counts.offered == 0 else counts.within / counts.offered,
+            short_abandons=counts.short_abandons,
+            service_level=None if chances == 0 else counts.within / chances,
             service_level_threshold_s=self.threshold(queue),
         )
 
@@ -240,6 +248,8 @@ class LiveStats:
                 counts.within += 1
         if event.event == ABANDON:
             counts.abandoned += 1
+            if event.wait_s is not None and event.wait_s < self.short_abandon_s:
+                counts.short_abandons += 1
         if not (event.event == CONNECT and answers_callback):
             counts.offered += 1
 

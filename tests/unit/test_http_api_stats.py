@@ -82,6 +82,7 @@ def test_queue_figures_for_every_role(world: World) -> None:
             "answered": 1,
             "answered_within_threshold": 1,
             "abandoned": 0,
+            "short_abandons": 0,
             "service_level": 1.0,
             "service_level_threshold_s": 20.0,
         }

@@ -75,9 +75,26 @@ def test_answer_and_abandon_leave_the_queue_and_count() -> None:
         answered=2,
         answered_within_threshold=1,
         abandoned=1,
+        short_abandons=0,
         service_level=figures.service_level,
         service_level_threshold_s=20.0,
     )
+
+
+def test_short_abandons_leave_the_service_level_as_in_the_report() -> None:
+    """As v_queue_interval: an abandon after less than short_abandon_s leaves both the answered-in-time
+    share's numerator and its denominator."""
+    clock = FakeClock()
+    stats = LiveStats(clock, BERLIN, thresholds={"sales": 20.0}, short_abandon_s=5.0)
+    for call in "abcd":
+        stats.queue_event(report("ENTERQUEUE", call, clock.now))
+    stats.queue_event(report("CONNECT", "a", clock.advance(10), wait_s=10, agent_id="1001"))
+    stats.queue_event(report("ABANDON", "b", clock.advance(1), wait_s=4.99))  # short
+    stats.queue_event(report("ABANDON", "c", clock.advance(1), wait_s=5.0))  # not short: 5 s is not < 5 s
+    stats.queue_event(report("CONNECT", "d", clock.advance(20), wait_s=32, agent_id="1002"))
+    figures = sales(stats)
+    assert (figures.offered, figures.abandoned, figures.short_abandons) == (4, 2, 1)
+    assert figures.service_level == pytest.approx(1 / 3)  # 1 answered in time of 4 offered less 1 short
 
 
 def test_every_exit_is_offered_and_a_callbacks_answer_is_not_offered_again() -> None:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import gevent.queue
 import pytest
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, delete, event, text, update
 
 from dialplans.vocabulary import QueueEventName
 from esl_handlers.live_stats_feed import (
@@ -34,6 +34,7 @@ from schema.acd.queue_notify import format_payload, parse_payload
 from schema.acd.records import AgentProfile, QueueEvent
 from schema.adapters.agent_store import SqlAgentStore
 from schema.calls.writes import queue_log_row, write_batch
+from schema.reporting.models import DEFAULT_SHORT_ABANDON_S, ReportSettings
 
 WAIT = 10.0  # seconds: a bound on waiting for a notification, never a sleep
 ON_POSTGRES = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -198,6 +199,23 @@ def test_on_sqlite_the_sink_feeds_the_board_and_nothing_is_announced(agents: Eng
     started = LiveStats(now, UTC)
     load_board(agents, started, run=lambda call: call())
     assert (started.queues()[0].waiting, [a.agent_id for a in started.agents()]) == (1, ["1001", "1002"])
+
+
+def test_loading_a_board_takes_the_reports_short_abandon_limit(agents: Engine) -> None:
+    board = LiveStats(now, UTC)
+    load_board(agents, board, run=lambda call: call())
+    assert board.short_abandon_s == DEFAULT_SHORT_ABANDON_S
+    with agents.begin() as connection:
+        connection.execute(update(ReportSettings).values(short_abandon_s=7.5))
+    write_batch(
+        agents, [queue_event("ENTERQUEUE", "c1", now()), queue_event("ABANDON", "c1", now(), wait_s=7)]
+    )
+    load_board(agents, board, run=lambda call: call())
+    assert (board.short_abandon_s, board.queues()[0].short_abandons) == (7.5, 1)
+    with agents.begin() as connection:
+        connection.execute(delete(ReportSettings))
+    load_board(agents, board, run=lambda call: call())
+    assert board.short_abandon_s == DEFAULT_SHORT_ABANDON_S, "no settings row: the report's default"
 
 
 def test_payloads_round_trip_and_stay_small() -> None:

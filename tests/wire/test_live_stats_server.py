@@ -73,4 +73,6 @@ def test_an_answered_and_an_abandoned_call_show_in_the_live_figures(make_rig: Ri
     wait_until(lambda: queue(rig, token, "vip")["abandoned"] == 1, what="the abandon")
     sales, vip = queue(rig, token, "sales"), queue(rig, token, "vip")
     assert (sales["offered"], sales["service_level"], sales["waiting"]) == (1, 1.0, 0)
-    assert (vip["offered"], vip["service_level"], vip["waiting"]) == (1, 0.0, 0)
+    # The caller hung up within the report's 5 s: a short abandon, no chance to be answered, as the report
+    # counts it; the one offered call leaves no service level to show.
+    assert (vip["offered"], vip["short_abandons"], vip["service_level"], vip["waiting"]) == (1, 1, None, 0)
