@@ -4,15 +4,20 @@ the environment, or as the installed console script in a subprocess."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
 import pytest
+from sqlalchemy import Engine
 
 from callcenter.cli import build_parser
 from callcenter.settings import load_settings
+from schema.db import create_engine_from_url
+from schema.migrate import upgrade
 
 CALLCENTER_SCRIPT = Path(sys.executable).with_name("callcenter")
 
@@ -28,6 +33,25 @@ def callcenter(*argv: str) -> int:
     args = parse(*argv)
     code: int = args.func(load_settings(), args)
     return code
+
+
+@contextlib.contextmanager
+def seeded_cli_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: Callable[[Engine], object]
+) -> Iterator[Engine]:
+    """The SQLite database the `callcenter` commands of this test find (CALLCENTER_ROOT, DATABASE_URL),
+    migrated and seeded."""
+    url = f"sqlite:///{tmp_path / 'var' / 'callcenter.db'}"
+    (tmp_path / "var").mkdir()
+    monkeypatch.setenv("CALLCENTER_ROOT", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", url)
+    upgrade(url)
+    engine = create_engine_from_url(url)
+    seed(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def callcenter_output(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

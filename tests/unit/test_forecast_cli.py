@@ -14,9 +14,7 @@ from sqlalchemy import Engine
 from ivr_scripts.forecast.erlang import Target
 from ivr_scripts.forecast.history import IntervalDemand
 from ivr_scripts.forecast.plan import staffing_plan
-from schema.db import create_engine_from_url
-from schema.migrate import upgrade
-from tests.support.cli import callcenter_output
+from tests.support.cli import callcenter_output, seeded_cli_database
 from tests.support.queue_history import seed
 
 HEADER = "INTERVAL      CALLS   AHT s  ERLANGS AGENTS SCHEDULED   SL %   ASA s  OCC %"
@@ -25,15 +23,8 @@ HISTORY = ("--from", "2026-11-02", "--to", "2026-11-29", "--tz", "Europe/Berlin"
 
 @pytest.fixture
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path / 'var' / 'callcenter.db'}"
-    (tmp_path / "var").mkdir()
-    monkeypatch.setenv("CALLCENTER_ROOT", str(tmp_path))
-    monkeypatch.setenv("DATABASE_URL", url)
-    upgrade(url)
-    engine = create_engine_from_url(url)
-    seed(engine)
-    yield engine
-    engine.dispose()
+    with seeded_cli_database(tmp_path, monkeypatch, seed) as engine:
+        yield engine
 
 
 def test_the_plan_of_the_call_centre_helper_example() -> None:

@@ -13,10 +13,8 @@ import pytest
 from sqlalchemy import Engine, text
 
 from schema.crm.users import create_user, issue_token
-from schema.db import create_engine_from_url
-from schema.migrate import upgrade
 from tests.support.browser import PageFacts, artifacts_dir, chromium_binary, look_at
-from tests.support.cli import callcenter
+from tests.support.cli import callcenter, seeded_cli_database
 from tests.support.http_api import in_thread, running_api
 from tests.support.report_history import seed
 
@@ -75,15 +73,8 @@ def check_the_week(facts: PageFacts, agents: list[str]) -> None:
 
 @pytest.fixture
 def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path / 'var' / 'callcenter.db'}"
-    (tmp_path / "var").mkdir()
-    monkeypatch.setenv("CALLCENTER_ROOT", str(tmp_path))
-    monkeypatch.setenv("DATABASE_URL", url)
-    upgrade(url)
-    engine = create_engine_from_url(url)
-    seed(engine)
-    yield engine
-    engine.dispose()
+    with seeded_cli_database(tmp_path, monkeypatch, seed) as engine:
+        yield engine
 
 
 def test_the_page_the_cli_writes(binary: str, cli_database: Engine, tmp_path: Path) -> None:

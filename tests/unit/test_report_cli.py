@@ -11,9 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from schema.db import create_engine_from_url
-from schema.migrate import upgrade
-from tests.support.cli import callcenter_output
+from tests.support.cli import callcenter_output, seeded_cli_database
 from tests.support.report_history import seed
 
 WEEK = ("--from", "2024-03-01", "--to", "2024-03-07", "--tz", "Europe/London")
@@ -21,15 +19,8 @@ WEEK = ("--from", "2024-03-01", "--to", "2024-03-07", "--tz", "Europe/London")
 
 @pytest.fixture
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path / 'var' / 'callcenter.db'}"
-    (tmp_path / "var").mkdir()
-    monkeypatch.setenv("CALLCENTER_ROOT", str(tmp_path))
-    monkeypatch.setenv("DATABASE_URL", url)
-    upgrade(url)
-    engine = create_engine_from_url(url)
-    seed(engine)
-    yield engine
-    engine.dispose()
+    with seeded_cli_database(tmp_path, monkeypatch, seed) as engine:
+        yield engine
 
 
 def csv_figures(text: str) -> dict[tuple[str, str, str], str]:
