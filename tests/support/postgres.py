@@ -43,6 +43,9 @@ INSTALL_HINT = (
     "Install Debian's `postgresql` package (apt-get install postgresql), as CI does, "
     "or point CALLCENTER_PG_BIN at the directory that holds them."
 )
+ON_POSTGRES = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+"""A test of the `database_url` (or `engine`) fixture on PostgreSQL only (LISTEN/NOTIFY, say)."""
+ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 SUPERUSER = "postgres"
 TEMPLATE_DATABASE = "callcenter_template"
 

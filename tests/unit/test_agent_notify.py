@@ -32,11 +32,9 @@ from schema.acd.records import AgentProfile
 from schema.adapters.agent_store import SqlAgentStore
 from schema.errors import StorageError
 from tests.fakes.agent_changes import HeardChanges
-from tests.support.postgres import free_port
+from tests.support.postgres import ON_POSTGRES, ON_SQLITE, free_port
 
 WAIT = 10.0  # seconds: a bound on waiting for a notification, never a sleep
-ON_POSTGRES = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def now() -> dt.datetime:

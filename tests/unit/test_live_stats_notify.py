@@ -35,10 +35,9 @@ from schema.acd.records import AgentProfile, QueueEvent
 from schema.adapters.agent_store import SqlAgentStore
 from schema.calls.writes import queue_log_row, write_batch
 from schema.reporting.models import DEFAULT_SHORT_ABANDON_S, ReportSettings
+from tests.support.postgres import ON_POSTGRES, ON_SQLITE
 
 WAIT = 10.0  # seconds: a bound on waiting for a notification, never a sleep
-ON_POSTGRES = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 UTC = ZoneInfo("UTC")
 
 
