@@ -47,7 +47,8 @@ TO_SETTINGS = {
     "max_no_answer",
 }
 TO_HELPERS = {"priorities", "sticky_days"}
-NOT_THE_ACDS = {"name", "extension", "survey", "recording"}  # the renderer's, the reports', the IVR runner's
+# The renderer's, the reports', the IVR runner's; service_level: the live statistics' (stats_wiring).
+NOT_THE_ACDS = {"name", "extension", "survey", "recording", "service_level"}
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +81,7 @@ FULL = plan.Queue(
     callback_key="5",
     survey="after_call",
     recording="conversations",
+    service_level=30,
 )
 
 
