@@ -19,9 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from sipp_scenarios.ports import free_media_port
 from tests.bench.live_bench import cpu_seconds
 from tests.support.live import harness
-from tests.support.live.harness import OPEN_DID, Live, free_sip_port, free_udp_port
+from tests.support.live.harness import OPEN_DID, Live, free_sip_port
 
 CALLS = int(os.environ.get("CALLS", "200"))
 RATE = 5
@@ -63,7 +64,7 @@ def load(live: Live, work: Path) -> tuple[int, float]:
             "-p",
             str(free_sip_port()),
             "-mp",
-            str(free_udp_port()),
+            str(free_media_port("127.0.0.1")),
             "-rtp_echo",
             "-nostdin",
             "-timeout",

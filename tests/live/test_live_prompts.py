@@ -22,8 +22,9 @@ from sqlalchemy import select
 from dialplans.prompt_audio import find_prompt_audio, synthesis_voices
 from schema.calls.models import Call, IvrStep
 from schema.db import create_engine_from_url
+from sipp_scenarios.ports import free_media_port
 from tests.support.live import harness
-from tests.support.live.harness import CLOSED_DID, Build, Live, free_sip_port, free_udp_port
+from tests.support.live.harness import CLOSED_DID, Build, Live, free_sip_port
 
 pytestmark = pytest.mark.live
 
@@ -109,7 +110,7 @@ def test_a_call_hears_its_prompts_from_files_not_mod_flite(
             "-p",
             str(free_sip_port()),
             "-mp",
-            str(free_udp_port()),
+            str(free_media_port("127.0.0.1")),
             "-rtp_echo",
             "-m",
             "1",

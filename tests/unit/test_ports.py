@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -52,3 +54,20 @@ def test_a_port_in_use_is_not_handed_out(monkeypatch: pytest.MonkeyPatch) -> Non
         except OSError:
             port = None  # 10001 was handed out earlier in this process (or is in use elsewhere)
         assert port != 10000
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_sipp_media_port_comes_from_the_media_range() -> None:
+    """SIPp binds its RTP port and the one two above (video): a port checked alone (free_udp_port) from the
+    listening range let a callee's SIPp exit with 'Unable to bind video RTP socket' (seen in CI)."""
+    flag = '"-' + 'mp"'  # spelt so this file does not match itself
+    wrong = []
+    for path in [*ROOT.joinpath("tests").rglob("*.py"), *ROOT.joinpath("sipp_scenarios").rglob("*.py")]:
+        text = path.read_text(encoding="utf-8")
+        for match in re.finditer(re.escape(flag), text):
+            following = text[match.end() : match.end() + 80]
+            if "free_media_port" not in following:
+                wrong.append(f"{path.relative_to(ROOT)}: {following.split(')')[0]!r}")
+    assert wrong == []

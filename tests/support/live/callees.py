@@ -18,7 +18,8 @@ from pathlib import Path
 from freeswitch_conf.prompt_audio import find_synthesizer
 from sipp_scenarios.audio_pcap import Beep, Segment, Silence, Speech, write_audio_pcap
 from sipp_scenarios.callee import Callee, CalleeKind, callee_number, write_callee_scenario
-from tests.support.live.harness import Live, free_sip_port, free_udp_port
+from sipp_scenarios.ports import free_media_port
+from tests.support.live.harness import Live, free_sip_port
 
 NUMBER_PREFIX = "+1555010"
 
@@ -90,7 +91,7 @@ def callee_sipp(
     scenario = write_callee_scenario(folder / "callees.xml", callees)
     port = free_sip_port()
     command = [str(live.sipp), "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(port)]
-    command += ["-mp", str(free_udp_port()), "-nostdin", "-trace_err", "-timeout", "600s"]
+    command += ["-mp", str(free_media_port()), "-nostdin", "-trace_err", "-timeout", "600s"]
     with (folder / "sipp.out").open("wb") as output:
         process = subprocess.Popen(command, cwd=folder, stdout=output, stderr=subprocess.STDOUT)
     try:
