@@ -193,7 +193,10 @@ def test_0006_down_removes_only_the_campaign_tables_and_keeps_earlier_rows(blank
         downgrade(blank_database_url, "0005")
 
         assert current_revision(blank_database_url) == "0005"
-        assert _tables(blank_database_url) == TABLES_0013 - CAMPAIGN_TABLES - {"agent_legs", "report_settings"}
+        assert _tables(blank_database_url) == TABLES_0013 - CAMPAIGN_TABLES - {
+            "agent_legs",
+            "report_settings",
+        }
         with engine.connect() as connection:
             assert list(connection.execute(select(USERS.c.username)).scalars()) == ["maria"]
     finally:
