@@ -100,6 +100,22 @@ class RollupAgent(Base):
     wrap_up_s: Mapped[float] = mapped_column(Float)
 
 
+class RollupAgentDay(Base):
+    """rollup_agent summed per UTC day and agent, written when the rollup completes the day."""
+
+    __tablename__ = "rollup_agent_day"
+
+    day_start: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    offered: Mapped[int] = mapped_column(Integer)
+    answered: Mapped[int] = mapped_column(Integer)
+    talk_s: Mapped[float] = mapped_column(Float)
+    logged_in_s: Mapped[float] = mapped_column(Float)
+    on_break_s: Mapped[float] = mapped_column(Float)
+    on_call_s: Mapped[float] = mapped_column(Float)
+    wrap_up_s: Mapped[float] = mapped_column(Float)
+
+
 class RollupIvr(Base):
     __tablename__ = "rollup_ivr"
 

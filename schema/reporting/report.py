@@ -155,7 +155,10 @@ def _from_rollups(connection: Connection, params: dict[str, Any], settings: Any)
         settings.short_abandon_s,
     )
     d = Dialect(postgresql=connection.dialect.name == "postgresql")
-    windowed = params | {"lo": lo, "hi": end}
+    first_day, last_day = _day_ceiling(start), lo.replace(hour=0, minute=0, second=0, microsecond=0)
+    if last_day <= first_day:  # no whole UTC day rolled up in the range: quarter-hours only
+        first_day = last_day = lo
+    windowed = params | {"lo": lo, "hi": end, "d1": first_day, "d2": last_day}
     return (
         _rows(connection, queue_section(d), windowed | ({} if fresh else {"lo": start})),
         _rows(connection, volume_section(d), windowed),
@@ -172,11 +175,16 @@ def _rows(connection: Connection, sql: str, params: dict[str, Any], *, timed: bo
         queue=" AND queue = :queue" if params["queue"] is not None else "",
         department=" AND a.department = :department" if params["department"] is not None else "",
     )
-    times = [name for name in ("start", "end", "lo", "hi") if f":{name}" in sql]
+    times = [name for name in ("start", "end", "lo", "hi", "d1", "d2") if f":{name}" in sql]
     statement: TextClause = text(sql).bindparams(*(bindparam(name, type_=UtcDateTime()) for name in times))
     if timed:
         statement = statement.columns(interval_start=UtcDateTime())  # type: ignore[assignment]
     return list(connection.execute(statement, {k: v for k, v in params.items() if f":{k}" in sql}))
+
+
+def _day_ceiling(moment: dt.datetime) -> dt.datetime:
+    midnight = moment.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight if midnight == moment else midnight + dt.timedelta(days=1)
 
 
 def _numbers(row: Any) -> dict[str, Any]:

@@ -27,6 +27,12 @@ from schema.types import UtcDateTime
 QUARTER: Final = dt.timedelta(minutes=15)
 STEP: Final = dt.timedelta(days=1)
 DEFAULT_SETTLE: Final = dt.timedelta(minutes=60)
+# A UTC day's agent rows summed, once the day is rolled up: a long report reads a row per agent and day.
+AGENT_DAY_SQL: Final = """
+SELECT :lo AS day_start, agent_id, SUM(offered), SUM(answered), SUM(talk_s), SUM(logged_in_s),
+       SUM(on_break_s), SUM(on_call_s), SUM(wrap_up_s)
+FROM rollup_agent WHERE interval_start >= :lo AND interval_start < :hi
+GROUP BY agent_id"""
 # The raw tables' indexed times: the first quarter-hour to roll up is the earliest of them.
 FIRST_TIMES: Final = (
     ("queue_log", "at"),
@@ -44,6 +50,10 @@ class RollupSummary:
     rolled_up_to: dt.datetime | None
     quarters: int  # quarter-hours rolled up by this run
     rebuilt: bool  # the thresholds had changed (or a rebuild was asked for): everything was redone
+
+
+def day_floor(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def quarter_floor(moment: dt.datetime) -> dt.datetime:
@@ -66,9 +76,11 @@ def roll_up(
                 state = connection.execute(text("SELECT rolled_up_from, rolled_up_to FROM rollup_state"))
                 first, last = state.one()
                 return RollupSummary(_utc(first), _utc(last), quarters, rebuilt)
-            end = min(start + STEP, until)
+            end = min(day_floor(start) + STEP, until)
             for table, window_sql in WINDOWS.items():
                 _insert(connection, table, window_sql(dialect), start, end)
+            if end == day_floor(end):
+                _insert(connection, "rollup_agent_day", AGENT_DAY_SQL, end - STEP, end)
             connection.execute(
                 text(
                     "UPDATE rollup_state SET rolled_up_to = :end, updated_at = :now,"
@@ -89,7 +101,7 @@ def _reset_if_stale(engine: Engine, *, now: dt.datetime, force: bool) -> bool:
         ).one()
         if tuple(stamped) == tuple(current) and not force:
             return False
-        for table in WINDOWS:
+        for table in (*WINDOWS, "rollup_agent_day"):
             connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (our table names)
         connection.execute(
             text(

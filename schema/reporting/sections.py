@@ -63,12 +63,17 @@ GROUP BY from_s"""  # noqa: S608
 
 
 def agents_section(d: Dialect) -> str:
+    """Stored agent figures by the day for the whole UTC days in [:d1, :d2), by the quarter-hour
+    around them, then the window."""
     return f"""
 SELECT v.agent_id, MAX(a.name) AS name, SUM(v.offered) AS offered, SUM(v.answered) AS answered,
        SUM(v.talk_s) AS talk_s, SUM(v.logged_in_s) AS logged_in_s, SUM(v.on_break_s) AS on_break_s,
        SUM(v.on_call_s) + SUM(v.wrap_up_s) AS busy_s
 FROM (
-    SELECT {AGENT_PARTS} FROM rollup_agent WHERE {STORED}
+    SELECT {AGENT_PARTS} FROM rollup_agent
+    WHERE interval_start >= :start AND interval_start < :d1 OR interval_start >= :d2 AND interval_start < :lo
+    UNION ALL
+    SELECT {AGENT_PARTS} FROM rollup_agent_day WHERE day_start >= :d1 AND day_start < :d2
     UNION ALL
     SELECT {AGENT_PARTS} FROM ({agent_sql(d)}) AS w
 ) AS v LEFT JOIN agents AS a ON a.agent_id = v.agent_id

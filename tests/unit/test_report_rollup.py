@@ -24,7 +24,15 @@ PERIODS = (
     Period(first=dt.date(2024, 3, 1), last=dt.date(2024, 3, 1), zone="UTC", queue="sales"),
     Period(first=dt.date(2024, 2, 29), last=dt.date(2024, 3, 3), zone="America/New_York", queue="support"),
 )
-ROLLUPS = ("rollup_queue", "rollup_volume", "rollup_abandons", "rollup_agent", "rollup_ivr", "rollup_csat")
+ROLLUPS = (
+    "rollup_queue",
+    "rollup_volume",
+    "rollup_abandons",
+    "rollup_agent",
+    "rollup_agent_day",
+    "rollup_ivr",
+    "rollup_csat",
+)
 
 
 @pytest.fixture

@@ -59,6 +59,7 @@ ALL_TABLES = {
     "rollup_volume",
     "rollup_abandons",
     "rollup_agent",
+    "rollup_agent_day",
     "rollup_ivr",
     "rollup_csat",
 }

@@ -91,6 +91,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("interval_start", "agent_id", name=op.f("pk_rollup_agent")),
     )
     op.create_table(
+        "rollup_agent_day",
+        sa.Column("day_start", _time(), nullable=False),
+        sa.Column("agent_id", sa.String(64), nullable=False),
+        *_counts("offered", "answered"),
+        *_seconds("talk_s", "logged_in_s", "on_break_s", "on_call_s", "wrap_up_s"),
+        sa.PrimaryKeyConstraint("day_start", "agent_id", name=op.f("pk_rollup_agent_day")),
+    )
+    op.create_table(
         "rollup_ivr",
         _start(),
         sa.Column("menu", sa.String(), nullable=False),
@@ -114,7 +122,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name, table, _columns in reversed(INDEXES):
         op.drop_index(op.f(name), table_name=table)
-    for table in ("rollup_csat", "rollup_ivr", "rollup_agent", "rollup_abandons", "rollup_volume"):
+    for table in ("rollup_csat", "rollup_ivr", "rollup_agent_day", "rollup_agent", "rollup_abandons"):
         op.drop_table(table)
+    op.drop_table("rollup_volume")
     op.drop_table("rollup_queue")
     op.drop_table("rollup_state")
