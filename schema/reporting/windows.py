@@ -126,11 +126,10 @@ def agent_sql(d: Dialect) -> str:
 WITH RECURSIVE rows_in AS (
     SELECT agent_id, version, to_state AS state, at FROM agent_state_log WHERE at >= {lo} AND at < {hi}
     UNION ALL
-    SELECT l.agent_id, l.version, l.to_state, l.at
-    FROM agents AS a
-    JOIN agent_state_log AS l ON l.agent_id = a.agent_id AND l.version = (
-        SELECT p.version FROM agent_state_log AS p WHERE p.agent_id = a.agent_id AND p.at < {lo}
-        ORDER BY p.at DESC, p.version DESC LIMIT 1)
+    SELECT agent_id, version, to_state, at FROM agent_state_log WHERE id IN (
+        SELECT (SELECT p.id FROM agent_state_log AS p WHERE p.agent_id = a.agent_id AND p.at < {lo}
+                ORDER BY p.at DESC, p.version DESC LIMIT 1)
+        FROM agents AS a)
 ), periods AS (
     SELECT agent_id, state, at AS started_at,
            COALESCE(LEAD(at) OVER (PARTITION BY agent_id ORDER BY version), {d.now()}) AS ended_at
