@@ -46,6 +46,7 @@ COLUMNS: Final = {
     "survey_responses": "call_uuid, survey, question, score, agent_id, queue, answered_at",
 }
 N: Final = "\\N"
+CLOCK: Final = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86_400)]  # HH:MM:SS
 
 
 @dataclass
@@ -62,11 +63,9 @@ class History:
         self._day_text = [str(self.first_day + dt.timedelta(days=d)) for d in range(self.days + 2)]
 
     def ts(self, ms: int) -> str:
-        day, rest = divmod(ms, DAY_MS)
-        hour, rest = divmod(rest, 3_600_000)
-        minute, rest = divmod(rest, 60_000)
-        second, milli = divmod(rest, 1000)
-        return f"{self._day_text[day]} {hour:02d}:{minute:02d}:{second:02d}.{milli:03d}+00"
+        second, milli = divmod(ms, 1000)
+        day, second = divmod(second, 86_400)
+        return f"{self._day_text[day]} {CLOCK[second]}.{milli:03d}+00"
 
     def calls_per_day(self) -> list[int]:
         weights = [
