@@ -173,6 +173,24 @@ def naive_report(engine: Engine, period: Period, now: dt.datetime, budget_s: flo
     return None if cancelled else outcome[0]
 
 
+def print_sizes(engine: Engine) -> None:
+    """ANALYZE (as autovacuum would after the rollup's inserts), then each table's rows and size."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("ANALYZE"))
+        sizes = connection.execute(
+            text(
+                "SELECT c.relname, c.reltuples::bigint, pg_total_relation_size(c.oid) FROM pg_class AS c"
+                " JOIN pg_namespace AS n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY pg_total_relation_size(c.oid) DESC"
+            )
+        ).all()
+    total = sum(size for _name, _rows, size in sizes)
+    shown = ", ".join(
+        f"{name} {rows:,} rows {size / 2**20:,.0f} MiB" for name, rows, size in sizes if size > 2**20
+    )
+    print(f"database {total / 2**30:.1f} GiB: {shown}", flush=True)
+
+
 def best_of_3(engine: Engine, period: Period, now: dt.datetime, label: str) -> tuple[float, Report]:
     runs = [timed(build_report, engine, MANAGER, period, now=now) for _ in range(3)]
     best = min(seconds for seconds, _ in runs)
@@ -200,6 +218,7 @@ def measure(engine: Engine, history: History, budget: float | None) -> dict[str,
     print(
         f"rollup of the rest of the day: {summary.quarters} quarter-hours in {figures['rollup_rest_s']:.2f} s"
     )
+    print_sizes(engine)
     label = f"90-day report, rollups to {summary.rolled_up_to:%m-%d %H:%M} (cron kept up)"
     figures["report_rollups_s"], fast = best_of_3(engine, period, now, label)
     figures["report_views_s"], naive = timed(naive_report, engine, period, now, budget)
