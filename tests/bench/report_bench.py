@@ -27,11 +27,12 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
 import psycopg
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
 from ivr_scripts.report.model import Period, Report
 from schema.db import create_engine_from_url
@@ -191,10 +192,49 @@ def print_sizes(engine: Engine) -> None:
     print(f"database {total / 2**30:.1f} GiB: {shown}", flush=True)
 
 
+SECTIONS: Final = (
+    ("queue", ("rollup_queue", "v_queue_interval")),
+    ("volume", ("rollup_volume", "v_interval_volume")),
+    ("abandons", ("rollup_abandons", "'ABANDON'")),
+    ("agents", ("rollup_agent", "v_agent_interval")),
+    ("IVR", ("rollup_ivr", "v_ivr_menu_options")),
+    ("CSAT", ("rollup_csat", "v_csat")),
+)
+
+
+@contextlib.contextmanager
+def section_times(engine: Engine) -> Iterator[list[tuple[str, float]]]:
+    """Each statement's time while the block runs, named by the report section it serves."""
+    times: list[tuple[str, float]] = []
+
+    def before(connection: Any, *_: Any) -> None:
+        connection.info["began"] = time.perf_counter()
+
+    def after(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        name = next((name for name, marks in SECTIONS if any(m in statement for m in marks)), "settings")
+        times.append((name, time.perf_counter() - connection.info.pop("began")))
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        yield times
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+
+
+def sections_text(times: list[tuple[str, float]]) -> str:
+    return ", ".join(f"{name} {seconds:.3f}" for name, seconds in times)
+
+
 def best_of_3(engine: Engine, period: Period, now: dt.datetime, label: str) -> tuple[float, Report]:
-    runs = [timed(build_report, engine, MANAGER, period, now=now) for _ in range(3)]
+    runs = []
+    for _ in range(3):
+        with section_times(engine) as times:
+            runs.append(timed(build_report, engine, MANAGER, period, now=now))
     best = min(seconds for seconds, _ in runs)
     print(f"{label}: {best:.2f} s (best of 3: {', '.join(f'{s:.2f}' for s, _ in runs)})", flush=True)
+    print(f"  the last run's statements (s): {sections_text(times)}", flush=True)
     return best, runs[0][1]
 
 
@@ -221,7 +261,8 @@ def measure(engine: Engine, history: History, budget: float | None) -> dict[str,
     print_sizes(engine)
     label = f"90-day report, rollups to {summary.rolled_up_to:%m-%d %H:%M} (cron kept up)"
     figures["report_rollups_s"], fast = best_of_3(engine, period, now, label)
-    figures["report_views_s"], naive = timed(naive_report, engine, period, now, budget)
+    with section_times(engine) as times:
+        figures["report_views_s"], naive = timed(naive_report, engine, period, now, budget)
     if naive is None:
         print(
             f"90-day report through the views (naive): cancelled after {budget:.0f} s; "
@@ -235,6 +276,7 @@ def measure(engine: Engine, history: History, budget: float | None) -> dict[str,
             f"{figures['report_views_s'] / figures['report_rollups_s']:.0f}x the rollups' time",
             flush=True,
         )
+    print(f"  its statements (s): {sections_text(times)}", flush=True)
     for other in (long_tail, naive):
         if other is not None and not same_figures(
             fast.model_dump(exclude={"generated_at"}), other.model_dump(exclude={"generated_at"})
