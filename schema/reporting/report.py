@@ -1,9 +1,11 @@
-"""The figures of `callcenter report` (ivr_scripts.report.model.Report), read through the KPI views.
+"""The figures of `callcenter report` (ivr_scripts.report.model.Report).
 
-One query per section, each filtered on the views' UTC quarter-hour (`interval_start`) by the UTC
-bounds of the local period, and grouped in SQL; Python only folds the quarter-hours into local hours.
-The abandon curve is the exception: no view keeps an abandon's wait, so it reads queue_log's ABANDON
-rows, filtered on the indexed `at` (docs/reports.md, "callcenter report").
+One query per section, grouped in SQL by UTC quarter-hour; Python only folds the quarter-hours into
+local hours. By default the sections read the rollups before their watermark and the raw tables'
+window after it (schema/reporting/sections.py; docs/reports.md, "Rollups"). `from_views` reads the
+KPI views instead, each filtered on its quarter-hour (`interval_start`) by the UTC bounds of the
+local period: the same figures, the definition the rollups are tested against. The abandon curve has
+no view (none keeps an abandon's wait): that path reads queue_log's ABANDON rows by the indexed `at`.
 
 Who sees what: managers everything; a supervisor the centre's queue, volume and IVR figures and the
 agent table of their department's agents (`agents.department`); an agent nothing (PermissionDenied).
