@@ -79,6 +79,7 @@ class AgentStateLog(Base):
         CheckConstraint(_in("to_state", AGENT_STATES), name="to_state"),
         Index("ix_agent_state_log_at", "at"),
         Index("ix_agent_state_log_call_uuid", "call_uuid"),
+        Index("ix_agent_state_log_agent_id_at", "agent_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -137,6 +138,8 @@ class AgentLeg(Base):
         Index("ix_agent_legs_call_uuid", "call_uuid"),
         Index("ix_agent_legs_agent_id_offered_at", "agent_id", "offered_at"),
         Index("ix_agent_legs_queue_offered_at", "queue", "offered_at"),
+        Index("ix_agent_legs_offered_at", "offered_at"),
+        Index("ix_agent_legs_answered_at", "answered_at"),
     )
 
     leg_uuid: Mapped[str] = mapped_column(String(36), primary_key=True)

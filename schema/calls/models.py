@@ -85,7 +85,7 @@ class IvrStep(Base):
     """One prompt, key press or decision of the IVR within a call, in order (`seq`)."""
 
     __tablename__ = "ivr_steps"
-    __table_args__ = (UniqueConstraint("call_uuid", "seq"),)
+    __table_args__ = (UniqueConstraint("call_uuid", "seq"), Index("ix_ivr_steps_at", "at"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     call_uuid: Mapped[str] = mapped_column(String(36), ForeignKey("calls.uuid", ondelete="CASCADE"))

@@ -149,6 +149,7 @@ class SurveyResponse(Base):
         UniqueConstraint("call_uuid", "question"),
         Index("ix_survey_responses_agent_id_answered_at", "agent_id", "answered_at"),
         Index("ix_survey_responses_queue_answered_at", "queue", "answered_at"),
+        Index("ix_survey_responses_answered_at", "answered_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -1,9 +1,11 @@
-"""The figures of `callcenter report` (ivr_scripts.report.model.Report), read through the KPI views.
+"""The figures of `callcenter report` (ivr_scripts.report.model.Report).
 
-One query per section, each filtered on the views' UTC quarter-hour (`interval_start`) by the UTC
-bounds of the local period, and grouped in SQL; Python only folds the quarter-hours into local hours.
-The abandon curve is the exception: no view keeps an abandon's wait, so it reads queue_log's ABANDON
-rows, filtered on the indexed `at` (docs/reports.md, "callcenter report").
+One query per section, grouped in SQL by UTC quarter-hour; Python only folds the quarter-hours into
+local hours. By default the sections read the rollups before their watermark and the raw tables'
+window after it (schema/reporting/sections.py; docs/reports.md, "Rollups"). `from_views` reads the
+KPI views instead, each filtered on its quarter-hour (`interval_start`) by the UTC bounds of the
+local period: the same figures, the definition the rollups are tested against. The abandon curve has
+no view (none keeps an abandon's wait): that path reads queue_log's ABANDON rows by the indexed `at`.
 
 Who sees what: managers everything; a supervisor the centre's queue, volume and IVR figures and the
 agent table of their department's agents (`agents.department`); an agent nothing (PermissionDenied).
@@ -32,6 +34,15 @@ from ivr_scripts.report.model import (
 )
 from schema.db import read_connection
 from schema.errors import PermissionDenied, RecordRejected
+from schema.reporting.sections import (
+    abandons_section,
+    agents_section,
+    csat_section,
+    ivr_section,
+    queue_section,
+    volume_section,
+)
+from schema.reporting.windows import Dialect
 from schema.types import UtcDateTime
 from schema.viewer import Viewer
 
@@ -62,6 +73,7 @@ SELECT COALESCE(SUM(responses), 0) AS responses, COALESCE(SUM(satisfied), 0) AS 
        COALESCE(SUM(score_sum), 0) AS score_sum
 FROM v_csat WHERE {period}{queue}"""
 SETTINGS_SQL: Final = "SELECT service_level_s, short_abandon_s FROM report_settings"
+STATE_SQL: Final = "SELECT rolled_up_to, service_level_s, short_abandon_s FROM rollup_state"
 
 
 def _abandons_sql() -> str:
@@ -76,8 +88,19 @@ FROM queue_log WHERE event = 'ABANDON' AND at >= :start AND at < :end{{queue}}
 GROUP BY CASE {cases} ELSE {WAIT_BUCKETS_S[-1]} END"""  # noqa: S608
 
 
-def build_report(engine: Engine, viewer: Viewer, period: Period, *, now: dt.datetime | None = None) -> Report:
-    """The report of `period` as `viewer` may see it; RecordRejected for a bad period."""
+def build_report(
+    engine: Engine,
+    viewer: Viewer,
+    period: Period,
+    *,
+    now: dt.datetime | None = None,
+    from_views: bool = False,
+) -> Report:
+    """The report of `period` as `viewer` may see it; RecordRejected for a bad period.
+
+    By default the rolled-up quarter-hours come from the rollups and the rest from the raw tables by
+    time (schema/reporting/sections.py); `from_views` reads every figure through the KPI views (the
+    benchmark's baseline, and the tests' yardstick: both give the same report)."""
     if viewer.role == "agent":
         raise PermissionDenied("reports are for supervisors and managers")
     try:
@@ -89,12 +112,11 @@ def build_report(engine: Engine, viewer: Viewer, period: Period, *, now: dt.date
     params = {"start": start, "end": end, "queue": period.queue, "department": department}
     with read_connection(engine, "reading the report") as connection:
         settings = connection.execute(text(SETTINGS_SQL)).one()
-        queue_rows = _rows(connection, QUEUE_SQL, params)
-        volume_rows = _rows(connection, VOLUME_SQL, params)
-        abandon_rows = _rows(connection, _abandons_sql(), params, timed=False)
-        agent_rows = _rows(connection, AGENTS_SQL, params, timed=False)
-        ivr_rows = _rows(connection, IVR_SQL, params, timed=False)
-        csat_row = _rows(connection, CSAT_SQL, params, timed=False)[0]
+        if from_views:
+            sections = _from_views(connection, params)
+        else:
+            sections = _from_rollups(connection, params, settings)
+    queue_rows, volume_rows, abandon_rows, agent_rows, ivr_rows, csat_row = sections
     hours = _hours(period, queue_rows, volume_rows)
     return Report(
         period=period,
@@ -112,18 +134,59 @@ def build_report(engine: Engine, viewer: Viewer, period: Period, *, now: dt.date
     )
 
 
+def _from_views(connection: Connection, params: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        _rows(connection, QUEUE_SQL, params),
+        _rows(connection, VOLUME_SQL, params),
+        _rows(connection, _abandons_sql(), params, timed=False),
+        _rows(connection, AGENTS_SQL, params, timed=False),
+        _rows(connection, IVR_SQL, params, timed=False),
+        _rows(connection, CSAT_SQL, params, timed=False)[0],
+    )
+
+
+def _from_rollups(connection: Connection, params: dict[str, Any], settings: Any) -> tuple[Any, ...]:
+    """Stored quarter-hours before the watermark, the raw tables' window [watermark, end) after it.
+    The queue rows hold thresholds: with other thresholds than today's, the queue figures all come
+    from the raw tables until the next rollup run rebuilds them."""
+    state = connection.execute(text(STATE_SQL).columns(rolled_up_to=UtcDateTime())).one()
+    start, end = params["start"], params["end"]
+    lo = start if state.rolled_up_to is None else min(max(state.rolled_up_to, start), end)
+    fresh = (state.service_level_s, state.short_abandon_s) == (
+        settings.service_level_s,
+        settings.short_abandon_s,
+    )
+    d = Dialect(postgresql=connection.dialect.name == "postgresql")
+    first_day, last_day = _day_ceiling(start), lo.replace(hour=0, minute=0, second=0, microsecond=0)
+    if last_day <= first_day:  # no whole UTC day rolled up in the range: quarter-hours only
+        first_day = last_day = lo
+    windowed = params | {"lo": lo, "hi": end, "d1": first_day, "d2": last_day}
+    return (
+        _rows(connection, queue_section(d), windowed | ({} if fresh else {"lo": start})),
+        _rows(connection, volume_section(d), windowed),
+        _rows(connection, abandons_section(d), windowed, timed=False),
+        _rows(connection, agents_section(d), windowed, timed=False),
+        _rows(connection, ivr_section(d), windowed, timed=False),
+        _rows(connection, csat_section(d), windowed, timed=False)[0],
+    )
+
+
 def _rows(connection: Connection, sql: str, params: dict[str, Any], *, timed: bool = True) -> list[Any]:
     sql = sql.format(
         period=IN_PERIOD,
         queue=" AND queue = :queue" if params["queue"] is not None else "",
         department=" AND a.department = :department" if params["department"] is not None else "",
     )
-    statement: TextClause = text(sql).bindparams(
-        bindparam("start", type_=UtcDateTime()), bindparam("end", type_=UtcDateTime())
-    )
+    times = [name for name in ("start", "end", "lo", "hi", "d1", "d2") if f":{name}" in sql]
+    statement: TextClause = text(sql).bindparams(*(bindparam(name, type_=UtcDateTime()) for name in times))
     if timed:
         statement = statement.columns(interval_start=UtcDateTime())  # type: ignore[assignment]
     return list(connection.execute(statement, {k: v for k, v in params.items() if f":{k}" in sql}))
+
+
+def _day_ceiling(moment: dt.datetime) -> dt.datetime:
+    midnight = moment.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight if midnight == moment else midnight + dt.timedelta(days=1)
 
 
 def _numbers(row: Any) -> dict[str, Any]:
@@ -134,7 +197,7 @@ def _numbers(row: Any) -> dict[str, Any]:
 def _hours(period: Period, queue_rows: Sequence[Any], volume_rows: Sequence[Any]) -> list[HourFigures]:
     queue: dict[int, QueueFigures] = {hour: QueueFigures() for hour in range(24)}
     calls = dict.fromkeys(range(24), 0)
-    for row in queue_rows:
+    for row in sorted(queue_rows, key=lambda row: row.interval_start):  # the same sums in any order
         figures = _numbers(row)
         hour = period.local_hour(figures.pop("interval_start"))
         queue[hour] = queue[hour].plus(QueueFigures(**figures))

@@ -17,6 +17,7 @@ BENCHES = (
     "tests.bench.list_import_bench",
     "tests.bench.spool_bench",
     "tests.bench.dialer_sim",
+    "tests.bench.report_bench",  # 200,000 calls by default; `python -m tests.bench.report_bench 10000000`
     "tests.bench.prompt_cpu_bench",  # needs FreeSWITCH and SIPp (the live tier's); minutes per build
 )
 

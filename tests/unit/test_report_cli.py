@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from tests.support.cli import callcenter_output, seeded_cli_database
 from tests.support.report_history import seed
@@ -85,3 +85,29 @@ def test_a_malformed_date_is_argparses_usage(capsys: pytest.CaptureFixture[str])
         callcenter_output(capsys, "report", "--from", "1 March", "--to", "2024-03-07", "--csv", "-")
     assert exited.value.code == 2
     assert "not a date (YYYY-MM-DD): '1 March'" in capsys.readouterr().err
+
+
+def test_rollup_stores_the_closed_quarter_hours_and_the_report_reads_them(
+    database: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = callcenter_output(capsys, "report", *WEEK, "--csv", "-")[1]
+
+    code, out, err = callcenter_output(capsys, "report", "rollup")
+    again = callcenter_output(capsys, "report", "rollup", "--settle-minutes", "0")[1]
+
+    assert (code, err) == (0, "")
+    assert "quarter-hour(s) rolled up; the rollups cover 2024-03-01 09:00 to " in out
+    assert again.split(" ")[0] in {"4", "5"}  # the last hour, settled or not (5: a quarter-hour turned)
+    with database.connect() as connection:
+        volume = connection.execute(text("SELECT SUM(calls) FROM rollup_volume")).scalar_one()
+    assert volume == 12
+    assert callcenter_output(capsys, "report", *WEEK, "--csv", "-")[1] == before
+    rebuilt = callcenter_output(capsys, "report", "rollup", "--rebuild")[1]
+    assert rebuilt.startswith("rebuilt (the thresholds changed, or --rebuild): ")
+
+
+def test_a_report_without_its_range_says_so(database: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = callcenter_output(capsys, "report", "--csv", "-")
+
+    assert code == 2
+    assert "give the range: --from DATE --to DATE" in err

@@ -23,7 +23,7 @@ from schema.migrate import current_revision, downgrade, upgrade
 from schema.reporting.models import ReportSettings
 from tests.support.report_history import seed as seed_report_history
 
-HEAD = "0013"
+HEAD = "0014"
 ALL_TABLES = {
     "alembic_version",
     "calls",
@@ -54,7 +54,17 @@ ALL_TABLES = {
     "campaign_answers",
     "campaign_previews",
     "report_settings",
+    "rollup_state",
+    "rollup_queue",
+    "rollup_volume",
+    "rollup_abandons",
+    "rollup_agent",
+    "rollup_agent_day",
+    "rollup_ivr",
+    "rollup_csat",
 }
+ROLLUP_TABLES = {table for table in ALL_TABLES if table.startswith("rollup_")}
+TABLES_0013 = ALL_TABLES - ROLLUP_TABLES
 REPORT_VIEWS = {
     "v_agent_state_periods",
     "v_queue_interval",
@@ -184,7 +194,10 @@ def test_0006_down_removes_only_the_campaign_tables_and_keeps_earlier_rows(blank
         downgrade(blank_database_url, "0005")
 
         assert current_revision(blank_database_url) == "0005"
-        assert _tables(blank_database_url) == ALL_TABLES - CAMPAIGN_TABLES - {"agent_legs", "report_settings"}
+        assert _tables(blank_database_url) == TABLES_0013 - CAMPAIGN_TABLES - {
+            "agent_legs",
+            "report_settings",
+        }
         with engine.connect() as connection:
             assert list(connection.execute(select(USERS.c.username)).scalars()) == ["maria"]
     finally:
@@ -195,7 +208,7 @@ def test_0007_down_removes_only_the_answers(blank_database_url: str) -> None:
     upgrade(blank_database_url)
     downgrade(blank_database_url, "0006")
     assert current_revision(blank_database_url) == "0006"
-    assert _tables(blank_database_url) == ALL_TABLES - {
+    assert _tables(blank_database_url) == TABLES_0013 - {
         "campaign_answers",
         "campaign_previews",
         "agent_legs",
@@ -207,14 +220,14 @@ def test_0010_down_removes_only_the_previews(blank_database_url: str) -> None:
     upgrade(blank_database_url)
     downgrade(blank_database_url, "0009")
     assert current_revision(blank_database_url) == "0009"
-    assert _tables(blank_database_url) == ALL_TABLES - {"campaign_previews", "agent_legs", "report_settings"}
+    assert _tables(blank_database_url) == TABLES_0013 - {"campaign_previews", "agent_legs", "report_settings"}
 
 
 def test_0011_down_removes_only_the_agent_legs(blank_database_url: str) -> None:
     upgrade(blank_database_url)
     downgrade(blank_database_url, "0010")
     assert current_revision(blank_database_url) == "0010"
-    assert _tables(blank_database_url) == ALL_TABLES - {"agent_legs", "report_settings"}
+    assert _tables(blank_database_url) == TABLES_0013 - {"agent_legs", "report_settings"}
 
 
 def test_0012_down_removes_only_the_views_and_settings_and_up_restores_the_defaults(
@@ -223,7 +236,7 @@ def test_0012_down_removes_only_the_views_and_settings_and_up_restores_the_defau
     upgrade(blank_database_url)
     downgrade(blank_database_url, "0011")
     assert current_revision(blank_database_url) == "0011"
-    assert _tables(blank_database_url) == ALL_TABLES - {"report_settings"}
+    assert _tables(blank_database_url) == TABLES_0013 - {"report_settings"}
     assert _views(blank_database_url) == set()
 
     upgrade(blank_database_url)
@@ -257,6 +270,21 @@ def test_0013_changes_how_the_ivr_view_reads_outcomes_not_its_figures(blank_data
     assert at_head == at_0012
     upgrade(blank_database_url)
     assert current_revision(blank_database_url) == HEAD
+
+
+def test_0014_down_removes_only_the_rollups_and_their_indexes(blank_database_url: str) -> None:
+    upgrade(blank_database_url)
+    downgrade(blank_database_url, "0013")
+    assert current_revision(blank_database_url) == "0013"
+    assert _tables(blank_database_url) == TABLES_0013
+    engine = create_engine_from_url(blank_database_url)
+    try:
+        indexes = {index["name"] for index in inspect(engine).get_indexes("ivr_steps")}
+    finally:
+        engine.dispose()
+    assert "ix_ivr_steps_at" not in indexes
+    upgrade(blank_database_url)
+    assert _tables(blank_database_url) == ALL_TABLES
 
 
 def _view_definition(connection: Connection, name: str) -> str:
