@@ -163,7 +163,8 @@ def predictive_calls(snapshot: PacingSnapshot, settings: PacingSettings) -> int:
     warming_up = stats.dials < settings.warm_up_dials or len(stats.talk_seconds) < settings.warm_up_talks
     if warming_up or not stats.connect_times:
         return floor
-    if budget is not None and budget.affordable(snapshot.now) <= 0.0:
+    room = math.inf if budget is None else budget.affordable(snapshot.now)
+    if room <= 0.0:
         return floor  # the window is at its limit already: no call may risk an abandon
     target = abandon_target(snapshot, settings)
     views, live_now = outlooks(snapshot)
@@ -178,7 +179,7 @@ def predictive_calls(snapshot: PacingSnapshot, settings: PacingSettings) -> int:
             return True
         live = live_now + n * stats.person_rate
         machines = budget.machine_weight * stats.machine_rate * (snapshot.calls_in_progress + n)
-        if abandons_at_worst(snapshot, n) + machines > budget.affordable(snapshot.now):
+        if abandons_at_worst(snapshot, n) + machines > room:
             return False
         return live * chance + machines <= budget.affordable(snapshot.now, live + machines)
 
