@@ -153,7 +153,7 @@ class ApiApp:
             run=self._run,
             stats=self.stats,
         )
-        return _encode(route, _call(route, context))
+        return _unless_unchanged(environ, _encode(route, _call(route, context)))
 
     def _route(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         allowed: list[str] = []
@@ -228,19 +228,33 @@ def _encode(route: Route, result: Result) -> tuple[int, Headers, Iterable[bytes]
     if isinstance(result, RawJson):
         return 200, _json_headers(result.body), [result.body]
     if isinstance(result, RawBody):
+        own = {name.lower() for name, _ in result.headers}
         headers = [
             ("Content-Type", result.content_type),
             ("Content-Length", str(len(result.body))),
-            *_JSON_HEADERS[1:],
+            *(header for header in _JSON_HEADERS[1:] if header[0].lower() not in own),
             *result.headers,
         ]
-        return 200, headers, [result.body]
+        return result.status, headers, [result.body]
     if result is None:
         return route.status, [("Cache-Control", "no-store")], []
     if route.adapter is None:
         raise TypeError(f"{route.operation_id} returned a body but documents none")
     body = route.adapter.dump_json(result)
     return route.status, _json_headers(body), [body]
+
+
+def _unless_unchanged(
+    environ: WSGIEnvironment, answer: tuple[int, Headers, Iterable[bytes]]
+) -> tuple[int, Headers, Iterable[bytes]]:
+    """304 without a body when the client's If-None-Match names the answer's ETag (the desk's files)."""
+    status, headers, _ = answer
+    etag = next((value for name, value in headers if name == "ETag"), None)
+    asked = str(environ.get("HTTP_IF_NONE_MATCH", ""))
+    if status != 200 or etag is None or etag not in (tag.strip() for tag in asked.split(",")):
+        return answer
+    kept = [(name, value) for name, value in headers if name in ("ETag", "Cache-Control")]
+    return 304, kept, []
 
 
 def _error(

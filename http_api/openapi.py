@@ -43,6 +43,7 @@ ERROR_MEANINGS: Final = {
 def build_openapi(
     routes: Sequence[Route], *, title: str = "callcenter CRM API", version: str = "1"
 ) -> dict[str, Any]:
+    routes = [route for route in routes if route.documented]
     refs, schemas = _component_schemas(routes)
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Final
 
 from http_api.campaign_routes import CAMPAIGN_ROUTES
+from http_api.desk_routes import DESK_ROUTES
 from http_api.models import (
     AverageFilter,
     CallSearch,
@@ -319,4 +320,5 @@ ROUTES: Final[tuple[Route, ...]] = (
     *PREVIEW_ROUTES,
     *STATS_ROUTES,
     *REPORT_ROUTES,
+    *DESK_ROUTES,
 )

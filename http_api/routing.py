@@ -42,11 +42,13 @@ class RawJson:
 
 @dataclass(frozen=True)
 class RawBody:
-    """A body that is not JSON (the report's HTML or CSV): its bytes, media type and extra headers."""
+    """A body that is not JSON (the report's HTML or CSV, the desk's files): its bytes, media type and
+    extra headers (a Cache-Control here replaces the default no-store), and its status."""
 
     body: bytes
     content_type: str
     headers: tuple[tuple[str, str], ...] = ()
+    status: int = 200
 
 
 Result = BaseModel | Sequence[BaseModel] | EventStream | StatsStream | RawJson | RawBody | None
@@ -135,6 +137,7 @@ class Route:
     stream: bool = False  # text/event-stream
     errors: tuple[int, ...] = ()  # statuses beyond those every route of its kind may answer
     media: tuple[str, ...] = ()  # a 200 that is not JSON (RawBody): its media types, for the document
+    documented: bool = True  # False: not part of the API (the desk's pages), left out of the document
     description: str = ""
     _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 

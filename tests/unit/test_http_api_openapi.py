@@ -124,7 +124,7 @@ def test_the_server_answers_exactly_the_documented_routes(
     served: tuple[ApiClient, Seed, dict[str, Any]],
 ) -> None:
     api, data, document = served
-    routed = {(route.method.lower(), route.path) for route in ROUTES}
+    routed = {(route.method.lower(), route.path) for route in ROUTES if route.documented}
     assert {(method, path) for path, method, _ in operations(document)} == routed
     for path, item in document["paths"].items():
         for method in METHODS:

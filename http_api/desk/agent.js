@@ -1,0 +1,98 @@
+// The agent page: my state (and its changes, live), the screen pop as a call rings, the call's work.
+import { api, path } from "./api.js";
+import { startDialling } from "./dial.js";
+import { byId, complain, say, show } from "./dom.js";
+import { duration, secondsUntil, stateLabel } from "./format.js";
+import { currentCall, showCall, showScreenPop } from "./screenpop.js";
+import { startSession } from "./session.js";
+import { startCallWork } from "./work.js";
+
+const me = { agentId: null, view: null, receivedAt: 0 };
+
+function render() {
+  const view = me.view;
+  if (!view) return;
+  const state = byId("agent-state");
+  state.textContent = stateLabel(view.state);
+  state.dataset.agentState = view.state;
+  byId("state-reason").textContent = view.reason ? `(${view.reason})` : "";
+  for (const button of document.querySelectorAll("[data-action]")) {
+    const action = button.dataset.action;
+    show(button, action === "login" ? view.state === "logged_out" : view.state !== "logged_out");
+  }
+  showCall(view.call_uuid || null);
+  show(byId("work-panel"), Boolean(currentCall()));
+  tick();
+}
+
+function tick() {
+  const view = me.view;
+  if (!view) return;
+  byId("state-since").textContent = duration((Date.now() - new Date(view.since).getTime()) / 1000);
+  const wrapUp = byId("wrap-up");
+  const left = view.state === "wrap_up" && view.wrap_up_until ? secondsUntil(view.wrap_up_until) : null;
+  show(wrapUp, left !== null);
+  wrapUp.dataset.secondsLeft = left === null ? "" : String(Math.max(0, Math.ceil(left)));
+  // Announced by the live region only when it starts: the countdown itself is not read every second.
+  wrapUp.textContent = left === null ? "" : `ends in ${duration(Math.ceil(left))}`;
+}
+
+function adopt(view) {
+  me.view = { ...me.view, ...view };
+  render();
+}
+
+async function change(action) {
+  const body = { action };
+  if (action === "break") {
+    const reason = byId("break-reason").value.trim();
+    if (!reason) {
+      complain(new Error("Give a reason for the break"));
+      byId("break-reason").focus();
+      return;
+    }
+    body.reason = reason;
+  }
+  try {
+    adopt(await api("POST", path`/api/agents/${me.agentId}/state`, body));
+    say(`State: ${stateLabel(me.view.state)}`);
+  } catch (error) {
+    complain(error);
+  }
+}
+
+function follow() {
+  const stats = new EventSource("/api/stats/stream");
+  stats.addEventListener("agents", (event) => {
+    const mine = JSON.parse(event.data).find((agent) => agent.agent_id === me.agentId);
+    if (mine) adopt(mine);
+  });
+  const pushed = new EventSource("/api/events");
+  pushed.addEventListener("screenpop", (event) => showScreenPop(JSON.parse(event.data)));
+  document.body.dataset.streams = "open";
+}
+
+async function startDesk(session) {
+  show(byId("desk"), true);
+  if (!session.agent_id) {
+    show(byId("not-an-agent"), true);
+    return;
+  }
+  me.agentId = session.agent_id;
+  for (const id of ["state-panel", "call-panel", "dial-panel"]) show(byId(id), true);
+  for (const button of document.querySelectorAll("[data-action]")) {
+    button.addEventListener("click", () => change(button.dataset.action));
+  }
+  startCallWork(() => render());
+  startDialling(me.agentId);
+  try {
+    adopt(await api("GET", path`/api/agents/${me.agentId}`));
+  } catch (error) {
+    complain(error);
+  }
+  follow();
+  setInterval(tick, 1000);
+  byId("state-title").focus();
+}
+
+startSession(startDesk);
