@@ -13,12 +13,22 @@ function render() {
   const view = me.view;
   if (!view) return;
   const state = byId("agent-state");
-  state.textContent = stateLabel(view.state);
-  state.dataset.agentState = view.state;
-  byId("state-reason").textContent = view.reason ? `(${view.reason})` : "";
+  const reason = view.reason ? `(${view.reason})` : "";
+  // Written only when it changed: the line is a live region, read out on each change.
+  if (state.dataset.agentState !== view.state || byId("state-reason").textContent !== reason) {
+    state.textContent = stateLabel(view.state);
+    state.dataset.agentState = view.state;
+    byId("state-reason").textContent = reason;
+  }
+  const focusLost = document.activeElement && document.activeElement.matches("[data-action]");
   for (const button of document.querySelectorAll("[data-action]")) {
     const action = button.dataset.action;
     show(button, action === "login" ? view.state === "logged_out" : view.state !== "logged_out");
+  }
+  // The button just used may be hidden now (log in): the focus goes to the first one shown.
+  if (focusLost && document.activeElement === document.body) {
+    const first = document.querySelector("[data-action]:not([hidden])");
+    if (first) first.focus();
   }
   showCall(view.call_uuid || null);
   show(byId("work-panel"), Boolean(currentCall()));
@@ -33,8 +43,8 @@ function tick() {
   const left = view.state === "wrap_up" && view.wrap_up_until ? secondsUntil(view.wrap_up_until) : null;
   show(wrapUp, left !== null);
   wrapUp.dataset.secondsLeft = left === null ? "" : String(Math.max(0, Math.ceil(left)));
-  // Announced by the live region only when it starts: the countdown itself is not read every second.
-  wrapUp.textContent = left === null ? "" : `ends in ${duration(Math.ceil(left))}`;
+  // Not a live region: the state line announces wrap-up once; the countdown is read on demand.
+  wrapUp.textContent = left === null ? "" : `; wrap-up ends in ${duration(Math.ceil(left))}`;
 }
 
 function adopt(view) {

@@ -38,10 +38,10 @@ def chromium_binary() -> str:
     return found
 
 
-def artifacts_dir(fallback: Path) -> Path:
-    """Where screenshots go: $CALLCENTER_ARTIFACTS/report when set (CI keeps it), else `fallback`."""
+def artifacts_dir(fallback: Path, name: str = "report") -> Path:
+    """Where screenshots go: $CALLCENTER_ARTIFACTS/<name> when set (CI keeps it), else `fallback`."""
     root = os.environ.get("CALLCENTER_ARTIFACTS")
-    where = Path(root) / "report" if root else fallback
+    where = Path(root) / name if root else fallback
     where.mkdir(parents=True, exist_ok=True)
     return where
 
