@@ -7,6 +7,7 @@ hands the values to http_api.ApiServer and to the API's own WorkerPool.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -14,12 +15,14 @@ class ApiLimits:
     """`threads`: the API's own database threads (API work never waits for, nor holds up, call
     handling's); `head_timeout`: seconds a request head may take to arrive (also ends idle keep-alive
     connections); `body_timeout`: seconds more for its body; `max_connections`: open at once (event
-    streams included), beyond which a new connection gets a 503."""
+    streams included), beyond which a new connection gets a 503; `secure_cookie`: whether the browser
+    session's cookie gets `Secure` ("auto": when the request came over HTTPS, or a proxy says so)."""
 
     threads: int = 8
     head_timeout: float = 10.0
     body_timeout: float = 30.0
     max_connections: int = 256
+    secure_cookie: Literal["auto", "on", "off"] = "auto"
 
     def __post_init__(self) -> None:
         for name in ("threads", "head_timeout", "body_timeout", "max_connections"):

@@ -190,6 +190,7 @@ def build_http_api(
             campaigns=lambda: CampaignPlan.of(dialplans.loaded.model),
             run=pool.run,
             stats=None if stats is None else stats.feed,
+            secure_cookie=limits.secure_cookie,
         ),
         host=config.api_host,
         port=config.api_port,

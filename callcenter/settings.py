@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from callcenter.api_limits import ApiLimits
@@ -246,7 +246,13 @@ def _api_limits() -> ApiLimits:
         head_timeout=_positive("CALLCENTER_API_HEAD_TIMEOUT", defaults.head_timeout, float),
         body_timeout=_positive("CALLCENTER_API_BODY_TIMEOUT", defaults.body_timeout, float),
         max_connections=_positive("CALLCENTER_API_MAX_CONNECTIONS", defaults.max_connections, int),
+        secure_cookie=_secure_cookie(),
     )
+
+
+def _secure_cookie() -> Literal["auto", "on", "off"]:
+    value = _choice("CALLCENTER_API_SECURE_COOKIE", ("auto", "on", "off"), "auto")
+    return "on" if value == "on" else "off" if value == "off" else "auto"
 
 
 def _positive(name: str, default: _Number, kind: type[_Number]) -> _Number:

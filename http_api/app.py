@@ -1,19 +1,23 @@
 """The CRM's HTTP API as a WSGI application: `build_api(engine, region=..., push=..., calls=...)`.
 
 No web framework: the route table (http_api.routes) is matched by hand, pydantic validates what
-comes in and serialises what goes out. Every request but the OpenAPI document needs
-`Authorization: Bearer <token>`; the data layer decides what the token's user may see.
+comes in and serialises what goes out. Every request but the OpenAPI document and the sign-in
+(POST /api/session) needs `Authorization: Bearer <token>` or a browser session's cookie, which for
+any method but GET and HEAD must come with the session's X-CSRF-Token (http_api.session_routes); the
+data layer decides what the user may see.
 
-Each request goes: route (404 / 405) → token (401) → path, query, body (400 / 413) → handler, whose
+Each request goes: route (404 / 405) → token or cookie (401; 403 without the CSRF value) → path,
+query, body (400 / 413 / 415) → handler, whose
 data-layer errors become 404 / 403 / 409 / 422 / 503. Database calls run in gevent's thread pool
 (`schema.threadpool.in_thread`), so a slow query holds up only its own request, never the calls the
-same process is handling. Tokens are never logged, and nothing here logs headers.
+same process is handling. Tokens and cookies are never logged, and nothing here logs headers.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import hmac
 import json
 import logging
 import re
@@ -41,12 +45,15 @@ from http_api.routing import (
     Result,
     Route,
     Runner,
+    WithHeaders,
     parse_body,
     parse_query,
     path_values,
     read_body,
 )
+from http_api.session_routes import CSRF_HEADER, SAFE_METHODS, SecureCookie, is_secure, session_cookie
 from schema.campaigns.desk import CampaignPlan
+from schema.crm.sessions import BrowserSession, session_viewer
 from schema.crm.users import authenticate
 from schema.errors import NotFound, PermissionDenied, RecordRejected, StorageError, StorageUnavailable
 from schema.threadpool import in_thread
@@ -79,6 +86,7 @@ def build_api(
     campaigns: CampaignPlan | CampaignPlans | None = None,
     stats: LiveFeed | None = None,
     run: Runner = in_thread,
+    secure_cookie: SecureCookie = "auto",
 ) -> ApiApp:
     """The WSGI app. `region`: the default region for national phone numbers (the dialplan's
     crm.default_region). Without `push`, GET /api/events answers 503; without `calls` (the switch:
@@ -86,7 +94,8 @@ def build_api(
     the dialplan's scoring forms, or a callable returning the current ones (so a reload applies);
     `campaigns` likewise: the dialplan's campaigns and scripts (`CampaignPlan.of(dialplan)`), or a
     callable returning them. Without `stats` (the live statistics' board) /api/stats/* answer 503.
-    `run` executes data-layer calls (tests may pass `lambda call: call()`)."""
+    `run` executes data-layer calls (tests may pass `lambda call: call()`). `secure_cookie`: whether the
+    session cookie gets `Secure` ("auto": when the request came over HTTPS)."""
     document = json.dumps(build_openapi(ROUTES), separators=(",", ":")).encode()
     forms: QaForms = qa_forms if callable(qa_forms) else functools.partial(dict, qa_forms or {})
     plans: CampaignPlans = campaigns if callable(campaigns) else _constant(campaigns or CampaignPlan())
@@ -100,7 +109,13 @@ def build_api(
         Services(calls, forms),
     )
     return ApiApp(
-        engine, region=region, push=push, run=run, routes=bind_campaigns(routes, plans), stats=stats
+        engine,
+        region=region,
+        push=push,
+        run=run,
+        routes=bind_campaigns(routes, plans),
+        stats=stats,
+        secure_cookie=secure_cookie,
     )
 
 
@@ -118,12 +133,14 @@ class ApiApp:
         run: Runner,
         routes: tuple[Route, ...],
         stats: LiveFeed | None = None,
+        secure_cookie: SecureCookie = "auto",
     ) -> None:
         self.engine = engine
         self.region = region
         self.push = push
         self.stats = stats
         self.routes = routes
+        self.secure_cookie: SecureCookie = secure_cookie
         self._run = run
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -138,10 +155,11 @@ class ApiApp:
         return body
 
     def _respond(self, environ: WSGIEnvironment) -> tuple[int, Headers, Iterable[bytes]]:
-        route, raw_params = self._route(
-            str(environ.get("REQUEST_METHOD", "GET")), str(environ.get("PATH_INFO", ""))
-        )
-        viewer = None if route.public else self._authenticate(environ)
+        method = str(environ.get("REQUEST_METHOD", "GET"))
+        route, raw_params = self._route(method, str(environ.get("PATH_INFO", "")))
+        viewer, session = (None, None) if route.public else self._authenticate(environ, method)
+        if route.json_only and not _is_json(environ):
+            raise ApiError(415, "send the body as Content-Type: application/json")
         context = Context(
             engine=self.engine,
             region=self.region,
@@ -152,6 +170,8 @@ class ApiApp:
             push=self.push,
             run=self._run,
             stats=self.stats,
+            session=session,
+            secure_cookie=is_secure(self.secure_cookie, environ),
         )
         return _unless_unchanged(environ, _encode(route, _call(route, context)))
 
@@ -168,14 +188,41 @@ class ApiApp:
             raise ApiError(405, f"{method} is not allowed on {path}", [("Allow", ", ".join(sorted(allowed)))])
         raise ApiError(404, f"no such endpoint: {path} (see {OPENAPI_PATH})")
 
-    def _authenticate(self, environ: WSGIEnvironment) -> Viewer:
+    def _authenticate(self, environ: WSGIEnvironment, method: str) -> tuple[Viewer, BrowserSession | None]:
+        """The viewer, and the browser session when they came by cookie (a Bearer token goes first)."""
         header = str(environ.get("HTTP_AUTHORIZATION", "")).strip()
-        if not header:
+        if header:
+            return self._bearer(header), None
+        cookie = session_cookie(environ)
+        if cookie is None:
             raise ApiError(
                 401,
-                "this endpoint needs an Authorization: Bearer <token> header",
+                "this endpoint needs an Authorization: Bearer <token> header "
+                "(or the session cookie of POST /api/session)",
                 [("WWW-Authenticate", REALM)],
             )
+        session = self._session(cookie)
+        if method not in SAFE_METHODS and not hmac.compare_digest(
+            str(environ.get(CSRF_HEADER, "")).encode(), session.csrf.encode()
+        ):
+            raise ApiError(403, "missing or wrong X-CSRF-Token")
+        return session.viewer, session
+
+    def _session(self, cookie: str) -> BrowserSession:
+        try:
+            session: BrowserSession | None = self._run(functools.partial(session_viewer, self.engine, cookie))
+        except StorageError as exc:
+            raise _storage_error(exc) from exc
+        if session is None:
+            raise ApiError(
+                401,
+                "the session has ended (signed out, idle 12 hours, its token revoked or its user "
+                "disabled): sign in again with POST /api/session",
+                [("WWW-Authenticate", f'{REALM}, error="invalid_token"')],
+            )
+        return session
+
+    def _bearer(self, header: str) -> Viewer:
         scheme, _, token = header.partition(" ")
         token = token.strip()
         refused = [("WWW-Authenticate", f'{REALM}, error="invalid_token"')]
@@ -188,6 +235,10 @@ class ApiApp:
         if viewer is None:
             raise ApiError(401, "unknown or revoked token, or its user is disabled", refused)
         return viewer
+
+
+def _is_json(environ: WSGIEnvironment) -> bool:
+    return str(environ.get("CONTENT_TYPE", "")).split(";")[0].strip().lower() == "application/json"
 
 
 def _call(route: Route, context: Context) -> Result:
@@ -223,6 +274,9 @@ def _storage_error(exc: StorageError) -> ApiError:
 
 
 def _encode(route: Route, result: Result) -> tuple[int, Headers, Iterable[bytes]]:
+    if isinstance(result, WithHeaders):
+        status, headers, chunks = _encode(route, result.result)
+        return status, [*headers, *result.headers], chunks
     if isinstance(result, EventStream | StatsStream):
         return 200, list(_STREAM_HEADERS), result
     if isinstance(result, RawJson):

@@ -20,10 +20,12 @@ from http_api.routing import MAX_BODY_BYTES, Route, is_integer_parameter
 REF: Final = "#/components/schemas/{model}"
 Refs = dict[type[BaseModel], dict[str, str]]
 SECURITY_SCHEME: Final = "bearerAuth"
+COOKIE_SCHEME: Final = "cookieAuth"
 ERROR_MEANINGS: Final = {
     400: "A path, query or body parameter is wrong (the message names it), or the body is not JSON.",
     401: "No token, a malformed one, or one that is unknown, revoked, or whose user is disabled.",
-    403: "The token's role may not do this.",
+    403: "The token's role may not do this, or a request signed in by the session cookie lacks its "
+    "X-CSRF-Token (every method but GET and HEAD needs it).",
     404: "No such record, or none the token's user may see.",
     409: (
         "The record exists already, or the call is not in a state for this (no live call, no running "
@@ -31,6 +33,7 @@ ERROR_MEANINGS: Final = {
     ),
     408: "The body did not arrive within the server's deadline (30 s by default).",
     413: f"The body is over {MAX_BODY_BYTES} bytes.",
+    415: "The body must be sent as application/json.",
     422: "The data layer refused the record (the message says why; a refused form's `problems` say what is "
     "wrong with each field).",
     503: (
@@ -54,17 +57,24 @@ def build_openapi(
             "title": title,
             "version": version,
             "description": "Customers, calls, tickets, notes and screen pops of the call center's CRM. "
-            "Every endpoint but this document needs `Authorization: Bearer <token>` "
-            '(`callcenter token issue NAME`). Errors are `{"error": "..."}`.',
+            "Every endpoint but this document and POST /api/session needs `Authorization: Bearer <token>` "
+            "(`callcenter token issue NAME`) or the browser's session cookie (from POST /api/session; "
+            'then X-CSRF-Token on every method but GET and HEAD). Errors are `{"error": "..."}`.',
         },
         "paths": paths,
         "components": {
             "schemas": schemas,
             "securitySchemes": {
-                SECURITY_SCHEME: {"type": "http", "scheme": "bearer", "description": "A token from the CLI."}
+                SECURITY_SCHEME: {"type": "http", "scheme": "bearer", "description": "A token from the CLI."},
+                COOKIE_SCHEME: {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "cc_session",
+                    "description": "A browser session from POST /api/session (X-CSRF-Token for writes).",
+                },
             },
         },
-        "security": [{SECURITY_SCHEME: []}],
+        "security": [{SECURITY_SCHEME: []}, {COOKIE_SCHEME: []}],
     }
 
 
@@ -75,6 +85,8 @@ def error_statuses(route: Route) -> list[int]:
         statuses.add(400)
     if not route.public:
         statuses.update((401, 503))
+        if route.method not in ("GET", "HEAD"):
+            statuses.add(403)  # a session cookie without its X-CSRF-Token
     if route.parameters:
         statuses.add(404)
     if route.body is not None:
@@ -126,7 +138,7 @@ def _responses(route: Route, refs: Refs) -> dict[str, Any]:
             "description": "A stream of server-sent events.",
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
         }
-    elif route.public:
+    elif route.public and route.response is None:
         responses["200"] = {
             "description": "This OpenAPI 3.1 document.",
             "content": {"application/json": {"schema": {"type": "object"}}},

@@ -29,6 +29,7 @@ from http_api.push import EventStream
 from http_api.recording_routes import RECORDING_ROUTES
 from http_api.report_routes import REPORT_ROUTES
 from http_api.routing import ApiError, Context, Result, Route
+from http_api.session_routes import SESSION_ROUTES
 from http_api.stats_routes import STATS_ROUTES
 from schema.calls import surveys
 from schema.crm import queries as crm_queries
@@ -315,6 +316,7 @@ CRM_ROUTES: Final[tuple[Route, ...]] = (
 
 ROUTES: Final[tuple[Route, ...]] = (
     *CRM_ROUTES,
+    *SESSION_ROUTES,
     *RECORDING_ROUTES,
     *CAMPAIGN_ROUTES,
     *PREVIEW_ROUTES,

@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from http_api.live_feed import LiveFeed, StatsStream
 from http_api.models import MAX_DATABASE_ID
 from http_api.push import EventStream, PushHub
+from schema.crm.sessions import BrowserSession
 from schema.viewer import Viewer
 
 MAX_BODY_BYTES = 64 * 1024
@@ -51,7 +52,15 @@ class RawBody:
     status: int = 200
 
 
-Result = BaseModel | Sequence[BaseModel] | EventStream | StatsStream | RawJson | RawBody | None
+@dataclass(frozen=True)
+class WithHeaders:
+    """A result and headers to send with it (the session cookie)."""
+
+    result: BaseModel | None
+    headers: tuple[tuple[str, str], ...]
+
+
+Result = BaseModel | Sequence[BaseModel] | EventStream | StatsStream | RawJson | RawBody | WithHeaders | None
 
 
 class ApiError(Exception):
@@ -85,6 +94,8 @@ class Context:
     push: PushHub | None
     run: Runner
     stats: LiveFeed | None = None
+    session: BrowserSession | None = None  # the request came with a session cookie (not a Bearer token)
+    secure_cookie: bool = False  # a cookie set in the answer gets `Secure`
 
     @property
     def who(self) -> Viewer:
@@ -134,6 +145,7 @@ class Route:
     query: type[BaseModel] | None = None
     body: type[BaseModel] | None = None
     public: bool = False
+    json_only: bool = False  # the body must come as application/json (415 otherwise): no form can send it
     stream: bool = False  # text/event-stream
     errors: tuple[int, ...] = ()  # statuses beyond those every route of its kind may answer
     media: tuple[str, ...] = ()  # a 200 that is not JSON (RawBody): its media types, for the document

@@ -194,3 +194,36 @@ class ApiToken(Base):
     label: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime]
     revoked_at: Mapped[dt.datetime | None]
+
+
+class WebSession(Base):
+    """A browser's sign-in (POST /api/session): the cookie's SHA-256 only, tied to the token it was made
+    from, so revoking the token or disabling its user ends the session too. Migration 0015 creates it."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_token_id", "token_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token_id: Mapped[int] = mapped_column(BigId, ForeignKey("api_tokens.id", ondelete="CASCADE"))
+    session_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]
+
+
+class CallDisposition(Base):
+    """How an agent closed a call at the desk: one code of the dialplan's `desktop.dispositions`, and a
+    note. One per call: setting it again replaces it. Migration 0015 creates it."""
+
+    __tablename__ = "call_dispositions"
+    __table_args__ = (
+        Index("ix_call_dispositions_agent_id_set_at", "agent_id", "set_at"),
+        Index("ix_call_dispositions_set_at", "set_at"),
+    )
+
+    call_uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    agent_id: Mapped[str | None] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None]
+    set_at: Mapped[dt.datetime]
+    set_by: Mapped[str] = mapped_column(String(64))

@@ -181,7 +181,7 @@ def set_user_extension(engine: Engine, username: str, extension: str | None) -> 
             raise NotFound(f"no user {username!r}")
 
 
-_VIEWER_COLUMNS: Final = (
+VIEWER_COLUMNS: Final = (
     USERS.c.username,
     USERS.c.role,
     USERS.c.agent_id,
@@ -195,7 +195,7 @@ def authenticate(engine: Engine, token: str) -> Viewer | None:
     if not _plausible(token):
         return None
     query = (
-        select(*_VIEWER_COLUMNS)
+        select(*VIEWER_COLUMNS)
         .join(TOKENS, TOKENS.c.user_id == USERS.c.id)
         .where(TOKENS.c.token_sha256 == token_hash(token), TOKENS.c.revoked_at.is_(None), USERS.c.active)
     )
@@ -203,7 +203,7 @@ def authenticate(engine: Engine, token: str) -> Viewer | None:
         row = connection.execute(query).one_or_none()
     if row is None:
         return None
-    return _viewer(*row)
+    return viewer_of_row(*row)
 
 
 def token_hash(token: str) -> str:
@@ -215,10 +215,10 @@ def _plausible(token: object) -> bool:
     return isinstance(token, str) and 0 < len(token) <= TOKEN_MAX_LENGTH
 
 
-def _viewer(
+def viewer_of_row(
     username: str, role: str, agent_id: str | None, department: str | None, extension: str | None
 ) -> Viewer:
-    """A Viewer from a row of _VIEWER_COLUMNS."""
+    """A Viewer from a row of VIEWER_COLUMNS."""
     return Viewer(username, cast(Role, role), agent_id, department, extension)
 
 
@@ -237,9 +237,9 @@ def _check_name(value: object, what: str) -> None:
 def user_viewer(engine: Engine, username: str) -> Viewer:
     """The rights of the active CRM user `username` (for commands run on their behalf); NotFound when
     there is none."""
-    query = select(*_VIEWER_COLUMNS).where(USERS.c.username == username, USERS.c.active)
+    query = select(*VIEWER_COLUMNS).where(USERS.c.username == username, USERS.c.active)
     with read_connection(engine, f"reading user {username!r}") as connection:
         row = connection.execute(query).one_or_none()
     if row is None:
         raise NotFound(f"no active user {username!r} (`callcenter user add` adds one)")
-    return _viewer(*row)
+    return viewer_of_row(*row)

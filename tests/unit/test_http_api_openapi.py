@@ -18,6 +18,7 @@ from http_api.push import PushHub
 from http_api.recording_routes import RECORDING_ROUTES
 from http_api.report_routes import REPORT_ROUTES
 from http_api.routes import ROUTES
+from http_api.session_routes import SESSION_ROUTES
 from http_api.stats_routes import STATS_ROUTES
 from tests.support.http_api import CALL_OF_JANE, ApiClient, Reply, Seed, running_api, seed
 from tests.support.openapi import METHODS, operations, problems
@@ -67,13 +68,19 @@ def test_the_document_is_openapi_3_1_with_bearer_security(
     assert document["info"]["title"] == "callcenter CRM API"
     assert document["info"]["version"] == "1"
     assert document["components"]["securitySchemes"] == {
-        "bearerAuth": {"type": "http", "scheme": "bearer", "description": "A token from the CLI."}
+        "bearerAuth": {"type": "http", "scheme": "bearer", "description": "A token from the CLI."},
+        "cookieAuth": {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "cc_session",
+            "description": "A browser session from POST /api/session (X-CSRF-Token for writes).",
+        },
     }
-    assert document["security"] == [{"bearerAuth": []}]
+    assert document["security"] == [{"bearerAuth": []}, {"cookieAuth": []}]
     ids = [operation["operationId"] for _, _, operation in operations(document)]
     assert len(ids) == len(set(ids))
     public = [path for path, _, operation in operations(document) if operation.get("security") == []]
-    assert public == ["/api/openapi.json"]
+    assert public == ["/api/openapi.json", "/api/session"]  # the document, and signing in with a token
 
 
 def test_every_reference_resolves(served: tuple[ApiClient, Seed, dict[str, Any]]) -> None:
@@ -131,8 +138,8 @@ def test_the_server_answers_exactly_the_documented_routes(
             reply = api.request(method.upper(), concrete(path, data))  # no token
             if method not in item:
                 assert reply.status == 405, f"{method} {path}: undocumented, yet answered {reply.status}"
-            elif item[method].get("security") == []:
-                assert reply.status == 200
+            elif item[method].get("security") == []:  # signing in: a JSON body, or 415
+                assert reply.status == (415 if path == "/api/session" else 200), f"{method} {path}"
             else:
                 assert reply.status == 401, f"{method} {path}: documented, yet answered {reply.status}"
     assert api.get("/api/customers/1/history", data.tokens["maria"]).status == 404
@@ -189,8 +196,14 @@ def test_every_route_answers_what_the_document_says(served: tuple[ApiClient, See
     preview_operations = {route.operation_id for route in PREVIEW_ROUTES}  # test_http_api_previews.py
     stats_operations = {route.operation_id for route in STATS_ROUTES}  # test_http_api_stats.py
     report_operations = {route.operation_id for route in REPORT_ROUTES}  # test_http_api_reports.py
+    session_operations = {route.operation_id for route in SESSION_ROUTES}  # test_http_api_session.py
     elsewhere = (
-        recording_operations | campaign_operations | preview_operations | stats_operations | report_operations
+        recording_operations
+        | campaign_operations
+        | preview_operations
+        | stats_operations
+        | report_operations
+        | session_operations
     )
     assert {*SUCCESS, "events"} == set(by_id) - elsewhere, "every operation needs an example here"
     ticket = api.request(

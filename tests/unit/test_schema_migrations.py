@@ -23,7 +23,7 @@ from schema.migrate import current_revision, downgrade, upgrade
 from schema.reporting.models import ReportSettings
 from tests.support.report_history import seed as seed_report_history
 
-HEAD = "0014"
+HEAD = "0015"
 ALL_TABLES = {
     "alembic_version",
     "calls",
@@ -62,9 +62,13 @@ ALL_TABLES = {
     "rollup_agent_day",
     "rollup_ivr",
     "rollup_csat",
+    "web_sessions",
+    "call_dispositions",
 }
+DESK_TABLES = {"web_sessions", "call_dispositions"}
 ROLLUP_TABLES = {table for table in ALL_TABLES if table.startswith("rollup_")}
-TABLES_0013 = ALL_TABLES - ROLLUP_TABLES
+TABLES_0014 = ALL_TABLES - DESK_TABLES
+TABLES_0013 = TABLES_0014 - ROLLUP_TABLES
 REPORT_VIEWS = {
     "v_agent_state_periods",
     "v_queue_interval",
@@ -283,6 +287,15 @@ def test_0014_down_removes_only_the_rollups_and_their_indexes(blank_database_url
     finally:
         engine.dispose()
     assert "ix_ivr_steps_at" not in indexes
+    upgrade(blank_database_url)
+    assert _tables(blank_database_url) == ALL_TABLES
+
+
+def test_0015_down_removes_only_the_desks_tables(blank_database_url: str) -> None:
+    upgrade(blank_database_url)
+    downgrade(blank_database_url, "0014")
+    assert current_revision(blank_database_url) == "0014"
+    assert _tables(blank_database_url) == TABLES_0014
     upgrade(blank_database_url)
     assert _tables(blank_database_url) == ALL_TABLES
 

@@ -26,6 +26,7 @@ API_LIMIT_VARIABLES = (
     "CALLCENTER_API_MAX_CONNECTIONS",
     "CALLCENTER_API_HEAD_TIMEOUT",
     "CALLCENTER_API_BODY_TIMEOUT",
+    "CALLCENTER_API_SECURE_COOKIE",
 )
 
 
@@ -209,12 +210,14 @@ def test_the_api_limits_default_to_the_documented_values(settings_root: Path) ->
 def test_the_api_limits_come_from_the_environment(
     settings_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, value in zip(API_LIMIT_VARIABLES, ("3", "40", "2.5", "12"), strict=True):
+    for name, value in zip(API_LIMIT_VARIABLES, ("3", "40", "2.5", "12", "on"), strict=True):
         monkeypatch.setenv(name, value)
 
     settings = load_settings(settings_root)
 
-    expected = ApiLimits(threads=3, head_timeout=2.5, body_timeout=12.0, max_connections=40)
+    expected = ApiLimits(
+        threads=3, head_timeout=2.5, body_timeout=12.0, max_connections=40, secure_cookie="on"
+    )
     assert settings.api_limits == expected
     assert server_config(settings).api_limits == expected
 
@@ -229,6 +232,7 @@ def test_the_api_limits_come_from_the_environment(
         ("CALLCENTER_API_HEAD_TIMEOUT", "0", "a positive float, got '0'"),
         ("CALLCENTER_API_HEAD_TIMEOUT", "10s", "a positive float, got '10s'"),
         ("CALLCENTER_API_BODY_TIMEOUT", "-30", "a positive float, got '-30'"),
+        ("CALLCENTER_API_SECURE_COOKIE", "yes", "one of auto, on, off, got 'yes'"),
     ],
 )
 def test_a_bad_api_limit_names_its_variable(
@@ -249,8 +253,14 @@ def test_the_served_api_runs_with_the_configured_limits(
         return SimpleNamespace(run=None)
 
     monkeypatch.setattr(callcenter.server, "WorkerPool", worker_pool)
-    monkeypatch.setattr(callcenter.server, "ApiServer", lambda app, **kwargs: built.update(kwargs))
-    limits = ApiLimits(threads=3, head_timeout=2.5, body_timeout=12.0, max_connections=40)
+    monkeypatch.setattr(
+        callcenter.server,
+        "ApiServer",
+        lambda app, **kwargs: built.update(kwargs, secure_cookie=app.secure_cookie),
+    )
+    limits = ApiLimits(
+        threads=3, head_timeout=2.5, body_timeout=12.0, max_connections=40, secure_cookie="off"
+    )
     config = ServerConfig(
         dialplan=EXAMPLE_DIALPLAN,
         database_url=f"sqlite:///{tmp_path / 'callcenter.db'}",
@@ -276,6 +286,7 @@ def test_the_served_api_runs_with_the_configured_limits(
         "head_timeout": 2.5,
         "body_timeout": 12.0,
         "max_connections": 40,
+        "secure_cookie": "off",
     }
 
 
