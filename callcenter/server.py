@@ -170,9 +170,12 @@ def build_http_api(
     dialplans: DialplanHolder,
     calls: Supervisor | None,
     stats: LiveStatistics | None = None,
+    *,
+    on_agent_change: Callable[[str], None] | None = None,
 ) -> HttpApi | None:
     """The HTTP API with its agents' event streams and the screen pops pushed to them; None without
-    `api_port`. Supervision and PCI-pause calls go to `calls`; the live statistics come from `stats`."""
+    `api_port`. Supervision and PCI-pause calls go to `calls`; the live statistics come from `stats`;
+    `on_agent_change(agent_id)` wakes the ACD after an agent's state changed through the API."""
     if config.api_port is None:
         return None
     region = dialplans.loaded.model.crm.default_region
@@ -191,6 +194,7 @@ def build_http_api(
             run=pool.run,
             stats=None if stats is None else stats.feed,
             secure_cookie=limits.secure_cookie,
+            on_agent_change=on_agent_change,
         ),
         host=config.api_host,
         port=config.api_port,
@@ -221,7 +225,10 @@ class Application:
             config, self.engine, self.writer, self.recording_events, lambda: self.dialplans.loaded.model
         )
         self.stats = build_live_stats(config, self.engine, self.dialplans, clock)
-        http = build_http_api(config, self.engine, self.dialplans, self.supervisor, self.stats)
+        wake = self._agent_changed_here  # an agent's state changed through the API
+        http = build_http_api(
+            config, self.engine, self.dialplans, self.supervisor, self.stats, on_agent_change=wake
+        )
         self.push = None if http is None else http.push
         self.screen_pops = None if http is None else http.screen_pops
         self.api = None if http is None else http.api

@@ -30,6 +30,7 @@ from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
 
 from dialplans.recording_models import QaForm
+from http_api.agent_routes import AgentChanged, bind_agents
 from http_api.campaign_routes import CampaignPlans, bind_campaigns
 from http_api.live_feed import LiveFeed, StatsStream
 from http_api.models import ErrorBody
@@ -87,6 +88,7 @@ def build_api(
     stats: LiveFeed | None = None,
     run: Runner = in_thread,
     secure_cookie: SecureCookie = "auto",
+    on_agent_change: AgentChanged | None = None,
 ) -> ApiApp:
     """The WSGI app. `region`: the default region for national phone numbers (the dialplan's
     crm.default_region). Without `push`, GET /api/events answers 503; without `calls` (the switch:
@@ -95,7 +97,8 @@ def build_api(
     `campaigns` likewise: the dialplan's campaigns and scripts (`CampaignPlan.of(dialplan)`), or a
     callable returning them. Without `stats` (the live statistics' board) /api/stats/* answer 503.
     `run` executes data-layer calls (tests may pass `lambda call: call()`). `secure_cookie`: whether the
-    session cookie gets `Secure` ("auto": when the request came over HTTPS)."""
+    session cookie gets `Secure` ("auto": when the request came over HTTPS). `on_agent_change(agent_id)`:
+    called after an agent's state changed through the API, to wake this process's ACD."""
     document = json.dumps(build_openapi(ROUTES), separators=(",", ":")).encode()
     forms: QaForms = qa_forms if callable(qa_forms) else functools.partial(dict, qa_forms or {})
     plans: CampaignPlans = campaigns if callable(campaigns) else _constant(campaigns or CampaignPlan())
@@ -113,7 +116,7 @@ def build_api(
         region=region,
         push=push,
         run=run,
-        routes=bind_campaigns(routes, plans),
+        routes=bind_agents(bind_campaigns(routes, plans), on_agent_change),
         stats=stats,
         secure_cookie=secure_cookie,
     )

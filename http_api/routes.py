@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from http_api.agent_routes import AGENT_ROUTES
 from http_api.campaign_routes import CAMPAIGN_ROUTES
 from http_api.desk_routes import DESK_ROUTES
 from http_api.models import (
@@ -317,6 +318,7 @@ CRM_ROUTES: Final[tuple[Route, ...]] = (
 ROUTES: Final[tuple[Route, ...]] = (
     *CRM_ROUTES,
     *SESSION_ROUTES,
+    *AGENT_ROUTES,
     *RECORDING_ROUTES,
     *CAMPAIGN_ROUTES,
     *PREVIEW_ROUTES,

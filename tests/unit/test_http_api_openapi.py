@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from http_api.agent_routes import AGENT_ROUTES
 from http_api.campaign_routes import CAMPAIGN_ROUTES
 from http_api.preview_routes import PREVIEW_ROUTES
 from http_api.push import PushHub
@@ -197,6 +198,7 @@ def test_every_route_answers_what_the_document_says(served: tuple[ApiClient, See
     stats_operations = {route.operation_id for route in STATS_ROUTES}  # test_http_api_stats.py
     report_operations = {route.operation_id for route in REPORT_ROUTES}  # test_http_api_reports.py
     session_operations = {route.operation_id for route in SESSION_ROUTES}  # test_http_api_session.py
+    agent_operations = {route.operation_id for route in AGENT_ROUTES}  # test_http_api_agents.py
     elsewhere = (
         recording_operations
         | campaign_operations
@@ -204,6 +206,7 @@ def test_every_route_answers_what_the_document_says(served: tuple[ApiClient, See
         | stats_operations
         | report_operations
         | session_operations
+        | agent_operations
     )
     assert {*SUCCESS, "events"} == set(by_id) - elsewhere, "every operation needs an example here"
     ticket = api.request(
