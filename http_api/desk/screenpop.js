@@ -46,7 +46,7 @@ function recentCalls(calls) {
       el("td", { text: dateTime(c.started_at) }), el("td", { text: c.queue || "" }),
       el("td", { text: c.agent_id || "" }), el("td", { text: c.outcome || "" }),
       el("td", { text: c.duration_s === null || c.duration_s === undefined ? "" : duration(c.duration_s) })));
-  return table(`Last ${calls.length} calls`, ["When", "Queue", "Agent", "Outcome", "Length"], rows, "calls");
+  return table(`Last calls (${calls.length})`, ["When", "Queue", "Agent", "Outcome", "Length"], rows, "calls");
 }
 
 function ticketRow(ticket) {
@@ -69,8 +69,10 @@ function ticketRow(ticket) {
 }
 
 export function addTicket(ticket) {
-  const body = document.querySelector('#screen-pop [data-section="tickets"] tbody');
-  if (body) body.append(ticketRow(ticket));
+  const tickets = document.querySelector('#screen-pop [data-section="tickets"]');
+  if (!tickets) return;
+  tickets.tBodies[0].append(ticketRow(ticket));
+  tickets.caption.textContent = `Open tickets (${tickets.tBodies[0].rows.length})`;
 }
 
 export function showScreenPop(pop) {
@@ -81,7 +83,7 @@ export function showScreenPop(pop) {
   box.replaceChildren();
   if (pop.customer) {
     box.append(customerFacts(pop.customer), recentCalls(pop.recent_calls || []),
-      table("Open tickets", ["Ticket", "Subject", "Opened", "Status"], (pop.open_tickets || []).map(ticketRow), "tickets"));
+      table(`Open tickets (${(pop.open_tickets || []).length})`, ["Ticket", "Subject", "Opened", "Status"], (pop.open_tickets || []).map(ticketRow), "tickets"));
   } else {
     box.append(el("p", { text: "No customer has this number." }));
   }

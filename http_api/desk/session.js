@@ -4,7 +4,7 @@ import { byId, complain, show } from "./dom.js";
 
 function started(session, onSession) {
   setCsrf(session.csrf);
-  byId("who").textContent = `${session.user} (${session.role}${session.agent_id ? `, agent ${session.agent_id}` : ""})`;
+  byId("who").textContent = `${session.user} (${session.agent_id ? `agent ${session.agent_id}` : session.role})`;
   byId("who").dataset.role = session.role;
   show(byId("login"), false);
   show(byId("signed-in"), true);

@@ -1,0 +1,382 @@
+"""The desk's pages in headless Chromium (marker `browser`) against `build_api` over a real socket, on
+SQLite and PostgreSQL: sign-in with a token, the agent's state and its changes (on the page and on the
+server), a screen pop published on the PushHub shown within a second, notes / tickets / dispositions
+written through the page landing in the database, the wallboard's figures and their updates, the
+supervise buttons for supervisors only, and a keyboard-only walk. Screenshots go to
+$CALLCENTER_ARTIFACTS/desk (else the test's tmp_path).
+
+The world (tests.support.http_api.seed): agents 1001 (alice, sales) and 1002 (bob, support); sam
+supervises sales, maria is a manager; Jane Doe (gold, plate AB12 CDE) called as CALL_OF_JANE.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import gevent
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import Engine
+
+from dialplans.vocabulary import QueueEventName
+from http_api import ApiServer, PushHub, build_api
+from http_api.live_feed import LiveFeed
+from ivr_scripts.acd.live_stats import LiveStats
+from ivr_scripts.acd.queue_events import QueueEventReport
+from schema.crm.screenpop import build_screen_pop
+from schema.viewer import SYSTEM
+from tests.support.browser import artifacts_dir, chromium_binary
+from tests.support.desk_browser import Browser, chromium
+from tests.support.http_api import CALL_OF_JANE, REGION, ApiClient, Seed, seed
+
+pytestmark = pytest.mark.browser
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class World:
+    engine: Engine
+    api: ApiClient
+    data: Seed
+    push: PushHub
+    feed: LiveFeed
+    browser: Browser
+    shots: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.api.port}"
+
+    def page(self) -> Page:
+        return self.browser.new_page(self.url)
+
+    def shot(self, page: Page, name: str) -> None:
+        self.browser.do(lambda: page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True))
+
+    def sign_in(self, user: str, where: str = "/desk/") -> Page:
+        page = self.page()
+        token = self.data.tokens[user]
+
+        def signed_in() -> None:
+            page.goto(where)
+            page.get_by_label("Access token").fill(token)
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.locator("#who")).to_contain_text(user)
+
+        self.browser.do(signed_in)
+        return page
+
+    def until(self, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, "timed out"
+            gevent.sleep(0.02)
+
+
+@pytest.fixture
+def world(engine: Engine, tmp_path: Path) -> Iterator[World]:
+    binary = chromium_binary()
+    data = seed(engine)
+    push = PushHub()
+    feed = LiveFeed(
+        lambda on_change: LiveStats(now, ZoneInfo("Europe/London"), on_change=on_change),
+        now,
+        queue_names=lambda: ["sales", "support"],
+    )
+    feed.board.agent_changed("1001", "logged_out", since=now(), version=None, department="sales")
+    feed.board.agent_changed("1002", "on_break", since=now(), version=None, department="support")
+    server = ApiServer(build_api(engine, region=REGION, push=push, stats=feed), "127.0.0.1", 0)
+    server.start()
+    try:
+        with chromium(binary) as browser:
+            yield World(
+                engine, ApiClient(server.port), data, push, feed, browser, artifacts_dir(tmp_path, "desk")
+            )
+    finally:
+        push.close()
+        feed.close()
+        server.stop()
+
+
+def agent_state(world: World) -> dict[str, object]:
+    reply = world.api.get("/api/agents/1001", world.data.tokens["maria"])
+    assert reply.status == 200, reply.body
+    view: dict[str, object] = reply.json()
+    return view
+
+
+def test_an_agent_signs_in_and_changes_state(world: World) -> None:
+    page = world.sign_in("alice")
+    state = page.locator("#agent-state")
+
+    def logged_in_then_break() -> None:
+        expect(state).to_have_attribute("data-agent-state", "logged_out")
+        page.get_by_role("button", name="Log in to my queues").click()
+        expect(state).to_have_attribute("data-agent-state", "available")
+        page.get_by_label("Break reason").fill("Lunch")
+        page.get_by_role("button", name="Break", exact=True).click()
+        expect(state).to_have_attribute("data-agent-state", "on_break")
+        expect(page.locator(".state-line")).to_contain_text("On break (Lunch)")
+
+    world.browser.do(logged_in_then_break)
+    assert (agent_state(world)["state"], agent_state(world)["reason"]) == ("on_break", "Lunch")
+
+    def ready() -> None:
+        page.get_by_role("button", name="Ready").click()
+        expect(state).to_have_attribute("data-agent-state", "available")
+
+    world.browser.do(ready)
+    assert agent_state(world)["state"] == "available"
+    world.shot(page, "agent-idle")
+
+
+def test_a_refused_change_shows_the_api_message(world: World) -> None:
+    page = world.sign_in("alice")
+
+    def break_without_logging_in() -> bool:
+        page.get_by_label("Break reason").fill("Coffee")
+        return page.locator("[data-action=break]").is_visible()
+
+    assert world.browser.do(break_without_logging_in) is False  # hidden while logged out
+
+    def no_reason() -> None:
+        page.get_by_role("button", name="Log in to my queues").click()
+        expect(page.locator("#agent-state")).to_have_attribute("data-agent-state", "available")
+        page.get_by_label("Break reason").fill("")
+        page.get_by_role("button", name="Break", exact=True).click()
+        expect(page.get_by_role("alert")).to_have_text("Give a reason for the break")
+
+    world.browser.do(no_reason)
+    assert agent_state(world)["state"] == "available"
+
+
+def open_streams(world: World, page: Page, agent_id: str = "1001") -> None:
+    world.browser.do(lambda: expect(page.locator("body")).to_have_attribute("data-streams", "open"))
+    world.until(lambda: world.push.sessions(agent_id) >= 1)
+
+
+def publish_pop(world: World) -> float:
+    """Publish Jane's screen pop to agent 1001; when (time.monotonic())."""
+    pop = build_screen_pop(world.engine, SYSTEM, CALL_OF_JANE, region=REGION)
+    assert world.push.publish("1001", "screenpop", pop.model_dump_json()) == 1
+    return time.monotonic()
+
+
+def test_a_screen_pop_shows_the_caller_within_a_second(world: World) -> None:
+    page = world.sign_in("alice")
+    open_streams(world, page)
+    world.feed.board.agent_changed("1001", "ringing", since=now(), version=None, department="sales")
+
+    sent = publish_pop(world)
+
+    world.browser.do(lambda: expect(page.locator("#pop-summary")).to_contain_text("Jane Doe", timeout=1000))
+    assert time.monotonic() - sent < 1.0
+
+    def the_pop() -> dict[str, object]:
+        pop = page.locator("#screen-pop")
+        return {
+            "call": pop.get_attribute("data-call-uuid"),
+            "customer": pop.get_attribute("data-customer-id"),
+            "tier": pop.locator("dd[data-field=Tier]").inner_text(),
+            "plate": pop.locator("dd[data-field=plate]").inner_text(),
+            "calls": pop.locator("[data-section=calls] tr[data-call]").count(),
+            "state": page.locator("#agent-state").get_attribute("data-agent-state"),
+        }
+
+    world.browser.do(
+        lambda: expect(page.locator("#agent-state")).to_have_attribute("data-agent-state", "ringing")
+    )
+    assert world.browser.do(the_pop) == {
+        "call": CALL_OF_JANE,
+        "customer": str(world.data.jane.id),
+        "tier": "gold",
+        "plate": "AB12 CDE",
+        "calls": 1,
+        "state": "ringing",
+    }
+    world.shot(page, "agent-ringing")
+
+
+def queue_event(world: World, name: QueueEventName, call: str, wait_s: float | None = None) -> None:
+    world.feed.board.queue_event(
+        QueueEventReport(event=name, call_uuid=call, queue="sales", at=now(), wait_s=wait_s)
+    )
+
+
+def row(page: Page, selector: str) -> dict[str, str]:
+    cells = page.locator(f"{selector} td[data-field]")
+    return {
+        cell.get_attribute("data-field") or "": cell.inner_text()
+        for cell in cells.all()
+        if cell.get_attribute("data-field") != "supervise"
+    }
+
+
+def test_the_wallboard_shows_queues_and_agents_live(world: World) -> None:
+    queue_event(world, "ENTERQUEUE", "a")
+    queue_event(world, "ENTERQUEUE", "b")
+    queue_event(world, "CONNECT", "b", wait_s=4)
+    page = world.sign_in("sam", "/desk/wallboard")
+    sales = "#queues tr[data-queue=sales]"
+
+    def first_figures() -> dict[str, str]:
+        expect(page.locator(f"{sales} td[data-field=waiting]")).to_have_text("1")
+        return row(page, sales)
+
+    figures = world.browser.do(first_figures)
+    assert {k: v for k, v in figures.items() if k != "longest_wait"} == {
+        "waiting": "1",
+        "service_level": "100.0 %",
+        "answered": "1",
+        "abandoned": "0",
+    }
+    assert world.browser.do(lambda: page.locator("#agents tr[data-agent]").count()) == 1  # sales only
+
+    queue_event(world, "ENTERQUEUE", "c")
+    queue_event(world, "ABANDON", "a", wait_s=30)
+    world.feed.board.agent_changed("1001", "on_call", since=now(), version=None, department="sales")
+    sent = time.monotonic()
+
+    def updated() -> None:
+        expect(page.locator(f"{sales} td[data-field=abandoned]")).to_have_text("1", timeout=1000)
+        expect(page.locator("#agents tr[data-agent='1001']")).to_have_attribute(
+            "data-state", "on_call", timeout=1000
+        )
+
+    world.browser.do(updated)
+    assert time.monotonic() - sent < 1.0
+    assert world.browser.do(lambda: row(page, "#agents tr[data-agent='1001']"))["state"] == "On a call"
+    world.shot(page, "wallboard")
+
+
+def test_supervise_buttons_for_supervisors_only_with_the_api_errors(world: World) -> None:
+    world.feed.board.agent_changed("1001", "on_call", since=now(), version=None, department="sales")
+    supervisor = world.sign_in("sam", "/desk/wallboard")
+
+    def listen() -> None:
+        buttons = supervisor.locator("#agents tr[data-agent='1001'] button[data-supervise]")
+        expect(buttons).to_have_count(3)
+        supervisor.get_by_role("button", name="listen to agent 1001").click()
+        # this API runs without call control: the API's own message is shown
+        expect(supervisor.get_by_role("alert")).to_contain_text("no call control")
+
+    world.browser.do(listen)
+    agent = world.sign_in("alice", "/desk/wallboard")
+
+    def no_buttons() -> int:
+        expect(agent.locator("#agents tr[data-agent='1001']")).to_have_attribute("data-state", "on_call")
+        expect(agent.locator("#supervise-heading")).to_be_hidden()
+        return agent.locator("button[data-supervise]").count()
+
+    assert world.browser.do(no_buttons) == 0
+
+
+def test_notes_and_tickets_written_through_the_page_land_in_the_database(world: World) -> None:
+    page = world.sign_in("alice")
+    open_streams(world, page)
+    publish_pop(world)
+
+    def write() -> None:
+        expect(page.locator("#screen-pop")).to_have_attribute("data-call-uuid", CALL_OF_JANE)
+        page.get_by_label("Note on the customer").fill("Wants the wiper replaced")
+        page.get_by_role("button", name="Save note").click()
+        expect(page.get_by_role("status")).to_contain_text("Note")
+        page.get_by_label("New ticket subject").fill("Replace wiper")
+        page.get_by_role("button", name="Open ticket").click()
+        expect(page.locator("[data-section=tickets] tr[data-ticket-row]")).to_have_count(1)
+        ticket = page.locator("[data-section=tickets] tr[data-ticket-row]")
+        ticket.get_by_role("combobox").select_option("pending")
+        ticket.get_by_role("button", name="Update").click()
+        expect(page.get_by_role("status")).to_contain_text("is pending")
+
+    world.browser.do(write)
+    maria = world.data.tokens["maria"]
+    jane = world.data.jane.id
+    notes = world.api.get(f"/api/customers/{jane}/notes", maria).json()
+    assert [(n["body"], n["call_uuid"], n["author"]) for n in notes] == [
+        ("Wants the wiper replaced", CALL_OF_JANE, "alice")
+    ]
+    tickets = world.api.get(f"/api/customers/{jane}/tickets?status=all", maria).json()
+    assert [(t["subject"], t["status"], t["call_uuid"]) for t in tickets] == [
+        ("Replace wiper", "pending", CALL_OF_JANE)
+    ]
+
+
+def focused(page: Page) -> str:
+    """The focused element as `tag#id[data-action]` and whether its focus ring shows."""
+    return str(
+        page.evaluate(
+            """() => {
+              const e = document.activeElement;
+              const ring = getComputedStyle(e).outlineStyle !== "none" || e.matches("main, h2");
+              return `${e.tagName.toLowerCase()}#${e.id}[${e.dataset.action || ""}]${ring ? "" : " NO RING"}`;
+            }"""
+        )
+    )
+
+
+def test_keyboard_only_sign_in_and_state_changes(world: World) -> None:
+    page = world.page()
+    token = world.data.tokens["alice"]
+
+    def walk() -> list[str]:
+        seen = []
+        page.goto("/desk/")
+        expect(page.get_by_label("Access token")).to_be_focused()
+        page.keyboard.type(token)
+        page.keyboard.press("Enter")
+        expect(page.locator("#state-title")).to_be_focused()
+        for _ in range(30):  # Tab to the first state button
+            page.keyboard.press("Tab")
+            seen.append(focused(page))
+            if seen[-1].startswith("button#[login]"):
+                break
+        page.keyboard.press("Enter")
+        expect(page.locator("#agent-state")).to_have_attribute("data-agent-state", "available")
+        # the login button is hidden now: the focus moved to the first state button shown (Ready)
+        seen.append(focused(page))
+        for _ in range(3):
+            page.keyboard.press("Tab")
+            seen.append(focused(page))
+            if seen[-1].startswith("input#break-reason"):
+                break
+        page.keyboard.type("Training")
+        page.keyboard.press("Tab")
+        seen.append(focused(page))
+        page.keyboard.press("Enter")
+        expect(page.locator("#agent-state")).to_have_attribute("data-agent-state", "on_break")
+        return seen
+
+    seen = world.browser.do(walk)
+    assert all("NO RING" not in stop for stop in seen), seen
+    assert seen[-3:] == ["button#[ready]", "input#break-reason[]", "button#[break]"]
+    assert agent_state(world)["reason"] == "Training"
+
+
+@pytest.mark.parametrize("where", ["/desk/", "/desk/wallboard"])
+def test_the_pages_load_without_script_errors_and_ask_for_a_token(world: World, where: str) -> None:
+    page = world.page()
+
+    def load() -> tuple[list[str], list[str]]:
+        errors: list[str] = []
+        requests: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(where)
+        expect(page.get_by_label("Access token")).to_be_focused()
+        expect(page.get_by_role("main")).to_be_visible()
+        expect(page.get_by_role("banner")).to_be_visible()
+        return errors, requests
+
+    errors, requests = world.browser.do(load)
+    assert errors == []
+    assert requests
+    assert all(url.startswith(world.url + "/") for url in requests), requests
