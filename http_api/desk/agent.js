@@ -52,6 +52,22 @@ function adopt(view) {
   render();
 }
 
+async function refresh() {
+  try {
+    adopt(await api("GET", path`/api/agents/${me.agentId}`));
+  } catch (error) {
+    complain(error);
+  }
+}
+
+// A row of the live stream: a new state is shown at once, then the full view (call, wrap-up end) read.
+function streamed(row) {
+  const moved = !me.view || row.state !== me.view.state || row.since !== me.view.since;
+  if (!moved) return adopt(row);
+  adopt({ reason: null, call_uuid: null, wrap_up_until: null, ...row });
+  return refresh();
+}
+
 async function change(action) {
   const body = { action };
   if (action === "break") {
@@ -75,7 +91,7 @@ function follow() {
   const stats = new EventSource("/api/stats/stream");
   stats.addEventListener("agents", (event) => {
     const mine = JSON.parse(event.data).find((agent) => agent.agent_id === me.agentId);
-    if (mine) adopt(mine);
+    if (mine) streamed(mine);
   });
   const pushed = new EventSource("/api/events");
   pushed.addEventListener("screenpop", (event) => showScreenPop(JSON.parse(event.data)));
@@ -95,11 +111,7 @@ async function startDesk(session) {
   }
   startCallWork(() => render());
   startDialling(me.agentId);
-  try {
-    adopt(await api("GET", path`/api/agents/${me.agentId}`));
-  } catch (error) {
-    complain(error);
-  }
+  await refresh();
   follow();
   setInterval(tick, 1000);
   byId("state-title").focus();

@@ -10,11 +10,11 @@ export function currentCall() {
   return call;
 }
 
-function summary(pop) {
+function summary(pop, ringing) {
   const from = pop.caller_number || "a withheld number";
   const who = pop.known && pop.customer ? pop.display_name || pop.customer.name : "Unknown caller";
   const queue = pop.queue ? ` in queue ${pop.queue}` : "";
-  return `Incoming call: ${who}, ${from}${queue}`;
+  return `${ringing ? "Incoming call" : "Call"}: ${who}, ${from}${queue}`;
 }
 
 function customerFacts(customer) {
@@ -75,7 +75,8 @@ export function addTicket(ticket) {
   tickets.caption.textContent = `Open tickets (${tickets.tBodies[0].rows.length})`;
 }
 
-export function showScreenPop(pop) {
+// `ringing`: pushed as the call is offered (false: read for a call already under way).
+export function showScreenPop(pop, ringing = true) {
   call = { uuid: pop.call_uuid, customerId: pop.customer ? pop.customer.id : null, pop };
   const box = byId("screen-pop");
   box.dataset.callUuid = pop.call_uuid;
@@ -87,7 +88,7 @@ export function showScreenPop(pop) {
   } else {
     box.append(el("p", { text: "No customer has this number." }));
   }
-  byId("pop-summary").textContent = summary(pop);
+  byId("pop-summary").textContent = summary(pop, ringing);
   document.dispatchEvent(new CustomEvent("desk:call", { detail: call }));
 }
 
@@ -96,7 +97,7 @@ export async function showCall(uuid) {
   if (!uuid || (call && call.uuid === uuid) || fetching === uuid) return;
   fetching = uuid;
   try {
-    showScreenPop(await api("GET", path`/api/screenpop/${uuid}`));
+    showScreenPop(await api("GET", path`/api/screenpop/${uuid}`), false);
   } catch (error) {
     if (error.status !== 404) complain(error);
   } finally {

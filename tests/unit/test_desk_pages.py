@@ -28,6 +28,9 @@ from http_api import ApiServer, PushHub, build_api
 from http_api.live_feed import LiveFeed
 from ivr_scripts.acd.live_stats import LiveStats
 from ivr_scripts.acd.queue_events import QueueEventReport
+from ivr_scripts.agent_service import AgentService
+from schema.acd.agents import reserve_agent
+from schema.adapters.agent_store import SqlAgentStore
 from schema.crm.screenpop import build_screen_pop
 from schema.viewer import SYSTEM
 from tests.support.browser import artifacts_dir, chromium_binary
@@ -170,10 +173,20 @@ def publish_pop(world: World) -> float:
     return time.monotonic()
 
 
+def offer(world: World) -> AgentService:
+    """Agent 1001 logged in and rung with Jane's call, as the ACD saves it and the board hears of it."""
+    service = AgentService(SqlAgentStore(world.engine, "test"), None, now)
+    service.login("1001")
+    assert reserve_agent(world.engine, CALL_OF_JANE, ["1001"], "test", now()) == "1001"
+    service.ring("1001", CALL_OF_JANE)
+    world.feed.board.agent_changed("1001", "ringing", since=now(), version=None, department="sales")
+    return service
+
+
 def test_a_screen_pop_shows_the_caller_within_a_second(world: World) -> None:
     page = world.sign_in("alice")
     open_streams(world, page)
-    world.feed.board.agent_changed("1001", "ringing", since=now(), version=None, department="sales")
+    offer(world)
 
     sent = publish_pop(world)
 
@@ -380,3 +393,39 @@ def test_the_pages_load_without_script_errors_and_ask_for_a_token(world: World, 
     assert errors == []
     assert requests
     assert all(url.startswith(world.url + "/") for url in requests), requests
+
+
+def test_on_a_call_then_the_wrap_up_countdown(world: World) -> None:
+    page = world.sign_in("alice")
+    open_streams(world, page)
+
+    def moved(state: str) -> None:
+        """The agent's change as the ACD saves it, and as the board hears of it."""
+        world.feed.board.agent_changed("1001", state, since=now(), version=None, department="sales")
+        world.browser.do(
+            lambda: expect(page.locator("#agent-state")).to_have_attribute("data-agent-state", state)
+        )
+
+    service = offer(world)
+    service.answered("1001", CALL_OF_JANE)
+    moved("on_call")
+    # the page opened no pop for this call: it reads it for the call the state names
+    world.browser.do(
+        lambda: expect(page.locator("#screen-pop")).to_have_attribute("data-call-uuid", CALL_OF_JANE)
+    )
+    world.shot(page, "agent-on-call")
+
+    service.call_ended("1001", CALL_OF_JANE, 30)
+    moved("wrap_up")
+    countdown = page.locator("#wrap-up")
+
+    def seconds_left() -> int:
+        expect(countdown).to_be_visible()
+        return int(countdown.get_attribute("data-seconds-left") or "-1")
+
+    first = world.browser.do(seconds_left)
+    assert 25 <= first <= 30
+    world.shot(page, "agent-wrap-up")
+    gevent.sleep(1.5)
+    assert world.browser.do(seconds_left) < first
+    assert "wrap-up ends in 0:" in world.browser.do(countdown.inner_text)
