@@ -5,8 +5,9 @@ is a `NotifyWatcher` (esl_handlers.pg_listen) on two channels, its own connectio
 - `cc_queue_stats`: each queue event the board counts, announced in the transaction that wrote it
   (schema.acd.queue_notify); this server's own events come back this way too, so there is one path;
 - `cc_agents`: each agent change (schema.acd.agent_notify). The notification carries the state and
-  the row's version but no time: the board takes the moment it hears it as the start of the state (a
-  few milliseconds after the commit); a resync reads the row's own `state_since`.
+  the row's version only, so the watcher reads the agent's row (one primary-key read per change, in
+  the thread pool) for the break's reason, the call held, the wrap-up's end and `state_since`; if that
+  read fails, the board takes the notification's state, from the moment it hears it.
 After each (re)connect, including the first, the board is rebuilt from the database (queue events from
 the start of yesterday, every agent's row; schema.acd.queue_notify.board_record), read in the thread pool
 after LISTEN, so nothing committed in between is lost; what is heard twice counts once.
@@ -29,7 +30,7 @@ from sqlalchemy import Engine
 from dialplans.clock import Clock
 from esl_handlers.pg_listen import Channel, NotifyWatcher
 from ivr_scripts.acd.agent_legs import AgentLegReport
-from ivr_scripts.acd.live_stats import LiveStats
+from ivr_scripts.acd.live_stats import AgentRow, LiveStats
 from ivr_scripts.acd.queue_events import QueueEventReport, QueueEventSink
 from ivr_scripts.agent_states import Transition
 from schema.acd import agent_notify, queue_notify
@@ -96,6 +97,14 @@ class LiveStatsWatcher(NotifyWatcher):
     def _agent_change(self, change: AgentChange) -> None:
         if change.agent_id is None or change.state is None or change.version is None:
             return
+        try:
+            row = self._run(functools.partial(queue_notify.agent_row, self._engine, change.agent_id))
+        except StorageError as exc:
+            log.warning("live statistics: agent %s not read (%s); its state only", change.agent_id, exc)
+            row = None
+        if row is not None and row.version >= change.version:
+            apply_row(self._board, row)
+            return
         self._board.agent_changed(change.agent_id, change.state, since=self._clock(), version=change.version)
 
 
@@ -125,7 +134,15 @@ class LocalAgents:
     def saved(self, transition: Transition) -> None:
         """A change the ACD saved: the state and its start are in hand, no read needed."""
         status = transition.status
-        self._board.agent_changed(status.agent_id, status.state.value, since=status.since, version=None)
+        self._board.agent_changed(
+            status.agent_id,
+            status.state.value,
+            since=status.since,
+            version=None,
+            reason=status.reason,
+            call_uuid=status.call_uuid,
+            wrap_up_until=status.wrap_up_until,
+        )
 
     def changed_elsewhere(self, agent_id: str | None) -> None:
         """A change this process did not make (None: any agent): read the row(s)."""
@@ -140,6 +157,18 @@ class LocalAgents:
         if row is None:
             self._board.agent_removed(agent_id)
         else:
-            self._board.agent_changed(
-                row.agent_id, row.state, since=row.since, version=row.version, department=row.department
-            )
+            apply_row(self._board, row)
+
+
+def apply_row(board: LiveStats, row: AgentRow) -> None:
+    """An agent's row, as read from the database, to the board."""
+    board.agent_changed(
+        row.agent_id,
+        row.state,
+        since=row.since,
+        version=row.version,
+        department=row.department,
+        reason=row.reason,
+        call_uuid=row.call_uuid,
+        wrap_up_until=row.wrap_up_until,
+    )

@@ -61,6 +61,12 @@ class AgentLive(LiveModel):
     since: AwareDatetime
     in_state_s: float = Field(description="Seconds in this state when the figures were read.")
     department: str | None = None
+    reason: str | None = Field(default=None, description="Why on a break (on_break only).")
+    call_uuid: str | None = Field(default=None, description="The call held (reserved to wrap_up).")
+    wrap_up_until: AwareDatetime | None = Field(default=None, description="When wrap-up ends (wrap_up only).")
+    call_queue: str | None = Field(
+        default=None, description="The queue the held call came through, when this server heard it enter."
+    )
 
 
 class LiveFeed:
@@ -96,6 +102,10 @@ class LiveFeed:
                 since=a.since,
                 in_state_s=max(0.0, (now - a.since).total_seconds()),
                 department=a.department,
+                reason=a.reason,
+                call_uuid=a.call_uuid,
+                wrap_up_until=a.wrap_up_until,
+                call_queue=a.call_queue,
             )
             for a in self.board.agents()
             if sees_agent(viewer, a)

@@ -1,8 +1,10 @@
 """Real-time statistics: a board fed by queue events and agent changes, read whenever asked.
 
 Per queue: callers waiting now, the longest wait now, and today's offered / answered / abandoned and
-service level. Per agent: state and since when. Nothing ticks: the longest wait is `now - the oldest
-entry time`, computed when read, and "today" is the day of `now` in the board's time zone.
+service level. Per agent: state and since when, the break's reason, the call held, the wrap-up's end, and
+the queue of the call (learnt from the call's ENTERQUEUE, no lookup). Nothing ticks: the longest wait
+is `now - the oldest entry time`, computed when read, and "today" is the day of `now` in the board's
+time zone.
 
 The figures follow the report's KPI view v_queue_interval (docs/database.md, "Views") so the wallboard
 and `callcenter report` agree:
@@ -64,6 +66,10 @@ class AgentFigures:
     state: str
     since: dt.datetime
     department: str | None
+    reason: str | None = None
+    call_uuid: str | None = None
+    wrap_up_until: dt.datetime | None = None
+    call_queue: str | None = None  # the queue the held call entered, when the board heard it
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +81,9 @@ class AgentRow:
     since: dt.datetime
     version: int
     department: str | None = None
+    reason: str | None = None
+    call_uuid: str | None = None
+    wrap_up_until: dt.datetime | None = None
 
 
 @dataclass(slots=True)
@@ -98,6 +107,9 @@ class _Agent:
     since: dt.datetime
     version: int
     department: str | None
+    reason: str | None = None
+    call_uuid: str | None = None
+    wrap_up_until: dt.datetime | None = None
 
 
 class LiveStats:
@@ -126,6 +138,7 @@ class LiveStats:
         self._waiting: dict[tuple[str, str], dt.datetime] = {}  # (queue, call) -> entered at
         self._exited: dict[tuple[str, str], dt.datetime] = {}  # (queue, call) -> last exit at
         self._agents: dict[str, _Agent] = {}
+        self._queue_of_call: dict[str, str] = {}  # call -> the queue it last entered
         self._pruned_at: dt.datetime | None = None
 
     # --- what the board hears
@@ -141,6 +154,7 @@ class LiveStats:
         day.seen.add(key)
         place = (event.queue, event.call_uuid)
         if event.event == ENTERQUEUE:
+            self._queue_of_call[event.call_uuid] = event.queue
             exited = self._exited.get(place)
             if exited is None or exited < event.at:
                 self._waiting[place] = event.at
@@ -159,6 +173,9 @@ class LiveStats:
         since: dt.datetime,
         version: int | None,
         department: str | None = None,
+        reason: str | None = None,
+        call_uuid: str | None = None,
+        wrap_up_until: dt.datetime | None = None,
     ) -> bool:
         """Apply an agent's change; False if the board already has this version or a newer one.
         `version` None: a change seen as it was saved on the only server (SQLite), applied in order."""
@@ -170,7 +187,9 @@ class LiveStats:
         if known is not None and known.state == state:
             since = known.since  # a change of another column: the agent is in this state since before
         kept_department = department if department is not None or known is None else known.department
-        self._agents[agent_id] = _Agent(state, since, version, kept_department)
+        self._agents[agent_id] = _Agent(
+            state, since, version, kept_department, reason, call_uuid, wrap_up_until
+        )
         self._on_change("agents")
         return True
 
@@ -185,10 +204,13 @@ class LiveStats:
         self._waiting.clear()
         self._exited.clear()
         self._agents.clear()
+        self._queue_of_call.clear()
         for event in sorted(events, key=lambda e: e.at):
             self.queue_event(event)
-        for agent in agents:
-            self._agents[agent.agent_id] = _Agent(agent.state, agent.since, agent.version, agent.department)
+        for a in agents:
+            self._agents[a.agent_id] = _Agent(
+                a.state, a.since, a.version, a.department, a.reason, a.call_uuid, a.wrap_up_until
+            )
         self._on_change("queues")
         self._on_change("agents")
 
@@ -204,7 +226,16 @@ class LiveStats:
 
     def agents(self) -> list[AgentFigures]:
         return [
-            AgentFigures(agent_id, agent.state, agent.since, agent.department)
+            AgentFigures(
+                agent_id,
+                agent.state,
+                agent.since,
+                agent.department,
+                agent.reason,
+                agent.call_uuid,
+                agent.wrap_up_until,
+                None if agent.call_uuid is None else self._queue_of_call.get(agent.call_uuid),
+            )
             for agent_id, agent in sorted(self._agents.items())
         ]
 
@@ -275,6 +306,10 @@ class LiveStats:
         for places in (self._waiting, self._exited):
             for place in [place for place, at in places.items() if at < horizon]:
                 del places[place]
+        known_calls = {call for places in (self._waiting, self._exited) for _queue, call in places}
+        held = {agent.call_uuid for agent in self._agents.values()}
+        for call in [call for call in self._queue_of_call if call not in known_calls and call not in held]:
+            del self._queue_of_call[call]
 
 
 def _constant(thresholds: Mapping[str, float]) -> Callable[[], Mapping[str, float]]:

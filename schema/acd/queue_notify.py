@@ -34,7 +34,14 @@ MAX_PAYLOAD_BYTES: Final = 7999  # PostgreSQL's limit is under 8000 bytes
 QUEUE_LOG: Final = cast(Table, QueueLogEntry.__table__)
 AGENTS: Final = cast(Table, Agent.__table__)
 _AGENT_ROWS: Final = select(
-    AGENTS.c.agent_id, AGENTS.c.state, AGENTS.c.state_since, AGENTS.c.version, AGENTS.c.department
+    AGENTS.c.agent_id,
+    AGENTS.c.state,
+    AGENTS.c.state_since,
+    AGENTS.c.version,
+    AGENTS.c.department,
+    AGENTS.c.state_reason,
+    AGENTS.c.call_uuid,
+    AGENTS.c.wrap_up_until,
 )
 _NOTIFY_ALL: Final = text(
     "SELECT pg_notify(:channel, payload) FROM unnest(CAST(:payloads AS text[])) AS payload"
@@ -97,7 +104,7 @@ def parse_payload(payload: str) -> QueueEventReport:
 
 def board_record(engine: Engine, since: dt.datetime) -> tuple[list[QueueEventReport], list[AgentRow]]:
     """What a board rebuilds from: the queue events it counts with `at >= since`, in time order, and
-    every agent's state, since when and row version."""
+    every agent's state, since when, row version, break reason, call held and wrap-up end."""
     log = QUEUE_LOG.c
     with read_connection(engine, "reading the live statistics' record") as connection:
         events = connection.execute(

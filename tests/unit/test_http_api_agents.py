@@ -9,10 +9,13 @@ logged out; sam supervises sales, maria is a manager.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, select, update
@@ -20,10 +23,14 @@ from sqlalchemy import Engine, select, update
 from callcenter.dialplan_holder import DialplanHolder
 from callcenter.server import build_http_api
 from callcenter.server_config import ServerConfig
+from esl_handlers.live_stats_feed import LocalAgents, load_board
 from http_api import ApiServer, build_api
 from http_api.agent_routes import AGENT_ROUTES
+from http_api.live_feed import LiveFeed
+from ivr_scripts.acd.live_stats import LiveStats
 from schema.acd.agents import AGENTS
 from schema.acd.models import AgentStateLog
+from tests.fakes.clock import FakeClock
 from tests.support.http_api import CALL_OF_JANE, REGION, ApiClient, Reply, Seed, seed
 from tests.support.openapi import operations, problems
 from tests.support.server_configs import EXAMPLE_DIALPLAN
@@ -206,3 +213,46 @@ def test_the_served_api_wakes_what_the_server_gives_it(engine: Engine, tmp_path:
 
     assert reply.status == 200
     assert woken == ["1002"]
+
+
+def test_a_change_through_the_api_reaches_the_stats_stream_within_a_second(engine: Engine) -> None:
+    data = seed(engine)
+    clock = FakeClock(dt.datetime.now(dt.UTC))
+    feed = LiveFeed(lambda on_change: LiveStats(clock, ZoneInfo("UTC"), on_change=on_change), clock)
+    local = LocalAgents(engine, feed.board)  # what the server wakes on SQLite (on PostgreSQL: NOTIFY)
+    load_board(engine, feed.board)
+    app = build_api(engine, region=REGION, stats=feed, on_agent_change=local.changed_elsewhere)
+    server = ApiServer(app, "127.0.0.1", 0)
+    server.start()
+    api = ApiClient(server.port)
+    try:
+        api.request(
+            "POST", "/api/agents/1001/state", token=data.tokens["alice"], json_body={"action": "login"}
+        )
+        stream = api.open_stream("/api/stats/stream", data.tokens["sam"])
+        try:
+            for _ in range(3):  # the comment frame, then the snapshot's two parts
+                stream.next_event()
+            started = time.monotonic()
+            reply = api.request(
+                "POST",
+                "/api/agents/1001/state",
+                token=data.tokens["alice"],
+                json_body={"action": "break", "reason": "lunch"},
+            )
+            while True:
+                frame = stream.next_event()
+                agents = json.loads(frame["data"]) if frame.get("event") == "agents" else []
+                if agents and agents[0]["state"] == "on_break":
+                    break
+            elapsed = time.monotonic() - started
+        finally:
+            stream.close()
+    finally:
+        feed.close()
+        server.stop()
+
+    assert reply.status == 200
+    assert elapsed < 1.0
+    assert agents[0]["reason"] == "lunch"
+    assert agents[0]["call_uuid"] is None

@@ -259,6 +259,30 @@ def test_agents_state_and_since() -> None:
     assert changes == ["agents"] * 4
 
 
+def test_agents_carry_the_break_reason_the_call_its_queue_and_the_wrap_up_end() -> None:
+    clock = FakeClock()
+    stats = board(clock)
+    stats.queue_event(report("ENTERQUEUE", "c1", clock.now, queue="support"))
+    stats.agent_changed("1001", "on_break", since=clock.now, version=1, reason="lunch")
+    stats.agent_changed("1002", "ringing", since=clock.now, version=1, call_uuid="c1")
+    stats.agent_changed("1003", "on_call", since=clock.now, version=1, call_uuid="unheard")
+
+    on_break, ringing, unheard = stats.agents()
+
+    assert (on_break.reason, on_break.call_uuid, on_break.call_queue) == ("lunch", None, None)
+    assert (ringing.call_uuid, ringing.call_queue) == ("c1", "support")
+    assert (unheard.call_uuid, unheard.call_queue) == ("unheard", None)
+    stats.queue_event(report("CONNECT", "c1", clock.advance(5), queue="support", wait_s=5, agent_id="1002"))
+    until = clock.advance(60)
+    stats.agent_changed("1002", "wrap_up", since=clock.now, version=2, call_uuid="c1", wrap_up_until=until)
+    clock.advance(3600)  # the prune's minute has passed: the call is still held, its queue still known
+    stats.queues()
+    wrapping = stats.agents()[1]
+    assert (wrapping.state, wrapping.call_queue, wrapping.wrap_up_until) == ("wrap_up", "support", until)
+    stats.resync([], [AgentRow("1001", "on_break", clock.now, 3, "sales", "training")])
+    assert stats.agents()[0].reason == "training"
+
+
 def test_a_resync_rebuilds_everything_from_the_record() -> None:
     clock = FakeClock(LATE)
     stats = board(clock)

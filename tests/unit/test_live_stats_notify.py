@@ -270,3 +270,56 @@ def test_on_sqlite_agent_changes_reach_the_board_without_notify(agents: Engine) 
     service.go_break("1001", "lunch")
     local.changed_elsewhere(None)  # anything may have changed: every row
     assert [a.state for a in board.agents()] == ["on_break", "available"]
+
+
+@ON_POSTGRES
+@pytest.mark.postgres
+def test_every_board_hears_the_break_reason_the_call_and_the_wrap_up_end(
+    agents: Engine, servers: tuple[Server, Server]
+) -> None:
+    service = AgentService(SqlAgentStore(agents, server="a"), None, now)
+    service.login("1001")
+    service.go_break("1001", "training")
+    for server in servers:  # the notification has the state only: the row gives the rest
+        server.until(lambda board: board.agents()[0].state == "on_break")
+        assert board_reason(server.board) == "training"
+    until = now() + dt.timedelta(seconds=30)
+    with agents.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE agents SET state = 'wrap_up', state_reason = NULL, call_uuid = 'c9', "
+                "wrap_up_until = :until, version = version + 1 WHERE agent_id = '1001'"
+            ),
+            {"until": until},
+        )
+        connection.execute(
+            text(
+                "SELECT pg_notify('cc_agents', '1001:wrap_up:' || version) FROM agents "
+                "WHERE agent_id = '1001'"
+            )
+        )
+    for server in servers:
+        server.until(lambda board: board.agents()[0].state == "wrap_up")
+        figures = server.board.agents()[0]
+        assert (figures.reason, figures.call_uuid, figures.wrap_up_until) == (None, "c9", until)
+
+
+def board_reason(board: LiveStats) -> str | None:
+    return board.agents()[0].reason
+
+
+@ON_SQLITE
+def test_on_sqlite_the_board_has_the_break_reason_from_either_path(agents: Engine) -> None:
+    board = LiveStats(now, UTC)
+    local = LocalAgents(agents, board, run=lambda call: call())
+    load_board(agents, board, run=lambda call: call())
+    service = AgentService(SqlAgentStore(agents, server="s1"), None, now)
+    service.login("1001")
+    service.login("1002")
+    local.saved(service.go_break("1001", "lunch"))  # the ACD's own save: no read
+    service.go_break("1002", "meeting")  # the CLI or the API: the row is read
+    local.changed_elsewhere("1002")
+
+    assert [(a.state, a.reason) for a in board.agents()] == [("on_break", "lunch"), ("on_break", "meeting")]
+    load_board(agents, board, run=lambda call: call())
+    assert [a.reason for a in board.agents()] == ["lunch", "meeting"]  # and from a resync
