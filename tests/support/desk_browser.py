@@ -34,10 +34,15 @@ class Browser:
         future = self._executor.submit(step)
         return in_thread(future.result)
 
-    def new_page(self, base_url: str) -> Page:
+    def new_page(self, base_url: str, *, ignore_https_errors: bool = False) -> Page:
+        """A page in a context of its own (its own cookies: one person each). `ignore_https_errors`: for
+        a server whose certificate the test made (the live tier's HTTPS)."""
+
         def opened() -> Page:
             context: BrowserContext = self._chromium.new_context(
-                base_url=base_url, viewport={"width": 1100, "height": 900}
+                base_url=base_url,
+                viewport={"width": 1100, "height": 900},
+                ignore_https_errors=ignore_https_errors,
             )
             context.set_default_timeout(5000)
             return context.new_page()

@@ -5,10 +5,8 @@ harming the next, and a peer that never starts its handshake let go after the he
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import ssl
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,22 +18,9 @@ from http_api import ApiServer, build_api
 from schema.db import create_engine_from_url
 from schema.migrate import upgrade
 from tests.support.http_api import REGION, Seed, in_thread, seed
+from tests.support.tls import self_signed
 
 HEAD_TIMEOUT = 0.5
-
-
-def self_signed(where: Path) -> tuple[Path, Path]:
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("no openssl to make the test's certificate: apt-get install openssl")
-    certificate, key = where / "desk.crt", where / "desk.key"
-    subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-         "-keyout", str(key), "-out", str(certificate)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return certificate, key
 
 
 @pytest.fixture
