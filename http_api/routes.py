@@ -10,6 +10,7 @@ from typing import Final
 
 from http_api.agent_routes import AGENT_ROUTES
 from http_api.campaign_routes import CAMPAIGN_ROUTES
+from http_api.disposition_routes import DISPOSITION_ROUTES
 from http_api.models import (
     AverageFilter,
     CallSearch,
@@ -318,6 +319,7 @@ ROUTES: Final[tuple[Route, ...]] = (
     *CRM_ROUTES,
     *SESSION_ROUTES,
     *AGENT_ROUTES,
+    *DISPOSITION_ROUTES,
     *RECORDING_ROUTES,
     *CAMPAIGN_ROUTES,
     *PREVIEW_ROUTES,
