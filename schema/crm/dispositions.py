@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Final, cast
 
 from pydantic import Field
-from sqlalchemy import Connection, Engine, Table, delete, insert, select, union_all
+from sqlalchemy import Connection, Engine, Table, select, union_all
 
 from dialplans.vocabulary import ANSWERED_EVENT
 from schema.acd.models import Agent, AgentLeg, QueueLogEntry
@@ -24,6 +24,7 @@ from schema.crm.models import CallDisposition
 from schema.crm.views import View
 from schema.db import read_connection, write_transaction
 from schema.errors import NotFound, RecordRejected
+from schema.merge_sql import dialect_insert
 from schema.viewer import Viewer
 
 DISPOSITIONS: Final = cast(Table, CallDisposition.__table__)
@@ -73,8 +74,9 @@ def set_disposition(
     }
     with write_transaction(engine, f"setting the disposition of call {call_uuid}") as connection:
         row["agent_id"] = handling_agent(connection, viewer, call_uuid)
-        connection.execute(delete(DISPOSITIONS).where(DISPOSITIONS.c.call_uuid == call_uuid))
-        connection.execute(insert(DISPOSITIONS).values(row))
+        upsert = dialect_insert(connection.dialect.name)(DISPOSITIONS).values(row)
+        replaced = {name: value for name, value in row.items() if name != "call_uuid"}
+        connection.execute(upsert.on_conflict_do_update(index_elements=["call_uuid"], set_=replaced))
     return _view(row, labels)
 
 
