@@ -202,6 +202,7 @@ def build_http_api(
         head_timeout=limits.head_timeout,
         body_timeout=limits.body_timeout,
         max_connections=limits.max_connections,
+        tls=None if config.api_tls is None else (config.api_tls.certificate, config.api_tls.key),
     )
     return HttpApi(push, screen_pops, api, pool)
 
