@@ -191,6 +191,7 @@ def build_http_api(
             calls=calls,
             qa_forms=lambda: dialplans.loaded.model.qa_forms,
             campaigns=lambda: CampaignPlan.of(dialplans.loaded.model),
+            dispositions=lambda: dialplans.loaded.model.desktop.dispositions,
             run=pool.run,
             stats=None if stats is None else stats.feed,
             secure_cookie=limits.secure_cookie,

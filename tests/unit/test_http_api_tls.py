@@ -101,3 +101,26 @@ def test_a_peer_that_never_starts_its_handshake_is_let_go_and_holds_up_no_one(
     elapsed, status = in_thread(silent_then_another)
     assert status == 200
     assert HEAD_TIMEOUT * 0.8 <= elapsed < HEAD_TIMEOUT + 3
+
+
+def test_a_session_cookie_set_over_tls_is_secure(https: tuple[int, Path, Seed]) -> None:
+    """CALLCENTER_API_SECURE_COOKIE=auto (the default): over this server's own HTTPS, `Secure`."""
+    port, certificate, data = https
+
+    def sign_in() -> bytes:
+        context = ssl.create_default_context(cafile=str(certificate))
+        raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+        body = json.dumps({"token": data.tokens["alice"]}).encode()
+        with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            head = "POST /api/session HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            tls.sendall(f"{head}Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+            received = b""
+            while chunk := tls.recv(65536):
+                received += chunk
+        return received.partition(b"\r\n\r\n")[0]
+
+    head = in_thread(sign_in).decode()
+    (cookie,) = [line for line in head.split("\r\n") if line.lower().startswith("set-cookie:")]
+    assert head.startswith("HTTP/1.1 200")
+    assert cookie.endswith("; Secure")
+    assert "HttpOnly; SameSite=Strict" in cookie
