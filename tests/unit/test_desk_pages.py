@@ -145,6 +145,7 @@ def test_a_refused_change_shows_the_api_message(world: World) -> None:
     page = world.sign_in("alice")
 
     def break_without_logging_in() -> bool:
+        expect(page.locator("#agent-state")).to_have_attribute("data-agent-state", "logged_out")
         page.get_by_label("Break reason").fill("Coffee")
         return page.locator("[data-action=break]").is_visible()
 
@@ -253,20 +254,26 @@ def test_the_wallboard_shows_queues_and_agents_live(world: World) -> None:
     }
     assert world.browser.do(lambda: page.locator("#agents tr[data-agent]").count()) == 1  # sales only
 
-    queue_event(world, "ENTERQUEUE", "c")
+    queue_event(world, "ENTERQUEUE", CALL_OF_JANE)
     queue_event(world, "ABANDON", "a", wait_s=30)
-    world.feed.board.agent_changed("1001", "on_call", since=now(), version=None, department="sales")
+    queue_event(world, "CONNECT", CALL_OF_JANE, wait_s=2)
+    world.feed.board.agent_changed(
+        "1001", "on_call", since=now(), version=None, department="sales", call_uuid=CALL_OF_JANE
+    )
     sent = time.monotonic()
 
     def updated() -> None:
         expect(page.locator(f"{sales} td[data-field=abandoned]")).to_have_text("1", timeout=1000)
+        expect(page.locator(f"{sales} td[data-field=answered]")).to_have_text("2", timeout=1000)
+        expect(page.locator(f"{sales} td[data-field=waiting]")).to_have_text("0", timeout=1000)
         expect(page.locator("#agents tr[data-agent='1001']")).to_have_attribute(
             "data-state", "on_call", timeout=1000
         )
 
     world.browser.do(updated)
     assert time.monotonic() - sent < 1.0
-    assert world.browser.do(lambda: row(page, "#agents tr[data-agent='1001']"))["state"] == "On a call"
+    agent = world.browser.do(lambda: row(page, "#agents tr[data-agent='1001']"))
+    assert (agent["state"], agent["call"]) == ("On a call", "queue sales")
     world.shot(page, "wallboard")
 
 
