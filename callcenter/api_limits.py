@@ -1,4 +1,5 @@
-"""`ApiLimits`: what the HTTP API inside `callcenter serve` may use (CALLCENTER_API_THREADS ...).
+"""`ApiLimits`: what the HTTP API inside `callcenter serve` may use (CALLCENTER_API_THREADS ...), and
+`ApiTls`: the certificate it serves HTTPS with (CALLCENTER_API_TLS_CERT / _KEY).
 
 Kept apart from http_api so that reading the settings does not load the web stack; callcenter.server
 hands the values to http_api.ApiServer and to the API's own WorkerPool.
@@ -7,6 +8,7 @@ hands the values to http_api.ApiServer and to the API's own WorkerPool.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 
@@ -28,3 +30,12 @@ class ApiLimits:
         for name in ("threads", "head_timeout", "body_timeout", "max_connections"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+
+
+@dataclass(frozen=True)
+class ApiTls:
+    """PEM files: `certificate` (the chain, leaf first) and its private `key`. With them the API speaks
+    HTTPS itself; without, plain HTTP for a TLS proxy in front (docs/desktop.md)."""
+
+    certificate: Path
+    key: Path

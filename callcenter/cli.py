@@ -153,6 +153,7 @@ def server_config(settings: Settings) -> ServerConfig:
         api_host=settings.api_host,
         api_port=settings.api_port,
         api_limits=settings.api_limits,
+        api_tls=settings.api_tls,
         prompt_dir=settings.prompt_dir,
         cdr_dir=settings.cdr_dir,
         call_control=call_control_setting(settings.call_control),

@@ -191,6 +191,7 @@ def build_http_api(
             calls=calls,
             qa_forms=lambda: dialplans.loaded.model.qa_forms,
             campaigns=lambda: CampaignPlan.of(dialplans.loaded.model),
+            dispositions=lambda: dialplans.loaded.model.desktop.dispositions,
             run=pool.run,
             stats=None if stats is None else stats.feed,
             secure_cookie=limits.secure_cookie,
@@ -201,6 +202,7 @@ def build_http_api(
         head_timeout=limits.head_timeout,
         body_timeout=limits.body_timeout,
         max_connections=limits.max_connections,
+        tls=None if config.api_tls is None else (config.api_tls.certificate, config.api_tls.key),
     )
     return HttpApi(push, screen_pops, api, pool)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from callcenter.api_limits import ApiLimits
+from callcenter.api_limits import ApiLimits, ApiTls
 from esl_handlers.socket_limits import OutboundLimits
 from freeswitch_conf.settings import CallControl
 
@@ -38,6 +38,7 @@ class ServerConfig:
     api_port: int | None = None
     # The API's own database threads, request deadlines and connection cap.
     api_limits: ApiLimits = field(default_factory=ApiLimits)
+    api_tls: ApiTls | None = None
     # Where `callcenter render` synthesized the prompts (dialplans.prompt_audio); None: prompts
     # without a recorded file are spoken by TTS.
     prompt_dir: Path | None = None

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from callcenter.api_limits import ApiLimits
+from callcenter.api_limits import ApiLimits, ApiTls
 from esl_handlers.socket_limits import OutboundLimits
 
 _Number = TypeVar("_Number", int, float)
@@ -68,6 +68,7 @@ class Settings:
     app_limits: OutboundLimits = field(default_factory=OutboundLimits)
     # The HTTP API's threads, request deadlines and connection cap (CALLCENTER_API_THREADS ...).
     api_limits: ApiLimits = field(default_factory=ApiLimits)
+    api_tls: ApiTls | None = None  # CALLCENTER_API_TLS_CERT and _KEY: the API serves HTTPS
     # The call center's IANA time zone (CALLCENTER_TIME_ZONE): where "today" of the live statistics
     # starts and ends (docs/reports.md).
     time_zone: str = "UTC"
@@ -209,6 +210,7 @@ def load_settings(root: Path | None = None) -> Settings:
         call_control=_choice("CALLCENTER_CALL_CONTROL", ("socket", "park"), "socket"),
         app_limits=_outbound_limits(esl_host),
         api_limits=_api_limits(),
+        api_tls=_api_tls(),
         time_zone=_time_zone("CALLCENTER_TIME_ZONE"),
     )
 
@@ -253,6 +255,19 @@ def _api_limits() -> ApiLimits:
 def _secure_cookie() -> Literal["auto", "on", "off"]:
     value = _choice("CALLCENTER_API_SECURE_COOKIE", ("auto", "on", "off"), "auto")
     return "on" if value == "on" else "off" if value == "off" else "auto"
+
+
+def _api_tls() -> ApiTls | None:
+    """Both files or neither; each must be readable now, so a typo stops the server at start."""
+    certificate, key = os.environ.get("CALLCENTER_API_TLS_CERT"), os.environ.get("CALLCENTER_API_TLS_KEY")
+    if not certificate and not key:
+        return None
+    if not certificate or not key:
+        raise SystemExit("CALLCENTER_API_TLS_CERT and CALLCENTER_API_TLS_KEY go together: both or none")
+    for name, value in (("CALLCENTER_API_TLS_CERT", certificate), ("CALLCENTER_API_TLS_KEY", key)):
+        if not os.access(value, os.R_OK):
+            raise SystemExit(f"{name}: cannot read {value!r}")
+    return ApiTls(Path(certificate), Path(key))
 
 
 def _positive(name: str, default: _Number, kind: type[_Number]) -> _Number:

@@ -34,6 +34,7 @@ from dialplans.base import (
 )
 from dialplans.campaign_models import Campaign
 from dialplans.crm_models import Crm, SelfServiceLookup, Survey
+from dialplans.desktop_models import Desktop
 from dialplans.fallback_models import ServerDownFallback
 from dialplans.recording_models import QaForm, Recording
 from dialplans.schedule_models import Schedule
@@ -364,6 +365,9 @@ class Dialplan(Node):
         default_factory=dict, description="Outbound campaigns, by name (docs/campaigns.md)."
     )
     scripts: dict[Name, Script] = Field(default_factory=dict, description="Campaign scripts, by name.")
+    desktop: Desktop = Field(
+        default_factory=Desktop, description="The agent desktop: the dispositions a call is closed with."
+    )
     fallback: ServerDownFallback | None = Field(
         default=None,
         description=(

@@ -29,9 +29,11 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
 
+from dialplans.desktop_models import DEFAULT_DISPOSITIONS
 from dialplans.recording_models import QaForm
 from http_api.agent_routes import AgentChanged, bind_agents
 from http_api.campaign_routes import CampaignPlans, bind_campaigns
+from http_api.disposition_routes import DispositionLabels, bind_dispositions
 from http_api.live_feed import LiveFeed, StatsStream
 from http_api.models import ErrorBody
 from http_api.openapi import build_openapi
@@ -89,6 +91,7 @@ def build_api(
     run: Runner = in_thread,
     secure_cookie: SecureCookie = "auto",
     on_agent_change: AgentChanged | None = None,
+    dispositions: Mapping[str, str] | DispositionLabels | None = None,
 ) -> ApiApp:
     """The WSGI app. `region`: the default region for national phone numbers (the dialplan's
     crm.default_region). Without `push`, GET /api/events answers 503; without `calls` (the switch:
@@ -98,10 +101,17 @@ def build_api(
     callable returning them. Without `stats` (the live statistics' board) /api/stats/* answer 503.
     `run` executes data-layer calls (tests may pass `lambda call: call()`). `secure_cookie`: whether the
     session cookie gets `Secure` ("auto": when the request came over HTTPS). `on_agent_change(agent_id)`:
-    called after an agent's state changed through the API, to wake this process's ACD."""
+    called after an agent's state changed through the API, to wake this process's ACD. `dispositions`:
+    the dialplan's desktop.dispositions (code -> label), or a callable returning them (the defaults
+    without)."""
     document = json.dumps(build_openapi(ROUTES), separators=(",", ":")).encode()
     forms: QaForms = qa_forms if callable(qa_forms) else functools.partial(dict, qa_forms or {})
     plans: CampaignPlans = campaigns if callable(campaigns) else _constant(campaigns or CampaignPlan())
+    labels: DispositionLabels = (
+        dispositions
+        if callable(dispositions)
+        else functools.partial(dict, dispositions or DEFAULT_DISPOSITIONS)
+    )
     routes = bind_services(
         tuple(
             dataclasses.replace(route, handler=lambda _ctx: RawJson(document))
@@ -116,7 +126,7 @@ def build_api(
         region=region,
         push=push,
         run=run,
-        routes=bind_agents(bind_campaigns(routes, plans), on_agent_change),
+        routes=bind_dispositions(bind_agents(bind_campaigns(routes, plans), on_agent_change), labels),
         stats=stats,
         secure_cookie=secure_cookie,
     )

@@ -11,6 +11,7 @@ from typing import Final
 from http_api.agent_routes import AGENT_ROUTES
 from http_api.campaign_routes import CAMPAIGN_ROUTES
 from http_api.desk_routes import DESK_ROUTES
+from http_api.disposition_routes import DISPOSITION_ROUTES
 from http_api.models import (
     AverageFilter,
     CallSearch,
@@ -319,6 +320,7 @@ ROUTES: Final[tuple[Route, ...]] = (
     *CRM_ROUTES,
     *SESSION_ROUTES,
     *AGENT_ROUTES,
+    *DISPOSITION_ROUTES,
     *RECORDING_ROUTES,
     *CAMPAIGN_ROUTES,
     *PREVIEW_ROUTES,

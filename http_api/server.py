@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import logging
 import socket
+import ssl
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 from wsgiref.types import WSGIApplication
 
 from gevent import Timeout
+from gevent import ssl as gevent_ssl
 from gevent.pywsgi import LoggingLogAdapter, WSGIHandler, WSGIServer
 
 from http_api.framing import FramingError, content_length
@@ -136,6 +139,21 @@ class _Server(WSGIServer):  # type: ignore[misc]  # gevent ships no type hints
             self.open_connections -= 1
             self._refusing = False
 
+    def wrap_socket_and_handle(self, client_socket: socket.socket, address: Any) -> None:
+        """HTTPS: the handshake within `head_timeout`, or the connection is closed (gevent's own
+        would wait on a silent peer for ever)."""
+        try:
+            with Timeout(self.head_timeout, _HeadTimeout):
+                tls_socket = self.wrap_socket(client_socket, **self.ssl_args)
+        except OSError as exc:  # ssl.SSLError and the timeout are OSErrors
+            log.warning("TLS handshake with %s failed: %s", _host_of(address), exc)
+            client_socket.close()
+            return
+        try:
+            self.handle(tls_socket, address)
+        finally:
+            tls_socket.close()
+
     def _refuse(self, sock: socket.socket, address: Any) -> None:
         """503 and close; warned once per time the cap is reached, so a flood cannot flood the log."""
         if not self._refusing:
@@ -151,6 +169,20 @@ class _Server(WSGIServer):  # type: ignore[misc]  # gevent ships no type hints
             sock.recv(16384)  # what the peer sent already, so closing does not reset the answer away
         except OSError:
             pass
+
+
+def _tls_context(certificate: Path, key: Path) -> ssl.SSLContext:
+    """TLS 1.2 and up with Python's default ciphers; a bad or mismatched file fails here, at start.
+    gevent's context, whose sockets wait on the hub: the standard library's would block every call
+    in this process during a handshake."""
+    context: ssl.SSLContext = gevent_ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(certificate, key)
+    return context
+
+
+def _host_of(address: Any) -> str:
+    return str(address[0] if isinstance(address, tuple) else address or "-")
 
 
 def error_response(status: int, message: str, extra_headers: str = "") -> bytes:
@@ -176,11 +208,13 @@ class ApiServer:
         head_timeout: float = 10.0,
         body_timeout: float = 30.0,
         max_connections: int = 256,
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
-        """`port` 0 takes a free port (see `port` once started). Open event streams get `stop_timeout`
-        seconds to end when the server stops (close the PushHub first to end them at once). A request
-        head must arrive within `head_timeout` seconds, its body within `body_timeout` more; at most
-        `max_connections` are open at once (event streams included), others get a 503."""
+        """`port` 0 takes a free port (see `port` once started). `tls`: (certificate, key) PEM files to
+        serve HTTPS with; the handshake must be done within `head_timeout`. Open event streams get
+        `stop_timeout` seconds to end when the server stops (close the PushHub first to end them at
+        once). A request head must arrive within `head_timeout` seconds, its body within `body_timeout`
+        more; at most `max_connections` are open at once (event streams included), others get a 503."""
         if head_timeout <= 0 or body_timeout <= 0 or max_connections < 1:
             raise ValueError("head_timeout and body_timeout must be positive, max_connections at least 1")
         self._app = app
@@ -191,6 +225,7 @@ class ApiServer:
         self._head_timeout = head_timeout
         self._body_timeout = body_timeout
         self._max_connections = max_connections
+        self._tls = tls
         self._server: _Server | None = None
 
     def start(self) -> None:
@@ -206,12 +241,13 @@ class ApiServer:
             handler_class=_Handler,
             log=LoggingLogAdapter(access_log, logging.INFO),
             error_log=LoggingLogAdapter(log, logging.ERROR),
+            **({} if self._tls is None else {"ssl_context": _tls_context(*self._tls)}),
         )
         server.start()
         self._server = server
-        log.info(
-            "HTTP API listening on http://%s:%d/api/ (OpenAPI: /api/openapi.json)", self._host, self.port
-        )
+        scheme = "http" if self._tls is None else "https"
+        where = f"{scheme}://{self._host}:{self.port}"
+        log.info("HTTP API listening on %s/api/ (OpenAPI: /api/openapi.json)", where)
 
     @property
     def port(self) -> int:

@@ -79,6 +79,8 @@ class Registrar:
 class AgentOptions:
     hangup_after_ms: int = 0
     """0: stay in the call until the far end's BYE; otherwise send a BYE of its own after about this long."""
+    ring_ms: int = 0
+    """How long the phone rings before it answers (0: at once), in steps of 250 ms."""
     timeout_s: int = 120
     answers: bool = True
     """False: the phone rings and is never picked up; it waits for the switch's CANCEL
@@ -126,8 +128,8 @@ class AgentPhone:
             str(work / answer_scenario),
             "-inf",
             str(credentials),
-            # agent_no_answer.xml has no $hangup_after_ms to set
-            *(("-set", "hangup_after_ms", str(self.options.hangup_after_ms)) if self.options.answers else ()),
+            # agent_no_answer.xml has neither $hangup_after_ms nor $ring_ms to set
+            *(self._answer_settings() if self.options.answers else ()),
             "-i",
             host,
             "-mi",
@@ -153,6 +155,10 @@ class AgentPhone:
             "-stf",
             str(work / "stat.csv"),
         )
+
+    def _answer_settings(self) -> tuple[str, ...]:
+        hangup_after, ring = str(self.options.hangup_after_ms), str(self.options.ring_ms)
+        return ("-set", "hangup_after_ms", hangup_after, "-set", "ring_ms", ring)
 
     def __enter__(self) -> AgentPhone:
         self.start()

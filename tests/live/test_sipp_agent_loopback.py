@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,6 +41,8 @@ def run_agent(
     password: str,
     hangup_after_ms: int,
     far_end_bye: bool,
+    ring_ms: int = 0,
+    answered_after: list[float] | None = None,
 ) -> tuple[ScenarioResult, list[SipMessage]]:
     """Play the switch's side of one queue call in a thread while SIPp plays the agent's phone."""
     login = AgentLogin(EXTENSION, REALM, password)
@@ -50,7 +53,10 @@ def run_agent(
         try:
             seen.extend(registrar.register())
             registrar.request("INVITE", 1, body=OFFER)
+            invited = time.monotonic()
             answer = registrar.expect("200 INVITE")
+            if answered_after is not None:
+                answered_after.append(time.monotonic() - invited)
             seen.append(answer)
             tag = answer.header("To").partition(";tag=")[2]
             registrar.request("ACK", 1, to_tag=tag)
@@ -66,7 +72,7 @@ def run_agent(
             failures.append(exc)
 
     thread = threading.Thread(target=switch_side, daemon=True)
-    options = AgentOptions(hangup_after_ms=hangup_after_ms, timeout_s=30)
+    options = AgentOptions(hangup_after_ms=hangup_after_ms, timeout_s=30, ring_ms=ring_ms)
     with AgentPhone(sipp, login, Registrar("127.0.0.1", registrar.port, REALM), work, options) as phone:
         thread.start()
         phone.wait_registered(timeout=20)
@@ -123,3 +129,24 @@ def test_agent_registers_with_digest_answers_and_unregisters(
     assert any(m.status == 180 for m in registrar.received)
     assert password not in " ".join(result.command)
     assert (tmp_path / "agent.csv").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize("ring_ms", [0, 2000])
+def test_agent_rings_as_long_as_asked_before_answering(
+    registrar: FakeRegistrar, tmp_path: Path, ring_ms: int
+) -> None:
+    """The desk's tests need a phone that rings a while, so the screen pop is seen before the answer."""
+    answered_after: list[float] = []
+    result, _ = run_agent(
+        sipp_binary_or_skip(),
+        registrar,
+        tmp_path,
+        password=secrets.token_urlsafe(18),
+        hangup_after_ms=0,
+        far_end_bye=True,
+        ring_ms=ring_ms,
+        answered_after=answered_after,
+    )
+    assert result.ok, (result.returncode, result.successful, result.failed, result.errors)
+    (elapsed,) = answered_after
+    assert ring_ms / 1000 <= elapsed < ring_ms / 1000 + 1.0, elapsed

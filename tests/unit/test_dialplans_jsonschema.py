@@ -143,6 +143,7 @@ def test_it_is_a_2020_12_schema_of_the_whole_language(schema: dict[str, Any]) ->
         "qa_forms",
         "campaigns",
         "scripts",
+        "desktop",
         "fallback",
         "menus",
         "dids",

@@ -6,9 +6,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from dialplans.loader import DialplanError, load_dialplan
-from dialplans.models import GotoMenu, Hangup, Transfer
+from dialplans.models import Dialplan, GotoMenu, Hangup, Transfer
 from dialplans.yaml_source import MAX_DEPTH, read_yaml
 from tests.support.dialplans import WriteYaml, messages
 
@@ -273,3 +274,14 @@ def test_a_merged_mapping_loads_into_menus(plan_file: WriteYaml) -> None:
     other = load_dialplan(path).model.menus["other"]
     assert other.prompt == "hi"
     assert isinstance(other.options["*"], GotoMenu)
+
+
+def test_the_desktop_section_names_the_dispositions_in_order() -> None:
+    base: dict[str, object] = {"menus": {}, "dids": {}}
+    given = Dialplan.model_validate({**base, "desktop": {"dispositions": {"sold": "Sold", "lost": "Lost"}}})
+
+    assert list(given.desktop.dispositions.items()) == [("sold", "Sold"), ("lost", "Lost")]
+    assert next(iter(Dialplan.model_validate(base).desktop.dispositions)) == "resolved"
+    for bad in ({}, {"1st": "First"}, {"ok": ""}, {"ok": "two\nlines"}):
+        with pytest.raises(ValidationError):
+            Dialplan.model_validate({**base, "desktop": {"dispositions": bad}})

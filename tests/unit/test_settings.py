@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import callcenter.server
-from callcenter.api_limits import ApiLimits
+from callcenter.api_limits import ApiLimits, ApiTls
 from callcenter.cli import server_config
 from callcenter.dialplan_holder import DialplanHolder
 from callcenter.server import build_http_api
@@ -36,7 +36,7 @@ def settings_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(name, raising=False)
     for name in ("ALLOWED_PEERS", "MAX_FRAME_BYTES", "BUFFER_BUDGET_BYTES", "FRAME_DEADLINE"):
         monkeypatch.delenv(f"CALLCENTER_APP_{name}", raising=False)
-    for name in API_LIMIT_VARIABLES:
+    for name in (*API_LIMIT_VARIABLES, "CALLCENTER_API_TLS_CERT", "CALLCENTER_API_TLS_KEY"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
 
@@ -243,6 +243,25 @@ def test_a_bad_api_limit_names_its_variable(
         load_settings(settings_root)
 
 
+def test_the_api_serves_tls_with_both_files_and_refuses_one_alone(
+    settings_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load_settings(settings_root).api_tls is None
+    certificate, key = settings_root / "desk.crt", settings_root / "desk.key"
+    certificate.write_text("pem")
+    key.write_text("pem")
+    monkeypatch.setenv("CALLCENTER_API_TLS_CERT", str(certificate))
+    with pytest.raises(SystemExit, match=r"^CALLCENTER_API_TLS_CERT and CALLCENTER_API_TLS_KEY go together"):
+        load_settings(settings_root)
+    monkeypatch.setenv("CALLCENTER_API_TLS_KEY", str(settings_root / "missing.key"))
+    with pytest.raises(SystemExit, match=r"^CALLCENTER_API_TLS_KEY: cannot read '.*missing.key'$"):
+        load_settings(settings_root)
+    monkeypatch.setenv("CALLCENTER_API_TLS_KEY", str(key))
+    settings = load_settings(settings_root)
+    assert settings.api_tls == ApiTls(certificate, key)
+    assert server_config(settings).api_tls == ApiTls(certificate, key)
+
+
 def test_the_served_api_runs_with_the_configured_limits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -287,6 +306,7 @@ def test_the_served_api_runs_with_the_configured_limits(
         "body_timeout": 12.0,
         "max_connections": 40,
         "secure_cookie": "off",
+        "tls": None,
     }
 
 
