@@ -436,3 +436,31 @@ def test_on_a_call_then_the_wrap_up_countdown(world: World) -> None:
     gevent.sleep(1.5)
     assert world.browser.do(seconds_left) < first
     assert "wrap-up ends in 0:" in world.browser.do(countdown.inner_text)
+
+
+def test_a_disposition_set_through_the_page_lands_in_the_database(world: World) -> None:
+    page = world.sign_in("alice")
+    open_streams(world, page)
+    offer(world)  # the agent holds the call: theirs to dispose of
+    publish_pop(world)
+
+    def dispose(code: str, note: str) -> None:
+        expect(page.locator("#screen-pop")).to_have_attribute("data-call-uuid", CALL_OF_JANE)
+        page.get_by_label("Disposition", exact=True).select_option(code)
+        page.get_by_label("Disposition note (optional)").fill(note)
+        page.get_by_role("button", name="Save disposition").click()
+        expect(page.locator("#disposition-saved")).to_have_attribute("data-disposition", code)
+
+    world.browser.do(lambda: dispose("follow_up", "call back Friday"))
+    maria = world.data.tokens["maria"]
+    saved = world.api.get(f"/api/calls/{CALL_OF_JANE}/disposition", maria).json()
+    assert (saved["code"], saved["note"], saved["set_by"], saved["agent_id"]) == (
+        "follow_up",
+        "call back Friday",
+        "alice",
+        "1001",
+    )
+
+    world.browser.do(lambda: dispose("resolved", "fixed after all"))
+    saved = world.api.get(f"/api/calls/{CALL_OF_JANE}/disposition", maria).json()
+    assert (saved["code"], saved["label"], saved["note"]) == ("resolved", "Resolved", "fixed after all")
