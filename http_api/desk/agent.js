@@ -52,9 +52,25 @@ function adopt(view) {
   render();
 }
 
-async function refresh() {
+// Answers can cross. A change's answer is the state after it; a read that overlapped a change may
+// have been served before it, so it is dropped (the change's answer or the stream brings the news).
+const writes = { sent: 0, open: 0 };
+
+async function write(body) {
+  writes.sent += 1;
+  writes.open += 1;
   try {
-    adopt(await api("GET", path`/api/agents/${me.agentId}`));
+    adopt(await api("POST", path`/api/agents/${me.agentId}/state`, body));
+  } finally {
+    writes.open -= 1;
+  }
+}
+
+async function refresh() {
+  const before = writes.sent;
+  try {
+    const view = await api("GET", path`/api/agents/${me.agentId}`);
+    if (writes.open === 0 && writes.sent === before) adopt(view);
   } catch (error) {
     complain(error);
   }
@@ -80,7 +96,7 @@ async function change(action) {
     body.reason = reason;
   }
   try {
-    adopt(await api("POST", path`/api/agents/${me.agentId}/state`, body));
+    await write(body);
     say(`State: ${stateLabel(me.view.state)}`);
   } catch (error) {
     complain(error);

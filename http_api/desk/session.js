@@ -2,8 +2,12 @@
 import { api, setCsrf } from "./api.js";
 import { byId, complain, show } from "./dom.js";
 
+let begun = false;
+
 function started(session, onSession) {
   setCsrf(session.csrf);
+  if (begun) return; // signed in by the form while the first GET /api/session was under way
+  begun = true;
   byId("who").textContent = `${session.user} (${session.agent_id ? `agent ${session.agent_id}` : session.role})`;
   byId("who").dataset.role = session.role;
   show(byId("login"), false);
@@ -36,6 +40,7 @@ export async function startSession(onSession) {
   try {
     started(await api("GET", "/api/session"), onSession);
   } catch (error) {
+    if (begun) return;
     if (error.status !== 401) complain(error);
     show(byId("login"), true);
     byId("token").focus();

@@ -40,7 +40,8 @@ async function supervise(agentId, mode, button) {
 }
 
 function agentRow(agent) {
-  const call = agent.call_uuid ? [agent.call_caller, agent.call_queue && `queue ${agent.call_queue}`].filter(Boolean).join(", ") || "on a call" : "";
+  const heard = [agent.call_caller, agent.call_queue && `queue ${agent.call_queue}`].filter(Boolean).join(", ");
+  const call = agent.call_uuid ? heard || `call ${agent.call_uuid.slice(0, 8)}` : "";
   const row = el("tr", { "data-agent": agent.agent_id, "data-state": agent.state },
     el("th", { scope: "row", text: agent.name ? `${agent.name} (${agent.agent_id})` : agent.agent_id }),
     cell("state", stateLabel(agent.state) + (agent.reason ? ` (${agent.reason})` : "")),

@@ -23,6 +23,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine
 
+from dialplans.campaign_models import Campaign
+from dialplans.campaign_vocabulary import CampaignStatus
 from dialplans.vocabulary import QueueEventName
 from http_api import ApiServer, PushHub, build_api
 from http_api.live_feed import LiveFeed
@@ -31,9 +33,12 @@ from ivr_scripts.acd.queue_events import QueueEventReport
 from ivr_scripts.agent_service import AgentService
 from schema.acd.agents import reserve_agent
 from schema.adapters.agent_store import SqlAgentStore
+from schema.campaigns.desk import CampaignPlan
+from schema.campaigns.status import transition
 from schema.crm.screenpop import build_screen_pop
 from schema.viewer import SYSTEM
 from tests.support.browser import artifacts_dir, chromium_binary
+from tests.support.campaign_leads import add_leads
 from tests.support.desk_browser import Browser, chromium
 from tests.support.http_api import CALL_OF_JANE, REGION, ApiClient, Seed, seed
 
@@ -84,6 +89,23 @@ class World:
             gevent.sleep(0.02)
 
 
+def preview_plan() -> CampaignPlan:
+    """Campaign spring, dialling preview for agent 1001, its window forced into a zone where it is
+    midday now (so the test does not depend on the time it runs at)."""
+    zone = f"Etc/GMT{now().hour - 12:+d}"  # POSIX signs: Etc/GMT+6 is UTC-6
+    campaign = Campaign.model_validate(
+        {
+            "type": "survey",
+            "agents": ["1001"],
+            "lists": ["march"],
+            "caller_id": "+15005550006",
+            "dial_mode": "preview",
+            "window": {"time_zone": zone},
+        }
+    )
+    return CampaignPlan({"spring": campaign}, {}, {"spring": frozenset({"1001"})})
+
+
 @pytest.fixture
 def world(engine: Engine, tmp_path: Path) -> Iterator[World]:
     binary = chromium_binary()
@@ -96,7 +118,8 @@ def world(engine: Engine, tmp_path: Path) -> Iterator[World]:
     )
     feed.board.agent_changed("1001", "logged_out", since=now(), version=None, department="sales")
     feed.board.agent_changed("1002", "on_break", since=now(), version=None, department="support")
-    server = ApiServer(build_api(engine, region=REGION, push=push, stats=feed), "127.0.0.1", 0)
+    api = build_api(engine, region=REGION, push=push, stats=feed, campaigns=preview_plan())
+    server = ApiServer(api, "127.0.0.1", 0)
     server.start()
     try:
         with chromium(binary) as browser:
@@ -145,6 +168,7 @@ def test_a_refused_change_shows_the_api_message(world: World) -> None:
     page = world.sign_in("alice")
 
     def break_without_logging_in() -> bool:
+        expect(page.locator("#agent-state")).to_have_attribute("data-agent-state", "logged_out")
         page.get_by_label("Break reason").fill("Coffee")
         return page.locator("[data-action=break]").is_visible()
 
@@ -253,20 +277,26 @@ def test_the_wallboard_shows_queues_and_agents_live(world: World) -> None:
     }
     assert world.browser.do(lambda: page.locator("#agents tr[data-agent]").count()) == 1  # sales only
 
-    queue_event(world, "ENTERQUEUE", "c")
+    queue_event(world, "ENTERQUEUE", CALL_OF_JANE)
     queue_event(world, "ABANDON", "a", wait_s=30)
-    world.feed.board.agent_changed("1001", "on_call", since=now(), version=None, department="sales")
+    queue_event(world, "CONNECT", CALL_OF_JANE, wait_s=2)
+    world.feed.board.agent_changed(
+        "1001", "on_call", since=now(), version=None, department="sales", call_uuid=CALL_OF_JANE
+    )
     sent = time.monotonic()
 
     def updated() -> None:
         expect(page.locator(f"{sales} td[data-field=abandoned]")).to_have_text("1", timeout=1000)
+        expect(page.locator(f"{sales} td[data-field=answered]")).to_have_text("2", timeout=1000)
+        expect(page.locator(f"{sales} td[data-field=waiting]")).to_have_text("0", timeout=1000)
         expect(page.locator("#agents tr[data-agent='1001']")).to_have_attribute(
             "data-state", "on_call", timeout=1000
         )
 
     world.browser.do(updated)
     assert time.monotonic() - sent < 1.0
-    assert world.browser.do(lambda: row(page, "#agents tr[data-agent='1001']"))["state"] == "On a call"
+    agent = world.browser.do(lambda: row(page, "#agents tr[data-agent='1001']"))
+    assert (agent["state"], agent["call"]) == ("On a call", "queue sales")
     world.shot(page, "wallboard")
 
 
@@ -429,3 +459,57 @@ def test_on_a_call_then_the_wrap_up_countdown(world: World) -> None:
     gevent.sleep(1.5)
     assert world.browser.do(seconds_left) < first
     assert "wrap-up ends in 0:" in world.browser.do(countdown.inner_text)
+
+
+def test_a_disposition_set_through_the_page_lands_in_the_database(world: World) -> None:
+    page = world.sign_in("alice")
+    open_streams(world, page)
+    offer(world)  # the agent holds the call: theirs to dispose of
+    publish_pop(world)
+
+    def dispose(code: str, note: str) -> None:
+        expect(page.locator("#screen-pop")).to_have_attribute("data-call-uuid", CALL_OF_JANE)
+        page.get_by_label("Disposition", exact=True).select_option(code)
+        page.get_by_label("Disposition note (optional)").fill(note)
+        page.get_by_role("button", name="Save disposition").click()
+        expect(page.locator("#disposition-saved")).to_have_attribute("data-disposition", code)
+
+    world.browser.do(lambda: dispose("follow_up", "call back Friday"))
+    maria = world.data.tokens["maria"]
+    saved = world.api.get(f"/api/calls/{CALL_OF_JANE}/disposition", maria).json()
+    assert (saved["code"], saved["note"], saved["set_by"], saved["agent_id"]) == (
+        "follow_up",
+        "call back Friday",
+        "alice",
+        "1001",
+    )
+
+    world.browser.do(lambda: dispose("resolved", "fixed after all"))
+    saved = world.api.get(f"/api/calls/{CALL_OF_JANE}/disposition", maria).json()
+    assert (saved["code"], saved["label"], saved["note"]) == ("resolved", "Resolved", "fixed after all")
+
+
+def test_preview_dialling_from_the_agent_page(world: World) -> None:
+    (lead,) = add_leads(world.engine, "+13125550001", campaign="spring")
+    transition(world.engine, "spring", CampaignStatus.RUNNING, by="test", reason=None, now=now())
+    page = world.sign_in("alice")
+
+    def preview() -> dict[str, str | None]:
+        page.get_by_role("button", name="Log in to my queues").click()
+        expect(page.locator("#agent-state")).to_have_attribute("data-agent-state", "available")
+        page.get_by_text("Preview dialling").click()
+        page.get_by_label("Campaign").fill("spring")
+        page.get_by_role("button", name="Next record").click()
+        shown = page.locator("[data-preview-state]")
+        expect(shown).to_have_attribute("data-preview-state", "previewing")
+        found = {"lead": page.locator("[data-preview-lead]").get_attribute("data-preview-lead"),
+                 "text": shown.inner_text()}  # fmt: skip
+        page.get_by_role("button", name="Dial this record").click()
+        expect(shown).to_have_attribute("data-preview-state", "dial_requested")
+        return found
+
+    found = world.browser.do(preview)
+    assert found["lead"] == str(lead)
+    assert "+13125550001" in (found["text"] or "")
+    asked = world.api.get("/api/previews/1001", world.data.tokens["alice"])
+    assert (asked.status, asked.json()["state"]) == (200, "dial_requested")
