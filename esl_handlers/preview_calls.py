@@ -30,6 +30,7 @@ from sqlalchemy import Engine
 
 from esl_handlers.campaign_calls import CampaignSwitch
 from esl_handlers.codec import Event
+from esl_handlers.seat_legs import auto_answer_variables
 from ivr_scripts.agent_service import AgentService
 from ivr_scripts.agent_states import AgentStateError
 from ivr_scripts.campaigns.dialing import DialingRules
@@ -63,11 +64,7 @@ class _Placed:
 
 def agent_leg_variables(agent_id: str) -> dict[str, str]:
     """The originate variables of a preview's agent leg: auto-answered like a seat, but not a seat."""
-    return {
-        PREVIEW_AGENT_VARIABLE: agent_id,
-        "sip_auto_answer": "true",
-        "sip_auto_answer_suppress_notify": "true",
-    }
+    return {PREVIEW_AGENT_VARIABLE: agent_id, **auto_answer_variables()}
 
 
 class PreviewCalls:
