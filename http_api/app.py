@@ -27,6 +27,7 @@ from sqlalchemy import exc as sa_exc
 
 from dialplans.recording_models import QaForm
 from http_api.campaign_routes import CampaignPlans, bind_campaigns
+from http_api.dial_routes import DeskDialer, bind_desk_dialer
 from http_api.live_feed import LiveFeed, StatsStream
 from http_api.models import ErrorBody
 from http_api.openapi import build_openapi
@@ -78,6 +79,7 @@ def build_api(
     qa_forms: Mapping[str, QaForm] | QaForms | None = None,
     campaigns: CampaignPlan | CampaignPlans | None = None,
     stats: LiveFeed | None = None,
+    desk: DeskDialer | None = None,
     run: Runner = in_thread,
 ) -> ApiApp:
     """The WSGI app. `region`: the default region for national phone numbers (the dialplan's
@@ -85,7 +87,8 @@ def build_api(
     esl_handlers.supervision.Supervisor), pausing recordings and supervising answer 503. `qa_forms`:
     the dialplan's scoring forms, or a callable returning the current ones (so a reload applies);
     `campaigns` likewise: the dialplan's campaigns and scripts (`CampaignPlan.of(dialplan)`), or a
-    callable returning them. Without `stats` (the live statistics' board) /api/stats/* answer 503.
+    callable returning them. Without `stats` (the live statistics' board) /api/stats/* answer 503;
+    without `desk` (esl_handlers.desk_calls.DeskCalls) click-to-dial answers 503.
     `run` executes data-layer calls (tests may pass `lambda call: call()`)."""
     document = json.dumps(build_openapi(ROUTES), separators=(",", ":")).encode()
     forms: QaForms = qa_forms if callable(qa_forms) else functools.partial(dict, qa_forms or {})
@@ -99,9 +102,8 @@ def build_api(
         ),
         Services(calls, forms),
     )
-    return ApiApp(
-        engine, region=region, push=push, run=run, routes=bind_campaigns(routes, plans), stats=stats
-    )
+    routes = bind_desk_dialer(bind_campaigns(routes, plans), desk)
+    return ApiApp(engine, region=region, push=push, run=run, routes=routes, stats=stats)
 
 
 def _constant(plan: CampaignPlan) -> CampaignPlans:

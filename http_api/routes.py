@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Final
 
 from http_api.campaign_routes import CAMPAIGN_ROUTES
+from http_api.dial_routes import DIAL_ROUTES
 from http_api.models import (
     AverageFilter,
     CallSearch,
@@ -317,6 +318,7 @@ ROUTES: Final[tuple[Route, ...]] = (
     *RECORDING_ROUTES,
     *CAMPAIGN_ROUTES,
     *PREVIEW_ROUTES,
+    *DIAL_ROUTES,
     *STATS_ROUTES,
     *REPORT_ROUTES,
 )

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine
 
 from http_api.campaign_routes import CAMPAIGN_ROUTES
+from http_api.dial_routes import DIAL_ROUTES
 from http_api.preview_routes import PREVIEW_ROUTES
 from http_api.push import PushHub
 from http_api.recording_routes import RECORDING_ROUTES
@@ -189,9 +190,10 @@ def test_every_route_answers_what_the_document_says(served: tuple[ApiClient, See
     preview_operations = {route.operation_id for route in PREVIEW_ROUTES}  # test_http_api_previews.py
     stats_operations = {route.operation_id for route in STATS_ROUTES}  # test_http_api_stats.py
     report_operations = {route.operation_id for route in REPORT_ROUTES}  # test_http_api_reports.py
+    dial_operations = {route.operation_id for route in DIAL_ROUTES}  # test_desk_dial.py
     elsewhere = (
         recording_operations | campaign_operations | preview_operations | stats_operations | report_operations
-    )
+    ) | dial_operations
     assert {*SUCCESS, "events"} == set(by_id) - elsewhere, "every operation needs an example here"
     ticket = api.request(
         "POST",
