@@ -150,6 +150,7 @@ def server_config(settings: Settings) -> ServerConfig:
         app_limits=settings.app_limits,
         callback_endpoint=settings.callback_endpoint,
         campaign_endpoint=settings.campaign_endpoint,
+        desk_caller_id=settings.desk_caller_id,
         api_host=settings.api_host,
         api_port=settings.api_port,
         api_limits=settings.api_limits,

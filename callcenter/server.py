@@ -36,6 +36,7 @@ import gevent.event
 from sqlalchemy import Engine
 
 from callcenter.acd_wiring import AcdTiming, build_acd
+from callcenter.desk_wiring import build_desk_calls
 from callcenter.dialer_wiring import build_dialer
 from callcenter.dialplan_holder import CrmWiring, DialplanHolder
 from callcenter.server_config import ServerConfig
@@ -50,6 +51,7 @@ from esl_handlers.codec import Event
 from esl_handlers.control import ControlServer
 from esl_handlers.crm_sink import WriterCrmSink
 from esl_handlers.db_writer import CallRecordWriter
+from esl_handlers.desk_calls import DeskCalls
 from esl_handlers.outbound_server import OutboundServer
 from esl_handlers.parked_calls import ParkedCallServer
 from esl_handlers.record_spool import RecordSpool
@@ -172,10 +174,12 @@ def build_http_api(
     stats: LiveStatistics | None = None,
     *,
     on_agent_change: Callable[[str], None] | None = None,
+    desk: DeskCalls | None = None,
 ) -> HttpApi | None:
     """The HTTP API with its agents' event streams and the screen pops pushed to them; None without
     `api_port`. Supervision and PCI-pause calls go to `calls`; the live statistics come from `stats`;
-    `on_agent_change(agent_id)` wakes the ACD after an agent's state changed through the API."""
+    `on_agent_change(agent_id)` wakes the ACD after an agent's state changed through the API;
+    click-to-dial goes to `desk`."""
     if config.api_port is None:
         return None
     region = dialplans.loaded.model.crm.default_region
@@ -196,6 +200,7 @@ def build_http_api(
             stats=None if stats is None else stats.feed,
             secure_cookie=limits.secure_cookie,
             on_agent_change=on_agent_change,
+            desk=desk,
         ),
         host=config.api_host,
         port=config.api_port,
@@ -227,9 +232,18 @@ class Application:
             config, self.engine, self.writer, self.recording_events, lambda: self.dialplans.loaded.model
         )
         self.stats = build_live_stats(config, self.engine, self.dialplans, clock)
-        wake = self._agent_changed_here  # an agent's state changed through the API
+        wake = self._agent_changed_here  # an agent's state changed through the API or the desk's dialling
+        self.desk = build_desk_calls(
+            config, self.dialplans, self.engine, self.switch, clock=clock, on_agent_change=wake
+        )
         http = build_http_api(
-            config, self.engine, self.dialplans, self.supervisor, self.stats, on_agent_change=wake
+            config,
+            self.engine,
+            self.dialplans,
+            self.supervisor,
+            self.stats,
+            on_agent_change=wake,
+            desk=self.desk,
         )
         self.push = None if http is None else http.push
         self.screen_pops = None if http is None else http.screen_pops
@@ -283,6 +297,8 @@ class Application:
         self.recording_events.on_event(event)
         if self.queues is not None:
             self.queues.on_switch_event(event)
+        if self.desk is not None:
+            self.desk.on_switch_event(event)
 
     def _on_agent_change(self, change: AgentChange) -> None:
         if self.queues is not None:

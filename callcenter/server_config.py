@@ -33,6 +33,8 @@ class ServerConfig:
     callback_endpoint: str | None = None
     # How campaigns dial customers, with {number}; None: campaigns are not dialled by this server.
     campaign_endpoint: str | None = None
+    # The caller ID of click-to-dial calls (through campaign_endpoint); None: no click-to-dial.
+    desk_caller_id: str | None = None
     # The HTTP API (customers, calls, screen pops, the agents' event stream); None: not served.
     api_host: str = "127.0.0.1"
     api_port: int | None = None

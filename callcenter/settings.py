@@ -45,6 +45,8 @@ class Settings:
     # How campaigns dial customers (CALLCENTER_CAMPAIGN_ENDPOINT), e.g. sofia/gateway/pstn/{number};
     # None: no campaign is dialled (docs/dialer.md says why there is no default).
     campaign_endpoint: str | None = None
+    # The caller ID click-to-dial calls show (CALLCENTER_DESK_CALLER_ID); None: no click-to-dial.
+    desk_caller_id: str | None = None
     # Where FreeSWITCH's en-us-callie sounds are (say reads numbers and dates with them); None: the
     # packaged default. A source build keeps them under /usr/local/freeswitch/sounds/en/us/callie.
     say_sound_prefix: Path | None = None
@@ -191,6 +193,7 @@ def load_settings(root: Path | None = None) -> Settings:
         tts_voice=os.environ.get("CALLCENTER_TTS_VOICE", "slt"),
         callback_endpoint=os.environ.get("CALLCENTER_CALLBACK_ENDPOINT") or None,
         campaign_endpoint=os.environ.get("CALLCENTER_CAMPAIGN_ENDPOINT") or None,
+        desk_caller_id=os.environ.get("CALLCENTER_DESK_CALLER_ID") or None,
         agent_external_ip=os.environ.get("CALLCENTER_AGENT_EXTERNAL_IP") or None,
         say_sound_prefix=Path(os.environ["CALLCENTER_SAY_SOUND_PREFIX"])
         if os.environ.get("CALLCENTER_SAY_SOUND_PREFIX")

@@ -332,6 +332,9 @@ class Agent(Node):
     extension: Number | None = Field(default=None, description="The agent's phone; defaults to the id.")
     skills: dict[Name, SkillLevel] = Field(default_factory=dict, description="Skill -> level, 1 to 10.")
     department: Name | None = Field(default=None, description="For reports, e.g. service or claims.")
+    auto_answer: bool = Field(
+        default=False, description="A headset phone: the ACD's calls to it ask the phone to answer by itself."
+    )
 
 
 def _version_number(value: Any) -> Any:

@@ -75,14 +75,15 @@ class OfferAttempt:
         desk: AgentDesk,
         board: DispatchBoard,
         waiting: WaitingCaller,
-        endpoint: Callable[[str], str],
+        target: Callable[[str], AgentTarget],
         *,
         offers: OfferObserver = NOBODY_WATCHES_OFFERS,
     ) -> None:
+        """`target(agent_id)`: the agent's phone and their leg's own variables."""
         self._desk = desk
         self._offers = offers
         self._board = board
-        self._endpoint = endpoint
+        self._target = target
         self._ticket = waiting.ticket
         self._max_no_answer = waiting.settings.max_no_answer
         self._reserved_not_rung: set[str] = set()
@@ -105,7 +106,7 @@ class OfferAttempt:
             if not self._desk.reserve(call_uuid, agent_id):
                 continue
             self._reserved_not_rung = {agent_id}
-            yield AgentTarget(agent_id, self._endpoint(agent_id))
+            yield self._target(agent_id)
 
     def _ring_all(self, call_uuid: str, agent_ids: tuple[str, ...]) -> Iterator[RingGroup]:
         """Reserve every free agent of the offer one by one (each atomic, some may be taken meanwhile),
@@ -116,7 +117,7 @@ class OfferAttempt:
                 break
             if self._board.agent(agent_id).available and self._desk.reserve(call_uuid, agent_id):
                 self._reserved_not_rung.add(agent_id)
-                group.append(AgentTarget(agent_id, self._endpoint(agent_id)))
+                group.append(self._target(agent_id))
         if group:
             yield RingGroup(tuple(group))
 

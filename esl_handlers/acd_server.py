@@ -18,7 +18,7 @@ COMPLETEAGENT, the agent's wrap-up, the handle time and the agent's counters on 
 CRM: a VIP's own agent (`preferred_agent`) is the call's sticky agent on the board, ahead of the
 sticky-days lookup; the caller name agents' phones show is the screen name screening left on the
 channel (`cc_screen_name`, "Jane Doe (gold)"), else the caller ID name; each agent rung is announced
-to the `OfferObserver` (the screen pop).
+to the `OfferObserver` (the screen pop). A headset agent's leg (`auto_answer`) asks the phone to answer.
 """
 
 from __future__ import annotations
@@ -46,7 +46,9 @@ from esl_handlers.acd_offer import (
 )
 from esl_handlers.acd_voicemail import VOICEMAIL_PROFILE, with_exit_data
 from esl_handlers.codec import Event as EslEvent
+from esl_handlers.seat_legs import auto_answer_variables
 from ivr_scripts.acd import (
+    AgentTarget,
     DispatchBoard,
     DispatchError,
     HandleTimes,
@@ -273,7 +275,7 @@ class QueueServer:
         if waiting.ticket.state != "waiting":
             return
         self._dispatching.add(call_uuid)
-        attempt = OfferAttempt(self.desk, self.board, waiting, self.endpoint, offers=self._offers)
+        attempt = OfferAttempt(self.desk, self.board, waiting, self.target, offers=self._offers)
         outcome: OfferOutcome | None = None
         try:
             outcome = offer_call(
@@ -348,9 +350,10 @@ class QueueServer:
             self.board.add_call(entry)
         self._dispatch(call_uuid)
 
-    def endpoint(self, agent_id: str) -> str:
+    def target(self, agent_id: str) -> AgentTarget:
         agent = self._dialplan.agents[agent_id]
-        return f"user/{agent.extension or agent_id}@{self._domain}"
+        variables = tuple(auto_answer_variables().items()) if agent.auto_answer else ()
+        return AgentTarget(agent_id, f"user/{agent.extension or agent_id}@{self._domain}", variables)
 
     # -- the end of a conversation ------------------------------------------------------------
 

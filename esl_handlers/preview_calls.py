@@ -3,14 +3,10 @@
 Each `tick` (the dialer runtime's, every second): previews left untouched past their `expires_at` are
 released (schema.campaigns.preview_desk.release_expired), and the previews agents asked to dial are
 taken (one dialer each), checked against the do-not-call lists once more, and placed. A placed call
-follows `ivr_scripts.campaigns.preview.PreviewCall`:
-
-1. `bgapi originate` of the agent's phone, its leg UUID the one the agent was reserved with, auto-answered
-   as a seat is (sip_auto_answer, the NOTIFY suppressed: esl_handlers.seat_legs), parked;
-2. once answered (agent on call), `bgapi originate` of the customer with the campaign's caller ID and
-   ring time, parked; no call-progress listening: the agent hears the line;
-3. answered: `uuid_bridge` to the agent's leg; not answered: the agent's leg is hung up. When either
-   leg ends (CHANNEL_HANGUP_COMPLETE) the other is hung up.
+follows `ivr_scripts.campaigns.preview.PreviewCall` on `esl_handlers.agent_first_legs`: the agent's
+phone, its leg UUID the one the agent was reserved with, auto-answered as a seat is (sip_auto_answer,
+the NOTIFY suppressed: esl_handlers.seat_legs), then (agent on call) the customer with the campaign's
+caller ID and ring time, no call-progress listening (the agent hears the line), bridged.
 
 When the call ends its attempt is logged with the agent and the lead rescheduled by the retry rules, or,
 when the customer was never dialled (the agent's phone did not answer), the lead is due again at once and
@@ -25,17 +21,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-import gevent
 from sqlalchemy import Engine
 
+from esl_handlers.agent_first_legs import AgentFirstLegs, Dialling
 from esl_handlers.campaign_calls import CampaignSwitch
 from esl_handlers.codec import Event
+from esl_handlers.seat_legs import auto_answer_variables
 from ivr_scripts.agent_service import AgentService
 from ivr_scripts.agent_states import AgentStateError
 from ivr_scripts.campaigns.dialing import DialingRules
-from ivr_scripts.campaigns.preview import BridgeLegs, HangUpLeg, PreviewCall, PreviewCommand, PreviewPhase
+from ivr_scripts.campaigns.preview import AgentFirstCall, PreviewCall
 from ivr_scripts.campaigns.windows import NeverOpen
-from ivr_scripts.switch import Originated, SwitchError
 from schema.adapters.agent_store import SqlAgentStore
 from schema.campaigns import previews
 from schema.campaigns.attempts import Attempt
@@ -49,7 +45,6 @@ from schema.threadpool import in_thread
 log = logging.getLogger(__name__)
 
 PREVIEW_AGENT_VARIABLE: Final = "cc_preview_agent"
-AGENT_RING_SECONDS: Final = 20
 
 
 @dataclass
@@ -58,16 +53,11 @@ class _Placed:
     lead: Lead
     rules: DialingRules
     call: PreviewCall
-    agent_answered: bool = False
 
 
 def agent_leg_variables(agent_id: str) -> dict[str, str]:
     """The originate variables of a preview's agent leg: auto-answered like a seat, but not a seat."""
-    return {
-        PREVIEW_AGENT_VARIABLE: agent_id,
-        "sip_auto_answer": "true",
-        "sip_auto_answer_suppress_notify": "true",
-    }
+    return {PREVIEW_AGENT_VARIABLE: agent_id, **auto_answer_variables()}
 
 
 class PreviewCalls:
@@ -92,7 +82,10 @@ class PreviewCalls:
         self._agent_endpoint = agent_endpoint
         self._on_agent_change = on_agent_change
         self._agents = AgentService(SqlAgentStore(engine, server), None, clock)
-        self._by_leg: dict[str, _Placed] = {}
+        self._placed: dict[str, _Placed] = {}  # by the customer leg (the call uuid)
+        self._legs = AgentFirstLegs(
+            switch, clock=clock, agent_answered=self._agent_answered, ended=self._ended
+        )
         self._recovered = False
 
     def tick(self) -> int:
@@ -127,86 +120,31 @@ class PreviewCalls:
             self._agent_fact(lambda: self._agents.reservation_cancelled(preview.agent_id, preview.token),
                              preview.agent_id)  # fmt: skip
             return 0
-        call = PreviewCall(preview.campaign, lead.id, lead.phone_e164, preview.agent_id, preview.token,
-                           preview.call_uuid)  # fmt: skip
-        placed = _Placed(preview, lead, rules, call)
-        self._by_leg[call.agent_leg] = self._by_leg[call.call_uuid] = placed
-        gevent.spawn(self._run, placed)
+        call = PreviewCall(lead.phone_e164, preview.agent_id, preview.token, preview.call_uuid,
+                           campaign=preview.campaign, lead_id=lead.id)  # fmt: skip
+        self._placed[call.call_uuid] = _Placed(preview, lead, rules, call)
+        dialling = Dialling(
+            self._agent_endpoint(call.agent_id), self._customer_endpoint(call.phone), rules.caller_number,
+            rules.caller_name, rules.ring_seconds, agent_leg_variables(call.agent_id),
+        )  # fmt: skip
+        self._legs.place(call, dialling)
         return 1
 
     def on_switch_event(self, event: Event) -> None:
-        headers = event.headers
-        if headers.get("Event-Name") != "CHANNEL_HANGUP_COMPLETE":
-            return
-        leg = headers.get("Unique-ID", "")
-        placed = self._by_leg.get(leg)
-        if placed is None:
-            return
-        command = placed.call.hung_up(leg, headers.get("Hangup-Cause", "NORMAL_CLEARING"), self._clock())
-        self._carry_out(command)
-        if placed.call.phase is PreviewPhase.ENDED:
-            gevent.spawn(self._finish, placed)
+        self._legs.on_switch_event(event)
 
-    # -- one call, in its own greenlet ------------------------------------------------------------
-
-    def _run(self, placed: _Placed) -> None:
-        call, rules = placed.call, placed.rules
-        agent = self._originate(
-            self._agent_endpoint(call.agent_id), call.agent_leg, AGENT_RING_SECONDS, rules,
-            agent_leg_variables(call.agent_id),
-        )  # fmt: skip
-        if agent.result != "answered" or call.phase is not PreviewPhase.CALLING_AGENT:
-            call.hung_up(call.agent_leg, agent.cause, self._clock())
-            self._finish(placed)
-            return
-        placed.agent_answered = True
+    def _agent_answered(self, call: AgentFirstCall) -> None:
         self._agent_fact(lambda: self._agents.answered(call.agent_id, call.agent_leg), call.agent_id)
-        call.agent_answered(self._clock())
-        customer = self._originate(
-            self._customer_endpoint(call.phone), call.call_uuid, rules.ring_seconds, rules, {}
-        )
-        if customer.result != "answered":
-            self._carry_out(call.customer_not_answered(customer.cause, self._clock()))
-            self._finish(placed)
-        elif call.ringing_customer:
-            self._carry_out(call.customer_answered(self._clock()))
-        else:
-            self._carry_out(HangUpLeg(call.call_uuid))  # the agent left while it rang
 
-    def _originate(
-        self, endpoint: str, leg: str, seconds: int, rules: DialingRules, variables: dict[str, str]
-    ) -> Originated:
-        try:
-            return self._switch.originate(
-                endpoint,
-                caller_id_number=rules.caller_number,
-                caller_id_name=rules.caller_name,
-                timeout=seconds,
-                variables={"origination_uuid": leg, **variables},
-            )
-        except SwitchError as exc:
-            log.warning("preview call leg %s to %s: %s", leg, endpoint, exc)
-            return Originated("failed", None, "NORMAL_TEMPORARY_FAILURE")
-
-    def _carry_out(self, command: PreviewCommand | None) -> None:
-        try:
-            if isinstance(command, BridgeLegs):
-                self._switch.bridge(command.customer_uuid, command.agent_leg)
-            elif isinstance(command, HangUpLeg):
-                self._switch.hangup(command.uuid)
-        except SwitchError as exc:
-            log.warning("preview call: %s failed: %s", command, exc)
-            if isinstance(command, BridgeLegs):
-                self._carry_out(HangUpLeg(command.customer_uuid))
-                self._carry_out(HangUpLeg(command.agent_leg))
+    def _ended(self, call: AgentFirstCall, agent_answered: bool) -> None:
+        placed = self._placed.pop(call.call_uuid, None)
+        if placed is not None:
+            self._finish(placed, agent_answered)
 
     # -- the end ----------------------------------------------------------------------------------
 
-    def _finish(self, placed: _Placed) -> None:
+    def _finish(self, placed: _Placed, agent_answered: bool) -> None:
         call = placed.call
-        if self._by_leg.pop(call.agent_leg, None) is None:
-            return  # finished already
-        self._by_leg.pop(call.call_uuid, None)
         now = self._clock()
         try:
             in_thread(previews.finish_preview, self._engine, placed.preview, self._attempt(placed),
@@ -214,7 +152,7 @@ class PreviewCalls:
         except StorageError as exc:
             log.error("preview call %s: attempt not logged (its lease brings the lead back): %s",
                       call.call_uuid, exc)  # fmt: skip
-        if placed.agent_answered:
+        if agent_answered:
             rules = self._rules.get(call.campaign)
             wrap_up = rules.wrap_up_seconds if rules is not None else 0
             self._agent_fact(

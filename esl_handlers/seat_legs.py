@@ -29,12 +29,17 @@ _FACTS: Final[Mapping[str, SeatFact]] = {
 SEAT_EVENTS: Final = tuple(_FACTS)
 
 
+def auto_answer_variables() -> dict[str, str]:
+    """The originate variables that make an agent's phone answer by itself (Call-Info answer-after=0),
+    without the NOTIFY some phones drop the call on: seats, previews, the ACD's headset agents."""
+    return {"sip_auto_answer": "true", "sip_auto_answer_suppress_notify": "true"}
+
+
 def seat_variables(agent_id: str, *, auto_answer: bool = True) -> dict[str, str]:
     """The originate variables of an agent's seat leg."""
     variables = {"park_after_bridge": "true", "hangup_after_bridge": "false", SEAT_AGENT_VARIABLE: agent_id}
     if auto_answer:
-        variables["sip_auto_answer"] = "true"
-        variables["sip_auto_answer_suppress_notify"] = "true"
+        variables.update(auto_answer_variables())
     return variables
 
 

@@ -33,6 +33,7 @@ from dialplans.desktop_models import DEFAULT_DISPOSITIONS
 from dialplans.recording_models import QaForm
 from http_api.agent_routes import AgentChanged, bind_agents
 from http_api.campaign_routes import CampaignPlans, bind_campaigns
+from http_api.dial_routes import DeskDialer, bind_desk_dialer
 from http_api.disposition_routes import DispositionLabels, bind_dispositions
 from http_api.live_feed import LiveFeed, StatsStream
 from http_api.models import ErrorBody
@@ -88,6 +89,7 @@ def build_api(
     qa_forms: Mapping[str, QaForm] | QaForms | None = None,
     campaigns: CampaignPlan | CampaignPlans | None = None,
     stats: LiveFeed | None = None,
+    desk: DeskDialer | None = None,
     run: Runner = in_thread,
     secure_cookie: SecureCookie = "auto",
     on_agent_change: AgentChanged | None = None,
@@ -98,7 +100,8 @@ def build_api(
     esl_handlers.supervision.Supervisor), pausing recordings and supervising answer 503. `qa_forms`:
     the dialplan's scoring forms, or a callable returning the current ones (so a reload applies);
     `campaigns` likewise: the dialplan's campaigns and scripts (`CampaignPlan.of(dialplan)`), or a
-    callable returning them. Without `stats` (the live statistics' board) /api/stats/* answer 503.
+    callable returning them. Without `stats` (the live statistics' board) /api/stats/* answer 503;
+    without `desk` (esl_handlers.desk_calls.DeskCalls) click-to-dial answers 503.
     `run` executes data-layer calls (tests may pass `lambda call: call()`). `secure_cookie`: whether the
     session cookie gets `Secure` ("auto": when the request came over HTTPS). `on_agent_change(agent_id)`:
     called after an agent's state changed through the API, to wake this process's ACD. `dispositions`:
@@ -121,12 +124,13 @@ def build_api(
         ),
         Services(calls, forms),
     )
+    bound = bind_dispositions(bind_agents(bind_campaigns(routes, plans), on_agent_change), labels)
     return ApiApp(
         engine,
         region=region,
         push=push,
         run=run,
-        routes=bind_dispositions(bind_agents(bind_campaigns(routes, plans), on_agent_change), labels),
+        routes=bind_desk_dialer(bound, desk),
         stats=stats,
         secure_cookie=secure_cookie,
     )

@@ -11,6 +11,7 @@ from typing import Final
 from http_api.agent_routes import AGENT_ROUTES
 from http_api.campaign_routes import CAMPAIGN_ROUTES
 from http_api.desk_routes import DESK_ROUTES
+from http_api.dial_routes import DIAL_ROUTES
 from http_api.disposition_routes import DISPOSITION_ROUTES
 from http_api.models import (
     AverageFilter,
@@ -324,6 +325,7 @@ ROUTES: Final[tuple[Route, ...]] = (
     *RECORDING_ROUTES,
     *CAMPAIGN_ROUTES,
     *PREVIEW_ROUTES,
+    *DIAL_ROUTES,
     *STATS_ROUTES,
     *REPORT_ROUTES,
     *DESK_ROUTES,

@@ -85,6 +85,21 @@ class AgentOptions:
     answers: bool = True
     """False: the phone rings and is never picked up; it waits for the switch's CANCEL
     (agent_no_answer.xml) and fails without one."""
+    auto_answer: bool | None = None
+    """True: the INVITE must ask the phone to answer by itself (`Call-Info: <sip:…>;answer-after=0`,
+    mod_sofia's sip_auto_answer), False: it must not; the phone's run fails otherwise. None: not checked."""
+
+
+def with_call_info_check(scenario: str, auto_answer: bool | None) -> str:
+    """An answering scenario whose INVITE fails the phone's run when its Call-Info is not as
+    `auto_answer` says (SIPp's ereg check_it / check_it_inverse); unchanged for None."""
+    if auto_answer is None:
+        return scenario
+    check = 'check_it="true"' if auto_answer else 'check_it_inverse="true"'
+    ereg = f'<ereg regexp="answer-after=0" search_in="hdr" header="Call-Info:" {check} assign_to="asked"/>'
+    checked = scenario.replace("<action>", "<action>\n      " + ereg, 1)  # the INVITE's is the first
+    # SIPp refuses a variable set and never read unless a <Reference> (after it is set) names it.
+    return checked.replace("</recv>", '</recv>\n  <Reference variables="asked"/>', 1)
 
 
 class AgentPhone:
@@ -111,8 +126,10 @@ class AgentPhone:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         package = resources.files("sipp_scenarios")
         answer_scenario = ANSWER_SCENARIO if self.options.answers else NO_ANSWER_SCENARIO
-        for name in (AGENT_SCENARIO, answer_scenario):
-            (self.work_dir / name).write_bytes(package.joinpath(name).read_bytes())
+        (self.work_dir / AGENT_SCENARIO).write_bytes(package.joinpath(AGENT_SCENARIO).read_bytes())
+        answering = package.joinpath(answer_scenario).read_text(encoding="utf-8")
+        checked = with_call_info_check(answering, self.options.auto_answer)
+        (self.work_dir / answer_scenario).write_text(checked, encoding="utf-8")
         credentials = self.work_dir / "agent.csv"
         fd = os.open(credentials, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -128,7 +128,7 @@ class _OfferFlow:
         """One agent: an outcome that ends the offer, or None to try the next candidate."""
         ticket, agent = self.ticket, target.agent_id
         number, name, variables = self._shown_to_agents(is_callback)
-        variables[VAR_AGENT] = agent
+        variables |= {**dict(target.variables), VAR_AGENT: agent}  # this agent's leg alone
         self.agent_events.ring(agent, ticket.call_uuid)
         leg_uuid = self.new_uuid()
         self.leg_log.ringing(agent)
@@ -241,7 +241,7 @@ class _OfferFlow:
                 caller_id_name=name,
                 timeout=self.settings.ring_timeout,
                 variables=variables,
-                leg_variables={leg_uuid: {VAR_AGENT: target.agent_id} for leg_uuid, target in legs.items()},
+                leg_variables={u: {**dict(t.variables), VAR_AGENT: t.agent_id} for u, t in legs.items()},
             )
         except SwitchError as exc:
             self._hang_up_all(legs, CANCEL_CAUSE)

@@ -20,10 +20,12 @@ class OfferFailed(DispatchError):
 
 @dataclass(frozen=True, slots=True)
 class AgentTarget:
-    """An agent to ring and its SIP endpoint, e.g. user/1001@callcenter.local."""
+    """An agent to ring and its SIP endpoint, e.g. user/1001@callcenter.local, and the channel variables
+    of that agent's leg alone (the auto-answer of a headset agent)."""
 
     agent_id: str
     endpoint: str
+    variables: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,9 @@ No answering-machine detection: the agent hears the line from the customer's fir
 the agent's to recognise (and to close with a disposition). An answered call is `human`. The attempt
 starts when the customer is dialled, so "no answer" means the number rang the campaign's full
 `ring_seconds` (at least 15 s). When one leg ends the other is hung up.
+
+The state machine is `AgentFirstCall`, the agent's phone first, then a number: a preview's call is one
+with its campaign and lead (`PreviewCall`), an agent's click-to-dial from the desk another.
 """
 
 from __future__ import annotations
@@ -54,9 +57,7 @@ PreviewCommand = DialCustomer | BridgeLegs | HangUpLeg
 
 
 @dataclass
-class PreviewCall:
-    campaign: str
-    lead_id: int
+class AgentFirstCall:
     phone: str
     agent_id: str
     agent_leg: str
@@ -118,7 +119,15 @@ class PreviewCall:
 
     def _expect(self, phase: PreviewPhase) -> None:
         if self.phase is not phase:
-            raise PreviewStateError(f"preview call {self.call_uuid} is {self.phase}, not {phase}")
+            raise PreviewStateError(f"call {self.call_uuid} is {self.phase}, not {phase}")
 
     def _end(self, outcome: AttemptOutcome | None, cause: str, now: dt.datetime) -> None:
         self.phase, self.outcome, self.hangup_cause, self.ended_at = PreviewPhase.ENDED, outcome, cause, now
+
+
+@dataclass(kw_only=True)
+class PreviewCall(AgentFirstCall):
+    """A preview campaign's call: the attempt is logged against the campaign's lead."""
+
+    campaign: str
+    lead_id: int

@@ -2,6 +2,7 @@
 
 `is_blocked` is the dial-time recheck: a number that opted out after its list was imported is
 still never called. `blocked_among` answers the same question for a batch of numbers at import.
+`dnc_listed` is the check for a call of no campaign (click-to-dial from the desk): the DNC lists only.
 """
 
 from __future__ import annotations
@@ -121,3 +122,10 @@ def is_blocked(engine: Engine, campaign: str, phone: str) -> str | None:
     or None if it may."""
     with read_connection(engine, f"checking {phone} before dialling") as connection:
         return blocked_among(connection, campaign, [phone]).get(phone)
+
+
+def dnc_listed(engine: Engine, phone: str) -> str | None:
+    """Why no outbound call may go to `phone` ("internal DNC", then "national DNC"), or None."""
+    with read_connection(engine, f"checking {phone} before dialling") as connection:
+        sources = connection.execute(select(DNC.c.source).where(DNC.c.phone_e164 == phone)).scalars().all()
+    return dnc_reason(min(sources)) if sources else None  # "internal" sorts before "national"

@@ -13,6 +13,7 @@ class FakeSwitch:
     def __init__(self) -> None:
         self.originates: dict[str, AsyncResult] = {}
         self.done: list[tuple[str, ...]] = []
+        self.variables: dict[str, dict[str, str]] = {}  # each originated leg's variables
         self.fail_bridge = False
 
     def originate(
@@ -28,6 +29,7 @@ class FakeSwitch:
         del caller_id_number, caller_id_name, timeout, then
         leg = (variables or {})["origination_uuid"]
         self.originates[leg] = AsyncResult()
+        self.variables[leg] = dict(variables or {})
         self.done.append(("originate", endpoint))
         result: Originated = self.originates[leg].get(timeout=5)
         return result

@@ -24,7 +24,7 @@ def s(n: float) -> dt.datetime:
 
 
 def call() -> PreviewCall:
-    return PreviewCall("winter", 7, "+15550100001", "1001", "agent-leg", "cust-1")
+    return PreviewCall("+15550100001", "1001", "agent-leg", "cust-1", campaign="winter", lead_id=7)
 
 
 def test_the_agent_answers_then_the_customer_is_dialled_and_bridged_on_answer() -> None:

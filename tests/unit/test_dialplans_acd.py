@@ -192,7 +192,7 @@ def test_shape_errors_of_queues_and_agents_are_located(plan_file: WriteYaml) -> 
         "plan.yaml:27:35 agents.\"1002\".department: 'Customer care' is not a valid name: start with a "
         "letter, then use letters, digits, '_' or '-' (at most 64 characters)",
         "plan.yaml:28:22 agents.\"1003\".phone: unknown key 'phone'; the keys here are: name, extension, "
-        "skills, department",
+        "skills, department, auto_answer",
     ]
 
 

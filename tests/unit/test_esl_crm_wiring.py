@@ -19,7 +19,7 @@ from esl_handlers.acd_offer import OfferAttempt, WaitingCaller
 from esl_handlers.crm_sink import WriterCrmSink
 from esl_handlers.db_writer import Record
 from esl_handlers.screen_pop import SCREENPOP_EVENT, ScreenPopPublisher
-from ivr_scripts.acd import DispatchBoard, QueueSettings, QueueTicket
+from ivr_scripts.acd import AgentTarget, DispatchBoard, QueueSettings, QueueTicket
 from ivr_scripts.agent_service import AgentService
 from ivr_scripts.agent_states import Transition
 from ivr_scripts.crm import CallerProfile, CrmUnavailable, CustomerRecord, ScreeningDecision, SurveyAnswer
@@ -241,7 +241,7 @@ def test_every_ring_tells_the_observer_and_its_failure_never_stops_the_offer(fai
         desk,
         DispatchBoard(),
         WaitingCaller(ticket, QueueSettings()),
-        lambda agent_id: f"user/{agent_id}@x",
+        lambda agent_id: AgentTarget(agent_id, f"user/{agent_id}@x"),
         offers=observer,
     )
     attempt.ring("1001", CALL)

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from http_api.agent_routes import AGENT_ROUTES
 from http_api.campaign_routes import CAMPAIGN_ROUTES
+from http_api.dial_routes import DIAL_ROUTES
 from http_api.disposition_routes import DISPOSITION_ROUTES
 from http_api.preview_routes import PREVIEW_ROUTES
 from http_api.push import PushHub
@@ -201,6 +202,7 @@ def test_every_route_answers_what_the_document_says(served: tuple[ApiClient, See
     session_operations = {route.operation_id for route in SESSION_ROUTES}  # test_http_api_session.py
     agent_operations = {route.operation_id for route in AGENT_ROUTES}  # test_http_api_agents.py
     disposition_operations = {route.operation_id for route in DISPOSITION_ROUTES}  # ..._dispositions.py
+    dial_operations = {route.operation_id for route in DIAL_ROUTES}  # test_desk_dial.py
     elsewhere = (
         recording_operations
         | campaign_operations
@@ -210,6 +212,7 @@ def test_every_route_answers_what_the_document_says(served: tuple[ApiClient, See
         | session_operations
         | agent_operations
         | disposition_operations
+        | dial_operations
     )
     assert {*SUCCESS, "events"} == set(by_id) - elsewhere, "every operation needs an example here"
     ticket = api.request(

@@ -121,6 +121,28 @@ def test_a_phone_that_never_answers_runs_the_no_answer_scenario(tmp_path: Path) 
     assert ET.parse(tmp_path / "agent_no_answer.xml").getroot().tag == "scenario"
 
 
+@pytest.mark.parametrize(
+    ("answers", "auto_answer", "check"),
+    [(True, True, "check_it"), (False, False, "check_it_inverse"), (True, None, None)],
+)
+def test_the_phone_checks_the_invites_call_info_when_told(
+    tmp_path: Path, answers: bool, auto_answer: bool | None, check: str | None
+) -> None:
+    login = AgentLogin("1003", "callcenter.local", "s3cret-phone-password")
+    options = AgentOptions(answers=answers, auto_answer=auto_answer)
+    phone = AgentPhone(Path("/usr/bin/sipp"), login, Registrar("127.0.0.1", 5060, "c.l"), tmp_path, options)
+    scenario_file = phone._command[phone._command.index("-oocsf") + 1]
+    invite = ET.parse(scenario_file).getroot().find("recv")
+    assert invite is not None
+    assert invite.get("request") == "INVITE"
+    checks = [e for e in invite.iter("ereg") if e.get("header") == "Call-Info:"]
+    if check is None:
+        assert checks == []
+        return
+    [ereg] = checks
+    assert (ereg.get("regexp"), ereg.get("search_in"), ereg.get(check)) == ("answer-after=0", "hdr", "true")
+
+
 def test_registrar_is_read_from_the_rendered_agents_profile(tmp_path: Path) -> None:
     settings = SwitchSettings(
         esl_password="not-the-default",
