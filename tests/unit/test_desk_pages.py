@@ -513,3 +513,54 @@ def test_preview_dialling_from_the_agent_page(world: World) -> None:
     assert "+13125550001" in (found["text"] or "")
     asked = world.api.get("/api/previews/1001", world.data.tokens["alice"])
     assert (asked.status, asked.json()["state"]) == (200, "dial_requested")
+
+
+def test_without_live_figures_the_agent_page_reads_its_state_every_second(engine: Engine) -> None:
+    binary = chromium_binary()
+    data = seed(engine)
+    server = ApiServer(build_api(engine, region=REGION), "127.0.0.1", 0)  # no board, no push
+    server.start()
+    try:
+        with chromium(binary) as browser:
+            page = browser.new_page(f"http://127.0.0.1:{server.port}")
+
+            def signed_in() -> None:
+                page.goto("/desk/")
+                page.get_by_label("Access token").fill(data.tokens["alice"])
+                page.get_by_role("button", name="Sign in").click()
+                expect(page.locator("#agent-state")).to_have_attribute("data-agent-state", "logged_out")
+                expect(page.get_by_role("alert")).to_have_text("Screen pops are not available on this server")
+
+            browser.do(signed_in)
+            AgentService(SqlAgentStore(engine, "test"), None, now).login("1001")  # as the CLI would
+            changed = time.monotonic()
+            browser.do(
+                lambda: expect(page.locator("#agent-state")).to_have_attribute(
+                    "data-agent-state", "available", timeout=2000
+                )
+            )
+            assert time.monotonic() - changed < 1.5
+    finally:
+        server.stop()
+
+
+def test_a_wrong_token_is_refused_with_the_api_message_and_sign_out_ends_the_session(world: World) -> None:
+    page = world.page()
+
+    def wrong() -> None:
+        page.goto("/desk/")
+        page.get_by_label("Access token").fill("cc_not-a-token")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).to_contain_text("unknown or revoked token")
+        expect(page.get_by_label("Access token")).to_be_focused()
+
+    world.browser.do(wrong)
+    page = world.sign_in("alice")
+
+    def sign_out() -> None:
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_label("Access token")).to_be_visible()
+        page.reload()
+        expect(page.get_by_label("Access token")).to_be_visible()
+
+    world.browser.do(sign_out)
