@@ -15,6 +15,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -609,4 +610,4 @@ def test_text_contrast_and_labels_on_both_pages(world: World) -> None:
     world.browser.do(lambda: expect(board.locator("button[data-supervise]")).to_have_count(3))
 
     for page in (agent, board):
-        assert world.browser.do(lambda page=page: page.evaluate(AUDIT)) == {"low": [], "unlabelled": []}
+        assert world.browser.do(partial(page.evaluate, AUDIT)) == {"low": [], "unlabelled": []}
