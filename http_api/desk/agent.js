@@ -7,7 +7,7 @@ import { currentCall, showCall, showScreenPop } from "./screenpop.js";
 import { startSession } from "./session.js";
 import { startCallWork } from "./work.js";
 
-const me = { agentId: null, view: null, receivedAt: 0 };
+const me = { agentId: null, view: null, polling: null };
 
 function render() {
   const view = me.view;
@@ -109,8 +109,16 @@ function follow() {
     const mine = JSON.parse(event.data).find((agent) => agent.agent_id === me.agentId);
     if (mine) streamed(mine);
   });
+  // A stream refused outright (503: this server keeps no live figures) is not retried by the browser:
+  // the state is then read every second instead.
+  stats.addEventListener("error", () => {
+    if (stats.readyState === EventSource.CLOSED && !me.polling) me.polling = setInterval(refresh, 1000);
+  });
   const pushed = new EventSource("/api/events");
   pushed.addEventListener("screenpop", (event) => showScreenPop(JSON.parse(event.data)));
+  pushed.addEventListener("error", () => {
+    if (pushed.readyState === EventSource.CLOSED) complain(new Error("Screen pops are not available on this server"));
+  });
   document.body.dataset.streams = "open";
 }
 

@@ -25,6 +25,9 @@ export async function api(method, path, body) {
   if (response.status === 204) return null;
   const text = await response.text();
   const data = text ? JSON.parse(text) : null;
+  if (response.status === 401 && path !== "/api/session") {
+    window.location.reload(); // the session ended (signed out elsewhere, expired): sign in again
+  }
   if (!response.ok) {
     throw new ApiError(response.status, (data && data.error) || `${response.status} ${response.statusText}`);
   }

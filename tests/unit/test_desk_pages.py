@@ -15,6 +15,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -513,3 +514,100 @@ def test_preview_dialling_from_the_agent_page(world: World) -> None:
     assert "+13125550001" in (found["text"] or "")
     asked = world.api.get("/api/previews/1001", world.data.tokens["alice"])
     assert (asked.status, asked.json()["state"]) == (200, "dial_requested")
+
+
+def test_without_live_figures_the_agent_page_reads_its_state_every_second(engine: Engine) -> None:
+    binary = chromium_binary()
+    data = seed(engine)
+    server = ApiServer(build_api(engine, region=REGION), "127.0.0.1", 0)  # no board, no push
+    server.start()
+    try:
+        with chromium(binary) as browser:
+            page = browser.new_page(f"http://127.0.0.1:{server.port}")
+
+            def signed_in() -> None:
+                page.goto("/desk/")
+                page.get_by_label("Access token").fill(data.tokens["alice"])
+                page.get_by_role("button", name="Sign in").click()
+                expect(page.locator("#agent-state")).to_have_attribute("data-agent-state", "logged_out")
+                expect(page.get_by_role("alert")).to_have_text("Screen pops are not available on this server")
+
+            browser.do(signed_in)
+            AgentService(SqlAgentStore(engine, "test"), None, now).login("1001")  # as the CLI would
+            changed = time.monotonic()
+            browser.do(
+                lambda: expect(page.locator("#agent-state")).to_have_attribute(
+                    "data-agent-state", "available", timeout=2000
+                )
+            )
+            assert time.monotonic() - changed < 1.5
+    finally:
+        server.stop()
+
+
+def test_a_wrong_token_is_refused_with_the_api_message_and_sign_out_ends_the_session(world: World) -> None:
+    page = world.page()
+
+    def wrong() -> None:
+        page.goto("/desk/")
+        page.get_by_label("Access token").fill("cc_not-a-token")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).to_contain_text("unknown or revoked token")
+        expect(page.get_by_label("Access token")).to_be_focused()
+
+    world.browser.do(wrong)
+    page = world.sign_in("alice")
+
+    def sign_out() -> None:
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_label("Access token")).to_be_visible()
+        page.reload()
+        expect(page.get_by_label("Access token")).to_be_visible()
+
+    world.browser.do(sign_out)
+
+
+AUDIT = """() => {
+  const rgb = (text) => text.match(/[\\d.]+/g).map(Number);
+  const lum = ([r, g, b]) => {
+    const linear = (s) => (s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4);
+    const c = [r, g, b].map((v) => linear(v / 255));
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  };
+  const background = (node) => {
+    for (let e = node; e; e = e.parentElement) {
+      const value = rgb(getComputedStyle(e).backgroundColor);
+      if (value.length < 4 || value[3] > 0) return value;
+    }
+    return [255, 255, 255];
+  };
+  const low = [];
+  for (const e of document.querySelectorAll("body *")) {
+    const own = [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own || !e.checkVisibility() || e.disabled) continue;
+    const [a, b] = [lum(rgb(getComputedStyle(e).color)), lum(background(e))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const what = `${e.tagName}#${e.id} "${e.textContent.trim().slice(0, 20)}"`;
+    if (ratio < 4.5) low.push(`${what} ${ratio.toFixed(2)}`);
+  }
+  const unlabelled = [...document.querySelectorAll("input, select, textarea, button")]
+    .filter((e) => e.checkVisibility())
+    .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !e.textContent.trim())
+    .map((e) => `${e.tagName}#${e.id}`);
+  return { low, unlabelled };
+}"""
+
+
+def test_text_contrast_and_labels_on_both_pages(world: World) -> None:
+    world.feed.board.agent_changed("1001", "on_call", since=now(), version=None, department="sales")
+    agent = world.sign_in("alice")
+    open_streams(world, agent)
+    publish_pop(world)
+    world.browser.do(
+        lambda: expect(agent.locator("#screen-pop")).to_have_attribute("data-call-uuid", CALL_OF_JANE)
+    )
+    board = world.sign_in("sam", "/desk/wallboard")
+    world.browser.do(lambda: expect(board.locator("button[data-supervise]")).to_have_count(3))
+
+    for page in (agent, board):
+        assert world.browser.do(partial(page.evaluate, AUDIT)) == {"low": [], "unlabelled": []}
