@@ -12,6 +12,7 @@ Screenshots go to $CALLCENTER_ARTIFACTS/desk-live.
 
 from __future__ import annotations
 
+import functools
 import socket
 import time
 from collections.abc import Iterator
@@ -30,7 +31,7 @@ from sipp_scenarios.dtmf_pcap import DtmfTiming
 from sipp_scenarios.runner import path_call
 from sipp_scenarios.sipp_run import run_sipp
 from tests.support.browser import artifacts_dir, chromium_binary
-from tests.support.desk_browser import Browser, chromium
+from tests.support.desk_browser import Browser, chromium, sign_in
 from tests.support.live import harness
 from tests.support.live.acd import agent_phone, call_uuid_of, path_to, steady_calls
 from tests.support.live.harness import Build, Live
@@ -105,23 +106,6 @@ def wait_listening(port: int, timeout: float = 20.0) -> None:
             time.sleep(0.2)
 
 
-def sign_in(browser: Browser, base: str, path: str, user: str, token: str) -> Page:
-    page = browser.new_page(base, ignore_https_errors=True)
-
-    def signed_in() -> None:
-        page.goto(path)
-        page.get_by_label("Access token").fill(token)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.locator("#who")).to_contain_text(user)
-        if path == "/desk/":
-            expect(page.locator("body")).to_have_attribute("data-streams", "open")
-        else:
-            expect(page.locator('#queues tr[data-queue="repair"]')).to_have_count(1)
-
-    browser.do(signed_in)
-    return page
-
-
 def state_is(page: Page, state: str, timeout_ms: int = 10_000) -> None:
     expect(page.locator("#agent-state")).to_have_attribute("data-agent-state", state, timeout=timeout_ms)
 
@@ -140,8 +124,11 @@ def test_an_agent_takes_a_real_call_on_the_desk_over_https(
     binary = chromium_binary()
     shots = artifacts_dir(live.work, "desk-live")
     with chromium(binary) as browser:
-        agent = sign_in(browser, https_server, "/desk/", "alice", tokens["alice"])
-        board = sign_in(browser, https_server, "/desk/wallboard", "sam", tokens["sam"])
+        signing_in = functools.partial(
+            sign_in, browser, https_server, board_queue="repair", ignore_https_errors=True
+        )  # the certificate is the test's own
+        agent = signing_in("/desk/", "alice", tokens["alice"])
+        board = signing_in("/desk/wallboard", "sam", tokens["sam"])
         cookie = browser.do(lambda: agent.context.cookies()[0])
         assert (cookie["name"], cookie["secure"], cookie["httpOnly"]) == ("cc_session", True, True)
 

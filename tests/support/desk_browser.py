@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from playwright.sync_api import Browser as Chromium
-from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import BrowserContext, Page, Playwright, expect, sync_playwright
 
 from tests.support.http_api import in_thread
 
@@ -71,3 +71,31 @@ def _stop(playwright: Playwright, browser: Chromium) -> None:
         browser.close()
     finally:
         playwright.stop()
+
+
+def sign_in(
+    browser: Browser,
+    base_url: str,
+    path: str,
+    user: str,
+    token: str,
+    *,
+    board_queue: str,
+    ignore_https_errors: bool = False,
+) -> Page:
+    """A page of `path` (/desk/ or /desk/wallboard) signed in with `token`, its live data arrived: the
+    desk's streams opened, or the wallboard showing `board_queue`."""
+    page = browser.new_page(base_url, ignore_https_errors=ignore_https_errors)
+
+    def signed_in() -> None:
+        page.goto(path)
+        page.get_by_label("Access token").fill(token)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator("#who")).to_contain_text(user)
+        if path == "/desk/":
+            expect(page.locator("body")).to_have_attribute("data-streams", "open")
+        else:
+            expect(page.locator(f'#queues tr[data-queue="{board_queue}"]')).to_have_count(1)
+
+    browser.do(signed_in)
+    return page

@@ -26,7 +26,7 @@ from schema.db import create_engine_from_url, session_scope
 from schema.viewer import SYSTEM
 from tests.support.acd_rig import DIALPLAN, Rig, RigFactory, make_rig
 from tests.support.browser import artifacts_dir, chromium_binary
-from tests.support.desk_browser import Browser, chromium
+from tests.support.desk_browser import Browser, chromium, sign_in
 from tests.support.waiting import wait_until
 
 __all__ = ["make_rig"]  # the fixture, used by name
@@ -81,24 +81,6 @@ def people(rig: Rig) -> dict[str, str]:
     return tokens
 
 
-def sign_in(browser: Browser, base_url: str, path: str, user: str, token: str) -> Page:
-    """Signed in, and the page's live data arrived (the desk's streams open, the board's queues shown)."""
-    page = browser.new_page(base_url)
-
-    def signed_in() -> None:
-        page.goto(path)
-        page.get_by_label("Access token").fill(token)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.locator("#who")).to_contain_text(user)
-        if path == "/desk/":
-            expect(page.locator("body")).to_have_attribute("data-streams", "open")
-        else:
-            expect(page.locator('#queues tr[data-queue="sales"]')).to_have_count(1)
-
-    browser.do(signed_in)
-    return page
-
-
 @pytest.fixture
 def desk(make_rig: RigFactory, tmp_path: Path) -> Iterator[Desk]:
     binary = chromium_binary()
@@ -107,8 +89,8 @@ def desk(make_rig: RigFactory, tmp_path: Path) -> Iterator[Desk]:
     tokens = people(rig)
     base = f"http://127.0.0.1:{rig.app.api.port}"
     with chromium(binary) as browser:
-        agent = sign_in(browser, base, "/desk/", "alice", tokens["alice"])
-        board = sign_in(browser, base, "/desk/wallboard", "maria", tokens["maria"])
+        agent = sign_in(browser, base, "/desk/", "alice", tokens["alice"], board_queue="sales")
+        board = sign_in(browser, base, "/desk/wallboard", "maria", tokens["maria"], board_queue="sales")
         yield Desk(rig, browser, artifacts_dir(tmp_path, "desk-wire"), agent, board)
 
 
