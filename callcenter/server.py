@@ -29,18 +29,18 @@ import functools
 import logging
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import gevent
 import gevent.event
 from sqlalchemy import Engine
 
 from callcenter.acd_wiring import AcdTiming, build_acd
+from callcenter.api_wiring import build_http_api
 from callcenter.desk_wiring import build_desk_calls
 from callcenter.dialer_wiring import build_dialer
 from callcenter.dialplan_holder import CrmWiring, DialplanHolder
 from callcenter.server_config import ServerConfig
-from callcenter.stats_wiring import LiveStatistics, build_live_stats
+from callcenter.stats_wiring import build_live_stats
 from callcenter.switch_link import build_switch_link
 from dialplans.clock import Clock
 from dialplans.models import Dialplan
@@ -51,25 +51,20 @@ from esl_handlers.codec import Event
 from esl_handlers.control import ControlServer
 from esl_handlers.crm_sink import WriterCrmSink
 from esl_handlers.db_writer import CallRecordWriter
-from esl_handlers.desk_calls import DeskCalls
 from esl_handlers.outbound_server import OutboundServer
 from esl_handlers.parked_calls import ParkedCallServer
 from esl_handlers.record_spool import RecordSpool
 from esl_handlers.recording_events import RecordingEvents
 from esl_handlers.recording_log import WriterRecordingLog
-from esl_handlers.screen_pop import ScreenPopPublisher
 from esl_handlers.session import IvrCallHandler, submit_event
 from esl_handlers.supervision import Supervisor
 from esl_handlers.switch import EslSwitch
-from http_api import ApiServer, PushHub, build_api
 from ivr_scripts.prompts import PromptAudio
 from ivr_scripts.runner import utc_now
 from schema.acd.agent_notify import AgentChange
 from schema.calls.writes import write_batch
-from schema.campaigns.desk import CampaignPlan
 from schema.db import create_engine_from_url
 from schema.migrate import upgrade
-from schema.threadpool import WorkerPool
 
 __all__ = ["Application", "ServerConfig", "serve"]
 
@@ -158,60 +153,6 @@ def build_supervision(
     return switch, supervisor
 
 
-@dataclass(frozen=True)
-class HttpApi:
-    push: PushHub
-    screen_pops: ScreenPopPublisher
-    api: ApiServer
-    pool: WorkerPool
-
-
-def build_http_api(
-    config: ServerConfig,
-    engine: Engine,
-    dialplans: DialplanHolder,
-    calls: Supervisor | None,
-    stats: LiveStatistics | None = None,
-    *,
-    on_agent_change: Callable[[str], None] | None = None,
-    desk: DeskCalls | None = None,
-) -> HttpApi | None:
-    """The HTTP API with its agents' event streams and the screen pops pushed to them; None without
-    `api_port`. Supervision and PCI-pause calls go to `calls`; the live statistics come from `stats`;
-    `on_agent_change(agent_id)` wakes the ACD after an agent's state changed through the API;
-    click-to-dial goes to `desk`."""
-    if config.api_port is None:
-        return None
-    region = dialplans.loaded.model.crm.default_region
-    push = PushHub()
-    screen_pops = ScreenPopPublisher(engine, push, region)
-    limits = config.api_limits
-    pool = WorkerPool(limits.threads)
-    api = ApiServer(
-        build_api(
-            engine,
-            region=region,
-            push=push,
-            calls=calls,
-            qa_forms=lambda: dialplans.loaded.model.qa_forms,
-            campaigns=lambda: CampaignPlan.of(dialplans.loaded.model),
-            dispositions=lambda: dialplans.loaded.model.desktop.dispositions,
-            run=pool.run,
-            stats=None if stats is None else stats.feed,
-            secure_cookie=limits.secure_cookie,
-            on_agent_change=on_agent_change,
-            desk=desk,
-        ),
-        host=config.api_host,
-        port=config.api_port,
-        head_timeout=limits.head_timeout,
-        body_timeout=limits.body_timeout,
-        max_connections=limits.max_connections,
-        tls=None if config.api_tls is None else (config.api_tls.certificate, config.api_tls.key),
-    )
-    return HttpApi(push, screen_pops, api, pool)
-
-
 class Application:
     """The wired server; `start` and `stop` are separate so tests can run it in-process."""
 
@@ -249,23 +190,7 @@ class Application:
         self.screen_pops = None if http is None else http.screen_pops
         self.api = None if http is None else http.api
         self.api_pool = None if http is None else http.pool
-        self.queues: QueueServer | None = None
-        self.agent_watch: AgentChangeWatcher | None = None
-        self.control: ControlServer | None = None
-        if self.switch is not None and config.acd:
-            acd = build_acd(
-                config,
-                self.dialplans.loaded.model,
-                self.engine,
-                self.switch,
-                self.writer,
-                timing=AcdTiming(clock, acd_tuning, acd_tick_seconds),
-                screen_pops=self.screen_pops,
-                on_agent_change=self._on_agent_change,
-                stats=self.stats,
-            )
-            self.queues, self.agent_watch, self.control = acd.queues, acd.agent_watch, acd.control
-            self.dialplans.use_queues(self.queues)
+        self._wire_acd(AcdTiming(clock, acd_tuning, acd_tick_seconds))
         self.dialer = build_dialer(
             config,
             self.dialplans.loaded,
@@ -281,6 +206,28 @@ class Application:
             config, self.writer, self._on_event, switch=self.switch, queues=self.queues, clock=clock
         )
         self.listener, self.cdr_backstop = self.link.listener, self.link.cdr_backstop
+
+    def _wire_acd(self, timing: AcdTiming) -> None:
+        """The ACD when this server runs one (a switch and `config.acd`): the queues, the watcher of
+        agents' changes made elsewhere, the control socket."""
+        self.queues: QueueServer | None = None
+        self.agent_watch: AgentChangeWatcher | None = None
+        self.control: ControlServer | None = None
+        if self.switch is None or not self.config.acd:
+            return
+        acd = build_acd(
+            self.config,
+            self.dialplans.loaded.model,
+            self.engine,
+            self.switch,
+            self.writer,
+            timing=timing,
+            screen_pops=self.screen_pops,
+            on_agent_change=self._on_agent_change,
+            stats=self.stats,
+        )
+        self.queues, self.agent_watch, self.control = acd.queues, acd.agent_watch, acd.control
+        self.dialplans.use_queues(self.queues)
 
     @property
     def outbound(self) -> OutboundServer:

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, select, update
 
+from callcenter.api_wiring import build_http_api
 from callcenter.dialplan_holder import DialplanHolder
-from callcenter.server import build_http_api
 from callcenter.server_config import ServerConfig
 from esl_handlers.live_stats_feed import LocalAgents, load_board
 from http_api import ApiServer, build_api

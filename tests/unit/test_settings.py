@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-import callcenter.server
+import callcenter.api_wiring
 from callcenter.api_limits import ApiLimits, ApiTls
+from callcenter.api_wiring import build_http_api
 from callcenter.cli import server_config
 from callcenter.dialplan_holder import DialplanHolder
-from callcenter.server import build_http_api
 from callcenter.server_config import ServerConfig
 from callcenter.settings import MIN_ESL_PASSWORD_LENGTH, load_settings
 from schema.db import create_engine_from_url
@@ -271,9 +271,9 @@ def test_the_served_api_runs_with_the_configured_limits(
         built["threads"] = size
         return SimpleNamespace(run=None)
 
-    monkeypatch.setattr(callcenter.server, "WorkerPool", worker_pool)
+    monkeypatch.setattr(callcenter.api_wiring, "WorkerPool", worker_pool)
     monkeypatch.setattr(
-        callcenter.server,
+        callcenter.api_wiring,
         "ApiServer",
         lambda app, **kwargs: built.update(kwargs, secure_cookie=app.secure_cookie),
     )
