@@ -96,7 +96,7 @@ class NotifyWatcher:
         self._connection: psycopg.Connection[Any] | None = None
         self._thread: threading.Thread | None = None
         self._consumer: gevent.Greenlet[Any] | None = None
-        self._queue: gevent.queue.Queue[tuple[Channel[Any], Any]] = gevent.queue.Queue()
+        self._queue: gevent.queue.Queue[tuple[Channel[Any], Any] | None] = gevent.queue.Queue()
         self._hub = gevent.get_hub()
 
     @property
@@ -121,6 +121,10 @@ class NotifyWatcher:
         if self._thread is not None:
             self._thread.join(timeout)  # quick: the shut-down socket has already woken the thread
         if self._consumer is not None:
+            # A handler may be reading the database in a thread: killing its greenlet would leave that
+            # read running past the stop, holding a pooled connection the caller may be disposing of.
+            self._queue.put_nowait(None)
+            self._consumer.join(timeout)
             self._consumer.kill()
             self._consumer = None
 
@@ -184,7 +188,10 @@ class NotifyWatcher:
 
     def _consume(self) -> None:
         while True:
-            channel, value = self._queue.get()
+            item = self._queue.get()
+            if item is None or self._stopping.is_set():
+                return
+            channel, value = item
             try:
                 channel.handle(value)
             except Exception:

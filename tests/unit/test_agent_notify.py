@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import gevent.event
 import gevent.queue
 import pytest
 from sqlalchemy import Engine, event, insert, text
@@ -232,3 +234,29 @@ def test_a_watcher_that_cannot_connect_keeps_retrying_and_stops_at_once() -> Non
     finally:
         watcher.stop()
     assert not watcher.running
+
+
+@ON_POSTGRES
+@pytest.mark.postgres
+def test_stopping_lets_a_handler_reading_in_a_thread_finish_first(database_url: str, agents: Engine) -> None:
+    """A handler reads the database in a thread (the live board's agent row): stop waits for it, so no read
+    outlives the watcher and holds a connection of a pool its owner is disposing of."""
+    listening, started, finished = gevent.event.Event(), gevent.event.Event(), []
+
+    def slow_read(change: AgentChange) -> None:
+        if change == RESYNC:
+            listening.set()
+            return
+        started.set()
+        gevent.get_hub().threadpool.apply(time.sleep, (0.5,))
+        finished.append(change.agent_id)
+
+    watcher = AgentChangeWatcher(database_url, slow_read, backoff_start=0.05, backoff_max=0.2)
+    watcher.start()
+    try:
+        assert listening.wait(WAIT)
+        service(agents).login("1001")
+        assert started.wait(WAIT)
+    finally:
+        watcher.stop()
+    assert finished == ["1001"]
