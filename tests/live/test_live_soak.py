@@ -174,7 +174,12 @@ def test_a_steady_rate_for_the_soak(live: Live) -> None:
     second_half = (trend[-1] - trend[len(trend) // 2 - 1]) / trend[len(trend) // 2 - 1]
     assert second_half <= SECOND_HALF_TOLERANCE, f"memory still climbing ({second_half:+.1%}): {trend}"
     database = str(live.work / "calls.db")
-    assert drained_kinds[database] <= POOL_SIZE, f"{drained_kinds[database]} database connections kept"
+    # A connection holds the database file and its own WAL; the file's descriptor alone may outlive a
+    # connection closed while another held a lock (SQLite's unix VFS parks it, os_unix.c setPendingFd,
+    # and reuses or closes it later). So the WAL descriptors count the connections kept.
+    kept = drained_kinds[f"{database}-wal"]
+    assert kept <= POOL_SIZE, f"{kept} database connections kept"
+    assert drained_kinds[database] >= kept, drained_kinds
     grown = held_for_good(drained_kinds, database) - held_for_good(idle_kinds, database)
     assert not grown, f"descriptors grew from {idle_fds} to {drained_fds}: {grown}"
     assert last_p99 <= first_p99 * LATENCY_FACTOR + LATENCY_NOISE_MS, (first_p99, last_p99)
