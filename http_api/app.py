@@ -16,12 +16,13 @@ same process is handling. Tokens and cookies are never logged, and nothing here 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 import hmac
 import json
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 from typing import Final
 from wsgiref.types import StartResponse, WSGIEnvironment
@@ -54,6 +55,7 @@ from http_api.routing import (
     parse_query,
     path_values,
     read_body,
+    utc_now,
 )
 from http_api.session_routes import CSRF_HEADER, SAFE_METHODS, SecureCookie, is_secure, session_cookie
 from schema.campaigns.desk import CampaignPlan
@@ -94,6 +96,7 @@ def build_api(
     secure_cookie: SecureCookie = "auto",
     on_agent_change: AgentChanged | None = None,
     dispositions: Mapping[str, str] | DispositionLabels | None = None,
+    clock: Callable[[], dt.datetime] = utc_now,
 ) -> ApiApp:
     """The WSGI app. `region`: the default region for national phone numbers (the dialplan's
     crm.default_region). Without `push`, GET /api/events answers 503; without `calls` (the switch:
@@ -106,7 +109,7 @@ def build_api(
     session cookie gets `Secure` ("auto": when the request came over HTTPS). `on_agent_change(agent_id)`:
     called after an agent's state changed through the API, to wake this process's ACD. `dispositions`:
     the dialplan's desktop.dispositions (code -> label), or a callable returning them (the defaults
-    without)."""
+    without). `clock`: the time routes decide by (calling windows); tests pin it."""
     document = json.dumps(build_openapi(ROUTES), separators=(",", ":")).encode()
     forms: QaForms = qa_forms if callable(qa_forms) else functools.partial(dict, qa_forms or {})
     plans: CampaignPlans = campaigns if callable(campaigns) else _constant(campaigns or CampaignPlan())
@@ -133,6 +136,7 @@ def build_api(
         routes=bind_desk_dialer(bound, desk),
         stats=stats,
         secure_cookie=secure_cookie,
+        clock=clock,
     )
 
 
@@ -151,6 +155,7 @@ class ApiApp:
         routes: tuple[Route, ...],
         stats: LiveFeed | None = None,
         secure_cookie: SecureCookie = "auto",
+        clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         self.engine = engine
         self.region = region
@@ -158,6 +163,7 @@ class ApiApp:
         self.stats = stats
         self.routes = routes
         self.secure_cookie: SecureCookie = secure_cookie
+        self.clock = clock
         self._run = run
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -189,6 +195,7 @@ class ApiApp:
             stats=self.stats,
             session=session,
             secure_cookie=is_secure(self.secure_cookie, environ),
+            clock=self.clock,
         )
         return _unless_unchanged(environ, _encode(route, _call(route, context)))
 

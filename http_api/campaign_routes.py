@@ -13,7 +13,6 @@ question id.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Final, Literal
 
@@ -67,7 +66,7 @@ def move_campaign(ctx: Context, plans: CampaignPlans) -> Result:
             CampaignStatus(body.to),
             reason=body.reason,
             plan=plans(),
-            now=dt.datetime.now(dt.UTC),
+            now=ctx.now(),
         )
     except TransitionRefused as exc:
         raise ApiError(409, str(exc)) from exc
@@ -77,9 +76,7 @@ def close_call(ctx: Context, plans: CampaignPlans) -> Result:
     body = ctx.body_as(ClosingIn)
     form = CallClosing(body.agent_id, body.disposition, dict(body.answers))
     try:
-        return ctx.data(
-            desk.close_call, ctx.text("call_uuid"), form, plan=plans(), now=dt.datetime.now(dt.UTC)
-        )
+        return ctx.data(desk.close_call, ctx.text("call_uuid"), form, plan=plans(), now=ctx.now())
     except AnswersRefused as exc:
         raise ApiError(422, f"answers refused: {exc}", problems=exc.problems) from exc
 

@@ -8,7 +8,6 @@ is 409 with the reason. No lead due now is 404 with a message saying so.
 
 from __future__ import annotations
 
-import datetime as dt
 import socket
 from collections.abc import Callable, Mapping
 from typing import Final
@@ -40,7 +39,7 @@ def next_preview(ctx: Context, plans: CampaignPlans) -> Result:
     try:
         shown = ctx.data(
             preview_desk.next_preview, name, body.agent_id, plans(), server=_server(ctx),
-            now=dt.datetime.now(dt.UTC),
+            now=ctx.now(),
         )  # fmt: skip
     except PreviewRefused as exc:
         raise ApiError(409, str(exc)) from exc
@@ -55,16 +54,14 @@ def get_preview(ctx: Context, plans: CampaignPlans) -> Result:
 
 def dial_preview(ctx: Context, plans: CampaignPlans) -> Result:
     try:
-        return ctx.data(preview_desk.dial_preview, ctx.text("agent_id"), plans(), now=dt.datetime.now(dt.UTC))
+        return ctx.data(preview_desk.dial_preview, ctx.text("agent_id"), plans(), now=ctx.now())
     except PreviewRefused as exc:
         raise ApiError(409, str(exc)) from exc
 
 
 def skip_preview(ctx: Context, plans: CampaignPlans) -> Result:
     try:
-        ctx.data(
-            preview_desk.skip_preview, ctx.text("agent_id"), server=_server(ctx), now=dt.datetime.now(dt.UTC)
-        )
+        ctx.data(preview_desk.skip_preview, ctx.text("agent_id"), server=_server(ctx), now=ctx.now())
     except PreviewRefused as exc:
         raise ApiError(409, str(exc)) from exc
     return None

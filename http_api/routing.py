@@ -8,6 +8,7 @@ cannot disagree.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import re
@@ -81,6 +82,10 @@ class ApiError(Exception):
         self.problems = dict(problems) if problems is not None else None
 
 
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 @dataclass(frozen=True)
 class Context:
     """What a handler works with: the database, who asks, and the request's validated parts."""
@@ -96,6 +101,11 @@ class Context:
     stats: LiveFeed | None = None
     session: BrowserSession | None = None  # the request came with a session cookie (not a Bearer token)
     secure_cookie: bool = False  # a cookie set in the answer gets `Secure`
+    clock: Callable[[], dt.datetime] = utc_now  # tests pin it
+
+    def now(self) -> dt.datetime:
+        """The time a route decides by (calling windows, reservations): the app's clock."""
+        return self.clock()
 
     @property
     def who(self) -> Viewer:

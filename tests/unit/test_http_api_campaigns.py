@@ -81,7 +81,7 @@ def world(engine: Engine) -> World:
 
 @pytest.fixture
 def api(world: World) -> Iterator[ApiClient]:
-    app = build_api(world.engine, region=REGION, campaigns=lambda: world.plan[0])
+    app = build_api(world.engine, region=REGION, campaigns=lambda: world.plan[0], clock=lambda: NOW)
     server = ApiServer(app, "127.0.0.1", 0)
     server.start()
     try:

@@ -65,7 +65,10 @@ def world(engine: Engine) -> World:
 
 @pytest.fixture
 def api(world: World) -> Iterator[ApiClient]:
-    server = ApiServer(build_api(world.engine, region=REGION, campaigns=PLAN), "127.0.0.1", 0)
+    app = build_api(
+        world.engine, region=REGION, campaigns=PLAN, clock=lambda: NOW
+    )  # inside the calling window
+    server = ApiServer(app, "127.0.0.1", 0)
     server.start()
     try:
         yield ApiClient(server.port)
