@@ -85,12 +85,15 @@ def change_agent_state(
     return _view(engine, transition.status), transition.changed
 
 
-def check_acts_for(engine: Engine, viewer: Viewer, agent_id: str) -> None:
-    """PermissionDenied unless the viewer may act for the agent."""
+def check_acts_for(engine: Engine, viewer: Viewer, agent_id: str, *, doing: str = "act") -> None:
+    """PermissionDenied unless the viewer may act for the agent (the desk's state changes, preview
+    dialling); `doing` names the act in the refusal."""
     acts_for = select(agent_work_visible(viewer, literal(agent_id, String)))
     with read_connection(engine, f"checking who may act for agent {agent_id}") as connection:
         if not connection.execute(acts_for).scalar():
-            raise PermissionDenied(f"{viewer.user} ({viewer.role}) may not act for agent {agent_id}: {WHO}")
+            raise PermissionDenied(
+                f"{viewer.user} ({viewer.role}) may not {doing} for agent {agent_id}: {WHO}"
+            )
 
 
 def _command(service: AgentService, agent_id: str, action: AgentAction, reason: str | None) -> Transition:

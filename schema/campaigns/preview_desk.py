@@ -21,7 +21,7 @@ import datetime as dt
 import uuid
 from typing import Final
 
-from sqlalchemy import Engine, String, literal, select
+from sqlalchemy import Engine
 
 from dialplans.campaign_models import Campaign
 from dialplans.campaign_vocabulary import CampaignStatus, DialMode
@@ -29,6 +29,7 @@ from dialplans.script_models import Script
 from ivr_scripts.agent_service import AgentService
 from ivr_scripts.campaigns.dialing import DialingRules
 from ivr_scripts.campaigns.lifecycle import DIALLING
+from schema.acd.agent_desk import check_acts_for
 from schema.acd.agents import reserve_agent
 from schema.adapters.agent_store import SqlAgentStore
 from schema.campaigns import previews
@@ -44,9 +45,7 @@ from schema.campaigns.views import (
     ScriptQuestionView,
     ScriptView,
 )
-from schema.crm.access import agent_work_visible
-from schema.db import read_connection
-from schema.errors import NotFound, PermissionDenied
+from schema.errors import NotFound
 from schema.viewer import Viewer
 
 LEASE: Final = dt.timedelta(hours=24)
@@ -65,7 +64,7 @@ def next_preview(
 ) -> PreviewView | None:
     """The agent's next record, reserved for them (PreviewRefused: not a preview campaign, not dialling,
     not a member, not available, or a preview open already); None: no lead is due now."""
-    _check_acts_for(engine, viewer, agent_id)
+    check_acts_for(engine, viewer, agent_id, doing="preview")
     campaign = _preview_campaign(engine, name, agent_id, plan)
     if previews.get_preview(engine, agent_id) is not None:
         raise PreviewRefused(f"agent {agent_id} has a preview open already: dial or skip it first")
@@ -101,7 +100,7 @@ def next_preview(
 
 
 def current_preview(engine: Engine, viewer: Viewer, agent_id: str, plan: CampaignPlan) -> PreviewView:
-    _check_acts_for(engine, viewer, agent_id)
+    check_acts_for(engine, viewer, agent_id, doing="preview")
     return preview_view(engine, viewer, agent_id, plan)
 
 
@@ -109,7 +108,7 @@ def dial_preview(
     engine: Engine, viewer: Viewer, agent_id: str, plan: CampaignPlan, *, now: dt.datetime
 ) -> PreviewView:
     """Ask the dialer to dial the agent's preview (PreviewRefused if asked already)."""
-    _check_acts_for(engine, viewer, agent_id)
+    check_acts_for(engine, viewer, agent_id, doing="preview")
     previews.request_dial(engine, agent_id, now)
     return preview_view(engine, viewer, agent_id, plan)
 
@@ -117,7 +116,7 @@ def dial_preview(
 def skip_preview(engine: Engine, viewer: Viewer, agent_id: str, *, server: str, now: dt.datetime) -> Preview:
     """Let the record go undialled, or withdraw a dial no dialer has taken yet (PreviewRefused once one
     has); the agent is available again."""
-    _check_acts_for(engine, viewer, agent_id)
+    check_acts_for(engine, viewer, agent_id, doing="preview")
     released = previews.release_preview(engine, agent_id, now, withdraw_dial=True)
     _cancel_reservation(engine, agent_id, released.token, server, now)
     return released
@@ -198,14 +197,6 @@ def _preview_campaign(engine: Engine, name: str, agent_id: str, plan: CampaignPl
     if agent_id not in plan.members.get(name, frozenset()):
         raise PreviewRefused(f"agent {agent_id} is not an agent of campaign {name!r}")
     return campaign
-
-
-def _check_acts_for(engine: Engine, viewer: Viewer, agent_id: str) -> None:
-    acts_for = select(agent_work_visible(viewer, literal(agent_id, String)))
-    with read_connection(engine, f"checking who may act for agent {agent_id}") as connection:
-        may_act = bool(connection.execute(acts_for).scalar())
-    if not may_act:
-        raise PermissionDenied(f"{viewer.user} ({viewer.role}) may not preview for agent {agent_id}")
 
 
 def _cancel_reservation(engine: Engine, agent_id: str, token: str, server: str, now: dt.datetime) -> None:
